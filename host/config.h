@@ -1,0 +1,91 @@
+/*
+ * The configuration file, validated: pipelines with their plugins loaded and
+ * their option structs filled. Nothing here runs plugin code except the
+ * descriptors' check() hooks.
+ *
+ * File shape (every key below; anything else is an error with its place):
+ *
+ *   state_dir: var/state            # default "var/state" under the working directory
+ *   plugin_path: [dir, ...]         # searched before RDAPSYNC_PLUGIN_PATH and the defaults
+ *   http: { listen: "127.0.0.1:8080" }          # optional
+ *   log: { format: text|json, level: error|warn|info|debug }
+ *   pipelines:
+ *     - name: NAME                  # [A-Za-z0-9_.-]+, unique
+ *       tasks: 1                    # 1..64
+ *       source:     { plugin: NAME, config: {...} }
+ *       transforms: [ { plugin: NAME, config: {...} }, ... ]
+ *       sink:       { plugin: NAME, config: {...} }
+ *       batch:      { max_records: 1000, max_wait: 200ms, max_bytes: 16M }
+ *       retry:      { backoff_initial: 100ms, backoff_max: 30s }       # RETRY answers
+ *       restart:    { max_failures: 5, window: 5m, backoff_initial: 1s, backoff_max: 60s }
+ *       errors:     { tolerance: none|all, dead_letter: { plugin: NAME, config: {...} } }
+ */
+#ifndef RDAPSYNC_HOST_CONFIG_H
+#define RDAPSYNC_HOST_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "loader.h"
+#include "yaml_tree.h"
+
+typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;
+
+/* One `{ plugin: NAME, config: {...} }` block. */
+typedef struct plugin_block {
+    char *name;                  /* owned */
+    int line, column;            /* of the block */
+    const ynode *config_node;    /* borrowed from the config's tree; may be NULL */
+    const loaded_plugin *plugin; /* borrowed from the registry */
+    void *settings;              /* owned: the filled option struct (descriptor config_size bytes) */
+} plugin_block;
+
+typedef struct pipeline_config {
+    char *name; /* owned */
+    int line, column;
+    int tasks;
+    plugin_block source;
+    plugin_block *transforms; /* owned array */
+    size_t transform_count;
+    plugin_block sink;
+    error_tolerance tolerance;
+    bool has_dead_letter;
+    plugin_block dead_letter;
+    int64_t batch_max_records;
+    int64_t batch_max_wait_ms;
+    int64_t batch_max_bytes;
+    int64_t retry_backoff_initial_ms;
+    int64_t retry_backoff_max_ms;
+    int64_t restart_max_failures;
+    int64_t restart_window_ms;
+    int64_t restart_backoff_initial_ms;
+    int64_t restart_backoff_max_ms;
+    uint64_t fingerprint; /* hash of the pipeline's resolved text: reload restarts it only if changed */
+} pipeline_config;
+
+typedef struct rdapsync_config {
+    char *path;      /* owned */
+    char *state_dir; /* owned */
+    char **plugin_path; /* owned */
+    size_t plugin_path_count;
+    char *http_listen;  /* owned; NULL = no endpoint */
+    int log_json;       /* 0 text (key=value), 1 JSON lines */
+    int log_level;      /* rdapsync_log_level */
+    pipeline_config *pipelines; /* owned array */
+    size_t pipeline_count;
+    ynode *root; /* owned; plugin blocks point into it */
+} rdapsync_config;
+
+/*
+ * Loads and validates `path`: YAML shape, ${env:NAME} / ${file:PATH}
+ * resolution, plugin lookup through `registry` (loading .so files as needed),
+ * every option table, every check() hook. Returns NULL if any error was
+ * added to diags (warnings do not fail). Caller frees with config_free().
+ * `extra_plugin_path` (may be NULL) is searched first (CLI --plugin-path).
+ */
+rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags);
+void config_free(rdapsync_config *config);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * Finding, loading and checking plugins.
+ *
+ * A plugin named N of kind K is the file "K-N.so" in the first directory of
+ * the search path that has it. The loader dlopen()s it with RTLD_NOW |
+ * RTLD_LOCAL, resolves RDAPSYNC_ENTRY_SYMBOL, calls it with the host table,
+ * and refuses (with a message naming the field) a NULL descriptor, a short
+ * struct_size, a different ABI major, a newer ABI minor, a wrong kind or
+ * name, a missing mandatory callback for the kind, or a malformed option
+ * table.
+ */
+#ifndef RDAPSYNC_HOST_LOADER_H
+#define RDAPSYNC_HOST_LOADER_H
+
+#include <stddef.h>
+
+#include <rdapsync/rdapsync.h>
+
+typedef struct loaded_plugin {
+    char *path;                    /* owned: the file it came from */
+    void *handle;                  /* dlopen handle */
+    const rdapsync_plugin *desc;   /* borrowed from the .so: valid until unload */
+} loaded_plugin;
+
+typedef struct plugin_registry plugin_registry;
+
+/* Search path: `dirs` in order, then $RDAPSYNC_PLUGIN_PATH (colon list), then
+ * "<dir of the executable>/plugins", "<dir of the executable>/../lib/rdapsync/plugins"
+ * and RDAPSYNC_DEFAULT_PLUGIN_DIR. Caller frees with registry_free(), which
+ * dlcloses every plugin (after every instance has been closed). */
+plugin_registry *registry_new(const char *const *dirs, size_t dir_count);
+void registry_free(plugin_registry *registry);
+/* Adds directories to the front of the search path (config plugin_path). */
+void registry_prepend_path(plugin_registry *registry, const char *const *dirs, size_t count);
+
+/* Finds (loading once, then cached) plugin `name` of `kind`. On failure
+ * returns NULL and writes a one-line reason into err. */
+const loaded_plugin *registry_get(plugin_registry *registry, rdapsync_kind kind, const char *name, char *err,
+                                  size_t err_size);
+/* Loads one file and checks it; kind 0 accepts any kind, name NULL any name.
+ * Caller frees with loader_unload(). */
+loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *name, char *err, size_t err_size);
+void loader_unload(loaded_plugin *plugin);
+
+/* Every plugin file on the search path, loaded (for `rdapsync plugins`);
+ * files that fail are reported through `on_error`. Calls `fn` in path order. */
+void registry_each(plugin_registry *registry, void (*fn)(const loaded_plugin *plugin, void *opaque),
+                   void (*on_error)(const char *path, const char *reason, void *opaque), void *opaque);
+
+/* The host services table given to every plugin (host_api.c). */
+const rdapsync_host *host_api_table(void);
+
+#endif

@@ -1,0 +1,227 @@
+# Shared helpers for the scripts in scripts/servers/. Source it, do not run it.
+#
+# Layout: every server gets "$RDAPSYNC_SERVERS_DIR/<name>/" with its data,
+# its log file and its pid file. Downloaded/built artefacts that are worth
+# keeping between runs live in "$RDAPSYNC_CACHE_DIR" (default
+# ~/.cache/rdapsync).
+#
+# Conventions used by every server script:
+#   - logs and progress go to stderr, only `env` prints to stdout;
+#   - `start` is idempotent (already running -> exit 0);
+#   - `stop` is idempotent (not running -> exit 0), kills the whole process
+#     group and waits for it to be gone;
+#   - `status` exits 0 when running, 3 when stopped.
+
+set -euo pipefail
+
+RDAPSYNC_SERVERS_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+RDAPSYNC_SERVERS_DIR="${RDAPSYNC_SERVERS_DIR:-$PWD/build/servers}"
+mkdir -p "$RDAPSYNC_SERVERS_DIR"
+RDAPSYNC_SERVERS_DIR="$(cd "$RDAPSYNC_SERVERS_DIR" && pwd)"
+RDAPSYNC_CACHE_DIR="${RDAPSYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rdapsync}"
+export RDAPSYNC_SERVERS_DIR RDAPSYNC_CACHE_DIR
+
+# Name shown in log lines; each script sets it before sourcing.
+SERVER_NAME="${SERVER_NAME:-servers}"
+
+log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S)" "$SERVER_NAME" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Monotonic-ish timer in milliseconds, for "started in N.NNs" messages.
+now_ms() { date +%s%3N; }
+elapsed_s() { # START_MS -> "1.23"
+  local d=$(( $(now_ms) - $1 ))
+  printf '%d.%02d' $((d / 1000)) $(((d % 1000) / 10))
+}
+
+# server_dir NAME: creates and prints the run folder of one server.
+server_dir() {
+  local d="$RDAPSYNC_SERVERS_DIR/$1"
+  mkdir -p "$d"
+  printf '%s\n' "$d"
+}
+
+# tail_log FILE [N]: the last N (default 40) lines of a log, to stderr.
+tail_log() {
+  local f="$1" n="${2:-40}"
+  if [[ -s "$f" ]]; then
+    printf -- '----- last %s lines of %s -----\n' "$n" "$f" >&2
+    tail -n "$n" "$f" >&2 || true
+    printf -- '-----\n' >&2
+  else
+    printf -- '(log %s is empty or missing)\n' "$f" >&2
+  fi
+}
+
+# fail_with_log FILE MESSAGE...: error message, log tail, exit 1.
+fail_with_log() {
+  local f="$1"; shift
+  log "ERROR: $*"
+  tail_log "$f"
+  exit 1
+}
+
+# pid_alive PID: true if a process with that pid exists (and is no zombie).
+pid_alive() {
+  local pid="${1:-}"
+  [[ -n "$pid" && "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  local st
+  st="$(ps -o stat= -p "$pid" 2>/dev/null || true)"
+  [[ -n "$st" && "$st" != Z* ]]
+}
+
+# read_pid FILE: prints the pid stored in FILE (first line), or nothing.
+read_pid() {
+  [[ -f "$1" ]] || return 0
+  head -n 1 "$1" 2>/dev/null | tr -dc '0-9'
+}
+
+# pidfile_alive FILE: true if the pid in FILE is a live process.
+pidfile_alive() { pid_alive "$(read_pid "$1")"; }
+
+# port_open HOST PORT: true if something accepts TCP connections there.
+port_open() {
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
+}
+
+# ensure_port_free HOST PORT WHAT: fail if the port is already taken by
+# someone else (called before starting a server whose pid is not alive).
+ensure_port_free() {
+  if port_open "$1" "$2"; then
+    die "port $1:$2 ($3) is already in use by another process; set the port variable to a free port"
+  fi
+}
+
+# wait_until TIMEOUT_S LOGFILE PID DESCRIPTION CMD...:
+# runs CMD every 0.2 s until it succeeds. Fails (with the log tail) when the
+# timeout passes or when PID (if not empty) has died.
+wait_until() {
+  local timeout_s="$1" logfile="$2" pid="$3" what="$4"; shift 4
+  local deadline=$(( $(now_ms) + timeout_s * 1000 ))
+  while :; do
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    if [[ -n "$pid" ]] && ! pid_alive "$pid"; then
+      fail_with_log "$logfile" "process $pid exited while waiting for: $what"
+    fi
+    if (( $(now_ms) >= deadline )); then
+      fail_with_log "$logfile" "timed out after ${timeout_s}s waiting for: $what"
+    fi
+    sleep 0.2
+  done
+}
+
+# wait_port HOST PORT TIMEOUT_S LOGFILE [PID]
+wait_port() {
+  wait_until "$3" "$4" "${5:-}" "TCP port $1:$2" port_open "$1" "$2"
+}
+
+# spawn PIDFILE LOGFILE CMD...: starts CMD detached in a new session (its own
+# process group, pgid == pid), stdout+stderr appended to LOGFILE, stdin from
+# /dev/null, and writes its pid to PIDFILE.
+spawn() {
+  local pidfile="$1" logfile="$2"; shift 2
+  printf '\n===== %s start: %s\n' "$(date '+%F %T')" "$*" >>"$logfile"
+  # A background job of a non-interactive shell is not a process group
+  # leader, so setsid(1) calls setsid() itself without forking: $! is the
+  # server's own pid and the leader of its process group.
+  setsid "$@" >>"$logfile" 2>&1 </dev/null &
+  local pid=$!
+  printf '%s\n' "$pid" >"$pidfile"
+}
+
+# kill_tree PID TIMEOUT_S: SIGTERM to the process group led by PID (or to PID
+# alone when it leads none), wait up to TIMEOUT_S, then SIGKILL; always waits
+# until the process is gone.
+kill_tree() {
+  local pid="$1" timeout_s="${2:-30}"
+  pid_alive "$pid" || return 0
+  local pgid
+  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ' || true)"
+  local target="$pid"
+  if [[ -n "$pgid" && "$pgid" == "$pid" ]]; then
+    target="-$pid"
+  fi
+  kill -TERM -- "$target" 2>/dev/null || true
+  local deadline=$(( $(now_ms) + timeout_s * 1000 ))
+  while pid_alive "$pid"; do
+    if (( $(now_ms) >= deadline )); then
+      log "process $pid still alive after ${timeout_s}s, sending SIGKILL"
+      kill -KILL -- "$target" 2>/dev/null || true
+      sleep 0.2
+      local i
+      for i in $(seq 1 50); do
+        pid_alive "$pid" || break
+        sleep 0.1
+      done
+      pid_alive "$pid" && die "could not kill process $pid"
+      break
+    fi
+    sleep 0.1
+  done
+  # Leftovers of the group (children that ignored TERM), if any.
+  if [[ "$target" == -* ]]; then
+    kill -KILL -- "$target" 2>/dev/null || true
+  fi
+  return 0
+}
+
+# stop_pidfile PIDFILE TIMEOUT_S: stops the process of a pid file, removes it.
+stop_pidfile() {
+  local pidfile="$1" timeout_s="${2:-30}"
+  local pid
+  pid="$(read_pid "$pidfile")"
+  if pid_alive "$pid"; then
+    log "stopping pid $pid"
+    kill_tree "$pid" "$timeout_s"
+    log "stopped"
+  else
+    log "not running"
+  fi
+  rm -f "$pidfile"
+}
+
+# as_user USER CMD...: runs CMD as USER when we are root and USER differs,
+# otherwise runs it directly.
+as_user() {
+  local user="$1"; shift
+  if [[ "$(id -u)" -eq 0 && "$user" != "root" ]]; then
+    if command -v runuser >/dev/null 2>&1; then
+      runuser -u "$user" -- "$@"
+    else
+      su -s /bin/sh "$user" -c "$(printf '%q ' "$@")"
+    fi
+  else
+    "$@"
+  fi
+}
+
+# make_reachable USER DIR: makes sure USER can traverse every folder down to
+# DIR (adds o+x — search, not read — to ancestors that block it). Needed when
+# root starts a server as an unprivileged user inside a root-owned tree.
+make_reachable() {
+  local user="$1" dir="$2"
+  as_user "$user" test -x "$dir" 2>/dev/null && return 0
+  local p="$dir"
+  local -a chain=()
+  while [[ "$p" != "/" && -n "$p" ]]; do
+    chain=("$p" "${chain[@]}")
+    p="$(dirname "$p")"
+  done
+  local d
+  for d in "${chain[@]}"; do
+    if ! as_user "$user" test -x "$d" 2>/dev/null; then
+      log "granting search permission (o+x) on $d so that user $user can reach $dir"
+      chmod o+x "$d"
+    fi
+  done
+  as_user "$user" test -x "$dir" || die "user $user cannot reach $dir"
+}
+
+# usage_exit "VERBS": prints usage and exits 2.
+usage_exit() {
+  printf 'usage: %s %s\n' "$(basename "$0")" "$1" >&2
+  exit 2
+}

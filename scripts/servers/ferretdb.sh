@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# FerretDB v1.24.2 (MongoDB wire protocol over SQLite) on 127.0.0.1, for
+# integration tests.
+#
+#   ferretdb.sh start|stop|status|env
+#
+# The binary is built once from the Go module proxy into
+# ~/.cache/rdapsync/ferretdb-v1.24.2/ferretdb. A plain
+# `go install …/cmd/ferretdb@v1.24.2` gives a binary that panics at start
+# ("Invalid build/version/version.txt": the file is generated, not in the
+# module, and the module cache is read-only), so this script builds from a
+# writable copy of the module with build/version/version.txt written.
+# Ports: RDAPSYNC_MONGO_PORT (57017), RDAPSYNC_FERRETDB_DEBUG_PORT (58088,
+# FerretDB's debug/metrics HTTP handler). Data in $RDAPSYNC_SERVERS_DIR/ferretdb/.
+set -euo pipefail
+SERVER_NAME=ferretdb
+# shellcheck source=common.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+
+FERRETDB_VERSION=v1.24.2
+FERRETDB_MODULE=github.com/FerretDB/FerretDB
+MONGO_PORT="${RDAPSYNC_MONGO_PORT:-57017}"
+DEBUG_PORT="${RDAPSYNC_FERRETDB_DEBUG_PORT:-58088}"
+START_TIMEOUT="${RDAPSYNC_FERRETDB_START_TIMEOUT:-30}"
+FERRETDB_CACHE="$RDAPSYNC_CACHE_DIR/ferretdb-$FERRETDB_VERSION"
+FERRETDB_BIN="$FERRETDB_CACHE/ferretdb"
+
+DIR="$(server_dir ferretdb)"
+DATA="$DIR/data"
+STATE="$DIR/state"
+LOGFILE="$DIR/ferretdb.log"
+PIDFILE="$DIR/ferretdb.pid"
+PING_SRC="$RDAPSYNC_SERVERS_SCRIPTS/mongo_ping.c"
+PING_BIN="$DIR/mongo_ping"
+MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT/"
+
+# Builds the FerretDB binary once (workaround: writable copy of the module
+# with build/version/version.txt, then `go build ./cmd/ferretdb`).
+ensure_binary() {
+  if [[ -x "$FERRETDB_BIN" ]]; then
+    return 0
+  fi
+  command -v go >/dev/null 2>&1 || die "go not found (run scripts/deps.sh test)"
+  # Use the machine's Go unless the caller chose a toolchain; FerretDB
+  # v1.24.2 needs Go >= 1.24.
+  export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+  local gov
+  gov="$(go env GOVERSION)"
+  if [[ "$GOTOOLCHAIN" == local ]] && \
+     ! printf '%s\n%s\n' go1.24 "$gov" | sort -V -C; then
+    die "FerretDB $FERRETDB_VERSION needs Go >= 1.24, found $gov"
+  fi
+  local t0; t0="$(now_ms)"
+  log "building FerretDB $FERRETDB_VERSION with $gov (first run only)"
+  mkdir -p "$FERRETDB_CACHE"
+  local src
+  src="$(go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" \
+          | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  [[ -n "$src" && -f "$src/go.mod" ]] || die "go mod download $FERRETDB_MODULE@$FERRETDB_VERSION gave no source folder"
+  local work; work="$(mktemp -d "$FERRETDB_CACHE/src.XXXXXX")"
+  cp -R "$src/." "$work/"
+  chmod -R u+w "$work"
+  printf '%s\n' "$FERRETDB_VERSION" >"$work/build/version/version.txt"
+  if ! (cd "$work" && go build -trimpath -buildvcs=false \
+          -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb >"$FERRETDB_CACHE/build.log" 2>&1); then
+    tail_log "$FERRETDB_CACHE/build.log"
+    rm -rf "$work"
+    die "go build of FerretDB failed"
+  fi
+  rm -rf "$work"
+  # The version check runs at start: make sure this binary does not panic.
+  local v
+  if ! v="$("$FERRETDB_BIN.tmp" --version 2>&1)" || ! grep -q "$FERRETDB_VERSION" <<<"$v"; then
+    printf '%s\n' "$v" >&2
+    rm -f "$FERRETDB_BIN.tmp"
+    die "the built FerretDB binary does not report version $FERRETDB_VERSION"
+  fi
+  mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+  log "built $FERRETDB_BIN in $(elapsed_s "$t0")s"
+}
+
+# Compiles the libmongoc ping client into the run folder when missing or
+# older than its source.
+ensure_ping() {
+  if [[ -x "$PING_BIN" && "$PING_BIN" -nt "$PING_SRC" ]]; then
+    return 0
+  fi
+  pkg-config --exists libmongoc-1.0 || die "libmongoc-1.0 not found by pkg-config (run scripts/deps.sh test)"
+  local cc="${CC:-cc}"
+  # shellcheck disable=SC2046 # pkg-config output is a list of flags
+  "$cc" -O2 -o "$PING_BIN.tmp" "$PING_SRC" $(pkg-config --cflags --libs libmongoc-1.0) \
+    || die "cannot compile $PING_SRC"
+  mv "$PING_BIN.tmp" "$PING_BIN"
+}
+
+mongo_ready() { "$PING_BIN" "$MONGO_URI" 1000; }
+
+is_running() { pidfile_alive "$PIDFILE"; }
+
+cmd_start() {
+  ensure_ping
+  if is_running; then
+    if mongo_ready 2>/dev/null; then
+      log "already running (pid $(read_pid "$PIDFILE")) on $MONGO_URI"
+      return 0
+    fi
+    log "process $(read_pid "$PIDFILE") is alive but not answering, waiting for it"
+    wait_until "$START_TIMEOUT" "$LOGFILE" "$(read_pid "$PIDFILE")" \
+      "MongoDB ping on $MONGO_URI" mongo_ready
+    return 0
+  fi
+  local t0; t0="$(now_ms)"
+  ensure_binary
+  ensure_port_free 127.0.0.1 "$MONGO_PORT" "FerretDB"
+  ensure_port_free 127.0.0.1 "$DEBUG_PORT" "FerretDB debug handler"
+  mkdir -p "$DATA" "$STATE"
+  spawn "$PIDFILE" "$LOGFILE" "$FERRETDB_BIN" \
+    --handler=sqlite \
+    --sqlite-url="file:$DATA/" \
+    --listen-addr="127.0.0.1:$MONGO_PORT" \
+    --debug-addr="127.0.0.1:$DEBUG_PORT" \
+    --state-dir="$STATE" \
+    --telemetry=disable \
+    --log-level="${RDAPSYNC_FERRETDB_LOG_LEVEL:-info}"
+  local pid; pid="$(read_pid "$PIDFILE")"
+  log "starting pid $pid on $MONGO_URI"
+  wait_until "$START_TIMEOUT" "$LOGFILE" "$pid" "MongoDB ping on $MONGO_URI" mongo_ready
+  log "ready on $MONGO_URI in $(elapsed_s "$t0")s"
+}
+
+cmd_stop() { stop_pidfile "$PIDFILE" "${RDAPSYNC_FERRETDB_STOP_TIMEOUT:-20}"; }
+
+cmd_status() {
+  if is_running; then
+    ensure_ping
+    if mongo_ready 2>/dev/null; then
+      echo "ferretdb: running, pid $(read_pid "$PIDFILE"), $MONGO_URI"
+      return 0
+    fi
+    echo "ferretdb: process $(read_pid "$PIDFILE") alive but $MONGO_URI not answering"
+    return 1
+  fi
+  echo "ferretdb: stopped"
+  return 3
+}
+
+cmd_env() { printf "export RDAPSYNC_MONGO_URI=%s\n" "$MONGO_URI"; }
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) usage_exit "{start|stop|status|env}" ;;
+esac

@@ -1,0 +1,105 @@
+/*
+ * rdapsync SDK: the plugin descriptor and its entry function.
+ *
+ * A plugin is one shared object that exports exactly one function:
+ *
+ *     RDAPSYNC_PLUGIN_ENTRY(host) { saved_host = host; return &descriptor; }
+ *
+ * The host dlopen()s the file (RTLD_NOW | RTLD_LOCAL), finds the entry
+ * function, calls it once with its services table and checks, before calling
+ * anything else, that the descriptor's struct_size, ABI major and minor and
+ * kind are acceptable; a refusal names the field that differs.
+ *
+ * Lifecycle of one instance (one per task):
+ *   open -> (poll/commit | transform | write/flush)* -> close
+ * Callbacks of one instance never run concurrently; different instances of
+ * the same plugin may run on different threads at once, so keep state in
+ * the instance, not in globals (the saved host pointer is the exception).
+ *
+ * Every callback that can fail gets a caller-owned buffer `err` of
+ * `err_size` bytes for a one-line reason (no secrets, no newline).
+ */
+#ifndef RDAPSYNC_PLUGIN_H
+#define RDAPSYNC_PLUGIN_H
+
+#include "abi.h"
+#include "host.h"
+#include "options.h"
+#include "record.h"
+
+typedef struct rdapsync_plugin {
+    /* Set with RDAPSYNC_DESCRIPTOR_HEADER: sizeof(rdapsync_plugin) and the
+     * ABI version the plugin was compiled against. */
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    const char *name;        /* [a-z0-9_-]+, unique per kind */
+    rdapsync_kind kind;
+    const char *version;     /* the plugin's own version, e.g. "1.2.0" */
+    const char *description; /* one line */
+
+    /* Options, ended by a row whose name is NULL; NULL means none. */
+    const rdapsync_option *options;
+    /* Size of the config struct the host fills from `options`. */
+    size_t config_size;
+
+    /* Optional cross-field check of a filled config, run by `validate` and
+     * before any task starts. No I/O. OK or ERROR (+ err). */
+    rdapsync_status (*check)(const void *config, char *err, size_t err_size);
+
+    /* Creates an instance. `config` is borrowed until close() returns.
+     * On OK, *state is the instance (may be NULL if the plugin needs none).
+     * RETRY: the host backs off and calls open again (server not up yet). */
+    rdapsync_status (*open)(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size);
+
+    /* Releases the instance; never fails. Called once after a successful
+     * open, also after failures. */
+    void (*close)(void *state);
+
+    /* ---- sources ----
+     * poll: appends up to batch_room() records to `batch`, blocking at most
+     * timeout_ms for the first one. OK with zero records is fine. END when a
+     * bounded input is exhausted and everything has been handed over. */
+    rdapsync_status (*poll)(void *state, rdapsync_batch *batch, int timeout_ms, char *err, size_t err_size);
+    /* The host has durably delivered everything up to these positions (one
+     * per stream/partition, `offset` as in rdapsync_position) and written its
+     * checkpoint; the source may now acknowledge upstream (e.g. commit Kafka
+     * offsets). Optional. */
+    rdapsync_status (*commit)(void *state, const rdapsync_position *positions, size_t count, char *err,
+                              size_t err_size);
+
+    /* ---- transforms ----
+     * Changes `record` in place through the host setters (the record belongs
+     * to `batch`). OK keeps it, DROP consumes it on purpose, ERROR sends it
+     * to the dead-letter sink with err as the reason. */
+    rdapsync_status (*transform)(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
+                                 size_t err_size);
+
+    /* ---- sinks ----
+     * write: stores the batch's records (borrowed until return); may buffer.
+     * flush: makes everything written since the last successful flush
+     * durable; only then does the host commit source positions.
+     * After RETRY from either, the sink must have undone the partial work:
+     * the host backs off and writes the same batch again, then flushes.
+     * Records the sink can never store are reported with host->reject()
+     * and the call still returns OK. */
+    rdapsync_status (*write)(void *state, const rdapsync_batch *batch, char *err, size_t err_size);
+    rdapsync_status (*flush)(void *state, char *err, size_t err_size);
+
+    /* New optional callbacks are appended here (ABI minor + 1). */
+} rdapsync_plugin;
+
+#define RDAPSYNC_DESCRIPTOR_HEADER \
+    .struct_size = sizeof(rdapsync_plugin), .abi_major = RDAPSYNC_ABI_MAJOR, .abi_minor = RDAPSYNC_ABI_MINOR
+
+/* The entry function's type and its one correct definition line. The
+ * descriptor returned must be a static constant: the host never frees it. */
+typedef const rdapsync_plugin *(*rdapsync_entry_fn)(const rdapsync_host *host);
+
+RDAPSYNC_EXPORT const rdapsync_plugin *rdapsync_plugin_entry(const rdapsync_host *host);
+
+#define RDAPSYNC_PLUGIN_ENTRY(host_param) \
+    RDAPSYNC_EXPORT const rdapsync_plugin *rdapsync_plugin_entry(const rdapsync_host *host_param)
+
+#endif
