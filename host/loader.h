@@ -25,12 +25,16 @@ typedef struct loaded_plugin {
 typedef struct plugin_registry plugin_registry;
 
 /* Search path: `dirs` in order, then $RDAPSYNC_PLUGIN_PATH (colon list), then
- * "<dir of the executable>/plugins", "<dir of the executable>/../lib/rdapsync/plugins"
- * and RDAPSYNC_DEFAULT_PLUGIN_DIR. Caller frees with registry_free(), which
+ * "<dir of the executable>/plugins", "<dir of the executable>/../lib/rdapsync/plugins",
+ * "<dir of the executable>/../plugins" (the build tree: build/host/rdapsync
+ * finds build/plugins) and RDAPSYNC_DEFAULT_PLUGIN_DIR. Caller frees with registry_free(), which
  * dlcloses every plugin (after every instance has been closed). */
 plugin_registry *registry_new(const char *const *dirs, size_t dir_count);
 void registry_free(plugin_registry *registry);
-/* Adds directories to the front of the search path (config plugin_path). */
+/* Adds directories to the front of the search path (config plugin_path),
+ * right after the `dirs` given to registry_new() (the CLI's --plugin-path
+ * stays first); directories already on the path are not added again.
+ * The registry is used from one thread (the main thread). */
 void registry_prepend_path(plugin_registry *registry, const char *const *dirs, size_t count);
 
 /* Finds (loading once, then cached) plugin `name` of `kind`. On failure
@@ -43,7 +47,9 @@ loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *nam
 void loader_unload(loaded_plugin *plugin);
 
 /* Every plugin file on the search path, loaded (for `rdapsync plugins`);
- * files that fail are reported through `on_error`. Calls `fn` in path order. */
+ * files that fail are reported through `on_error` (the reason does not
+ * repeat the path). Calls `fn` in path order; a kind+name already seen in an
+ * earlier directory is skipped (the first one wins, as for registry_get). */
 void registry_each(plugin_registry *registry, void (*fn)(const loaded_plugin *plugin, void *opaque),
                    void (*on_error)(const char *path, const char *reason, void *opaque), void *opaque);
 

@@ -24,7 +24,10 @@ struct ynode {
 };
 
 /* Parses `path`; on failure returns NULL and adds "file:line:column" errors.
- * Caller frees with ynode_free(). Only the first document is read. */
+ * Caller frees with ynode_free(). Only the first document is read.
+ * A duplicate mapping key is reported as an error but the tree is still
+ * returned (ynode_get() finds the first), so validation can go on and
+ * report everything else; check diag_error_count(). Aliases are refused. */
 ynode *yaml_tree_load(const char *path, diag_list *diags);
 /* Same from memory (name is used in diagnostics). */
 ynode *yaml_tree_load_buffer(const char *name, const char *text, size_t len, diag_list *diags);

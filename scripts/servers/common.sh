@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the scripts in scripts/servers/. Source it, do not run it.
 #
 # Layout: every server gets "$RDAPSYNC_SERVERS_DIR/<name>/" with its data,
@@ -12,13 +13,19 @@
 #     group and waits for it to be gone;
 #   - `status` exits 0 when running, 3 when stopped.
 
-set -euo pipefail
+set -Eeuo pipefail
+# No silent exits: say which command stopped the script.
+on_err() {
+  printf '[%s %s] ERROR: command failed (exit %s) at %s:%s: %s\n' "$(date +%H:%M:%S)" \
+    "${SERVER_NAME:-servers}" "$1" "$(basename "$2")" "$3" "$4" >&2
+}
+trap 'on_err "$?" "${BASH_SOURCE[0]:-?}" "$LINENO" "$BASH_COMMAND"' ERR
 
 RDAPSYNC_SERVERS_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RDAPSYNC_SERVERS_DIR="${RDAPSYNC_SERVERS_DIR:-$PWD/build/servers}"
 mkdir -p "$RDAPSYNC_SERVERS_DIR"
 RDAPSYNC_SERVERS_DIR="$(cd "$RDAPSYNC_SERVERS_DIR" && pwd)"
-RDAPSYNC_CACHE_DIR="${RDAPSYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rdapsync}"
+RDAPSYNC_CACHE_DIR="${RDAPSYNC_CACHE_DIR:-$HOME/.cache/rdapsync}"
 export RDAPSYNC_SERVERS_DIR RDAPSYNC_CACHE_DIR
 
 # Name shown in log lines; each script sets it before sourcing.
@@ -53,11 +60,26 @@ tail_log() {
   fi
 }
 
-# fail_with_log FILE MESSAGE...: error message, log tail, exit 1.
+# Pid of the server process that this run of a script spawned; a failed start
+# stops it again (set RDAPSYNC_KEEP_FAILED=1 to keep it for a post-mortem).
+SPAWNED_PID=""
+# Name of a function to call instead, for servers not started by spawn().
+START_FAILED_HOOK=""
+
+# fail_with_log FILE MESSAGE...: error message, log tail, stops what this run
+# started, exit 1.
 fail_with_log() {
   local f="$1"; shift
   log "ERROR: $*"
   tail_log "$f"
+  if [[ -z "${RDAPSYNC_KEEP_FAILED:-}" ]]; then
+    if [[ -n "$START_FAILED_HOOK" ]]; then
+      "$START_FAILED_HOOK" || true
+    elif [[ -n "$SPAWNED_PID" ]] && pid_alive "$SPAWNED_PID"; then
+      log "stopping the failed server (pid $SPAWNED_PID)"
+      kill_tree "$SPAWNED_PID" 10 || true
+    fi
+  fi
   exit 1
 }
 
@@ -74,7 +96,7 @@ pid_alive() {
 # read_pid FILE: prints the pid stored in FILE (first line), or nothing.
 read_pid() {
   [[ -f "$1" ]] || return 0
-  head -n 1 "$1" 2>/dev/null | tr -dc '0-9'
+  { head -n 1 "$1" 2>/dev/null || true; } | tr -dc '0-9'
 }
 
 # pidfile_alive FILE: true if the pid in FILE is a live process.
@@ -82,6 +104,7 @@ pidfile_alive() { pid_alive "$(read_pid "$1")"; }
 
 # port_open HOST PORT: true if something accepts TCP connections there.
 port_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
   timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
 }
 
@@ -113,9 +136,42 @@ wait_until() {
   done
 }
 
+# wait_ready_or_gone TIMEOUT_S LOGFILE DESCRIPTION ALIVE_CMD READY_CMD:
+# for a server found running but not answering (still starting, or dying):
+# returns 0 once READY_CMD succeeds, 1 once ALIVE_CMD fails (the caller then
+# starts a new one), fails with the log tail after TIMEOUT_S.
+wait_ready_or_gone() {
+  local timeout_s="$1" logfile="$2" what="$3" alive="$4" ready="$5"
+  local deadline=$(( $(now_ms) + timeout_s * 1000 ))
+  while :; do
+    if "$ready" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! "$alive" >/dev/null 2>&1; then
+      return 1
+    fi
+    if (( $(now_ms) >= deadline )); then
+      # Not ours to stop: it was running before this call.
+      SPAWNED_PID=""
+      START_FAILED_HOOK=""
+      fail_with_log "$logfile" "a server process is alive but did not answer within ${timeout_s}s: $what (stop it first)"
+    fi
+    sleep 0.2
+  done
+}
+
 # wait_port HOST PORT TIMEOUT_S LOGFILE [PID]
 wait_port() {
   wait_until "$3" "$4" "${5:-}" "TCP port $1:$2" port_open "$1" "$2"
+}
+
+# rotate_log FILE: keeps logs from growing without end across many starts:
+# past RDAPSYNC_LOG_MAX_MB (default 20) MiB the file becomes FILE.old.
+rotate_log() {
+  local f="$1" max=$(( ${RDAPSYNC_LOG_MAX_MB:-20} * 1024 * 1024 ))
+  if [[ -f "$f" ]] && (( $(stat -c %s "$f") > max )); then
+    mv -f "$f" "$f.old"
+  fi
 }
 
 # spawn PIDFILE LOGFILE CMD...: starts CMD detached in a new session (its own
@@ -123,12 +179,14 @@ wait_port() {
 # /dev/null, and writes its pid to PIDFILE.
 spawn() {
   local pidfile="$1" logfile="$2"; shift 2
+  rotate_log "$logfile"
   printf '\n===== %s start: %s\n' "$(date '+%F %T')" "$*" >>"$logfile"
   # A background job of a non-interactive shell is not a process group
   # leader, so setsid(1) calls setsid() itself without forking: $! is the
   # server's own pid and the leader of its process group.
-  setsid "$@" >>"$logfile" 2>&1 </dev/null &
+  setsid "$@" >>"$logfile" 2>&1 </dev/null 9>&- &
   local pid=$!
+  SPAWNED_PID="$pid"
   printf '%s\n' "$pid" >"$pidfile"
 }
 
@@ -151,8 +209,8 @@ kill_tree() {
       log "process $pid still alive after ${timeout_s}s, sending SIGKILL"
       kill -KILL -- "$target" 2>/dev/null || true
       sleep 0.2
-      local i
-      for i in $(seq 1 50); do
+      local _
+      for _ in $(seq 1 50); do
         pid_alive "$pid" || break
         sleep 0.1
       done
@@ -219,6 +277,18 @@ make_reachable() {
   done
   as_user "$user" test -x "$dir" || die "user $user cannot reach $dir"
 }
+
+# lock_cache DIR: takes an exclusive lock on DIR/.lock (fd 9), so that two
+# first runs do not download/build at once; unlock_cache releases it.
+lock_cache() {
+  mkdir -p "$1"
+  exec 9>"$1/.lock"
+  if ! flock -w 900 9; then
+    die "timed out waiting for the lock on $1 (another first run?)"
+  fi
+}
+
+unlock_cache() { exec 9>&-; }
 
 # usage_exit "VERBS": prints usage and exits 2.
 usage_exit() {

@@ -13,8 +13,9 @@
 # Ports: RDAPSYNC_MONGO_PORT (57017), RDAPSYNC_FERRETDB_DEBUG_PORT (58088,
 # FerretDB's debug/metrics HTTP handler). Data in $RDAPSYNC_SERVERS_DIR/ferretdb/.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by common.sh
 SERVER_NAME=ferretdb
-# shellcheck source=common.sh
+# shellcheck source=scripts/servers/common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 FERRETDB_VERSION=v1.24.2
@@ -50,6 +51,11 @@ ensure_binary() {
      ! printf '%s\n%s\n' go1.24 "$gov" | sort -V -C; then
     die "FerretDB $FERRETDB_VERSION needs Go >= 1.24, found $gov"
   fi
+  lock_cache "$FERRETDB_CACHE"
+  if [[ -x "$FERRETDB_BIN" ]]; then
+    unlock_cache
+    return 0  # built by another run while we waited for the lock
+  fi
   local t0; t0="$(now_ms)"
   log "building FerretDB $FERRETDB_VERSION with $gov (first run only)"
   mkdir -p "$FERRETDB_CACHE"
@@ -76,6 +82,7 @@ ensure_binary() {
     die "the built FerretDB binary does not report version $FERRETDB_VERSION"
   fi
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+  unlock_cache
   log "built $FERRETDB_BIN in $(elapsed_s "$t0")s"
 }
 
@@ -100,14 +107,12 @@ is_running() { pidfile_alive "$PIDFILE"; }
 cmd_start() {
   ensure_ping
   if is_running; then
-    if mongo_ready 2>/dev/null; then
+    if wait_ready_or_gone "$START_TIMEOUT" "$LOGFILE" \
+         "MongoDB ping on $MONGO_URI" is_running mongo_ready; then
       log "already running (pid $(read_pid "$PIDFILE")) on $MONGO_URI"
       return 0
     fi
-    log "process $(read_pid "$PIDFILE") is alive but not answering, waiting for it"
-    wait_until "$START_TIMEOUT" "$LOGFILE" "$(read_pid "$PIDFILE")" \
-      "MongoDB ping on $MONGO_URI" mongo_ready
-    return 0
+    log "the previous process is gone, starting a new one"
   fi
   local t0; t0="$(now_ms)"
   ensure_binary
@@ -149,7 +154,7 @@ cmd_env() { printf "export RDAPSYNC_MONGO_URI=%s\n" "$MONGO_URI"; }
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  status) cmd_status ;;
+  status) rc=0; cmd_status || rc=$?; exit "$rc" ;;
   env) cmd_env ;;
   *) usage_exit "{start|stop|status|env}" ;;
 esac

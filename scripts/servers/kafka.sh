@@ -10,8 +10,9 @@
 # Ports: RDAPSYNC_KAFKA_PORT (broker, 59092), RDAPSYNC_KAFKA_CONTROLLER_PORT
 # (controller, 59093). Data in $RDAPSYNC_SERVERS_DIR/kafka/.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by common.sh
 SERVER_NAME=kafka
-# shellcheck source=common.sh
+# shellcheck source=scripts/servers/common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 KAFKA_VERSION=4.3.1
@@ -41,6 +42,11 @@ ensure_libs() {
   fi
   need mvn
   need java
+  lock_cache "$KAFKA_CACHE"
+  if [[ -f "$KAFKA_LIBS/.complete" && "$(cat "$KAFKA_LIBS/.complete")" == "$KAFKA_LIBS_SPEC" ]]; then
+    unlock_cache
+    return 0  # made by another run while we waited for the lock
+  fi
   local t0; t0="$(now_ms)"
   log "downloading Kafka $KAFKA_VERSION jars with Maven into $KAFKA_LIBS (first run only)"
   mkdir -p "$KAFKA_CACHE"
@@ -98,13 +104,16 @@ POM
     done
     [[ -n "$found" ]] || die "class ${cls%.class} not found in the downloaded jars"
   done
-  [[ -z "$(ls "$KAFKA_LIBS.tmp" | grep '^slf4j-api-1\.')" ]] \
+  local old_api=("$KAFKA_LIBS.tmp"/slf4j-api-1.*.jar)
+  [[ ! -e "${old_api[0]}" ]] \
     || die "an slf4j-api 1.x jar was resolved: the slf4j-simple backend would not bind"
   printf '%s\n' "$KAFKA_LIBS_SPEC" >"$KAFKA_LIBS.tmp/.complete"
   rm -rf "$KAFKA_LIBS"
   mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
   rm -rf "$work"
-  log "jars ready ($(ls "$KAFKA_LIBS"/*.jar | wc -l) jars) in $(elapsed_s "$t0")s"
+  unlock_cache
+  local jars=("$KAFKA_LIBS"/*.jar)
+  log "jars ready (${#jars[@]} jars) in $(elapsed_s "$t0")s"
 }
 
 java_run() { # MAIN ARGS... (short-lived tools: small heap, quick JIT)
@@ -138,6 +147,10 @@ transaction.state.log.num.partitions=10
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# After a kill -9 the restarted broker cannot register until the controller
+# has expired the old incarnation's session (default 9 s): keep it short.
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=1000
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
@@ -154,14 +167,12 @@ is_running() { pidfile_alive "$PIDFILE"; }
 
 cmd_start() {
   if is_running; then
-    if kafka_ready; then
+    if wait_ready_or_gone "$KAFKA_START_TIMEOUT" "$LOGFILE" \
+         "Kafka metadata on $BOOTSTRAP (kcat -L)" is_running kafka_ready; then
       log "already running (pid $(read_pid "$PIDFILE")) on $BOOTSTRAP"
       return 0
     fi
-    log "process $(read_pid "$PIDFILE") is alive but not answering, waiting for it"
-    wait_until "$KAFKA_START_TIMEOUT" "$LOGFILE" "$(read_pid "$PIDFILE")" \
-      "Kafka metadata on $BOOTSTRAP (kcat -L)" kafka_ready
-    return 0
+    log "the previous process is gone, starting a new one"
   fi
   need java
   need kcat
@@ -231,7 +242,7 @@ cmd_create_topic() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  status) cmd_status ;;
+  status) rc=0; cmd_status || rc=$?; exit "$rc" ;;
   env) cmd_env ;;
   create-topic) shift; cmd_create_topic "$@" ;;
   *) usage_exit "{start|stop|status|env|create-topic NAME PARTITIONS}" ;;

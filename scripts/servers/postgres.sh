@@ -9,8 +9,9 @@
 # `rdapsync`. As root the server runs as the `postgres` OS user (the data
 # folder belongs to it); otherwise as the current user.
 set -euo pipefail
+# shellcheck disable=SC2034 # read by common.sh
 SERVER_NAME=postgres
-# shellcheck source=common.sh
+# shellcheck source=scripts/servers/common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 PG_PORT="${RDAPSYNC_PG_PORT:-55432}"
@@ -38,6 +39,11 @@ fi
 
 pg() { as_user "$OS_USER" "$@"; }
 
+# The OS user must be able to reach the run folder (pg_ctl status too).
+if [[ "$(id -u)" -eq 0 ]]; then
+  make_reachable "$OS_USER" "$DIR"
+fi
+
 # psql over TCP, as a real client would connect.
 psql_tcp() {
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U "$PG_SUPERUSER" "$@"
@@ -45,12 +51,15 @@ psql_tcp() {
 
 pg_ready() { psql_tcp -d postgres -Atc 'select 1' 2>/dev/null | grep -qx 1; }
 
+postmaster_pid() { { head -n 1 "$DATA/postmaster.pid" 2>/dev/null || true; } | tr -dc '0-9'; }
+
+# pg_ctl status alone counts a killed postmaster that is still a zombie (or
+# not yet reaped) as running: also ask for a live, non-zombie process.
 is_running() {
   [[ -f "$DATA/PG_VERSION" ]] || return 1
+  pid_alive "$(postmaster_pid)" || return 1
   pg "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1
 }
-
-postmaster_pid() { head -n 1 "$DATA/postmaster.pid" 2>/dev/null | tr -dc '0-9'; }
 
 write_config() {
   cat >"$DATA/rdapsync.conf" <<CONF
@@ -95,36 +104,55 @@ init_cluster() {
   mv "$DATA.tmp" "$DATA"
 }
 
+# After a kill -9 the old postmaster stays a zombie until init reaps it, and
+# PostgreSQL's own stale-lock check (kill(pid, 0)) then refuses to start
+# ("lock file postmaster.pid already exists"). Wait for the reaping; if it
+# does not come, remove the lock file of the dead process.
+clear_dead_postmaster() {
+  local pid; pid="$(postmaster_pid)"
+  [[ -n "$pid" ]] || return 0
+  pid_alive "$pid" && return 0
+  local _
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  log "postmaster $pid is dead but not reaped: removing its stale postmaster.pid"
+  rm -f "$DATA/postmaster.pid"
+}
+
 cmd_start() {
   local t0; t0="$(now_ms)"
-  if [[ "$(id -u)" -eq 0 ]]; then
-    make_reachable "$OS_USER" "$DIR"
-  fi
   mkdir -p "$SOCK"
+  is_running || rotate_log "$LOGFILE"
   touch "$LOGFILE"
   if [[ "$(id -u)" -eq 0 ]]; then
     chown "$OS_USER:" "$SOCK" "$LOGFILE"
-    [[ -d "$DATA" ]] && chown -R "$OS_USER:" "$DATA"
+    if [[ -d "$DATA" && "$(stat -c %U "$DATA")" != "$OS_USER" ]]; then
+      chown -R "$OS_USER:" "$DATA"
+    fi
   fi
   local sockpath="$SOCK/.s.PGSQL.$PG_PORT"
   (( ${#sockpath} < 100 )) || die "socket path $sockpath is too long for a Unix socket; use a shorter RDAPSYNC_SERVERS_DIR"
 
   if is_running; then
-    if pg_ready; then
+    if wait_ready_or_gone "$PG_TIMEOUT" "$LOGFILE" "psql on 127.0.0.1:$PG_PORT" \
+         is_running pg_ready; then
       log "already running (pid $(postmaster_pid)) on 127.0.0.1:$PG_PORT"
       postmaster_pid >"$PIDFILE"
       ensure_db
       return 0
     fi
-    log "server is up but 127.0.0.1:$PG_PORT does not answer, waiting"
-    wait_until "$PG_TIMEOUT" "$LOGFILE" "" "psql on 127.0.0.1:$PG_PORT" pg_ready
-    ensure_db
-    return 0
+    log "the previous postmaster is gone, starting a new one"
   fi
   [[ -f "$DATA/PG_VERSION" ]] || init_cluster
+  clear_dead_postmaster
   ensure_port_free 127.0.0.1 "$PG_PORT" "PostgreSQL"
   write_config
   printf '\n===== %s start\n' "$(date '+%F %T')" >>"$LOGFILE"
+  # shellcheck disable=SC2034 # read by fail_with_log in common.sh
+  START_FAILED_HOOK=stop_after_failure
+  # shellcheck disable=SC2094 # pg_ctl and this redirect both append
   if ! pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t "$PG_TIMEOUT" start >/dev/null 2>>"$LOGFILE"; then
     fail_with_log "$LOGFILE" "pg_ctl start failed"
   fi
@@ -139,6 +167,11 @@ ensure_db() {
     psql_tcp -d postgres -c "create database $PG_DB" >/dev/null
     log "created database $PG_DB"
   fi
+}
+
+stop_after_failure() {
+  log "stopping the failed server"
+  pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
 }
 
 cmd_stop() {
@@ -182,7 +215,7 @@ cmd_env() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  status) cmd_status ;;
+  status) rc=0; cmd_status || rc=$?; exit "$rc" ;;
   env) cmd_env ;;
   *) usage_exit "{start|stop|status|env}" ;;
 esac

@@ -1,0 +1,73 @@
+/*
+ * A task: one thread's worth of one pipeline (task index i of `tasks`),
+ * running source -> transforms -> sink in batches, with dead-lettering,
+ * retries and checkpoints. The supervisor creates one per attempt and runs
+ * it on its own thread; tests run it on theirs with hand-built descriptors.
+ *
+ * One cycle:
+ *   poll until max_records / max_bytes / max_wait
+ *   -> bad records (record_set_bad) to the dead-letter path
+ *   -> each transform in order on each record (ERROR: dead letter, DROP: consumed)
+ *   -> sink write + flush (RETRY from either: back off, write the same batch again, flush)
+ *   -> dead-letter sink write + flush
+ *   -> checkpoint file -> source commit
+ * A position is committed only after every record before it was flushed by
+ * the sink or the dead-letter sink.
+ */
+#ifndef RDAPSYNC_HOST_TASK_H
+#define RDAPSYNC_HOST_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rdapsync/rdapsync.h>
+
+#include "config.h"
+#include "metrics.h"
+
+/* Not typedef'd: context.h names its parameter `task`. */
+struct task;
+
+typedef enum task_result {
+    TASK_RESULT_FINISHED = 0, /* the source answered END and everything was delivered */
+    TASK_RESULT_STOPPED = 1,  /* a stop was requested; the last batch was delivered (or not started) */
+    TASK_RESULT_FAILED = 2    /* see task_error() */
+} task_result;
+
+/*
+ * `pipeline` and its plugin blocks are borrowed until task_free();
+ * `state_dir` is copied; `stats` is borrowed and may be NULL. Plugin
+ * descriptors may be real loaded ones or built in-process (tests).
+ * Caller frees with task_free().
+ */
+struct task *task_new(const pipeline_config *pipeline, int task_index, const char *state_dir, task_stats *stats);
+void task_free(struct task *t);
+
+/* Opens the plugins (dead-letter sink, sink, transforms, source), runs
+ * cycles until END, a stop request or a failure, delivers what it holds
+ * when asked to stop, and closes everything in reverse order. Call once. */
+task_result task_run(struct task *t);
+/* The reason of a FAILED result (borrowed; "" otherwise). */
+const char *task_error(const struct task *t);
+
+/* True once task_run() got every plugin open. */
+bool task_started(const struct task *t);
+
+/* Any thread: asks the task to stop polling, deliver and return. Wakes a
+ * backoff wait at once. */
+void task_request_stop(struct task *t);
+bool task_stopping(const struct task *t);
+
+/* Calls from the task's plugins, through their context. */
+bool task_checkpoint_get(struct task *t, const char *stream, int32_t partition, int64_t *offset);
+void task_checkpoint_override(struct task *t, rdapsync_ctx *ctx, const char *stream, int32_t partition, int64_t offset);
+void task_reject(struct task *t, rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason);
+
+/* Test hooks: the task's checkpoint map (borrowed), and the clock that
+ * batch deadlines (max_wait) are measured with (monotonic ms; NULL
+ * restores the real one). Backoff waits always use the real clock. */
+const struct checkpoint_map *task_checkpoints(const struct task *t);
+void task_test_set_clock(int64_t (*now_ms)(void));
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * One input record (a line, or a whole document file) to one rdapsync
+ * record. A JSON object with "op" and "key" is a change envelope; any other
+ * object is a raw RDAP document. Everything else is bad input, kept with
+ * its raw bytes and a reason naming FILE:LINE.
+ */
+#include "source_file.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define H source_file_host
+#define J (source_file_host->json)
+
+/* Makes `rec` (position already set) the bad record of FILE:LINE. */
+static int mark_bad(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, const input_file *file,
+                    const char *bytes, size_t len, int64_t line, const char *why)
+{
+    char reason[1024], key[512];
+    int n = snprintf(key, sizeof(key), "%s:%" PRId64, file->stream, line);
+
+    if (n < 0 || (size_t)n >= sizeof(key))
+        n = (int)strlen(key);
+    snprintf(reason, sizeof(reason), "%s:%" PRId64 ": %s", file->stream, line, why);
+    s->bad_records++;
+    if (H->record_set_bad(batch, rec, bytes, len, reason) != 0)
+        return -1;
+    (void)H->record_set_key(batch, rec, key, (size_t)n); /* a non-UTF-8 file name leaves it keyless */
+    (void)H->record_set_version(batch, rec, 0, NULL, line);
+    return 0;
+}
+
+int decode_bad(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
+               int64_t line, int64_t next_offset, const char *why)
+{
+    rdapsync_record *rec = H->record_add(batch);
+
+    if (!rec || H->record_set_position(batch, rec, file->stream, -1, next_offset) != 0)
+        return -1;
+    return mark_bad(s, batch, rec, file, bytes, len, line, why);
+}
+
+/* The record key as text: a string member, or an integer printed. */
+static const char *key_text(const rdapsync_value *v, char *buf, size_t buf_size, size_t *len)
+{
+    if (J->type(v) == RDAPSYNC_JSON_STRING) {
+        *len = J->string_length(v);
+        return J->string_value(v);
+    }
+    if (J->type(v) == RDAPSYNC_JSON_INTEGER) {
+        int n = snprintf(buf, buf_size, "%" PRId64, J->integer_value(v));
+        *len = (size_t)n;
+        return buf;
+    }
+    return NULL;
+}
+
+/* eventDate of the "last changed" event, in ms; 0 when there is none. */
+static int64_t last_changed_ms(const rdapsync_value *doc)
+{
+    const rdapsync_value *events = J->object_get(doc, "events");
+    size_t n = J->array_size(events);
+    int64_t ms = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const rdapsync_value *event = J->array_get(events, i);
+        const char *action = J->string_value(J->object_get(event, "eventAction"));
+        if (action && strcmp(action, "last changed") == 0 &&
+            rfc3339_to_ms(J->string_value(J->object_get(event, "eventDate")), &ms) == 0)
+            return ms;
+    }
+    return 0;
+}
+
+static int add_headers(rdapsync_batch *batch, rdapsync_record *rec, rdapsync_value *headers)
+{
+    for (rdapsync_value_iter *it = J->object_iter(headers); it; it = J->object_iter_next(headers, it)) {
+        const char *name = J->object_iter_key(it);
+        rdapsync_value *v = J->object_iter_value(it);
+        size_t count = J->type(v) == RDAPSYNC_JSON_ARRAY ? J->array_size(v) : 1;
+        for (size_t i = 0; i < count; i++) {
+            rdapsync_value *item = J->type(v) == RDAPSYNC_JSON_ARRAY ? J->array_get(v, i) : v;
+            if (J->type(item) != RDAPSYNC_JSON_STRING)
+                continue;
+            if (H->record_add_header(batch, rec, name, J->string_value(item), J->string_length(item)) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* An envelope: {"key","op","ts_ms","origin","seq","value"} as rdapgen writes
+ * it, or the sink-file shape with a "version" object. *why is set when the
+ * envelope is unusable (the record is then bad). */
+static int decode_envelope(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, rdapsync_value *doc,
+                           int64_t line, const char **why)
+{
+    char keybuf[32];
+    size_t key_len = 0;
+    const char *key = key_text(J->object_get(doc, "key"), keybuf, sizeof(keybuf), &key_len);
+    const char *op = J->string_value(J->object_get(doc, "op"));
+    rdapsync_value *value = J->object_get(doc, "value");
+    const rdapsync_value *version = J->object_get(doc, "version");
+    const rdapsync_value *vsrc = J->type(version) == RDAPSYNC_JSON_OBJECT ? version : doc;
+    const rdapsync_value *seq = J->object_get(vsrc, "seq");
+    bool is_delete;
+
+    if (!key) {
+        *why = "envelope \"key\" is not a string or an integer";
+        return 0;
+    }
+    if (!op || (strcmp(op, "upsert") != 0 && strcmp(op, "delete") != 0)) {
+        *why = "envelope \"op\" is neither \"upsert\" nor \"delete\"";
+        return 0;
+    }
+    is_delete = op[0] == 'd';
+    if (!is_delete && J->type(value) != RDAPSYNC_JSON_OBJECT) {
+        *why = "envelope upsert without an object \"value\"";
+        return 0;
+    }
+    if (s->cfg->key_field && !is_delete) {
+        size_t alt_len;
+        const char *alt = key_text(J->object_get(value, s->cfg->key_field), keybuf, sizeof(keybuf), &alt_len);
+        if (alt) {
+            key = alt;
+            key_len = alt_len;
+        }
+    }
+    if (H->record_set_key(batch, rec, key, key_len) != 0 ||
+        H->record_set_op(batch, rec, is_delete ? RDAPSYNC_OP_DELETE : RDAPSYNC_OP_UPSERT) != 0 ||
+        H->record_set_version(batch, rec, J->integer_value(J->object_get(vsrc, "ts_ms")),
+                              J->string_value(J->object_get(vsrc, "origin")),
+                              J->type(seq) == RDAPSYNC_JSON_INTEGER ? J->integer_value(seq) : line) != 0 ||
+        add_headers(batch, rec, J->object_get(doc, "headers")) != 0)
+        return -1;
+    if (!is_delete && H->record_set_value(batch, rec, J->incref(value)) != 0)
+        return -1;
+    return 0;
+}
+
+static int decode_document(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, rdapsync_value *doc,
+                           const input_file *file, int64_t line)
+{
+    char keybuf[512];
+    size_t key_len = 0;
+    const char *key = NULL;
+
+    if (s->cfg->key_field)
+        key = key_text(J->object_get(doc, s->cfg->key_field), keybuf, sizeof(keybuf), &key_len);
+    if (!key)
+        key = key_text(J->object_get(doc, "handle"), keybuf, sizeof(keybuf), &key_len);
+    if (!key)
+        key = key_text(J->object_get(doc, "ldhName"), keybuf, sizeof(keybuf), &key_len);
+    if (!key) {
+        int n = snprintf(keybuf, sizeof(keybuf), "%s:%" PRId64, file->stream, line);
+        key = keybuf;
+        key_len = n < 0 || (size_t)n >= sizeof(keybuf) ? strlen(keybuf) : (size_t)n;
+    }
+    if (H->record_set_key(batch, rec, key, key_len) != 0 ||
+        H->record_set_version(batch, rec, last_changed_ms(doc), NULL, line) != 0)
+        return -1;
+    /* The parsed root goes in as it came out of parse(): the host sizes it
+     * without walking it. */
+    return H->record_set_value(batch, rec, J->incref(doc));
+}
+
+/* "line L column C (byte B): ..." -> L, for errors inside a document file. */
+static int64_t error_line(const char *err, int64_t fallback)
+{
+    long long l;
+    return sscanf(err, "line %lld", &l) == 1 && l > 0 ? (int64_t)l : fallback;
+}
+
+static const char *type_name(rdapsync_value_type t)
+{
+    switch (t) {
+    case RDAPSYNC_JSON_ARRAY: return "an array";
+    case RDAPSYNC_JSON_STRING: return "a string";
+    case RDAPSYNC_JSON_INTEGER:
+    case RDAPSYNC_JSON_REAL: return "a number";
+    case RDAPSYNC_JSON_BOOL: return "a boolean";
+    case RDAPSYNC_JSON_NULL: return "null";
+    case RDAPSYNC_JSON_OBJECT: return "an object";
+    }
+    return "unknown";
+}
+
+int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
+                  int64_t line, int64_t next_offset)
+{
+    char err[512], why[160];
+    rdapsync_value *doc = J->parse(bytes, len, err, sizeof(err));
+    rdapsync_record *rec;
+    const char *bad = NULL;
+    int rc = -1;
+
+    if (!doc)
+        return decode_bad(s, batch, file, bytes, len, file->document ? error_line(err, line) : line, next_offset,
+                          err);
+    if (J->type(doc) != RDAPSYNC_JSON_OBJECT) {
+        snprintf(why, sizeof(why), "top-level value is %s, expected an object", type_name(J->type(doc)));
+        J->decref(doc);
+        return decode_bad(s, batch, file, bytes, len, line, next_offset, why);
+    }
+    if (!(rec = H->record_add(batch)))
+        goto out;
+    if (H->record_set_position(batch, rec, file->stream, -1, next_offset) != 0)
+        goto out;
+    if (J->object_get(doc, "op") && J->object_get(doc, "key"))
+        rc = decode_envelope(s, batch, rec, doc, line, &bad);
+    else
+        rc = decode_document(s, batch, rec, doc, file, line);
+    if (rc == 0 && bad)
+        rc = mark_bad(s, batch, rec, file, bytes, len, line, bad); /* nothing else was set on rec */
+out:
+    J->decref(doc);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/*
+ * The `file` source: JSON lines or one JSON document per file, from one
+ * file or a directory, bounded (END at the end) or following appends.
+ * Internal to the plugin; nothing here is exported from the .so.
+ */
+#ifndef SOURCE_FILE_H
+#define SOURCE_FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rdapsync/rdapsync.h>
+
+#include "line_reader.h"
+
+/* The services table, saved by the entry function. */
+extern const rdapsync_host *source_file_host;
+
+enum source_format { FORMAT_AUTO = 0, FORMAT_JSONL = 1, FORMAT_JSON = 2 };
+
+/* Filled by the host from the option table in source_file.c. */
+typedef struct source_config {
+    char *path;
+    int format;
+    bool follow;
+    char *key_field;
+    int64_t max_record_size;
+} source_config;
+
+typedef struct input_file {
+    char *path;       /* owned: what open() gets */
+    char *stream;     /* owned: the position's stream (path as configured [+ "/" name]) */
+    bool document;    /* one JSON document per file */
+    bool looked_up;   /* checkpoint consulted */
+    bool line_known;  /* `line` is right for `offset` */
+    int64_t offset;   /* after the last record handed over */
+    int64_t line;     /* lines before `offset` */
+    int64_t size;     /* size last seen by stat() */
+    int64_t read_to;  /* following: bytes examined when the file last ran dry */
+    bool consumed;    /* a document file already handed over (even an empty one) */
+    /* Last committed (offset, line) pair, kept in the line-mark file. */
+    bool has_mark;
+    int64_t mark_offset;
+    int64_t mark_line;
+} input_file;
+
+/* A mark read back from the line-mark file at open. */
+typedef struct saved_mark {
+    char *stream; /* owned */
+    int64_t offset;
+    int64_t line;
+} saved_mark;
+
+/* (offset, line) at the end of each poll, waiting for commit(). */
+typedef struct pending_mark {
+    size_t file;
+    int64_t offset;
+    int64_t line;
+} pending_mark;
+
+#define PENDING_MARKS 256
+
+typedef struct source_state {
+    rdapsync_ctx *ctx;
+    const source_config *cfg;
+    char *dir;               /* owned: the directory when path is one; NULL for a file */
+    input_file *files;       /* owned, sorted by name */
+    size_t file_count;
+    size_t file_capacity;
+    size_t current;          /* index of the file being read; file_count when none */
+    size_t next_index;       /* bounded runs: where to look for the next file */
+    line_reader reader;
+    int task_index;
+    int task_count;
+    int inotify_fd;          /* -1 without inotify */
+    char *marks_path;        /* owned; NULL when the host gives no state directory */
+    bool marks_dirty;
+    saved_mark *saved;       /* owned, sorted by stream */
+    size_t saved_count;
+    pending_mark pending[PENDING_MARKS];
+    size_t pending_head;     /* next slot to write */
+    size_t pending_count;
+    /* Progress of bounded runs. */
+    uint64_t records;
+    uint64_t bad_records;
+    int64_t started_ms;
+    int64_t last_progress_ms;
+    uint64_t last_progress_records;
+    bool end_logged;
+    char last_error[512];
+} source_state;
+
+/* input_set.c: which files to read, in which order. */
+int inputs_scan(source_state *s, char *err, size_t err_size);
+/* Index of the next file with unread data at or after `from`, or file_count.
+ * Looks the file's checkpoint up on first sight. */
+size_t inputs_next_pending(source_state *s, size_t from);
+/* Opens files[index] at its offset, recovering its line number. */
+int inputs_open(source_state *s, size_t index, char *err, size_t err_size);
+int64_t inputs_total_bytes(const source_state *s, int64_t *done);
+void inputs_free(source_state *s);
+
+/* record_decode.c: bytes -> one record appended to batch. -1 only when the
+ * host could not take the record (allocation). */
+int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
+                  int64_t line, int64_t next_offset);
+/* A record whose bytes could not be read as one: raw bytes and reason. */
+int decode_bad(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
+               int64_t line, int64_t next_offset, const char *why);
+
+/* line_marks.c: committed (offset, line) pairs, so that a resumed read
+ * knows its line numbers without re-reading the file. */
+void marks_load(source_state *s);
+/* The saved mark of `stream`, or NULL. */
+const saved_mark *marks_find(const source_state *s, const char *stream);
+void marks_free(source_state *s);
+void marks_note_poll(source_state *s, size_t file);
+void marks_commit(source_state *s, const rdapsync_position *positions, size_t count);
+
+/* rfc3339.c */
+int rfc3339_to_ms(const char *text, int64_t *ms);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * The librdkafka consumer behind the source: its configuration and the
+ * callbacks that tie rebalances and commits to the partition table.
+ */
+#include "source_kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define H ks_host
+
+int64_t client_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t client_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Never echoes the value: it may be a resolved secret. */
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t err_size)
+{
+    char why[512];
+
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) == RD_KAFKA_CONF_OK)
+        return 0;
+    snprintf(err, err_size, "kafka property %s: %s", name, why);
+    return -1;
+}
+
+rd_kafka_conf_t *client_conf_new(const ks_config *cfg, char *err, size_t err_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char number[32];
+
+    if (!conf) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    /* Defaults first, so that properties may override them. */
+    snprintf(number, sizeof(number), "%lld", (long long)cfg->session_timeout_ms);
+    if (conf_set(conf, "session.timeout.ms", number, err, err_size) != 0 ||
+        conf_set(conf, "fetch.wait.max.ms", "100", err, err_size) != 0 ||
+        conf_set(conf, "socket.nagle.disable", "true", err, err_size) != 0 ||
+        conf_set(conf, "client.id", "rdapsync", err, err_size) != 0)
+        goto fail;
+    for (size_t i = 0; i < cfg->properties.count; i++)
+        if (conf_set(conf, cfg->properties.keys[i], cfg->properties.values[i], err, err_size) != 0)
+            goto fail;
+    /* What the commit contract needs: nothing is committed or even stored
+     * behind the host's back. */
+    if (conf_set(conf, "bootstrap.servers", cfg->brokers, err, err_size) != 0 ||
+        conf_set(conf, "group.id", cfg->group, err, err_size) != 0 ||
+        conf_set(conf, "enable.auto.commit", "false", err, err_size) != 0 ||
+        conf_set(conf, "enable.auto.offset.store", "false", err, err_size) != 0 ||
+        conf_set(conf, "enable.partition.eof", "false", err, err_size) != 0 ||
+        conf_set(conf, "auto.offset.reset", cfg->start == KS_START_LATEST ? "latest" : "earliest", err,
+                 err_size) != 0)
+        goto fail;
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t why, rd_kafka_topic_partition_list_t *list,
+                         void *opaque)
+{
+    ks_state *s = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    s->rebalances++;
+    H->counter_add(s->ctx, "rebalances", 1);
+    if (why == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        partitions_assign(s, list);
+        if (cooperative)
+            error = rd_kafka_incremental_assign(rk, list);
+        else
+            rc = rd_kafka_assign(rk, list);
+    } else {
+        if (why != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+            H->log(s->ctx, RDAPSYNC_LOG_WARN, "rebalance error: %s", rd_kafka_err2str(why));
+        partitions_revoke(s, list, rd_kafka_assignment_lost(rk) != 0);
+        if (cooperative)
+            error = rd_kafka_incremental_unassign(rk, list);
+        else
+            rc = rd_kafka_assign(rk, NULL);
+    }
+    if (error) {
+        H->log(s->ctx, RDAPSYNC_LOG_ERROR, "rebalance: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else if (rc) {
+        H->log(s->ctx, RDAPSYNC_LOG_ERROR, "rebalance: %s", rd_kafka_err2str(rc));
+    }
+    H->gauge_set(s->ctx, "assigned_partitions", (double)partitions_assigned_count(s));
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+                      void *opaque)
+{
+    ks_state *s = opaque;
+
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    if (err) {
+        H->counter_add(s->ctx, "commit_errors", 1);
+        H->log(s->ctx, RDAPSYNC_LOG_WARN, "offset commit failed: %s (the records will be read again)",
+               rd_kafka_err2str(err));
+        return;
+    }
+    for (int i = 0; offsets && i < offsets->cnt; i++)
+        if (offsets->elems[i].err)
+            H->log(s->ctx, RDAPSYNC_LOG_WARN, "offset commit of %s partition %d failed: %s",
+                   offsets->elems[i].topic, (int)offsets->elems[i].partition,
+                   rd_kafka_err2str(offsets->elems[i].err));
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    ks_state *s = opaque;
+
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        s->fatal = true;
+        rd_kafka_fatal_error(rk, s->fatal_reason, sizeof(s->fatal_reason));
+        return;
+    }
+    int64_t now = client_now_ms();
+    if (now - s->last_warn_ms < 10000)
+        return;
+    s->last_warn_ms = now;
+    H->log(s->ctx, RDAPSYNC_LOG_WARN, "kafka: %s", reason);
+}
+
+/* librdkafka's own log lines; syslog levels. Runs on librdkafka threads. */
+static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *line)
+{
+    ks_state *s = rd_kafka_opaque(rk);
+
+    if (!s)
+        return;
+    rdapsync_log_level lvl = level <= 3 ? RDAPSYNC_LOG_ERROR
+                             : level <= 4 ? RDAPSYNC_LOG_WARN
+                             : level <= 6 ? RDAPSYNC_LOG_INFO
+                                          : RDAPSYNC_LOG_DEBUG;
+    H->log(s->ctx, lvl, "librdkafka %s: %s", facility, line);
+}
+
+static int subscribe(ks_state *s, char *err, size_t err_size)
+{
+    const ks_config *cfg = s->cfg;
+    size_t n = cfg->topic_pattern ? 1 : cfg->topics.count;
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)n);
+
+    if (cfg->topic_pattern) {
+        /* librdkafka reads a subscription starting with ^ as a regex. */
+        char *pattern = malloc(strlen(cfg->topic_pattern) + 2);
+        if (!pattern) {
+            rd_kafka_topic_partition_list_destroy(topics);
+            snprintf(err, err_size, "out of memory");
+            return -1;
+        }
+        sprintf(pattern, "%s%s", cfg->topic_pattern[0] == '^' ? "" : "^", cfg->topic_pattern);
+        rd_kafka_topic_partition_list_add(topics, pattern, RD_KAFKA_PARTITION_UA);
+        free(pattern);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            rd_kafka_topic_partition_list_add(topics, cfg->topics.items[i], RD_KAFKA_PARTITION_UA);
+    }
+    rd_kafka_resp_err_t rc = rd_kafka_subscribe(s->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (rc) {
+        snprintf(err, err_size, "subscribe: %s", rd_kafka_err2str(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int client_open(ks_state *s, char *err, size_t err_size)
+{
+    char why[512];
+    rd_kafka_conf_t *conf = client_conf_new(s->cfg, err, err_size);
+
+    if (!conf)
+        return -1;
+    rd_kafka_conf_set_opaque(conf, s);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    /* rd_kafka_new owns conf on success only. */
+    s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    if (!s->rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, err_size, "kafka consumer: %s", why);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(s->rk);
+    return subscribe(s, err, err_size);
+}
+
+void client_close(ks_state *s)
+{
+    if (!s->rk)
+        return;
+    s->closing = true;
+    /* Commits what the host acknowledged, then leaves the group: the
+     * revocation this triggers commits again (cheap, idempotent). */
+    partitions_commit_all(s);
+    rd_kafka_resp_err_t rc = rd_kafka_consumer_close(s->rk);
+    if (rc)
+        H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer close: %s", rd_kafka_err2str(rc));
+    rd_kafka_destroy(s->rk);
+    s->rk = NULL;
+}

@@ -1,0 +1,398 @@
+/*
+ * One Kafka message to one record.
+ *
+ * json:     the value is the document (an object); a null value (tombstone)
+ *           deletes the message key. Version: the rdapsync.ts_ms /
+ *           rdapsync.origin / rdapsync.seq headers the kafka sink writes
+ *           when present, else (message timestamp, origin option, offset).
+ * debezium: the value is a change envelope, with or without the JsonConverter
+ *           schema wrapper ({"schema":..,"payload":{..}}). op c/u/r upserts
+ *           `after`, op d deletes (key from `before` when key: value); the
+ *           tombstone that follows a delete becomes a delete with the same
+ *           version. Version: ts_ms (or source.ts_ms), origin option or
+ *           source.name, source.lsn (or the offset).
+ *
+ * Anything else is a bad record (raw bytes kept) whose reason names the
+ * topic, partition and offset; the partition keeps flowing.
+ */
+#include "source_kafka.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define H ks_host
+#define J (ks_host->json)
+
+#define HEADER_TS "rdapsync.ts_ms"
+#define HEADER_ORIGIN "rdapsync.origin"
+#define HEADER_SEQ "rdapsync.seq"
+
+/* What a message decodes to, before it is written into the batch. */
+typedef struct decoded {
+    const char *where; /* "topic T partition P offset O" */
+    const char *topic;
+    const rd_kafka_message_t *msg;
+    rdapsync_op op;
+    rdapsync_value *value;   /* owned; NULL for deletes */
+    rdapsync_value *key_doc; /* owned: the parsed message key, when key_path applies to it */
+    const char *key;         /* borrowed from the message, a JSON document or `key_buf` */
+    size_t key_len;
+    char key_buf[32];
+    int64_t event_time_ms;
+    const char *origin; /* borrowed */
+    char origin_buf[256];
+    int64_t sequence;
+    char reason[768]; /* set: the record is bad */
+} decoded;
+
+static void bad(decoded *d, const char *fmt, const char *detail)
+{
+    char what[512];
+    snprintf(what, sizeof(what), fmt, detail ? detail : "");
+    snprintf(d->reason, sizeof(d->reason), "%s: %s", d->where, what);
+}
+
+/* A string or an integer member as key text (integers printed). */
+static int key_from_json(decoded *d, const rdapsync_value *v)
+{
+    if (J->type(v) == RDAPSYNC_JSON_STRING) {
+        d->key = J->string_value(v);
+        d->key_len = J->string_length(v);
+        return d->key_len ? 0 : -1;
+    }
+    if (J->type(v) == RDAPSYNC_JSON_INTEGER) {
+        int n = snprintf(d->key_buf, sizeof(d->key_buf), "%" PRId64, J->integer_value(v));
+        d->key = d->key_buf;
+        d->key_len = (size_t)n;
+        return 0;
+    }
+    return -1;
+}
+
+/* {"schema":..,"payload":X} -> X (borrowed); anything else unchanged. */
+static rdapsync_value *unwrap(rdapsync_value *v)
+{
+    rdapsync_value *payload = J->object_get(v, "payload");
+
+    if (payload && (J->object_get(v, "schema") || !J->object_get(v, "op")))
+        return payload;
+    return v;
+}
+
+/* The key of the message itself: raw bytes, or key_path in its JSON. */
+static int message_key(ks_state *s, decoded *d)
+{
+    const rd_kafka_message_t *m = d->msg;
+    char err[256];
+
+    if (!m->key || m->key_len == 0) {
+        bad(d, "message has no key%s", NULL);
+        return -1;
+    }
+    if (!s->cfg->key_path) {
+        d->key = m->key;
+        d->key_len = m->key_len;
+        return 0;
+    }
+    d->key_doc = J->parse(m->key, m->key_len, err, sizeof(err));
+    if (!d->key_doc) {
+        bad(d, "message key is not valid JSON: %s", err);
+        return -1;
+    }
+    if (key_from_json(d, jpath_find(&s->key_path, unwrap(d->key_doc))) != 0) {
+        bad(d, "message key has no string or integer at %s", s->cfg->key_path);
+        return -1;
+    }
+    return 0;
+}
+
+static int value_key(ks_state *s, decoded *d, const rdapsync_value *row)
+{
+    if (key_from_json(d, jpath_find(&s->key_path, (rdapsync_value *)row)) != 0) {
+        bad(d, "no string or integer key at %s", s->cfg->key_path);
+        return -1;
+    }
+    return 0;
+}
+
+static const rd_kafka_headers_t *headers_of(const rd_kafka_message_t *m)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return NULL;
+    return hdrs;
+}
+
+/* An integer header written as decimal text; false when absent or not one. */
+static bool header_int(const rd_kafka_message_t *m, const char *name, int64_t *out)
+{
+    const rd_kafka_headers_t *hdrs = headers_of(m);
+    const void *value;
+    size_t len;
+    char text[32], *end;
+
+    if (!hdrs || rd_kafka_header_get_last(hdrs, name, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || !value ||
+        len == 0 || len >= sizeof(text))
+        return false;
+    memcpy(text, value, len);
+    text[len] = '\0';
+    long long v = strtoll(text, &end, 10);
+    if (*end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool header_text(const rd_kafka_message_t *m, const char *name, char *out, size_t out_size)
+{
+    const rd_kafka_headers_t *hdrs = headers_of(m);
+    const void *value;
+    size_t len;
+
+    if (!hdrs || rd_kafka_header_get_last(hdrs, name, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || !value ||
+        len >= out_size || memchr(value, '\0', len))
+        return false;
+    memcpy(out, value, len);
+    out[len] = '\0';
+    return true;
+}
+
+static int64_t message_time(const rd_kafka_message_t *m)
+{
+    rd_kafka_timestamp_type_t type;
+    int64_t ts = rd_kafka_message_timestamp(m, &type);
+    return ts >= 0 ? ts : 0;
+}
+
+static void json_version(ks_state *s, decoded *d)
+{
+    const rd_kafka_message_t *m = d->msg;
+
+    if (!header_int(m, HEADER_TS, &d->event_time_ms))
+        d->event_time_ms = message_time(m);
+    d->origin = header_text(m, HEADER_ORIGIN, d->origin_buf, sizeof(d->origin_buf)) ? d->origin_buf : s->cfg->origin;
+    if (!header_int(m, HEADER_SEQ, &d->sequence))
+        d->sequence = m->offset;
+}
+
+static void decode_json(ks_state *s, decoded *d, rdapsync_value *doc)
+{
+    if (J->type(doc) != RDAPSYNC_JSON_OBJECT) {
+        bad(d, "the value is not a JSON object%s", NULL);
+        return;
+    }
+    if (s->cfg->key_from == KS_KEY_VALUE ? value_key(s, d, doc) : message_key(s, d))
+        return;
+    json_version(s, d);
+    d->op = RDAPSYNC_OP_UPSERT;
+    d->value = J->incref(doc);
+}
+
+static bool is_int(const rdapsync_value *v) { return J->type(v) == RDAPSYNC_JSON_INTEGER; }
+
+static void debezium_version(ks_state *s, decoded *d, rdapsync_value *env)
+{
+    rdapsync_value *source = J->object_get(env, "source");
+    rdapsync_value *ts = J->object_get(env, "ts_ms");
+    rdapsync_value *source_ts = J->object_get(source, "ts_ms");
+    rdapsync_value *first = s->cfg->event_time == KS_TIME_SOURCE ? source_ts : ts;
+    rdapsync_value *second = s->cfg->event_time == KS_TIME_SOURCE ? ts : source_ts;
+
+    if (s->cfg->event_time != KS_TIME_MESSAGE && is_int(first))
+        d->event_time_ms = J->integer_value(first);
+    else if (s->cfg->event_time != KS_TIME_MESSAGE && is_int(second))
+        d->event_time_ms = J->integer_value(second);
+    else
+        d->event_time_ms = message_time(d->msg);
+    d->origin = s->cfg->origin;
+    const char *name = J->string_value(J->object_get(source, "name"));
+    if (!d->origin && name && strlen(name) < sizeof(d->origin_buf)) {
+        strcpy(d->origin_buf, name);
+        d->origin = d->origin_buf;
+    }
+    rdapsync_value *lsn = J->object_get(source, "lsn");
+    d->sequence = s->cfg->sequence == KS_SEQUENCE_AUTO && is_int(lsn) ? J->integer_value(lsn) : d->msg->offset;
+}
+
+/* Copies what a tombstone right after this delete needs. */
+static void remember_delete(ks_partition *part, const decoded *d)
+{
+    ks_last_delete *ld = &part->last_delete;
+    const rd_kafka_message_t *m = d->msg;
+
+    last_delete_clear(ld);
+    if (!m->key || !m->key_len)
+        return;
+    ld->message_key = malloc(m->key_len);
+    ld->key = malloc(d->key_len + 1);
+    ld->origin = d->origin ? strdup(d->origin) : NULL;
+    if (!ld->message_key || !ld->key || (d->origin && !ld->origin)) {
+        last_delete_clear(ld);
+        return;
+    }
+    memcpy(ld->message_key, m->key, m->key_len);
+    ld->message_key_len = m->key_len;
+    memcpy(ld->key, d->key, d->key_len);
+    ld->key[d->key_len] = '\0';
+    ld->key_len = d->key_len;
+    ld->event_time_ms = d->event_time_ms;
+    ld->sequence = d->sequence;
+    ld->set = true;
+}
+
+static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_partition *part)
+{
+    rdapsync_value *env = unwrap(doc);
+
+    if (J->type(env) != RDAPSYNC_JSON_OBJECT) {
+        bad(d, "not a Debezium envelope (payload is not an object)%s", NULL);
+        return;
+    }
+    const char *op = J->string_value(J->object_get(env, "op"));
+    if (!op) {
+        bad(d, "not a Debezium envelope (no string op)%s", NULL);
+        return;
+    }
+    bool upsert = strcmp(op, "c") == 0 || strcmp(op, "u") == 0 || strcmp(op, "r") == 0;
+    if (!upsert && strcmp(op, "d") != 0) {
+        bad(d, "unsupported Debezium op '%.16s' (expected c, u, d or r)", op);
+        return;
+    }
+    rdapsync_value *row = J->object_get(env, upsert ? "after" : "before");
+    if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
+        bad(d, "Debezium op '%s' without an after object", op);
+        return;
+    }
+    if (s->cfg->key_from == KS_KEY_VALUE) {
+        if (J->type(row) != RDAPSYNC_JSON_OBJECT) {
+            bad(d, "Debezium delete without a before object to take key_path from%s", NULL);
+            return;
+        }
+        if (value_key(s, d, row) != 0)
+            return;
+    } else if (message_key(s, d) != 0) {
+        return;
+    }
+    debezium_version(s, d, env);
+    d->op = upsert ? RDAPSYNC_OP_UPSERT : RDAPSYNC_OP_DELETE;
+    d->value = upsert ? J->incref(row) : NULL;
+    if (!upsert)
+        remember_delete(part, d);
+}
+
+/* A message without a value: a delete of its key. */
+static void decode_tombstone(ks_state *s, decoded *d, ks_partition *part)
+{
+    const rd_kafka_message_t *m = d->msg;
+    ks_last_delete *ld = &part->last_delete;
+
+    d->op = RDAPSYNC_OP_DELETE;
+    if (s->cfg->format == KS_FORMAT_DEBEZIUM && ld->set && m->key && m->key_len == ld->message_key_len &&
+        memcmp(m->key, ld->message_key, m->key_len) == 0) {
+        /* Same version as the delete it follows: a no-op for a guarded sink. */
+        d->key = ld->key;
+        d->key_len = ld->key_len;
+        d->event_time_ms = ld->event_time_ms;
+        d->origin = ld->origin;
+        d->sequence = ld->sequence;
+        return;
+    }
+    if (s->cfg->key_from == KS_KEY_VALUE) {
+        bad(d, "tombstone: key_path cannot be applied to a message without a value%s", NULL);
+        return;
+    }
+    if (message_key(s, d) != 0)
+        return;
+    if (s->cfg->format == KS_FORMAT_DEBEZIUM) {
+        /* The delete it follows was read before (another owner, an earlier
+         * run): the lowest time, so that it never hides a newer change. */
+        d->event_time_ms = 0;
+        d->origin = s->cfg->origin;
+        d->sequence = m->offset;
+    } else {
+        json_version(s, d);
+    }
+}
+
+static int copy_headers(rdapsync_batch *batch, rdapsync_record *rec, const rd_kafka_message_t *m)
+{
+    const rd_kafka_headers_t *hdrs = headers_of(m);
+    const char *name;
+    const void *value;
+    size_t len;
+
+    for (size_t i = 0; hdrs && rd_kafka_header_get_all(hdrs, i, &name, &value, &len) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         i++)
+        if (H->record_add_header(batch, rec, name, value ? value : "", value ? len : 0) != 0)
+            return -1;
+    return 0;
+}
+
+static int write_bad(ks_state *s, rdapsync_batch *batch, rdapsync_record *rec, const decoded *d)
+{
+    const rd_kafka_message_t *m = d->msg;
+
+    s->bad_records++;
+    if (H->record_set_bad(batch, rec, m->payload ? m->payload : "", m->payload ? m->len : 0, d->reason) != 0)
+        return -1;
+    if (m->key && m->key_len)
+        (void)H->record_set_key(batch, rec, m->key, m->key_len); /* a non-UTF-8 key leaves it keyless */
+    (void)H->record_set_version(batch, rec, message_time(m), s->cfg->origin, m->offset);
+    return 0;
+}
+
+int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t *msg, ks_partition *part)
+{
+    char where[320], err[256];
+    decoded d;
+    rdapsync_value *doc = NULL;
+    int rc = -1;
+
+    memset(&d, 0, sizeof(d));
+    d.msg = msg;
+    d.topic = rd_kafka_topic_name(msg->rkt);
+    snprintf(where, sizeof(where), "topic %s partition %d offset %" PRId64, d.topic, (int)msg->partition,
+             (int64_t)msg->offset);
+    d.where = where;
+
+    rdapsync_record *rec = H->record_add(batch);
+    if (!rec || H->record_set_position(batch, rec, d.topic, msg->partition, msg->offset + 1) != 0)
+        return -1;
+    if (copy_headers(batch, rec, msg) != 0)
+        return -1;
+    part->delivered = msg->offset + 1;
+    if (msg->timestamp.type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && msg->timestamp.timestamp > 0)
+        (void)stamps_push(&part->stamps, msg->offset + 1, msg->timestamp.timestamp);
+
+    if (!msg->payload) {
+        decode_tombstone(s, &d, part);
+    } else if (!(doc = J->parse(msg->payload, msg->len, err, sizeof(err)))) {
+        bad(&d, "not valid JSON: %s", err);
+    } else if (s->cfg->format == KS_FORMAT_DEBEZIUM) {
+        decode_debezium(s, &d, doc, part);
+    } else {
+        decode_json(s, &d, doc);
+    }
+
+    if (d.reason[0]) {
+        rc = write_bad(s, batch, rec, &d);
+        goto done;
+    }
+    if (H->record_set_key(batch, rec, d.key, d.key_len) != 0) {
+        snprintf(d.reason, sizeof(d.reason), "%s: the key is not valid UTF-8", where);
+        rc = write_bad(s, batch, rec, &d);
+        goto done;
+    }
+    if (H->record_set_op(batch, rec, d.op) != 0 ||
+        H->record_set_version(batch, rec, d.event_time_ms, d.origin, d.sequence) != 0)
+        goto done;
+    rc = H->record_set_value(batch, rec, d.value); /* steals */
+    d.value = NULL;
+done:
+    J->decref(d.value);
+    J->decref(d.key_doc);
+    J->decref(doc);
+    return rc;
+}

@@ -1,0 +1,241 @@
+/*
+ * The `kafka` source: a librdkafka high-level consumer in a consumer group.
+ * Several rdapsync processes (or tasks) with the same `group` share the
+ * topics' partitions. Offsets are committed only for what the host has
+ * acknowledged through commit(), i.e. after the sink flushed it.
+ */
+#include "source_kafka.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const rdapsync_host *ks_host;
+#define H ks_host
+
+static const char *const format_values[] = {"json", "debezium", NULL};
+static const char *const key_values[] = {"message", "value", NULL};
+static const char *const time_values[] = {"envelope", "source", "message", NULL};
+static const char *const sequence_values[] = {"auto", "offset", NULL};
+static const char *const start_values[] = {"earliest", "latest", NULL};
+
+#define OPT(field) offsetof(ks_config, field)
+
+static const rdapsync_option options[] = {
+    {"brokers", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, OPT(brokers),
+     "bootstrap servers, host:port[,host:port...]"},
+    {"topics", RDAPSYNC_OPT_LIST, 0, NULL, 0, 0, NULL, OPT(topics),
+     "topics to consume (or topic_pattern)"},
+    {"topic_pattern", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, OPT(topic_pattern),
+     "a regular expression of topics to consume, instead of topics"},
+    {"group", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, OPT(group),
+     "consumer group id; processes with the same group share the partitions"},
+    {"format", RDAPSYNC_OPT_ENUM, 0, "json", 0, 0, format_values, OPT(format),
+     "json: the value is the document; debezium: a change envelope (before/after/op/ts_ms/source)"},
+    {"key", RDAPSYNC_OPT_ENUM, 0, "message", 0, 0, key_values, OPT(key_from),
+     "where the record key comes from: the message key, or key_path in the value"},
+    {"key_path", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, OPT(key_path),
+     "JSON path (a.b[0].c) of the key: in the value (key: value; debezium: in after, or before for deletes) "
+     "or in a JSON message key (key: message)"},
+    {"origin", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, OPT(origin),
+     "version origin; default: the envelope's source.name, else none"},
+    {"event_time", RDAPSYNC_OPT_ENUM, 0, "envelope", 0, 0, time_values, OPT(event_time),
+     "debezium version time: the envelope's ts_ms, source.ts_ms, or the message timestamp"},
+    {"sequence", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, sequence_values, OPT(sequence),
+     "version sequence: auto (debezium source.lsn when present, else the offset) or the offset"},
+    {"start", RDAPSYNC_OPT_ENUM, 0, "earliest", 0, 0, start_values, OPT(start),
+     "where a partition without a committed offset starts"},
+    {"host_checkpoints", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, OPT(host_checkpoints),
+     "resume a partition at the task's own checkpoint when it is ahead of the group's committed offset"},
+    {"session_timeout", RDAPSYNC_OPT_DURATION, 0, "45s", 1000, 3600000, NULL, OPT(session_timeout_ms),
+     "how long the group waits for a silent member before giving its partitions to others"},
+    {"commit_timeout", RDAPSYNC_OPT_DURATION, 0, "10s", 100, 600000, NULL, OPT(commit_timeout_ms),
+     "bound of the synchronous commit and committed-offset lookups of a rebalance"},
+    {"properties", RDAPSYNC_OPT_MAP, 0, NULL, 0, 0, NULL, OPT(properties),
+     "librdkafka consumer properties passed through (security.protocol, sasl.*, ssl.*, ...)"},
+    {NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+/* Properties the plugin owns: setting them would break the commit contract. */
+static const char *const reserved[] = {"bootstrap.servers", "metadata.broker.list", "group.id",
+                                       "enable.auto.commit", "enable.auto.offset.store",
+                                       "enable.partition.eof", "auto.offset.reset", NULL};
+
+static rdapsync_status check(const void *config, char *err, size_t err_size)
+{
+    const ks_config *cfg = config;
+
+    if ((cfg->topics.count > 0) == (cfg->topic_pattern != NULL)) {
+        snprintf(err, err_size, "set exactly one of topics and topic_pattern");
+        return RDAPSYNC_ERROR;
+    }
+    if (cfg->key_from == KS_KEY_VALUE && !cfg->key_path) {
+        snprintf(err, err_size, "key: value needs key_path");
+        return RDAPSYNC_ERROR;
+    }
+    for (size_t i = 0; i < cfg->properties.count; i++)
+        for (size_t r = 0; reserved[r]; r++)
+            if (strcmp(cfg->properties.keys[i], reserved[r]) == 0) {
+                snprintf(err, err_size, "properties: %s is set by the plugin (see brokers, group, start)",
+                         reserved[r]);
+                return RDAPSYNC_ERROR;
+            }
+    if (cfg->key_path) {
+        ks_path path = {0};
+        if (jpath_compile(&path, cfg->key_path, err, err_size) != 0)
+            return RDAPSYNC_ERROR;
+        jpath_free(&path);
+    }
+    rd_kafka_conf_t *conf = client_conf_new(cfg, err, err_size);
+    if (!conf)
+        return RDAPSYNC_ERROR;
+    rd_kafka_conf_destroy(conf);
+    return RDAPSYNC_OK;
+}
+
+static void source_close(void *state)
+{
+    ks_state *s = state;
+
+    if (!s)
+        return;
+    client_close(s);
+    if (s->latency)
+        latency_report(s, true);
+    partitions_free(s);
+    jpath_free(&s->key_path);
+    free(s->latency);
+    free(s);
+}
+
+static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void **state, char *err,
+                                   size_t err_size)
+{
+    const ks_config *cfg = config;
+    ks_state *s = calloc(1, sizeof(*s));
+
+    if (!s || !(s->latency = calloc(1, sizeof(*s->latency)))) {
+        free(s);
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    s->ctx = ctx;
+    s->cfg = cfg;
+    if (cfg->key_path && jpath_compile(&s->key_path, cfg->key_path, err, err_size) != 0)
+        goto fail;
+    if (client_open(s, err, err_size) != 0)
+        goto fail;
+    *state = s;
+    return RDAPSYNC_OK;
+fail:
+    source_close(s);
+    return RDAPSYNC_ERROR;
+}
+
+/* Errors that come through the consumer as messages: per-partition ones are
+ * logged (the consumer keeps trying); a fatal one fails the task. */
+static rdapsync_status consume_error(ks_state *s, const rd_kafka_message_t *msg, char *err, size_t err_size)
+{
+    if (msg->err == RD_KAFKA_RESP_ERR__FATAL || s->fatal) {
+        char reason[512];
+        rd_kafka_fatal_error(s->rk, reason, sizeof(reason));
+        snprintf(err, err_size, "kafka consumer fatal error: %s", reason);
+        return RDAPSYNC_ERROR;
+    }
+    int64_t now = client_now_ms();
+    if (now - s->last_warn_ms >= 10000) {
+        s->last_warn_ms = now;
+        if (msg->rkt)
+            H->log(s->ctx, RDAPSYNC_LOG_WARN, "topic %s partition %d: %s", rd_kafka_topic_name(msg->rkt),
+                   (int)msg->partition, rd_kafka_message_errstr(msg));
+        else
+            H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(msg));
+    }
+    H->counter_add(s->ctx, "consumer_errors", 1);
+    return RDAPSYNC_OK;
+}
+
+static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeout_ms, char *err, size_t err_size)
+{
+    ks_state *s = state;
+    size_t room = H->batch_room(batch);
+    size_t added = 0;
+    uint64_t bad_before = s->bad_records;
+    int64_t deadline = client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+    /* The first message may take up to the host's timeout; the rest of the
+     * batch is whatever librdkafka already has queued. */
+    while (added < room && !s->fatal) {
+        int wait = 0;
+        if (added == 0) {
+            int64_t left = deadline - client_now_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(s->rk, wait);
+        if (!msg) {
+            if (wait == 0)
+                break;
+            continue;
+        }
+        if (msg->err) {
+            rdapsync_status st = consume_error(s, msg, err, err_size);
+            rd_kafka_message_destroy(msg);
+            if (st != RDAPSYNC_OK)
+                return st;
+            if (added == 0 && client_now_ms() >= deadline)
+                break;
+            continue;
+        }
+        ks_partition *part = partitions_get(s, rd_kafka_topic_name(msg->rkt), msg->partition);
+        int rc = part ? decode_message(s, batch, msg, part) : -1;
+        rd_kafka_message_destroy(msg);
+        if (rc != 0) {
+            snprintf(err, err_size, "out of memory while adding a record");
+            return RDAPSYNC_ERROR;
+        }
+        added++;
+    }
+    if (s->fatal) {
+        snprintf(err, err_size, "kafka consumer fatal error: %s", s->fatal_reason);
+        return RDAPSYNC_ERROR;
+    }
+    if (added) {
+        s->records += added;
+        H->counter_add(s->ctx, "records", added);
+        if (s->bad_records > bad_before)
+            H->counter_add(s->ctx, "bad_records", s->bad_records - bad_before);
+    }
+    return RDAPSYNC_OK;
+}
+
+static rdapsync_status source_commit(void *state, const rdapsync_position *positions, size_t count, char *err,
+                                     size_t err_size)
+{
+    ks_state *s = state;
+
+    partitions_commit(s, positions, count);
+    latency_report(s, false);
+    return RDAPSYNC_OK;
+}
+
+static const rdapsync_plugin descriptor = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = "kafka",
+    .kind = RDAPSYNC_KIND_SOURCE,
+    .version = "1.0.0",
+    .description = "Kafka consumer group (librdkafka): JSON documents or Debezium change envelopes",
+    .options = options,
+    .config_size = sizeof(ks_config),
+    .check = check,
+    .open = source_open,
+    .close = source_close,
+    .poll = source_poll,
+    .commit = source_commit,
+};
+
+RDAPSYNC_PLUGIN_ENTRY(host)
+{
+    ks_host = host;
+    return &descriptor;
+}

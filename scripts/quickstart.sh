@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The quickstart: installs what the build needs, builds rdapsync (Release) into
+# build/, runs config/quickstart.yaml from the repository root and says what
+# happened. Each run starts fresh (var/quickstart and the quickstart's state
+# are removed first).
+#
+#   scripts/quickstart.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*"; }
+
+if [ -f scripts/deps.sh ]; then
+  say "dependencies (scripts/deps.sh build)"
+  bash scripts/deps.sh build
+fi
+
+say "build (Release) into build/"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"${JOBS:-2}" >/dev/null
+
+input=samples/rdap-domains.jsonl
+output=var/quickstart/domains.jsonl
+dead=var/quickstart/dead-letter.jsonl
+if [ ! -s "$input" ]; then
+  echo "missing $input: the quickstart's input ships with the repository" >&2
+  exit 1
+fi
+
+rm -rf var/quickstart var/state/quickstart
+say "run: build/rdapsync run config/quickstart.yaml"
+status=0
+build/rdapsync run config/quickstart.yaml || status=$?
+
+lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
+echo
+say "summary"
+echo "  exit status   : $status"
+echo "  records in    : $(lines "$input") lines of $input"
+echo "  records out   : $(lines "$output") lines in $output"
+echo "  dead letters  : $(lines "$dead") lines in $dead"
+echo "  checkpoint    : var/state/quickstart/task-0/checkpoint.json"
+if [ -s "$output" ]; then
+  echo "  first record  : $(head -n 1 "$output" | head -c 300)..."
+fi
+exit "$status"

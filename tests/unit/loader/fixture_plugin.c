@@ -1,0 +1,157 @@
+/*
+ * One plugin source, built once per VARIANT_* into deliberately broken (or
+ * good) plugins for the loader tests. Each variant breaks exactly one thing.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <rdapsync/rdapsync.h>
+
+typedef struct fixture_config {
+    char *path;
+    int64_t count;
+    bool enabled;
+    int64_t size;
+    int64_t wait;
+    int mode;
+    rdapsync_string_list topics;
+    double ratio;
+    rdapsync_string_map properties;
+} fixture_config;
+
+static const char *const modes[] = { "fast", "safe", NULL };
+
+static const rdapsync_option options[] = {
+    { .name = "path", .type = RDAPSYNC_OPT_STRING, .flags = RDAPSYNC_OPT_REQUIRED,
+      .offset = offsetof(fixture_config, path), .description = "where" },
+    { .name = "count", .type = RDAPSYNC_OPT_INT, .default_value = "10", .min = 1, .max = 100,
+      .offset = offsetof(fixture_config, count), .description = "how many" },
+#if defined(VARIANT_OPT_DUPLICATE)
+    { .name = "count", .type = RDAPSYNC_OPT_INT, .offset = offsetof(fixture_config, count) },
+#endif
+#if defined(VARIANT_OPT_OFFSET)
+    { .name = "beyond", .type = RDAPSYNC_OPT_INT, .offset = sizeof(fixture_config) },
+#endif
+#if defined(VARIANT_OPT_TYPE)
+    { .name = "strange", .type = (rdapsync_option_type)42, .offset = offsetof(fixture_config, count) },
+#endif
+#if defined(VARIANT_OPT_DEFAULT)
+    { .name = "timeout", .type = RDAPSYNC_OPT_DURATION, .default_value = "5 parsecs",
+      .offset = offsetof(fixture_config, wait) },
+#endif
+#if defined(VARIANT_OPT_ENUM)
+    { .name = "level", .type = RDAPSYNC_OPT_ENUM, .offset = offsetof(fixture_config, mode) },
+#endif
+#if defined(VARIANT_OPT_REQUIRED_DEFAULT)
+    { .name = "must", .type = RDAPSYNC_OPT_STRING, .flags = RDAPSYNC_OPT_REQUIRED, .default_value = "x",
+      .offset = offsetof(fixture_config, path) },
+#endif
+    { .name = "enabled", .type = RDAPSYNC_OPT_BOOL, .default_value = "yes", .offset = offsetof(fixture_config, enabled) },
+    { .name = "size", .type = RDAPSYNC_OPT_SIZE, .default_value = "1M", .offset = offsetof(fixture_config, size) },
+    { .name = "wait", .type = RDAPSYNC_OPT_DURATION, .default_value = "5s", .offset = offsetof(fixture_config, wait) },
+    { .name = "mode", .type = RDAPSYNC_OPT_ENUM, .default_value = "safe", .enum_values = modes,
+      .offset = offsetof(fixture_config, mode) },
+    { .name = "topics", .type = RDAPSYNC_OPT_LIST, .default_value = "a,b", .offset = offsetof(fixture_config, topics) },
+    { .name = "ratio", .type = RDAPSYNC_OPT_DOUBLE, .default_value = "0.5", .offset = offsetof(fixture_config, ratio) },
+    { .name = "properties", .type = RDAPSYNC_OPT_MAP, .offset = offsetof(fixture_config, properties) },
+    { 0 }
+};
+
+__attribute__((unused)) static rdapsync_status fixture_open(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size)
+{
+    *state = NULL;
+    return RDAPSYNC_OK;
+}
+
+static void fixture_close(void *state)
+{
+}
+
+__attribute__((unused)) static rdapsync_status fixture_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
+{
+    return RDAPSYNC_OK;
+}
+
+__attribute__((unused)) static rdapsync_status fixture_flush(void *state, char *err, size_t err_size)
+{
+    return RDAPSYNC_OK;
+}
+
+__attribute__((unused)) static rdapsync_status fixture_poll(void *state, rdapsync_batch *batch, int timeout_ms, char *err, size_t err_size)
+{
+    return RDAPSYNC_END;
+}
+
+__attribute__((unused)) static rdapsync_status fixture_transform(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
+                                         size_t err_size)
+{
+    return RDAPSYNC_OK;
+}
+
+#if defined(VARIANT_NO_POLL)
+#define FIXTURE_KIND RDAPSYNC_KIND_SOURCE
+#elif defined(VARIANT_NO_TRANSFORM)
+#define FIXTURE_KIND RDAPSYNC_KIND_TRANSFORM
+#elif defined(VARIANT_WRONG_KIND)
+#define FIXTURE_KIND RDAPSYNC_KIND_SOURCE /* the file says sink */
+#else
+#define FIXTURE_KIND RDAPSYNC_KIND_SINK
+#endif
+
+static rdapsync_plugin descriptor = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = FIXTURE_NAME,
+    .kind = FIXTURE_KIND,
+    .version = "9.9.9",
+    .description = "loader test fixture",
+    .options = options,
+    .config_size = sizeof(fixture_config),
+    .open = fixture_open,
+    .close = fixture_close,
+#if !defined(VARIANT_NO_POLL)
+    .poll = fixture_poll,
+#endif
+#if !defined(VARIANT_NO_TRANSFORM)
+    .transform = fixture_transform,
+#endif
+    .write = fixture_write,
+#if !defined(VARIANT_NO_FLUSH)
+    .flush = fixture_flush,
+#endif
+};
+
+#if defined(VARIANT_UNDEFINED_SYMBOL)
+extern int rdapsync_symbol_nobody_defines(void);
+#endif
+
+#if defined(VARIANT_NO_ENTRY)
+RDAPSYNC_EXPORT const rdapsync_plugin *not_the_entry(const rdapsync_host *host);
+RDAPSYNC_EXPORT const rdapsync_plugin *not_the_entry(const rdapsync_host *host)
+{
+    return &descriptor;
+}
+#else
+RDAPSYNC_PLUGIN_ENTRY(host)
+{
+#if defined(VARIANT_UNDEFINED_SYMBOL)
+    if (rdapsync_symbol_nobody_defines())
+        return NULL;
+#endif
+#if defined(VARIANT_NULL_DESCRIPTOR)
+    return NULL;
+#endif
+#if defined(VARIANT_ABI_MAJOR)
+    descriptor.abi_major = RDAPSYNC_ABI_MAJOR + 1;
+#endif
+#if defined(VARIANT_ABI_MINOR)
+    descriptor.abi_minor = RDAPSYNC_ABI_MINOR + 1;
+#endif
+#if defined(VARIANT_SHORT_STRUCT)
+    descriptor.struct_size = (uint32_t)offsetof(rdapsync_plugin, flush);
+#endif
+#if defined(VARIANT_TINY_STRUCT)
+    descriptor.struct_size = 4;
+#endif
+    return &descriptor;
+}
+#endif

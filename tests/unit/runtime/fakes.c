@@ -1,0 +1,446 @@
+#include "fakes.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader.h"
+
+fake_world fake;
+
+static const rdapsync_host *host(void) { return host_api_table(); }
+
+static void event(const char *what, const char *who)
+{
+    if (fake.event_count < FAKE_MAX_EVENTS)
+        snprintf(fake.events[fake.event_count++], sizeof(fake.events[0]), "%s %s", what, who);
+}
+
+/* ---- source ---- */
+
+typedef struct source_state {
+    const fake_source_cfg *cfg;
+    int next;
+    int poll_retries, commit_retries;
+} source_state;
+
+static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size)
+{
+    const fake_source_cfg *cfg = config;
+    int64_t offset;
+
+    fake.open_calls++;
+    if (cfg->open_error) {
+        snprintf(err, err_size, "cannot open the fake source");
+        return RDAPSYNC_ERROR;
+    }
+    source_state *s = calloc(1, sizeof(*s));
+    s->cfg = cfg;
+    s->poll_retries = cfg->poll_retries;
+    s->commit_retries = cfg->commit_retries;
+    fake.start_offset = -1;
+    if (host()->checkpoint_get(ctx, "s", 0, &offset)) {
+        s->next = (int)offset;
+        fake.start_offset = offset;
+    }
+    event("open", "source");
+    *state = s;
+    return RDAPSYNC_OK;
+}
+
+static void source_close(void *state)
+{
+    event("close", "source");
+    free(state);
+}
+
+static bool is_bad(const fake_source_cfg *cfg, int index)
+{
+    for (int i = 0; i < cfg->bad_count; i++)
+        if (cfg->bad[i] == index)
+            return true;
+    return false;
+}
+
+static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeout_ms, char *err, size_t err_size)
+{
+    source_state *s = state;
+    const rdapsync_host *h = host();
+    int added = 0;
+
+    int outstanding = fake.handed_over - (int)fake.committed_offset;
+    if (outstanding > fake.max_outstanding)
+        fake.max_outstanding = outstanding;
+    if (s->poll_retries > 0) {
+        s->poll_retries--;
+        snprintf(err, err_size, "fake source not ready");
+        return RDAPSYNC_RETRY;
+    }
+    while (h->batch_room(batch) > 0 && (s->cfg->total < 0 || s->next < s->cfg->total) &&
+           (s->cfg->per_poll == 0 || added < s->cfg->per_poll)) {
+        char key[512];
+        int n = snprintf(key, sizeof(key), "k%d", s->next);
+        while (n < s->cfg->key_padding && n < (int)sizeof(key) - 1)
+            key[n++] = 'x';
+        key[n] = '\0';
+        rdapsync_record *r = h->record_add(batch);
+        if (!r)
+            break;
+        h->record_set_key(batch, r, key, (size_t)n);
+        h->record_set_position(batch, r, "s", 0, s->next + 1);
+        if (is_bad(s->cfg, s->next)) {
+            char raw[64], reason[64];
+            snprintf(raw, sizeof(raw), "bad-raw-%d", s->next);
+            snprintf(reason, sizeof(reason), "fake.jsonl:%d: not JSON", s->next + 1);
+            h->record_set_bad(batch, r, raw, strlen(raw), reason);
+        } else {
+            rdapsync_value *v = h->json->object_new();
+            h->json->object_set(v, "n", h->json->integer_new(s->next));
+            h->record_set_value(batch, r, v);
+        }
+        s->next++;
+        added++;
+        fake.handed_over++;
+    }
+    if (s->cfg->total >= 0 && s->next >= s->cfg->total)
+        return RDAPSYNC_END;
+    return RDAPSYNC_OK;
+}
+
+static rdapsync_status source_commit(void *state, const rdapsync_position *positions, size_t count, char *err,
+                                     size_t err_size)
+{
+    source_state *s = state;
+    if (s->commit_retries > 0) {
+        s->commit_retries--;
+        snprintf(err, err_size, "fake commit not ready");
+        return RDAPSYNC_RETRY;
+    }
+    fake.commits++;
+    for (size_t i = 0; i < count; i++)
+        if (positions[i].stream && strcmp(positions[i].stream, "s") == 0 && positions[i].partition == 0)
+            fake.committed_offset = positions[i].offset;
+    return RDAPSYNC_OK;
+}
+
+const rdapsync_plugin fake_source_desc = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = "fake",
+    .kind = RDAPSYNC_KIND_SOURCE,
+    .version = "0",
+    .description = "scripted test source",
+    .config_size = sizeof(fake_source_cfg),
+    .open = source_open,
+    .close = source_close,
+    .poll = source_poll,
+    .commit = source_commit,
+};
+
+/* ---- transform ---- */
+
+typedef struct transform_state {
+    const fake_transform_cfg *cfg;
+    int retries;
+} transform_state;
+
+static rdapsync_status transform_open(rdapsync_ctx *ctx, const void *config, void **state, char *err,
+                                      size_t err_size)
+{
+    transform_state *s = calloc(1, sizeof(*s));
+    s->cfg = config;
+    s->retries = s->cfg->retries;
+    event("open", "transform");
+    *state = s;
+    return RDAPSYNC_OK;
+}
+
+static void transform_close(void *state)
+{
+    event("close", "transform");
+    free(state);
+}
+
+static rdapsync_status transform_record(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
+                                        size_t err_size)
+{
+    transform_state *s = state;
+    if (s->retries > 0) {
+        s->retries--;
+        snprintf(err, err_size, "fake transform busy");
+        return RDAPSYNC_RETRY;
+    }
+    if (s->cfg->error_key && record->key && strcmp(record->key, s->cfg->error_key) == 0) {
+        snprintf(err, err_size, "$.n: not allowed");
+        return RDAPSYNC_ERROR;
+    }
+    if (s->cfg->drop_key && record->key && strcmp(record->key, s->cfg->drop_key) == 0)
+        return RDAPSYNC_DROP;
+    host()->record_add_header(batch, record, "seen", "yes", 3);
+    return RDAPSYNC_OK;
+}
+
+const rdapsync_plugin fake_transform_desc = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = "faketx",
+    .kind = RDAPSYNC_KIND_TRANSFORM,
+    .version = "0",
+    .description = "scripted test transform",
+    .config_size = sizeof(fake_transform_cfg),
+    .open = transform_open,
+    .close = transform_close,
+    .transform = transform_record,
+};
+
+/* ---- sinks ---- */
+
+typedef struct sink_state {
+    const fake_sink_cfg *cfg;
+    rdapsync_ctx *ctx;
+    int write_retries, flush_retries;
+    /* written since the last flush: copies */
+    int pending;
+    char *keys[FAKE_MAX_RECORDS], *errors[FAKE_MAX_RECORDS], *headers[FAKE_MAX_RECORDS], *raw[FAKE_MAX_RECORDS];
+    const char *role;
+} sink_state;
+
+static void drop_pending(sink_state *s)
+{
+    for (int i = 0; i < s->pending; i++) {
+        free(s->keys[i]);
+        free(s->errors[i]);
+        free(s->headers[i]);
+        free(s->raw[i]);
+    }
+    s->pending = 0;
+}
+
+static rdapsync_status sink_open_as(const char *role, rdapsync_ctx *ctx, const void *config, void **state)
+{
+    sink_state *s = calloc(1, sizeof(*s));
+    s->cfg = config;
+    s->ctx = ctx;
+    s->role = role;
+    s->write_retries = s->cfg->write_retries;
+    s->flush_retries = s->cfg->flush_retries;
+    if (s->cfg->override_stream)
+        host()->checkpoint_override(ctx, s->cfg->override_stream, 0, s->cfg->override_offset);
+    event("open", role);
+    *state = s;
+    return RDAPSYNC_OK;
+}
+
+static rdapsync_status sink_open(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size)
+{
+    return sink_open_as("sink", ctx, config, state);
+}
+
+static rdapsync_status dlq_open(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size)
+{
+    return sink_open_as("dlq", ctx, config, state);
+}
+
+static void sink_close(void *state)
+{
+    sink_state *s = state;
+    event("close", s->role);
+    drop_pending(s);
+    free(s);
+}
+
+static char *headers_text(const rdapsync_record *r)
+{
+    size_t size = 1;
+    for (size_t i = 0; i < r->header_count; i++)
+        size += strlen(r->headers[i].name) + r->headers[i].value_len + 2;
+    char *out = calloc(1, size), *p = out;
+    for (size_t i = 0; i < r->header_count; i++)
+        p += sprintf(p, "%s=%s\n", r->headers[i].name, r->headers[i].value);
+    return out;
+}
+
+static rdapsync_status sink_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
+{
+    sink_state *s = state;
+    fake_store *store = s->cfg->store;
+    size_t n = host()->batch_count(batch);
+
+    if (store->write_calls < FAKE_MAX_RECORDS)
+        store->batch_sizes[store->write_calls] = (int)n;
+    store->write_calls++;
+    drop_pending(s); /* a write after RETRY starts over */
+    if (s->cfg->always_retry || s->write_retries > 0) {
+        if (s->write_retries > 0)
+            s->write_retries--;
+        snprintf(err, err_size, "fake sink unavailable");
+        return RDAPSYNC_RETRY;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rdapsync_record *r = host()->batch_get(batch, i);
+        if (s->cfg->reject_key && r->key && strcmp(r->key, s->cfg->reject_key) == 0) {
+            host()->reject(s->ctx, r, "value too long for column");
+            continue;
+        }
+        int k = s->pending++;
+        s->keys[k] = r->key ? strdup(r->key) : NULL;
+        s->errors[k] = r->error ? strdup(r->error) : NULL;
+        s->headers[k] = headers_text(r);
+        s->raw[k] = r->raw ? strndup(r->raw, r->raw_len) : NULL;
+        store->written++;
+    }
+    return RDAPSYNC_OK;
+}
+
+static rdapsync_status sink_flush(void *state, char *err, size_t err_size)
+{
+    sink_state *s = state;
+    fake_store *store = s->cfg->store;
+
+    store->flush_calls++;
+    if (s->cfg->flush_error) {
+        snprintf(err, err_size, "disk full");
+        return RDAPSYNC_ERROR;
+    }
+    if (s->flush_retries > 0) {
+        s->flush_retries--;
+        drop_pending(s); /* undo the partial work, as the SDK asks */
+        snprintf(err, err_size, "fake flush timed out");
+        return RDAPSYNC_RETRY;
+    }
+    for (int i = 0; i < s->pending; i++) {
+        int d = store->durable++;
+        store->keys[d] = s->keys[i];
+        store->errors[d] = s->errors[i];
+        store->headers[d] = s->headers[i];
+        store->raw[d] = s->raw[i];
+    }
+    s->pending = 0;
+    return RDAPSYNC_OK;
+}
+
+const rdapsync_plugin fake_sink_desc = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = "fakesink",
+    .kind = RDAPSYNC_KIND_SINK,
+    .version = "0",
+    .description = "scripted test sink",
+    .config_size = sizeof(fake_sink_cfg),
+    .open = sink_open,
+    .close = sink_close,
+    .write = sink_write,
+    .flush = sink_flush,
+};
+
+const rdapsync_plugin fake_dlq_desc = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = "fakedlq",
+    .kind = RDAPSYNC_KIND_SINK,
+    .version = "0",
+    .description = "scripted dead-letter sink",
+    .config_size = sizeof(fake_sink_cfg),
+    .open = dlq_open,
+    .close = sink_close,
+    .write = sink_write,
+    .flush = sink_flush,
+};
+
+void fake_store_free(fake_store *store)
+{
+    for (int i = 0; i < store->durable; i++) {
+        free(store->keys[i]);
+        free(store->errors[i]);
+        free(store->headers[i]);
+        free(store->raw[i]);
+    }
+    memset(store, 0, sizeof(*store));
+}
+
+/* ---- pipeline ---- */
+
+static void block(plugin_block *b, const rdapsync_plugin *desc, void *settings)
+{
+    loaded_plugin *lp = calloc(1, sizeof(*lp));
+    lp->path = strdup("(in-process)");
+    lp->desc = desc;
+    b->name = strdup(desc->name);
+    b->plugin = lp;
+    b->settings = settings;
+}
+
+static void unblock(plugin_block *b)
+{
+    if (b->plugin) {
+        free(((loaded_plugin *)b->plugin)->path);
+        free((loaded_plugin *)b->plugin);
+    }
+    free(b->name);
+}
+
+pipeline_config *fake_pipeline(const char *name, fake_source_cfg *source, fake_transform_cfg *transform,
+                               fake_sink_cfg *sink, fake_sink_cfg *dead_letter)
+{
+    pipeline_config *p = calloc(1, sizeof(*p));
+    p->name = strdup(name);
+    p->tasks = 1;
+    block(&p->source, &fake_source_desc, source);
+    if (transform) {
+        p->transforms = calloc(1, sizeof(*p->transforms));
+        p->transform_count = 1;
+        block(&p->transforms[0], &fake_transform_desc, transform);
+    }
+    block(&p->sink, &fake_sink_desc, sink);
+    p->tolerance = TOLERANCE_ALL;
+    if (dead_letter) {
+        p->has_dead_letter = true;
+        block(&p->dead_letter, &fake_dlq_desc, dead_letter);
+    }
+    p->batch_max_records = 10;
+    p->batch_max_wait_ms = 3600 * 1000;
+    p->batch_max_bytes = 0;
+    p->retry_backoff_initial_ms = 1;
+    p->retry_backoff_max_ms = 2;
+    p->restart_max_failures = 3;
+    p->restart_window_ms = 3600 * 1000;
+    p->restart_backoff_initial_ms = 1;
+    p->restart_backoff_max_ms = 2;
+    return p;
+}
+
+void fake_pipeline_free(pipeline_config *p)
+{
+    if (!p)
+        return;
+    unblock(&p->source);
+    for (size_t i = 0; i < p->transform_count; i++)
+        unblock(&p->transforms[i]);
+    free(p->transforms);
+    unblock(&p->sink);
+    if (p->has_dead_letter)
+        unblock(&p->dead_letter);
+    free(p->name);
+    free(p);
+}
+
+char *fake_state_dir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *dir = malloc(512);
+    snprintf(dir, 512, "%s/rdapsync-test-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(dir)) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+void fake_remove_tree(const char *dir)
+{
+    if (dir)
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
