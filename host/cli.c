@@ -223,6 +223,7 @@ static int command_validate(int argc, char **argv, cli_globals *globals)
     if (strict)
         for (size_t i = 0; i < diags.count; i++)
             diags.items[i].severity = DIAG_ERROR;
+    diag_sort(&diags);
     diag_print(&diags, stderr);
     bool ok = config && diag_error_count(&diags) == 0;
     if (ok)
@@ -250,6 +251,7 @@ static int command_run(int argc, char **argv, cli_globals *globals)
     diag_list diags;
     diag_list_init(&diags);
     rdapsync_config *config = config_load(file, registry, &diags);
+    diag_sort(&diags);
     diag_print(&diags, stderr);
     diag_list_free(&diags);
     if (!config) {

@@ -180,7 +180,9 @@ static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind,
                kind_name(node));
         return;
     }
-    check_keys(cl, node, block_keys, prefix, role);
+    char section[64];
+    snprintf(section, sizeof(section), "in %s", role);
+    check_keys(cl, node, block_keys, prefix, section);
     const ynode *plugin_node = ynode_get(node, "plugin");
     block->config_node = ynode_get(node, "config");
     if (!plugin_node) {
@@ -403,7 +405,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
     pipeline->line = pipe->line;
     pipeline->column = pipe->column;
     if (pipe->kind != YNODE_MAPPING) {
-        report(cl, pipe, NULL, "pipelines[%zu] must be a mapping with name, source and sink, got %s", index,
+        report(cl, pipe, NULL, "pipeline #%zu must be a mapping with name, source and sink, got %s", index + 1,
                kind_name(pipe));
         return;
     }

@@ -83,7 +83,10 @@ typedef struct rdapsync_config {
  * resolution, plugin lookup through `registry` (loading .so files as needed),
  * every option table, every check() hook. Returns NULL if any error was
  * added to diags (warnings do not fail). Caller frees with config_free().
- * `extra_plugin_path` (may be NULL) is searched first (CLI --plugin-path).
+ * The file's plugin_path is added to the registry's search path with
+ * registry_prepend_path() (after the CLI's --plugin-path directories, which
+ * the caller gave to registry_new()). Free the config before the registry:
+ * settings are freed through the plugins' option tables.
  */
 rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags);
 void config_free(rdapsync_config *config);

@@ -87,6 +87,28 @@ size_t diag_error_count(const diag_list *list)
     return errors;
 }
 
+static int compare_places(const diag *a, const diag *b)
+{
+    int files = strcmp(a->file ? a->file : "", b->file ? b->file : "");
+    if (files)
+        return files;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return a->column < b->column ? -1 : a->column > b->column;
+}
+
+void diag_sort(diag_list *list)
+{
+    /* Insertion sort: stable, and lists are short. */
+    for (size_t i = 1; i < list->count; i++) {
+        diag moving = list->items[i];
+        size_t j = i;
+        for (; j > 0 && compare_places(&list->items[j - 1], &moving) > 0; j--)
+            list->items[j] = list->items[j - 1];
+        list->items[j] = moving;
+    }
+}
+
 void diag_print(const diag_list *list, void *stream)
 {
     FILE *out = stream;

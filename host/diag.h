@@ -28,6 +28,8 @@ void diag_list_free(diag_list *list);
 void diag_add(diag_list *list, diag_severity severity, const char *file, int line, int column, const char *check,
               const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 size_t diag_error_count(const diag_list *list);
+/* Orders by file, line, column (stable: equal places keep their order). */
+void diag_sort(diag_list *list);
 /* Prints "file:line:column: error: message" lines, in order, to stream. */
 void diag_print(const diag_list *list, void *stream);
 

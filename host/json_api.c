@@ -92,7 +92,11 @@ static rdapsync_value *api_parse(const char *text, size_t len, char *err, size_t
 
 size_t json_api_parsed_length(const rdapsync_value *value)
 {
-    return value && (const void *)value == last_parsed ? last_parsed_len : 0;
+    if (!value || (const void *)value != last_parsed)
+        return 0;
+    /* Answered once: a later value at a recycled address must not inherit it. */
+    last_parsed = NULL;
+    return last_parsed_len;
 }
 
 size_t json_api_estimate_size(const rdapsync_value *value)

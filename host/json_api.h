@@ -20,8 +20,8 @@ extern const rdapsync_json_api json_api_functions;
 const rdapsync_json_api *json_api_table(void);
 
 /* The input length of the value most recently returned by parse() on this
- * thread, if `value` is that value; 0 otherwise. Lets batches account a
- * value's size without serializing it again. */
+ * thread, if `value` is that value (answered once); 0 otherwise. Lets
+ * batches account a value's size without serializing it again. */
 size_t json_api_parsed_length(const rdapsync_value *value);
 
 /* A rough, cheap size in bytes of a value's serialization (for batch

@@ -255,16 +255,28 @@ const struct checkpoint_map *task_checkpoints(const struct task *t) { return t->
 
 /* ---- calls from plugins ---- */
 
+/* Sources may ask from a client library's callback thread (partition
+ * assignment), so the map is read and written under the task's lock. */
 bool task_checkpoint_get(struct task *t, const char *stream, int32_t partition, int64_t *offset)
 {
-    return checkpoint_map_get(t->checkpoints, stream, partition, offset);
+    pthread_mutex_lock(&t->lock);
+    bool found = checkpoint_map_get(t->checkpoints, stream, partition, offset);
+    pthread_mutex_unlock(&t->lock);
+    return found;
 }
 
 void task_checkpoint_override(struct task *t, rdapsync_ctx *ctx, const char *stream, int32_t partition,
                               int64_t offset)
 {
-    if (checkpoint_map_set(t->checkpoints, stream, partition, offset) != 0)
+    pthread_mutex_lock(&t->lock);
+    int rc = checkpoint_map_set(t->checkpoints, stream, partition, offset);
+    pthread_mutex_unlock(&t->lock);
+    if (rc != 0)
         task_fail(t, "checkpoint override: out of memory");
+    else
+        log_write(RDAPSYNC_LOG_INFO, t->pipeline->name, t->index, "sink", context_plugin(ctx),
+                  "checkpoint override: %s partition %d resumes at offset %lld", stream ? stream : "(single stream)",
+                  (int)partition, (long long)offset);
 }
 
 /*
@@ -505,20 +517,24 @@ static call_end commit_positions(struct task *t)
 
     if (count == 0)
         return CALL_DONE;
-    for (size_t i = 0; i < count; i++) {
-        if (checkpoint_map_set(t->checkpoints, positions[i].stream, positions[i].partition, positions[i].offset) !=
-            0) {
-            task_fail(t, "checkpoint: out of memory");
-            return CALL_FAILED;
-        }
+    int rc = 0;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = checkpoint_map_set(t->checkpoints, positions[i].stream, positions[i].partition, positions[i].offset);
+    if (rc != 0)
+        snprintf(err, sizeof(err), "checkpoint: out of memory");
+    else
+        rc = checkpoint_save(t->dir, t->checkpoints, err, sizeof(err));
+    if (rc == 0) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        task_stats_checkpointed(t->stats, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+                                checkpoint_map_positions(t->checkpoints), checkpoint_map_count(t->checkpoints));
     }
-    if (checkpoint_save(t->dir, t->checkpoints, err, sizeof(err)) != 0) {
+    pthread_mutex_unlock(&t->lock);
+    if (rc != 0) {
         task_fail(t, "%s", err);
         return CALL_FAILED;
     }
-    clock_gettime(CLOCK_REALTIME, &now);
-    task_stats_checkpointed(t->stats, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
-                            checkpoint_map_positions(t->checkpoints), checkpoint_map_count(t->checkpoints));
     if (!t->source.desc->commit)
         return CALL_DONE;
     for (unsigned attempt = 0;; attempt++) {
@@ -663,7 +679,10 @@ task_result task_run(struct task *t)
     }
     t->ran = true;
     set_state(t, TASK_STARTING);
-    if (checkpoint_load(t->dir, t->checkpoints, err, sizeof(err)) != 0) {
+    pthread_mutex_lock(&t->lock);
+    int loaded = checkpoint_load(t->dir, t->checkpoints, err, sizeof(err));
+    pthread_mutex_unlock(&t->lock);
+    if (loaded != 0) {
         task_fail(t, "%s", err);
         goto done;
     }

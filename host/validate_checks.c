@@ -227,6 +227,16 @@ static bool is_off_word(const char *value)
     return false;
 }
 
+static bool is_on_word(const char *value)
+{
+    static const char *const on[] = { "require", "required", "verify-ca", "verify-full", "verify_ca", "verify_identity",
+                                      "ssl", "sasl_ssl", "true", "on", "yes", "1", "enable", "enabled", NULL };
+    for (size_t i = 0; on[i]; i++)
+        if (strcasecmp(value, on[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool tls_off_in_text(const char *value)
 {
     static const char *const keys[] = { "sslmode", "ssl-mode", "ssl_mode", "tls", "ssl", "security.protocol", NULL };
@@ -242,8 +252,8 @@ static const char *const transport_names[] = { "dsn", "uri", "url", "broker", "b
 static const char *const tls_names[] = { "tls", "ssl", "security", NULL };
 
 typedef struct tls_setting {
-    bool off;     /* explicitly off somewhere */
-    bool on;      /* explicitly on somewhere */
+    bool off; /* explicitly off somewhere */
+    bool on;  /* explicitly on somewhere ("prefer", "dsn" and the like are neither) */
 } tls_setting;
 
 /* TLS settings given as separate options (bool tls: false, enum sslmode,
@@ -261,7 +271,7 @@ static tls_setting sibling_tls(const plugin_block *block)
                 if (strcasecmp(map->keys[i], "security.protocol") != 0)
                     continue;
                 tls.off |= is_off_word(map->values[i]);
-                tls.on |= !is_off_word(map->values[i]);
+                tls.on |= is_on_word(map->values[i]);
             }
             continue;
         }
@@ -276,13 +286,13 @@ static tls_setting sibling_tls(const plugin_block *block)
             int index;
             memcpy(&index, at, sizeof(index));
             tls.off |= is_off_word(opt->enum_values[index]);
-            tls.on |= !is_off_word(opt->enum_values[index]);
+            tls.on |= is_on_word(opt->enum_values[index]);
         } else if (opt->type == RDAPSYNC_OPT_STRING) {
             const char *value;
             memcpy(&value, at, sizeof(value));
             if (value) {
                 tls.off |= is_off_word(value);
-                tls.on |= !is_off_word(value);
+                tls.on |= is_on_word(value);
             }
         }
     }

@@ -104,7 +104,7 @@ static int parse_children(tree_parser *tp, ynode *parent, int depth)
                 return -1;
             if (key->kind != YNODE_SCALAR) {
                 parser_error(tp, &(yaml_mark_t){ .line = (size_t)key->line - 1, .column = (size_t)key->column - 1 },
-                             "mapping keys must be plain scalars%s", NULL);
+                             "mapping keys must be scalars%s", NULL);
                 ynode_free(key);
                 return -1;
             }

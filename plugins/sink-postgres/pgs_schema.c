@@ -15,7 +15,7 @@
 
 /* Serializes table creation across tasks and processes starting together:
  * CREATE TABLE IF NOT EXISTS alone can still fail on a catalog unique index. */
-#define PGS_SCHEMA_LOCK "SELECT pg_advisory_xact_lock(7262617073796e63)"
+#define PGS_SCHEMA_LOCK "SELECT pg_advisory_xact_lock(7262617073796863)"
 
 static char *qualify(const char *schema, const char *name)
 {

@@ -175,7 +175,13 @@ line_result reader_next_line(line_reader *reader, bool final, const char **line,
             reader->start = (size_t)(newline + 1 - reader->buf);
             reader->scanned = 0;
             *next_offset = reader->base + (int64_t)reader->start;
-            return LINE_OK;
+            if (*len <= reader->max_line)
+                return LINE_OK;
+            /* Too long, though it happened to fit in the buffer. */
+            *full_len = *len;
+            if (*len > LINE_READER_OVERSIZE_PREFIX)
+                *len = LINE_READER_OVERSIZE_PREFIX;
+            return LINE_OVERSIZE;
         } else if (unread > reader->max_line) {
             reader_begin_skip(reader);
             continue;

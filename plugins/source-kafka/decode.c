@@ -18,6 +18,7 @@
 #include "source_kafka.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +48,16 @@ typedef struct decoded {
     char reason[768]; /* set: the record is bad */
 } decoded;
 
-static void bad(decoded *d, const char *fmt, const char *detail)
+static void bad(decoded *d, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
+
+static void bad(decoded *d, const char *fmt, ...)
 {
     char what[512];
-    snprintf(what, sizeof(what), fmt, detail ? detail : "");
+    va_list args;
+
+    va_start(args, fmt);
+    vsnprintf(what, sizeof(what), fmt, args);
+    va_end(args);
     snprintf(d->reason, sizeof(d->reason), "%s: %s", d->where, what);
 }
 
@@ -88,7 +95,7 @@ static int message_key(ks_state *s, decoded *d)
     char err[256];
 
     if (!m->key || m->key_len == 0) {
-        bad(d, "message has no key%s", NULL);
+        bad(d, "message has no key");
         return -1;
     }
     if (!s->cfg->key_path) {
@@ -180,7 +187,7 @@ static void json_version(ks_state *s, decoded *d)
 static void decode_json(ks_state *s, decoded *d, rdapsync_value *doc)
 {
     if (J->type(doc) != RDAPSYNC_JSON_OBJECT) {
-        bad(d, "the value is not a JSON object%s", NULL);
+        bad(d, "the value is not a JSON object");
         return;
     }
     if (s->cfg->key_from == KS_KEY_VALUE ? value_key(s, d, doc) : message_key(s, d))
@@ -247,12 +254,12 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     rdapsync_value *env = unwrap(doc);
 
     if (J->type(env) != RDAPSYNC_JSON_OBJECT) {
-        bad(d, "not a Debezium envelope (payload is not an object)%s", NULL);
+        bad(d, "not a Debezium envelope (not a JSON object)");
         return;
     }
     const char *op = J->string_value(J->object_get(env, "op"));
     if (!op) {
-        bad(d, "not a Debezium envelope (no string op)%s", NULL);
+        bad(d, "not a Debezium envelope (no string op)");
         return;
     }
     bool upsert = strcmp(op, "c") == 0 || strcmp(op, "u") == 0 || strcmp(op, "r") == 0;
@@ -267,7 +274,7 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     }
     if (s->cfg->key_from == KS_KEY_VALUE) {
         if (J->type(row) != RDAPSYNC_JSON_OBJECT) {
-            bad(d, "Debezium delete without a before object to take key_path from%s", NULL);
+            bad(d, "Debezium delete without a before object to take key_path from");
             return;
         }
         if (value_key(s, d, row) != 0)
@@ -300,7 +307,7 @@ static void decode_tombstone(ks_state *s, decoded *d, ks_partition *part)
         return;
     }
     if (s->cfg->key_from == KS_KEY_VALUE) {
-        bad(d, "tombstone: key_path cannot be applied to a message without a value%s", NULL);
+        bad(d, "tombstone: key_path cannot be applied to a message without a value");
         return;
     }
     if (message_key(s, d) != 0)
@@ -363,8 +370,9 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
     if (copy_headers(batch, rec, msg) != 0)
         return -1;
     part->delivered = msg->offset + 1;
-    if (msg->timestamp.type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && msg->timestamp.timestamp > 0)
-        (void)stamps_push(&part->stamps, msg->offset + 1, msg->timestamp.timestamp);
+    int64_t produced = message_time(msg);
+    if (produced > 0)
+        (void)stamps_push(&part->stamps, msg->offset + 1, produced); /* no memory: one sample fewer */
 
     if (!msg->payload) {
         decode_tombstone(s, &d, part);

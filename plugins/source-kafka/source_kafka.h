@@ -60,7 +60,7 @@ typedef struct ks_path_segment {
 } ks_path_segment;
 
 typedef struct ks_path {
-    char *text; /* owned: the path with separators replaced by NULs */
+    char *text; /* owned: the member names, NUL-terminated one after the other */
     ks_path_segment *segments; /* owned */
     size_t count;
 } ks_path;

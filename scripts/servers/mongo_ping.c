@@ -9,6 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libmongoc warns on stderr when the server lacks a command it sends on its
+ * own (FerretDB has no "endSessions"): keep only errors. */
+static void log_errors_only(mongoc_log_level_t level, const char *domain,
+                            const char *message, void *user_data)
+{
+    (void)user_data;
+    if (level <= MONGOC_LOG_LEVEL_ERROR)
+        fprintf(stderr, "mongo_ping: %s: %s\n", domain, message);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
@@ -20,6 +30,7 @@ int main(int argc, char **argv)
     if (timeout_ms <= 0)
         timeout_ms = 2000;
 
+    mongoc_log_set_handler(log_errors_only, NULL);
     mongoc_init();
     int rc = 1;
     bson_error_t error;

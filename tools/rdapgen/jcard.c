@@ -1,181 +1,17 @@
-/* People, addresses, phone numbers and jCard (RFC 7095) entities.
- * Every contact's PII (names, streets, phones, emails) is derived from a
- * per-contact uid, so values are nearly unique across a data set and tests
- * can grep a sink for leaks. */
+/* jCard (RFC 7095) entities: contacts in the forms real RDAP servers send,
+ * the registrar with its abuse contact, events and links. Each contact has a
+ * uid (key, slot, epoch) that its email and phone numbers are derived from,
+ * so they are unique within a data set and tests can grep a sink for leaks. */
 #include "rdapgen.h"
 
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    char fn[128];      /* native script */
-    char fn_latin[128]; /* romanised, "" when fn is Latin already */
-    char family[64], given[64], middle[64];
-    char family_r[64], given_r[64]; /* ASCII-able forms for emails */
-    char prefix[8];
-} person_t;
-
-typedef struct {
-    char pobox[32], street[160], unit[64], city[64], region[64], postal[16];
-} addr_t;
-
-const country_t *pick_country(rng_t *r)
-{
-    unsigned total = 0;
-    for (unsigned i = 0; i < n_countries; i++)
-        total += (unsigned)countries[i].weight;
-    uint32_t v = rng_below(r, total);
-    for (unsigned i = 0; i < n_countries; i++) {
-        if (v < (unsigned)countries[i].weight)
-            return &countries[i];
-        v -= (unsigned)countries[i].weight;
-    }
-    return &countries[0];
-}
-
-static int is_cjk(int lang) { return lang == L_JA || lang == L_ZH || lang == L_KO; }
-
-static void person_make(rng_t *r, const country_t *c, person_t *p)
-{
-    memset(p, 0, sizeof *p);
-    int lang = c->lang;
-    if (is_cjk(lang)) {
-        unsigned fi = rng_below(r, w_last[lang].n), gi = rng_below(r, w_first[lang].n);
-        const wlist_t *fr = lang == L_JA ? &w_ja_family_r : lang == L_ZH ? &w_zh_family_r : &w_ko_family_r;
-        const wlist_t *gr = lang == L_JA ? &w_ja_given_r : lang == L_ZH ? &w_zh_given_r : &w_ko_given_r;
-        sfmt(p->family, sizeof p->family, "%s", w_last[lang].v[fi]);
-        sfmt(p->given, sizeof p->given, "%s", w_first[lang].v[gi]);
-        sfmt(p->family_r, sizeof p->family_r, "%s", fr->v[fi]);
-        sfmt(p->given_r, sizeof p->given_r, "%s", gr->v[gi]);
-        sfmt(p->fn, sizeof p->fn, lang == L_JA ? "%s %s" : "%s%s", p->family, p->given);
-        if (lang == L_JA)
-            sfmt(p->fn_latin, sizeof p->fn_latin, "%s %s", p->given_r, p->family_r);
-        else
-            sfmt(p->fn_latin, sizeof p->fn_latin, "%s %s", p->family_r, p->given_r);
-        return;
-    }
-    /* Some mixing across languages, as in any real registrant base. */
-    int gl = rng_chance(r, 0.8) ? lang : (int)rng_below(r, L_JA);
-    sfmt(p->given, sizeof p->given, "%s", pick(r, &w_first[gl]));
-    if (rng_chance(r, 0.1))
-        sfmt(p->middle, sizeof p->middle, "%s", pick(r, &w_first[gl]));
-    char compound[64];
-    sfmt(compound, sizeof compound, "%s%s", pick(r, &w_last_a), pick(r, &w_last_b));
-    uint32_t form = rng_below(r, 10);
-    if (form < 4)
-        sfmt(p->family, sizeof p->family, "%s", pick(r, &w_last[gl]));
-    else if (form < 8)
-        sfmt(p->family, sizeof p->family, "%s", compound);
-    else
-        sfmt(p->family, sizeof p->family, "%s-%s", pick(r, &w_last[gl]), compound);
-    if (rng_chance(r, 0.05))
-        sfmt(p->prefix, sizeof p->prefix, "%s", rng_chance(r, 0.5) ? "Dr." : "Prof.");
-    sfmt(p->fn, sizeof p->fn, "%s %s", p->given, p->family);
-    sfmt(p->given_r, sizeof p->given_r, "%s", p->given);
-    sfmt(p->family_r, sizeof p->family_r, "%s", p->family);
-}
-
-void org_name(rng_t *r, const country_t *c, char *buf, size_t n)
-{
-    switch (c->lang) {
-    case L_JA: sfmt(buf, n, "%s商事%s", pick(r, &w_idn_ja), c->org_suffix); break;
-    case L_ZH: sfmt(buf, n, "%s%s有限公司", pick(r, &w_idn_zh), rng_chance(r, 0.5) ? "科技" : "贸易"); break;
-    case L_KO: sfmt(buf, n, "%s %s", c->org_suffix, pick(r, &w_idn_ko)); break;
-    default: sfmt(buf, n, "%s %s %s", pick(r, &w_org_a), pick(r, &w_org_b), c->org_suffix);
-    }
-}
-
-/* Digits come from the uid through a bijection mod 10^n, so distinct uids
- * give distinct numbers (until they wrap). */
-void phone_number(char *buf, size_t n, const country_t *c, uint64_t uid, int text_form)
-{
-    uint64_t mod = 1;
-    for (int i = 0; i < c->nlocal; i++)
-        mod *= 10;
-    uint64_t v = (uid * 7919 + 104729) % mod;
-    char local[16];
-    sfmt(local, sizeof local, "%0*llu", c->nlocal, (unsigned long long)v);
-    int nanp = strcmp(c->phone_cc, "1") == 0, half = c->nlocal / 2;
-    switch (text_form) {
-    case 0: sfmt(buf, n, "tel:+%s.%s%s", c->phone_cc, c->area, local); break;
-    case 1: sfmt(buf, n, "+%s %s %.*s %s", c->phone_cc, c->area, half, local, local + half); break;
-    case 2:
-        if (nanp)
-            sfmt(buf, n, "(%s) %.3s-%s", c->area, local, local + 3);
-        else
-            sfmt(buf, n, "0%s %s", c->area, local);
-        break;
-    case 3: sfmt(buf, n, "+%s.%s.%.*s.%s", c->phone_cc, c->area, half, local, local + half); break;
-    default: sfmt(buf, n, "+%s.%s%s", c->phone_cc, c->area, local);
-    }
-}
-
-static void postal_code(rng_t *r, const char *pat, char *out, size_t n)
-{
-    size_t o = 0;
-    for (; *pat && o + 1 < n; pat++) {
-        if (*pat == '9')
-            out[o++] = (char)('0' + rng_below(r, 10));
-        else if (*pat == 'A')
-            out[o++] = (char)('A' + rng_below(r, 26));
-        else
-            out[o++] = *pat;
-    }
-    out[o] = 0;
-}
-
-static void address_make(rng_t *r, const country_t *c, addr_t *a)
-{
-    static const char *const kanji[] = {"一", "二", "三", "四", "五", "六", "七", "八", "九"};
-    memset(a, 0, sizeof *a);
-    int lang = c->lang;
-    const char *sa = pick(r, &w_street_a[lang]), *sb = pick(r, &w_street_b[lang]);
-    switch (lang) {
-    case L_EN: sfmt(a->street, sizeof a->street, "%d %s%s", rng_range(r, 1, 9999), sa, sb); break;
-    case L_DE: case L_NL: case L_SV: case L_NO:
-        sfmt(a->street, sizeof a->street, "%s%s %d", sa, sb, rng_range(r, 1, 240));
-        break;
-    case L_FR: sfmt(a->street, sizeof a->street, "%d %s", rng_range(r, 1, 180), sa); break;
-    case L_PT: sfmt(a->street, sizeof a->street, "%s, %d", sa, rng_range(r, 1, 3999)); break;
-    case L_JA:
-        sfmt(a->street, sizeof a->street, "%s%s丁目%d番%d号", sa, kanji[rng_below(r, 9)],
-             rng_range(r, 1, 40), rng_range(r, 1, 30));
-        break;
-    case L_ZH: sfmt(a->street, sizeof a->street, "%s%d号", sa, rng_range(r, 1, 999)); break;
-    case L_KO: sfmt(a->street, sizeof a->street, "%s %d", sa, rng_range(r, 1, 999)); break;
-    default: sfmt(a->street, sizeof a->street, "%s %d", sa, rng_range(r, 1, 299));
-    }
-    if (rng_chance(r, 0.45))
-        sfmt(a->unit, sizeof a->unit, pick(r, &w_street_unit[lang]), rng_range(r, 1, 40));
-    if (lang == L_EN && rng_chance(r, 0.04))
-        sfmt(a->pobox, sizeof a->pobox, "PO Box %d", rng_range(r, 1, 9999));
-    unsigned ci = rng_below(r, c->cities.n);
-    sfmt(a->city, sizeof a->city, "%s", c->cities.v[ci]);
-    sfmt(a->region, sizeof a->region, "%s", c->regions.v[ci]);
-    postal_code(r, c->postal, a->postal, sizeof a->postal);
-}
-
-static void address_label(const country_t *c, const addr_t *a, char *buf, size_t n)
-{
-    char head[256] = "";
-    if (a->pobox[0])
-        sfmt(head, sizeof head, "%s\n", a->pobox);
-    if (a->unit[0]) {
-        size_t l = strlen(head);
-        sfmt(head + l, sizeof head - l, "%s\n", a->unit);
-    }
-    if (c->lang == L_EN)
-        sfmt(buf, n, "%s%s\n%s%s%s %s\n%s", head, a->street, a->city, a->region[0] ? " " : "",
-             a->region, a->postal, c->name);
-    else
-        sfmt(buf, n, "%s%s\n%s %s%s%s\n%s", head, a->street, a->postal, a->city,
-             a->region[0] ? " " : "", a->region, c->name);
-}
-
 /* ["adr", {cc, label?, type?}, "text", [pobox, ext, street, city, region, code, country]] */
 static void emit_adr(jw_t *w, gctx_t *g, rng_t *r, const country_t *c, const addr_t *a, const char *type)
 {
-    int label = rng_chance(r, 0.25), label_only = rng_chance(r, 0.03);
+    double x = g->lean >= 4 ? 0.0 : 1.0;
+    int label = rng_chance(r, 0.25 * x), label_only = rng_chance(r, 0.03 * x);
     int street_arr = a->unit[0] && rng_chance(r, 0.3);
     jw_arr(w);
     jw_str(w, "adr");
@@ -290,7 +126,7 @@ static void email_address(rng_t *r, const gctx_t *g, const person_t *p, const ch
         sfmt(buf, n, "%s@%s", local, pick(r, &w_mail_domains));
 }
 
-static void emit_names(jw_t *w, rng_t *r, const country_t *c, const person_t *p)
+static void emit_names(jw_t *w, rng_t *r, const country_t *c, const person_t *p, double x)
 {
     if (p->fn_latin[0] && rng_chance(r, 0.5)) {
         const char *const tags[2] = {c->lang_tag, "en"};
@@ -318,7 +154,7 @@ static void emit_names(jw_t *w, rng_t *r, const country_t *c, const person_t *p)
     } else {
         jw_prop(w, "fn", "text", p->fn);
     }
-    if (rng_chance(r, 0.35)) {
+    if (rng_chance(r, 0.35 * x)) {
         jw_arr(w);
         jw_str(w, "n");
         jw_obj(w);
@@ -326,15 +162,8 @@ static void emit_names(jw_t *w, rng_t *r, const country_t *c, const person_t *p)
         jw_str(w, "text");
         jw_arr(w);
         jw_str(w, p->family);
-        if (p->middle[0]) {
-            jw_arr(w);
-            jw_str(w, p->given);
-            jw_str(w, p->middle);
-            jw_end_arr(w);
-        } else {
-            jw_str(w, p->given);
-        }
-        jw_str(w, "");
+        jw_str(w, p->given);
+        jw_str(w, p->middle); /* additional names */
         jw_str(w, p->prefix);
         jw_str(w, "");
         jw_end_arr(w);
@@ -389,7 +218,11 @@ void emit_contact_members(jw_t *w, gctx_t *g, const contact_spec_t *cs)
     const ident_t *id = g->id;
     rng_t r;
     rng_seed(&r, g->o->seed, id->key, 0xc0417ac7u + (uint64_t)cs->slot, cs->epoch);
+    double x = g->lean >= 4 ? 0.0 : 1.0; /* scales the odds of optional properties */
     uint64_t uid = ((uint64_t)id->key * 16 + (uint64_t)cs->slot) * 16 + (cs->epoch % 16);
+    /* dense index for phone numbers: 5 slots x 2 epochs x 3 numbers per key */
+    uint64_t puid = (((uint64_t)id->key * 5 + (uint64_t)(cs->slot < 4 ? cs->slot : 4)) * 2 +
+                     (cs->epoch & 1)) * 3 + g->salt;
     const country_t *c = cs->country ? cs->country
                          : rng_chance(&r, 0.7) ? id->country
                                                : pick_country(&r);
@@ -398,7 +231,7 @@ void emit_contact_members(jw_t *w, gctx_t *g, const contact_spec_t *cs)
     char org[160] = "";
     if (cs->org)
         sfmt(org, sizeof org, "%s", cs->org);
-    else if (cs->kind != KIND_INDIVIDUAL || rng_chance(&r, 0.4))
+    else if (cs->kind != KIND_INDIVIDUAL || rng_chance(&r, 0.4 * x))
         org_name(&r, c, org, sizeof org);
     addr_t a;
     address_make(&r, c, &a);
@@ -425,7 +258,7 @@ void emit_contact_members(jw_t *w, gctx_t *g, const contact_spec_t *cs)
     if (cs->kind != KIND_INDIVIDUAL || rng_chance(&r, 0.9))
         jw_prop(w, "kind", "text", kinds[cs->kind]);
     if (cs->kind == KIND_INDIVIDUAL) {
-        emit_names(w, &r, c, &p);
+        emit_names(w, &r, c, &p, x);
     } else if (cs->kind == KIND_GROUP) {
         char fn[200];
         sfmt(fn, sizeof fn, "%.150s %s", org, strcmp(cs->roles[0], "abuse") ? "NOC" : "Abuse Team");
@@ -435,9 +268,9 @@ void emit_contact_members(jw_t *w, gctx_t *g, const contact_spec_t *cs)
     }
     if (org[0] && cs->kind != KIND_GROUP)
         emit_org(w, &r, org);
-    if (cs->kind == KIND_INDIVIDUAL && rng_chance(&r, 0.08))
+    if (cs->kind == KIND_INDIVIDUAL && rng_chance(&r, 0.08 * x))
         jw_prop(w, rng_chance(&r, 0.5) ? "title" : "role", "text", pick(&r, &w_titles));
-    if (rng_chance(&r, 0.08)) {
+    if (rng_chance(&r, 0.08 * x)) {
         jw_arr(w);
         jw_str(w, "lang");
         jw_obj(w);
@@ -448,31 +281,30 @@ void emit_contact_members(jw_t *w, gctx_t *g, const contact_spec_t *cs)
         jw_end_arr(w);
     }
     if (cs->kind != KIND_GROUP)
-        emit_adr(w, g, &r, c, &a, rng_chance(&r, 0.05) ? "work" : NULL);
-    uint64_t puid = (uid + g->salt) * 4;
+        emit_adr(w, g, &r, c, &a, rng_chance(&r, 0.05 * x) ? "work" : NULL);
     emit_tel(w, g, &r, c, puid, 0);
-    if (cs->kind != KIND_GROUP && rng_chance(&r, 0.45))
+    if (cs->kind != KIND_GROUP && rng_chance(&r, 0.45 * x))
         emit_tel(w, g, &r, c, puid + 1, 1);
     char mail[256], mail2[256];
     const person_t *who = cs->kind == KIND_INDIVIDUAL ? &p : NULL;
     email_address(&r, g, who, org, uid, mail, sizeof mail);
-    int two = rng_chance(&r, 0.15);
+    int two = rng_chance(&r, 0.15 * x);
     emit_email(w, two ? "work" : NULL, mail);
     if (two) {
         email_address(&r, g, who, org, uid + 1, mail2, sizeof mail2);
         emit_email(w, "home", mail2);
     }
-    if (rng_chance(&r, 0.06)) {
+    if (rng_chance(&r, 0.06 * x)) {
         char uri[300];
         sfmt(uri, sizeof uri, "mailto:%s", two ? mail2 : mail);
         jw_prop(w, "contact-uri", "uri", uri);
     }
-    if (rng_chance(&r, 0.03)) {
+    if (rng_chance(&r, 0.03 * x)) {
         char geo[64];
         sfmt(geo, sizeof geo, "geo:%.3f,%.3f", rng_unit(&r) * 120 - 50, rng_unit(&r) * 340 - 170);
         jw_prop(w, "geo", "uri", geo);
     }
-    if (rng_chance(&r, 0.04)) {
+    if (rng_chance(&r, 0.04 * x)) {
         char tel[64], note[400];
         phone_number(tel, sizeof tel, c, puid + 2, 1);
         sfmt(note, sizeof note, "Prefers calls after 6pm on %s; mail to %s only.", tel, a.street);
@@ -533,7 +365,6 @@ void emit_registrar(jw_t *w, gctx_t *g, int detail, const contact_spec_t *resell
     rng_seed(&r, 0x5eed, idx, 0, 0); /* independent of --seed: registrars are fixed */
     addr_t a;
     address_make(&r, c, &a);
-    uint64_t puid = 0xfff00000u + idx * 8;
     char url[160], tel[64], buf[200];
     sfmt(url, sizeof url, "https://www.%s.example", rr->slug);
 
@@ -566,7 +397,7 @@ void emit_registrar(jw_t *w, gctx_t *g, int detail, const contact_spec_t *resell
         g->ccname = 0;
         emit_adr(w, g, &r, c, &a, NULL);
         g->ccname = save;
-        phone_number(tel, sizeof tel, c, puid, 0);
+        registrar_phone(tel, sizeof tel, c, idx * 2);
         jw_arr(w);
         jw_str(w, "tel");
         jw_obj(w);
@@ -601,7 +432,7 @@ void emit_registrar(jw_t *w, gctx_t *g, int detail, const contact_spec_t *resell
         jw_prop(w, "version", "text", "4.0");
         sfmt(buf, sizeof buf, idx % 2 ? "Abuse Desk" : "%.150s Abuse", rr->name);
         jw_prop(w, "fn", "text", buf);
-        phone_number(tel, sizeof tel, c, puid + 1, 0);
+        registrar_phone(tel, sizeof tel, c, idx * 2 + 1);
         jw_arr(w);
         jw_str(w, "tel");
         jw_obj(w);

@@ -2,8 +2,11 @@
  * Shared declarations of the generator's parts:
  *   util.c     JSON writer, PRNG, dates, UTF-8 and punycode helpers
  *   words.c    word lists, countries, registries, registrars
- *   jcard.c    people, addresses, phones and jCard entities
- *   objects.c  domain, entity, nameserver, ip network and autnum objects
+ *   jcard.c    jCard contacts, the registrar entity, events, links
+ *   people.c   names, organisations, addresses, phone numbers
+ *   ident.c    identities of keys (class, handle, names)
+ *   objects.c  entity, nameserver, ip network and autnum objects; shared pieces
+ *   domain.c   domain objects, padded to --size
  *   rdapgen.c  command line, envelope schedule, expected final state
  */
 #ifndef RDAPGEN_H
@@ -142,11 +145,12 @@ extern const unsigned n_registrars;
 extern const wlist_t w_adj, w_noun, w_host_a, w_host_b;
 extern const wlist_t w_idn_latin, w_idn_ja, w_idn_zh, w_idn_ko, w_idn_ru, w_idn_el;
 extern const wlist_t w_first[L_COUNT], w_last[L_COUNT];
-extern const wlist_t w_last_a, w_last_b;
-extern const wlist_t w_ja_family_r, w_ja_given_r, w_zh_family_r, w_zh_given_r, w_ko_family_r,
-    w_ko_given_r;
+extern const wlist_t w_last_a, w_last_mid, w_last_b;
+extern const wlist_t w_ja_family, w_ja_family_r, w_ja_given1, w_ja_given1_r, w_ja_given2,
+    w_ja_given2_r, w_zh_family, w_zh_family_r, w_zh_given, w_zh_given_r, w_ko_family,
+    w_ko_family_r, w_ko_syl, w_ko_syl_r;
 extern const wlist_t w_street_a[L_COUNT], w_street_b[L_COUNT], w_street_unit[L_COUNT];
-extern const wlist_t w_org_a, w_org_b, w_titles, w_mail_domains;
+extern const wlist_t w_org_b, w_org_ja, w_org_zh, w_org_ko, w_titles, w_mail_domains;
 
 /* Status values: RFC 8056 spelling and EPP spelling, same index. */
 typedef struct {
@@ -194,9 +198,40 @@ typedef struct {
 /* 2026-01-01T00:00:00Z: versions are stamped around this time. */
 #define RG_BASE_MS 1767225600000LL
 
+/* ident.c */
 void ident_make(const genopts_t *o, uint32_t key, ident_t *id);
-/* Writes one RDAP object: version `rev` of key id->key, last changed at ts_ms. */
+/* The network of an ip-network key: 198.18.0.0/15 blocks or 2001:db8::/48s. */
+void ip_block(uint32_t key, int *v6, char *start, char *end, int *plen, char *handle,
+              size_t hsz);
+/* objects.c: writes one RDAP object, version `rev` of key id->key, last
+ * changed at ts_ms. The same arguments always give the same bytes. */
 void gen_object(jw_t *w, const genopts_t *o, const ident_t *id, uint32_t rev, int64_t ts_ms);
+
+/* ---- people, addresses, phones (people.c) ---- */
+
+typedef struct {
+    char fn[128];       /* native script */
+    char fn_latin[128]; /* romanised, "" when fn is Latin already */
+    char family[64], given[64], middle[64];
+    char family_r[64], given_r[64]; /* romanised forms, for emails */
+    char prefix[8];
+} person_t;
+
+typedef struct {
+    char pobox[32], street[160], unit[64], city[64], region[64], postal[16];
+} addr_t;
+
+const country_t *pick_country(rng_t *r);
+void person_make(rng_t *r, const country_t *c, person_t *p);
+void org_name(rng_t *r, const country_t *c, char *buf, size_t n);
+void address_make(rng_t *r, const country_t *c, addr_t *a);
+void address_label(const country_t *c, const addr_t *a, char *buf, size_t n);
+/* Numbers below PHONE_RESERVED (per country) are left to registrars; a
+ * contact's index maps one-to-one onto the rest until it wraps. text_form 0
+ * is the "tel:" URI, 1..4 free-text spellings. */
+#define PHONE_RESERVED 1000
+void phone_number(char *buf, size_t n, const country_t *c, uint64_t index, int text_form);
+void registrar_phone(char *buf, size_t n, const country_t *c, unsigned index);
 
 /* ---- jCard (jcard.c) ---- */
 
@@ -237,9 +272,23 @@ void emit_registrar(jw_t *w, gctx_t *g, int detail, const contact_spec_t *resell
 /* Members of a contact entity, written into an object the caller opened. */
 void emit_contact_members(jw_t *w, gctx_t *g, const contact_spec_t *cs);
 void emit_event(jw_t *w, gctx_t *g, const char *action, int64_t ms);
+
+/* ---- pieces shared by the object classes (objects.c) ---- */
+
+extern const char *const conf_gtld[3], *const conf_gtld0[3];
+void gctx_init(gctx_t *g, const genopts_t *o, const ident_t *id, uint32_t rev, int64_t ts_ms,
+               const char *path, const char *name);
+void emit_conformance(jw_t *w, const char *const *v, int n, const char *extra);
+void emit_notice(jw_t *w, const char *title, const char *d1, const char *d2, const char *self,
+                 const char *rel, const char *href);
+void emit_terms(jw_t *w, gctx_t *g, const char *host);
+/* status tokens by index into statuses[]; style as registrar_t.status_style */
+void emit_status(jw_t *w, rng_t *r, const int *idx, int n, int style);
+void emit_remark(jw_t *w, gctx_t *g, const char *title, const char *const *desc, int nd,
+                 const char *href);
+void emit_ip_addresses(jw_t *w, rng_t *r, int v4, int v6);
+/* domain.c */
+void gen_domain(jw_t *w, const genopts_t *o, const ident_t *id, uint32_t rev, int64_t ts);
 void emit_link(jw_t *w, const char *value, const char *rel, const char *href, const char *type);
-const country_t *pick_country(rng_t *r);
-void org_name(rng_t *r, const country_t *c, char *buf, size_t n);
-void phone_number(char *buf, size_t n, const country_t *c, uint64_t uid, int text_form);
 
 #endif

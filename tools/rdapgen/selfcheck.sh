@@ -22,7 +22,7 @@ step "determinism"
 "$gen" --count 300 --seed 7 --classes mixed -o "$build/a2.jsonl"
 cmp -s "$build/a1.jsonl" "$build/a2.jsonl" || fail "same seed, different rdap output"
 env_args=(--format envelope --count 3000 --keys 400 --updates 0.3 --deletes 0.1
-          --duplicates 0.1 --out-of-order 0.1 --origins 3 --classes mixed)
+          --duplicates 0.1 --out-of-order 0.1 --origins 12 --classes mixed)
 "$gen" "${env_args[@]}" --seed 11 --expected "$build/x1.jsonl" -o "$build/e1.jsonl"
 "$gen" "${env_args[@]}" --seed 11 --expected "$build/x2.jsonl" -o "$build/e2.jsonl"
 cmp -s "$build/e1.jsonl" "$build/e2.jsonl" || fail "same seed, different envelope output"
@@ -126,8 +126,10 @@ for l in env:
     else: kinds["first"] += 1
     seen_lines.add(text)
     if k not in best or ver(l) > ver(best[k]): best[k] = l
-print(f"  envelope lines: {dict(kinds)}, origins {sorted({l['origin'] for l in env})}")
-for kind in ("duplicate", "older", "newer", "first"):
+ties = collections.Counter((l["key"], l["ts_ms"]) for l in {ver(l) + (l["key"],): l for l in env}.values())
+kinds["ts ties"] = sum(1 for n in ties.values() if n > 1)
+print(f"  envelope lines: {dict(kinds)}, {len({l['origin'] for l in env})} origins")
+for kind in ("duplicate", "older", "newer", "first", "ts ties"):
     if kinds[kind] == 0: fail("no " + kind + " lines")
 want = []
 for k in sorted(best, key=lambda s: s.encode()):

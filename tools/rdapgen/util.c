@@ -8,10 +8,8 @@
 
 /* ---- JSON writer ---- */
 
-static void jw_grow(jw_t *w, size_t extra)
+static void jw_grow_slow(jw_t *w, size_t extra)
 {
-    if (w->len + extra <= w->cap)
-        return;
     size_t cap = w->cap ? w->cap : 8192;
     while (cap < w->len + extra)
         cap *= 2;
@@ -22,6 +20,12 @@ static void jw_grow(jw_t *w, size_t extra)
     }
     w->buf = nb;
     w->cap = cap;
+}
+
+static inline void jw_grow(jw_t *w, size_t extra)
+{
+    if (w->len + extra > w->cap)
+        jw_grow_slow(w, extra);
 }
 
 static inline void put(jw_t *w, const char *s, size_t n)
@@ -69,7 +73,7 @@ static void sep(jw_t *w)
     w->first[w->depth] = 0;
 }
 
-static void open(jw_t *w, char c)
+static void jw_open(jw_t *w, char c)
 {
     sep(w);
     putch(w, c);
@@ -80,8 +84,8 @@ static void open(jw_t *w, char c)
     w->first[++w->depth] = 1;
 }
 
-void jw_obj(jw_t *w) { open(w, '{'); }
-void jw_arr(jw_t *w) { open(w, '['); }
+void jw_obj(jw_t *w) { jw_open(w, '{'); }
+void jw_arr(jw_t *w) { jw_open(w, '['); }
 void jw_end_obj(jw_t *w) { w->depth--; putch(w, '}'); }
 void jw_end_arr(jw_t *w) { w->depth--; putch(w, ']'); }
 
@@ -89,35 +93,48 @@ static void put_escaped(jw_t *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     jw_grow(w, n + 2);
-    w->buf[w->len++] = '"';
-    size_t start = 0;
+    char *out = w->buf + w->len;
+    *out++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *out++ = (char)c;
             continue;
-        put(w, s + start, i - start);
-        start = i + 1;
-        switch (c) {
-        case '"': put(w, "\\\"", 2); break;
-        case '\\': put(w, "\\\\", 2); break;
-        case '\n': put(w, "\\n", 2); break;
-        case '\t': put(w, "\\t", 2); break;
-        case '\r': put(w, "\\r", 2); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            put(w, u, 6);
         }
+        /* rare: make room for the longest escape of what is left */
+        w->len = (size_t)(out - w->buf);
+        jw_grow(w, 6 * (n - i) + 1);
+        out = w->buf + w->len;
+        *out++ = '\\';
+        switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\t': *out++ = 't'; break;
+        case '\r': *out++ = 'r'; break;
+        default:
+            memcpy(out, "u00", 3);
+            out[3] = hex[c >> 4];
+            out[4] = hex[c & 15];
+            out += 5;
         }
     }
-    put(w, s + start, n - start);
-    putch(w, '"');
+    *out++ = '"';
+    w->len = (size_t)(out - w->buf);
 }
 
+/* Member names are the generator's own constants: nothing to escape. */
 void jw_key(jw_t *w, const char *k)
 {
+    size_t n = strlen(k);
     sep(w);
-    put_escaped(w, k, strlen(k));
-    putch(w, ':');
+    jw_grow(w, n + 3);
+    char *out = w->buf + w->len;
+    out[0] = '"';
+    memcpy(out + 1, k, n);
+    out[n + 1] = '"';
+    out[n + 2] = ':';
+    w->len += n + 3;
     w->after_key = 1;
 }
 
@@ -282,6 +299,13 @@ static int64_t floordiv(int64_t a, int64_t b)
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
+static char *put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
 void fmt_date(char *buf, int64_t ms, int style)
 {
     int64_t days = floordiv(ms, 86400000);
@@ -290,15 +314,28 @@ void fmt_date(char *buf, int64_t ms, int style)
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
     unsigned secs = (unsigned)(rem / 1000), milli = (unsigned)(rem % 1000);
-    char tail[12];
-    if (style == 1)
-        sfmt(tail, sizeof tail, ".%03uZ", milli);
-    else if (style == 2)
-        sfmt(tail, sizeof tail, "+00:00");
+    if (y < 0 || y > 9999)
+        y = 0;
+    char *p = put2(put2(buf, (unsigned)y / 100), (unsigned)y % 100);
+    *p++ = '-';
+    p = put2(p, m);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, secs / 3600);
+    *p++ = ':';
+    p = put2(p, secs / 60 % 60);
+    *p++ = ':';
+    p = put2(p, secs % 60);
+    if (style == 1) {
+        *p++ = '.';
+        *p++ = (char)('0' + milli / 100);
+        p = put2(p, milli % 100);
+    }
+    if (style == 2)
+        memcpy(p, "+00:00", 7);
     else
-        sfmt(tail, sizeof tail, "Z");
-    sfmt(buf, 32, "%04d-%02u-%02uT%02u:%02u:%02u%s", y, m, d, secs / 3600, secs / 60 % 60,
-         secs % 60, tail);
+        memcpy(p, "Z", 2);
 }
 
 int64_t add_years(int64_t ms, int years)

@@ -38,118 +38,174 @@ const wlist_t w_idn_ru = WL("пример", "магазин", "книги", "м�
     "ремонт");
 const wlist_t w_idn_el = WL("παράδειγμα", "βιβλία", "αθήνα", "καφέ", "ταξίδια", "θάλασσα");
 
-/* Person names. Latin-script surnames mix per-language lists with invented
- * compounds (w_last_a + w_last_b) so that names are nearly unique. */
+/* Person names. Latin-script surnames are mostly invented compounds
+ * (w_last_a + w_last_mid + w_last_b), sometimes a local surname or both
+ * double-barrelled, so that names are nearly unique across a data set. */
 const wlist_t w_first[L_COUNT] = {
     [L_EN] = WL("Corwin", "Imogen", "Tobias", "Esperanza", "Wendell", "Saoirse", "Ruairí",
                 "Zoë", "Priya", "Ngozi", "Marcus", "Harriet", "Declan", "Aarav", "Olivia",
-                "Jasper", "Niamh", "Theodore", "Beatrix", "Kwame"),
+                "Jasper", "Niamh", "Theodore", "Beatrix", "Kwame", "Rosalind", "Ambrose",
+                "Felicity", "Desmond", "Ottilie", "Rupert", "Marguerite", "Silas", "Henrietta",
+                "Ezekiel", "Cordelia", "Barnaby", "Lavinia", "Thaddeus", "Philippa", "Ignatius",
+                "Winifred", "Cormac", "Aoife", "Rohan"),
     [L_DE] = WL("Katharina", "Jörg", "Lukas", "Annika", "Jürgen", "Lena", "Maximilian",
-                "Sönke", "Friederike", "Ulrich"),
+                "Sönke", "Friederike", "Ulrich", "Henrike", "Bärbel", "Till", "Wiebke", "Joachim",
+                "Ottilie", "Rüdiger", "Gesine", "Malte", "Lieselotte"),
     [L_FR] = WL("Chloé", "Anaïs", "Renée", "Théo", "Hélène", "François", "Gaël", "Maëlle",
-                "Jérôme", "Céline"),
+                "Jérôme", "Céline", "Aurélien", "Bérénice", "Clément", "Éloïse", "Grégoire",
+                "Inès", "Léonie", "Noël", "Séverine", "Timothée"),
     [L_IT] = WL("Lena", "Giulia", "Niccolò", "Matteo", "Chiara", "Lorenzo", "Francesca",
-                "Salvatore", "Beatrice", "Giacomo"),
+                "Salvatore", "Beatrice", "Giacomo", "Ludovica", "Raffaele", "Ginevra", "Tommaso",
+                "Ilaria", "Gianluca", "Ottavia", "Pasquale", "Serena", "Vittorio"),
     [L_ES] = WL("José", "María", "Inés", "Álvaro", "Lucía", "Sofía", "Íñigo", "Begoña",
-                "Joaquín", "Nuria"),
-    [L_NL] = WL("Daan", "Sanne", "Bram", "Femke", "Joris", "Lieke", "Sjoerd", "Marijke"),
-    [L_SV] = WL("Björn", "Åsa", "Linnéa", "Måns", "Ebba", "Göran", "Sigrid", "Olle"),
-    [L_NO] = WL("Søren", "Ingrid", "Øystein", "Solveig", "Håkon", "Sigrún", "Bjørg", "Eirik"),
+                "Joaquín", "Nuria", "Rocío", "Ramón", "Ainhoa", "Ignacio", "Almudena", "Sebastián",
+                "Montserrat", "Adrián", "Pilar", "Gonzalo"),
+    [L_NL] = WL("Daan", "Sanne", "Bram", "Femke", "Joris", "Lieke", "Sjoerd", "Marijke", "Floor",
+                "Thijs", "Maartje", "Gijs", "Anouk", "Wouter", "Ilse", "Pieter"),
+    [L_SV] = WL("Björn", "Åsa", "Linnéa", "Måns", "Ebba", "Göran", "Sigrid", "Olle", "Agnes",
+                "Tor", "Elsa", "Hjalmar", "Maja", "Stellan", "Ingela", "Viggo"),
+    [L_NO] = WL("Søren", "Ingrid", "Øystein", "Solveig", "Håkon", "Sigrún", "Bjørg", "Eirik",
+                "Ragnhild", "Torbjørn", "Åse", "Gunnar", "Liv", "Sindre", "Marte", "Halvard"),
     [L_PL] = WL("Łukasz", "Małgorzata", "Paweł", "Agnieszka", "Wojciech", "Zofia", "Jędrzej",
-                "Bożena"),
+                "Bożena", "Grzegorz", "Jadwiga", "Mikołaj", "Urszula", "Przemysław", "Halina",
+                "Stanisław", "Wiesława"),
     [L_PT] = WL("João", "Mateus", "Conceição", "Thiago", "Luíza", "Gonçalo", "Fernanda",
-                "Sebastião"),
-    [L_JA] = WL("花子", "太郎", "陽菜", "翔太", "美咲", "大輔", "結衣", "健一", "さくら", "蓮"),
-    [L_ZH] = WL("伟", "芳", "秀英", "敏", "静", "强", "磊", "洋", "艳", "军"),
-    [L_KO] = WL("민준", "서연", "지호", "하은", "도윤", "지우", "서준", "수아", "예준", "지민"),
+                "Sebastião", "Letícia", "Caio", "Beatriz", "Otávio", "Rafaela", "Vinícius",
+                "Graça", "Marcelo"),
 };
 const wlist_t w_last[L_COUNT] = {
     [L_EN] = WL("Ashby", "Castellanos", "Wrenfield", "Quillfeather", "Achterberg",
-                "Oyelowo-Friis", "Marchetti-Ruiz", "Halvorsen", "Brontë", "Ó Súilleabháin"),
+                "Oyelowo-Friis", "Marchetti-Ruiz", "Halvorsen", "Brontë", "Ó Súilleabháin",
+                "MacAonghusa", "Okonkwo", "Ramanathan", "Delacroix"),
     [L_DE] = WL("Müller", "Schröder", "Weiß", "Holmberg", "Köhler", "Großmann", "Bäcker",
-                "Fuchs"),
+                "Fuchs", "Lindemann", "Überall"),
     [L_FR] = WL("Lefèvre", "Dubois", "Moreau", "Girard", "Bérenger", "Lemaître", "Faure",
-                "Rousseau"),
+                "Rousseau", "Chevalier", "Mercier"),
     [L_IT] = WL("Marchetti", "Esposito", "Bianchi", "Colombo", "Ricci", "De Luca", "Gallo",
-                "Fontana"),
-    [L_ES] = WL("Núñez", "García", "Velasco", "Muñoz", "Ibáñez", "Castaño", "Peña", "Ortiz"),
+                "Fontana", "Mancini", "Lombardi"),
+    [L_ES] = WL("Núñez", "García", "Velasco", "Muñoz", "Ibáñez", "Castaño", "Peña", "Ortiz",
+                "Echeverría", "Domínguez"),
     [L_NL] = WL("Pietersen", "de Vries", "van Dijk", "Bakker", "Visser", "Janssen",
-                "van den Berg"),
-    [L_SV] = WL("Lindqvist", "Åberg", "Sjöström", "Nyström", "Hellström", "Öberg"),
-    [L_NO] = WL("Ødegård", "Haugen", "Bjørnstad", "Solberg", "Håland", "Sæther"),
-    [L_PL] = WL("Wójcik", "Kowalczyk", "Zieliński", "Wiśniewska", "Dąbrowski", "Król"),
-    [L_PT] = WL("Gonçalves", "Araújo", "Conceição", "Simões", "Magalhães", "Brandão"),
-    [L_JA] = WL("山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤"),
-    [L_ZH] = WL("张", "王", "李", "赵", "陈", "刘", "杨", "黄", "周", "吴"),
-    [L_KO] = WL("김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"),
+                "van den Berg", "Smits"),
+    [L_SV] = WL("Lindqvist", "Åberg", "Sjöström", "Nyström", "Hellström", "Öberg", "Ekdahl"),
+    [L_NO] = WL("Ødegård", "Haugen", "Bjørnstad", "Solberg", "Håland", "Sæther", "Løvås"),
+    [L_PL] = WL("Wójcik", "Kowalczyk", "Zieliński", "Wiśniewska", "Dąbrowski", "Król",
+                "Szymańska"),
+    [L_PT] = WL("Gonçalves", "Araújo", "Conceição", "Simões", "Magalhães", "Brandão",
+                "Falcão"),
 };
-/* Romanised forms, same index as the native lists above. */
-const wlist_t w_ja_given_r = WL("Hanako", "Taro", "Hina", "Shota", "Misaki", "Daisuke", "Yui",
-    "Kenichi", "Sakura", "Ren");
-const wlist_t w_ja_family_r = WL("Yamada", "Sato", "Suzuki", "Takahashi", "Tanaka", "Ito",
-    "Watanabe", "Nakamura", "Kobayashi", "Kato");
-const wlist_t w_zh_given_r = WL("Wei", "Fang", "Xiuying", "Min", "Jing", "Qiang", "Lei", "Yang",
-    "Yan", "Jun");
-const wlist_t w_zh_family_r = WL("Zhang", "Wang", "Li", "Zhao", "Chen", "Liu", "Yang", "Huang",
-    "Zhou", "Wu");
-const wlist_t w_ko_given_r = WL("Minjun", "Seoyeon", "Jiho", "Haeun", "Doyun", "Jiwoo",
-    "Seojun", "Sua", "Yejun", "Jimin");
-const wlist_t w_ko_family_r = WL("Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon",
-    "Jang", "Lim");
 const wlist_t w_last_a = WL("Ash", "Quill", "Wren", "Marsh", "Holm", "Thorn", "Lark", "Whit",
     "Stan", "Kirk", "Glen", "Brack", "Fen", "Dun", "Har", "Pen", "Ross", "Mer", "Cal", "Bel",
-    "Oak", "Hazel", "Brook", "Stone", "Fair", "Black", "Gold", "Wood", "Moor", "Lang");
+    "Oak", "Hazel", "Brook", "Stone", "Fair", "Black", "Gold", "Wood", "Moor", "Lang", "Crow",
+    "Hol", "Bram", "Ald", "Ever", "Rad", "Sel", "Thal", "Wick", "Ing");
+const wlist_t w_last_mid = WL("", "", "", "", "er", "en", "el", "ing", "s", "a", "ow", "le");
 const wlist_t w_last_b = WL("by", "feather", "field", "berg", "sen", "ton", "wick", "more",
     "ley", "dale", "ford", "hurst", "mont", "stead", "worth", "rick", "ward", "vale", "man",
-    "holt", "bridge", "combe", "shaw", "well", "win", "ridge", "mere", "gate");
+    "holt", "bridge", "combe", "shaw", "well", "win", "ridge", "mere", "gate", "croft", "thorpe",
+    "bury", "low", "den", "cott", "wood", "hall");
 
-/* Streets: a + b (+ number) in the local style; unit formats take one %d. */
+/* CJK names: native and romanised lists share their index. Japanese and
+ * Korean given names are built from two parts. */
+const wlist_t w_ja_family = WL("山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村",
+    "小林", "加藤", "吉田", "山本", "佐々木", "山口", "松本", "井上", "木村", "林", "斎藤", "清水",
+    "山崎", "森", "池田", "橋本", "阿部", "石川", "山下", "中島", "小川", "岡田");
+const wlist_t w_ja_family_r = WL("Yamada", "Sato", "Suzuki", "Takahashi", "Tanaka", "Ito",
+    "Watanabe", "Nakamura", "Kobayashi", "Kato", "Yoshida", "Yamamoto", "Sasaki", "Yamaguchi",
+    "Matsumoto", "Inoue", "Kimura", "Hayashi", "Saito", "Shimizu", "Yamazaki", "Mori", "Ikeda",
+    "Hashimoto", "Abe", "Ishikawa", "Yamashita", "Nakajima", "Ogawa", "Okada");
+const wlist_t w_ja_given1 = WL("陽", "美", "健", "翔", "大", "結", "彩", "真", "悠", "光", "和",
+    "千", "直", "奈", "春", "雅", "智", "友", "恵", "隆");
+const wlist_t w_ja_given1_r = WL("Haru", "Mi", "Ken", "Sho", "Dai", "Yu", "Aya", "Ma", "Yu",
+    "Hika", "Kazu", "Chi", "Nao", "Na", "Haru", "Masa", "Tomo", "Tomo", "Megu", "Taka");
+const wlist_t w_ja_given2 = WL("子", "太", "菜", "輔", "斗", "香", "也", "希", "人", "美", "樹",
+    "花", "郎", "介", "里", "実");
+const wlist_t w_ja_given2_r = WL("ko", "ta", "na", "suke", "to", "ka", "ya", "ki", "to", "mi",
+    "ki", "ka", "ro", "suke", "ri", "mi");
+const wlist_t w_zh_family = WL("张", "王", "李", "赵", "陈", "刘", "杨", "黄", "周", "吴", "徐",
+    "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯",
+    "于", "董", "萧");
+const wlist_t w_zh_family_r = WL("Zhang", "Wang", "Li", "Zhao", "Chen", "Liu", "Yang", "Huang",
+    "Zhou", "Wu", "Xu", "Sun", "Hu", "Zhu", "Gao", "Lin", "He", "Guo", "Ma", "Luo", "Liang",
+    "Song", "Zheng", "Xie", "Han", "Tang", "Feng", "Yu", "Dong", "Xiao");
+const wlist_t w_zh_given = WL("伟", "芳", "秀", "英", "敏", "静", "强", "磊", "洋", "艳", "军",
+    "杰", "娟", "涛", "明", "超", "霞", "平", "刚", "桂", "华", "建", "国", "文", "丽", "玲", "婷",
+    "宇", "浩", "欣", "晨", "雪", "梅", "慧", "鹏", "辉", "林", "佳", "怡", "博");
+const wlist_t w_zh_given_r = WL("wei", "fang", "xiu", "ying", "min", "jing", "qiang", "lei",
+    "yang", "yan", "jun", "jie", "juan", "tao", "ming", "chao", "xia", "ping", "gang", "gui",
+    "hua", "jian", "guo", "wen", "li", "ling", "ting", "yu", "hao", "xin", "chen", "xue", "mei",
+    "hui", "peng", "hui", "lin", "jia", "yi", "bo");
+const wlist_t w_ko_family = WL("김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한",
+    "오", "서", "신", "권", "황", "안", "송", "류", "홍");
+const wlist_t w_ko_family_r = WL("Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon",
+    "Jang", "Lim", "Han", "Oh", "Seo", "Shin", "Kwon", "Hwang", "Ahn", "Song", "Ryu", "Hong");
+const wlist_t w_ko_syl = WL("민", "서", "지", "하", "도", "준", "수", "예", "우", "현", "윤", "은",
+    "연", "주", "진", "영", "성", "재", "희", "혜", "경", "태", "승", "유", "나", "채", "동", "상",
+    "정", "아");
+const wlist_t w_ko_syl_r = WL("min", "seo", "ji", "ha", "do", "jun", "su", "ye", "woo", "hyun",
+    "yun", "eun", "yeon", "ju", "jin", "young", "seong", "jae", "hee", "hye", "kyung", "tae",
+    "seung", "yu", "na", "chae", "dong", "sang", "jeong", "a");
+
+/* Streets. Germanic languages compound a + b and put the number last;
+ * Romance languages and Polish take a type (a) and a name (b). */
 const wlist_t w_street_a[L_COUNT] = {
     [L_EN] = WL("Kiln", "Harbor", "Lantern", "Foundry", "Juniper", "Wharf", "Maple", "Cedar",
                 "Willow", "Copper", "Repeater", "Compass", "Orchard", "Mill", "Chapel", "Heron",
                 "Falcon", "Bramble", "Quarry", "Beacon", "Hollow", "Meadow", "Pine", "Birch"),
     [L_DE] = WL("Linden", "Birken", "Garten", "Mühlen", "Schiller", "Brunnen", "Kirch", "Rosen",
                 "Eichen", "Buchen", "Wiesen", "Schloss", "Hafen", "Beispiel", "Muster", "Sonnen",
-                "Tannen", "Ahorn", "Goethe", "Königs"),
-    [L_FR] = WL("rue des Lilas", "rue du Moulin", "avenue de la Gare", "boulevard Victor-Hugo",
-                "rue des Écoles", "rue Saint-Honoré", "allée du Château", "place de l'Église",
-                "chemin des Prés", "route de la Forêt", "rue Émile-Zola", "impasse des Clématites",
-                "quai du Général-Leclerc", "rue de la Fontaine"),
-    [L_IT] = WL("Via Garibaldi", "Via dei Mille", "Viale della Libertà", "Piazza San Francesco",
-                "Vicolo del Pozzo", "Via dell'Esempio", "Corso Cavour", "Via Mazzini",
-                "Via dei Fiori", "Via XX Settembre", "Via Santa Lucia", "Corso Umberto I"),
-    [L_ES] = WL("Calle del Ejemplo", "Avenida de la Montaña", "Calle Mayor", "Calle de Alcalá",
-                "Paseo de San José", "Camino del Río", "Calle de los Álamos",
-                "Calle Núñez de Balboa", "Plaza de Cervantes", "Avenida de la Constitución",
-                "Ronda del Pilar", "Calle de la Peña"),
+                "Tannen", "Ahorn", "Goethe", "Königs", "Fichten", "Bahnhof", "Markt", "Feld",
+                "Kastanien", "Ulmen", "Heide", "Wald", "Dorf", "Lessing"),
+    [L_FR] = WL("rue", "rue", "rue", "avenue", "boulevard", "place", "impasse", "allée", "chemin",
+                "quai", "cours", "route"),
+    [L_IT] = WL("Via", "Via", "Via", "Viale", "Piazza", "Corso", "Vicolo", "Largo"),
+    [L_ES] = WL("Calle", "Calle", "Calle", "Avenida", "Paseo", "Plaza", "Camino", "Ronda",
+                "Travesía"),
     [L_NL] = WL("Kerk", "Molen", "Heren", "Keizers", "Prinsen", "Linden", "Wilgen", "Haven",
-                "Dijk", "Voorbeeld", "Zuider", "Noorder", "Berken", "Vondel"),
+                "Dijk", "Voorbeeld", "Zuider", "Noorder", "Berken", "Vondel", "Eiken", "Beuken",
+                "Tuin", "Markt", "Sloot", "Brink"),
     [L_SV] = WL("Björk", "Sjö", "Kyrk", "Kvarn", "Ek", "Lind", "Hamn", "Strand", "Öster",
-                "Väster", "Drottning", "Skol"),
+                "Väster", "Drottning", "Skol", "Gran", "Tall", "Ros", "Äng", "Berg", "Torg"),
     [L_NO] = WL("Brygge", "Fjord", "Kirke", "Skole", "Stor", "Sjø", "Bjørke", "Løvstakk",
-                "Fjell", "Møllen", "Strand", "Torg"),
-    [L_PL] = WL("ul. Marszałkowska", "ul. Ogrodowa", "ul. Łąkowa", "ul. Słoneczna",
-                "ul. Kwiatowa", "ul. Źródlana", "ul. Krótka", "ul. Lipowa", "ul. Żytnia",
-                "ul. Piękna", "ul. Wiejska", "ul. Długa"),
-    [L_PT] = WL("Rua das Flores", "Avenida São João", "Rua da Consolação", "Rua Augusta",
-                "Rua dos Andradas", "Rua Barão de Itapetininga", "Travessa da Paz",
-                "Rua da Conceição", "Avenida Sete de Setembro", "Alameda dos Ipês"),
+                "Fjell", "Møllen", "Strand", "Torg", "Furu", "Gran", "Eike", "Vik", "Elve", "Åsen"),
+    [L_PL] = WL("ul.", "ul.", "ul.", "al.", "pl.", "os."),
+    [L_PT] = WL("Rua", "Rua", "Rua", "Avenida", "Travessa", "Alameda", "Praça", "Largo"),
     [L_JA] = WL("例示町", "桜丘町", "青葉台", "緑町", "本町", "中央", "旭町", "栄町", "若葉",
-                "富士見町"),
+                "富士見町", "東町", "西町", "南町", "北町", "松原", "港町"),
     [L_ZH] = WL("示例路", "建国路", "中山路", "人民路", "和平街", "长安街", "解放路", "朝阳北路",
-                "南京西路", "光明大道"),
+                "南京西路", "光明大道", "复兴路", "新华街", "滨江路", "东风路", "青年路", "学院路",
+                "文化路", "胜利街", "友谊路", "春晓路"),
     [L_KO] = WL("예시로", "세종대로", "테헤란로", "한강대로", "을지로", "종로", "강남대로",
-                "해운대로"),
+                "해운대로", "중앙로", "평화로", "시민로", "문화로", "대학로", "공원로", "역삼로",
+                "광장로"),
 };
 const wlist_t w_street_b[L_COUNT] = {
     [L_EN] = WL("works Lane", " Street", " Road", " Avenue", "field Mews", " Row", "brook Drive",
                 " Way", "gate Court", " Terrace", "wood Close", "stone Lane", "ridge Road",
                 " Switchback", "haven Place", "moor Crescent"),
     [L_DE] = WL("straße", "weg", "allee", "gasse", "platz", "ring", "damm", "steig"),
-    [L_FR] = WL(""), [L_IT] = WL(""), [L_ES] = WL(""), [L_PL] = WL(""), [L_PT] = WL(""),
+    [L_FR] = WL("des Lilas", "du Moulin", "de la Gare", "Victor-Hugo", "des Écoles",
+                "Saint-Honoré", "du Château", "de l'Église", "des Prés", "de la Forêt",
+                "Émile-Zola", "des Clématites", "du Général-Leclerc", "de la Fontaine",
+                "des Tilleuls", "Pasteur", "Jean-Jaurès", "de la République", "des Mimosas",
+                "du Port", "des Vignes", "de Verdun", "Gambetta", "des Peupliers"),
+    [L_IT] = WL("Garibaldi", "dei Mille", "della Libertà", "San Francesco", "del Pozzo",
+                "dell'Esempio", "Cavour", "Mazzini", "dei Fiori", "XX Settembre", "Santa Lucia",
+                "Umberto I", "Roma", "Dante Alighieri", "Verdi", "dei Tigli", "delle Rose",
+                "Marconi", "Matteotti", "del Porto"),
+    [L_ES] = WL("del Ejemplo", "de la Montaña", "Mayor", "de Alcalá", "de San José", "del Río",
+                "de los Álamos", "de Núñez de Balboa", "de Cervantes", "de la Constitución",
+                "del Pilar", "de la Peña", "de Goya", "del Sol", "de la Paz", "de Colón",
+                "de Santiago", "de las Flores", "del Carmen", "de Velázquez"),
     [L_NL] = WL("straat", "gracht", "laan", "weg", "kade", "plein", "singel"),
     [L_SV] = WL("gatan", "vägen", "gränd", "stigen", "backen"),
     [L_NO] = WL("gata", "veien", "kaia", "bakken", "smauet"),
+    [L_PL] = WL("Marszałkowska", "Ogrodowa", "Łąkowa", "Słoneczna", "Kwiatowa", "Źródlana",
+                "Krótka", "Lipowa", "Żytnia", "Piękna", "Wiejska", "Długa", "Polna", "Leśna",
+                "Szkolna", "Mickiewicza", "Kościuszki", "Sienkiewicza", "Jasna", "Różana"),
+    [L_PT] = WL("das Flores", "São João", "da Consolação", "Augusta", "dos Andradas",
+                "Barão de Itapetininga", "da Paz", "da Conceição", "Sete de Setembro", "dos Ipês",
+                "Paulista", "das Palmeiras", "Tiradentes", "do Comércio", "Santa Luzia",
+                "dos Girassóis", "XV de Novembro", "da Liberdade", "Bela Vista", "do Sol"),
     [L_JA] = WL(""), [L_ZH] = WL(""), [L_KO] = WL(""),
 };
 const wlist_t w_street_unit[L_COUNT] = {
@@ -168,11 +224,14 @@ const wlist_t w_street_unit[L_COUNT] = {
     [L_KO] = WL("%d호", "%d층"),
 };
 
-const wlist_t w_org_a = WL("Velvet Compass", "Ashby Ceramics", "Kilnworks", "Mesa Radio",
-    "Harbor Light", "Pebble & Pine", "Northwind", "Blue Heron", "Quiet Harbor", "Granite Peak",
-    "Silver Birch", "Copper Kettle", "Lantern Row", "Juniper", "Oakmoss", "Tidewater");
 const wlist_t w_org_b = WL("Studio", "Games", "Hosting Co-op", "Books", "Trading", "Consulting",
-    "Foundation", "Bakery", "Logistics", "Software", "Design", "Holdings", "Club", "Partners");
+    "Foundation", "Bakery", "Logistics", "Software", "Design", "Holdings", "Club", "Partners",
+    "Ceramics", "Media", "Outfitters", "Engineering", "Imports", "Labs");
+const wlist_t w_org_ja = WL("商事", "工業", "電機", "物産", "製作所", "建設", "食品", "印刷",
+    "運輸", "不動産");
+const wlist_t w_org_zh = WL("科技", "贸易", "网络", "文化传媒", "实业", "电子", "餐饮管理",
+    "信息技术", "物流", "咨询");
+const wlist_t w_org_ko = WL("소프트", "테크", "물산", "건설", "식품", "미디어", "디자인", "무역");
 const wlist_t w_titles = WL("Station Trustee", "Office Manager", "Head of IT",
     "Registry Integration Lead", "Managing Director", "Club Secretary", "Systems Administrator",
     "Owner");
@@ -213,7 +272,7 @@ const country_t countries[] = {
     C("SE", "Sweden", "sv", L_SV, "46", "8", 8, "999 99",
       WL("Stockholm", "Göteborg", "Malmö", "Uppsala", "Umeå"), WL("AB", "O", "M", "C", "AC"),
       "AB", 2),
-    C("NO", "Norway", "nb", L_NO, "47", "55", 6, "9999",
+    C("NO", "Norway", "nb", L_NO, "47", "5", 7, "9999",
       WL("Bergen", "Oslo", "Trondheim", "Tromsø", "Stavanger"),
       WL("Vestland", "Oslo", "Trøndelag", "Troms", "Rogaland"), "AS", 2),
     C("PL", "Poland", "pl", L_PL, "48", "22", 7, "99-999",

@@ -41,7 +41,7 @@ static const rdapsync_option options[] = {
       .offset = offsetof(source_config, path), .description = "file to read" },
     { .name = "mode", .type = RDAPSYNC_OPT_ENUM, .default_value = "lines", .enum_values = modes,
       .offset = offsetof(source_config, mode) },
-    { .name = "poll_interval", .type = RDAPSYNC_OPT_DURATION, .default_value = "5s", .min = 1, .max = 3600000,
+    { .name = "poll_interval", .type = RDAPSYNC_OPT_DURATION, .default_value = "5s", .min = 1, .max = 86400000,
       .offset = offsetof(source_config, poll_interval) },
     { .name = "topics", .type = RDAPSYNC_OPT_LIST, .default_value = "a,b", .offset = offsetof(source_config, topics) },
     { .name = "limit", .type = RDAPSYNC_OPT_INT, .default_value = "10", .min = 1, .max = 100,

@@ -1,6 +1,8 @@
 /* config_load: the file's shape, plugin lookup, option tables, defaults;
  * every error at the line and column of the offending node. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config_test_util.h"
@@ -205,7 +207,7 @@ Test(config, names_the_kind_the_plugin_and_the_search_path_of_an_unknown_plugin)
                   "    source: { plugin: tsource, config: { path: x } }\n"
                   "    sink: { plugin: nosuch, config: { table: t } }\n");
     cr_assert_null(l.config);
-    expect_error(&l, 4, 23, "pipeline 'p1': sink: unknown sink plugin 'nosuch': no sink-nosuch.so in " CONFIG_FIXTURE_DIR);
+    expect_error(&l, 4, 21, "pipeline 'p1': sink: unknown sink plugin 'nosuch': no sink-nosuch.so in " CONFIG_FIXTURE_DIR);
     loaded_free(&l);
 }
 
@@ -357,6 +359,19 @@ Test(config, converts_sizes_durations_lists_and_maps)
     loaded_free(&l);
 }
 
+Test(config, an_empty_list_overrides_the_default)
+{
+    loaded l;
+    load_yaml(&l, "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x, topics: ~ } }\n"
+                  "    sink: { plugin: tsink, config: { table: t } }\n");
+    cr_assert_not_null(l.config);
+    const source_settings *s = l.config->pipelines[0].source.settings;
+    cr_assert_eq(s->topics.count, 0);
+    loaded_free(&l);
+}
+
 Test(config, reports_a_non_scalar_map_value)
 {
     loaded l;
@@ -432,7 +447,7 @@ Test(config, reports_an_unknown_key_inside_a_plugin_block)
                   "  - name: p1\n"
                   "    source: { plugin: tsource, conf: { path: x } }\n"
                   "    sink: { plugin: tsink, config: { table: t } }\n");
-    expect_error(&l, 3, 32, "unknown key 'conf' source (expected one of: plugin, config)");
+    expect_error(&l, 3, 32, "unknown key 'conf' in source (expected one of: plugin, config)");
     expect_error(&l, 3, 13, "missing required option 'path'");
     loaded_free(&l);
 }
@@ -453,7 +468,7 @@ Test(config, collects_every_error_of_the_file)
     expect_error(&l, 1, 1, "unknown key 'bogus'");
     expect_error(&l, 4, 12, "'tasks' must be an integer");
     expect_error(&l, 5, 23, "unknown source plugin 'nosuch'");
-    expect_error(&l, 6, 47, "unknown option 'extra'");
+    expect_error(&l, 6, 48, "unknown option 'extra'");
     expect_error(&l, 7, 11, "duplicate pipeline name 'p1'");
     expect_error(&l, 9, 11, "missing required option 'table'");
     cr_assert_eq(diag_error_count(&l.diags), 6);
@@ -529,8 +544,8 @@ Test(config, checks_http_and_log_settings)
                   "    sink: { plugin: tsink, config: { table: t } }\n");
     cr_assert_null(l.config);
     expect_error(&l, 1, 17, "'listen' must be HOST:PORT");
-    expect_error(&l, 2, 15, "'format' must be one of: text, json; got 'xml'");
-    expect_error(&l, 2, 27, "'level' must be one of: error, warn, info, debug; got 'loud'");
+    expect_error(&l, 2, 16, "'format' must be one of: text, json; got 'xml'");
+    expect_error(&l, 2, 28, "'level' must be one of: error, warn, info, debug; got 'loud'");
     loaded_free(&l);
 }
 

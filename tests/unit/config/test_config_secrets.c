@@ -106,7 +106,7 @@ Test(secrets, reports_an_unset_variable_by_name_at_its_place)
     loaded l;
     load_sink(&l, "{ plugin: tsink, config: { table: t, password: \"${env:RDAPSYNC_TEST_UNSET}\" } }");
     cr_assert_null(l.config);
-    expect_error(&l, 5, 51,
+    expect_error(&l, 5, 58,
                  "pipeline 'p1': sink 'tsink': option 'password': environment variable RDAPSYNC_TEST_UNSET is not set");
     loaded_free(&l);
 }
@@ -116,7 +116,7 @@ Test(secrets, reports_an_unreadable_file_by_name)
     loaded l;
     load_sink(&l, "{ plugin: tsink, config: { table: t, password: \"${file:/nonexistent/pw}\" } }");
     cr_assert_null(l.config);
-    expect_error(&l, 5, 51, "cannot read ${file:/nonexistent/pw}");
+    expect_error(&l, 5, 58, "cannot read ${file:/nonexistent/pw}");
     loaded_free(&l);
 }
 
@@ -125,8 +125,8 @@ Test(secrets, reports_an_unknown_or_unterminated_reference)
     loaded l;
     load_sink(&l, "{ plugin: tsink, config: { table: \"${vault:x}\", password: \"${env:X\" } }");
     cr_assert_null(l.config);
-    expect_error(&l, 5, 39, "unknown reference ${vault:x}");
-    expect_error(&l, 5, 63, "unterminated ${");
+    expect_error(&l, 5, 45, "unknown reference ${vault:x}");
+    expect_error(&l, 5, 69, "unterminated ${");
     loaded_free(&l);
 }
 
@@ -149,7 +149,7 @@ Test(secrets, never_prints_a_literal_secret_option)
     loaded l;
     load_sink(&l, "{ plugin: tsink, config: { table: forbidden, password: [ literal-pw-123 ] } }");
     cr_assert_null(l.config);
-    expect_error(&l, 5, 59, "option 'password' expects a string, got a sequence");
+    expect_error(&l, 5, 66, "option 'password' expects a string, got a sequence");
     no_diag_contains(&l, "literal-pw-123");
     loaded_free(&l);
 }

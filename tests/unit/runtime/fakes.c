@@ -1,3 +1,6 @@
+/* nftw() is an XSI extension. */
+#define _XOPEN_SOURCE 700
+
 #include "fakes.h"
 
 #include <ftw.h>

@@ -1,0 +1,12 @@
+/* The two walks of a redaction pass (redact_rdap.c, redact_unified.c). */
+#ifndef RDAPSYNC_REDACT_INTERNAL_H
+#define RDAPSYNC_REDACT_INTERNAL_H
+
+#include "rx.h"
+
+/* Raw RDAP anywhere in doc (bare, in an envelope, in a list). 0 or -1. */
+int redact_raw(rx *x, rdapsync_value *doc, int depth);
+/* A unified document (normalize's output), its `raw` member included. 0 or -1. */
+int redact_unified(rx *x, rdapsync_value *doc);
+
+#endif

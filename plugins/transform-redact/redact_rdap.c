@@ -1,0 +1,593 @@
+/*
+ * Redaction of raw RDAP: every object with a vcardArray, at any depth, is a
+ * contact; its jCard properties are redacted by the policy's rules. Every
+ * object with objectClassName that is not inside another one is an RDAP
+ * root: paths start there and its entries go into its `redacted` member.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jcard.h"
+#include "mask.h"
+#include "rdapjson.h"
+#include "redact_internal.h"
+
+#define F(field) (1u << (field))
+
+/* Indices of properties to remove, applied from the end once the walk of the list is done. */
+typedef struct removals {
+    size_t small[32];
+    size_t *items;
+    size_t count, capacity;
+} removals;
+
+static int removals_add(removals *r, size_t index)
+{
+    if (!r->items) {
+        r->items = r->small;
+        r->capacity = sizeof r->small / sizeof r->small[0];
+    }
+    if (r->count == r->capacity) {
+        size_t cap = r->capacity * 2;
+        size_t *grown = r->items == r->small ? malloc(cap * sizeof *grown) : realloc(r->items, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        if (r->items == r->small)
+            memcpy(grown, r->small, sizeof r->small);
+        r->items = grown;
+        r->capacity = cap;
+    }
+    r->items[r->count++] = index;
+    return 0;
+}
+
+static void removals_free(removals *r)
+{
+    if (r->items != r->small)
+        free(r->items);
+}
+
+/* ---- the subject of an entity ---- */
+
+/* Roles, kind, country and region of a raw entity, without judging its shape
+ * (the jCard walk reports malformed members). */
+static int raw_subject(rx *x, rdapsync_value *entity, subject *s)
+{
+    const rdapsync_json_api *j = x->j;
+    rdapsync_value *roles = j->object_get(entity, "roles");
+    rdapsync_value *vcard = j->object_get(entity, "vcardArray");
+    rdapsync_value *list = j->array_get(vcard, 1);
+
+    memset(s, 0, sizeof *s);
+    if (roles && j->type(roles) != RDAPSYNC_JSON_ARRAY && j->type(roles) != RDAPSYNC_JSON_NULL) {
+        size_t mark = jpath_push_key(&x->path, "roles");
+        rx_fail(x, "expected an array of roles, got %s", rj_type_name(j->type(roles)));
+        jpath_pop(&x->path, mark);
+        return -1;
+    }
+    for (size_t i = 0, n = j->array_size(roles); i < n && s->role_count < 16; i++) {
+        const char *role = j->string_value(j->array_get(roles, i));
+        if (role)
+            s->roles[s->role_count++] = role;
+    }
+    for (size_t i = 0, n = j->array_size(list); i < n; i++) {
+        rdapsync_value *prop = j->array_get(list, i);
+        const char *name = j->string_value(j->array_get(prop, 0));
+        rdapsync_value *value = j->array_get(prop, 3);
+        if (!name || strcasecmp(name, "adr") != 0)
+            continue;
+        s->country = rj_string_member(j, j->array_get(prop, 1), "cc");
+        if (!s->country || !*s->country)
+            s->country = j->string_value(j->array_get(value, 6));
+        s->region = j->string_value(j->array_get(value, 4));
+        break;
+    }
+    policy_resolve_kind(x->pol, s, jcard_kind(j, vcard));
+    return 0;
+}
+
+/* ---- one property ---- */
+
+typedef struct prop_ctx {
+    rx *x;
+    const subject *s;
+    jcard_prop p;
+    size_t index;      /* in the property list */
+    removals *removed;
+    bool held_data;    /* the contact had data that classifies it */
+} prop_ctx;
+
+static bool has_text(const rdapsync_json_api *j, rdapsync_value *v)
+{
+    const char *s = j->string_value(v);
+    return s && !mask_is_placeholder(s, j->string_length(v));
+}
+
+/* Whether a component (string or array of strings) holds real text. */
+static bool component_has_text(const rdapsync_json_api *j, rdapsync_value *v)
+{
+    if (j->type(v) == RDAPSYNC_JSON_ARRAY) {
+        for (size_t i = 0, n = j->array_size(v); i < n; i++)
+            if (has_text(j, j->array_get(v, i)))
+                return true;
+        return false;
+    }
+    return has_text(j, v);
+}
+
+static int remove_property(prop_ctx *c, rfield field, const char *property, const rrule *rule)
+{
+    /* prePath: the property as it was, at its index before any removal. */
+    if (removals_add(c->removed, c->index) != 0)
+        return rx_oom(c->x);
+    return rx_entry(c->x, c->s, field, property, rule, RM_REMOVAL);
+}
+
+/* A uri value that became text ("REDACTED") is no longer a uri. */
+static int retype_as_text(prop_ctx *c)
+{
+    const rdapsync_json_api *j = c->x->j;
+
+    if (!c->p.type || strcasecmp(c->p.type, "uri") != 0)
+        return 0;
+    return j->array_set(c->p.prop, 2, j->string_new("text", 4)) == 0 ? 0 : rx_oom(c->x);
+}
+
+/* container[index]: a string, or (structured) an array of strings. */
+static int redact_component(prop_ctx *c, rdapsync_value *container, size_t index, const rrule *rule, rfield field,
+                            const char *property, bool *changed)
+{
+    rx *x = c->x;
+    const rdapsync_json_api *j = x->j;
+    rdapsync_value *v = j->array_get(container, index);
+    int rc = 0;
+
+    *changed = false;
+    if (j->type(v) == RDAPSYNC_JSON_STRING)
+        return rx_redact_in_array(x, container, index, rule, field, property, c->s, changed);
+    if (j->type(v) != RDAPSYNC_JSON_ARRAY)
+        return rx_fail(x, "expected a string, got %s", rj_type_name(j->type(v)));
+    for (size_t m = 0, n = j->array_size(v); m < n && rc == 0; m++) {
+        size_t mark = jpath_push_index(&x->path, m);
+        bool ch = false;
+        if (j->type(j->array_get(v, m)) == RDAPSYNC_JSON_STRING)
+            rc = rx_redact_in_array(x, v, m, rule, field, property, c->s, &ch);
+        else
+            rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(j->array_get(v, m))));
+        *changed = *changed || ch;
+        jpath_pop(&x->path, mark);
+    }
+    return rc;
+}
+
+/* Every value of the property ([3], [4], ...) redacted in place: strings, or
+ * (structured) arrays of components that are strings or arrays of strings. */
+static int redact_values(prop_ctx *c, const rrule *rule, rfield field, const char *property, bool strings_only)
+{
+    rx *x = c->x;
+    const rdapsync_json_api *j = x->j;
+    bool any = false;
+
+    for (size_t k = 0; k < c->p.value_count; k++) {
+        rdapsync_value *v = j->array_get(c->p.prop, 3 + k);
+        size_t mark = jpath_push_index(&x->path, 3 + k);
+        bool changed = false;
+        int rc = 0;
+        if (j->type(v) == RDAPSYNC_JSON_STRING) {
+            rc = rx_redact_in_array(x, c->p.prop, 3 + k, rule, field, property, c->s, &changed);
+        } else if (j->type(v) == RDAPSYNC_JSON_ARRAY && !strings_only) {
+            for (size_t m = 0, n = j->array_size(v); m < n && rc == 0; m++) {
+                size_t pm = jpath_push_index(&x->path, m);
+                bool ch = false;
+                rc = redact_component(c, v, m, rule, field, property, &ch);
+                changed = changed || ch;
+                jpath_pop(&x->path, pm);
+            }
+        } else {
+            rc = rx_fail(x, "expected a string value, got %s", rj_type_name(j->type(v)));
+        }
+        jpath_pop(&x->path, mark);
+        if (rc != 0)
+            return -1;
+        any = any || changed;
+    }
+    if (any && (rule->method == RM_REPLACEMENT_VALUE || rule->method == RM_EMPTY_VALUE))
+        return retype_as_text(c);
+    return 0;
+}
+
+/* fn, n, org, email, url, tel: the whole property or each value. */
+static int on_simple(prop_ctx *c, rfield field, bool structured)
+{
+    const rdapsync_json_api *j = c->x->j;
+    const rrule *rule = policy_rule_for(c->x->pol, field, c->s);
+
+    for (size_t k = 0; k < c->p.value_count; k++) {
+        rdapsync_value *v = j->array_get(c->p.prop, 3 + k);
+        if (component_has_text(j, v) && (field != RF_NAME || c->s->kind == KIND_INDIVIDUAL) &&
+            field != RF_ORGANIZATION && field != RF_URL)
+            c->held_data = true;
+    }
+    if (!rule)
+        return 0;
+    if (rule->method == RM_REMOVAL)
+        return remove_property(c, field, NULL, rule);
+    return redact_values(c, rule, field, NULL, !structured);
+}
+
+/* contact-uri: its own rule, else mailto: under the email rule and tel: under the phone rule. */
+static int on_contact_uri(prop_ctx *c)
+{
+    rx *x = c->x;
+    const rdapsync_json_api *j = x->j;
+
+    for (size_t k = 0; k < c->p.value_count; k++) {
+        rdapsync_value *v = j->array_get(c->p.prop, 3 + k);
+        size_t mark = jpath_push_index(&x->path, 3 + k);
+        uri_choice choice;
+        bool changed = false;
+        int rc = 0;
+
+        if (j->type(v) != RDAPSYNC_JSON_STRING) {
+            rx_fail(x, "expected a string value, got %s", rj_type_name(j->type(v)));
+            jpath_pop(&x->path, mark);
+            return -1;
+        }
+        choice = rx_uri_rule(x, j->string_value(v), j->string_length(v), c->s);
+        c->held_data = c->held_data || choice.personal;
+        if (choice.rule && choice.rule->method == RM_REMOVAL) {
+            jpath_pop(&x->path, mark);
+            return remove_property(c, choice.field, NULL, choice.rule);
+        }
+        rc = rx_redact_uri_at(x, c->p.prop, 3 + k, &choice, c->s, &changed);
+        if (rc == 0 && changed && choice.field != RF_EMAIL && choice.rule->method != RM_PARTIAL_VALUE)
+            rc = retype_as_text(c);
+        jpath_pop(&x->path, mark);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const rfield adr_fields[7] = {RF_PO_BOX, RF_STREET, RF_STREET, RF_LOCALITY, RF_REGION, RF_POSTAL_CODE,
+                                     RF_COUNTRY};
+
+/* A string parameter (label, cc) of the property under `rule`. */
+static int redact_param(prop_ctx *c, const char *name, rfield field)
+{
+    rx *x = c->x;
+    const rdapsync_json_api *j = x->j;
+    rdapsync_value *v = j->object_get(c->p.params, name);
+    const rrule *rule;
+    size_t mark;
+    int rc = 0;
+
+    if (!v)
+        return 0;
+    mark = jpath_push_index(&x->path, 1);
+    jpath_push_key(&x->path, name);
+    if (j->type(v) != RDAPSYNC_JSON_STRING) {
+        rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(v)));
+        goto done;
+    }
+    if (field == RF_LABEL && has_text(j, v))
+        c->held_data = true;
+    rule = policy_rule_for(x->pol, field, c->s);
+    if (!rule || mask_is_placeholder(j->string_value(v), j->string_length(v)))
+        goto done;
+    if (rule->method == RM_REMOVAL) {
+        if (j->object_del(c->p.params, name) == 0)
+            rc = rx_entry(x, c->s, field, NULL, rule, RM_REMOVAL);
+    } else {
+        rc = rx_redact_in_object(x, c->p.params, name, rule, field, NULL, c->s, NULL);
+    }
+done:
+    jpath_pop(&x->path, mark);
+    return rc;
+}
+
+/* adr: each part under its field's rule (removal empties a part: it keeps its place). */
+static int on_adr(prop_ctx *c)
+{
+    rx *x = c->x;
+    const rdapsync_json_api *j = x->j;
+    rdapsync_value *value = c->p.value;
+    size_t mark;
+    int rc = 0;
+
+    if (redact_param(c, "label", RF_LABEL) != 0 || redact_param(c, "cc", RF_COUNTRY) != 0)
+        return -1;
+    mark = jpath_push_index(&x->path, 3);
+    if (j->type(value) == RDAPSYNC_JSON_STRING) {
+        /* A formatted address in place of the parts: as sensitive as a label. */
+        const rrule *rule = policy_rule_for(x->pol, RF_LABEL, c->s);
+        if (!rule)
+            rule = policy_rule_for(x->pol, RF_STREET, c->s);
+        if (has_text(j, value))
+            c->held_data = true;
+        if (rule)
+            rc = rx_redact_in_array(x, c->p.prop, 3, rule, RF_LABEL, NULL, c->s, NULL);
+    } else if (j->type(value) == RDAPSYNC_JSON_ARRAY) {
+        for (size_t k = 0, n = j->array_size(value); k < n && k < 7 && rc == 0; k++) {
+            rdapsync_value *part = j->array_get(value, k);
+            rfield field = adr_fields[k];
+            const rrule *rule = policy_rule_for(x->pol, field, c->s);
+            size_t pm = jpath_push_index(&x->path, k);
+            if ((k <= 2 || k == 5) && component_has_text(j, part))
+                c->held_data = true;
+            if (j->type(part) == RDAPSYNC_JSON_STRING) {
+                if (rule)
+                    rc = rx_redact_in_array(x, value, k, rule, field, NULL, c->s, NULL);
+            } else if (j->type(part) == RDAPSYNC_JSON_ARRAY) {
+                for (size_t m = 0, lines = j->array_size(part); m < lines && rc == 0; m++) {
+                    size_t lm = jpath_push_index(&x->path, m);
+                    if (j->type(j->array_get(part, m)) != RDAPSYNC_JSON_STRING)
+                        rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(j->array_get(part, m))));
+                    else if (rule)
+                        rc = rx_redact_in_array(x, part, m, rule, field, NULL, c->s, NULL);
+                    jpath_pop(&x->path, lm);
+                }
+            } else {
+                rc = rx_fail(x, "expected a string or an array of strings, got %s", rj_type_name(j->type(part)));
+            }
+            jpath_pop(&x->path, pm);
+        }
+    } else {
+        rc = rx_fail(x, "expected an array of address parts, got %s", rj_type_name(j->type(value)));
+    }
+    jpath_pop(&x->path, mark);
+    return rc;
+}
+
+/* Properties the policy names that are not fields (note, geo, title, ...). */
+static int on_other(prop_ctx *c, const char *name)
+{
+    const rrule *rule = policy_rule_for_property(c->x->pol, name, c->s);
+
+    if (!rule)
+        return 0;
+    if (rule->method == RM_REMOVAL)
+        return remove_property(c, RF_COUNT, name, rule);
+    /* Any value shape: strings are redacted, structured values part by part. */
+    return redact_values(c, rule, RF_COUNT, name, false);
+}
+
+static int on_property(prop_ctx *c)
+{
+    const char *name = c->p.name;
+
+    if (strcasecmp(name, "fn") == 0 || strcasecmp(name, "n") == 0)
+        return on_simple(c, RF_NAME, strcasecmp(name, "n") == 0);
+    if (strcasecmp(name, "org") == 0)
+        return on_simple(c, RF_ORGANIZATION, true);
+    if (strcasecmp(name, "email") == 0)
+        return on_simple(c, RF_EMAIL, false);
+    if (strcasecmp(name, "url") == 0)
+        return on_simple(c, RF_URL, false);
+    if (strcasecmp(name, "tel") == 0)
+        return on_simple(c, jcard_has_type(c->x->j, c->p.params, "fax") ? RF_FAX : RF_PHONE, false);
+    if (strcasecmp(name, "contact-uri") == 0)
+        return on_contact_uri(c);
+    if (strcasecmp(name, "adr") == 0)
+        return on_adr(c);
+    if (strcasecmp(name, "version") == 0 || strcasecmp(name, "kind") == 0)
+        return 0;
+    return on_other(c, name);
+}
+
+/* ---- one entity ---- */
+
+static int redact_vcard(rx *x, rdapsync_value *entity, const subject *s, bool *held_data)
+{
+    const rdapsync_json_api *j = x->j;
+    rdapsync_value *vcard = j->object_get(entity, "vcardArray"), *list;
+    removals removed = {0};
+    size_t mark;
+    int rc = 0;
+
+    if (!vcard || j->type(vcard) == RDAPSYNC_JSON_NULL)
+        return 0;
+    mark = jpath_push_key(&x->path, "vcardArray");
+    list = jcard_list(j, vcard, &x->path, x->err, x->err_size);
+    if (!list) {
+        jpath_pop(&x->path, mark);
+        return -1;
+    }
+    jpath_push_index(&x->path, 1);
+    for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
+        prop_ctx c = {.x = x, .s = s, .index = i, .removed = &removed};
+        rc = jcard_prop_read(j, list, i, &c.p, &x->path, x->err, x->err_size);
+        if (rc != 0)
+            break;
+        size_t pm = jpath_push_index(&x->path, i);
+        rc = on_property(&c);
+        jpath_pop(&x->path, pm);
+        *held_data = *held_data || c.held_data;
+    }
+    for (size_t r = removed.count; rc == 0 && r > 0; r--)
+        if (j->array_remove(list, removed.items[r - 1]) != 0)
+            rc = rx_oom(x);
+    removals_free(&removed);
+    jpath_pop(&x->path, mark);
+    return rc;
+}
+
+static int redact_handle(rx *x, rdapsync_value *entity, const subject *s)
+{
+    const rdapsync_json_api *j = x->j;
+    rdapsync_value *handle = j->object_get(entity, "handle");
+    const rrule *rule;
+    size_t mark;
+    int rc = 0;
+
+    if (!handle || !(rule = policy_rule_for(x->pol, RF_HANDLE, s)))
+        return 0;
+    mark = jpath_push_key(&x->path, "handle");
+    if (j->type(handle) != RDAPSYNC_JSON_STRING)
+        rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(handle)));
+    else if (rule->method == RM_REMOVAL && j->string_length(handle))
+        rc = j->object_del(entity, "handle") == 0 ? rx_entry(x, s, RF_HANDLE, NULL, rule, RM_REMOVAL) : 0;
+    else if (rule->method != RM_REMOVAL)
+        rc = rx_redact_in_object(x, entity, "handle", rule, RF_HANDLE, NULL, s, NULL);
+    jpath_pop(&x->path, mark);
+    return rc;
+}
+
+/* The entity at the current path: its handle and jCard. *remove tells the
+ * caller to take it out of its list (a whole-entity rule). */
+static int redact_entity(rx *x, rdapsync_value *entity, bool *remove)
+{
+    subject s;
+    const rrule *whole;
+    bool held = false;
+
+    *remove = false;
+    if (raw_subject(x, entity, &s) != 0)
+        return -1;
+    whole = policy_rule_for(x->pol, RF_ENTITY, &s);
+    if (redact_handle(x, entity, &s) != 0 || redact_vcard(x, entity, &s, &held) != 0)
+        return -1;
+    if (held)
+        rx_classify(x, &s);
+    if (whole) {
+        *remove = true;
+        return rx_entry(x, &s, RF_ENTITY, NULL, whole, RM_REMOVAL);
+    }
+    return 0;
+}
+
+/* ---- the walk ---- */
+
+/* A contact: an object with a jCard, or an RDAP entity object. */
+static bool is_entity(const rdapsync_json_api *j, rdapsync_value *object)
+{
+    const char *cls = rj_string_member(j, object, "objectClassName");
+    return j->object_get(object, "vcardArray") || (cls && strcasecmp(cls, "entity") == 0);
+}
+
+static int walk(rx *x, rdapsync_value *v, int depth, bool in_root, bool *remove);
+
+static int walk_array(rx *x, rdapsync_value *array, int depth, bool in_root)
+{
+    const rdapsync_json_api *j = x->j;
+    removals removed = {0};
+    int rc = 0;
+
+    for (size_t i = 0, n = j->array_size(array); i < n && rc == 0; i++) {
+        size_t mark = jpath_push_index(&x->path, i);
+        bool remove = false;
+        rc = walk(x, j->array_get(array, i), depth + 1, in_root, &remove);
+        if (rc == 0 && remove)
+            rc = removals_add(&removed, i) == 0 ? 0 : rx_oom(x);
+        jpath_pop(&x->path, mark);
+    }
+    for (size_t r = removed.count; rc == 0 && r > 0; r--)
+        if (j->array_remove(array, removed.items[r - 1]) != 0)
+            rc = rx_oom(x);
+    removals_free(&removed);
+    return rc;
+}
+
+static int walk_members(rx *x, rdapsync_value *object, int depth, bool in_root)
+{
+    const rdapsync_json_api *j = x->j;
+    char **gone = NULL;
+    size_t gone_count = 0;
+    int rc = 0;
+
+    for (rdapsync_value_iter *it = j->object_iter(object); it && rc == 0; it = j->object_iter_next(object, it)) {
+        const char *key = j->object_iter_key(it);
+        bool remove = false;
+        if (strcmp(key, "vcardArray") == 0 || strcmp(key, "redacted") == 0)
+            continue;
+        size_t mark = jpath_push_key(&x->path, key);
+        rc = walk(x, j->object_iter_value(it), depth + 1, in_root, &remove);
+        jpath_pop(&x->path, mark);
+        if (rc == 0 && remove) {
+            /* A contact held directly by a member: the member goes, after the iteration. */
+            char **grown = realloc(gone, (gone_count + 1) * sizeof *gone);
+            char *copy = grown ? malloc(strlen(key) + 1) : NULL;
+            if (grown)
+                gone = grown;
+            if (!copy) {
+                rc = rx_oom(x);
+                break;
+            }
+            strcpy(copy, key);
+            gone[gone_count++] = copy;
+        }
+    }
+    for (size_t i = 0; i < gone_count; i++) {
+        if (rc == 0)
+            j->object_del(object, gone[i]);
+        free(gone[i]);
+    }
+    free(gone);
+    return rc;
+}
+
+/* A new RDAP root: its own paths and its own `redacted` member. */
+static int walk_root(rx *x, rdapsync_value *root, int depth)
+{
+    jpath saved = x->path;
+    rdapsync_value *saved_entries = x->entries;
+    bool remove = false;
+    int rc = 0;
+
+    jpath_init(&x->path);
+    x->entries = NULL;
+    /* An entity lookup is itself a contact. */
+    if (is_entity(x->j, root))
+        rc = redact_entity(x, root, &remove);
+    if (rc == 0 && remove)
+        rc = rx_fail(x, "the policy removes this contact, which is the whole document");
+    if (rc == 0)
+        rc = walk_members(x, root, depth, true);
+    if (rc == 0)
+        rc = rx_attach(x, root, true);
+    x->j->decref(x->entries);
+    x->entries = saved_entries;
+    if (rc == 0)
+        x->path = saved; /* on failure the path names the place */
+    return rc;
+}
+
+/* *remove: the value is a contact that a whole-entity rule takes out. */
+static int walk(rx *x, rdapsync_value *v, int depth, bool in_root, bool *remove)
+{
+    const rdapsync_json_api *j = x->j;
+    rdapsync_value_type type = j->type(v);
+
+    *remove = false;
+    if (type != RDAPSYNC_JSON_ARRAY && type != RDAPSYNC_JSON_OBJECT)
+        return 0;
+    if (depth >= x->max_depth)
+        return rx_fail(x, "nesting deeper than max_depth (%d)", x->max_depth);
+    if (type == RDAPSYNC_JSON_ARRAY)
+        return walk_array(x, v, depth, in_root);
+    if (!in_root && j->type(j->object_get(v, "objectClassName")) == RDAPSYNC_JSON_STRING)
+        return walk_root(x, v, depth);
+    if (is_entity(j, v)) {
+        if (redact_entity(x, v, remove) != 0)
+            return -1;
+        if (*remove)
+            return 0;
+    }
+    return walk_members(x, v, depth, in_root);
+}
+
+int redact_raw(rx *x, rdapsync_value *doc, int depth)
+{
+    const rdapsync_json_api *j = x->j;
+    bool remove = false;
+
+    if (walk(x, doc, depth, false, &remove) != 0)
+        return -1;
+    if (remove)
+        return rx_fail(x, "the policy removes this contact, which is the whole document");
+    /* Contacts found outside any RDAP root: their entries go on the document itself. */
+    if (x->entries && j->type(doc) == RDAPSYNC_JSON_OBJECT)
+        return rx_attach(x, doc, false);
+    return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * Internals of one redaction pass over one document, shared by the raw RDAP
+ * walk (redact_rdap.c) and the unified-shape walk (redact_unified.c):
+ * the path being visited, the RFC 9537 entries collected for the current
+ * RDAP root, and what the document contained (for its classification).
+ */
+#ifndef RDAPSYNC_RX_H
+#define RDAPSYNC_RX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <rdapsync/rdapsync.h>
+
+#include "jpath.h"
+#include "policy.h"
+#include "redact_doc.h"
+
+typedef struct rx {
+    const rdapsync_json_api *j;
+    const policy *pol;
+    int max_depth;
+    jpath path;     /* relative to the current RDAP root */
+    char *err;
+    size_t err_size;
+    rdapsync_value *entries; /* new `redacted` entries of the current root (owned) */
+    rdapsync_value *s_jsonpath;  /* shared strings for the entries */
+    rdapsync_value *s_method[4];
+    rdapsync_value *s_reason; /* the policy's reason, or NULL */
+    redact_result result;
+} rx;
+
+int rx_init(rx *x, const rdapsync_json_api *json, const policy *pol, int max_depth, char *err, size_t err_size);
+void rx_release(rx *x);
+
+/* Writes "PATH: message" into err; returns -1. */
+int rx_fail(rx *x, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
+int rx_oom(rx *x);
+
+/*
+ * Records one redaction at the current path: `field` (or the jCard
+ * `property` when field is RF_COUNT) of `subject`, done with `method`
+ * (which may differ from the rule's: removal of an address part is an
+ * emptyValue); removal gets a prePath, the others a postPath.
+ */
+int rx_entry(rx *x, const subject *subject, rfield field, const char *property, const rrule *rule, rmethod method);
+
+/* Appends the collected entries to root's `redacted` member and, when
+ * `rdap` is set, "redacted" to its rdapConformance. Clears x->entries. */
+int rx_attach(rx *x, rdapsync_value *root, bool rdap);
+
+/* The contact held data of the kind its subject makes personal or business-sensitive. */
+void rx_classify(rx *x, const subject *subject);
+
+/* Replaces the string at array[index] / object[key] with its redacted form
+ * and records the entry (postPath = the current path, which the caller has
+ * pointed at the value). Placeholders and unchanged values are left alone.
+ * *changed (may be NULL) tells whether it did anything. 0 or -1. */
+int rx_redact_in_array(rx *x, rdapsync_value *array, size_t index, const rrule *rule, rfield field,
+                       const char *property, const subject *subject, bool *changed);
+int rx_redact_in_object(rx *x, rdapsync_value *object, const char *key, const rrule *rule, rfield field,
+                        const char *property, const subject *subject, bool *changed);
+
+
+
+/* How a contact URI is redacted: by the contact_uri rule, else a mailto:
+ * by the email rule and a tel: by the phone rule. rule NULL: it stays. */
+typedef struct uri_choice {
+    const rrule *rule;
+    rfield field;
+    bool personal; /* a mailto: or tel: (personal data when the contact is a person) */
+} uri_choice;
+
+uri_choice rx_uri_rule(rx *x, const char *uri, size_t len, const subject *subject);
+/* Redacts the URI at array[index] as chosen (never removal: callers remove).
+ * A mailto: keeps its scheme around the email rule's result. 0 or -1. */
+int rx_redact_uri_at(rx *x, rdapsync_value *array, size_t index, const uri_choice *choice, const subject *subject,
+                     bool *changed);
+#endif

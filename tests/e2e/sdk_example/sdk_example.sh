@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The SDK as a third party gets it: `cmake --install` into a scratch prefix,
+# then sdk/examples/sink-counter built out of the tree against that prefix
+# twice, with CMake (find_package + rdapsync_add_plugin) and with make +
+# pkg-config, and each build run by the installed rdapsync in a pipeline
+# whose totals and dead letters are checked.
+set -euo pipefail
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+for var in RDAPSYNC_SOURCE_DIR RDAPSYNC_BINARY_DIR; do
+  [ -n "${!var:-}" ] || fail "$var is not set (run through ctest)"
+done
+command -v python3 >/dev/null || fail "python3 is needed"
+command -v pkg-config >/dev/null || fail "pkg-config is needed"
+# Only the installed tree may be used from here on.
+unset RDAPSYNC_PLUGIN_PATH
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rdapsync-e2e-sdk.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+prefix=$work/prefix
+example=$RDAPSYNC_SOURCE_DIR/sdk/examples/sink-counter
+
+note "install into $prefix"
+cmake --install "$RDAPSYNC_BINARY_DIR" --prefix "$prefix" >install.log || { cat install.log; fail "cmake --install"; }
+[ -x "$prefix/bin/rdapsync" ] || fail "no rdapsync in $prefix/bin"
+pc=$(find "$prefix" -name rdapsync.pc | head -1)
+[ -n "$pc" ] || fail "no rdapsync.pc installed"
+[ -f "$prefix/include/rdapsync/rdapsync.h" ] || fail "no SDK headers installed"
+
+note "out-of-tree build with CMake"
+cmake -S "$example" -B cmake-build -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >cmake.log 2>&1 \
+  || { cat cmake.log; fail "configuring the example"; }
+cmake --build cmake-build >>cmake.log 2>&1 || { cat cmake.log; fail "building the example with CMake"; }
+[ -f cmake-build/sink-counter.so ] || fail "CMake build made no sink-counter.so"
+
+note "out-of-tree build with make + pkg-config"
+mkdir make-build
+cp "$example/sink_counter.c" "$example/Makefile" make-build/
+# --define-prefix: the .pc file names the prefix given at configure time;
+# this points it at where it was installed (the pkgconf way for relocated
+# trees).
+pkgconf="pkg-config --define-prefix"
+export PKG_CONFIG_PATH=$(dirname "$pc")
+make -C make-build PKG_CONFIG="$pkgconf" >make.log 2>&1 || { cat make.log; fail "building with make"; }
+[ -f make-build/sink-counter.so ] || fail "make built no sink-counter.so"
+pluginsdir=$($pkgconf --variable=pluginsdir rdapsync)
+[ "$pluginsdir" = "$prefix/lib/rdapsync/plugins" ] || fail "pkg-config pluginsdir is $pluginsdir"
+[ -f "$pluginsdir/source-file.so" ] || fail "no installed plugins in $pluginsdir"
+
+for f in cmake-build/sink-counter.so make-build/sink-counter.so; do
+  exported=$(nm -D --defined-only "$f" | awk '$2 ~ /^[TDB]$/ {print $3}' | sort | tr '\n' ' ')
+  [ "$exported" = "rdapsync_plugin_entry " ] || fail "$f exports '$exported', not only the entry symbol"
+done
+
+# 200 domains (keys of 12 bytes), 30 deletes, 10 domains with a 40-byte key
+# (rejected: max_key_bytes 32), 5 lines that are not JSON (dead letters).
+python3 - >in.jsonl <<'PY'
+import json
+for i in range(200):
+    print(json.dumps({"objectClassName": "domain", "handle": "DOM-%08d" % i, "ldhName": "d%d.example" % i}))
+for i in range(30):
+    print(json.dumps({"key": "DOM-%08d" % i, "op": "delete", "ts_ms": 1, "value": None}))
+for i in range(10):
+    print(json.dumps({"objectClassName": "domain", "handle": "LONG-%035d" % i}))
+for i in range(5):
+    print('{"not": json %d' % i)
+PY
+
+for build in cmake-build make-build; do
+  note "pipeline with the $build plugin"
+  rm -rf out state
+  cat >run.yaml <<YAML
+state_dir: $work/state
+plugin_path: [ "$work/$build" ]
+pipelines:
+  - name: counted
+    source: { plugin: file, config: { path: "$work/in.jsonl" } }
+    sink: { plugin: counter, config: { path: "$work/out/totals.json", max_key_bytes: 32 } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$work/out/dead.jsonl" } } }
+YAML
+  mkdir -p out
+  "$prefix/bin/rdapsync" --plugin-path "$work/$build" plugins counter >plugins.txt 2>&1 \
+    || { cat plugins.txt; fail "$build: rdapsync plugins counter"; }
+  grep -q "sink counter 1.0.0" plugins.txt && grep -q "max_key_bytes" plugins.txt \
+    || { cat plugins.txt; fail "$build: 'rdapsync plugins' does not describe the counter"; }
+  status=0
+  "$prefix/bin/rdapsync" run run.yaml >run.log 2>&1 || status=$?
+  [ "$status" -eq 0 ] || { cat run.log; fail "$build: rdapsync exited $status"; }
+  python3 - "$work/out/totals.json" "$work/out/dead.jsonl" <<'PY'
+import json, sys
+totals = json.load(open(sys.argv[1]))
+want = {"records": 230, "upserts": 200, "deletes": 30, "bad": 0, "rejected": 10}
+assert totals == want, "totals %s, expected %s" % (totals, want)
+dead = [json.loads(l) for l in open(sys.argv[2])]
+rejected = [d for d in dead if "max_key_bytes" in d["error"]]
+unparsed = [d for d in dead if ":2" in d["error"] and "line 1 column" in d["error"]]
+assert len(dead) == 15, "%d dead letters, expected 15" % len(dead)
+assert len(rejected) == 10 and all(d["key"].startswith("LONG-") for d in rejected), "rejects: %s" % rejected[:1]
+assert len(unparsed) == 5, "parse errors: %s" % [d["error"] for d in dead]
+print("check: totals %s, 10 rejected and 5 unparsable records dead-lettered" % json.dumps(totals))
+PY
+done
+echo "PASS sdk_example"

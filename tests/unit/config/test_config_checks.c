@@ -1,0 +1,156 @@
+/* Validate-time checks beyond the schema (validate_checks.c). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_test_util.h"
+
+static const diag *find_check(const loaded *l, const char *check)
+{
+    for (size_t i = 0; i < l->diags.count; i++)
+        if (l->diags.items[i].check && strcmp(l->diags.items[i].check, check) == 0)
+            return &l->diags.items[i];
+    return NULL;
+}
+
+static void load_with(loaded *l, const char *transforms, const char *sink, const char *extra)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof(yaml),
+             "pipelines:\n"
+             "  - name: p1\n"
+             "    source: { plugin: tsource, config: { path: x } }\n"
+             "    transforms: %s\n"
+             "    sink: %s\n"
+             "%s",
+             transforms, sink, extra);
+    load_yaml(l, yaml);
+}
+
+Test(checks, a_clean_pipeline_has_no_findings)
+{
+    setenv("RDAPSYNC_TEST_PW", "some-password", 1);
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: postgres, config: { table: t, password: \"${env:RDAPSYNC_TEST_PW}\","
+              " dsn: \"host=10.1.2.3 sslmode=verify-full password=${env:RDAPSYNC_TEST_PW}\" } }",
+              "");
+    cr_assert_not_null(l.config);
+    cr_assert_eq(l.diags.count, 0, "unexpected: %s", l.diags.count ? l.diags.items[0].message : "");
+    loaded_free(&l);
+}
+
+Test(checks, warns_about_a_literal_secret_without_printing_it)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t, password: Sup3rS3cret } }", "");
+    cr_assert_not_null(l.config, "a warning does not fail the load");
+    expect_warning(&l, 5, 58, "sink 'tsink': option 'password' holds a literal secret");
+    cr_assert_str_eq(find_check(&l, "literal-secret")->check, "literal-secret");
+    cr_assert_not(any_diag_contains(&l, "Sup3rS3cret"));
+    loaded_free(&l);
+}
+
+Test(checks, warns_about_a_literal_password_inside_a_dsn_or_uri)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, dsn: \"host=127.0.0.1 password=pw1234\" } }", "");
+    expect_warning(&l, 5, 53, "option 'dsn' holds a literal password");
+    loaded_free(&l);
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: \"postgres://app:pw1234@127.0.0.1/db\" } }", "");
+    expect_warning(&l, 5, 45, "option 'table' holds a literal password");
+    loaded_free(&l);
+}
+
+Test(checks, warns_about_sslmode_disable_toward_a_remote_host)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, dsn: \"host=db.example.net sslmode=disable\" } }", "");
+    expect_warning(&l, 5, 53, "option 'dsn' reaches a non-loopback host without TLS");
+    loaded_free(&l);
+}
+
+Test(checks, accepts_sslmode_disable_on_loopback)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, dsn: \"host=127.0.0.1 sslmode=disable\" } }", "");
+    cr_assert_null(find_check(&l, "insecure-transport"));
+    loaded_free(&l);
+}
+
+Test(checks, warns_about_plaintext_brokers_and_tls_off)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, tls: no, brokers: [ \"kafka-1.example:9092\" ] } }", "");
+    expect_warning(&l, 5, 66, "option 'brokers' reaches a non-loopback host without TLS");
+    loaded_free(&l);
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, brokers: [ \"kafka-1.example:9092\" ],"
+              " properties: { security.protocol: PLAINTEXT } } }",
+              "");
+    expect_warning(&l, 5, 57, "option 'brokers' reaches a non-loopback host without TLS");
+    loaded_free(&l);
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, brokers: [ \"kafka-1.example:9092\" ] } }", "");
+    cr_assert_null(find_check(&l, "insecure-transport"), "the sink's tls option defaults to true");
+    loaded_free(&l);
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, tls: false, dsn: \"mongodb://db.example:27017/x\" } }", "");
+    expect_warning(&l, 5, 65, "option 'dsn' reaches a non-loopback host without TLS");
+    loaded_free(&l);
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, dsn: \"mongodb://[::1]:27017/x?tls=false\" } }", "");
+    cr_assert_null(find_check(&l, "insecure-transport"), "loopback needs no TLS");
+    loaded_free(&l);
+}
+
+Test(checks, warns_when_a_database_sink_has_no_redact_transform)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: tnoop } ]", "{ plugin: postgres, config: { table: t } }", "");
+    expect_warning(&l, 5, 11, "sink 'postgres' stores records but the pipeline has no 'redact' transform");
+    loaded_free(&l);
+}
+
+Test(checks, refuses_tolerance_all_without_a_dead_letter_sink)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerance: all }\n");
+    cr_assert_null(l.config, "losing records silently is an error, not a warning");
+    expect_error(&l, 6, 26, "errors.tolerance is 'all' but there is no errors.dead_letter sink");
+    cr_assert_str_eq(find_check(&l, "dead-letter-missing")->check, "dead-letter-missing");
+    loaded_free(&l);
+}
+
+Test(checks, warns_about_an_unused_dead_letter_sink)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { dead_letter: { plugin: tsink, config: { table: dlq } } }\n");
+    cr_assert_not_null(l.config);
+    expect_warning(&l, 6, 28, "errors.dead_letter is set but errors.tolerance is 'none'");
+    loaded_free(&l);
+}
+
+Test(checks, warns_about_absurd_batch_and_task_values)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    tasks: 40\n"
+              "    batch: { max_records: 500000, max_bytes: 1K, max_wait: 10m }\n"
+              "    restart: { max_failures: 10, window: 5s }\n");
+    cr_assert_not_null(l.config);
+    expect_warning(&l, 6, 12, "tasks is above 16");
+    expect_warning(&l, 7, 27, "batch.max_records is above 100000");
+    expect_warning(&l, 7, 46, "batch.max_bytes is below 64K");
+    expect_warning(&l, 7, 60, "batch.max_wait is above 1m");
+    expect_warning(&l, 8, 42, "restart.window is shorter than max_failures restarts");
+    loaded_free(&l);
+}

@@ -1,0 +1,193 @@
+/* host->json: the parser's refusals and error text, dumps, ownership. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_api.h"
+#include "loader.h"
+
+static const rdapsync_json_api *J;
+static char err[512];
+
+static void setup(void) { J = host_api_table()->json; }
+
+TestSuite(json, .init = setup);
+
+static rdapsync_value *parse(const char *text) { return J->parse(text, strlen(text), err, sizeof(err)); }
+
+Test(json, parses_a_document_and_reads_members)
+{
+    rdapsync_value *v = parse("{\"handle\":\"EX-1\",\"n\":9007199254740993,\"r\":1.5,\"ok\":true,\"a\":[1,null]}");
+    cr_assert_not_null(v, "%s", err);
+    cr_assert_eq(J->type(v), RDAPSYNC_JSON_OBJECT);
+    cr_assert_str_eq(J->string_value(J->object_get(v, "handle")), "EX-1");
+    cr_assert_eq(J->integer_value(J->object_get(v, "n")), 9007199254740993LL, "integers are exact 64-bit");
+    cr_assert_float_eq(J->number_value(J->object_get(v, "r")), 1.5, 1e-12);
+    cr_assert(J->bool_value(J->object_get(v, "ok")));
+    cr_assert_eq(J->array_size(J->object_get(v, "a")), 2);
+    cr_assert_eq(J->type(J->array_get(J->object_get(v, "a"), 1)), RDAPSYNC_JSON_NULL);
+    cr_assert_null(J->object_get(v, "missing"));
+    cr_assert_null(J->string_value(J->object_get(v, "n")), "accessors of another type answer NULL");
+    J->decref(v);
+}
+
+Test(json, rejects_duplicate_keys_with_line_column_and_byte)
+{
+    cr_assert_null(parse("{\"a\":1,\n \"a\":2}"));
+    cr_assert(strncmp(err, "line 2 column ", 14) == 0, "%s", err);
+    cr_assert(strstr(err, "(byte ") != NULL, "%s", err);
+    cr_assert(strstr(err, "duplicate") != NULL, "%s", err);
+}
+
+Test(json, rejects_invalid_utf8)
+{
+    const char text[] = "{\"a\":\"\xc3\x28\"}";
+    cr_assert_null(J->parse(text, sizeof(text) - 1, err, sizeof(err)));
+    cr_assert(strstr(err, "line 1 column") == err, "%s", err);
+}
+
+Test(json, rejects_nul_inside_a_string)
+{
+    cr_assert_null(parse("{\"a\":\"x\\u0000y\"}"));
+    cr_assert(strstr(err, "line 1") == err, "%s", err);
+}
+
+Test(json, rejects_trailing_garbage_and_truncation)
+{
+    cr_assert_null(parse("{\"a\":1} x"));
+    cr_assert_null(parse("{\"a\":"));
+    cr_assert_null(parse(""));
+}
+
+static char *nested(int depth)
+{
+    char *text = malloc((size_t)depth * 2 + 1);
+    for (int i = 0; i < depth; i++) {
+        text[i] = '[';
+        text[depth * 2 - 1 - i] = ']';
+    }
+    text[depth * 2] = '\0';
+    return text;
+}
+
+Test(json, accepts_nesting_of_512_and_rejects_513)
+{
+    char *ok = nested(512), *deep = nested(513);
+    rdapsync_value *v = parse(ok);
+    cr_assert_not_null(v, "%s", err);
+    J->decref(v);
+    cr_assert_null(parse(deep));
+    cr_assert(strstr(err, "line 1 column 513 (byte 513)") == err, "%s", err);
+    cr_assert(strstr(err, "depth") != NULL, "%s", err);
+    free(ok);
+    free(deep);
+}
+
+Test(json, brackets_inside_strings_do_not_count_as_nesting)
+{
+    char text[2000];
+    memset(text, '[', sizeof(text));
+    text[0] = '"';
+    text[sizeof(text) - 2] = '"';
+    text[sizeof(text) - 1] = '\0';
+    rdapsync_value *v = parse(text);
+    cr_assert_not_null(v, "%s", err);
+    J->decref(v);
+}
+
+Test(json, parses_without_a_terminating_nul)
+{
+    const char text[] = "{\"a\":1}GARBAGE";
+    rdapsync_value *v = J->parse(text, 7, err, sizeof(err));
+    cr_assert_not_null(v, "%s", err);
+    J->decref(v);
+}
+
+Test(json, dump_is_compact_and_sorts_keys_on_request)
+{
+    rdapsync_value *v = parse("{ \"b\" : 1, \"a\" : [ \"é\", 2 ] }");
+    size_t len;
+    char *plain = J->dump(v, 0, &len), *sorted = J->dump(v, RDAPSYNC_DUMP_SORT_KEYS, NULL);
+    cr_assert_str_eq(plain, "{\"b\":1,\"a\":[\"é\",2]}", "UTF-8 stays as is, insertion order kept");
+    cr_assert_eq(len, strlen(plain));
+    cr_assert_str_eq(sorted, "{\"a\":[\"é\",2],\"b\":1}");
+    host_api_table()->free(plain);
+    host_api_table()->free(sorted);
+    J->decref(v);
+}
+
+static int collect(const char *bytes, size_t len, void *opaque)
+{
+    strncat(opaque, bytes, len);
+    return 0;
+}
+
+static int refuse(const char *bytes, size_t len, void *opaque) { return 1; }
+
+Test(json, dump_cb_streams_and_can_be_aborted)
+{
+    rdapsync_value *v = parse("{\"x\":[1,2,3]}");
+    char out[64] = "";
+    cr_assert_eq(J->dump_cb(v, 0, collect, out), 0);
+    cr_assert_str_eq(out, "{\"x\":[1,2,3]}");
+    cr_assert_eq(J->dump_cb(v, 0, refuse, NULL), -1);
+    J->decref(v);
+}
+
+Test(json, setters_steal_even_on_failure)
+{
+    rdapsync_value *o = J->object_new(), *a = J->array_new();
+    cr_assert_eq(J->object_set(o, "k", J->string_new("v", 1)), 0);
+    cr_assert_eq(J->array_append(a, J->integer_new(1)), 0);
+    cr_assert_eq(J->array_set(a, 5, J->integer_new(2)), -1, "out of range; the item is released, not leaked");
+    cr_assert_eq(J->array_insert(a, 0, J->integer_new(0)), 0);
+    cr_assert_eq(J->integer_value(J->array_get(a, 0)), 0);
+    cr_assert_eq(J->object_set(NULL, "k", J->null_new()), -1);
+    cr_assert_eq(J->object_del(o, "missing"), -1);
+    cr_assert_eq(J->object_del(o, "k"), 0);
+    cr_assert_eq(J->object_size(o), 0);
+    cr_assert_eq(J->array_remove(a, 0), 0);
+    J->decref(o);
+    J->decref(a);
+}
+
+Test(json, string_new_refuses_invalid_utf8)
+{
+    cr_assert_null(J->string_new("\xff", 1));
+    rdapsync_value *s = J->string_new("ab", 2);
+    cr_assert_eq(J->string_length(s), 2);
+    J->decref(s);
+}
+
+Test(json, iterates_members_in_insertion_order)
+{
+    rdapsync_value *v = parse("{\"z\":1,\"y\":2,\"x\":3}");
+    const char *order[] = {"z", "y", "x"};
+    int i = 0;
+    for (rdapsync_value_iter *it = J->object_iter(v); it; it = J->object_iter_next(v, it), i++) {
+        cr_assert_str_eq(J->object_iter_key(it), order[i]);
+        cr_assert_eq(J->integer_value(J->object_iter_value(it)), i + 1);
+    }
+    cr_assert_eq(i, 3);
+    J->decref(v);
+}
+
+Test(json, deep_copy_is_equal_and_independent)
+{
+    rdapsync_value *v = parse("{\"a\":{\"b\":[1]}}");
+    rdapsync_value *c = J->deep_copy(v);
+    cr_assert(J->equal(v, c));
+    J->array_append(J->object_get(J->object_get(c, "a"), "b"), J->integer_new(2));
+    cr_assert_not(J->equal(v, c));
+    J->decref(c);
+    J->decref(v);
+}
+
+Test(json, null_values_are_safe_everywhere)
+{
+    cr_assert_eq(J->type(NULL), RDAPSYNC_JSON_NULL);
+    cr_assert_null(J->incref(NULL));
+    J->decref(NULL);
+    cr_assert_null(J->dump(NULL, 0, NULL));
+    cr_assert_null(J->parse(NULL, 0, err, sizeof(err)));
+}

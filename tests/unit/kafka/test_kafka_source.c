@@ -1,0 +1,365 @@
+/*
+ * The kafka source against librdkafka's mock cluster: decoding (json and
+ * Debezium envelopes, keys, versions, bad input) and the commit contract
+ * (nothing committed behind the host's back, commits after acknowledgement,
+ * revocation, resume points).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "batch_api.h"
+#include "context_internal.h"
+#include "kafka_harness.h"
+
+static mock cluster;
+static char yaml[2048];
+
+static void setup(void) { mock_start(&cluster); }
+static void teardown(void) { mock_stop(&cluster); }
+
+TestSuite(kafka_source, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Options of a source on the mock cluster; `extra` adds YAML members. */
+static const char *source_yaml(const char *group, const char *extra)
+{
+    snprintf(yaml, sizeof(yaml),
+             "{brokers: \"%s\", topics: [t], group: %s, session_timeout: 6s, %s"
+             " properties: {fetch.wait.max.ms: \"10\", heartbeat.interval.ms: \"200\","
+             " topic.metadata.refresh.interval.ms: \"1000\"}}",
+             cluster.brokers, group, extra ? extra : "");
+    return yaml;
+}
+
+static void open_source(instance *in, const char *group, const char *extra)
+{
+    instance_load(in, RDAPSYNC_KIND_SOURCE, source_yaml(group, extra));
+    cr_assert_eq(instance_open(in), RDAPSYNC_OK, "open: %s", in->err);
+}
+
+static const char *const dbz_create =
+    "{\"before\":null,\"after\":{\"handle\":\"D1\",\"ldhName\":\"a.example\"},\"op\":\"c\",\"ts_ms\":1000,"
+    "\"source\":{\"name\":\"regA\",\"ts_ms\":900,\"lsn\":77}}";
+
+Test(kafka_source, debezium_create_update_and_read_become_upserts_of_after_with_the_envelope_version)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "D1", dbz_create, NULL);
+    mock_produce(&cluster, "t", 0, "D1",
+                 "{\"before\":{\"handle\":\"D1\"},\"after\":{\"handle\":\"D1\",\"v\":2},\"op\":\"u\",\"ts_ms\":2000,"
+                 "\"source\":{\"name\":\"regA\"}}",
+                 NULL);
+    mock_produce(&cluster, "t", 0, "D2", "{\"after\":{\"handle\":\"D2\"},\"op\":\"r\",\"ts_ms\":3000}", NULL);
+    open_source(&src, "g1", "format: debezium,");
+    rdapsync_batch *batch = batch_new(100);
+
+    cr_assert_eq(poll_until(&src, batch, 3, 30000), 3);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_str_eq(r->key, "D1");
+    cr_assert_eq(r->op, RDAPSYNC_OP_UPSERT);
+    char *doc = dump_sorted(r->value);
+    cr_assert_str_eq(doc, "{\"handle\":\"D1\",\"ldhName\":\"a.example\"}");
+    host()->free(doc);
+    cr_assert_eq(r->version.event_time_ms, 1000);
+    cr_assert_str_eq(r->version.origin, "regA");
+    cr_assert_eq(r->version.sequence, 77, "source.lsn is the sequence when present");
+    cr_assert_str_eq(r->position.stream, "t");
+    cr_assert_eq(r->position.partition, 0);
+    cr_assert_eq(r->position.offset, 1, "the position is the offset after the message");
+
+    r = batch_get(batch, 1);
+    cr_assert_eq(r->op, RDAPSYNC_OP_UPSERT);
+    cr_assert_eq(r->version.event_time_ms, 2000);
+    cr_assert_eq(r->version.sequence, 1, "without source.lsn the offset is the sequence");
+    cr_assert_eq(host()->json->integer_value(host()->json->object_get(r->value, "v")), 2);
+
+    r = batch_get(batch, 2);
+    cr_assert_str_eq(r->key, "D2");
+    cr_assert_eq(r->op, RDAPSYNC_OP_UPSERT, "a snapshot read is an upsert");
+    cr_assert_null(r->version.origin);
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, the_schema_wrapper_of_the_json_converter_is_unwrapped)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "{\"schema\":{\"type\":\"struct\"},\"payload\":{\"handle\":\"W1\"}}",
+                 "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":{\"before\":null,"
+                 "\"after\":{\"handle\":\"W1\"},\"op\":\"c\",\"ts_ms\":5}}",
+                 NULL);
+    open_source(&src, "g1", "format: debezium, key_path: handle,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 1, 30000), 1);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_null(r->error, "unexpected bad record: %s", r->error);
+    cr_assert_str_eq(r->key, "W1", "key_path applies to the unwrapped JSON message key");
+    cr_assert_eq(r->version.event_time_ms, 5);
+    cr_assert_str_eq(host()->json->string_value(host()->json->object_get(r->value, "handle")), "W1");
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, a_debezium_delete_and_its_tombstone_become_deletes_with_the_same_version)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "{\"id\":\"D1\"}", dbz_create, NULL);
+    mock_produce(&cluster, "t", 0, "{\"id\":\"D1\"}",
+                 "{\"before\":{\"handle\":\"D1\"},\"after\":null,\"op\":\"d\",\"ts_ms\":4000,"
+                 "\"source\":{\"name\":\"regA\",\"lsn\":99}}",
+                 NULL);
+    mock_produce(&cluster, "t", 0, "{\"id\":\"D1\"}", NULL, NULL);
+    mock_produce(&cluster, "t", 0, "{\"id\":\"D9\"}", NULL, NULL); /* a tombstone whose delete came before */
+    open_source(&src, "g1", "format: debezium, key: value, key_path: handle,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 4, 30000), 4);
+    const rdapsync_record *del = batch_get(batch, 1);
+    cr_assert_null(del->error);
+    cr_assert_eq(del->op, RDAPSYNC_OP_DELETE);
+    cr_assert_str_eq(del->key, "D1", "the key comes from before");
+    cr_assert_null(del->value);
+    cr_assert_eq(del->version.event_time_ms, 4000);
+    cr_assert_eq(del->version.sequence, 99);
+
+    const rdapsync_record *tomb = batch_get(batch, 2);
+    cr_assert_null(tomb->error, "tombstone: %s", tomb->error);
+    cr_assert_eq(tomb->op, RDAPSYNC_OP_DELETE);
+    cr_assert_str_eq(tomb->key, "D1");
+    cr_assert_eq(tomb->version.event_time_ms, 4000);
+    cr_assert_str_eq(tomb->version.origin, "regA");
+    cr_assert_eq(tomb->version.sequence, 99);
+    cr_assert_eq(tomb->position.offset, 3);
+
+    const rdapsync_record *orphan = batch_get(batch, 3);
+    cr_assert_not_null(orphan->error, "key_path cannot apply to a tombstone without its delete");
+    cr_assert(strstr(orphan->error, "topic t partition 0 offset 3"), "reason: %s", orphan->error);
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, a_tombstone_deletes_the_message_key_with_the_lowest_time_when_its_delete_is_unknown)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "K7", NULL, NULL);
+    open_source(&src, "g1", "format: debezium, origin: east,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 1, 30000), 1);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_null(r->error);
+    cr_assert_eq(r->op, RDAPSYNC_OP_DELETE);
+    cr_assert_str_eq(r->key, "K7");
+    cr_assert_eq(r->version.event_time_ms, 0, "never newer than a change it did not see");
+    cr_assert_str_eq(r->version.origin, "east");
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, malformed_messages_become_bad_records_naming_the_place_and_the_partition_keeps_flowing)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "B1", "{not json", NULL);
+    mock_produce(&cluster, "t", 0, "B2", "{\"op\":\"x\",\"after\":{}}", NULL);
+    mock_produce(&cluster, "t", 0, "B3", "{\"op\":\"c\",\"after\":null}", NULL);
+    mock_produce(&cluster, "t", 0, "B4", "[1,2]", NULL);
+    mock_produce(&cluster, "t", 0, NULL, "{\"op\":\"c\",\"after\":{\"a\":1}}", NULL);
+    mock_produce(&cluster, "t", 0, "OK", dbz_create, NULL);
+    open_source(&src, "g1", "format: debezium,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 6, 30000), 6);
+    const char *expect[] = {"not valid JSON", "unsupported Debezium op 'x'", "without an after object",
+                            "not a Debezium envelope", "message has no key"};
+    for (size_t i = 0; i < 5; i++) {
+        const rdapsync_record *r = batch_get(batch, i);
+        char where[64];
+        snprintf(where, sizeof(where), "topic t partition 0 offset %zu", i);
+        cr_assert_not_null(r->error, "message %zu should be bad", i);
+        cr_assert(strstr(r->error, where), "reason '%s' names %s", r->error, where);
+        cr_assert(strstr(r->error, expect[i]), "reason '%s' says %s", r->error, expect[i]);
+        cr_assert_null(r->value);
+        cr_assert_not_null(r->raw, "the raw bytes are kept for the dead-letter sink");
+        cr_assert_eq(r->position.offset, (int64_t)i + 1, "its position still advances");
+    }
+    cr_assert_eq(memcmp(batch_get(batch, 0)->raw, "{not json", 9), 0);
+    const rdapsync_record *ok = batch_get(batch, 5);
+    cr_assert_null(ok->error);
+    cr_assert_str_eq(ok->key, "OK");
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, json_format_takes_the_key_from_the_value_and_the_version_from_sink_headers)
+{
+    instance src;
+    const char *const versioned[] = {"rdapsync.ts_ms", "123", "rdapsync.origin", "west", "rdapsync.seq", "9",
+                                     "trace", "abc", NULL};
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "ignored", "{\"handle\":\"H1\",\"n\":{\"id\":5}}", versioned);
+    mock_produce(&cluster, "t", 0, NULL, "{\"handle\":\"H2\"}", NULL);
+    mock_produce(&cluster, "t", 0, NULL, "{\"nohandle\":1}", NULL);
+    open_source(&src, "g1", "format: json, key: value, key_path: \"$.handle\", origin: here,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 3, 30000), 3);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_str_eq(r->key, "H1");
+    cr_assert_eq(r->version.event_time_ms, 123);
+    cr_assert_str_eq(r->version.origin, "west");
+    cr_assert_eq(r->version.sequence, 9);
+    cr_assert_str_eq(header_of(r, "trace"), "abc", "Kafka headers are carried");
+
+    r = batch_get(batch, 1);
+    cr_assert_str_eq(r->key, "H2");
+    cr_assert_gt(r->version.event_time_ms, 0, "the message timestamp without headers");
+    cr_assert_str_eq(r->version.origin, "here");
+    cr_assert_eq(r->version.sequence, 1, "the offset without headers");
+
+    r = batch_get(batch, 2);
+    cr_assert_not_null(r->error);
+    cr_assert(strstr(r->error, "no string or integer key at $.handle"), "reason: %s", r->error);
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, nothing_is_committed_until_the_host_acknowledges_and_then_exactly_its_position)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    for (int i = 0; i < 5; i++)
+        mock_produce(&cluster, "t", 0, "K", "{\"a\":1}", NULL);
+    open_source(&src, "g-commit", NULL);
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 5, 30000), 5);
+    poll_for(&src, batch, 300);
+    cr_assert_eq(mock_committed(&cluster, "g-commit", "t", 0), -1, "auto-commit must be off");
+
+    commit_position(&src, "t", 0, 3);
+    poll_for(&src, batch, 300); /* serves the asynchronous commit's result */
+    cr_assert_eq(mock_committed(&cluster, "g-commit", "t", 0), 3);
+    commit_position(&src, "t", 0, 2);
+    poll_for(&src, batch, 300);
+    cr_assert_eq(mock_committed(&cluster, "g-commit", "t", 0), 3, "a commit never goes back");
+    batch_free(batch);
+    instance_close(&src);
+    cr_assert_eq(mock_committed(&cluster, "g-commit", "t", 0), 3, "close commits only what was acknowledged");
+}
+
+Test(kafka_source, a_new_member_resumes_from_the_committed_offsets)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    for (int i = 0; i < 6; i++)
+        mock_produce(&cluster, "t", 0, "K", "{\"a\":1}", NULL);
+    open_source(&src, "g-resume", NULL);
+    rdapsync_batch *batch = batch_new(10);
+    cr_assert_eq(poll_until(&src, batch, 6, 30000), 6);
+    commit_position(&src, "t", 0, 4);
+    instance_close(&src);
+    batch_free(batch);
+
+    open_source(&src, "g-resume", NULL);
+    batch = batch_new(10);
+    cr_assert_eq(poll_until(&src, batch, 2, 30000), 2);
+    poll_for(&src, batch, 300);
+    cr_assert_eq(batch_count(batch), 2, "records before the committed offset are not read again");
+    cr_assert_eq(batch_get(batch, 0)->position.offset, 5);
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, an_assignment_resumes_at_the_task_checkpoint_when_it_is_ahead_of_the_group)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    for (int i = 0; i < 6; i++)
+        mock_produce(&cluster, "t", 0, "K", "{\"a\":1}", NULL);
+    instance_load(&src, RDAPSYNC_KIND_SOURCE, source_yaml("g-ckpt", NULL));
+    /* The task flushed up to 5 but crashed before its Kafka commit. */
+    context_checkpoint_override(src.ctx, "t", 0, 5);
+    cr_assert_eq(instance_open(&src), RDAPSYNC_OK, "open: %s", src.err);
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 1, 30000), 1);
+    cr_assert_eq(batch_get(batch, 0)->position.offset, 6);
+    poll_for(&src, batch, 300);
+    cr_assert_eq(mock_committed(&cluster, "g-ckpt", "t", 0), 5, "the group learns the task's checkpoint");
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, a_revocation_commits_what_was_acknowledged_and_the_new_owner_reads_the_rest)
+{
+    instance a, b;
+    mock_topic(&cluster, "t", 2);
+    for (int i = 0; i < 10; i++) {
+        mock_produce(&cluster, "t", 0, "K0", "{\"a\":1}", NULL);
+        mock_produce(&cluster, "t", 1, "K1", "{\"a\":1}", NULL);
+    }
+    open_source(&a, "g-rebalance", NULL);
+    rdapsync_batch *batch_a = batch_new(100);
+    cr_assert_eq(poll_until(&a, batch_a, 20, 30000), 20);
+    /* The host flushed part of partition 0 and 1 and acknowledged it... */
+    rdapsync_position acked[] = {{"t", 0, 4}, {"t", 1, 6}};
+    cr_assert_eq(a.plugin->desc->commit(a.state, acked, 2, a.err, sizeof(a.err)), RDAPSYNC_OK);
+
+    /* ...when a second member joins. */
+    open_source(&b, "g-rebalance", NULL);
+    rdapsync_batch *batch_b = batch_new(100);
+    for (int i = 0; i < 200 && batch_count(batch_b) == 0; i++) {
+        poll_for(&a, batch_a, 50);
+        poll_for(&b, batch_b, 50);
+    }
+    cr_assert_gt(batch_count(batch_b), 0, "the new member got a partition");
+    int moved = batch_get(batch_b, 0)->position.partition;
+    int64_t first = batch_get(batch_b, 0)->position.offset - 1;
+    cr_assert_eq(first, moved == 0 ? 4 : 6, "the new owner starts at the acknowledged offset, not the start");
+    cr_assert_eq(mock_committed(&cluster, "g-rebalance", "t", moved), first);
+
+    /* The old owner's host flushes the rest later: its acknowledgement of
+     * a partition it gave up must not move the new owner's offset. */
+    rdapsync_position late = {"t", moved, 10};
+    cr_assert_eq(a.plugin->desc->commit(a.state, &late, 1, a.err, sizeof(a.err)), RDAPSYNC_OK);
+    poll_for(&a, batch_a, 300);
+    cr_assert_eq(mock_committed(&cluster, "g-rebalance", "t", moved), first);
+
+    size_t before = batch_count(batch_a);
+    poll_for(&a, batch_a, 500);
+    for (size_t i = before; i < batch_count(batch_a); i++)
+        cr_assert_neq(batch_get(batch_a, i)->position.partition, moved, "the old owner reads no more of it");
+    batch_free(batch_a);
+    batch_free(batch_b);
+    instance_close(&b);
+    instance_close(&a);
+}
+
+Test(kafka_source, check_refuses_reserved_properties_and_ambiguous_topics)
+{
+    char err[512];
+    snprintf(yaml, sizeof(yaml), "{brokers: x, topics: [t], group: g, properties: {enable.auto.commit: \"true\"}}");
+    cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_ERROR);
+    cr_assert(strstr(err, "enable.auto.commit"), "%s", err);
+    snprintf(yaml, sizeof(yaml), "{brokers: x, topics: [t], topic_pattern: \"t.*\", group: g}");
+    cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_ERROR);
+    snprintf(yaml, sizeof(yaml), "{brokers: x, topics: [t], group: g, key: value}");
+    cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_ERROR);
+    cr_assert(strstr(err, "key_path"), "%s", err);
+    snprintf(yaml, sizeof(yaml), "{brokers: x, topics: [t], group: g, key_path: \"a..b\"}");
+    cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_ERROR);
+    snprintf(yaml, sizeof(yaml), "{brokers: x, topics: [t], group: g, properties: {no.such.property: \"1\"}}");
+    cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_ERROR);
+    cr_assert(strstr(err, "no.such.property"), "%s", err);
+    snprintf(yaml, sizeof(yaml),
+             "{brokers: x, topics: [t], group: g, key_path: \"a.b[2].c\", properties: {security.protocol: ssl}}");
+    cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_OK, "%s", err);
+}

@@ -1,0 +1,515 @@
+/*
+ * The task loop against scripted in-process plugins: batch bounds,
+ * backpressure, delivery order (commit only after flush), RETRY handling,
+ * dead letters and the tolerance rule.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "checkpoint.h"
+#include "dead_letter.h"
+#include "fakes.h"
+#include "log.h"
+#include "metrics.h"
+#include "task.h"
+
+static char *state_dir;
+static fake_store sink_store, dlq_store;
+static FILE *log_sink;
+
+static void setup(void)
+{
+    memset(&fake, 0, sizeof(fake));
+    state_dir = fake_state_dir();
+    cr_assert_not_null(state_dir);
+    /* Task logs go to a scratch file: the test output stays readable. */
+    log_sink = tmpfile();
+    log_set_stream(log_sink);
+}
+
+static void teardown(void)
+{
+    log_set_stream(NULL);
+    if (log_sink)
+        fclose(log_sink);
+    task_test_set_clock(NULL);
+    fake_store_free(&sink_store);
+    fake_store_free(&dlq_store);
+    fake_remove_tree(state_dir);
+    free(state_dir);
+}
+
+TestSuite(task, .init = setup, .fini = teardown, .timeout = 60);
+
+typedef struct run_result {
+    task_result result;
+    char error[1024];
+    task_stats_snapshot snap;
+} run_result;
+
+static run_result run_pipeline(pipeline_config *p)
+{
+    run_result out;
+    task_stats *stats = task_stats_new(p->name, 0);
+    struct task *t = task_new(p, 0, state_dir, stats);
+
+    cr_assert_not_null(t);
+    out.result = task_run(t);
+    snprintf(out.error, sizeof(out.error), "%s", task_error(t));
+    cr_assert_eq(task_stats_snapshot_take(stats, &out.snap), 0);
+    task_free(t);
+    task_stats_free(stats);
+    return out;
+}
+
+static int64_t saved_offset(const char *pipeline)
+{
+    char *dir = checkpoint_task_dir(state_dir, pipeline, 0);
+    checkpoint_map *map = checkpoint_map_new();
+    char err[512];
+    int64_t offset = -1;
+
+    cr_assert_eq(checkpoint_load(dir, map, err, sizeof(err)), 0, "%s", err);
+    if (!checkpoint_map_get(map, "s", 0, &offset))
+        offset = -1;
+    checkpoint_map_free(map);
+    free(dir);
+    return offset;
+}
+
+static const char *header_value(const char *headers, const char *name, char *out, size_t size)
+{
+    char pattern[128];
+    snprintf(pattern, sizeof(pattern), "%s=", name);
+    const char *p = strstr(headers, pattern);
+    if (!p)
+        return NULL;
+    p += strlen(pattern);
+    size_t n = strcspn(p, "\n");
+    snprintf(out, size, "%.*s", (int)n, p);
+    return out;
+}
+
+Test(task, bounded_source_drains_checkpoints_and_finishes)
+{
+    fake_source_cfg src = {.total = 25};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("drain", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 25);
+    cr_assert_str_eq(sink_store.keys[0], "k0");
+    cr_assert_str_eq(sink_store.keys[24], "k24");
+    cr_assert_eq(fake.committed_offset, 25);
+    cr_assert_eq(saved_offset("drain"), 25);
+    cr_assert_eq(r.snap.counts.records_in, 25);
+    cr_assert_eq(r.snap.counts.records_out, 25);
+    cr_assert_eq(r.snap.batches, 3);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, batch_is_bounded_by_max_records)
+{
+    fake_source_cfg src = {.total = 25};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("count", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.write_calls, 3);
+    cr_assert_eq(sink_store.batch_sizes[0], 10);
+    cr_assert_eq(sink_store.batch_sizes[1], 10);
+    cr_assert_eq(sink_store.batch_sizes[2], 5);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, batch_is_bounded_by_max_bytes)
+{
+    /* Keys of 100 bytes and no value: 10 records reach 1000 bytes. */
+    fake_source_cfg src = {.total = 30, .key_padding = 100, .bad = {0, 1, 2, 3, 4, 5, 6, 7}, .bad_count = 0};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("bytes", &src, NULL, &snk, NULL);
+    p->batch_max_records = 1000;
+    p->batch_max_bytes = 1000;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 30);
+    cr_assert_gt(sink_store.write_calls, 1, "a 1000-byte limit must split 30 records of 100+ bytes");
+    for (int i = 0; i < sink_store.write_calls; i++)
+        cr_assert_leq(sink_store.batch_sizes[i], 10, "batch %d holds %d records", i, sink_store.batch_sizes[i]);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+static int64_t fake_now;
+static int64_t stepping_clock(void) { return fake_now += 50; }
+
+Test(task, batch_is_bounded_by_max_wait)
+{
+    /* One record per poll and a clock that moves 50 ms per reading: a
+     * 200 ms max_wait closes every batch after a few polls, far below
+     * max_records. */
+    fake_source_cfg src = {.total = 40, .per_poll = 1};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("time", &src, NULL, &snk, NULL);
+    p->batch_max_records = 1000;
+    p->batch_max_wait_ms = 200;
+    task_test_set_clock(stepping_clock);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 40);
+    cr_assert_geq(sink_store.write_calls, 10);
+    for (int i = 0; i < sink_store.write_calls; i++)
+        cr_assert_leq(sink_store.batch_sizes[i], 4, "batch %d holds %d records", i, sink_store.batch_sizes[i]);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, source_is_never_polled_more_than_one_batch_ahead)
+{
+    /* 3 records per poll into batches of 10: the source sees at most one
+     * batch of uncommitted records at any poll, however slow the sink. */
+    fake_source_cfg src = {.total = 200, .per_poll = 3};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("backpressure", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(fake.handed_over, 200);
+    cr_assert_leq(fake.max_outstanding, 10, "outstanding records reached %d", fake.max_outstanding);
+    cr_assert_geq(fake.max_outstanding, 9, "the test must fill batches (saw %d)", fake.max_outstanding);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, nothing_is_committed_when_flush_fails)
+{
+    fake_source_cfg src = {.total = 5};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_error = true};
+    pipeline_config *p = fake_pipeline("noflush", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FAILED);
+    cr_assert(strstr(r.error, "disk full") != NULL, "%s", r.error);
+    cr_assert_eq(sink_store.write_calls, 1);
+    cr_assert_eq(fake.commits, 0);
+    cr_assert_eq(saved_offset("noflush"), -1, "no checkpoint may exist");
+    cr_assert_eq(r.snap.counts.records_out, 0);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, flush_retry_redoes_write_then_flush)
+{
+    fake_source_cfg src = {.total = 5};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_retries = 2};
+    pipeline_config *p = fake_pipeline("retry", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.write_calls, 3, "write is called again after each flush RETRY");
+    cr_assert_eq(sink_store.flush_calls, 3);
+    cr_assert_eq(sink_store.batch_sizes[2], 5, "the same batch is written again");
+    cr_assert_eq(sink_store.durable, 5, "no duplicates, nothing lost");
+    cr_assert_eq(fake.commits, 1);
+    cr_assert_eq(fake.committed_offset, 5);
+    cr_assert_eq(r.snap.retries, 2);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, write_retry_is_retried_with_the_same_batch)
+{
+    fake_source_cfg src = {.total = 5, .poll_retries = 2, .commit_retries = 1};
+    fake_transform_cfg tx = {.retries = 2};
+    fake_sink_cfg snk = {.store = &sink_store, .write_retries = 3};
+    pipeline_config *p = fake_pipeline("wretry", &src, &tx, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.write_calls, 4);
+    cr_assert_eq(sink_store.flush_calls, 1);
+    cr_assert_eq(sink_store.durable, 5);
+    cr_assert_eq(fake.committed_offset, 5);
+    cr_assert_eq(r.snap.retries, 2 + 2 + 3 + 1, "poll, transform, write and commit retries all count");
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, dead_letters_carry_reason_headers_and_counts_are_exact)
+{
+    /* 12 records: k2 bad at the source, k5 refused by the transform, k7
+     * dropped by it, k9 rejected by the sink. */
+    fake_source_cfg src = {.total = 12, .bad = {2}, .bad_count = 1};
+    fake_transform_cfg tx = {.error_key = "k5", .drop_key = "k7"};
+    fake_sink_cfg snk = {.store = &sink_store, .reject_key = "k9"};
+    fake_sink_cfg dlq = {.store = &dlq_store};
+    pipeline_config *p = fake_pipeline("dlq", &src, &tx, &snk, &dlq);
+    char v[256];
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 8);
+    cr_assert_eq(dlq_store.durable, 3);
+
+    cr_assert_str_eq(dlq_store.keys[0], "k2");
+    cr_assert_str_eq(dlq_store.errors[0], "fake.jsonl:3: not JSON");
+    cr_assert_str_eq(dlq_store.raw[0], "bad-raw-2", "raw bytes are kept");
+    const char *h = dlq_store.headers[0];
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_REASON, v, sizeof(v)), "fake.jsonl:3: not JSON");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_PIPELINE, v, sizeof(v)), "dlq");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_PLUGIN, v, sizeof(v)), "fake");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_STAGE, v, sizeof(v)), "source");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_STREAM, v, sizeof(v)), "s");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_PARTITION, v, sizeof(v)), "0");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_OFFSET, v, sizeof(v)), "3");
+
+    cr_assert_str_eq(dlq_store.keys[1], "k5");
+    cr_assert_str_eq(dlq_store.errors[1], "$.n: not allowed");
+    h = dlq_store.headers[1];
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_STAGE, v, sizeof(v)), "transform");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_PLUGIN, v, sizeof(v)), "faketx");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_OFFSET, v, sizeof(v)), "6");
+
+    cr_assert_str_eq(dlq_store.keys[2], "k9");
+    cr_assert_str_eq(dlq_store.errors[2], "value too long for column");
+    h = dlq_store.headers[2];
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_STAGE, v, sizeof(v)), "sink");
+    cr_assert_str_eq(header_value(h, DEAD_LETTER_HEADER_PLUGIN, v, sizeof(v)), "fakesink");
+    cr_assert_str_eq(header_value(h, "seen", v, sizeof(v)), "yes", "the copy keeps the record's own headers");
+
+    cr_assert_eq(r.snap.counts.records_in, 12);
+    cr_assert_eq(r.snap.counts.records_out, 8);
+    cr_assert_eq(r.snap.counts.dead_lettered, 3);
+    cr_assert_eq(r.snap.counts.dropped, 1);
+    cr_assert_eq(r.snap.counts.errors[STAGE_SOURCE], 1);
+    cr_assert_eq(r.snap.counts.errors[STAGE_TRANSFORM], 1);
+    cr_assert_eq(r.snap.counts.errors[STAGE_SINK], 1);
+    cr_assert_eq(fake.committed_offset, 12, "dead-lettered and dropped records still advance the position");
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, sink_rejects_are_not_duplicated_when_flush_retries)
+{
+    fake_source_cfg src = {.total = 6};
+    fake_sink_cfg snk = {.store = &sink_store, .reject_key = "k1", .flush_retries = 2};
+    fake_sink_cfg dlq = {.store = &dlq_store};
+    pipeline_config *p = fake_pipeline("rejretry", &src, NULL, &snk, &dlq);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.write_calls, 3);
+    cr_assert_eq(dlq_store.durable, 1);
+    cr_assert_eq(r.snap.counts.dead_lettered, 1);
+    cr_assert_eq(r.snap.counts.errors[STAGE_SINK], 1);
+    cr_assert_eq(r.snap.counts.records_out, 5);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, tolerance_none_stops_at_the_bad_record)
+{
+    fake_source_cfg src = {.total = 10};
+    fake_transform_cfg tx = {.error_key = "k5"};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("strict", &src, &tx, &snk, NULL);
+    p->tolerance = TOLERANCE_NONE;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FAILED);
+    cr_assert(strstr(r.error, "key k5") != NULL, "the error names the key: %s", r.error);
+    cr_assert(strstr(r.error, "offset 6") != NULL, "the error names the position: %s", r.error);
+    cr_assert(strstr(r.error, "not allowed") != NULL, "the error gives the reason: %s", r.error);
+    cr_assert_eq(sink_store.durable, 5, "the records before the bad one are delivered");
+    cr_assert_str_eq(sink_store.keys[4], "k4");
+    cr_assert_eq(fake.committed_offset, 5, "nothing from the bad record on is committed");
+    cr_assert_eq(saved_offset("strict"), 5);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, tolerance_none_fails_on_a_bad_source_record)
+{
+    fake_source_cfg src = {.total = 4, .bad = {0}, .bad_count = 1};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("strictsrc", &src, NULL, &snk, NULL);
+    p->tolerance = TOLERANCE_NONE;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FAILED);
+    cr_assert(strstr(r.error, "key k0") && strstr(r.error, "not JSON"), "%s", r.error);
+    cr_assert_eq(sink_store.durable, 0);
+    cr_assert_eq(fake.commits, 0);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, tolerance_none_fails_on_a_sink_reject_without_committing)
+{
+    fake_source_cfg src = {.total = 4};
+    fake_sink_cfg snk = {.store = &sink_store, .reject_key = "k2"};
+    pipeline_config *p = fake_pipeline("strictsink", &src, NULL, &snk, NULL);
+    p->tolerance = TOLERANCE_NONE;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FAILED);
+    cr_assert(strstr(r.error, "key k2") && strstr(r.error, "value too long"), "%s", r.error);
+    cr_assert_eq(sink_store.flush_calls, 0);
+    cr_assert_eq(fake.commits, 0);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, plugins_open_dead_letter_sink_transforms_source_and_close_in_reverse)
+{
+    fake_source_cfg src = {.total = 1};
+    fake_transform_cfg tx = {0};
+    fake_sink_cfg snk = {.store = &sink_store};
+    fake_sink_cfg dlq = {.store = &dlq_store};
+    pipeline_config *p = fake_pipeline("order", &src, &tx, &snk, &dlq);
+    const char *expected[] = {"open dlq",     "open sink",       "open transform", "open source",
+                              "close source", "close transform", "close sink",     "close dlq"};
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(fake.event_count, 8);
+    for (int i = 0; i < 8; i++)
+        cr_assert_str_eq(fake.events[i], expected[i]);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, restart_resumes_from_the_checkpoint)
+{
+    fake_source_cfg src = {.total = 7};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("resume", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    task_stats_snapshot_free(&r.snap);
+    cr_assert_eq(fake.start_offset, -1);
+
+    src.total = 12;
+    r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(fake.start_offset, 7, "the source starts after what was committed");
+    cr_assert_eq(sink_store.durable, 12);
+    cr_assert_str_eq(sink_store.keys[7], "k7");
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, sink_checkpoint_override_wins_over_the_file)
+{
+    fake_source_cfg src = {.total = 7};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("override", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    task_stats_snapshot_free(&r.snap);
+    cr_assert_eq(saved_offset("override"), 7);
+
+    snk.override_stream = "s";
+    snk.override_offset = 3;
+    src.total = 9;
+    r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(fake.start_offset, 3, "the sink's stored position is what the source resumes from");
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+typedef struct stopper {
+    struct task *t;
+} stopper;
+
+static void *run_thread(void *arg)
+{
+    static task_result result;
+    result = task_run(((stopper *)arg)->t);
+    return &result;
+}
+
+Test(task, stop_request_ends_a_retry_backoff_and_commits_nothing_undelivered)
+{
+    /* The sink answers RETRY forever and the backoff is an hour: only the
+     * stop request can end the wait. */
+    fake_source_cfg src = {.total = 3};
+    fake_sink_cfg snk = {.store = &sink_store, .always_retry = true};
+    pipeline_config *p = fake_pipeline("stopretry", &src, NULL, &snk, NULL);
+    p->retry_backoff_initial_ms = 3600 * 1000;
+    p->retry_backoff_max_ms = 3600 * 1000;
+    task_stats *stats = task_stats_new(p->name, 0);
+    stopper s = {task_new(p, 0, state_dir, stats)};
+    pthread_t thread;
+    void *ret;
+
+    pthread_create(&thread, NULL, run_thread, &s);
+    while (task_stats_state(stats) != TASK_RETRYING)
+        sched_yield();
+    task_request_stop(s.t);
+    pthread_join(thread, &ret);
+    cr_assert_eq(*(task_result *)ret, TASK_RESULT_STOPPED);
+    cr_assert_eq(fake.commits, 0);
+    cr_assert_eq(sink_store.durable, 0);
+    task_free(s.t);
+    task_stats_free(stats);
+    fake_pipeline_free(p);
+}
+
+Test(task, stop_request_drains_an_endless_source)
+{
+    fake_source_cfg src = {.total = -1, .per_poll = 1};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("endless", &src, NULL, &snk, NULL);
+    p->batch_max_wait_ms = 1;
+    task_stats *stats = task_stats_new(p->name, 0);
+    stopper s = {task_new(p, 0, state_dir, stats)};
+    pthread_t thread;
+    void *ret;
+
+    pthread_create(&thread, NULL, run_thread, &s);
+    while (fake.commits < 3)
+        sched_yield();
+    task_request_stop(s.t);
+    pthread_join(thread, &ret);
+    cr_assert_eq(*(task_result *)ret, TASK_RESULT_STOPPED);
+    cr_assert_eq(sink_store.durable, fake.handed_over, "everything handed over was delivered");
+    cr_assert_eq(fake.committed_offset, fake.handed_over, "and committed");
+    cr_assert_eq(saved_offset("endless"), fake.handed_over);
+    task_free(s.t);
+    task_stats_free(stats);
+    fake_pipeline_free(p);
+}
+
+Test(task, dead_letters_without_a_dead_letter_sink_are_logged_and_counted)
+{
+    fake_source_cfg src = {.total = 3, .bad = {1}, .bad_count = 1};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("nodlq", &src, NULL, &snk, NULL);
+    char line[4096];
+    bool found = false;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(r.snap.counts.dead_lettered, 1);
+    cr_assert_eq(sink_store.durable, 2);
+    rewind(log_sink);
+    while (fgets(line, sizeof(line), log_sink))
+        if (strstr(line, "level=error") && strstr(line, "dead letter") && strstr(line, "key k1"))
+            found = true;
+    cr_assert(found, "the dead letter is logged at error level");
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
