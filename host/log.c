@@ -122,8 +122,11 @@ static void format_time(char *out, size_t size)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+    /* strftime bounds the date part; the milliseconds are always 3 digits. */
+    size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n == 0 || n >= size)
+        return;
+    snprintf(out + n, size - n, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
 static void field(line_buf *b, int json, const char *name, const char *value)

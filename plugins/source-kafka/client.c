@@ -216,9 +216,23 @@ void client_close(ks_state *s)
     /* Commits what the host acknowledged, then leaves the group: the
      * revocation this triggers commits again (cheap, idempotent). */
     partitions_commit_all(s);
-    rd_kafka_resp_err_t rc = rd_kafka_consumer_close(s->rk);
-    if (rc)
-        H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer close: %s", rd_kafka_err2str(rc));
-    rd_kafka_destroy(s->rk);
+    /* Leaving the group is bounded: a close during a rebalance may wait on
+     * the coordinator, and a stopping task must not hang on it. */
+    bool closed = false;
+    rd_kafka_queue_t *queue = rd_kafka_queue_new(s->rk);
+    rd_kafka_error_t *error = rd_kafka_consumer_close_queue(s->rk, queue);
+    if (error) {
+        H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer close: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else {
+        int64_t deadline = client_now_ms() + 2 * s->cfg->commit_timeout_ms;
+        while (!(closed = rd_kafka_consumer_closed(s->rk)) && client_now_ms() < deadline)
+            rd_kafka_queue_poll_callback(queue, 100); /* serves the revocation */
+        if (!closed)
+            H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer close: the group did not answer in %lld ms; leaving anyway",
+                   (long long)(2 * s->cfg->commit_timeout_ms));
+    }
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_destroy_flags(s->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     s->rk = NULL;
 }

@@ -182,6 +182,8 @@ void partitions_revoke(ks_state *s, const rd_kafka_topic_partition_list_t *list,
          * sure an asynchronous commit still in flight is not the last word. */
         if (!lost && p->acked >= 0)
             rd_kafka_topic_partition_list_add(commit, p->topic, p->partition)->offset = p->acked;
+        H->log(s->ctx, RDAPSYNC_LOG_INFO, "%s %s partition %d (acknowledged up to %" PRId64 ", handed over up to %" PRId64
+               ")", lost ? "lost" : "revoked", p->topic, (int)p->partition, p->acked, p->delivered);
         p->assigned = false;
         p->retained = !lost && !s->closing;
         if (!p->retained) {
@@ -189,8 +191,6 @@ void partitions_revoke(ks_state *s, const rd_kafka_topic_partition_list_t *list,
             last_delete_clear(&p->last_delete);
         }
         stamps_clear(&p->stamps);
-        H->log(s->ctx, RDAPSYNC_LOG_INFO, "%s %s partition %d (acknowledged up to %" PRId64 ", handed over up to %" PRId64
-               ")", lost ? "lost" : "revoked", p->topic, (int)p->partition, p->acked, p->delivered);
     }
     commit_sync(s, commit, "revocation");
     rd_kafka_topic_partition_list_destroy(commit);

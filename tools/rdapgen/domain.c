@@ -258,8 +258,9 @@ void gen_domain(jw_t *w, const genopts_t *o, const ident_t *id, uint32_t rev, in
     size_t target = (size_t)((double)o->size * id->size_jitter);
     g.lean = target >= 3400 ? 0 : target >= 2700 ? 1 : target >= 2000 ? 2 : target >= 1500 ? 3 : 4;
     jw_reset(&scratch);
-    emit_domain_notices(&scratch, &g);
-    size_t tail = scratch.len + sizeof ",\"notices\":}" - 1;
+    if (g.lean < 4) /* the smallest objects go without notices */
+        emit_domain_notices(&scratch, &g);
+    size_t tail = scratch.len + (g.lean < 4 ? sizeof ",\"notices\":}" - 1 : 1);
     size_t budget = start + (target > tail ? target - tail : 0);
 
     jw_obj(w);
@@ -291,13 +292,14 @@ void gen_domain(jw_t *w, const genopts_t *o, const ident_t *id, uint32_t rev, in
     emit_domain_events(w, &g, &kr);
     if (st[0] != 1 && st[0] != 11)
         emit_nameservers(w, &g, &kr);
-    emit_secure_dns(w, &kr);
+    if (g.lean < 4)
+        emit_secure_dns(w, &kr);
     domain_entities(w, &g, &kr, budget);
     emit_padding(w, &g, &kr, st, nst, budget);
-    jw_key(w, "notices");
-    jw_raw(w, scratch.buf, scratch.len);
+    if (g.lean < 4) {
+        jw_key(w, "notices");
+        jw_raw(w, scratch.buf, scratch.len);
+    }
     jw_end_obj(w);
 }
-
-/* ---- other classes (--classes mixed) ---- */
 

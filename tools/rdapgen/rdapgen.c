@@ -338,7 +338,8 @@ static void run_envelope(const cli_t *c, const genopts_t *o, FILE *f)
     memset(&s, 0, sizeof s);
     s.c = c;
     s.o = o;
-    s.nkeys = (uint32_t)c->keys;
+    /* keys beyond --count could never be used */
+    s.nkeys = (uint32_t)(c->keys < c->count ? c->keys : c->count > 0 ? c->count : 1);
     s.ks = xcalloc(s.nkeys, sizeof *s.ks);
     for (uint32_t k = 0; k < s.nkeys; k++)
         s.ks[k].alive_pos = -1;

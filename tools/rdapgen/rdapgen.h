@@ -246,7 +246,7 @@ typedef struct {
     int64_t ts_ms;
     uint32_t rev;
     uint64_t salt; /* from --seed: phone numbers differ between data sets */
-    int lean; /* 0..3: how much optional content to leave out for small --size */
+    int lean; /* 0..4: how much optional content to leave out for small --size */
     char self_url[400];
     char org[160];     /* RIR objects: the holder's name, shared by its contacts */
     char org_tag[16];  /* upper-case ASCII form of org for names like ORG-NET */

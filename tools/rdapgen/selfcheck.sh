@@ -15,7 +15,8 @@ step() { echo "selfcheck: $*"; }
 command -v python3 >/dev/null || fail "python3 is needed"
 step "build ($build)"
 # shellcheck disable=SC2046
-cc -std=c11 -O2 -Wall -Wextra -Werror -o "$gen" "$here"/*.c $(pkg-config --cflags --libs jansson)
+cc -std=c11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+    -o "$gen" "$here"/*.c $(pkg-config --cflags --libs jansson)
 
 step "determinism"
 "$gen" --count 300 --seed 7 --classes mixed -o "$build/a1.jsonl"

@@ -1,0 +1,139 @@
+/*
+ * The ceiling for bench/file/run.sh: what jansson alone costs for a JSON
+ * lines file. Reads it with one big buffer, parses each line and serializes
+ * it again (into a reused buffer, as a sink would), nothing else. The file
+ * pipeline cannot beat this; its ratio to it is the overhead of rdapsync.
+ *
+ *   json_ceiling [--hold N] FILE
+ * prints: records=N bytes=B seconds=S
+ *
+ * --hold N keeps N parsed documents alive before releasing them together,
+ * as a pipeline batch of N records does: the cost of that live set (cache
+ * misses, allocator work) is part of any batched design, so this second
+ * ceiling tells the batch's share from the pipeline's.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (1024u * 1024u)
+
+typedef struct out_buffer {
+    char *data;
+    size_t len, cap;
+} out_buffer;
+
+static int append(const char *bytes, size_t len, void *opaque)
+{
+    out_buffer *out = opaque;
+    if (out->cap - out->len < len) {
+        size_t cap = out->cap ? out->cap : CHUNK;
+        while (cap - out->len < len)
+            cap *= 2;
+        char *grown = realloc(out->data, cap);
+        if (!grown)
+            return -1;
+        out->data = grown;
+        out->cap = cap;
+    }
+    memcpy(out->data + out->len, bytes, len);
+    out->len += len;
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static json_t **held;
+static size_t hold, held_count;
+
+static void release_held(void)
+{
+    for (size_t i = 0; i < held_count; i++)
+        json_decref(held[i]);
+    held_count = 0;
+}
+
+static int handle_line(const char *line, size_t len, out_buffer *out, unsigned long long *records)
+{
+    json_error_t error;
+    json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &error);
+    if (!v)
+        return 0; /* bad lines cost a parse, like in the pipeline */
+    out->len = 0;
+    int rc = json_dump_callback(v, append, out, JSON_COMPACT);
+    (*records)++;
+    if (!hold) {
+        json_decref(v);
+        return rc;
+    }
+    held[held_count++] = v;
+    if (held_count == hold)
+        release_held();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = argc == 2 ? argv[1] : argc == 4 ? argv[3] : NULL;
+    if (!path || (argc == 4 && strcmp(argv[1], "--hold") != 0)) {
+        fprintf(stderr, "usage: json_ceiling [--hold N] FILE\n");
+        return 2;
+    }
+    if (argc == 4 && ((hold = strtoul(argv[2], NULL, 10)) == 0 || !(held = calloc(hold, sizeof(*held))))) {
+        fprintf(stderr, "json_ceiling: bad --hold %s\n", argv[2]);
+        return 2;
+    }
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        perror(path);
+        return 1;
+    }
+    size_t cap = 4 * CHUNK, start = 0, end = 0;
+    char *buf = malloc(cap);
+    out_buffer out = {0};
+    unsigned long long records = 0, bytes = 0;
+    double t0 = now_s();
+
+    for (;;) {
+        if (cap - end < CHUNK) {
+            memmove(buf, buf + start, end - start);
+            end -= start;
+            start = 0;
+            if (cap - end < CHUNK && !(buf = realloc(buf, cap *= 2)))
+                return 1;
+        }
+        ssize_t n = read(fd, buf + end, cap - end);
+        if (n < 0) {
+            perror("read");
+            return 1;
+        }
+        if (n == 0)
+            break;
+        end += (size_t)n;
+        bytes += (unsigned long long)n;
+        char *nl;
+        while ((nl = memchr(buf + start, '\n', end - start)) != NULL) {
+            if (handle_line(buf + start, (size_t)(nl - (buf + start)), &out, &records) != 0)
+                return 1;
+            start = (size_t)(nl + 1 - buf);
+        }
+    }
+    if (end > start && handle_line(buf + start, end - start, &out, &records) != 0)
+        return 1;
+    release_held();
+    printf("records=%llu bytes=%llu seconds=%.3f\n", records, bytes, now_s() - t0);
+    free(buf);
+    free(held);
+    free(out.data);
+    close(fd);
+    return 0;
+}
