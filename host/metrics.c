@@ -44,6 +44,7 @@ struct task_stats {
     task_counts counts;
     uint64_t restarts, retries, batches;
     uint64_t last_write_latency_us, total_write_latency_us;
+    uint64_t write_latency_buckets[METRICS_LATENCY_BOUNDS + 1];
     char *last_error;
     int64_t last_checkpoint_ms;
     rdapsync_position *positions;
@@ -169,11 +170,26 @@ void task_stats_count_retry(task_stats *stats)
     pthread_mutex_unlock(&stats->lock);
 }
 
+/* From a fast local sink (~1 ms) to a write that waited out retries. */
+const double metrics_latency_bounds[METRICS_LATENCY_BOUNDS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5,   1,      2.5,   5,    10,    30,   60};
+
+size_t metrics_latency_bucket(uint64_t latency_us)
+{
+    double seconds = (double)latency_us / 1e6;
+    size_t i = 0;
+    while (i < METRICS_LATENCY_BOUNDS && seconds > metrics_latency_bounds[i])
+        i++;
+    return i;
+}
+
 void task_stats_count_batch(task_stats *stats, uint64_t write_latency_us)
 {
     if (!stats)
         return;
+    size_t bucket = metrics_latency_bucket(write_latency_us);
     pthread_mutex_lock(&stats->lock);
+    stats->write_latency_buckets[bucket]++;
     stats->batches++;
     stats->last_write_latency_us = write_latency_us;
     stats->total_write_latency_us += write_latency_us;
@@ -228,6 +244,7 @@ int task_stats_snapshot_take(task_stats *stats, task_stats_snapshot *out)
     out->batches = stats->batches;
     out->last_write_latency_us = stats->last_write_latency_us;
     out->total_write_latency_us = stats->total_write_latency_us;
+    memcpy(out->write_latency_buckets, stats->write_latency_buckets, sizeof(out->write_latency_buckets));
     out->last_error = dup_or_null(stats->last_error);
     out->last_checkpoint_ms = stats->last_checkpoint_ms;
     out->positions = copy_positions(stats->positions, stats->position_count);

@@ -56,6 +56,13 @@ void task_stats_count_restart(task_stats *stats);
 void task_stats_count_retry(task_stats *stats);
 /* One delivered batch and how long sink write + flush took. */
 void task_stats_count_batch(task_stats *stats, uint64_t write_latency_us);
+
+/* The batch write latency histogram: upper bounds in seconds of its
+ * buckets, ascending; one more bucket (+Inf) follows the last bound. */
+#define METRICS_LATENCY_BOUNDS 15
+extern const double metrics_latency_bounds[METRICS_LATENCY_BOUNDS];
+/* The bucket of a latency: 0..METRICS_LATENCY_BOUNDS (the last is +Inf). */
+size_t metrics_latency_bucket(uint64_t latency_us);
 /* A checkpoint was written at wall time `time_ms` holding `positions` (copied). */
 void task_stats_checkpointed(task_stats *stats, int64_t time_ms, const rdapsync_position *positions, size_t count);
 
@@ -69,6 +76,8 @@ typedef struct task_stats_snapshot {
     uint64_t batches;
     uint64_t last_write_latency_us;
     uint64_t total_write_latency_us;
+    /* Batches per latency bucket (not cumulative); the last is +Inf. */
+    uint64_t write_latency_buckets[METRICS_LATENCY_BOUNDS + 1];
     char *last_error;              /* owned; NULL if none */
     int64_t last_checkpoint_ms;    /* wall clock; 0 if never */
     rdapsync_position *positions;  /* owned array, stream strings owned */

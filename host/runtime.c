@@ -28,8 +28,11 @@
 
 #include "checkpoint.h"
 #include "diag.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
+#include "progress.h"
 #include "supervisor.h"
 
 #define EXIT_SECOND_SIGNAL 130
@@ -190,9 +193,33 @@ static void drain(runtime *rt)
     if (rt->draining)
         return;
     rt->draining = true;
+    http_set_draining(true);
+    notify_send("STOPPING=1");
     log_info("draining: stopping every pipeline");
     for (size_t i = 0; i < rt->count; i++)
         supervisor_stop(rt->items[i].sup);
+}
+
+static bool same_text(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+
+/* The HTTP server's thread must start with the signals blocked, like the
+ * supervisors'. */
+static int start_http(const char *listen)
+{
+    sigset_t set, old;
+    char err[512];
+    int rc;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    rc = http_start(listen, err, sizeof(err));
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        log_error("%s", err);
+    return rc;
 }
 
 static void reload(runtime *rt)
@@ -203,20 +230,25 @@ static void reload(runtime *rt)
     const char *path = rt->current->config->path;
 
     log_info("SIGHUP: reloading %s", path);
+    notify_send("RELOADING=1");
     diag_list_init(&diags);
     fresh = config_load(path, rt->registry, &diags);
     diag_print(&diags, stderr);
     diag_list_free(&diags);
     if (!fresh) {
         log_error("reload of %s failed; the running configuration stays", path);
+        notify_send("READY=1");
         return;
     }
     ref = ref_new(fresh);
     if (!ref) {
         config_free(fresh);
         log_error("reload: out of memory; the running configuration stays");
+        notify_send("READY=1");
         return;
     }
+    if (!same_text(fresh->http_listen, rt->current->config->http_listen))
+        log_warn("http.listen changed: it takes effect at the next start");
 
     /* Running pipelines: keep, restart (changed) or stop (removed). */
     for (size_t i = 0; i < rt->count; i++) {
@@ -249,6 +281,7 @@ static void reload(runtime *rt)
     }
     ref_release(rt->current);
     rt->current = ref;
+    notify_send("READY=1");
 }
 
 static int open_event_pipe(void)
@@ -328,6 +361,11 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
     sigaction(SIGINT, &action, &old_int);
     sigaction(SIGHUP, &action, &old_hup);
 
+    if (config->http_listen && start_http(config->http_listen) != 0) {
+        rc = EXIT_RUNTIME;
+        goto restore;
+    }
+    progress_start();
     for (size_t i = 0; i < config->pipeline_count; i++) {
         if (add_running(&rt, &config->pipelines[i], rt.current) != 0) {
             rc = EXIT_RUNTIME;
@@ -335,6 +373,8 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
             break;
         }
     }
+    if (!rt.draining)
+        notify_send("READY=1");
 
     while (rt.count > 0) {
         struct pollfd pfd = {.fd = event_pipe[0], .events = POLLIN};
@@ -344,15 +384,18 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
         reap(&rt);
         if (rt.count == 0)
             break;
-        if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+        if (poll(&pfd, 1, progress_timeout_ms()) < 0 && errno != EINTR) {
             log_error("poll: %s", strerror(errno));
             drain(&rt);
         }
         while ((n = read(event_pipe[0], bytes, sizeof(bytes))) > 0)
             for (ssize_t i = 0; i < n; i++)
                 handle_event(&rt, bytes[i]);
+        progress_tick();
     }
+    progress_stop();
 
+restore:
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGHUP, &old_hup, NULL);
@@ -368,6 +411,7 @@ done:
         ref_release(rt.items[i].next_ref);
     }
     free(rt.items);
+    http_stop();
     ref_release(rt.current);
     close_event_pipe();
     free(rt.state_dir);

@@ -73,17 +73,16 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     H->log(s->ctx, RDAPSYNC_LOG_WARN, "kafka: %s", reason);
 }
 
-/* librdkafka's own log lines; syslog levels. Runs on librdkafka threads. */
+/* librdkafka's own log lines (syslog levels), on librdkafka's threads. */
 static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *line)
 {
     kk_state *s = rd_kafka_opaque(rk);
 
     if (!s)
         return;
-    rdapsync_log_level lvl = level <= 3 ? RDAPSYNC_LOG_ERROR
-                             : level <= 4 ? RDAPSYNC_LOG_WARN
-                             : level <= 6 ? RDAPSYNC_LOG_INFO
-                                          : RDAPSYNC_LOG_DEBUG;
+    /* librdkafka recovers from what it logs (reconnects, retries); what
+     * the task must act on arrives through the error callback instead. */
+    rdapsync_log_level lvl = level <= 4 ? RDAPSYNC_LOG_WARN : RDAPSYNC_LOG_DEBUG;
     H->log(s->ctx, lvl, "librdkafka %s: %s", facility, line);
 }
 

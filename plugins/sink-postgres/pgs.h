@@ -25,7 +25,12 @@ extern const rdapsync_host *pgs_host;
 
 enum pgs_mode { PGS_MODE_UPSERT = 0, PGS_MODE_APPEND = 1 };
 enum pgs_method { PGS_METHOD_PIPELINE = 0, PGS_METHOD_COPY = 1 };
-enum pgs_compression { PGS_COMPRESSION_SERVER = 0, PGS_COMPRESSION_PGLZ = 1, PGS_COMPRESSION_LZ4 = 2 };
+enum pgs_compression {
+    PGS_COMPRESSION_AUTO = 0, /* lz4 when the server has it, else its default */
+    PGS_COMPRESSION_SERVER = 1,
+    PGS_COMPRESSION_PGLZ = 2,
+    PGS_COMPRESSION_LZ4 = 3
+};
 
 /* Filled by the host from the option table in sink_postgres.c. */
 typedef struct pgs_config {
@@ -57,7 +62,7 @@ typedef struct pgs_names {
 
 /* One change to apply: the greatest version of a key in the batch (upsert
  * mode) or one record (append mode). Strings are borrowed from the batch
- * record; `doc` is owned (host->free). */
+ * record; `doc` is owned (host->free) and only set while the row is sent. */
 typedef struct pgs_row {
     const rdapsync_record *record;
     bool deleted;
@@ -189,14 +194,17 @@ int pgs_rows_build(const rdapsync_batch *batch, int mode, const pgs_positions *c
  * of the key). Returns 1 if there was one, 0 if not, -1 on allocation failure. */
 int pgs_rows_use_fallback(pgs_rows *rows, size_t index);
 void pgs_rows_free(pgs_rows *rows);
-/* Serializes a row's document if not done yet: 0 or -1. */
+/* Serializes a row's document if not done yet (deletes have none): 0 or
+ * -1 on allocation failure. pgs_row_release() frees it again. */
 int pgs_row_serialize(pgs_row *row);
+void pgs_row_release(pgs_row *row);
 
 int pgs_rejects_add(pgs_rejects *rejects, const rdapsync_record *record, const char *fmt, ...)
     RDAPSYNC_PRINTF(3, 4);
 void pgs_rejects_clear(pgs_rejects *rejects);
 
-/* The row's parameters as text, for PQsendQueryPrepared / COPY. */
+/* The row's parameters as text, for PQsendQueryPrepared / COPY; the
+ * document must have been serialized. */
 typedef struct pgs_params {
     const char *values[PGS_P_COUNT];
     int lengths[PGS_P_COUNT];

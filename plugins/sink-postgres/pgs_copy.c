@@ -62,15 +62,18 @@ static int buffer_field(copy_buffer *buf, const char *value, size_t len, bool la
     return 0;
 }
 
-static int buffer_row(copy_buffer *buf, const pgs_row *row)
+static int buffer_row(copy_buffer *buf, pgs_row *row)
 {
     pgs_params params;
-    pgs_row_params(row, &params);
-    for (int i = 0; i < PGS_P_COUNT; i++)
-        if (buffer_field(buf, params.values[i], params.values[i] ? (size_t)params.lengths[i] : 0,
-                         i == PGS_P_COUNT - 1) != 0)
-            return -1;
-    return 0;
+    int rc = pgs_row_serialize(row);
+    if (rc == 0) {
+        pgs_row_params(row, &params);
+        for (int i = 0; i < PGS_P_COUNT && rc == 0; i++)
+            rc = buffer_field(buf, params.values[i], params.values[i] ? (size_t)params.lengths[i] : 0,
+                              i == PGS_P_COUNT - 1);
+    }
+    pgs_row_release(row);
+    return rc;
 }
 
 /* Result of a command, classified; `applied` gets PQcmdTuples. */
@@ -111,7 +114,7 @@ static rdapsync_status ensure_stage(pgs_state *st, char *err, size_t err_size)
     return status;
 }
 
-static rdapsync_status copy_rows(pgs_state *st, const pgs_rows *rows, const char *target, bool *data_error,
+static rdapsync_status copy_rows(pgs_state *st, pgs_rows *rows, const char *target, bool *data_error,
                                  char *err, size_t err_size)
 {
     PGconn *conn = st->conn;

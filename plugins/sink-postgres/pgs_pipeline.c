@@ -51,21 +51,29 @@ static bool send_command(PGconn *conn, const char *sql)
     return PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
 }
 
-static bool send_row(PGconn *conn, const pgs_row *row)
+/* libpq copies the parameters into its output buffer, so the document is
+ * freed as soon as the row is queued. */
+static bool send_row(PGconn *conn, pgs_row *row, bool *oom)
 {
     pgs_params params;
+    if (pgs_row_serialize(row) != 0) {
+        *oom = true;
+        return false;
+    }
     pgs_row_params(row, &params);
-    return PQsendQueryPrepared(conn, PGS_STMT_WRITE, PGS_P_COUNT, params.values, params.lengths, NULL, 0) == 1;
+    bool sent = PQsendQueryPrepared(conn, PGS_STMT_WRITE, PGS_P_COUNT, params.values, params.lengths, NULL, 0) == 1;
+    pgs_row_release(row);
+    return sent;
 }
 
 /* Sends chunk [from, to) with the savepoint before the segment's first row
  * and the release after its last, then a sync. */
-static bool send_chunk(PGconn *conn, const pgs_rows *rows, size_t from, size_t to, bool first, bool last)
+static bool send_chunk(PGconn *conn, pgs_rows *rows, size_t from, size_t to, bool first, bool last, bool *oom)
 {
     if (first && !send_command(conn, PGS_SAVEPOINT))
         return false;
     for (size_t i = from; i < to; i++)
-        if (!send_row(conn, &rows->rows[i]))
+        if (!send_row(conn, &rows->rows[i], oom))
             return false;
     if (last && !send_command(conn, PGS_RELEASE))
         return false;
@@ -120,11 +128,12 @@ static bool read_chunk(PGconn *conn, size_t from, size_t to, bool first, bool la
 
 /* Runs rows [from, to) as one segment; the connection is left out of
  * pipeline mode, and rolled back to the segment's savepoint if a row failed. */
-static void run_segment(pgs_state *st, const pgs_rows *rows, size_t from, size_t to, segment_result *out)
+static void run_segment(pgs_state *st, pgs_rows *rows, size_t from, size_t to, segment_result *out)
 {
     PGconn *conn = st->conn;
     size_t chunk = (size_t)st->cfg->statement_rows;
     size_t sent_to = from, read_to = from;
+    bool oom = false;
 
     memset(out, 0, sizeof(*out));
     out->status = RDAPSYNC_OK;
@@ -135,7 +144,7 @@ static void run_segment(pgs_state *st, const pgs_rows *rows, size_t from, size_t
     while (read_to < to) {
         while (sent_to < to && sent_to - read_to < 2 * chunk) {
             size_t end = sent_to + chunk < to ? sent_to + chunk : to;
-            if (!send_chunk(conn, rows, sent_to, end, sent_to == from, end == to))
+            if (!send_chunk(conn, rows, sent_to, end, sent_to == from, end == to, &oom))
                 goto broken;
             sent_to = end;
         }
@@ -158,10 +167,16 @@ static void run_segment(pgs_state *st, const pgs_rows *rows, size_t from, size_t
     return;
 
 broken:
-    /* The connection is gone (or libpq refused to go on): the caller drops
-     * it, half-read results and all, and the host retries the whole batch. */
-    out->status = RDAPSYNC_RETRY;
+    /* The connection is gone (or libpq refused to go on, or a document could
+     * not be serialized): the caller drops it, half-read results and all. A
+     * lost connection is retried with the whole batch. */
     out->row_failed = false;
+    if (oom) {
+        out->status = RDAPSYNC_ERROR;
+        snprintf(out->message, sizeof(out->message), "out of memory serializing a document");
+        return;
+    }
+    out->status = RDAPSYNC_RETRY;
     pgs_error_text(conn, NULL, out->message, sizeof(out->message));
 }
 

@@ -4,6 +4,8 @@
  * it would be wasted work anyway): only the greatest version of each key is
  * sent. The older ones stay behind as fallbacks, in case the server refuses
  * the newest, so the result does not depend on how records were batched.
+ * Documents are serialized one at a time, right before they are sent, and
+ * freed right after: the sink holds one serialized document, not a batch.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,6 +109,13 @@ int pgs_row_serialize(pgs_row *row)
     return row->doc ? 0 : -1;
 }
 
+void pgs_row_release(pgs_row *row)
+{
+    pgs_host->free(row->doc);
+    row->doc = NULL;
+    row->doc_len = 0;
+}
+
 static void row_init(pgs_row *row, const rdapsync_record *record, size_t fallback)
 {
     memset(row, 0, sizeof(*row));
@@ -155,9 +164,6 @@ int pgs_rows_build(const rdapsync_batch *batch, int mode, const pgs_positions *c
             row_init(&out->rows[out->count++], out->sorted[i], has_older ? i + 1 : SIZE_MAX);
         }
     }
-    for (size_t i = 0; i < out->count; i++)
-        if (pgs_row_serialize(&out->rows[i]) != 0)
-            goto fail;
     return 0;
 
 fail:
@@ -173,15 +179,15 @@ int pgs_rows_use_fallback(pgs_rows *rows, size_t index)
         return 0;
     const rdapsync_record *record = rows->sorted[next];
     bool has_older = next + 1 < rows->sorted_count && same_key(record, rows->sorted[next + 1]);
-    pgs_host->free(row->doc);
+    pgs_row_release(row);
     row_init(row, record, has_older ? next + 1 : SIZE_MAX);
-    return pgs_row_serialize(row) == 0 ? 1 : -1;
+    return 1;
 }
 
 void pgs_rows_free(pgs_rows *rows)
 {
     for (size_t i = 0; i < rows->count; i++)
-        pgs_host->free(rows->rows[i].doc);
+        pgs_row_release(&rows->rows[i]);
     free(rows->rows);
     free(rows->sorted);
     memset(rows, 0, sizeof(*rows));

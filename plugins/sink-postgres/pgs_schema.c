@@ -62,16 +62,29 @@ const char *pgs_schema_columns(int mode)
     return "doc, deleted, event_time_ms, origin, seq, src_stream, src_partition, src_offset";
 }
 
-static const char *compression_clause(int compression)
+/* Whether the server was built with lz4 (PostgreSQL 14+ lists it among the
+ * values of default_toast_compression only then). */
+static bool server_has_lz4(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
+                                 "AND 'lz4' = ANY(enumvals)");
+    bool has = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    PQclear(res);
+    return has;
+}
+
+static const char *compression_clause(PGconn *conn, int compression)
 {
     switch (compression) {
     case PGS_COMPRESSION_PGLZ: return " COMPRESSION pglz";
     case PGS_COMPRESSION_LZ4: return " COMPRESSION lz4";
+    /* pglz costs about half of the server's time on ~4 KB documents. */
+    case PGS_COMPRESSION_AUTO: return server_has_lz4(conn) ? " COMPRESSION lz4" : "";
     default: return "";
     }
 }
 
-static char *create_table_sql(const pgs_config *cfg, const pgs_names *names)
+static char *create_table_sql(PGconn *conn, const pgs_config *cfg, const pgs_names *names)
 {
     const char *key_def = cfg->mode == PGS_MODE_UPSERT ? "text PRIMARY KEY" : "text";
     const char *id_def = cfg->mode == PGS_MODE_APPEND ? "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, " : "";
@@ -86,7 +99,7 @@ static char *create_table_sql(const pgs_config *cfg, const pgs_names *names)
                       "src_partition integer, "
                       "src_offset bigint, "
                       "updated_at timestamptz NOT NULL DEFAULT now())",
-                      names->table, id_def, names->key, key_def, compression_clause(cfg->compression));
+                      names->table, id_def, names->key, key_def, compression_clause(conn, cfg->compression));
 }
 
 static char *create_view_sql(const pgs_names *names)
@@ -111,7 +124,7 @@ rdapsync_status pgs_schema_ensure(PGconn *conn, const pgs_config *cfg, const pgs
         if (!schema_sql)
             goto oom;
     }
-    table_sql = create_table_sql(cfg, names);
+    table_sql = create_table_sql(conn, cfg, names);
     view_sql = cfg->mode == PGS_MODE_UPSERT ? create_view_sql(names) : NULL;
     if (!table_sql || (cfg->mode == PGS_MODE_UPSERT && !view_sql))
         goto oom;

@@ -20,7 +20,7 @@ const rdapsync_host *pgs_host;
 
 static const char *const mode_values[] = { "upsert", "append", NULL };
 static const char *const method_values[] = { "pipeline", "copy", NULL };
-static const char *const compression_values[] = { "server", "pglz", "lz4", NULL };
+static const char *const compression_values[] = { "auto", "server", "pglz", "lz4", NULL };
 static const char *const tls_values[] = { "dsn", "disable", "allow", "prefer", "require", "verify-ca", "verify-full",
                                           NULL };
 
@@ -39,8 +39,8 @@ static const rdapsync_option options[] = {
         "upsert: one row per key, version-guarded; append: one row per change"),
     OPT("create_table", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, create_table,
         "create the table (and in upsert mode the <table>_live view) if missing"),
-    OPT("compression", RDAPSYNC_OPT_ENUM, 0, "server", 0, 0, compression_values, compression,
-        "TOAST compression of the doc column of a created table (lz4 is faster than the default pglz)"),
+    OPT("compression", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, compression_values, compression,
+        "TOAST compression of the doc column of a created table; auto: lz4 if the server has it"),
     OPT("method", RDAPSYNC_OPT_ENUM, 0, "pipeline", 0, 0, method_values, method,
         "write path: pipelined prepared upserts, or COPY into a stage then one INSERT ... ON CONFLICT"),
     OPT("statement_rows", RDAPSYNC_OPT_INT, 0, "500", 1, 100000, NULL, statement_rows,

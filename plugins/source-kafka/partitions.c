@@ -179,8 +179,10 @@ void partitions_revoke(ks_state *s, const rd_kafka_topic_partition_list_t *list,
         if (!p || !p->assigned)
             continue;
         /* Re-committing the latest acknowledged offset synchronously makes
-         * sure an asynchronous commit still in flight is not the last word. */
-        if (!lost && p->acked >= 0)
+         * sure an asynchronous commit still in flight is not the last word.
+         * On close, client_close() did it before leaving: librdkafka 2.0
+         * asserts when a commit is still pending as its group terminates. */
+        if (!lost && !s->closing && p->acked >= 0)
             rd_kafka_topic_partition_list_add(commit, p->topic, p->partition)->offset = p->acked;
         H->log(s->ctx, RDAPSYNC_LOG_INFO, "%s %s partition %d (acknowledged up to %" PRId64 ", handed over up to %" PRId64
                ")", lost ? "lost" : "revoked", p->topic, (int)p->partition, p->acked, p->delivered);

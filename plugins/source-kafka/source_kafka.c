@@ -101,6 +101,8 @@ static void source_close(void *state)
     if (!s)
         return;
     client_close(s);
+    H->log(s->ctx, RDAPSYNC_LOG_INFO, "read %llu records (%llu bad) in %llu rebalances",
+           (unsigned long long)s->records, (unsigned long long)s->bad_records, (unsigned long long)s->rebalances);
     if (s->latency)
         latency_report(s, true);
     partitions_free(s);

@@ -93,7 +93,9 @@ typedef struct prop_ctx {
     rx *x;
     const subject *s;
     jcard_prop p;
-    size_t index;      /* in the property list */
+    size_t index;      /* in the property list as it came (prePaths) */
+    size_t post_index; /* in the list once earlier removals are done (postPaths) */
+    size_t list_mark;  /* path length at the property list */
     removals *removed;
     bool held_data;    /* the contact had data that classifies it */
 } prop_ctx;
@@ -116,12 +118,20 @@ static bool component_has_text(const rdapsync_json_api *j, rdapsync_value *v)
     return has_text(j, v);
 }
 
+/* The current path is the property's postPath; a removal names it as it was (prePath). */
 static int remove_property(prop_ctx *c, rfield field, const char *property, const rrule *rule)
 {
-    /* prePath: the property as it was, at its index before any removal. */
+    jpath *path = &c->x->path;
+    int rc;
+
     if (removals_add(c->removed, c->index) != 0)
         return rx_oom(c->x);
-    return rx_entry(c->x, c->s, field, property, rule, RM_REMOVAL);
+    jpath_pop(path, c->list_mark);
+    jpath_push_index(path, c->index);
+    rc = rx_entry(c->x, c->s, field, property, rule, RM_REMOVAL);
+    jpath_pop(path, c->list_mark);
+    jpath_push_index(path, c->post_index);
+    return rc;
 }
 
 /* A uri value that became text ("REDACTED") is no longer a uri. */
@@ -396,11 +406,12 @@ static int redact_vcard(rx *x, rdapsync_value *entity, const subject *s, bool *h
     }
     jpath_push_index(&x->path, 1);
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
-        prop_ctx c = {.x = x, .s = s, .index = i, .removed = &removed};
+        prop_ctx c = {.x = x, .s = s, .index = i, .post_index = i - removed.count, .removed = &removed};
         rc = jcard_prop_read(j, list, i, &c.p, &x->path, x->err, x->err_size);
         if (rc != 0)
             break;
-        size_t pm = jpath_push_index(&x->path, i);
+        c.list_mark = x->path.len;
+        size_t pm = jpath_push_index(&x->path, c.post_index);
         rc = on_property(&c);
         jpath_pop(&x->path, pm);
         *held_data = *held_data || c.held_data;
@@ -434,27 +445,64 @@ static int redact_handle(rx *x, rdapsync_value *entity, const subject *s)
     return rc;
 }
 
-/* The entity at the current path: its handle and jCard. *remove tells the
- * caller to take it out of its list (a whole-entity rule). */
-static int redact_entity(rx *x, rdapsync_value *entity, bool *remove)
+/* The entity at the current path: its handle and jCard. */
+static int redact_entity(rx *x, rdapsync_value *entity)
 {
     subject s;
-    const rrule *whole;
     bool held = false;
 
-    *remove = false;
     if (raw_subject(x, entity, &s) != 0)
         return -1;
-    whole = policy_rule_for(x->pol, RF_ENTITY, &s);
     if (redact_handle(x, entity, &s) != 0 || redact_vcard(x, entity, &s, &held) != 0)
         return -1;
     if (held)
         rx_classify(x, &s);
-    if (whole) {
-        *remove = true;
-        return rx_entry(x, &s, RF_ENTITY, NULL, whole, RM_REMOVAL);
-    }
     return 0;
+}
+
+/* Whether a jCard holds data that classifies its contact, read leniently:
+ * the contact is about to be removed whole, malformed or not. */
+static bool vcard_held_data(const rdapsync_json_api *j, rdapsync_value *entity, const subject *s)
+{
+    rdapsync_value *list = j->array_get(j->object_get(entity, "vcardArray"), 1);
+
+    for (size_t i = 0, n = j->array_size(list); i < n; i++) {
+        rdapsync_value *prop = j->array_get(list, i);
+        const char *name = j->string_value(j->array_get(prop, 0));
+        rdapsync_value *value = j->array_get(prop, 3);
+        if (!name)
+            continue;
+        if ((strcasecmp(name, "fn") == 0 && s->kind == KIND_INDIVIDUAL) || strcasecmp(name, "email") == 0 ||
+            strcasecmp(name, "tel") == 0 || strcasecmp(name, "contact-uri") == 0) {
+            if (component_has_text(j, value))
+                return true;
+        } else if (strcasecmp(name, "adr") == 0) {
+            if (has_text(j, j->object_get(j->array_get(prop, 1), "label")) || j->type(value) == RDAPSYNC_JSON_STRING)
+                return true;
+            for (size_t k = 0; k < 6; k++)
+                if ((k <= 2 || k == 5) && component_has_text(j, j->array_get(value, k)))
+                    return true;
+        }
+    }
+    return false;
+}
+
+/* The whole-contact rule for an entity, or NULL; *s gets its subject. */
+static int removal_rule(rx *x, rdapsync_value *entity, subject *s, const rrule **rule)
+{
+    *rule = NULL;
+    if (raw_subject(x, entity, s) != 0)
+        return -1;
+    *rule = policy_rule_for(x->pol, RF_ENTITY, s);
+    return 0;
+}
+
+/* Records the removal of the entity at the current path (its prePath). */
+static int remove_entity(rx *x, rdapsync_value *entity, const subject *s, const rrule *rule)
+{
+    if (vcard_held_data(x->j, entity, s))
+        rx_classify(x, s);
+    return rx_entry(x, s, RF_ENTITY, NULL, rule, RM_REMOVAL);
 }
 
 /* ---- the walk ---- */
@@ -466,7 +514,34 @@ static bool is_entity(const rdapsync_json_api *j, rdapsync_value *object)
     return j->object_get(object, "vcardArray") || (cls && strcasecmp(cls, "entity") == 0);
 }
 
-static int walk(rx *x, rdapsync_value *v, int depth, bool in_root, bool *remove);
+static bool has_class(const rdapsync_json_api *j, rdapsync_value *object)
+{
+    return j->type(j->object_get(object, "objectClassName")) == RDAPSYNC_JSON_STRING;
+}
+
+static int walk(rx *x, rdapsync_value *v, int depth, bool in_root);
+
+/*
+ * A contact a whole-entity rule takes out of its container: decided before
+ * anything inside it is redacted, so no entry points into what is gone.
+ * *removed tells whether it was (the entry is recorded at the current path).
+ */
+static int maybe_remove(rx *x, rdapsync_value *item, bool in_root, bool *removed)
+{
+    const rdapsync_json_api *j = x->j;
+    const rrule *rule;
+    subject s;
+
+    *removed = false;
+    if (j->type(item) != RDAPSYNC_JSON_OBJECT || !is_entity(j, item) || (!in_root && has_class(j, item)))
+        return 0;
+    if (removal_rule(x, item, &s, &rule) != 0)
+        return -1;
+    if (!rule)
+        return 0;
+    *removed = true;
+    return remove_entity(x, item, &s, rule);
+}
 
 static int walk_array(rx *x, rdapsync_value *array, int depth, bool in_root)
 {
@@ -475,11 +550,19 @@ static int walk_array(rx *x, rdapsync_value *array, int depth, bool in_root)
     int rc = 0;
 
     for (size_t i = 0, n = j->array_size(array); i < n && rc == 0; i++) {
-        size_t mark = jpath_push_index(&x->path, i);
+        rdapsync_value *item = j->array_get(array, i);
         bool remove = false;
-        rc = walk(x, j->array_get(array, i), depth + 1, in_root, &remove);
-        if (rc == 0 && remove)
+        size_t mark = jpath_push_index(&x->path, i);
+        rc = maybe_remove(x, item, in_root, &remove);
+        jpath_pop(&x->path, mark);
+        if (rc == 0 && remove) {
             rc = removals_add(&removed, i) == 0 ? 0 : rx_oom(x);
+            continue;
+        }
+        /* Paths inside the item name it where it will be once the removals are done. */
+        mark = jpath_push_index(&x->path, i - removed.count);
+        if (rc == 0)
+            rc = walk(x, item, depth + 1, in_root);
         jpath_pop(&x->path, mark);
     }
     for (size_t r = removed.count; rc == 0 && r > 0; r--)
@@ -498,11 +581,14 @@ static int walk_members(rx *x, rdapsync_value *object, int depth, bool in_root)
 
     for (rdapsync_value_iter *it = j->object_iter(object); it && rc == 0; it = j->object_iter_next(object, it)) {
         const char *key = j->object_iter_key(it);
+        rdapsync_value *value = j->object_iter_value(it);
         bool remove = false;
         if (strcmp(key, "vcardArray") == 0 || strcmp(key, "redacted") == 0)
             continue;
         size_t mark = jpath_push_key(&x->path, key);
-        rc = walk(x, j->object_iter_value(it), depth + 1, in_root, &remove);
+        rc = maybe_remove(x, value, in_root, &remove);
+        if (rc == 0 && !remove)
+            rc = walk(x, value, depth + 1, in_root);
         jpath_pop(&x->path, mark);
         if (rc == 0 && remove) {
             /* A contact held directly by a member: the member goes, after the iteration. */
@@ -527,21 +613,32 @@ static int walk_members(rx *x, rdapsync_value *object, int depth, bool in_root)
     return rc;
 }
 
+/* A contact that is the whole document cannot be removed from it. */
+static int refuse_whole_removal(rx *x, rdapsync_value *entity)
+{
+    subject s;
+    const rrule *rule;
+
+    if (removal_rule(x, entity, &s, &rule) != 0)
+        return -1;
+    return rule ? rx_fail(x, "the policy removes this contact, which is the whole document") : 0;
+}
+
 /* A new RDAP root: its own paths and its own `redacted` member. */
 static int walk_root(rx *x, rdapsync_value *root, int depth)
 {
     jpath saved = x->path;
     rdapsync_value *saved_entries = x->entries;
-    bool remove = false;
     int rc = 0;
 
     jpath_init(&x->path);
     x->entries = NULL;
     /* An entity lookup is itself a contact. */
-    if (is_entity(x->j, root))
-        rc = redact_entity(x, root, &remove);
-    if (rc == 0 && remove)
-        rc = rx_fail(x, "the policy removes this contact, which is the whole document");
+    if (is_entity(x->j, root)) {
+        rc = refuse_whole_removal(x, root);
+        if (rc == 0)
+            rc = redact_entity(x, root);
+    }
     if (rc == 0)
         rc = walk_members(x, root, depth, true);
     if (rc == 0)
@@ -553,39 +650,34 @@ static int walk_root(rx *x, rdapsync_value *root, int depth)
     return rc;
 }
 
-/* *remove: the value is a contact that a whole-entity rule takes out. */
-static int walk(rx *x, rdapsync_value *v, int depth, bool in_root, bool *remove)
+static int walk(rx *x, rdapsync_value *v, int depth, bool in_root)
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value_type type = j->type(v);
 
-    *remove = false;
     if (type != RDAPSYNC_JSON_ARRAY && type != RDAPSYNC_JSON_OBJECT)
         return 0;
     if (depth >= x->max_depth)
         return rx_fail(x, "nesting deeper than max_depth (%d)", x->max_depth);
     if (type == RDAPSYNC_JSON_ARRAY)
         return walk_array(x, v, depth, in_root);
-    if (!in_root && j->type(j->object_get(v, "objectClassName")) == RDAPSYNC_JSON_STRING)
+    if (!in_root && has_class(j, v))
         return walk_root(x, v, depth);
-    if (is_entity(j, v)) {
-        if (redact_entity(x, v, remove) != 0)
-            return -1;
-        if (*remove)
-            return 0;
-    }
+    if (is_entity(j, v) && redact_entity(x, v) != 0)
+        return -1;
     return walk_members(x, v, depth, in_root);
 }
 
 int redact_raw(rx *x, rdapsync_value *doc, int depth)
 {
     const rdapsync_json_api *j = x->j;
-    bool remove = false;
 
-    if (walk(x, doc, depth, false, &remove) != 0)
+    /* Containers decide removals of what they hold; the document itself has no container. */
+    if (j->type(doc) == RDAPSYNC_JSON_OBJECT && is_entity(j, doc) && !has_class(j, doc) &&
+        refuse_whole_removal(x, doc) != 0)
         return -1;
-    if (remove)
-        return rx_fail(x, "the policy removes this contact, which is the whole document");
+    if (walk(x, doc, depth, false) != 0)
+        return -1;
     /* Contacts found outside any RDAP root: their entries go on the document itself. */
     if (x->entries && j->type(doc) == RDAPSYNC_JSON_OBJECT)
         return rx_attach(x, doc, false);

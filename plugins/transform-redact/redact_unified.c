@@ -169,7 +169,7 @@ static int uri_list(rx *x, rdapsync_value *contact, const subject *s, bool *held
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
-    size_t mark;
+    size_t mark, removed = 0;
     int rc = 0;
 
     if (array_member(x, contact, "contact_uris", &list) != 0)
@@ -177,9 +177,10 @@ static int uri_list(rx *x, rdapsync_value *contact, const subject *s, bool *held
     if (!list)
         return 0;
     mark = jpath_push_key(&x->path, "contact_uris");
-    for (size_t i = j->array_size(list); i > 0 && rc == 0; i--) {
-        rdapsync_value *v = j->array_get(list, i - 1);
-        size_t m = jpath_push_index(&x->path, i - 1);
+    /* i walks the list as it came (prePaths), i - removed the list as it ends (postPaths). */
+    for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
+        rdapsync_value *v = j->array_get(list, i - removed);
+        size_t m = jpath_push_index(&x->path, i);
         bool changed;
         if (j->type(v) != RDAPSYNC_JSON_STRING) {
             rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(v)));
@@ -187,12 +188,14 @@ static int uri_list(rx *x, rdapsync_value *contact, const subject *s, bool *held
             uri_choice choice = rx_uri_rule(x, j->string_value(v), j->string_length(v), s);
             *held = *held || choice.personal;
             if (choice.rule && choice.rule->method == RM_REMOVAL) {
-                /* Removed from the end first, so the prePaths of earlier items stay true. */
                 rc = rx_entry(x, s, choice.field, NULL, choice.rule, RM_REMOVAL);
-                if (rc == 0 && j->array_remove(list, i - 1) != 0)
+                if (rc == 0 && j->array_remove(list, i - removed) != 0)
                     rc = rx_oom(x);
+                removed++;
             } else {
-                rc = rx_redact_uri_at(x, list, i - 1, &choice, s, &changed);
+                jpath_pop(&x->path, m);
+                jpath_push_index(&x->path, i - removed);
+                rc = rx_redact_uri_at(x, list, i - removed, &choice, s, &changed);
             }
         }
         jpath_pop(&x->path, m);
@@ -274,61 +277,114 @@ static int alt_names(rx *x, rdapsync_value *contact, const subject *s, const rru
     return rc;
 }
 
-/* One contact at the current path; *remove asks the caller to take it out. */
-static int redact_contact(rx *x, rdapsync_value *contact, bool *remove)
+/* One contact at the current path (its whole-contact rule is the caller's business). */
+static int redact_contact(rx *x, rdapsync_value *contact, const subject *s)
 {
     const rdapsync_json_api *j = x->j;
     const policy *p = x->pol;
-    const rrule *whole, *rule;
-    subject s;
+    const rrule *rule;
     bool held = false;
 
-    *remove = false;
     if (j->type(contact) != RDAPSYNC_JSON_OBJECT)
         return rx_fail(x, "expected a contact object, got %s", rj_type_name(j->type(contact)));
-    unified_subject(x, contact, &s);
-    whole = policy_rule_for(p, RF_ENTITY, &s);
-    rule = policy_rule_for(p, RF_NAME, &s);
-    if (s.kind == KIND_INDIVIDUAL && has_text(j, j->object_get(contact, "name")))
+    rule = policy_rule_for(p, RF_NAME, s);
+    if (s->kind == KIND_INDIVIDUAL && has_text(j, j->object_get(contact, "name")))
         held = true;
-    if (string_member(x, contact, "name", &s, RF_NAME, rule) != 0 || alt_names(x, contact, &s, rule) != 0)
+    if (string_member(x, contact, "name", s, RF_NAME, rule) != 0 || alt_names(x, contact, s, rule) != 0)
         return -1;
-    rule = policy_rule_for(p, RF_ORGANIZATION, &s);
-    if (string_member(x, contact, "organization", &s, RF_ORGANIZATION, rule) != 0 ||
-        string_list(x, contact, "organization_units", &s, RF_ORGANIZATION, rule, NULL) != 0)
+    rule = policy_rule_for(p, RF_ORGANIZATION, s);
+    if (string_member(x, contact, "organization", s, RF_ORGANIZATION, rule) != 0 ||
+        string_list(x, contact, "organization_units", s, RF_ORGANIZATION, rule, NULL) != 0)
         return -1;
-    if (string_list(x, contact, "emails", &s, RF_EMAIL, policy_rule_for(p, RF_EMAIL, &s), &held) != 0 ||
-        phone_list(x, contact, "phones", &s, RF_PHONE, &held) != 0 ||
-        phone_list(x, contact, "faxes", &s, RF_FAX, &held) != 0 || uri_list(x, contact, &s, &held) != 0 ||
-        string_list(x, contact, "urls", &s, RF_URL, policy_rule_for(p, RF_URL, &s), NULL) != 0 ||
-        addresses(x, contact, &s, &held) != 0 ||
-        string_member(x, contact, "handle", &s, RF_HANDLE, policy_rule_for(p, RF_HANDLE, &s)) != 0)
+    if (string_list(x, contact, "emails", s, RF_EMAIL, policy_rule_for(p, RF_EMAIL, s), &held) != 0 ||
+        phone_list(x, contact, "phones", s, RF_PHONE, &held) != 0 ||
+        phone_list(x, contact, "faxes", s, RF_FAX, &held) != 0 || uri_list(x, contact, s, &held) != 0 ||
+        string_list(x, contact, "urls", s, RF_URL, policy_rule_for(p, RF_URL, s), NULL) != 0 ||
+        addresses(x, contact, s, &held) != 0 ||
+        string_member(x, contact, "handle", s, RF_HANDLE, policy_rule_for(p, RF_HANDLE, s)) != 0)
         return -1;
     if (held)
-        rx_classify(x, &s);
-    if (whole) {
-        *remove = true;
-        return rx_entry(x, &s, RF_ENTITY, NULL, whole, RM_REMOVAL);
-    }
+        rx_classify(x, s);
     return 0;
 }
 
-/* An array of contacts; removed ones are taken out from the end. */
+/* Whether a contact about to be removed whole held classifying data (read leniently). */
+static bool contact_held_data(const rdapsync_json_api *j, rdapsync_value *contact, const subject *s)
+{
+    static const char *const lists[] = {"emails", "contact_uris"};
+    static const char *const phones[] = {"phones", "faxes"};
+    rdapsync_value *addrs = j->object_get(contact, "addresses");
+
+    if (s->kind == KIND_INDIVIDUAL && has_text(j, j->object_get(contact, "name")))
+        return true;
+    for (size_t k = 0; k < 2; k++) {
+        rdapsync_value *list = j->object_get(contact, lists[k]), *ph = j->object_get(contact, phones[k]);
+        for (size_t i = 0, n = j->array_size(list); i < n; i++)
+            if (has_text(j, j->array_get(list, i)))
+                return true;
+        for (size_t i = 0, n = j->array_size(ph); i < n; i++)
+            if (has_text(j, j->object_get(j->array_get(ph, i), "number")))
+                return true;
+    }
+    for (size_t i = 0, n = j->array_size(addrs); i < n; i++) {
+        rdapsync_value *a = j->array_get(addrs, i);
+        if (j->array_size(j->object_get(a, "street")) || has_text(j, j->object_get(a, "po_box")) ||
+            has_text(j, j->object_get(a, "postal_code")) || has_text(j, j->object_get(a, "label")))
+            return true;
+    }
+    return false;
+}
+
+/* The whole-contact rule of the contact at the current path, recorded and
+ * classified when there is one (*removed). Decided before its fields are
+ * touched, so that no entry points into a contact that is gone. */
+static int maybe_remove(rx *x, rdapsync_value *contact, const subject *s, bool *removed)
+{
+    const rrule *whole = policy_rule_for(x->pol, RF_ENTITY, s);
+
+    *removed = false;
+    if (!whole || x->j->type(contact) != RDAPSYNC_JSON_OBJECT)
+        return 0;
+    *removed = true;
+    if (contact_held_data(x->j, contact, s))
+        rx_classify(x, s);
+    return rx_entry(x, s, RF_ENTITY, NULL, whole, RM_REMOVAL);
+}
+
+/* An array of contacts: removals first decided, then taken out from the end. */
 static int contact_list(rx *x, rdapsync_value *list)
 {
     const rdapsync_json_api *j = x->j;
+    size_t removed_count = 0, *removed;
     int rc = 0;
 
     if (j->type(list) != RDAPSYNC_JSON_ARRAY)
         return rx_fail(x, "expected an array of contacts, got %s", rj_type_name(j->type(list)));
-    for (size_t i = j->array_size(list); i > 0 && rc == 0; i--) {
-        size_t m = jpath_push_index(&x->path, i - 1);
+    removed = calloc(j->array_size(list) + 1, sizeof *removed);
+    if (!removed)
+        return rx_oom(x);
+    for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
+        rdapsync_value *contact = j->array_get(list, i);
+        subject s;
         bool remove;
-        rc = redact_contact(x, j->array_get(list, i - 1), &remove);
-        if (rc == 0 && remove && j->array_remove(list, i - 1) != 0)
-            rc = rx_oom(x);
+        size_t m = jpath_push_index(&x->path, i);
+        unified_subject(x, contact, &s);
+        rc = maybe_remove(x, contact, &s, &remove);
+        jpath_pop(&x->path, m);
+        if (rc != 0)
+            break;
+        if (remove) {
+            removed[removed_count++] = i;
+            continue;
+        }
+        m = jpath_push_index(&x->path, i - removed_count);
+        rc = redact_contact(x, contact, &s);
         jpath_pop(&x->path, m);
     }
+    for (size_t r = removed_count; rc == 0 && r > 0; r--)
+        if (j->array_remove(list, removed[r - 1]) != 0)
+            rc = rx_oom(x);
+    free(removed);
     return rc;
 }
 
@@ -337,13 +393,22 @@ static int registrar(rx *x, rdapsync_value *doc)
     const rdapsync_json_api *j = x->j;
     rdapsync_value *reg = j->object_get(doc, "registrar"), *abuse;
     size_t mark;
+    subject s;
     bool remove;
     int rc;
 
     if (!reg)
         return 0;
     mark = jpath_push_key(&x->path, "registrar");
-    rc = redact_contact(x, reg, &remove);
+    unified_subject(x, reg, &s);
+    rc = maybe_remove(x, reg, &s, &remove);
+    if (rc == 0 && remove) {
+        jpath_pop(&x->path, mark);
+        j->object_del(doc, "registrar");
+        return 0;
+    }
+    if (rc == 0)
+        rc = redact_contact(x, reg, &s);
     abuse = j->object_get(reg, "abuse");
     if (rc == 0 && abuse) {
         size_t m = jpath_push_key(&x->path, "abuse");
@@ -351,8 +416,6 @@ static int registrar(rx *x, rdapsync_value *doc)
         jpath_pop(&x->path, m);
     }
     jpath_pop(&x->path, mark);
-    if (rc == 0 && remove)
-        j->object_del(doc, "registrar");
     return rc;
 }
 
@@ -384,17 +447,17 @@ int redact_unified(rx *x, rdapsync_value *doc)
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *entity = j->object_get(doc, "entity"), *raw;
-    bool remove = false;
 
     x->result.unified = true;
     if (registrar(x, doc) != 0 || contacts(x, doc) != 0)
         return -1;
     if (entity) {
         size_t mark = jpath_push_key(&x->path, "entity");
-        int rc = redact_contact(x, entity, &remove);
-        if (rc == 0 && remove)
-            rc = rx_fail(x, "the policy removes this contact, which is the whole document");
-        if (rc != 0)
+        subject s;
+        unified_subject(x, entity, &s);
+        if (policy_rule_for(x->pol, RF_ENTITY, &s))
+            return rx_fail(x, "the policy removes this contact, which is the whole document");
+        if (redact_contact(x, entity, &s) != 0)
             return -1;
         jpath_pop(&x->path, mark);
     }

@@ -166,6 +166,14 @@ def json_strings(node, out):
             stack.extend(n)
 
 
+# Values that are numbers of another kind: a phone's digits may occur in them by chance.
+NOT_PHONES = re.compile(
+    r"^(\d{1,3}(\.\d{1,3}){3}(/\d+)?"            # IPv4
+    r"|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(/\d+)?"          # IPv6
+    r"|\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)"  # RFC 3339
+    r"|[0-9A-Fa-f]{16,})$")                        # digests, keys
+
+
 def haystacks(path):
     """(text, digit text) of a file: the text lower-cased; the digit text
     joins the digits of every string (JSON lines) or token (anything else),
@@ -179,7 +187,7 @@ def haystacks(path):
             pieces.extend(re.split(r"[\s\"'=,]+", line))
             continue
         json_strings(doc, pieces)
-    digit_text = "|".join(d for d in (digits(p) for p in pieces) if d)
+    digit_text = "|".join(d for d in (digits(p) for p in pieces if not NOT_PHONES.match(p)) if d)
     return raw.lower(), digit_text
 
 

@@ -1,0 +1,169 @@
+/*
+ * The MongoDB sink's internals, shared by its files (all hidden: the plugin
+ * exports only its entry symbol). docs/plugins/sink-mongodb.md describes
+ * the behaviour; this header the pieces.
+ *
+ *   sink_mongodb.c   descriptor, options, open/close/write/flush
+ *   mgs_conn.c       the client, what the server is, error classification
+ *   mgs_bson.c       a JSON value as BSON (types kept), the stored document
+ *   mgs_rows.c       a batch as rows: checks, greatest version per key
+ *   mgs_apply.c      the write path: insert new keys, guarded replace of
+ *                    existing ones, rejects and fallbacks
+ *
+ * The stored document has the fields of the PostgreSQL sink's row
+ * (docs/plugins/sink-postgres.md), so that the same records give the same
+ * state in every database.
+ */
+#ifndef RDAPSYNC_SINK_MONGODB_MGS_H
+#define RDAPSYNC_SINK_MONGODB_MGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mongoc/mongoc.h>
+#include <rdapsync/rdapsync.h>
+
+extern const rdapsync_host *mgs_host;
+
+/* Where the version guard is evaluated (option version_guard). */
+enum mgs_guard { MGS_GUARD_AUTO = 0, MGS_GUARD_SERVER = 1, MGS_GUARD_CLIENT = 2 };
+/* How an array directly inside an array is stored (option nested_arrays). */
+enum mgs_arrays { MGS_ARRAYS_AUTO = 0, MGS_ARRAYS_NATIVE = 1, MGS_ARRAYS_WRAP = 2 };
+enum mgs_write_concern { MGS_WC_MAJORITY = 0, MGS_WC_ACKNOWLEDGED = 1, MGS_WC_URI = 2 };
+
+/* The member name that marks a wrapped array or an escaped object. */
+#define MGS_WRAP_KEY "_array"
+/* MongoDB refuses documents nested deeper than this. */
+#define MGS_MAX_DEPTH 100
+
+/* Filled by the host from the option table in sink_mongodb.c. */
+typedef struct mgs_config {
+    char *uri;
+    char *database;
+    char *collection;
+    int version_guard;
+    int nested_arrays;
+    int write_concern;
+    int64_t connect_timeout_ms;
+    int64_t operation_timeout_ms;
+    int64_t read_chunk;
+    char *app_name;
+} mgs_config;
+
+/* What open() learned about the server, and the choices made from it. */
+typedef struct mgs_server {
+    char version[64];          /* buildInfo.version */
+    char ferretdb_version[64]; /* buildInfo.ferretdbVersion, "" on MongoDB */
+    int64_t max_bson_size;     /* hello.maxBsonObjectSize */
+    bool guard_on_server;      /* the guard is part of the update's filter */
+    bool wrap_arrays;          /* arrays inside arrays are wrapped */
+} mgs_server;
+
+/* One change to apply: the greatest version of a key in the batch. The
+ * record is borrowed from the batch; `doc` is the stored document. */
+typedef struct mgs_row {
+    const rdapsync_record *record;
+    bson_t *doc;     /* owned; NULL until built */
+    size_t fallback; /* the next older record of the same key in the sorted
+                      * order (SIZE_MAX = none), tried when this one is refused */
+    int state;       /* mgs_apply.c's bookkeeping */
+} mgs_row;
+
+typedef struct mgs_rows {
+    mgs_row *rows;
+    size_t count;
+    /* records sorted by (key, version descending); rows point into it */
+    const rdapsync_record **sorted;
+    size_t sorted_count;
+} mgs_rows;
+
+/* A record given up on, reported to host->reject only once the write
+ * succeeds (a RETRY must not dead-letter it twice). */
+typedef struct mgs_reject {
+    const rdapsync_record *record;
+    char *reason; /* owned */
+} mgs_reject;
+
+typedef struct mgs_rejects {
+    mgs_reject *items;
+    size_t count, capacity;
+} mgs_rejects;
+
+/* Counts of one write, for metrics. */
+typedef struct mgs_tally {
+    uint64_t inserted; /* keys stored for the first time */
+    uint64_t replaced; /* keys whose stored version was older */
+    uint64_t stale;    /* rows the version guard kept out */
+} mgs_tally;
+
+typedef struct mgs_state {
+    rdapsync_ctx *ctx;
+    const mgs_config *cfg;
+    mongoc_client_t *client; /* NULL after a connection failure */
+    mongoc_collection_t *coll;
+    mgs_server server;
+    bool connected_once;
+} mgs_state;
+
+/* ---- mgs_conn.c ---- */
+
+/* Checks the URI and names without I/O. */
+rdapsync_status mgs_config_check(const mgs_config *cfg, char *err, size_t err_size);
+/* Creates the client and the collection handle and asks the server what
+ * it is (buildInfo, hello); decides the guard and array modes. RETRY when
+ * the server cannot be reached, ERROR for what retrying cannot fix. */
+rdapsync_status mgs_connect(mgs_state *st, char *err, size_t err_size);
+void mgs_disconnect(mgs_state *st);
+/* Whether a failed operation is worth retrying with a new connection:
+ * network, server selection, shutdown and step-down, write concern. */
+bool mgs_error_retriable(const bson_error_t *error, const bson_t *reply);
+/* Status word for a failure: RETRY (dropping the client) or ERROR; err
+ * gets "what: message". */
+rdapsync_status mgs_fail(mgs_state *st, const char *what, const bson_error_t *error, const bson_t *reply, char *err,
+                         size_t err_size);
+/* The write concern of the write commands, appended to `opts`. */
+void mgs_append_write_concern(const mgs_config *cfg, bson_t *opts);
+/* Routes libmongoc's own log lines to the host's log (once per process). */
+void mgs_log_init(void);
+
+/* ---- mgs_bson.c ---- */
+
+/* Appends `value` under `key` with its JSON type kept (integers int64,
+ * reals double). `wrap` wraps arrays directly inside arrays. Returns 0,
+ * or -1 with the reason (and the JSON path) in err. */
+int mgs_bson_append_value(bson_t *parent, const char *key, const rdapsync_value *value, bool wrap, char *err,
+                          size_t err_size);
+/* The stored document of a record: _id, doc (null for a delete), deleted,
+ * version, source position, updated_at. Caller owns it (bson_destroy).
+ * NULL with err when the document cannot be stored. */
+bson_t *mgs_bson_stored(const rdapsync_record *record, bool wrap, int64_t max_size, char *err, size_t err_size);
+
+/* ---- mgs_rows.c ---- */
+
+/* Compares versions on the total order (event time, origin bytewise with
+ * NULL as "", sequence). */
+int mgs_version_cmp(const rdapsync_version *a, const rdapsync_version *b);
+/* Builds rows (greatest version per key) from the batch. Records that can
+ * never be stored (no key, a NUL in the key, an upsert without a document)
+ * go to `rejects`. Returns 0, or -1 on allocation failure. */
+int mgs_rows_build(const rdapsync_batch *batch, mgs_rows *out, mgs_rejects *rejects);
+/* Replaces rows->rows[index] by its fallback record (the next older version
+ * of the key). Returns 1 if there was one, 0 if not. */
+int mgs_rows_use_fallback(mgs_rows *rows, size_t index);
+void mgs_rows_free(mgs_rows *rows);
+
+int mgs_rejects_add(mgs_rejects *rejects, const rdapsync_record *record, const char *fmt, ...) RDAPSYNC_PRINTF(3, 4);
+void mgs_rejects_clear(mgs_rejects *rejects);
+
+/* ---- mgs_apply.c ---- */
+
+/* Applies every row: documents of keys not stored yet are inserted, the
+ * others replace the stored document only when their version is greater.
+ * Rows the server refuses for their data fall back to an older version of
+ * the key in the batch or go to `rejects`. OK, RETRY (connection dropped)
+ * or ERROR, with err. */
+rdapsync_status mgs_apply(mgs_state *st, mgs_rows *rows, mgs_rejects *rejects, mgs_tally *tally, char *err,
+                          size_t err_size);
+
+#endif

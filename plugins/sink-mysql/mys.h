@@ -1,0 +1,245 @@
+/*
+ * The MySQL/MariaDB sink's internals, shared by its files (all hidden: the
+ * plugin exports only its entry symbol). docs/plugins/sink-mysql.md
+ * describes the behaviour; this header the pieces.
+ *
+ *   sink_mysql.c     descriptor, options, open/close/write/flush
+ *   mys_conn.c       connecting, session settings, error classification
+ *   mys_schema.c     the table, the live view, the statement's fixed parts
+ *   mys_rows.c       a batch as rows: checks, greatest version per key
+ *   mys_text.c       rows as SQL text: escaping, one row's VALUES tuple
+ *   mys_apply.c      multi-row statements, sent while the next is built;
+ *                    finding the rows the server refuses
+ *   mys_positions.c  exactly-once: source positions stored with the data
+ *
+ * The table has the shape of the PostgreSQL sink's (docs/plugins/
+ * sink-postgres.md), so that the same records give the same rows.
+ */
+#ifndef RDAPSYNC_SINK_MYSQL_MYS_H
+#define RDAPSYNC_SINK_MYSQL_MYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mysql.h>
+#include <rdapsync/rdapsync.h>
+
+extern const rdapsync_host *mys_host;
+
+enum mys_mode { MYS_MODE_UPSERT = 0, MYS_MODE_APPEND = 1 };
+enum mys_doc_type { MYS_DOC_JSON = 0, MYS_DOC_LONGTEXT = 1 };
+enum mys_tls { MYS_TLS_OFF = 0, MYS_TLS_REQUIRED = 1, MYS_TLS_VERIFY = 2 };
+
+/* Longest key and origin the created table holds (bytes): InnoDB's index
+ * key limit, and a generous origin. Longer ones are refused by the server
+ * (strict mode) and rejected. */
+#define MYS_KEY_BYTES 3072
+#define MYS_ORIGIN_BYTES 255
+/* MySQL identifiers are at most 64 characters. */
+#define MYS_MAX_IDENT 64
+
+/* Filled by the host from the option table in sink_mysql.c. */
+typedef struct mys_config {
+    char *host;
+    int64_t port;
+    char *socket;
+    char *user;
+    char *password;
+    char *database;
+    char *table;
+    char *key_column;
+    int mode;
+    bool create_table;
+    int doc_type;
+    int64_t statement_rows;
+    int64_t statement_bytes;
+    int tls;
+    char *tls_ca;
+    int64_t connect_timeout_ms;
+    int64_t read_timeout_ms;
+    bool exactly_once;
+    char *positions_table;
+} mys_config;
+
+/* Quoted names, built once at open. */
+typedef struct mys_names {
+    char *table;     /* `table` */
+    char *key;       /* `key` */
+    char *positions; /* `rdapsync_positions` */
+    char *live_view; /* `table_live` */
+} mys_names;
+
+/* A growable byte buffer. */
+typedef struct mys_buffer {
+    char *data;
+    size_t len, capacity;
+} mys_buffer;
+
+int mys_buffer_reserve(mys_buffer *buf, size_t more);
+int mys_buffer_append(mys_buffer *buf, const char *bytes, size_t len);
+int mys_buffer_printf(mys_buffer *buf, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
+void mys_buffer_free(mys_buffer *buf);
+
+/* One change to apply: the greatest version of a key in the batch (upsert
+ * mode) or one record (append mode). Borrowed from the batch. */
+typedef struct mys_row {
+    const rdapsync_record *record;
+    size_t fallback; /* upsert mode: the next older record of the same key
+                      * in the sorted order (SIZE_MAX = none), tried when the
+                      * server refuses this one */
+    bool done;       /* rejected for good (too big for any statement) */
+} mys_row;
+
+typedef struct mys_rows {
+    mys_row *rows;
+    size_t count;
+    const rdapsync_record **sorted; /* upsert mode: by (key, version descending) */
+    size_t sorted_count;
+} mys_rows;
+
+/* A record given up on, reported to host->reject only once the write
+ * succeeds (a RETRY must not dead-letter it twice). */
+typedef struct mys_reject {
+    const rdapsync_record *record;
+    char *reason; /* owned */
+} mys_reject;
+
+typedef struct mys_rejects {
+    mys_reject *items;
+    size_t count, capacity;
+} mys_rejects;
+
+/* Highest offset per (stream, partition); stream "" stands for NULL. */
+typedef struct mys_position {
+    char *stream; /* owned */
+    int32_t partition;
+    int64_t offset;
+} mys_position;
+
+typedef struct mys_positions {
+    mys_position *items;
+    size_t count, capacity;
+} mys_positions;
+
+/* Counts of one apply, for metrics. */
+typedef struct mys_tally {
+    uint64_t applied;    /* rows inserted or updated */
+    uint64_t stale;      /* rows the version guard kept out */
+    uint64_t statements; /* statements sent */
+    uint64_t resent;     /* rows sent again to find a refused one */
+} mys_tally;
+
+typedef struct mys_state {
+    rdapsync_ctx *ctx;
+    const mys_config *cfg;
+    mys_names names;
+    char *pipeline; /* owned copy of the pipeline name */
+    int task;
+    MYSQL *conn;
+    size_t max_statement; /* bytes: statement_bytes, under the server's max_allowed_packet */
+    bool in_transaction;
+    size_t writes_in_transaction; /* successful write() calls since the last commit */
+    char *statement_head;         /* INSERT INTO ... VALUES */
+    char *statement_tail;         /* ON DUPLICATE KEY UPDATE ... (upsert) or "" */
+    mys_buffer statements[3];     /* one on the wire, one being built, one for finding refused rows */
+    /* exactly-once: written since the last commit, and what the server holds */
+    mys_positions pending;
+    mys_positions committed;
+} mys_state;
+
+/* How a failed statement should be handled. */
+typedef enum mys_failure {
+    MYS_FAIL_RETRY = 0, /* connection lost, server going away, deadlock, lock timeout: redo later */
+    MYS_FAIL_DATA = 1,  /* a row's data: find it and reject it, keep the others */
+    MYS_FAIL_FATAL = 2  /* schema, permission, syntax, bug: the task fails */
+} mys_failure;
+
+/* ---- mys_conn.c ---- */
+
+/* Connects and sets up the session (utf8mb4, strict mode, UTC, READ
+ * COMMITTED). NULL with err on failure; *status says RETRY (server
+ * unreachable, going away) or ERROR (access denied, unknown database). */
+MYSQL *mys_connect(const mys_config *cfg, rdapsync_status *status, char *err, size_t err_size);
+/* Classifies a client or server error number. */
+mys_failure mys_classify(unsigned int error);
+rdapsync_status mys_failure_status(mys_failure failure);
+/* "message (error N, SQLSTATE S)" of the connection's last error. */
+void mys_error_text(MYSQL *conn, char *out, size_t out_size);
+/* Runs one statement without result rows (a result set is read and
+ * dropped). OK, or RETRY / ERROR by mys_classify() (data errors count as
+ * ERROR here) with err filled. */
+rdapsync_status mys_exec(MYSQL *conn, const char *sql, char *err, size_t err_size);
+/* The first column of the first row of `sql`, as text, into out. */
+rdapsync_status mys_query_value(MYSQL *conn, const char *sql, char *out, size_t out_size, char *err,
+                                size_t err_size);
+/* `ident` quoted with backticks; caller frees. NULL on allocation failure. */
+char *mys_quote_ident(const char *ident);
+/* printf into a new buffer; caller frees. */
+char *mys_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
+
+/* ---- mys_schema.c ---- */
+
+int mys_names_build(const mys_config *cfg, mys_names *names);
+void mys_names_free(mys_names *names);
+/* Creates the table (and in upsert mode the live view) if asked, under a
+ * named lock so that tasks starting together do not race. */
+rdapsync_status mys_schema_ensure(MYSQL *conn, const mys_config *cfg, const mys_names *names, char *err,
+                                  size_t err_size);
+/* The fixed parts of the write statement: "INSERT ... VALUES " and the
+ * ON DUPLICATE KEY UPDATE tail (empty in append mode). Caller frees both. */
+int mys_schema_statement(const mys_config *cfg, const mys_names *names, char **head, char **tail);
+
+/* ---- mys_rows.c ---- */
+
+/* The total order of versions: event time, origin bytewise (NULL = ""), sequence. */
+int mys_version_cmp(const rdapsync_version *a, const rdapsync_version *b);
+/* Builds rows from the batch. Records that can never be stored (no key in
+ * upsert mode, a NUL in the key, an upsert without a document) go to
+ * `rejects`; records the exactly-once table already holds are skipped.
+ * Returns 0, or -1 on allocation failure. Free with mys_rows_free(). */
+int mys_rows_build(const rdapsync_batch *batch, int mode, const mys_positions *committed, mys_rows *out,
+                   mys_rejects *rejects, uint64_t *skipped);
+/* Replaces rows->rows[index] by its fallback. Returns true if there was one. */
+bool mys_rows_use_fallback(mys_rows *rows, size_t index);
+void mys_rows_free(mys_rows *rows);
+
+int mys_rejects_add(mys_rejects *rejects, const rdapsync_record *record, const char *fmt, ...)
+    RDAPSYNC_PRINTF(3, 4);
+void mys_rejects_clear(mys_rejects *rejects);
+
+/* ---- mys_text.c ---- */
+
+/* Appends `bytes` as the inside of a '...' literal (backslash escapes; the
+ * session never sets NO_BACKSLASH_ESCAPES). 0 or -1. */
+int mys_text_escape(mys_buffer *buf, const char *bytes, size_t len);
+/* Appends 'escaped' (or NULL when bytes is NULL). */
+int mys_text_literal(mys_buffer *buf, const char *bytes, size_t len);
+/* Appends the row's "(key, doc, deleted, ts, origin, seq, stream,
+ * partition, offset)" tuple, serializing the document straight into it. */
+int mys_text_row(mys_buffer *buf, const rdapsync_record *record);
+
+/* ---- mys_apply.c ---- */
+
+/* Applies every row inside the open transaction in multi-row statements.
+ * Rows the server refuses for their data are found by halving the refused
+ * statement, then replaced by their fallback or added to `rejects`; the
+ * others still land. Returns OK, RETRY or ERROR, with err. */
+rdapsync_status mys_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, mys_tally *tally, char *err,
+                          size_t err_size);
+
+/* ---- mys_positions.c ---- */
+
+int mys_positions_note(mys_positions *positions, const char *stream, int32_t partition, int64_t offset);
+int64_t mys_positions_find(const mys_positions *positions, const char *stream, int32_t partition);
+void mys_positions_clear(mys_positions *positions);
+void mys_positions_free(mys_positions *positions);
+int mys_positions_merge(mys_positions *into, const mys_positions *from);
+rdapsync_status mys_positions_ensure(MYSQL *conn, const mys_names *names, char *err, size_t err_size);
+rdapsync_status mys_positions_load(MYSQL *conn, const mys_names *names, const char *pipeline, int task,
+                                   mys_positions *out, char *err, size_t err_size);
+/* Writes `positions` inside the open transaction (one statement). */
+rdapsync_status mys_positions_store(MYSQL *conn, const mys_names *names, const char *pipeline, int task,
+                                    const mys_positions *positions, char *err, size_t err_size);
+
+#endif
