@@ -58,6 +58,11 @@ typedef struct runtime {
     char *state_dir; /* fixed at start: changing it needs a restart */
     running *items;
     size_t count, capacity;
+    /* Pipelines whose every slot ended (finished or failed), kept until
+     * exit or until the pipeline starts again, so that /status and
+     * /metrics still show how they ended. */
+    running *ended;
+    size_t ended_count, ended_capacity;
     bool draining;
     bool any_failed;
     bool any_failed_to_start;
@@ -122,6 +127,41 @@ static supervisor *start_blocked(runtime *rt, const pipeline_config *pipeline)
     return sup;
 }
 
+/* Frees the ended supervisor of `name`, if any: a new one takes its place. */
+static void forget_ended(runtime *rt, const char *name)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < rt->ended_count; i++) {
+        running *r = &rt->ended[i];
+        if (strcmp(supervisor_pipeline(r->sup)->name, name) != 0) {
+            rt->ended[out++] = *r;
+            continue;
+        }
+        supervisor_free(r->sup);
+        ref_release(r->ref);
+    }
+    rt->ended_count = out;
+}
+
+/* Keeps an ended supervisor (and its config) for the endpoint; frees it
+ * when out of memory. */
+static void keep_ended(runtime *rt, supervisor *sup, config_ref *ref)
+{
+    if (rt->ended_count == rt->ended_capacity) {
+        size_t capacity = rt->ended_capacity ? rt->ended_capacity * 2 : 8;
+        running *grown = realloc(rt->ended, capacity * sizeof(*grown));
+        if (!grown) {
+            supervisor_free(sup);
+            ref_release(ref);
+            return;
+        }
+        rt->ended = grown;
+        rt->ended_capacity = capacity;
+    }
+    rt->ended[rt->ended_count++] = (running){sup, ref, NULL, NULL};
+}
+
 static int add_running(runtime *rt, const pipeline_config *pipeline, config_ref *ref)
 {
     if (rt->count == rt->capacity) {
@@ -132,6 +172,7 @@ static int add_running(runtime *rt, const pipeline_config *pipeline, config_ref 
         rt->items = grown;
         rt->capacity = capacity;
     }
+    forget_ended(rt, pipeline->name);
     supervisor *sup = start_blocked(rt, pipeline);
     if (!sup)
         return -1;
@@ -156,7 +197,8 @@ static bool is_running(const runtime *rt, const char *name)
     return false;
 }
 
-/* Frees the supervisors that ended; starts their successors after a reload. */
+/* Sets aside the supervisors that ended (kept for /status until exit);
+ * starts their successors after a reload. */
 static void reap(runtime *rt)
 {
     size_t out = 0;
@@ -173,15 +215,17 @@ static void reap(runtime *rt)
             rt->any_failed_to_start = true;
         const pipeline_config *next = r->next;
         config_ref *next_ref = r->next_ref;
-        supervisor_free(r->sup);
-        ref_release(r->ref);
         if (next && !rt->draining) {
+            supervisor_free(r->sup);
+            ref_release(r->ref);
             supervisor *sup = start_blocked(rt, next);
             if (sup) {
                 rt->items[out++] = (running){sup, next_ref, NULL, NULL};
                 continue;
             }
             rt->any_failed = true;
+        } else {
+            keep_ended(rt, r->sup, r->ref);
         }
         ref_release(next_ref);
     }
@@ -411,7 +455,13 @@ done:
         ref_release(rt.items[i].next_ref);
     }
     free(rt.items);
+    /* The endpoint reads the ended supervisors' statistics: stop it first. */
     http_stop();
+    for (size_t i = 0; i < rt.ended_count; i++) {
+        supervisor_free(rt.ended[i].sup);
+        ref_release(rt.ended[i].ref);
+    }
+    free(rt.ended);
     ref_release(rt.current);
     close_event_pipe();
     free(rt.state_dir);

@@ -27,10 +27,12 @@ if [ ! -s "$input" ]; then
   exit 1
 fi
 
+bin=build/rdapsync
+[ -x "$bin" ] || bin=build/host/rdapsync
 rm -rf var/quickstart var/state/quickstart
-say "run: build/rdapsync run config/quickstart.yaml"
+say "run: $bin run config/quickstart.yaml"
 status=0
-build/rdapsync run config/quickstart.yaml || status=$?
+"$bin" run config/quickstart.yaml || status=$?
 
 lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 echo

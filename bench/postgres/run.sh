@@ -134,10 +134,10 @@ for method in $methods; do
   say "sink only ($method): load, then upsert"
   printf 'dsn: "${env:RDAPSYNC_PG_DSN}"\ntable: bench_pg_sink_%s\nmethod: %s\n' "$method" "$method" >"$work/sink-$method.yaml"
   pgq -c "CHECKPOINT"
-  read -r _ _ s_load _ < <("$sink_bench" --plugin "$build/plugins/sink-postgres.so" --config "$work/sink-$method.yaml" \
+  read -r _ _ _ s_load _ < <("$sink_bench" --plugin "$build/plugins/sink-postgres.so" --config "$work/sink-$method.yaml" \
     --input "$data" --batch "$batch")
   pgq -c "CHECKPOINT"
-  read -r _ _ s_upd _ < <("$sink_bench" --plugin "$build/plugins/sink-postgres.so" --config "$work/sink-$method.yaml" \
+  read -r _ _ _ s_upd _ < <("$sink_bench" --plugin "$build/plugins/sink-postgres.so" --config "$work/sink-$method.yaml" \
     --input "$newer" --batch "$batch")
   sink_only+=("$method $s_load $s_upd")
 done

@@ -7,8 +7,10 @@
  *
  *   pg_sink_bench --plugin sink-postgres.so --config sink.yaml --input FILE [--batch N]
  *
- * Prints one line: "records N sink_s S parse_s P" (seconds of write+flush,
- * seconds of reading and parsing).
+ * Prints one line: "records N sink_s S parse_s P sink_cpu_s C": wall seconds
+ * of write+flush, wall seconds of reading and parsing, and the CPU seconds
+ * this process spent inside write+flush (serializing, libpq); the server's
+ * share is the rest of sink_s.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,13 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -105,7 +114,7 @@ int main(int argc, char **argv)
     size_t cap = 0, records = 0;
     ssize_t len;
     int64_t offset = 0;
-    double sink_s = 0, parse_s = 0, t0 = now_s();
+    double sink_s = 0, parse_s = 0, sink_cpu = 0, t0 = now_s();
     for (;;) {
         len = getline(&line, &cap, in);
         if (len > 0) {
@@ -114,7 +123,7 @@ int main(int argc, char **argv)
             records++;
         }
         if (h->batch_count(batch) == batch_size || (len < 0 && h->batch_count(batch) > 0)) {
-            double t1 = now_s();
+            double t1 = now_s(), c1 = cpu_s();
             parse_s += t1 - t0;
             if (desc->write(state, batch, err, sizeof(err)) != RDAPSYNC_OK)
                 die("write", err);
@@ -122,13 +131,14 @@ int main(int argc, char **argv)
                 die("flush", err);
             t0 = now_s();
             sink_s += t0 - t1;
+            sink_cpu += cpu_s() - c1;
             batch_reset(batch);
         }
         if (len < 0)
             break;
     }
     parse_s += now_s() - t0;
-    printf("records %zu sink_s %.3f parse_s %.3f\n", records, sink_s, parse_s);
+    printf("records %zu sink_s %.3f parse_s %.3f sink_cpu_s %.3f\n", records, sink_s, parse_s, sink_cpu);
 
     free(line);
     fclose(in);

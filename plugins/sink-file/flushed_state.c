@@ -3,8 +3,12 @@
  *   {"length":N,"positions":[{"stream":S,"partition":P,"offset":O},...]}
  * `length` is the file's size at the last successful flush; each position
  * is the highest source position among the records written up to then.
- * Replaced atomically (write the temporary file, fsync, rename, fsync the
- * directory), so it always describes a flushed prefix of the file.
+ * Replaced atomically (write the temporary file, fdatasync, rename), so it
+ * always describes a flushed prefix of the file. The directory is not
+ * fsynced: if a power loss undoes the rename, the previous sidecar is just
+ * as true (an older flushed prefix), open() cuts back to it and overrides
+ * the host's checkpoint with its older positions, so the source replays
+ * what was cut.
  */
 #include "sink_file.h"
 
@@ -171,7 +175,7 @@ int flushed_store(sink_state *s, char *err, size_t err_size)
     if (out_append(&text, "]}\n", 3))
         goto oom;
     fd = open(s->flushed_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, text.data, text.len) != 0 || (s->cfg->fsync && fsync(fd) != 0)) {
+    if (fd < 0 || write_all(fd, text.data, text.len) != 0 || (s->cfg->fsync && fdatasync(fd) != 0)) {
         snprintf(err, err_size, "%s: %s", s->flushed_tmp, strerror(errno));
         goto out;
     }
@@ -183,10 +187,6 @@ int flushed_store(sink_state *s, char *err, size_t err_size)
     fd = -1;
     if (rename(s->flushed_tmp, s->flushed_path) != 0) {
         snprintf(err, err_size, "%s: rename: %s", s->flushed_path, strerror(errno));
-        goto out;
-    }
-    if (s->cfg->fsync && s->dir_fd >= 0 && fsync(s->dir_fd) != 0) {
-        snprintf(err, err_size, "directory of %s: fsync: %s", s->path, strerror(errno));
         goto out;
     }
     rc = 0;

@@ -237,6 +237,10 @@ static rdapsync_status sink_open(rdapsync_ctx *ctx, const void *config, void **s
     }
     if (recover(s, err, err_size) != 0)
         goto fail;
+    /* Once per open, so that the file's own directory entry is durable
+     * before any sidecar names a length for it. */
+    if (cfg->fsync && s->dir_fd >= 0)
+        (void)fsync(s->dir_fd);
     free(dir);
     *state = s;
     return RDAPSYNC_OK;
@@ -348,7 +352,7 @@ static rdapsync_status sink_flush(void *state, char *err, size_t err_size)
     /* After a failed fsync the kernel may have dropped the dirty pages:
      * nothing here can tell what reached the disk. Failing the task makes
      * open() cut the file back to the last flushed length. */
-    if (s->cfg->fsync && fsync(s->fd) != 0) {
+    if (s->cfg->fsync && fdatasync(s->fd) != 0) {
         snprintf(err, err_size, "%s: fsync: %s", s->path, strerror(errno));
         return RDAPSYNC_ERROR;
     }

@@ -50,7 +50,7 @@ typedef struct sink_state {
     char *flushed_path;  /* owned: "<path>.flushed" */
     char *flushed_tmp;   /* owned: "<path>.flushed.tmp" */
     int fd;
-    int dir_fd;          /* the directory of path, for fsync after a rename */
+    int dir_fd;          /* the directory of path, fsynced at open */
     int64_t file_len;    /* bytes written to fd */
     int64_t flushed_len; /* bytes known durable */
     int64_t last_write_start; /* logical length before the last write(): what a failed flush undoes */

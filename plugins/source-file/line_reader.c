@@ -55,6 +55,13 @@ void reader_close(line_reader *reader)
         close(reader->fd);
     reader->fd = -1;
     reader_reset_buffer(reader, 0);
+    /* A long line or a big document grew the buffer: give it back rather
+     * than keep up to max_record_size for the rest of the run. */
+    if (reader->cap > 2 * reader->chunk) {
+        free(reader->buf);
+        reader->buf = NULL;
+        reader->cap = 0;
+    }
 }
 
 void reader_free(line_reader *reader)

@@ -62,6 +62,7 @@ rdapsync_value *nz_lower(nz *z, const char *s, size_t len)
 
     if (!buf)
         return NULL;
+    small[0] = '\0'; /* gcc -O2 cannot see that len == 0 reads nothing */
     for (size_t i = 0; i < len; i++)
         buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
     v = z->j->string_new(buf, len);

@@ -6,6 +6,9 @@
 
 /* Raw RDAP anywhere in doc (bare, in an envelope, in a list). 0 or -1. */
 int redact_raw(rx *x, rdapsync_value *doc, int depth);
+/* The members of doc walked as raw RDAP (doc itself is not an RDAP root);
+ * entries stay in x->entries. 0 or -1. */
+int redact_raw_members(rx *x, rdapsync_value *doc);
 /* A unified document (normalize's output), its `raw` member included. 0 or -1. */
 int redact_unified(rx *x, rdapsync_value *doc);
 

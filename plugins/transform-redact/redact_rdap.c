@@ -50,13 +50,12 @@ static void removals_free(removals *r)
 
 /* ---- the subject of an entity ---- */
 
-/* Roles, kind, country and region of a raw entity, without judging its shape
- * (the jCard walk reports malformed members). */
-static int raw_subject(rx *x, rdapsync_value *entity, subject *s)
+/* Roles (of `entity`, which may be NULL), kind, country and region of a
+ * contact, without judging its shape (the jCard walk reports malformed members). */
+static int raw_subject(rx *x, rdapsync_value *entity, rdapsync_value *vcard, subject *s)
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *roles = j->object_get(entity, "roles");
-    rdapsync_value *vcard = j->object_get(entity, "vcardArray");
     rdapsync_value *list = j->array_get(vcard, 1);
 
     memset(s, 0, sizeof *s);
@@ -85,6 +84,14 @@ static int raw_subject(rx *x, rdapsync_value *entity, subject *s)
     }
     policy_resolve_kind(x->pol, s, jcard_kind(j, vcard));
     return 0;
+}
+
+/* A jCard by its shape: ["vcard", [...]], wherever it is. */
+static bool is_jcard(const rdapsync_json_api *j, rdapsync_value *v)
+{
+    const char *tag = j->string_value(j->array_get(v, 0));
+    return j->type(v) == RDAPSYNC_JSON_ARRAY && tag && strcmp(tag, "vcard") == 0 &&
+           j->type(j->array_get(v, 1)) == RDAPSYNC_JSON_ARRAY;
 }
 
 /* ---- one property ---- */
@@ -388,17 +395,15 @@ static int on_property(prop_ctx *c)
 
 /* ---- one entity ---- */
 
-static int redact_vcard(rx *x, rdapsync_value *entity, const subject *s, bool *held_data)
+/* The jCard `vcard` at the current path. */
+static int redact_vcard(rx *x, rdapsync_value *vcard, const subject *s, bool *held_data)
 {
     const rdapsync_json_api *j = x->j;
-    rdapsync_value *vcard = j->object_get(entity, "vcardArray"), *list;
+    rdapsync_value *list;
     removals removed = {0};
-    size_t mark;
+    size_t mark = x->path.len;
     int rc = 0;
 
-    if (!vcard || j->type(vcard) == RDAPSYNC_JSON_NULL)
-        return 0;
-    mark = jpath_push_key(&x->path, "vcardArray");
     list = jcard_list(j, vcard, &x->path, x->err, x->err_size);
     if (!list) {
         jpath_pop(&x->path, mark);
@@ -448,12 +453,34 @@ static int redact_handle(rx *x, rdapsync_value *entity, const subject *s)
 /* The entity at the current path: its handle and jCard. */
 static int redact_entity(rx *x, rdapsync_value *entity)
 {
+    rdapsync_value *vcard = x->j->object_get(entity, "vcardArray");
+    subject s;
+    bool held = false;
+    size_t mark;
+    int rc = 0;
+
+    if (raw_subject(x, entity, vcard, &s) != 0 || redact_handle(x, entity, &s) != 0)
+        return -1;
+    if (vcard && x->j->type(vcard) != RDAPSYNC_JSON_NULL) {
+        mark = jpath_push_key(&x->path, "vcardArray");
+        rc = redact_vcard(x, vcard, &s, &held);
+        if (rc != 0)
+            return -1;
+        jpath_pop(&x->path, mark);
+    }
+    if (held)
+        rx_classify(x, &s);
+    return 0;
+}
+
+/* A jCard found under another name than vcardArray (at the current path):
+ * redacted all the same, for the contact `owner` (may be NULL) describes. */
+static int redact_stray_jcard(rx *x, rdapsync_value *owner, rdapsync_value *vcard)
+{
     subject s;
     bool held = false;
 
-    if (raw_subject(x, entity, &s) != 0)
-        return -1;
-    if (redact_handle(x, entity, &s) != 0 || redact_vcard(x, entity, &s, &held) != 0)
+    if (raw_subject(x, owner, vcard, &s) != 0 || redact_vcard(x, vcard, &s, &held) != 0)
         return -1;
     if (held)
         rx_classify(x, &s);
@@ -491,7 +518,7 @@ static bool vcard_held_data(const rdapsync_json_api *j, rdapsync_value *entity, 
 static int removal_rule(rx *x, rdapsync_value *entity, subject *s, const rrule **rule)
 {
     *rule = NULL;
-    if (raw_subject(x, entity, s) != 0)
+    if (raw_subject(x, entity, x->j->object_get(entity, "vcardArray"), s) != 0)
         return -1;
     *rule = policy_rule_for(x->pol, RF_ENTITY, s);
     return 0;
@@ -561,7 +588,9 @@ static int walk_array(rx *x, rdapsync_value *array, int depth, bool in_root)
         }
         /* Paths inside the item name it where it will be once the removals are done. */
         mark = jpath_push_index(&x->path, i - removed.count);
-        if (rc == 0)
+        if (rc == 0 && is_jcard(j, item))
+            rc = redact_stray_jcard(x, NULL, item);
+        else if (rc == 0)
             rc = walk(x, item, depth + 1, in_root);
         jpath_pop(&x->path, mark);
     }
@@ -587,7 +616,9 @@ static int walk_members(rx *x, rdapsync_value *object, int depth, bool in_root)
             continue;
         size_t mark = jpath_push_key(&x->path, key);
         rc = maybe_remove(x, value, in_root, &remove);
-        if (rc == 0 && !remove)
+        if (rc == 0 && !remove && is_jcard(j, value))
+            rc = redact_stray_jcard(x, object, value);
+        else if (rc == 0 && !remove)
             rc = walk(x, value, depth + 1, in_root);
         jpath_pop(&x->path, mark);
         if (rc == 0 && remove) {
@@ -666,6 +697,11 @@ static int walk(rx *x, rdapsync_value *v, int depth, bool in_root)
     if (is_entity(j, v) && redact_entity(x, v) != 0)
         return -1;
     return walk_members(x, v, depth, in_root);
+}
+
+int redact_raw_members(rx *x, rdapsync_value *doc)
+{
+    return walk_members(x, doc, 0, false);
 }
 
 int redact_raw(rx *x, rdapsync_value *doc, int depth)

@@ -446,7 +446,7 @@ static int contacts(rx *x, rdapsync_value *doc)
 int redact_unified(rx *x, rdapsync_value *doc)
 {
     const rdapsync_json_api *j = x->j;
-    rdapsync_value *entity = j->object_get(doc, "entity"), *raw;
+    rdapsync_value *entity = j->object_get(doc, "entity");
 
     x->result.unified = true;
     if (registrar(x, doc) != 0 || contacts(x, doc) != 0)
@@ -461,14 +461,10 @@ int redact_unified(rx *x, rdapsync_value *doc)
             return -1;
         jpath_pop(&x->path, mark);
     }
-    if (rx_attach(x, doc, false) != 0)
+    /* Everything else as raw RDAP: the kept original under "raw" (an RDAP
+     * root of its own), and any jCard a document that only claims to be
+     * unified might carry elsewhere. */
+    if (redact_raw_members(x, doc) != 0)
         return -1;
-    raw = j->object_get(doc, "raw");
-    if (raw) {
-        size_t mark = jpath_push_key(&x->path, "raw");
-        if (redact_raw(x, raw, 1) != 0)
-            return -1;
-        jpath_pop(&x->path, mark);
-    }
-    return 0;
+    return rx_attach(x, doc, false);
 }

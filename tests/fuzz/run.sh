@@ -16,6 +16,7 @@ command -v clang >/dev/null || { echo "FAIL: clang is needed for libFuzzer" >&2;
 [ -d "$fixtures" ] || { echo "FAIL: no seed fixtures at $fixtures" >&2; exit 1; }
 
 cmake -S "$repo" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS="-Wno-unknown-warning-option" \
   -DRDAPSYNC_FUZZ=ON -DRDAPSYNC_SANITIZE=ON -DRDAPSYNC_BUILD_TESTS=OFF >"$build.cmake.log" 2>&1 ||
   { cat "$build.cmake.log" >&2; echo "FAIL: cmake" >&2; exit 1; }
 cmake --build "$build" --target fuzz_normalize fuzz_redact -j"$jobs" >"$build.build.log" 2>&1 ||

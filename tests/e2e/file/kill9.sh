@@ -37,6 +37,7 @@ for i in $(seq 1 20); do
   tail -20 final.log
 done
 [ "$status" -eq 0 ] || fail "no run completed (last status $status)"
+note "$(cat run.log final.log | grep -c 'bytes written after the last flush' || true) restart(s) cut an unflushed tail"
 check exactly-once in.jsonl out/domains.jsonl
 check lines out/domains.jsonl "$records"
 [ ! -s out/dead.jsonl ] || fail "unexpected dead letters"

@@ -23,7 +23,9 @@ cleanup() {
   fi
   rm -rf "$work"
 }
-trap cleanup EXIT; [ -n "${KEEP_WORK:-}" ] && trap - EXIT
+trap cleanup EXIT
+# KEEP_WORK=1 keeps the scratch directory for a look after a failure.
+if [ -n "${KEEP_WORK:-}" ]; then trap - EXIT; echo "-- work directory: $work"; fi
 cd "$work"
 
 check() { python3 "$here/check.py" "$@"; }

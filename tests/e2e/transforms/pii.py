@@ -175,20 +175,25 @@ NOT_PHONES = re.compile(
 
 
 def haystacks(path):
-    """(text, digit text) of a file: the text lower-cased; the digit text
-    joins the digits of every string (JSON lines) or token (anything else),
-    so a number written another way ("+1 555 555 0178") is still found."""
+    """(text, digit text) of a file. JSON lines count by their decoded strings
+    (keys and values), other lines as written; each distinct piece once, so
+    the thousands of identical redaction entries cost nothing. The text is
+    lower-cased; the digit text joins the digits of every piece, so a number
+    written another way ("+1 555 555 0178") is still found."""
     raw = open(path, "rb").read().decode("utf-8", errors="replace")
-    pieces = []
+    pieces = set()
     for line in raw.split("\n"):
         try:
             doc = json.loads(line)
         except (ValueError, RecursionError):
-            pieces.extend(re.split(r"[\s\"'=,]+", line))
+            pieces.add(line)
+            pieces.update(re.split(r"[\s\"'=,]+", line))
             continue
-        json_strings(doc, pieces)
+        found = []
+        json_strings(doc, found)
+        pieces.update(found)
     digit_text = "|".join(d for d in (digits(p) for p in pieces if not NOT_PHONES.match(p)) if d)
-    return raw.lower(), digit_text
+    return "\x00".join(pieces).lower(), digit_text
 
 
 def find_all(needles, text, prefix):
@@ -202,8 +207,9 @@ def find_all(needles, text, prefix):
         elif n in text:
             hits.add(n)
     if index:
+        get = index.get
         for i in range(len(text) - prefix + 1):
-            bucket = index.get(text[i:i + prefix])
+            bucket = get(text[i:i + prefix])
             if bucket:
                 for n in bucket:
                     if text.startswith(n, i):

@@ -106,3 +106,8 @@ rdapgen_bin() {
 }
 
 now_ms() { date +%s%3N; }
+
+# For wait_until (arguments are evaluated at every try, not once):
+# metric_is PORT SAMPLE VALUE, lines_at_least FILE N.
+metric_is() { [[ "$(probe metric "$1" "$2")" == "$3" ]]; }
+lines_at_least() { [[ -f "$1" && "$(wc -l <"$1")" -ge "$2" ]]; }

@@ -7,6 +7,9 @@
  *
  * in the server's order and with the value's members as stored; the swap
  * test's canonicalizer sorts and re-serializes. Exit 0, or 1 with a reason.
+ *
+ * mongo-export --drop URI DATABASE COLLECTION drops the collection instead
+ * (a missing one is fine), for the tests' clean-up.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +56,13 @@ static int write_line(FILE *out, const bson_t *doc, char *err, size_t err_size)
 
 int main(int argc, char **argv)
 {
+    bool drop = argc == 5 && strcmp(argv[1], "--drop") == 0;
+    if (drop) {
+        argv++;
+        argc--;
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: mongo-export URI DATABASE COLLECTION\n");
+        fprintf(stderr, "usage: mongo-export [--drop] URI DATABASE COLLECTION\n");
         return 2;
     }
     mongoc_init();
@@ -69,6 +77,14 @@ int main(int argc, char **argv)
         goto done;
     }
     mongoc_collection_t *coll = mongoc_client_get_collection(client, argv[2], argv[3]);
+    if (drop) {
+        /* Code 26: there was nothing to drop. */
+        rc = mongoc_collection_drop(coll, &error) || error.code == 26 || strstr(error.message, "ns not found") ? 0 : 1;
+        if (rc != 0)
+            fprintf(stderr, "mongo-export: drop: %s\n", error.message);
+        mongoc_collection_destroy(coll);
+        goto done;
+    }
     bson_t filter = BSON_INITIALIZER;
     mongoc_cursor_t *cursor = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
     const bson_t *doc;

@@ -499,3 +499,32 @@ Test(redact_method, post_paths_point_into_the_output_after_removals_before_them)
     J()->decref(doc);
     policy_free(p);
 }
+
+Test(redact_method, a_jcard_under_another_member_name_is_redacted_all_the_same)
+{
+    policy *p = inline_policy("rules: [{fields: [email], method: emptyValue}]");
+    rdapsync_value *doc = json("{\"objectClassName\":\"domain\",\"entities\":[{\"objectClassName\":\"entity\","
+                               "\"roles\":[\"registrant\"],\"contactCard\":[\"vcard\",[[\"email\",{},\"text\","
+                               "\"hidden@x.example\"]]]}],\"extra\":[[\"vcard\",[[\"email\",{},\"text\","
+                               "\"deeper@x.example\"]]]]}");
+
+    cr_assert_eq(redact_ok(p, doc).redactions, 2);
+    cr_assert_not(contains(doc, "hidden@x.example"));
+    cr_assert_not(contains(doc, "deeper@x.example"));
+    cr_assert_str_eq(str_at(doc, "redacted[0].name.type"), "Registrant Email");
+    J()->decref(doc);
+    policy_free(p);
+}
+
+Test(redact_method, a_document_that_only_claims_to_be_unified_is_still_walked_for_jcards)
+{
+    policy *p = inline_policy("rules: [{fields: [email], method: emptyValue}]");
+    rdapsync_value *doc = json("{\"rdapsync\":{\"schema\":\"rdapsync.unified/1\"},\"objectClassName\":\"domain\","
+                               "\"entities\":[{\"roles\":[\"registrant\"],\"vcardArray\":[\"vcard\",[[\"email\",{},"
+                               "\"text\",\"spoof@x.example\"]]]}]}");
+
+    redact_ok(p, doc);
+    cr_assert_not(contains(doc, "spoof@x.example"));
+    J()->decref(doc);
+    policy_free(p);
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# normalize + redact throughput and memory, against a ceiling measured in
+# the same run on the same file.
+#
+#   bench/transforms/run.sh                  # 200,000 ~4 KB RDAP domains
+#   RECORDS=50000 REPEAT=3 bench/transforms/run.sh
+#
+# Runs, one task each, on a warm page cache:
+#   ceiling            bench/file/json_ceiling: jansson parse + dump of each line, nothing else
+#   file->discard      rdapsync: file source -> discard sink (the pipeline without transforms)
+#   normalize          rdapsync: file -> normalize -> discard
+#   normalize+redact   rdapsync: file -> normalize -> redact (POLICY) -> discard
+# Wall time and peak RSS from /usr/bin/time -v. Targets: normalize+redact
+# >= 0.6 x ceiling, peak RSS <= 32 MB. Figures only: nothing here passes or fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+
+build=${BUILD_DIR:-build}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+records=${RECORDS:-200000}
+size=${RECORD_SIZE:-4096}
+seed=${SEED:-1}
+repeat=${REPEAT:-1}
+batch=${BATCH:-100}
+policy=${POLICY:-gdpr-enterprise}
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+if ! [ -x /usr/bin/time ]; then
+  say "installing Debian's time package (for /usr/bin/time -v)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq time >/dev/null
+fi
+
+say "build (Release) in $build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j2 --target rdapsync rdapsync_source_file rdapsync_sink_discard \
+  rdapsync_transform_normalize rdapsync_transform_redact rdapgen json_ceiling >/dev/null
+rdapgen=$(find "$build" -name rdapgen -type f -perm -u+x | head -1)
+ceiling=$(find "$build" -name json_ceiling -type f -perm -u+x | head -1)
+[ -n "$rdapgen" ] || { echo "rdapgen was not built" >&2; exit 1; }
+[ -n "$ceiling" ] || { echo "bench/file/json_ceiling was not built" >&2; exit 1; }
+
+mkdir -p "$build/bench-data"
+data=$build/bench-data/domains-$records-$size-$seed.jsonl
+if [ ! -s "$data" ]; then
+  say "generating $records records of ~$size bytes into $data"
+  "$rdapgen" --count "$records" --seed "$seed" --size "$size" -o "$data.tmp"
+  mv "$data.tmp" "$data"
+fi
+bytes=$(stat -c %s "$data")
+lines=$(wc -l <"$data")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rdapsync-bench-transforms.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export RDAPSYNC_PLUGIN_PATH=$build/plugins
+
+pipeline() { # NAME TRANSFORMS-YAML -> config file path
+  cat >"$work/$1.yaml" <<YAML
+state_dir: $work/state-$1
+log: { level: warn }
+pipelines:
+  - name: bench
+    tasks: 1
+    source: { plugin: file, config: { path: "$data" } }
+    transforms: $2
+    sink: { plugin: discard }
+    batch: { max_records: $batch, max_wait: 1s }
+    errors: { tolerance: all, dead_letter: { plugin: discard } }
+YAML
+  echo "$work/$1.yaml"
+}
+plain_cfg=$(pipeline plain "[]")
+normalize_cfg=$(pipeline normalize "[ { plugin: normalize } ]")
+both_cfg=$(pipeline both "[ { plugin: normalize }, { plugin: redact, config: { policy: $policy, policy_dir: \"$repo/config/policies\" } } ]")
+
+# measure NAME CMD...: best wall time (s) and its peak RSS (KB) over REPEAT runs.
+measure() {
+  local name=$1 best_wall="" best_rss="" i t w r
+  shift
+  for i in $(seq 1 "$repeat"); do
+    rm -rf "$work/state-$name"
+    cat "$data" >/dev/null # same warm page cache for everyone
+    t=$work/$name.time
+    /usr/bin/time -v -o "$t" "$@" >"$work/$name.log" 2>&1 || {
+      cat "$work/$name.log" >&2
+      echo "$name failed" >&2
+      exit 1
+    }
+    w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$t")
+    r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+    if [ -z "$best_wall" ] || awk -v a="$w" -v b="$best_wall" 'BEGIN {exit !(a < b)}'; then
+      best_wall=$w
+      best_rss=$r
+    fi
+  done
+  echo "$best_wall $best_rss"
+}
+
+say "ceiling: $ceiling"
+read -r ceil_wall ceil_rss < <(measure ceiling "$ceiling" "$data")
+say "file -> discard"
+read -r plain_wall plain_rss < <(measure plain "$build/host/rdapsync" run "$plain_cfg")
+say "file -> normalize -> discard"
+read -r norm_wall norm_rss < <(measure normalize "$build/host/rdapsync" run "$normalize_cfg")
+say "file -> normalize -> redact ($policy) -> discard"
+read -r both_wall both_rss < <(measure both "$build/host/rdapsync" run "$both_cfg")
+grep -q "level=error" "$work/both.log" && { cat "$work/both.log" >&2; echo "the pipeline logged errors" >&2; exit 1; }
+
+row() { # NAME WALL RSS_KB
+  awk -v n="$1" -v w="$2" -v r="$3" -v rec="$lines" -v b="$bytes" \
+    'BEGIN {printf "%-18s %9.2f s %10.0f rec/s %8.1f MB/s %8.1f MB peak RSS\n", n, w, rec / w, b / w / 1e6, r / 1024}'
+}
+echo
+echo "transforms benchmark: $lines records, $(awk -v b="$bytes" 'BEGIN {printf "%.1f MB", b / 1e6}'), ~$size bytes each; one task, $batch-record batches, policy $policy, best of $repeat"
+row "ceiling" "$ceil_wall" "$ceil_rss"
+row "file->discard" "$plain_wall" "$plain_rss"
+row "normalize" "$norm_wall" "$norm_rss"
+row "normalize+redact" "$both_wall" "$both_rss"
+awk -v c="$ceil_wall" -v p="$plain_wall" -v n="$norm_wall" -v b="$both_wall" -v r="$both_rss" -v rec="$lines" 'BEGIN {
+  printf "ratio normalize+redact / ceiling : %.2f (target >= 0.60)\n", c / b
+  printf "ratio normalize / ceiling        : %.2f\n", c / n
+  printf "ratio file->discard / ceiling    : %.2f (the pipeline alone)\n", c / p
+  printf "transform cost per record        : normalize %.1f us, redact %.1f us\n", (n - p) / rec * 1e6, (b - n) / rec * 1e6
+  printf "peak RSS normalize+redact        : %.1f MB (target <= 32 MB)\n", r / 1024
+}'

@@ -1,0 +1,193 @@
+/*
+ * The PostgreSQL sink's batch reduction, without a server: which record of
+ * each key is sent, in which order, what falls back to what, what is
+ * rejected before the server sees it, and the version order itself.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "batch.h"
+#include "loader.h"
+#include "pgs.h"
+
+/* sink_postgres.c owns this in the plugin; the test is the host here. */
+const rdapsync_host *pgs_host;
+
+static rdapsync_batch *batch;
+
+static void setup(void)
+{
+    pgs_host = host_api_table();
+    batch = batch_new(64);
+}
+
+static void teardown(void)
+{
+    batch_free(batch);
+}
+
+TestSuite(pgs_rows, .init = setup, .fini = teardown);
+
+static rdapsync_record *add(const char *key, rdapsync_op op, int64_t ts, const char *origin, int64_t seq,
+                            int64_t offset)
+{
+    const rdapsync_host *h = pgs_host;
+    rdapsync_record *r = h->record_add(batch);
+    cr_assert_not_null(r);
+    if (key)
+        cr_assert_eq(h->record_set_key(batch, r, key, strlen(key)), 0);
+    h->record_set_op(batch, r, op);
+    if (op == RDAPSYNC_OP_UPSERT) {
+        char text[64], err[64];
+        snprintf(text, sizeof(text), "{\"ts\":%lld}", (long long)ts);
+        h->record_set_value(batch, r, h->json->parse(text, strlen(text), err, sizeof(err)));
+    }
+    h->record_set_version(batch, r, ts, origin, seq);
+    h->record_set_position(batch, r, "s", 0, offset);
+    return r;
+}
+
+static void build(int mode, const pgs_positions *committed, pgs_rows *rows, pgs_rejects *rejects, uint64_t *skipped)
+{
+    memset(rejects, 0, sizeof(*rejects));
+    *skipped = 0;
+    cr_assert_eq(pgs_rows_build(batch, mode, committed, rows, rejects, skipped), 0);
+}
+
+static void release(pgs_rows *rows, pgs_rejects *rejects)
+{
+    pgs_rows_free(rows);
+    pgs_rejects_clear(rejects);
+    free(rejects->items);
+}
+
+Test(pgs_rows, version_order_is_time_then_origin_bytewise_then_sequence)
+{
+    rdapsync_version a = { 10, "b", 1 }, b = { 11, "a", 0 };
+    cr_assert_lt(pgs_version_cmp(&a, &b), 0, "event time decides first");
+    rdapsync_version c = { 10, "a", 9 }, d = { 10, "b", 0 };
+    cr_assert_lt(pgs_version_cmp(&c, &d), 0, "then origin");
+    rdapsync_version e = { 10, "Z", 0 }, f = { 10, "a", 0 };
+    cr_assert_lt(pgs_version_cmp(&e, &f), 0, "origin compares bytewise, not by locale");
+    rdapsync_version g = { 10, "\xc3\xa9", 0 }, i = { 10, "z", 0 };
+    cr_assert_gt(pgs_version_cmp(&g, &i), 0, "bytes above 0x7f sort after ASCII");
+    rdapsync_version j = { 10, NULL, 5 }, k = { 10, "", 5 };
+    cr_assert_eq(pgs_version_cmp(&j, &k), 0, "a NULL origin is the empty origin");
+    rdapsync_version l = { 10, "a", 1 }, m = { 10, "a", 2 };
+    cr_assert_lt(pgs_version_cmp(&l, &m), 0, "then sequence");
+}
+
+Test(pgs_rows, only_the_greatest_version_of_each_key_is_sent_in_key_order)
+{
+    add("k2", RDAPSYNC_OP_UPSERT, 5, "a", 1, 1);
+    add("k1", RDAPSYNC_OP_UPSERT, 7, "a", 1, 2);
+    add("k2", RDAPSYNC_OP_DELETE, 9, "a", 1, 3);
+    add("k2", RDAPSYNC_OP_UPSERT, 9, "", 1, 4);
+    add("k1", RDAPSYNC_OP_UPSERT, 7, "b", 0, 5);
+    pgs_rows rows;
+    pgs_rejects rejects;
+    uint64_t skipped;
+    build(PGS_MODE_UPSERT, NULL, &rows, &rejects, &skipped);
+
+    cr_assert_eq(rows.count, 2);
+    cr_assert_str_eq(rows.rows[0].record->key, "k1");
+    cr_assert_str_eq(rows.rows[0].record->version.origin, "b");
+    cr_assert_str_eq(rows.rows[1].record->key, "k2");
+    cr_assert(rows.rows[1].deleted, "the delete at (9, \"a\") beats the upsert at (9, \"\")");
+    cr_assert_eq(rejects.count, 0);
+    release(&rows, &rejects);
+}
+
+Test(pgs_rows, a_refused_row_falls_back_to_older_versions_newest_first)
+{
+    add("k", RDAPSYNC_OP_UPSERT, 1, "a", 1, 1);
+    add("k", RDAPSYNC_OP_UPSERT, 3, "a", 1, 2);
+    add("k", RDAPSYNC_OP_UPSERT, 2, "a", 1, 3);
+    pgs_rows rows;
+    pgs_rejects rejects;
+    uint64_t skipped;
+    build(PGS_MODE_UPSERT, NULL, &rows, &rejects, &skipped);
+
+    cr_assert_eq(rows.count, 1);
+    cr_assert_eq(rows.rows[0].record->version.event_time_ms, 3);
+    cr_assert_eq(pgs_rows_use_fallback(&rows, 0), 1);
+    cr_assert_eq(rows.rows[0].record->version.event_time_ms, 2);
+    cr_assert_eq(pgs_row_serialize(&rows.rows[0]), 0);
+    cr_assert_str_eq(rows.rows[0].doc, "{\"ts\":2}", "the fallback carries its own document");
+    cr_assert_eq(pgs_rows_use_fallback(&rows, 0), 1);
+    cr_assert_eq(rows.rows[0].record->version.event_time_ms, 1);
+    cr_assert_eq(pgs_rows_use_fallback(&rows, 0), 0, "no version older than the oldest");
+    release(&rows, &rejects);
+}
+
+Test(pgs_rows, records_that_cannot_be_stored_are_rejected_before_the_server)
+{
+    /* (A NUL inside a key is refused by the host's record_set_key already.) */
+    add(NULL, RDAPSYNC_OP_UPSERT, 1, "a", 1, 1);
+    rdapsync_record *empty = add("no-doc", RDAPSYNC_OP_UPSERT, 1, "a", 1, 3);
+    pgs_host->record_set_value(batch, empty, NULL);
+    add("fine", RDAPSYNC_OP_UPSERT, 1, "a", 1, 4);
+    pgs_rows rows;
+    pgs_rejects rejects;
+    uint64_t skipped;
+    build(PGS_MODE_UPSERT, NULL, &rows, &rejects, &skipped);
+
+    cr_assert_eq(rows.count, 1);
+    cr_assert_str_eq(rows.rows[0].record->key, "fine");
+    cr_assert_eq(rejects.count, 2);
+    cr_assert(strstr(rejects.items[0].reason, "no key"), "%s", rejects.items[0].reason);
+    cr_assert(strstr(rejects.items[1].reason, "without a document"), "%s", rejects.items[1].reason);
+    cr_assert(strstr(rejects.items[1].reason, "no-doc"), "the reason names the key: %s", rejects.items[1].reason);
+    release(&rows, &rejects);
+}
+
+Test(pgs_rows, append_mode_keeps_every_record_in_batch_order)
+{
+    add("k", RDAPSYNC_OP_UPSERT, 5, "a", 1, 1);
+    add(NULL, RDAPSYNC_OP_UPSERT, 1, "a", 1, 2);
+    add("k", RDAPSYNC_OP_DELETE, 1, "a", 1, 3);
+    pgs_rows rows;
+    pgs_rejects rejects;
+    uint64_t skipped;
+    build(PGS_MODE_APPEND, NULL, &rows, &rejects, &skipped);
+
+    cr_assert_eq(rows.count, 3, "no reduction, and a change log may hold keyless records");
+    cr_assert_eq(rows.rows[0].record->position.offset, 1);
+    cr_assert_eq(rows.rows[1].record->position.offset, 2);
+    cr_assert(rows.rows[2].deleted);
+    release(&rows, &rejects);
+}
+
+Test(pgs_rows, exactly_once_skips_records_at_or_below_the_stored_position)
+{
+    add("a", RDAPSYNC_OP_UPSERT, 1, "a", 1, 10);
+    add("b", RDAPSYNC_OP_UPSERT, 1, "a", 1, 20);
+    add("c", RDAPSYNC_OP_UPSERT, 1, "a", 1, 30);
+    pgs_positions committed = { 0 };
+    cr_assert_eq(pgs_positions_note(&committed, "s", 0, 20), 0);
+    cr_assert_eq(pgs_positions_note(&committed, "other", 0, 99), 0);
+    pgs_rows rows;
+    pgs_rejects rejects;
+    uint64_t skipped;
+    build(PGS_MODE_UPSERT, &committed, &rows, &rejects, &skipped);
+
+    cr_assert_eq(skipped, 2);
+    cr_assert_eq(rows.count, 1);
+    cr_assert_str_eq(rows.rows[0].record->key, "c");
+    release(&rows, &rejects);
+    pgs_positions_clear(&committed);
+    free(committed.items);
+}
+
+Test(pgs_rows, positions_keep_the_highest_offset_and_map_null_stream_to_empty)
+{
+    pgs_positions p = { 0 };
+    cr_assert_eq(pgs_positions_note(&p, NULL, -1, 5), 0);
+    cr_assert_eq(pgs_positions_note(&p, "", -1, 3), 0);
+    cr_assert_eq(pgs_positions_note(&p, NULL, -1, 8), 0);
+    cr_assert_eq(p.count, 1);
+    cr_assert_eq(pgs_positions_find(&p, "", -1), 8);
+    cr_assert_eq(pgs_positions_find(&p, NULL, 0), -1, "another partition is another position");
+    pgs_positions_clear(&p);
+    free(p.items);
+}
