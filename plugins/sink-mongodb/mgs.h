@@ -36,6 +36,11 @@ enum mgs_write_concern { MGS_WC_MAJORITY = 0, MGS_WC_ACKNOWLEDGED = 1, MGS_WC_UR
 #define MGS_WRAP_KEY "_array"
 /* MongoDB refuses documents nested deeper than this. */
 #define MGS_MAX_DEPTH 100
+/* FerretDB 1.x keeps one SQLite connection per operation of an update
+ * command until the command ends, from a pool of 100: a command of 100
+ * operations or more waits for itself forever. */
+#define MGS_FERRETDB_UPDATES_PER_COMMAND 50
+#define MGS_UPDATES_PER_COMMAND 1000
 
 /* Filled by the host from the option table in sink_mongodb.c. */
 typedef struct mgs_config {
@@ -58,6 +63,7 @@ typedef struct mgs_server {
     int64_t max_bson_size;     /* hello.maxBsonObjectSize */
     bool guard_on_server;      /* the guard is part of the update's filter */
     bool wrap_arrays;          /* arrays inside arrays are wrapped */
+    size_t updates_per_command; /* replace operations sent in one update command */
 } mgs_server;
 
 /* One change to apply: the greatest version of a key in the batch. The

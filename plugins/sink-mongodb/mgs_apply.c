@@ -520,7 +520,13 @@ static rdapsync_status replace_phase(apply *a)
         if (rows->rows[i].state == ROW_REPLACE)
             ops[count++] = i;
     int64_t matched = 0;
-    rdapsync_status status = count ? replace_ops(a, ops, count, &matched) : RDAPSYNC_OK;
+    rdapsync_status status = RDAPSYNC_OK;
+    size_t step = a->st->server.updates_per_command;
+    for (size_t from = 0; from < count && status == RDAPSYNC_OK; from += step) {
+        int64_t part = 0;
+        status = replace_ops(a, ops + from, count - from < step ? count - from : step, &part);
+        matched += part;
+    }
     if (status == RDAPSYNC_OK) {
         size_t still = 0;
         for (size_t k = 0; k < count; k++)

@@ -194,6 +194,7 @@ static void decide_modes(mgs_state *st)
      * the whole collection for every record. */
     server->guard_on_server = cfg->version_guard == MGS_GUARD_SERVER || (cfg->version_guard == MGS_GUARD_AUTO && !ferretdb);
     server->wrap_arrays = cfg->nested_arrays == MGS_ARRAYS_WRAP || (cfg->nested_arrays == MGS_ARRAYS_AUTO && ferretdb);
+    server->updates_per_command = ferretdb ? MGS_FERRETDB_UPDATES_PER_COMMAND : MGS_UPDATES_PER_COMMAND;
 }
 
 rdapsync_status mgs_connect(mgs_state *st, char *err, size_t err_size)

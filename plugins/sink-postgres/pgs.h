@@ -7,6 +7,7 @@
  *   pgs_conn.c        connecting, error classification, small exec helpers
  *   pgs_schema.c      table creation and the SQL of the write statements
  *   pgs_rows.c        a batch as rows: checks, greatest version per key
+ *   pgs_json.c        documents to JSON text, allocation-free
  *   pgs_pipeline.c    the write path: pipelined prepared statements
  *   pgs_copy.c        the other write path: COPY into a stage, one INSERT
  *   pgs_positions.c   exactly-once: source positions stored with the data
@@ -62,21 +63,30 @@ typedef struct pgs_names {
 
 /* One change to apply: the greatest version of a key in the batch (upsert
  * mode) or one record (append mode). Strings are borrowed from the batch
- * record; `doc` is owned (host->free) and only set while the row is sent. */
+ * record; `doc` points into the rows' shared serialization buffer and is
+ * only valid while the row is being sent. */
 typedef struct pgs_row {
     const rdapsync_record *record;
     bool deleted;
-    char *doc;       /* serialized document; NULL for deletes */
+    const char *doc; /* serialized document, NUL-terminated; NULL for deletes */
     size_t doc_len;
     size_t fallback; /* upsert mode: the next older record of the same key in the
                       * batch's sorted order (SIZE_MAX = none), used when the
                       * server rejects this one */
 } pgs_row;
 
+/* A growing byte buffer, reused for every document of a write: one
+ * allocation per write instead of several per document. */
+typedef struct pgs_buffer {
+    char *data;
+    size_t len, capacity;
+} pgs_buffer;
+
 /* A batch turned into rows. */
 typedef struct pgs_rows {
     pgs_row *rows;
     size_t count;
+    pgs_buffer doc_buffer; /* holds the one document being sent */
     /* upsert mode: records sorted by (key, version descending); rows point into it */
     const rdapsync_record **sorted;
     size_t sorted_count;
@@ -180,6 +190,13 @@ char *pgs_schema_conflict_clause(const pgs_names *names);
 /* The column list shared by both write methods. */
 const char *pgs_schema_columns(int mode);
 
+/* ---- pgs_json.c ---- */
+
+/* Appends the compact JSON text of `value` to `out`, the same text as
+ * host->json->dump(value, 0), without its per-container allocations.
+ * 0, or -1 on allocation failure. */
+int pgs_json_serialize(const rdapsync_value *value, pgs_buffer *out);
+
 /* ---- pgs_rows.c ---- */
 
 /* Compares versions on the total order (event time, origin bytewise with
@@ -194,10 +211,14 @@ int pgs_rows_build(const rdapsync_batch *batch, int mode, const pgs_positions *c
  * of the key). Returns 1 if there was one, 0 if not, -1 on allocation failure. */
 int pgs_rows_use_fallback(pgs_rows *rows, size_t index);
 void pgs_rows_free(pgs_rows *rows);
-/* Serializes a row's document if not done yet (deletes have none): 0 or
- * -1 on allocation failure. pgs_row_release() frees it again. */
-int pgs_row_serialize(pgs_row *row);
+/* Serializes a row's document into `buffer` (deletes have none), replacing
+ * whatever it held: 0 or -1 on allocation failure. pgs_row_release()
+ * forgets it again. */
+int pgs_row_serialize(pgs_row *row, pgs_buffer *buffer);
 void pgs_row_release(pgs_row *row);
+/* Appends bytes; 0 or -1. */
+int pgs_buffer_append(pgs_buffer *buffer, const char *bytes, size_t len);
+void pgs_buffer_free(pgs_buffer *buffer);
 
 int pgs_rejects_add(pgs_rejects *rejects, const rdapsync_record *record, const char *fmt, ...)
     RDAPSYNC_PRINTF(3, 4);

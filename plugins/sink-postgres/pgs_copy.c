@@ -62,10 +62,10 @@ static int buffer_field(copy_buffer *buf, const char *value, size_t len, bool la
     return 0;
 }
 
-static int buffer_row(copy_buffer *buf, pgs_row *row)
+static int buffer_row(copy_buffer *buf, pgs_row *row, pgs_buffer *doc_buffer)
 {
     pgs_params params;
-    int rc = pgs_row_serialize(row);
+    int rc = pgs_row_serialize(row, doc_buffer);
     if (rc == 0) {
         pgs_row_params(row, &params);
         for (int i = 0; i < PGS_P_COUNT && rc == 0; i++)
@@ -131,7 +131,7 @@ static rdapsync_status copy_rows(pgs_state *st, pgs_rows *rows, const char *targ
     copy_buffer buf = { 0 };
     const char *abort_reason = NULL;
     for (size_t i = 0; i < rows->count && !abort_reason; i++) {
-        if (buffer_row(&buf, &rows->rows[i]) != 0)
+        if (buffer_row(&buf, &rows->rows[i], &rows->doc_buffer) != 0)
             abort_reason = "out of memory";
         else if (buf.len >= PGS_COPY_FLUSH_BYTES || i + 1 == rows->count) {
             if (PQputCopyData(conn, buf.data, (int)buf.len) != 1)

@@ -51,12 +51,12 @@ static bool send_command(PGconn *conn, const char *sql)
     return PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
 }
 
-/* libpq copies the parameters into its output buffer, so the document is
- * freed as soon as the row is queued. */
-static bool send_row(PGconn *conn, pgs_row *row, bool *oom)
+/* libpq copies the parameters into its output buffer, so the document's
+ * buffer is free again as soon as the row is queued. */
+static bool send_row(PGconn *conn, pgs_row *row, pgs_buffer *buffer, bool *oom)
 {
     pgs_params params;
-    if (pgs_row_serialize(row) != 0) {
+    if (pgs_row_serialize(row, buffer) != 0) {
         *oom = true;
         return false;
     }
@@ -73,7 +73,7 @@ static bool send_chunk(PGconn *conn, pgs_rows *rows, size_t from, size_t to, boo
     if (first && !send_command(conn, PGS_SAVEPOINT))
         return false;
     for (size_t i = from; i < to; i++)
-        if (!send_row(conn, &rows->rows[i], oom))
+        if (!send_row(conn, &rows->rows[i], &rows->doc_buffer, oom))
             return false;
     if (last && !send_command(conn, PGS_RELEASE))
         return false;

@@ -4,8 +4,8 @@
  * it would be wasted work anyway): only the greatest version of each key is
  * sent. The older ones stay behind as fallbacks, in case the server refuses
  * the newest, so the result does not depend on how records were batched.
- * Documents are serialized one at a time, right before they are sent, and
- * freed right after: the sink holds one serialized document, not a batch.
+ * Documents are serialized one at a time, right before they are sent, into
+ * one reused buffer: the sink holds one serialized document, not a batch.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,17 +101,44 @@ static bool already_committed(const rdapsync_record *record, const pgs_positions
     return offset >= 0 && record->position.offset <= offset;
 }
 
-int pgs_row_serialize(pgs_row *row)
+int pgs_buffer_append(pgs_buffer *buffer, const char *bytes, size_t len)
 {
-    if (row->deleted || row->doc)
+    if (buffer->len + len > buffer->capacity) {
+        size_t capacity = buffer->capacity ? buffer->capacity : 16 * 1024;
+        while (capacity < buffer->len + len)
+            capacity *= 2;
+        char *data = realloc(buffer->data, capacity);
+        if (!data)
+            return -1;
+        buffer->data = data;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->data + buffer->len, bytes, len);
+    buffer->len += len;
+    return 0;
+}
+
+void pgs_buffer_free(pgs_buffer *buffer)
+{
+    free(buffer->data);
+    memset(buffer, 0, sizeof(*buffer));
+}
+
+int pgs_row_serialize(pgs_row *row, pgs_buffer *buffer)
+{
+    if (row->deleted)
         return 0;
-    row->doc = pgs_host->json->dump(row->record->value, 0, &row->doc_len);
-    return row->doc ? 0 : -1;
+    buffer->len = 0;
+    /* NUL-terminated: libpq reads text parameters up to the NUL. */
+    if (pgs_json_serialize(row->record->value, buffer) != 0 || pgs_buffer_append(buffer, "", 1) != 0)
+        return -1;
+    row->doc = buffer->data;
+    row->doc_len = buffer->len - 1;
+    return 0;
 }
 
 void pgs_row_release(pgs_row *row)
 {
-    pgs_host->free(row->doc);
     row->doc = NULL;
     row->doc_len = 0;
 }
@@ -179,17 +206,15 @@ int pgs_rows_use_fallback(pgs_rows *rows, size_t index)
         return 0;
     const rdapsync_record *record = rows->sorted[next];
     bool has_older = next + 1 < rows->sorted_count && same_key(record, rows->sorted[next + 1]);
-    pgs_row_release(row);
     row_init(row, record, has_older ? next + 1 : SIZE_MAX);
     return 1;
 }
 
 void pgs_rows_free(pgs_rows *rows)
 {
-    for (size_t i = 0; i < rows->count; i++)
-        pgs_row_release(&rows->rows[i]);
     free(rows->rows);
     free(rows->sorted);
+    pgs_buffer_free(&rows->doc_buffer);
     memset(rows, 0, sizeof(*rows));
 }
 

@@ -322,6 +322,12 @@ static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeo
     uint64_t bytes = reader_take_bytes_read(&s->reader);
     if (bytes)
         H->counter_add(s->ctx, "bytes_read", bytes);
+    if (!s->cfg->follow) {
+        /* The host's progress lines and /status read these (docs/operations.md). */
+        int64_t done, total = inputs_total_bytes(s, &done);
+        H->gauge_set(s->ctx, "input_bytes_total", (double)total);
+        H->gauge_set(s->ctx, "input_bytes_done", (double)done);
+    }
     if (added < 0)
         return RDAPSYNC_ERROR;
     s->records += (uint64_t)added;

@@ -73,11 +73,18 @@ size_t jpath_push_key(jpath *path, const char *key)
 
 size_t jpath_push_index(jpath *path, size_t index)
 {
+    /* By hand: this runs for every array item a walk visits. */
     char text[32];
+    char *p = text + sizeof text;
     size_t mark = path->len;
-    int n = snprintf(text, sizeof text, "[%zu]", index);
 
-    append(path, text, (size_t)n);
+    *--p = ']';
+    do {
+        *--p = (char)('0' + index % 10);
+        index /= 10;
+    } while (index);
+    *--p = '[';
+    append(path, p, (size_t)(text + sizeof text - p));
     return mark;
 }
 

@@ -7,6 +7,7 @@ typedef struct walk {
     const rdapsync_json_api *j;
     int max_depth;
     size_t max_string;
+    bool with_path; /* the second, slow pass that names the place */
     jpath path;
     char *err;
     size_t err_size;
@@ -14,13 +15,18 @@ typedef struct walk {
 
 static int check_string(walk *w, size_t len, const char *what)
 {
-    if (w->max_string && len > w->max_string)
-        return rj_fail(w->err, w->err_size, &w->path, "%s of %zu bytes is longer than max_string (%zu)", what, len,
-                       w->max_string);
+    if (w->max_string && len > w->max_string) {
+        if (w->with_path)
+            rj_fail(w->err, w->err_size, &w->path, "%s of %zu bytes is longer than max_string (%zu)", what, len,
+                    w->max_string);
+        return -1;
+    }
     return 0;
 }
 
-/* Recursion is bounded by max_depth: deeper levels are refused, not entered. */
+/* Recursion is bounded by max_depth: deeper levels are refused, not entered.
+ * The first pass keeps no path (it runs for every record); only a record
+ * that fails is walked again to name the place. */
 static int check_value(walk *w, rdapsync_value *value, int depth)
 {
     const rdapsync_json_api *j = w->j;
@@ -30,28 +36,32 @@ static int check_value(walk *w, rdapsync_value *value, int depth)
         return check_string(w, j->string_length(value), "string");
     if (type != RDAPSYNC_JSON_ARRAY && type != RDAPSYNC_JSON_OBJECT)
         return 0;
-    if (depth >= w->max_depth)
-        return rj_fail(w->err, w->err_size, &w->path, "nesting deeper than max_depth (%d)", w->max_depth);
+    if (depth >= w->max_depth) {
+        if (w->with_path)
+            rj_fail(w->err, w->err_size, &w->path, "nesting deeper than max_depth (%d)", w->max_depth);
+        return -1;
+    }
     if (type == RDAPSYNC_JSON_ARRAY) {
         size_t n = j->array_size(value);
         for (size_t i = 0; i < n; i++) {
-            size_t mark = jpath_push_index(&w->path, i);
+            size_t mark = w->with_path ? jpath_push_index(&w->path, i) : 0;
             if (check_value(w, j->array_get(value, i), depth + 1) != 0)
                 return -1;
-            jpath_pop(&w->path, mark);
+            if (w->with_path)
+                jpath_pop(&w->path, mark);
         }
         return 0;
     }
     for (rdapsync_value_iter *it = j->object_iter(value); it; it = j->object_iter_next(value, it)) {
         const char *key = j->object_iter_key(it);
-        size_t key_len = strlen(key);
         /* A huge member name is reported at its parent: naming it would copy it. */
-        if (check_string(w, key_len, "member name") != 0)
+        if (w->max_string && check_string(w, strlen(key), "member name") != 0)
             return -1;
-        size_t mark = jpath_push_key(&w->path, key);
+        size_t mark = w->with_path ? jpath_push_key(&w->path, key) : 0;
         if (check_value(w, j->object_iter_value(it), depth + 1) != 0)
             return -1;
-        jpath_pop(&w->path, mark);
+        if (w->with_path)
+            jpath_pop(&w->path, mark);
     }
     return 0;
 }
@@ -62,5 +72,8 @@ int limits_check(const rdapsync_json_api *json, const rdapsync_value *doc, int m
     walk w = {.j = json, .max_depth = max_depth, .max_string = max_string, .err = err, .err_size = err_size};
 
     jpath_init(&w.path);
-    return check_value(&w, (rdapsync_value *)doc, 0);
+    if (check_value(&w, (rdapsync_value *)doc, 0) == 0)
+        return 0;
+    w.with_path = true;
+    return check_value(&w, (rdapsync_value *)doc, 0) == 0 ? 0 : -1;
 }

@@ -60,9 +60,9 @@ static int raw_subject(rx *x, rdapsync_value *entity, rdapsync_value *vcard, sub
 
     memset(s, 0, sizeof *s);
     if (roles && j->type(roles) != RDAPSYNC_JSON_ARRAY && j->type(roles) != RDAPSYNC_JSON_NULL) {
-        size_t mark = jpath_push_key(&x->path, "roles");
+        rx_mark mark = rx_push_key(x, "roles");
         rx_fail(x, "expected an array of roles, got %s", rj_type_name(j->type(roles)));
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         return -1;
     }
     for (size_t i = 0, n = j->array_size(roles); i < n && s->role_count < 16; i++) {
@@ -102,7 +102,6 @@ typedef struct prop_ctx {
     jcard_prop p;
     size_t index;      /* in the property list as it came (prePaths) */
     size_t post_index; /* in the list once earlier removals are done (postPaths) */
-    size_t list_mark;  /* path length at the property list */
     removals *removed;
     bool held_data;    /* the contact had data that classifies it */
 } prop_ctx;
@@ -125,20 +124,12 @@ static bool component_has_text(const rdapsync_json_api *j, rdapsync_value *v)
     return has_text(j, v);
 }
 
-/* The current path is the property's postPath; a removal names it as it was (prePath). */
+/* The current paths are the property's: a removal is recorded with its prePath. */
 static int remove_property(prop_ctx *c, rfield field, const char *property, const rrule *rule)
 {
-    jpath *path = &c->x->path;
-    int rc;
-
     if (removals_add(c->removed, c->index) != 0)
         return rx_oom(c->x);
-    jpath_pop(path, c->list_mark);
-    jpath_push_index(path, c->index);
-    rc = rx_entry(c->x, c->s, field, property, rule, RM_REMOVAL);
-    jpath_pop(path, c->list_mark);
-    jpath_push_index(path, c->post_index);
-    return rc;
+    return rx_entry(c->x, c->s, field, property, rule, RM_REMOVAL);
 }
 
 /* A uri value that became text ("REDACTED") is no longer a uri. */
@@ -166,14 +157,14 @@ static int redact_component(prop_ctx *c, rdapsync_value *container, size_t index
     if (j->type(v) != RDAPSYNC_JSON_ARRAY)
         return rx_fail(x, "expected a string, got %s", rj_type_name(j->type(v)));
     for (size_t m = 0, n = j->array_size(v); m < n && rc == 0; m++) {
-        size_t mark = jpath_push_index(&x->path, m);
+        rx_mark mark = rx_push_index(x, m, m);
         bool ch = false;
         if (j->type(j->array_get(v, m)) == RDAPSYNC_JSON_STRING)
             rc = rx_redact_in_array(x, v, m, rule, field, property, c->s, &ch);
         else
             rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(j->array_get(v, m))));
         *changed = *changed || ch;
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
     }
     return rc;
 }
@@ -188,23 +179,23 @@ static int redact_values(prop_ctx *c, const rrule *rule, rfield field, const cha
 
     for (size_t k = 0; k < c->p.value_count; k++) {
         rdapsync_value *v = j->array_get(c->p.prop, 3 + k);
-        size_t mark = jpath_push_index(&x->path, 3 + k);
+        rx_mark mark = rx_push_index(x, 3 + k, 3 + k);
         bool changed = false;
         int rc = 0;
         if (j->type(v) == RDAPSYNC_JSON_STRING) {
             rc = rx_redact_in_array(x, c->p.prop, 3 + k, rule, field, property, c->s, &changed);
         } else if (j->type(v) == RDAPSYNC_JSON_ARRAY && !strings_only) {
             for (size_t m = 0, n = j->array_size(v); m < n && rc == 0; m++) {
-                size_t pm = jpath_push_index(&x->path, m);
+                rx_mark pm = rx_push_index(x, m, m);
                 bool ch = false;
                 rc = redact_component(c, v, m, rule, field, property, &ch);
                 changed = changed || ch;
-                jpath_pop(&x->path, pm);
+                rx_pop(x, pm);
             }
         } else {
             rc = rx_fail(x, "expected a string value, got %s", rj_type_name(j->type(v)));
         }
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         if (rc != 0)
             return -1;
         any = any || changed;
@@ -241,26 +232,26 @@ static int on_contact_uri(prop_ctx *c)
 
     for (size_t k = 0; k < c->p.value_count; k++) {
         rdapsync_value *v = j->array_get(c->p.prop, 3 + k);
-        size_t mark = jpath_push_index(&x->path, 3 + k);
+        rx_mark mark = rx_push_index(x, 3 + k, 3 + k);
         uri_choice choice;
         bool changed = false;
         int rc = 0;
 
         if (j->type(v) != RDAPSYNC_JSON_STRING) {
             rx_fail(x, "expected a string value, got %s", rj_type_name(j->type(v)));
-            jpath_pop(&x->path, mark);
+            rx_pop(x, mark);
             return -1;
         }
         choice = rx_uri_rule(x, j->string_value(v), j->string_length(v), c->s);
         c->held_data = c->held_data || choice.personal;
         if (choice.rule && choice.rule->method == RM_REMOVAL) {
-            jpath_pop(&x->path, mark);
+            rx_pop(x, mark);
             return remove_property(c, choice.field, NULL, choice.rule);
         }
         rc = rx_redact_uri_at(x, c->p.prop, 3 + k, &choice, c->s, &changed);
         if (rc == 0 && changed && choice.field != RF_EMAIL && choice.rule->method != RM_PARTIAL_VALUE)
             rc = retype_as_text(c);
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         if (rc != 0)
             return -1;
     }
@@ -277,13 +268,13 @@ static int redact_param(prop_ctx *c, const char *name, rfield field)
     const rdapsync_json_api *j = x->j;
     rdapsync_value *v = j->object_get(c->p.params, name);
     const rrule *rule;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (!v)
         return 0;
-    mark = jpath_push_index(&x->path, 1);
-    jpath_push_key(&x->path, name);
+    mark = rx_push_index(x, 1, 1);
+    rx_push_key(x, name);
     if (j->type(v) != RDAPSYNC_JSON_STRING) {
         rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(v)));
         goto done;
@@ -300,7 +291,7 @@ static int redact_param(prop_ctx *c, const char *name, rfield field)
         rc = rx_redact_in_object(x, c->p.params, name, rule, field, NULL, c->s, NULL);
     }
 done:
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -310,12 +301,12 @@ static int on_adr(prop_ctx *c)
     rx *x = c->x;
     const rdapsync_json_api *j = x->j;
     rdapsync_value *value = c->p.value;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (redact_param(c, "label", RF_LABEL) != 0 || redact_param(c, "cc", RF_COUNTRY) != 0)
         return -1;
-    mark = jpath_push_index(&x->path, 3);
+    mark = rx_push_index(x, 3, 3);
     if (j->type(value) == RDAPSYNC_JSON_STRING) {
         /* A formatted address in place of the parts: as sensitive as a label. */
         const rrule *rule = policy_rule_for(x->pol, RF_LABEL, c->s);
@@ -330,7 +321,7 @@ static int on_adr(prop_ctx *c)
             rdapsync_value *part = j->array_get(value, k);
             rfield field = adr_fields[k];
             const rrule *rule = policy_rule_for(x->pol, field, c->s);
-            size_t pm = jpath_push_index(&x->path, k);
+            rx_mark pm = rx_push_index(x, k, k);
             if ((k <= 2 || k == 5) && component_has_text(j, part))
                 c->held_data = true;
             if (j->type(part) == RDAPSYNC_JSON_STRING) {
@@ -338,22 +329,22 @@ static int on_adr(prop_ctx *c)
                     rc = rx_redact_in_array(x, value, k, rule, field, NULL, c->s, NULL);
             } else if (j->type(part) == RDAPSYNC_JSON_ARRAY) {
                 for (size_t m = 0, lines = j->array_size(part); m < lines && rc == 0; m++) {
-                    size_t lm = jpath_push_index(&x->path, m);
+                    rx_mark lm = rx_push_index(x, m, m);
                     if (j->type(j->array_get(part, m)) != RDAPSYNC_JSON_STRING)
                         rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(j->array_get(part, m))));
                     else if (rule)
                         rc = rx_redact_in_array(x, part, m, rule, field, NULL, c->s, NULL);
-                    jpath_pop(&x->path, lm);
+                    rx_pop(x, lm);
                 }
             } else {
                 rc = rx_fail(x, "expected a string or an array of strings, got %s", rj_type_name(j->type(part)));
             }
-            jpath_pop(&x->path, pm);
+            rx_pop(x, pm);
         }
     } else {
         rc = rx_fail(x, "expected an array of address parts, got %s", rj_type_name(j->type(value)));
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -401,31 +392,30 @@ static int redact_vcard(rx *x, rdapsync_value *vcard, const subject *s, bool *he
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
     removals removed = {0};
-    size_t mark = x->path.len;
+    rx_mark mark = rx_here(x);
     int rc = 0;
 
-    list = jcard_list(j, vcard, &x->path, x->err, x->err_size);
+    list = jcard_list(j, vcard, &x->pre, x->err, x->err_size);
     if (!list) {
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         return -1;
     }
-    jpath_push_index(&x->path, 1);
+    rx_push_index(x, 1, 1);
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
         prop_ctx c = {.x = x, .s = s, .index = i, .post_index = i - removed.count, .removed = &removed};
-        rc = jcard_prop_read(j, list, i, &c.p, &x->path, x->err, x->err_size);
+        rc = jcard_prop_read(j, list, i, &c.p, &x->pre, x->err, x->err_size);
         if (rc != 0)
             break;
-        c.list_mark = x->path.len;
-        size_t pm = jpath_push_index(&x->path, c.post_index);
+        rx_mark pm = rx_push_index(x, c.post_index, i);
         rc = on_property(&c);
-        jpath_pop(&x->path, pm);
+        rx_pop(x, pm);
         *held_data = *held_data || c.held_data;
     }
     for (size_t r = removed.count; rc == 0 && r > 0; r--)
         if (j->array_remove(list, removed.items[r - 1]) != 0)
             rc = rx_oom(x);
     removals_free(&removed);
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -434,19 +424,19 @@ static int redact_handle(rx *x, rdapsync_value *entity, const subject *s)
     const rdapsync_json_api *j = x->j;
     rdapsync_value *handle = j->object_get(entity, "handle");
     const rrule *rule;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (!handle || !(rule = policy_rule_for(x->pol, RF_HANDLE, s)))
         return 0;
-    mark = jpath_push_key(&x->path, "handle");
+    mark = rx_push_key(x, "handle");
     if (j->type(handle) != RDAPSYNC_JSON_STRING)
         rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(handle)));
     else if (rule->method == RM_REMOVAL && j->string_length(handle))
         rc = j->object_del(entity, "handle") == 0 ? rx_entry(x, s, RF_HANDLE, NULL, rule, RM_REMOVAL) : 0;
     else if (rule->method != RM_REMOVAL)
         rc = rx_redact_in_object(x, entity, "handle", rule, RF_HANDLE, NULL, s, NULL);
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -456,17 +446,17 @@ static int redact_entity(rx *x, rdapsync_value *entity)
     rdapsync_value *vcard = x->j->object_get(entity, "vcardArray");
     subject s;
     bool held = false;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (raw_subject(x, entity, vcard, &s) != 0 || redact_handle(x, entity, &s) != 0)
         return -1;
     if (vcard && x->j->type(vcard) != RDAPSYNC_JSON_NULL) {
-        mark = jpath_push_key(&x->path, "vcardArray");
+        mark = rx_push_key(x, "vcardArray");
         rc = redact_vcard(x, vcard, &s, &held);
         if (rc != 0)
             return -1;
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
     }
     if (held)
         rx_classify(x, &s);
@@ -579,20 +569,20 @@ static int walk_array(rx *x, rdapsync_value *array, int depth, bool in_root)
     for (size_t i = 0, n = j->array_size(array); i < n && rc == 0; i++) {
         rdapsync_value *item = j->array_get(array, i);
         bool remove = false;
-        size_t mark = jpath_push_index(&x->path, i);
+        rx_mark mark = rx_push_index(x, i, i);
         rc = maybe_remove(x, item, in_root, &remove);
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         if (rc == 0 && remove) {
             rc = removals_add(&removed, i) == 0 ? 0 : rx_oom(x);
             continue;
         }
         /* Paths inside the item name it where it will be once the removals are done. */
-        mark = jpath_push_index(&x->path, i - removed.count);
+        mark = rx_push_index(x, i - removed.count, i);
         if (rc == 0 && is_jcard(j, item))
             rc = redact_stray_jcard(x, NULL, item);
         else if (rc == 0)
             rc = walk(x, item, depth + 1, in_root);
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
     }
     for (size_t r = removed.count; rc == 0 && r > 0; r--)
         if (j->array_remove(array, removed.items[r - 1]) != 0)
@@ -614,13 +604,13 @@ static int walk_members(rx *x, rdapsync_value *object, int depth, bool in_root)
         bool remove = false;
         if (strcmp(key, "vcardArray") == 0 || strcmp(key, "redacted") == 0)
             continue;
-        size_t mark = jpath_push_key(&x->path, key);
+        rx_mark mark = rx_push_key(x, key);
         rc = maybe_remove(x, value, in_root, &remove);
         if (rc == 0 && !remove && is_jcard(j, value))
             rc = redact_stray_jcard(x, object, value);
         else if (rc == 0 && !remove)
             rc = walk(x, value, depth + 1, in_root);
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         if (rc == 0 && remove) {
             /* A contact held directly by a member: the member goes, after the iteration. */
             char **grown = realloc(gone, (gone_count + 1) * sizeof *gone);
@@ -658,11 +648,12 @@ static int refuse_whole_removal(rx *x, rdapsync_value *entity)
 /* A new RDAP root: its own paths and its own `redacted` member. */
 static int walk_root(rx *x, rdapsync_value *root, int depth)
 {
-    jpath saved = x->path;
+    jpath saved = x->path, saved_pre = x->pre;
     rdapsync_value *saved_entries = x->entries;
     int rc = 0;
 
     jpath_init(&x->path);
+    jpath_init(&x->pre);
     x->entries = NULL;
     /* An entity lookup is itself a contact. */
     if (is_entity(x->j, root)) {
@@ -676,8 +667,10 @@ static int walk_root(rx *x, rdapsync_value *root, int depth)
         rc = rx_attach(x, root, true);
     x->j->decref(x->entries);
     x->entries = saved_entries;
-    if (rc == 0)
-        x->path = saved; /* on failure the path names the place */
+    if (rc == 0) {
+        x->path = saved; /* on failure the paths name the place */
+        x->pre = saved_pre;
+    }
     return rc;
 }
 

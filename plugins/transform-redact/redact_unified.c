@@ -38,15 +38,15 @@ static void unified_subject(rx *x, rdapsync_value *contact, subject *s)
 static int remove_member(rx *x, rdapsync_value *object, const char *key, const subject *s, rfield field,
                          const rrule *rule)
 {
-    size_t mark;
+    rx_mark mark;
     int rc;
 
     if (!x->j->object_get(object, key))
         return 0;
-    mark = jpath_push_key(&x->path, key);
+    mark = rx_push_key(x, key);
     x->j->object_del(object, key);
     rc = rx_entry(x, s, field, NULL, rule, RM_REMOVAL);
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -55,24 +55,24 @@ static int string_member(rx *x, rdapsync_value *object, const char *key, const s
                          const rrule *rule)
 {
     rdapsync_value *v = x->j->object_get(object, key);
-    size_t mark;
+    rx_mark mark;
     int rc;
 
     if (!v || !rule)
         return 0;
     if (x->j->type(v) != RDAPSYNC_JSON_STRING) {
-        mark = jpath_push_key(&x->path, key);
+        mark = rx_push_key(x, key);
         rc = rx_fail(x, "expected a string, got %s", rj_type_name(x->j->type(v)));
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         return rc;
     }
     if (rule->method == RM_REMOVAL)
         return mask_is_placeholder(x->j->string_value(v), x->j->string_length(v))
                    ? 0
                    : remove_member(x, object, key, s, field, rule);
-    mark = jpath_push_key(&x->path, key);
+    mark = rx_push_key(x, key);
     rc = rx_redact_in_object(x, object, key, rule, field, NULL, s, NULL);
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -85,9 +85,9 @@ static int array_member(rx *x, rdapsync_value *object, const char *key, rdapsync
     if (!v)
         return 0;
     if (x->j->type(v) != RDAPSYNC_JSON_ARRAY) {
-        size_t mark = jpath_push_key(&x->path, key);
+        rx_mark mark = rx_push_key(x, key);
         rx_fail(x, "expected an array, got %s", rj_type_name(x->j->type(v)));
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         return -1;
     }
     *out = v;
@@ -100,7 +100,7 @@ static int string_list(rx *x, rdapsync_value *object, const char *key, const sub
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (array_member(x, object, key, &list) != 0)
@@ -113,16 +113,16 @@ static int string_list(rx *x, rdapsync_value *object, const char *key, const sub
         return 0;
     if (rule->method == RM_REMOVAL)
         return remove_member(x, object, key, s, field, rule);
-    mark = jpath_push_key(&x->path, key);
+    mark = rx_push_key(x, key);
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
-        size_t m = jpath_push_index(&x->path, i);
+        rx_mark m = rx_push_index(x, i, i);
         if (j->type(j->array_get(list, i)) != RDAPSYNC_JSON_STRING)
             rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(j->array_get(list, i))));
         else
             rc = rx_redact_in_array(x, list, i, rule, field, NULL, s, NULL);
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -132,7 +132,7 @@ static int phone_list(rx *x, rdapsync_value *contact, const char *key, const sub
     const rdapsync_json_api *j = x->j;
     const rrule *rule = policy_rule_for(x->pol, field, s);
     rdapsync_value *list;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (array_member(x, contact, key, &list) != 0)
@@ -145,10 +145,10 @@ static int phone_list(rx *x, rdapsync_value *contact, const char *key, const sub
         return 0;
     if (rule->method == RM_REMOVAL)
         return remove_member(x, contact, key, s, field, rule);
-    mark = jpath_push_key(&x->path, key);
+    mark = rx_push_key(x, key);
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
         rdapsync_value *phone = j->array_get(list, i);
-        size_t m = jpath_push_index(&x->path, i);
+        rx_mark m = rx_push_index(x, i, i);
         if (j->type(phone) != RDAPSYNC_JSON_OBJECT) {
             rc = rx_fail(x, "expected a phone object, got %s", rj_type_name(j->type(phone)));
         } else {
@@ -159,9 +159,9 @@ static int phone_list(rx *x, rdapsync_value *contact, const char *key, const sub
             else if (rc == 0 && j->object_get(phone, "ext"))
                 j->object_del(phone, "ext");
         }
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -169,18 +169,19 @@ static int uri_list(rx *x, rdapsync_value *contact, const subject *s, bool *held
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
-    size_t mark, removed = 0;
+    rx_mark mark;
+    size_t removed = 0;
     int rc = 0;
 
     if (array_member(x, contact, "contact_uris", &list) != 0)
         return -1;
     if (!list)
         return 0;
-    mark = jpath_push_key(&x->path, "contact_uris");
+    mark = rx_push_key(x, "contact_uris");
     /* i walks the list as it came (prePaths), i - removed the list as it ends (postPaths). */
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
         rdapsync_value *v = j->array_get(list, i - removed);
-        size_t m = jpath_push_index(&x->path, i);
+        rx_mark m = rx_push_index(x, i - removed, i);
         bool changed;
         if (j->type(v) != RDAPSYNC_JSON_STRING) {
             rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(v)));
@@ -193,14 +194,12 @@ static int uri_list(rx *x, rdapsync_value *contact, const subject *s, bool *held
                     rc = rx_oom(x);
                 removed++;
             } else {
-                jpath_pop(&x->path, m);
-                jpath_push_index(&x->path, i - removed);
                 rc = rx_redact_uri_at(x, list, i - removed, &choice, s, &changed);
             }
         }
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     if (rc == 0 && j->array_size(list) == 0)
         j->object_del(contact, "contact_uris");
     return rc;
@@ -232,20 +231,20 @@ static int addresses(rx *x, rdapsync_value *contact, const subject *s, bool *hel
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (array_member(x, contact, "addresses", &list) != 0)
         return -1;
     if (!list)
         return 0;
-    mark = jpath_push_key(&x->path, "addresses");
+    mark = rx_push_key(x, "addresses");
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
-        size_t m = jpath_push_index(&x->path, i);
+        rx_mark m = rx_push_index(x, i, i);
         rc = address(x, j->array_get(list, i), s, held);
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -254,7 +253,7 @@ static int alt_names(rx *x, rdapsync_value *contact, const subject *s, const rru
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (array_member(x, contact, "alt_names", &list) != 0)
@@ -263,17 +262,17 @@ static int alt_names(rx *x, rdapsync_value *contact, const subject *s, const rru
         return 0;
     if (rule->method == RM_REMOVAL)
         return remove_member(x, contact, "alt_names", s, RF_NAME, rule);
-    mark = jpath_push_key(&x->path, "alt_names");
+    mark = rx_push_key(x, "alt_names");
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
         rdapsync_value *alt = j->array_get(list, i);
-        size_t m = jpath_push_index(&x->path, i);
+        rx_mark m = rx_push_index(x, i, i);
         if (j->type(alt) != RDAPSYNC_JSON_OBJECT)
             rc = rx_fail(x, "expected an object, got %s", rj_type_name(j->type(alt)));
         else
             rc = string_member(x, alt, "value", s, RF_NAME, rule);
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -367,19 +366,19 @@ static int contact_list(rx *x, rdapsync_value *list)
         rdapsync_value *contact = j->array_get(list, i);
         subject s;
         bool remove;
-        size_t m = jpath_push_index(&x->path, i);
+        rx_mark m = rx_push_index(x, i - removed_count, i);
         unified_subject(x, contact, &s);
         rc = maybe_remove(x, contact, &s, &remove);
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
         if (rc != 0)
             break;
         if (remove) {
             removed[removed_count++] = i;
             continue;
         }
-        m = jpath_push_index(&x->path, i - removed_count);
+        m = rx_push_index(x, i - removed_count, i);
         rc = redact_contact(x, contact, &s);
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
     for (size_t r = removed_count; rc == 0 && r > 0; r--)
         if (j->array_remove(list, removed[r - 1]) != 0)
@@ -392,18 +391,18 @@ static int registrar(rx *x, rdapsync_value *doc)
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *reg = j->object_get(doc, "registrar"), *abuse;
-    size_t mark;
+    rx_mark mark;
     subject s;
     bool remove;
     int rc;
 
     if (!reg)
         return 0;
-    mark = jpath_push_key(&x->path, "registrar");
+    mark = rx_push_key(x, "registrar");
     unified_subject(x, reg, &s);
     rc = maybe_remove(x, reg, &s, &remove);
     if (rc == 0 && remove) {
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         j->object_del(doc, "registrar");
         return 0;
     }
@@ -411,11 +410,11 @@ static int registrar(rx *x, rdapsync_value *doc)
         rc = redact_contact(x, reg, &s);
     abuse = j->object_get(reg, "abuse");
     if (rc == 0 && abuse) {
-        size_t m = jpath_push_key(&x->path, "abuse");
+        rx_mark m = rx_push_key(x, "abuse");
         rc = contact_list(x, abuse);
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -423,23 +422,23 @@ static int contacts(rx *x, rdapsync_value *doc)
 {
     const rdapsync_json_api *j = x->j;
     rdapsync_value *all = j->object_get(doc, "contacts");
-    size_t mark;
+    rx_mark mark;
     int rc = 0;
 
     if (!all)
         return 0;
-    mark = jpath_push_key(&x->path, "contacts");
+    mark = rx_push_key(x, "contacts");
     if (j->type(all) != RDAPSYNC_JSON_OBJECT) {
         rc = rx_fail(x, "expected an object of roles, got %s", rj_type_name(j->type(all)));
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
         return rc;
     }
     for (rdapsync_value_iter *it = j->object_iter(all); it && rc == 0; it = j->object_iter_next(all, it)) {
-        size_t m = jpath_push_key(&x->path, j->object_iter_key(it));
+        rx_mark m = rx_push_key(x, j->object_iter_key(it));
         rc = contact_list(x, j->object_iter_value(it));
-        jpath_pop(&x->path, m);
+        rx_pop(x, m);
     }
-    jpath_pop(&x->path, mark);
+    rx_pop(x, mark);
     return rc;
 }
 
@@ -452,14 +451,14 @@ int redact_unified(rx *x, rdapsync_value *doc)
     if (registrar(x, doc) != 0 || contacts(x, doc) != 0)
         return -1;
     if (entity) {
-        size_t mark = jpath_push_key(&x->path, "entity");
+        rx_mark mark = rx_push_key(x, "entity");
         subject s;
         unified_subject(x, entity, &s);
         if (policy_rule_for(x->pol, RF_ENTITY, &s))
             return rx_fail(x, "the policy removes this contact, which is the whole document");
         if (redact_contact(x, entity, &s) != 0)
             return -1;
-        jpath_pop(&x->path, mark);
+        rx_pop(x, mark);
     }
     /* Everything else as raw RDAP: the kept original under "raw" (an RDAP
      * root of its own), and any jCard a document that only claims to be

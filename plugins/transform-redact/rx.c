@@ -19,6 +19,7 @@ int rx_init(rx *x, const rdapsync_json_api *j, const policy *pol, int max_depth,
     x->err = err;
     x->err_size = err_size;
     jpath_init(&x->path);
+    jpath_init(&x->pre);
     x->s_jsonpath = j->string_new("jsonpath", 8);
     for (int m = 0; m < 4; m++) {
         const char *name = rmethod_name((rmethod)m);
@@ -39,6 +40,13 @@ void rx_release(rx *x)
         x->j->decref(x->s_method[m]);
     x->j->decref(x->s_reason);
     x->entries = x->s_jsonpath = x->s_reason = NULL;
+    for (size_t i = 0; i < x->name_count; i++)
+        x->j->decref(x->names[i].name);
+    for (size_t i = 0; i < x->rule_count; i++) {
+        x->j->decref(x->rules[i].reason);
+        x->j->decref(x->rules[i].replacement);
+    }
+    x->name_count = x->rule_count = 0;
 }
 
 int rx_fail(rx *x, const char *fmt, ...)
@@ -48,7 +56,7 @@ int rx_fail(rx *x, const char *fmt, ...)
 
     if (!x->err || x->err_size == 0)
         return -1;
-    n = snprintf(x->err, x->err_size, "%s: ", jpath_str(&x->path));
+    n = snprintf(x->err, x->err_size, "%s: ", jpath_str(&x->pre));
     if (n < 0 || (size_t)n >= x->err_size)
         return -1;
     va_start(ap, fmt);
@@ -89,30 +97,42 @@ static const char *const role_words[][2] = {
     {"proxy", "Proxy"},           {"notifications", "Notifications"}, {"noc", "NOC"},
 };
 
-/* "Registrant Email", "Registry Tech ID", "Billing note": into buf. */
-static void field_name(const subject *s, rfield field, const char *property, char *buf, size_t size)
+/* Appends s to buf (size bytes, NUL-terminated), cutting it when full. */
+static size_t put(char *buf, size_t size, size_t at, const char *s)
 {
-    const char *role = s->role_count ? s->roles[0] : NULL;
+    while (*s && at + 1 < size)
+        buf[at++] = *s++;
+    buf[at] = '\0';
+    return at;
+}
+
+/* "Registrant Email", "Registry Tech ID", "Billing note": into buf. */
+static void field_name(const char *role, rfield field, const char *property, char *buf, size_t size)
+{
     const char *word = NULL;
-    char own[48];
+    char own[32];
+    size_t at = 0;
 
     for (size_t i = 0; role && i < sizeof role_words / sizeof role_words[0]; i++)
         if (strcasecmp(role, role_words[i][0]) == 0)
             word = role_words[i][1];
     if (!word && role) {
-        snprintf(own, sizeof own, "%s", role);
+        put(own, sizeof own, 0, role);
         if (own[0] >= 'a' && own[0] <= 'z')
             own[0] = (char)(own[0] - 'a' + 'A');
         word = own;
     }
     if (!word)
         word = "Contact";
-    if (field == RF_HANDLE && (strcmp(word, "Registrant") == 0 || strcmp(word, "Tech") == 0))
-        snprintf(buf, size, "Registry %s ID", word);
-    else if (field == RF_COUNT)
-        snprintf(buf, size, "%s %s", word, property ? property : "property");
-    else
-        snprintf(buf, size, "%s %s", word, field_words[field]);
+    if (field == RF_HANDLE && (strcmp(word, "Registrant") == 0 || strcmp(word, "Tech") == 0)) {
+        at = put(buf, size, at, "Registry ");
+        at = put(buf, size, at, word);
+        put(buf, size, at, " ID");
+        return;
+    }
+    at = put(buf, size, at, word);
+    at = put(buf, size, at, " ");
+    put(buf, size, at, field == RF_COUNT ? (property ? property : "property") : field_words[field]);
 }
 
 static bool registered(const char *name)
@@ -123,41 +143,92 @@ static bool registered(const char *name)
     return false;
 }
 
+/* The `name` member of an entry (a new reference; NULL on allocation failure). */
+static rdapsync_value *entry_name(rx *x, const subject *s, rfield field, const char *property)
+{
+    const rdapsync_json_api *j = x->j;
+    const char *role = s->role_count ? s->roles[0] : "";
+    char name[128];
+    rdapsync_value *obj;
+
+    for (size_t i = 0; i < x->name_count; i++)
+        if (x->names[i].field == (int)field && x->names[i].property == property &&
+            strcasecmp(x->names[i].role, role) == 0)
+            return j->incref(x->names[i].name);
+    field_name(s->role_count ? role : NULL, field, property, name, sizeof name);
+    obj = j->object_new();
+    if (!obj || rj_set_string(j, obj, registered(name) ? "type" : "description", name, strlen(name)) != 0) {
+        j->decref(obj);
+        return NULL;
+    }
+    if (x->name_count < RX_CACHE && strlen(role) < sizeof x->names[0].role) {
+        size_t i = x->name_count++;
+        put(x->names[i].role, sizeof x->names[i].role, 0, role);
+        x->names[i].field = (int)field;
+        x->names[i].property = property;
+        x->names[i].name = j->incref(obj);
+    }
+    return obj;
+}
+
+/* The cache slot of a rule (NULL when the cache is full). */
+static int rule_slot(rx *x, const rrule *rule)
+{
+    for (size_t i = 0; i < x->rule_count; i++)
+        if (x->rules[i].rule == rule)
+            return (int)i;
+    if (x->rule_count == RX_CACHE)
+        return -1;
+    x->rules[x->rule_count].rule = rule;
+    x->rules[x->rule_count].reason = NULL;
+    x->rules[x->rule_count].replacement = NULL;
+    return (int)x->rule_count++;
+}
+
+/* The `reason` member for a rule (a new reference), NULL when there is none or on failure. */
+static rdapsync_value *entry_reason(rx *x, const rrule *rule, bool *oom)
+{
+    const rdapsync_json_api *j = x->j;
+    int slot;
+    rdapsync_value *reason;
+
+    *oom = false;
+    if (!rule->reason && !x->s_reason)
+        return NULL;
+    slot = rule_slot(x, rule);
+    if (slot >= 0 && x->rules[slot].reason)
+        return j->incref(x->rules[slot].reason);
+    reason = j->object_new();
+    if (!reason || (rule->reason ? rj_set_string(j, reason, "description", rule->reason, strlen(rule->reason))
+                                 : rj_set_ref(j, reason, "description", x->s_reason)) != 0) {
+        j->decref(reason);
+        *oom = true;
+        return NULL;
+    }
+    if (slot >= 0)
+        x->rules[slot].reason = j->incref(reason);
+    return reason;
+}
+
 int rx_entry(rx *x, const subject *s, rfield field, const char *property, const rrule *rule, rmethod method)
 {
     const rdapsync_json_api *j = x->j;
-    char name[128];
-    rdapsync_value *entry = j->object_new(), *name_obj = j->object_new(), *reason = NULL;
-    const char *path = jpath_str(&x->path);
+    rdapsync_value *entry = j->object_new(), *name, *reason;
+    const char *path = jpath_str(method == RM_REMOVAL ? &x->pre : &x->path);
+    bool oom;
 
-    if (!entry || !name_obj)
+    if (!entry)
+        return rx_oom(x);
+    name = entry_name(x, s, field, property);
+    if (!name || j->object_set(entry, "name", name) != 0)
         goto oom;
-    field_name(s, field, property, name, sizeof name);
-    if (rj_set_string(j, name_obj, registered(name) ? "type" : "description", name, strlen(name)) != 0)
-        goto oom;
-    if (j->object_set(entry, "name", name_obj) != 0) {
-        name_obj = NULL;
-        goto oom;
-    }
-    name_obj = NULL;
     if (rj_set_string(j, entry, method == RM_REMOVAL ? "prePath" : "postPath", path, strlen(path)) != 0 ||
         rj_set_ref(j, entry, "pathLang", x->s_jsonpath) != 0 ||
         rj_set_ref(j, entry, "method", x->s_method[method]) != 0)
         goto oom;
-    if (rule->reason) {
-        reason = j->object_new();
-        if (!reason || rj_set_string(j, reason, "description", rule->reason, strlen(rule->reason)) != 0)
-            goto oom;
-    } else if (x->s_reason) {
-        reason = j->object_new();
-        if (!reason || rj_set_ref(j, reason, "description", x->s_reason) != 0)
-            goto oom;
-    }
-    if (reason && j->object_set(entry, "reason", reason) != 0) {
-        reason = NULL;
+    reason = entry_reason(x, rule, &oom);
+    if (oom || (reason && j->object_set(entry, "reason", reason) != 0))
         goto oom;
-    }
-    reason = NULL;
     if (!x->entries && !(x->entries = j->array_new()))
         goto oom;
     if (j->array_append(x->entries, entry) != 0)
@@ -165,8 +236,6 @@ int rx_entry(rx *x, const subject *s, rfield field, const char *property, const 
     x->result.redactions++;
     return 0;
 oom:
-    j->decref(reason);
-    j->decref(name_obj);
     j->decref(entry);
     return rx_oom(x);
 }
@@ -215,7 +284,8 @@ void rx_classify(rx *x, const subject *s)
         x->result.classification = c;
 }
 
-/* The redacted text of `value`, or NULL when it stays (placeholder, no change). *oom on failure. */
+/* The redacted text of `value` (a new reference), or NULL when it stays
+ * (placeholder, no change). *oom on failure. */
 static rdapsync_value *redacted_value(rx *x, rdapsync_value *value, const rrule *rule, rfield field, bool *oom)
 {
     const rdapsync_json_api *j = x->j;
@@ -227,6 +297,19 @@ static rdapsync_value *redacted_value(rx *x, rdapsync_value *value, const rrule 
     *oom = false;
     if (!s || mask_is_placeholder(s, len))
         return NULL;
+    if (rule->method == RM_REPLACEMENT_VALUE && rule->value) {
+        int slot = rule_slot(x, rule);
+        if (strcmp(s, rule->value) == 0)
+            return NULL;
+        if (slot >= 0 && x->rules[slot].replacement)
+            return j->incref(x->rules[slot].replacement);
+        v = j->string_new(rule->value, strlen(rule->value));
+        if (!v)
+            *oom = true;
+        else if (slot >= 0)
+            x->rules[slot].replacement = j->incref(v);
+        return v;
+    }
     text = mask_value(rule, field, s, len, &out_len);
     if (!text) {
         *oom = true;

@@ -16,24 +16,71 @@
 #include "policy.h"
 #include "redact_doc.h"
 
+#define RX_CACHE 32
+
 typedef struct rx {
     const rdapsync_json_api *j;
     const policy *pol;
     int max_depth;
-    jpath path;     /* relative to the current RDAP root */
+    jpath path;     /* relative to the current RDAP root, in the document as redacted (postPaths) */
+    jpath pre;      /* the same place in the document as it came (prePaths, error reasons) */
     char *err;
     size_t err_size;
     rdapsync_value *entries; /* new `redacted` entries of the current root (owned) */
     rdapsync_value *s_jsonpath;  /* shared strings for the entries */
     rdapsync_value *s_method[4];
     rdapsync_value *s_reason; /* the policy's reason, or NULL */
+    /* Per-document caches: the entries of one document share their name and
+     * reason objects and the replacement strings (jansson counts references). */
+    struct {
+        char role[32];
+        int field;
+        const char *property;
+        rdapsync_value *name;
+    } names[RX_CACHE];
+    size_t name_count;
+    struct {
+        const rrule *rule;
+        rdapsync_value *reason;      /* {"description": ...} or NULL */
+        rdapsync_value *replacement; /* the replacement string or NULL */
+    } rules[RX_CACHE];
+    size_t rule_count;
     redact_result result;
 } rx;
+
+/* Both paths move together; indices differ where earlier items are removed. */
+typedef struct rx_mark {
+    size_t post, pre;
+} rx_mark;
+
+static inline rx_mark rx_push_key(rx *x, const char *key)
+{
+    rx_mark m = {jpath_push_key(&x->path, key), jpath_push_key(&x->pre, key)};
+    return m;
+}
+
+static inline rx_mark rx_push_index(rx *x, size_t post, size_t pre)
+{
+    rx_mark m = {jpath_push_index(&x->path, post), jpath_push_index(&x->pre, pre)};
+    return m;
+}
+
+static inline void rx_pop(rx *x, rx_mark m)
+{
+    jpath_pop(&x->path, m.post);
+    jpath_pop(&x->pre, m.pre);
+}
+
+static inline rx_mark rx_here(const rx *x)
+{
+    rx_mark m = {x->path.len, x->pre.len};
+    return m;
+}
 
 int rx_init(rx *x, const rdapsync_json_api *json, const policy *pol, int max_depth, char *err, size_t err_size);
 void rx_release(rx *x);
 
-/* Writes "PATH: message" into err; returns -1. */
+/* Writes "PATH: message" into err (the path in the document as it came); returns -1. */
 int rx_fail(rx *x, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
 int rx_oom(rx *x);
 

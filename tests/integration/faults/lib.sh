@@ -76,7 +76,7 @@ start() {
 # stop_wait: waits for the background rdapsync; sets STATUS.
 wait_exit() {
   STATUS=0
-  wait "$RDAPSYNC_PID" || STATUS=$?
+  wait "$RDAPSYNC_PID" 2>/dev/null || STATUS=$? # no "Killed" job notice
   RDAPSYNC_PID=""
 }
 

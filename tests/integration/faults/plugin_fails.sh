@@ -79,6 +79,17 @@ wait_until "steady delivered 30 after doomed failed" lines_at_least out/steady.j
 [[ "$(probe task "$port" steady 0 restarts)" == 0 ]] || fail "steady/0 was restarted"
 [[ "$(probe code "$port" /readyz)" == 503 ]] || fail "/readyz is 200 with a failed task"
 
+# The Grafana dashboard is built on names /metrics really has.
+probe get "$port" /metrics >metrics.txt
+python3 - "$RDAPSYNC_SOURCE_DIR/docs/grafana-dashboard.json" metrics.txt <<'PY' || fail "docs/grafana-dashboard.json uses names /metrics does not have"
+import json, re, sys
+dash = json.load(open(sys.argv[1]))
+served = {re.split(r"[{ ]", l)[0] for l in open(sys.argv[2]) if l.startswith("rdapsync_")}
+used = {m for p in dash["panels"] for t in p["targets"] for m in re.findall(r"rdapsync_task_[a-z_]+", t["expr"])}
+missing = sorted(u for u in used if u not in served)
+assert used and not missing, f"not served: {missing}"
+PY
+
 kill -TERM "$RDAPSYNC_PID"
 wait_exit
 [[ "$STATUS" -eq 1 ]] || fail "exit status $STATUS after a task failed for good, want 1"

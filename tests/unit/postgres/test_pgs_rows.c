@@ -112,8 +112,9 @@ Test(pgs_rows, a_refused_row_falls_back_to_older_versions_newest_first)
     cr_assert_eq(rows.rows[0].record->version.event_time_ms, 3);
     cr_assert_eq(pgs_rows_use_fallback(&rows, 0), 1);
     cr_assert_eq(rows.rows[0].record->version.event_time_ms, 2);
-    cr_assert_eq(pgs_row_serialize(&rows.rows[0]), 0);
-    cr_assert_str_eq(rows.rows[0].doc, "{\"ts\":2}", "the fallback carries its own document");
+    cr_assert_eq(pgs_row_serialize(&rows.rows[0], &rows.doc_buffer), 0);
+    cr_assert_eq(rows.rows[0].doc_len, strlen("{\"ts\":2}"));
+    cr_assert(memcmp(rows.rows[0].doc, "{\"ts\":2}", rows.rows[0].doc_len) == 0, "the fallback carries its own document");
     cr_assert_eq(pgs_rows_use_fallback(&rows, 0), 1);
     cr_assert_eq(rows.rows[0].record->version.event_time_ms, 1);
     cr_assert_eq(pgs_rows_use_fallback(&rows, 0), 0, "no version older than the oldest");
@@ -190,4 +191,34 @@ Test(pgs_rows, positions_keep_the_highest_offset_and_map_null_stream_to_empty)
     cr_assert_eq(pgs_positions_find(&p, NULL, 0), -1, "another partition is another position");
     pgs_positions_clear(&p);
     free(p.items);
+}
+
+/* The sink's own serializer must write exactly what host->json->dump does. */
+Test(pgs_rows, documents_serialize_exactly_like_the_host_dump)
+{
+    static const char *const docs[] = {
+        "{\"objectClassName\":\"domain\",\"handle\":\"EX-1\",\"events\":[{\"eventAction\":\"last changed\"}],\"n\":[]}",
+        "{\"quote\":\"a\\\"b\",\"back\":\"c\\\\d\",\"ctl\":\"\\u0001\\b\\f\\n\\r\\t\\u001f\",\"slash\":\"/\",\"del\":\"\\u007f\"}",
+        "{\"utf8\":\"caf\xc3\xa9 \xe4\xbe\x8b \xf0\x9f\xa6\x8a\",\"esc\":\"\\u00e9\\ud83e\\udd8a\",\"k\\\"ey\\n\":1}",
+        "[1.5,0.1,3.0,-0.0,1e300,-2.5e-300,123456789.25,0,1e-7,1.5e+20,1e21,5e-324]",
+        "[9223372036854775807,-9223372036854775808,0,-1]",
+        "{\"a\":{\"b\":{\"c\":[[],{},[{}],null,true,false]}}}",
+        "\"just a string\"",
+        "{}",
+    };
+    const rdapsync_json_api *json = pgs_host->json;
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        char err[128];
+        rdapsync_value *v = json->parse(docs[i], strlen(docs[i]), err, sizeof(err));
+        cr_assert_not_null(v, "fixture %zu: %s", i, err);
+        size_t len = 0;
+        char *expected = json->dump(v, 0, &len);
+        pgs_buffer buf = { 0 };
+        cr_assert_eq(pgs_json_serialize(v, &buf), 0);
+        cr_assert_eq(buf.len, len, "fixture %zu: %.*s vs %s", i, (int)buf.len, buf.data, expected);
+        cr_assert(memcmp(buf.data, expected, len) == 0, "fixture %zu: %.*s vs %s", i, (int)buf.len, buf.data, expected);
+        pgs_host->free(expected);
+        pgs_buffer_free(&buf);
+        json->decref(v);
+    }
 }

@@ -472,16 +472,36 @@ static void post_paths_resolve(rdapsync_value *doc, const char *prefix)
     cr_assert_gt(checked, 0);
 }
 
+/* Every prePath of doc's redacted entries resolves in the input. */
+static void pre_paths_resolve(rdapsync_value *doc, rdapsync_value *input)
+{
+    rdapsync_value *entries = at(doc, "redacted");
+    size_t checked = 0;
+
+    for (size_t i = 0, n = J()->array_size(entries); i < n; i++) {
+        const char *pre = str_at(J()->array_get(entries, i), "prePath");
+        if (!pre)
+            continue;
+        cr_assert_not_null(at(input, pre + 2), "prePath %s is not in the input", pre);
+        checked++;
+    }
+    cr_assert_gt(checked, 0);
+}
+
 Test(redact_method, post_paths_point_into_the_output_after_removals_before_them)
 {
     policy *p = inline_policy("rules:\n"
                               "  - {fields: [entity], roles: [administrative], method: removal}\n"
-                              "  - {fields: [phone, fax], method: removal}\n"
+                              "  - {fields: [phone, fax, handle], method: removal}\n"
                               "  - {fields: [email], method: emptyValue}\n");
     rdapsync_value *doc = fixture("domain-full.json");
+    rdapsync_value *input = J()->deep_copy(doc);
 
     redact_ok(p, doc);
     post_paths_resolve(doc, "");
+    pre_paths_resolve(doc, input);
+    cr_assert(contains(doc, "\"prePath\":\"$.entities[3].handle\""), "the technical contact's handle as it was");
+    J()->decref(input);
     /* the registrant's email was property 8, after two removed tel properties */
     cr_assert_str_eq(str_at(doc, "entities[1].vcardArray[1][6][3]"), "");
     cr_assert(contains(doc, "\"postPath\":\"$.entities[1].vcardArray[1][6][3]\""));
