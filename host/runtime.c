@@ -127,14 +127,19 @@ static supervisor *start_blocked(runtime *rt, const pipeline_config *pipeline)
     return sup;
 }
 
-/* Frees the ended supervisor of `name`, if any: a new one takes its place. */
+static const pipeline_config *find_pipeline(const rdapsync_config *config, const char *name);
+
+/* Frees the ended supervisor of `name` (a new one takes its place), or with
+ * `name` NULL those of pipelines the current configuration no longer has. */
 static void forget_ended(runtime *rt, const char *name)
 {
     size_t out = 0;
 
     for (size_t i = 0; i < rt->ended_count; i++) {
         running *r = &rt->ended[i];
-        if (strcmp(supervisor_pipeline(r->sup)->name, name) != 0) {
+        const char *ended = supervisor_pipeline(r->sup)->name;
+        bool forget = name ? strcmp(ended, name) == 0 : !find_pipeline(rt->current->config, ended);
+        if (!forget) {
             rt->ended[out++] = *r;
             continue;
         }
@@ -224,8 +229,11 @@ static void reap(runtime *rt)
                 continue;
             }
             rt->any_failed = true;
-        } else {
+        } else if (find_pipeline(rt->current->config, supervisor_pipeline(r->sup)->name)) {
             keep_ended(rt, r->sup, r->ref);
+        } else { /* removed by a reload: nothing left to show */
+            supervisor_free(r->sup);
+            ref_release(r->ref);
         }
         ref_release(next_ref);
     }
@@ -325,6 +333,7 @@ static void reload(runtime *rt)
     }
     ref_release(rt->current);
     rt->current = ref;
+    forget_ended(rt, NULL);
     notify_send("READY=1");
 }
 

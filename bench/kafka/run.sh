@@ -12,6 +12,9 @@
 # Rows (each `rdapsync run`, TASKS tasks in one consumer group, BATCH-record
 # batches, the topic read from its beginning):
 #   kcat -C            kcat consuming the whole topic to /dev/null (the baseline)
+#   ceiling            bench/kafka/kafka_ceiling: librdkafka + a jansson parse of
+#                      every message, nothing else (what any JSON pipeline on
+#                      these libraries can reach on this machine; one thread)
 #   kafka->discard     kafka source (debezium) -> discard sink
 #   kafka->redact->kafka  kafka source -> redact (gdpr-standard) -> kafka sink
 #   kafka->postgres    kafka source -> postgres sink (version-guarded upserts)
@@ -20,7 +23,8 @@
 #                      (after the sink's flush), p50 / p99 from the source's log
 # Throughput is counted from the first partition assignment to the moment
 # the tasks' checkpoints cover every message; peak RSS is the process's
-# VmHWM. Target: kafka->discard >= 0.8 x kcat. Figures only: nothing here
+# VmHWM. Target: kafka->discard >= 0.8 x kcat; the ratio to the ceiling
+# shows what rdapsync itself costs on top of parsing. Figures only: nothing here
 # passes or fails on them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,9 +52,10 @@ brokers=$RDAPSYNC_KAFKA_BROKERS
 say "build (Release) in $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target rdapsync rdapsync_source_kafka rdapsync_sink_kafka rdapsync_sink_discard \
-  rdapsync_sink_postgres rdapsync_transform_redact rdapgen kafka_feed >/dev/null
+  rdapsync_sink_postgres rdapsync_transform_redact rdapgen kafka_feed kafka_ceiling >/dev/null
 rdapgen=$build/tools/rdapgen/rdapgen
 feed=$build/tests/integration/kafka/kafka_feed
+ceiling=$build/bench/kafka/kafka_ceiling
 [ -x "$feed" ] || die "kafka_feed was not built (it needs RDAPSYNC_BUILD_TESTS=ON)"
 export RDAPSYNC_PLUGIN_PATH=$build/plugins
 
@@ -136,6 +141,11 @@ kcat_out=$( { /usr/bin/time -f '%e %M' kcat -b "$brokers" -C -t "$topic" -o begi
 kcat_s=${kcat_out% *}
 kcat_rss=${kcat_out#* }
 
+say "ceiling (librdkafka + jansson parse)"
+ceiling_out=$( { /usr/bin/time -f '%M' "$ceiling" "$brokers" "$topic"; } 2>&1 | tail -2 | paste -sd' ')
+ceiling_s=$(awk '{print $2}' <<<"$ceiling_out")
+ceiling_rss=$(awk '{print $3}' <<<"$ceiling_out")
+
 say "kafka -> discard"
 read -r discard_s discard_rss < <(run_pipeline discard "    sink: { plugin: discard }" "$topic" "$messages")
 say "kafka -> redact -> kafka"
@@ -160,15 +170,18 @@ feeder=$!
 pids+=("$feeder")
 read -r lat_s lat_rss < <(tasks=1 run_pipeline latency "    sink: { plugin: postgres, config: { dsn: \"\${env:RDAPSYNC_PG_DSN}\", table: ${table}_lat, compression: lz4 } }" "bench_lat_$run_id" "$latency_records")
 wait "$feeder"
-latency_line=$(grep -o 'end-to-end latency.*' "$lat_dir/log" | head -1)
+latency_line=$(grep -o 'end-to-end latency[^"]*' "$lat_dir/log" | head -1)
 
 psql -X -q -At "$RDAPSYNC_PG_DSN" -c "DROP TABLE IF EXISTS $table, ${table}_lat CASCADE" >/dev/null 2>&1 || true
 
 echo
 echo "kafka benchmarks: $messages records, $(awk -v b="$bytes" -v m="$messages" 'BEGIN { printf "%.0f", b / m }') bytes each on average, 6 partitions, $tasks tasks, batches of $batch"
 row "kcat -C" "$kcat_s" "$kcat_rss" "$messages"
+row "ceiling" "$ceiling_s" "$ceiling_rss" "$messages"
 row "kafka->discard" "$discard_s" "$discard_rss" "$messages"
 row "kafka->redact->kafka" "$redact_s" "$redact_rss" "$messages"
 row "kafka->postgres" "$pg_s" "$pg_rss" "$messages"
-awk -v d="$discard_s" -v k="$kcat_s" 'BEGIN { printf "kafka->discard / kcat -C: %.2f x (target >= 0.80)\n", k / d }'
+awk -v d="$discard_s" -v k="$kcat_s" -v c="$ceiling_s" -v t="$tasks" \
+  'BEGIN { printf "kafka->discard / kcat -C: %.2f x (target >= 0.80); / ceiling: %.2f x (%s tasks against one thread)\n", k / d, c / d, t }'
+echo "load average (1, 5, 15 min) at the end: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "latency at $rate records/s, $latency_records records, 1 task, kafka->postgres: ${latency_line:-no samples} (peak RSS $((lat_rss / 1024)) MB)"

@@ -324,39 +324,16 @@ static rdapsync_status read_cursor(apply *a, mongoc_cursor_t *cursor, bool *seen
     return RDAPSYNC_OK;
 }
 
-static bson_t *read_opts(int64_t limit)
+static bson_t *read_opts(void)
 {
-    bson_t *opts = BCON_NEW("projection", "{", "event_time_ms", BCON_INT32(1), "origin", BCON_INT32(1), "seq",
-                            BCON_INT32(1), "}");
-    if (limit > 0)
-        BSON_APPEND_INT64(opts, "limit", limit);
-    return opts;
-}
-
-/* One query per key: FerretDB uses the _id index only for {_id: K}. */
-static rdapsync_status read_each(apply *a, bool *seen)
-{
-    bson_t *opts = read_opts(1);
-    rdapsync_status status = RDAPSYNC_OK;
-    for (size_t i = 0; i < a->rows->count && status == RDAPSYNC_OK; i++) {
-        const mgs_row *row = &a->rows->rows[i];
-        if (row->state != ROW_EXISTS)
-            continue;
-        bson_t filter = BSON_INITIALIZER;
-        bson_append_utf8(&filter, "_id", 3, row->record->key, (int)row->record->key_len);
-        mongoc_cursor_t *cursor = mongoc_collection_find_with_opts(a->st->coll, &filter, opts, NULL);
-        status = read_cursor(a, cursor, seen);
-        mongoc_cursor_destroy(cursor);
-        bson_destroy(&filter);
-    }
-    bson_destroy(opts);
-    return status;
+    return BCON_NEW("projection", "{", "event_time_ms", BCON_INT32(1), "origin", BCON_INT32(1), "seq", BCON_INT32(1),
+                    "}");
 }
 
 /* {_id: {$in: [...]}} in chunks. */
 static rdapsync_status read_in(apply *a, bool *seen)
 {
-    bson_t *opts = read_opts(0);
+    bson_t *opts = read_opts();
     rdapsync_status status = RDAPSYNC_OK;
     size_t i = 0;
     while (i < a->rows->count && status == RDAPSYNC_OK) {
@@ -396,7 +373,7 @@ static rdapsync_status read_phase(apply *a)
         oom(a);
         return RDAPSYNC_ERROR;
     }
-    rdapsync_status status = a->st->server.guard_on_server ? read_in(a, seen) : read_each(a, seen);
+    rdapsync_status status = read_in(a, seen);
     if (status == RDAPSYNC_OK) {
         /* Gone since the insert said it was there (deleted by someone
          * else): insert it again. */
@@ -548,6 +525,107 @@ static rdapsync_status replace_phase(apply *a)
     return status;
 }
 
+/* ---- D: rewrite (version guard evaluated without the _id index) ---- */
+
+/* FerretDB 1.x on SQLite uses no index for any filter, not even {_id: K}
+ * (its query says ->'$._id', its index ->"_id"), so every update costs a
+ * scan of the collection. Instead, one delete per chunk removes the stored
+ * documents that are older than ours ({$or: [{_id: K, <guard>}, ...]}, one
+ * scan), and the documents are inserted again: inserted means applied, a
+ * duplicate key means the stored version was at least as great (the guard
+ * failed). Between the two commands the key is briefly absent; a failure
+ * there answers RETRY and the batch is written again. Safe with one writer
+ * per key (docs/plugins/sink-mongodb.md). */
+static rdapsync_status rewrite_chunk(apply *a, const size_t *ops, size_t count)
+{
+    bson_t filter = BSON_INITIALIZER, or, clause, reply;
+    bson_t opts = BSON_INITIALIZER, insert_opts = BSON_INITIALIZER;
+    bson_error_t error;
+    bulk_result result = { 0 };
+    rdapsync_status status = RDAPSYNC_OK;
+
+    bson_append_array_begin(&filter, "$or", 3, &or);
+    for (size_t k = 0; k < count; k++) {
+        const rdapsync_record *record = a->rows->rows[ops[k]].record;
+        const char *index_key;
+        char buf[16];
+        size_t len = bson_uint32_to_string((uint32_t)k, &index_key, buf, sizeof(buf));
+        bson_append_document_begin(&or, index_key, (int)len, &clause);
+        bson_append_utf8(&clause, "_id", 3, record->key, (int)record->key_len);
+        append_guard_filter(&clause, record);
+        bson_append_document_end(&or, &clause);
+    }
+    bson_append_array_end(&filter, &or);
+    mgs_append_write_concern(a->st->cfg, &opts);
+    bool ok = mongoc_collection_delete_many(a->st->coll, &filter, &opts, &reply, &error);
+    if (!ok)
+        status = mgs_fail(a->st, "delete of older versions", &error, &reply, a->err, a->err_size);
+    bson_destroy(&reply);
+    if (status != RDAPSYNC_OK)
+        goto done;
+
+    BSON_APPEND_BOOL(&insert_opts, "validate", false);
+    mongoc_bulk_operation_t *bulk = bulk_new(a);
+    for (size_t k = 0; k < count; k++)
+        if (!mongoc_bulk_operation_insert_with_opts(bulk, a->rows->rows[ops[k]].doc, &insert_opts, &error)) {
+            /* It was inserted once already: the driver cannot refuse it now. */
+            snprintf(a->err, a->err_size, "insert: %s", error.message);
+            status = RDAPSYNC_ERROR;
+            break;
+        }
+    if (status == RDAPSYNC_OK)
+        status = bulk_run(a, bulk, "insert after delete", &result);
+    mongoc_bulk_operation_destroy(bulk);
+    if (status != RDAPSYNC_OK)
+        goto done;
+    size_t e = 0;
+    for (size_t k = 0; k < count; k++) {
+        mgs_row *row = &a->rows->rows[ops[k]];
+        while (e < result.error_count && result.errors[e].index < k)
+            e++;
+        if (e < result.error_count && result.errors[e].index == k && result.errors[e].code != 11000) {
+            if (refuse(a, ops[k], result.errors[e].message) != 0) {
+                oom(a);
+                status = RDAPSYNC_ERROR;
+                goto done;
+            }
+            continue;
+        }
+        bool stale = e < result.error_count && result.errors[e].index == k;
+        row->state = ROW_DONE;
+        if (stale)
+            a->tally->stale++;
+        else
+            a->tally->replaced++;
+    }
+done:
+    bulk_result_free(&result);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    bson_destroy(&insert_opts);
+    return status;
+}
+
+static rdapsync_status rewrite_phase(apply *a)
+{
+    mgs_rows *rows = a->rows;
+    size_t *ops = malloc((rows->count ? rows->count : 1) * sizeof(*ops));
+    size_t count = 0;
+    if (!ops) {
+        oom(a);
+        return RDAPSYNC_ERROR;
+    }
+    for (size_t i = 0; i < rows->count; i++)
+        if (rows->rows[i].state == ROW_EXISTS)
+            ops[count++] = i;
+    rdapsync_status status = RDAPSYNC_OK;
+    size_t step = (size_t)a->st->cfg->read_chunk;
+    for (size_t from = 0; from < count && status == RDAPSYNC_OK; from += step)
+        status = rewrite_chunk(a, ops + from, count - from < step ? count - from : step);
+    free(ops);
+    return status;
+}
+
 /* ---- rounds ---- */
 
 static bool any_in(const mgs_rows *rows, int state)
@@ -571,10 +649,15 @@ rdapsync_status mgs_apply(mgs_state *st, mgs_rows *rows, mgs_rejects *rejects, m
         }
         if (any_in(rows, ROW_TODO) && (status = insert_phase(&a)) != RDAPSYNC_OK)
             return status;
-        if (any_in(rows, ROW_EXISTS) && (status = read_phase(&a)) != RDAPSYNC_OK)
-            return status;
-        if (any_in(rows, ROW_REPLACE) && (status = replace_phase(&a)) != RDAPSYNC_OK)
-            return status;
+        if (!st->server.guard_on_server) {
+            if (any_in(rows, ROW_EXISTS) && (status = rewrite_phase(&a)) != RDAPSYNC_OK)
+                return status;
+        } else {
+            if (any_in(rows, ROW_EXISTS) && (status = read_phase(&a)) != RDAPSYNC_OK)
+                return status;
+            if (any_in(rows, ROW_REPLACE) && (status = replace_phase(&a)) != RDAPSYNC_OK)
+                return status;
+        }
         if (!any_in(rows, ROW_TODO) && !any_in(rows, ROW_EXISTS) && !any_in(rows, ROW_REPLACE))
             return RDAPSYNC_OK;
     }

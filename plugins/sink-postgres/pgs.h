@@ -58,7 +58,6 @@ typedef struct pgs_names {
     char *key;       /* "key" */
     char *positions; /* "schema"."rdapsync_positions" or "rdapsync_positions" */
     char *live_view; /* "schema"."table_live" */
-    char *table_literal; /* the qualified name as an SQL string literal, for to_regclass() */
 } pgs_names;
 
 /* One change to apply: the greatest version of a key in the batch (upsert
@@ -161,8 +160,6 @@ rdapsync_status pgs_exec(PGconn *conn, const char *sql, char *err, size_t err_si
 rdapsync_status pgs_failure_status(pgs_failure failure);
 /* "ident" quoted as an SQL identifier; caller frees. NULL on allocation failure. */
 char *pgs_quote_ident(const char *ident);
-/* "text" quoted as an SQL string literal; caller frees. */
-char *pgs_quote_literal(const char *text);
 /* printf into a new buffer; caller frees. */
 char *pgs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 

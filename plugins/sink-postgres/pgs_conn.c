@@ -171,9 +171,3 @@ char *pgs_quote_ident(const char *ident)
 {
     return quote_with(ident, '"');
 }
-
-char *pgs_quote_literal(const char *text)
-{
-    /* standard_conforming_strings is on since 9.1: only quotes double. */
-    return quote_with(text, '\'');
-}

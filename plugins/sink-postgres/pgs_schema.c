@@ -37,9 +37,8 @@ int pgs_names_build(const pgs_config *cfg, pgs_names *names)
     names->key = pgs_quote_ident(cfg->key_column);
     names->positions = qualify(cfg->schema, cfg->positions_table);
     names->live_view = live ? qualify(cfg->schema, live) : NULL;
-    names->table_literal = names->table ? pgs_quote_literal(names->table) : NULL;
     free(live);
-    if (!names->table || !names->key || !names->positions || !names->live_view || !names->table_literal) {
+    if (!names->table || !names->key || !names->positions || !names->live_view) {
         pgs_names_free(names);
         return -1;
     }
@@ -52,7 +51,6 @@ void pgs_names_free(pgs_names *names)
     free(names->key);
     free(names->positions);
     free(names->live_view);
-    free(names->table_literal);
     memset(names, 0, sizeof(*names));
 }
 

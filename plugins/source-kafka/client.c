@@ -49,6 +49,9 @@ rd_kafka_conf_t *client_conf_new(const ks_config *cfg, char *err, size_t err_siz
     snprintf(number, sizeof(number), "%lld", (long long)cfg->session_timeout_ms);
     if (conf_set(conf, "session.timeout.ms", number, err, err_size) != 0 ||
         conf_set(conf, "fetch.wait.max.ms", "100", err, err_size) != 0 ||
+        /* librdkafka's default prefetch (64 MB per consumer) dwarfs a batch;
+         * 16 MB still keeps a task busy between fetches. */
+        conf_set(conf, "queued.max.messages.kbytes", "16384", err, err_size) != 0 ||
         conf_set(conf, "socket.nagle.disable", "true", err, err_size) != 0 ||
         conf_set(conf, "client.id", "rdapsync", err, err_size) != 0)
         goto fail;

@@ -142,7 +142,8 @@ static int retype_as_text(prop_ctx *c)
     return j->array_set(c->p.prop, 2, j->string_new("text", 4)) == 0 ? 0 : rx_oom(c->x);
 }
 
-/* container[index]: a string, or (structured) an array of strings. */
+/* container[index]: a string, or (structured) an array of strings, which
+ * counts as one value (one entry at its path). */
 static int redact_component(prop_ctx *c, rdapsync_value *container, size_t index, const rrule *rule, rfield field,
                             const char *property, bool *changed)
 {
@@ -156,6 +157,7 @@ static int redact_component(prop_ctx *c, rdapsync_value *container, size_t index
         return rx_redact_in_array(x, container, index, rule, field, property, c->s, changed);
     if (j->type(v) != RDAPSYNC_JSON_ARRAY)
         return rx_fail(x, "expected a string, got %s", rj_type_name(j->type(v)));
+    x->quiet++;
     for (size_t m = 0, n = j->array_size(v); m < n && rc == 0; m++) {
         rx_mark mark = rx_push_index(x, m, m);
         bool ch = false;
@@ -166,11 +168,13 @@ static int redact_component(prop_ctx *c, rdapsync_value *container, size_t index
         *changed = *changed || ch;
         rx_pop(x, mark);
     }
-    return rc;
+    x->quiet--;
+    return rc == 0 && *changed && !x->quiet ? rx_list_entry(x, c->s, field, property, rule, NULL) : rc;
 }
 
 /* Every value of the property ([3], [4], ...) redacted in place: strings, or
- * (structured) arrays of components that are strings or arrays of strings. */
+ * (structured, as n and org) an array of components that are strings or
+ * arrays of strings, recorded as one value. */
 static int redact_values(prop_ctx *c, const rrule *rule, rfield field, const char *property, bool strings_only)
 {
     rx *x = c->x;
@@ -185,6 +189,7 @@ static int redact_values(prop_ctx *c, const rrule *rule, rfield field, const cha
         if (j->type(v) == RDAPSYNC_JSON_STRING) {
             rc = rx_redact_in_array(x, c->p.prop, 3 + k, rule, field, property, c->s, &changed);
         } else if (j->type(v) == RDAPSYNC_JSON_ARRAY && !strings_only) {
+            x->quiet++;
             for (size_t m = 0, n = j->array_size(v); m < n && rc == 0; m++) {
                 rx_mark pm = rx_push_index(x, m, m);
                 bool ch = false;
@@ -192,6 +197,9 @@ static int redact_values(prop_ctx *c, const rrule *rule, rfield field, const cha
                 changed = changed || ch;
                 rx_pop(x, pm);
             }
+            x->quiet--;
+            if (rc == 0 && changed)
+                rc = rx_list_entry(x, c->s, field, property, rule, NULL);
         } else {
             rc = rx_fail(x, "expected a string value, got %s", rj_type_name(j->type(v)));
         }
@@ -328,14 +336,22 @@ static int on_adr(prop_ctx *c)
                 if (rule)
                     rc = rx_redact_in_array(x, value, k, rule, field, NULL, c->s, NULL);
             } else if (j->type(part) == RDAPSYNC_JSON_ARRAY) {
+                /* Several lines in one part: one value, one entry. */
+                bool any = false;
+                x->quiet++;
                 for (size_t m = 0, lines = j->array_size(part); m < lines && rc == 0; m++) {
                     rx_mark lm = rx_push_index(x, m, m);
+                    bool ch = false;
                     if (j->type(j->array_get(part, m)) != RDAPSYNC_JSON_STRING)
                         rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(j->array_get(part, m))));
                     else if (rule)
-                        rc = rx_redact_in_array(x, part, m, rule, field, NULL, c->s, NULL);
+                        rc = rx_redact_in_array(x, part, m, rule, field, NULL, c->s, &ch);
+                    any = any || ch;
                     rx_pop(x, lm);
                 }
+                x->quiet--;
+                if (rc == 0 && any)
+                    rc = rx_list_entry(x, c->s, field, NULL, rule, NULL);
             } else {
                 rc = rx_fail(x, "expected a string or an array of strings, got %s", rj_type_name(j->type(part)));
             }
@@ -539,6 +555,47 @@ static bool has_class(const rdapsync_json_api *j, rdapsync_value *object)
 static int walk(rx *x, rdapsync_value *v, int depth, bool in_root);
 
 /*
+ * Whether anything below v may be a contact (a vcardArray or entity
+ * object, a ["vcard", ...] array). A cheap pass without paths that lets
+ * the walk skip nameservers, events, links, notices and the like; too deep
+ * a subtree answers yes, so that the walk reports it.
+ */
+static bool may_hold_contacts(const rdapsync_json_api *j, rdapsync_value *v, int depth, int max_depth)
+{
+    rdapsync_value_type type = j->type(v);
+
+    if (type != RDAPSYNC_JSON_ARRAY && type != RDAPSYNC_JSON_OBJECT)
+        return false;
+    if (depth >= max_depth)
+        return true;
+    if (type == RDAPSYNC_JSON_ARRAY) {
+        size_t n = j->array_size(v);
+        const char *tag = j->string_value(j->array_get(v, 0));
+        if (tag && strcmp(tag, "vcard") == 0)
+            return true;
+        for (size_t i = 0; i < n; i++)
+            if (may_hold_contacts(j, j->array_get(v, i), depth + 1, max_depth))
+                return true;
+        return false;
+    }
+    for (rdapsync_value_iter *it = j->object_iter(v); it; it = j->object_iter_next(v, it)) {
+        const char *key = j->object_iter_key(it);
+        rdapsync_value *member = j->object_iter_value(it);
+        if (strcmp(key, "vcardArray") == 0)
+            return true;
+        if (strcmp(key, "objectClassName") == 0) {
+            const char *cls = j->string_value(member);
+            if (cls && strcasecmp(cls, "entity") == 0)
+                return true;
+            continue;
+        }
+        if (may_hold_contacts(j, member, depth + 1, max_depth))
+            return true;
+    }
+    return false;
+}
+
+/*
  * A contact a whole-entity rule takes out of its container: decided before
  * anything inside it is redacted, so no entry points into what is gone.
  * *removed tells whether it was (the entry is recorded at the current path).
@@ -569,6 +626,8 @@ static int walk_array(rx *x, rdapsync_value *array, int depth, bool in_root)
     for (size_t i = 0, n = j->array_size(array); i < n && rc == 0; i++) {
         rdapsync_value *item = j->array_get(array, i);
         bool remove = false;
+        if (!may_hold_contacts(j, item, depth + 1, x->max_depth))
+            continue;
         rx_mark mark = rx_push_index(x, i, i);
         rc = maybe_remove(x, item, in_root, &remove);
         rx_pop(x, mark);
@@ -602,7 +661,8 @@ static int walk_members(rx *x, rdapsync_value *object, int depth, bool in_root)
         const char *key = j->object_iter_key(it);
         rdapsync_value *value = j->object_iter_value(it);
         bool remove = false;
-        if (strcmp(key, "vcardArray") == 0 || strcmp(key, "redacted") == 0)
+        if (strcmp(key, "vcardArray") == 0 || strcmp(key, "redacted") == 0 ||
+            !may_hold_contacts(j, value, depth + 1, x->max_depth))
             continue;
         rx_mark mark = rx_push_key(x, key);
         rc = maybe_remove(x, value, in_root, &remove);

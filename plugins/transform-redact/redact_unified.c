@@ -50,14 +50,16 @@ static int remove_member(rx *x, rdapsync_value *object, const char *key, const s
     return rc;
 }
 
-/* A string member under rule (removal deletes it). */
+/* A string member under rule (removal deletes it); *changed (may be NULL) tells. */
 static int string_member(rx *x, rdapsync_value *object, const char *key, const subject *s, rfield field,
-                         const rrule *rule)
+                         const rrule *rule, bool *changed)
 {
     rdapsync_value *v = x->j->object_get(object, key);
     rx_mark mark;
     int rc;
 
+    if (changed)
+        *changed = false;
     if (!v || !rule)
         return 0;
     if (x->j->type(v) != RDAPSYNC_JSON_STRING) {
@@ -71,7 +73,7 @@ static int string_member(rx *x, rdapsync_value *object, const char *key, const s
                    ? 0
                    : remove_member(x, object, key, s, field, rule);
     mark = rx_push_key(x, key);
-    rc = rx_redact_in_object(x, object, key, rule, field, NULL, s, NULL);
+    rc = rx_redact_in_object(x, object, key, rule, field, NULL, s, changed);
     rx_pop(x, mark);
     return rc;
 }
@@ -101,6 +103,7 @@ static int string_list(rx *x, rdapsync_value *object, const char *key, const sub
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
     rx_mark mark;
+    bool any = false;
     int rc = 0;
 
     if (array_member(x, object, key, &list) != 0)
@@ -114,14 +117,21 @@ static int string_list(rx *x, rdapsync_value *object, const char *key, const sub
     if (rule->method == RM_REMOVAL)
         return remove_member(x, object, key, s, field, rule);
     mark = rx_push_key(x, key);
+    x->quiet++;
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
         rx_mark m = rx_push_index(x, i, i);
+        bool ch = false;
         if (j->type(j->array_get(list, i)) != RDAPSYNC_JSON_STRING)
             rc = rx_fail(x, "expected a string, got %s", rj_type_name(j->type(j->array_get(list, i))));
         else
-            rc = rx_redact_in_array(x, list, i, rule, field, NULL, s, NULL);
+            rc = rx_redact_in_array(x, list, i, rule, field, NULL, s, &ch);
+        any = any || ch;
         rx_pop(x, m);
     }
+    x->quiet--;
+    /* One entry for the list: "$...emails[*]". */
+    if (rc == 0 && any)
+        rc = rx_list_entry(x, s, field, NULL, rule, "[*]");
     rx_pop(x, mark);
     return rc;
 }
@@ -133,6 +143,7 @@ static int phone_list(rx *x, rdapsync_value *contact, const char *key, const sub
     const rrule *rule = policy_rule_for(x->pol, field, s);
     rdapsync_value *list;
     rx_mark mark;
+    bool any = false;
     int rc = 0;
 
     if (array_member(x, contact, key, &list) != 0)
@@ -146,21 +157,28 @@ static int phone_list(rx *x, rdapsync_value *contact, const char *key, const sub
     if (rule->method == RM_REMOVAL)
         return remove_member(x, contact, key, s, field, rule);
     mark = rx_push_key(x, key);
+    x->quiet++;
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
         rdapsync_value *phone = j->array_get(list, i);
         rx_mark m = rx_push_index(x, i, i);
+        bool ch = false;
         if (j->type(phone) != RDAPSYNC_JSON_OBJECT) {
             rc = rx_fail(x, "expected a phone object, got %s", rj_type_name(j->type(phone)));
         } else {
-            rc = string_member(x, phone, "number", s, field, rule);
+            rc = string_member(x, phone, "number", s, field, rule, &ch);
+            any = any || ch;
             /* The extension goes with the number, except when digits are only masked. */
             if (rc == 0 && rule->method == RM_PARTIAL_VALUE)
-                rc = string_member(x, phone, "ext", s, field, rule);
+                rc = string_member(x, phone, "ext", s, field, rule, NULL);
             else if (rc == 0 && j->object_get(phone, "ext"))
                 j->object_del(phone, "ext");
         }
         rx_pop(x, m);
     }
+    x->quiet--;
+    /* One entry for the list: "$...phones[*].number". */
+    if (rc == 0 && any)
+        rc = rx_list_entry(x, s, field, NULL, rule, "[*].number");
     rx_pop(x, mark);
     return rc;
 }
@@ -222,7 +240,7 @@ static int address(rx *x, rdapsync_value *addr, const subject *s, bool *held)
     if (string_list(x, addr, "street", s, RF_STREET, policy_rule_for(x->pol, RF_STREET, s), held) != 0)
         return -1;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        if (string_member(x, addr, parts[i].key, s, parts[i].field, policy_rule_for(x->pol, parts[i].field, s)) != 0)
+        if (string_member(x, addr, parts[i].key, s, parts[i].field, policy_rule_for(x->pol, parts[i].field, s), NULL) != 0)
             return -1;
     return 0;
 }
@@ -254,6 +272,7 @@ static int alt_names(rx *x, rdapsync_value *contact, const subject *s, const rru
     const rdapsync_json_api *j = x->j;
     rdapsync_value *list;
     rx_mark mark;
+    bool any = false;
     int rc = 0;
 
     if (array_member(x, contact, "alt_names", &list) != 0)
@@ -263,15 +282,21 @@ static int alt_names(rx *x, rdapsync_value *contact, const subject *s, const rru
     if (rule->method == RM_REMOVAL)
         return remove_member(x, contact, "alt_names", s, RF_NAME, rule);
     mark = rx_push_key(x, "alt_names");
+    x->quiet++;
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
         rdapsync_value *alt = j->array_get(list, i);
         rx_mark m = rx_push_index(x, i, i);
+        bool ch = false;
         if (j->type(alt) != RDAPSYNC_JSON_OBJECT)
             rc = rx_fail(x, "expected an object, got %s", rj_type_name(j->type(alt)));
         else
-            rc = string_member(x, alt, "value", s, RF_NAME, rule);
+            rc = string_member(x, alt, "value", s, RF_NAME, rule, &ch);
+        any = any || ch;
         rx_pop(x, m);
     }
+    x->quiet--;
+    if (rc == 0 && any)
+        rc = rx_list_entry(x, s, RF_NAME, NULL, rule, "[*].value");
     rx_pop(x, mark);
     return rc;
 }
@@ -289,10 +314,10 @@ static int redact_contact(rx *x, rdapsync_value *contact, const subject *s)
     rule = policy_rule_for(p, RF_NAME, s);
     if (s->kind == KIND_INDIVIDUAL && has_text(j, j->object_get(contact, "name")))
         held = true;
-    if (string_member(x, contact, "name", s, RF_NAME, rule) != 0 || alt_names(x, contact, s, rule) != 0)
+    if (string_member(x, contact, "name", s, RF_NAME, rule, NULL) != 0 || alt_names(x, contact, s, rule) != 0)
         return -1;
     rule = policy_rule_for(p, RF_ORGANIZATION, s);
-    if (string_member(x, contact, "organization", s, RF_ORGANIZATION, rule) != 0 ||
+    if (string_member(x, contact, "organization", s, RF_ORGANIZATION, rule, NULL) != 0 ||
         string_list(x, contact, "organization_units", s, RF_ORGANIZATION, rule, NULL) != 0)
         return -1;
     if (string_list(x, contact, "emails", s, RF_EMAIL, policy_rule_for(p, RF_EMAIL, s), &held) != 0 ||
@@ -300,7 +325,7 @@ static int redact_contact(rx *x, rdapsync_value *contact, const subject *s)
         phone_list(x, contact, "faxes", s, RF_FAX, &held) != 0 || uri_list(x, contact, s, &held) != 0 ||
         string_list(x, contact, "urls", s, RF_URL, policy_rule_for(p, RF_URL, s), NULL) != 0 ||
         addresses(x, contact, s, &held) != 0 ||
-        string_member(x, contact, "handle", s, RF_HANDLE, policy_rule_for(p, RF_HANDLE, s)) != 0)
+        string_member(x, contact, "handle", s, RF_HANDLE, policy_rule_for(p, RF_HANDLE, s), NULL) != 0)
         return -1;
     if (held)
         rx_classify(x, s);

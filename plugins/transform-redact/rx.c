@@ -152,7 +152,7 @@ static rdapsync_value *entry_name(rx *x, const subject *s, rfield field, const c
     rdapsync_value *obj;
 
     for (size_t i = 0; i < x->name_count; i++)
-        if (x->names[i].field == (int)field && x->names[i].property == property &&
+        if (x->names[i].field == (int)field && strcmp(x->names[i].property, property ? property : "") == 0 &&
             strcasecmp(x->names[i].role, role) == 0)
             return j->incref(x->names[i].name);
     field_name(s->role_count ? role : NULL, field, property, name, sizeof name);
@@ -161,11 +161,12 @@ static rdapsync_value *entry_name(rx *x, const subject *s, rfield field, const c
         j->decref(obj);
         return NULL;
     }
-    if (x->name_count < RX_CACHE && strlen(role) < sizeof x->names[0].role) {
+    if (x->name_count < RX_CACHE && strlen(role) < sizeof x->names[0].role &&
+        (!property || strlen(property) < sizeof x->names[0].property)) {
         size_t i = x->name_count++;
         put(x->names[i].role, sizeof x->names[i].role, 0, role);
         x->names[i].field = (int)field;
-        x->names[i].property = property;
+        put(x->names[i].property, sizeof x->names[i].property, 0, property ? property : "");
         x->names[i].name = j->incref(obj);
     }
     return obj;
@@ -326,7 +327,7 @@ static rdapsync_value *redacted_value(rx *x, rdapsync_value *value, const rrule 
     return v;
 }
 
-static rmethod performed(const rrule *rule)
+rmethod rx_performed(const rrule *rule)
 {
     /* A value cannot be removed from inside a structure that keeps its place. */
     return rule->method == RM_REMOVAL ? RM_EMPTY_VALUE : rule->method;
@@ -348,7 +349,7 @@ int rx_redact_in_array(rx *x, rdapsync_value *array, size_t index, const rrule *
         return rx_oom(x);
     if (changed)
         *changed = true;
-    return rx_entry(x, s, field, property, rule, performed(rule));
+    return x->quiet ? 0 : rx_entry(x, s, field, property, rule, rx_performed(rule));
 }
 
 int rx_redact_in_object(rx *x, rdapsync_value *object, const char *key, const rrule *rule, rfield field,
@@ -367,7 +368,16 @@ int rx_redact_in_object(rx *x, rdapsync_value *object, const char *key, const rr
         return rx_oom(x);
     if (changed)
         *changed = true;
-    return rx_entry(x, s, field, property, rule, performed(rule));
+    return x->quiet ? 0 : rx_entry(x, s, field, property, rule, rx_performed(rule));
+}
+
+int rx_list_entry(rx *x, const subject *s, rfield field, const char *property, const rrule *rule, const char *items)
+{
+    size_t mark = items ? jpath_push_raw(&x->path, items) : x->path.len;
+    int rc = rx_entry(x, s, field, property, rule, rx_performed(rule));
+
+    jpath_pop(&x->path, mark);
+    return rc;
 }
 
 uri_choice rx_uri_rule(rx *x, const char *uri, size_t len, const subject *s)
@@ -425,5 +435,5 @@ int rx_redact_uri_at(rx *x, rdapsync_value *array, size_t index, const uri_choic
     if (!nv || j->array_set(array, index, nv) != 0)
         return rx_oom(x);
     *changed = true;
-    return rx_entry(x, s, RF_EMAIL, NULL, c->rule, performed(c->rule));
+    return rx_entry(x, s, RF_EMAIL, NULL, c->rule, rx_performed(c->rule));
 }

@@ -16,7 +16,7 @@
 #include "policy.h"
 #include "redact_doc.h"
 
-#define RX_CACHE 32
+#define RX_CACHE 64
 
 typedef struct rx {
     const rdapsync_json_api *j;
@@ -35,7 +35,7 @@ typedef struct rx {
     struct {
         char role[32];
         int field;
-        const char *property;
+        char property[32]; /* "" for fields */
         rdapsync_value *name;
     } names[RX_CACHE];
     size_t name_count;
@@ -45,6 +45,7 @@ typedef struct rx {
         rdapsync_value *replacement; /* the replacement string or NULL */
     } rules[RX_CACHE];
     size_t rule_count;
+    int quiet; /* > 0: replacements record no entry (the caller records one for a whole list) */
     redact_result result;
 } rx;
 
@@ -109,6 +110,16 @@ int rx_redact_in_object(rx *x, rdapsync_value *object, const char *key, const rr
                         const char *property, const subject *subject, bool *changed);
 
 
+
+/* The method a rule's redaction of a value inside a structure is recorded
+ * with (removal keeps the place: emptyValue). */
+rmethod rx_performed(const rrule *rule);
+
+/* One entry for a whole list or structured value at the current path, whose
+ * items were redacted quietly (x->quiet); `items` appends "[*]" to the
+ * postPath when the entry covers every item of an array. */
+int rx_list_entry(rx *x, const subject *subject, rfield field, const char *property, const rrule *rule,
+                  const char *items);
 
 /* How a contact URI is redacted: by the contact_uri rule, else a mailto:
  * by the email rule and a tel: by the phone rule. rule NULL: it stays. */

@@ -118,6 +118,11 @@ void kit_sink_free_config(const kit_sink *sink, void *config)
 int kit_sink_load(kit_sink *sink, const char *plugin_path, const char *config_path, char *err, size_t err_size)
 {
     memset(sink, 0, sizeof(*sink));
+    char local[4096];
+    if (!strchr(plugin_path, '/')) { /* else dlopen() searches the library path */
+        snprintf(local, sizeof(local), "./%s", plugin_path);
+        plugin_path = local;
+    }
     sink->plugin = loader_load(plugin_path, RDAPSYNC_KIND_SINK, NULL, err, err_size);
     if (!sink->plugin)
         return -1;

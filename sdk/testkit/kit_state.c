@@ -13,6 +13,12 @@
 
 int kit_hook_load(kit_hook *hook, const char *path, char *err, size_t err_size)
 {
+    /* dlopen() searches the library path for a name without a slash. */
+    char local[4096];
+    if (!strchr(path, '/')) {
+        snprintf(local, sizeof(local), "./%s", path);
+        path = local;
+    }
     hook->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!hook->handle) {
         snprintf(err, err_size, "%s", dlerror());

@@ -20,17 +20,19 @@ build=${FUZZ_BUILD:-$root/build-fuzz}
 jobs=${JOBS:-2}
 
 command -v clang >/dev/null || { echo "clang is needed (scripts/deps.sh test)"; exit 1; }
+mkdir -p "$build"
 # Warnings are the gcc build's job (-Werror there); clang may see others.
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDAPSYNC_FUZZ=ON \
   -DRDAPSYNC_SANITIZE=ON -DRDAPSYNC_BUILD_TESTS=OFF -DRDAPSYNC_WERROR=OFF -DCMAKE_C_FLAGS=-Wno-unknown-warning-option \
-  >"$build.cmake.log" 2>&1 || { cat "$build.cmake.log"; exit 1; }
+  >"$build/fuzz-cmake.log" 2>&1 || { cat "$build/fuzz-cmake.log"; exit 1; }
 
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(sed -n 's/^rdapsync_add_fuzzer(\([a-z0-9_]*\) .*/\1/p' tests/fuzz/CMakeLists.txt)
 fi
-# Everything: the targets, and the plugins fuzz_config loads.
-cmake --build "$build" -j"$jobs" >"$build.build.log" 2>&1 || { tail -50 "$build.build.log"; exit 1; }
+# Everything: the targets, and the plugins fuzz_config loads. Keep going
+# past a file that does not build: each target is judged on its own below.
+cmake --build "$build" -j"$jobs" -- -k >"$build/fuzz-build.log" 2>&1 || grep -E 'error' "$build/fuzz-build.log" | head -20
 
 failed=0
 for t in "${targets[@]}"; do
@@ -45,6 +47,11 @@ for t in "${targets[@]}"; do
   esac
   dict=()
   [[ -f "$root/tests/fuzz/$t.dict" ]] && dict=("-dict=$root/tests/fuzz/$t.dict")
+  if [[ ! -x "$dir/$t" ]]; then
+    echo "==> $t: FAILED to build (see $build/fuzz-build.log)"
+    failed=1
+    continue
+  fi
   echo "==> $t for ${seconds}s"
   if (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         "./$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -7,7 +7,7 @@
 #    start again from zero);
 #  - a changed pipeline restarts and resumes at its checkpoint: no record
 #    twice, none lost;
-#  - a removed pipeline stops, and is shown as finished;
+#  - a removed pipeline stops and leaves /status;
 #  - a file with schema errors is refused with each error's file:line:column,
 #    and everything keeps running as before;
 #  - a pipeline that had failed for good starts again when the reloaded
@@ -112,7 +112,8 @@ mkdir in-fixme
 docs fixme 1 4 >in-fixme/1.jsonl
 write_config 7 no in-fixme
 kill -HUP "$pid"
-wait_for "gone stopped" field_is gone 0 state finished
+gone_from_status() { ! probe task "$port" gone 0 state; }
+wait_for "gone stopped and left /status" gone_from_status
 wait_for "change restarted" field_is change 0 state running
 wait_for "fixme running again" field_is fixme 0 state running
 wait_for "fixme delivered 4" lines_are out/fixme.jsonl 4

@@ -73,5 +73,31 @@ run_kit commands --reset-cmd "$RESET" --readback-cmd "$READBACK" --large-batch 1
 sed -i '$a method: copy' sink.yaml
 run_kit copy-method --hook "$HOOK" --large-batch 2000
 
+# The kit must notice a target that loses changes: the same sink, but the
+# reset recreates the table with a trigger that silently drops every UPDATE
+# (new keys still land, newer versions and deletes never do).
+cat >reset-sabotaged.sh <<SH
+PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 '$RDAPSYNC_PG_DSN' <<'SQL'
+DROP TABLE IF EXISTS $TABLE CASCADE;
+CREATE TABLE $TABLE (key text PRIMARY KEY, doc jsonb, deleted boolean NOT NULL DEFAULT false,
+  event_time_ms bigint NOT NULL, origin text COLLATE "C" NOT NULL DEFAULT '', seq bigint NOT NULL,
+  src_stream text, src_partition integer, src_offset bigint, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE OR REPLACE FUNCTION ${TABLE}_drop_update() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RETURN NULL; END \$\$;
+CREATE TRIGGER drop_update BEFORE UPDATE ON $TABLE FOR EACH ROW EXECUTE FUNCTION ${TABLE}_drop_update();
+SQL
+SH
+log "the kit against a table that drops updates (must fail)"
+status=0
+"$KIT" --plugin "$SINK" --config sink.yaml --hook-arg "$TABLE" --reset-cmd "bash '$WORK/reset-sabotaged.sh'" \
+  --readback-cmd "$READBACK" --only write_flush_read_back --only shuffled_replays_converge \
+  --only deletes_without_resurrection >kit-sabotaged.out 2>kit-sabotaged.err || status=$?
+cat kit-sabotaged.out >&2
+[[ "$status" == 1 ]] || fail "the kit exited $status on a target that drops updates"
+grep -q '^PASS write_flush_read_back$' kit-sabotaged.out || fail "new keys still land: write_flush_read_back should pass"
+grep -q '^FAIL shuffled_replays_converge: ' kit-sabotaged.out || fail "the kit missed lost updates"
+grep -q '^FAIL deletes_without_resurrection: ' kit-sabotaged.out || fail "the kit missed lost deletes"
+tail -n 1 kit-sabotaged.out | grep -qx '1 passed, 2 failed' || fail "unexpected summary on the sabotaged target"
+
+pgq "DROP FUNCTION IF EXISTS ${TABLE}_drop_update() CASCADE" >/dev/null
 drop_tables "$TABLE"
 log "PASS"
