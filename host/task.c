@@ -63,6 +63,10 @@ struct task {
 
     /* Sink rejects during the current write attempt. */
     size_t attempt_rejects;
+    /* Sink rejects already made durable in the dead-letter sink during this
+     * cycle: t->dead[sink_dead_first, sink_dead_delivered). A rewrite after a
+     * flush RETRY rejects them again; they are not dead-lettered twice. */
+    size_t sink_dead_first, sink_dead_delivered;
     bool reject_fatal;        /* tolerance none, or the dead-letter sink refused a dead letter */
 
     task_counts counts; /* of the current cycle, added to stats once delivered */
@@ -304,6 +308,26 @@ static int route_bad(struct task *t, const rdapsync_record *record, const char *
     return 0;
 }
 
+static bool same_position(const rdapsync_position *a, const rdapsync_position *b)
+{
+    if (a->partition != b->partition || a->offset != b->offset)
+        return false;
+    if (!a->stream || !b->stream)
+        return a->stream == b->stream;
+    return strcmp(a->stream, b->stream) == 0;
+}
+
+static bool already_dead_lettered(const struct task *t, const rdapsync_record *record)
+{
+    for (size_t i = t->sink_dead_first; i < t->sink_dead_delivered; i++) {
+        const rdapsync_record *d = batch_get(t->dead, i);
+        if (same_position(&d->position, &record->position) && d->key_len == record->key_len &&
+            (d->key_len == 0 || memcmp(d->key, record->key, d->key_len) == 0))
+            return true;
+    }
+    return false;
+}
+
 void task_reject(struct task *t, rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason)
 {
     char where[512];
@@ -320,6 +344,10 @@ void task_reject(struct task *t, rdapsync_ctx *ctx, const rdapsync_record *recor
         return;
     }
     t->attempt_rejects++;
+    if (already_dead_lettered(t, record)) {
+        t->counts.errors[STAGE_SINK]++;
+        return;
+    }
     if (route_bad(t, record, reason, STAGE_SINK, context_plugin(ctx)) != 0)
         t->reject_fatal = true;
 }
@@ -457,19 +485,11 @@ static call_end transform_record(struct task *t, size_t i)
     return CALL_DONE;
 }
 
-/* write(batch) then flush(), again from write after any RETRY. `first` is
- * where this sink's dead letters start in t->dead (a retry drops them: the
- * sink will reject the same records again). */
-static call_end deliver(struct task *t, instance *inst, const rdapsync_batch *batch, size_t *rejects)
+/* write(batch) then flush(), again from write after any RETRY. Used for
+ * the dead-letter sink, whose own rejects fail the task (task_reject). */
+static call_end deliver(struct task *t, instance *inst, const rdapsync_batch *batch)
 {
-    size_t first = batch_count(t->dead);
-
-    t->attempt_rejects = 0;
     for (unsigned attempt = 0;; attempt++) {
-        /* The previous attempt's rejects will come again: forget them. */
-        batch_truncate(t->dead, first);
-        t->counts.errors[STAGE_SINK] -= t->attempt_rejects;
-        t->attempt_rejects = 0;
         clear_err(t);
         rdapsync_status status = inst->desc->write(inst->state, batch, t->err, sizeof(t->err));
         if (t->reject_fatal)
@@ -477,10 +497,8 @@ static call_end deliver(struct task *t, instance *inst, const rdapsync_batch *ba
         if (status == RDAPSYNC_OK) {
             clear_err(t);
             status = inst->desc->flush ? inst->desc->flush(inst->state, t->err, sizeof(t->err)) : RDAPSYNC_OK;
-            if (status == RDAPSYNC_OK) {
-                *rejects = t->attempt_rejects;
+            if (status == RDAPSYNC_OK)
                 return CALL_DONE;
-            }
         }
         if (status == RDAPSYNC_RETRY) {
             if (!retry_backoff(t, inst, "write", attempt))
@@ -493,11 +511,71 @@ static call_end deliver(struct task *t, instance *inst, const rdapsync_batch *ba
     }
 }
 
+static call_end deliver_dead_letters(struct task *t, size_t *delivered);
+
+/*
+ * The sink's half of a cycle: write(batch), then make every dead letter of
+ * the cycle durable (including the sink's own rejects from that write), and
+ * only then flush() the sink. Dead letters go first because a sink that
+ * stores source positions with its data (checkpoint_override) treats the
+ * whole batch as done once it has flushed: a crash between its flush and the
+ * dead-letter flush would lose the rejected records. When flush answers
+ * RETRY after the dead letters were written, the rewrite's rejects of the
+ * same records are recognised (position and key) and not sent again.
+ */
+static call_end deliver_cycle(struct task *t, bool has_survivors, size_t *rejects, size_t *dead_delivered)
+{
+    instance *inst = &t->sink;
+    size_t first = batch_count(t->dead);
+
+    *rejects = 0;
+    t->attempt_rejects = 0;
+    t->sink_dead_first = t->sink_dead_delivered = first;
+    for (unsigned attempt = 0;; attempt++) {
+        rdapsync_status status = RDAPSYNC_OK;
+
+        if (has_survivors) {
+            /* The previous attempt's rejects come again with the rewrite;
+             * those not yet delivered are forgotten here. */
+            if (batch_count(t->dead) > first && *dead_delivered <= first)
+                batch_truncate(t->dead, first);
+            t->counts.errors[STAGE_SINK] -= t->attempt_rejects;
+            t->attempt_rejects = 0;
+            clear_err(t);
+            status = inst->desc->write(inst->state, t->batch, t->err, sizeof(t->err));
+            if (t->reject_fatal)
+                return CALL_FAILED;
+        }
+        if (status == RDAPSYNC_OK) {
+            call_end end = deliver_dead_letters(t, dead_delivered);
+            if (end != CALL_DONE)
+                return end;
+            t->sink_dead_delivered = *dead_delivered;
+            if (!has_survivors)
+                return CALL_DONE;
+            clear_err(t);
+            status = inst->desc->flush ? inst->desc->flush(inst->state, t->err, sizeof(t->err)) : RDAPSYNC_OK;
+            if (status == RDAPSYNC_OK) {
+                *rejects = t->attempt_rejects;
+                return CALL_DONE;
+            }
+        }
+        if (status == RDAPSYNC_RETRY) {
+            if (!retry_backoff(t, inst, "write", attempt))
+                return CALL_STOPPED;
+            continue;
+        }
+        task_fail(t, "sink %s: %s", inst->desc->name,
+                  status == RDAPSYNC_ERROR ? plugin_err(t) : rdapsync_status_str(status));
+        return CALL_FAILED;
+    }
+}
+
 /* With no dead-letter sink configured, dead letters are logged whole (at
  * error level) instead: never dropped silently. */
-static void log_dead_letters(struct task *t)
+static void log_dead_letters(struct task *t, size_t from)
 {
-    for (size_t i = 0; i < batch_count(t->dead); i++) {
+    for (size_t i = from; i < batch_count(t->dead); i++) {
         const rdapsync_record *r = batch_get(t->dead, i);
         const rdapsync_header *stage = batch_record_header(r, DEAD_LETTER_HEADER_STAGE);
         const rdapsync_header *plugin = batch_record_header(r, DEAD_LETTER_HEADER_PLUGIN);
@@ -569,7 +647,7 @@ static uint64_t now_us(void)
  */
 static call_end task_cycle(struct task *t, bool *ended)
 {
-    size_t count, stop_at, survivors = 0, rejects = 0, dead_rejects = 0;
+    size_t count, stop_at, survivors = 0, rejects = 0;
     bool record_failed = false;
     call_end end;
 
@@ -630,21 +708,11 @@ static call_end task_cycle(struct task *t, bool *ended)
     batch_keep(t->batch, t->keep);
 
     uint64_t started = now_us();
-    if (survivors > 0) {
-        end = deliver(t, &t->sink, t->batch, &rejects);
-        if (end != CALL_DONE)
-            return end;
-    }
+    size_t dead_delivered = 0;
+    end = deliver_cycle(t, survivors > 0, &rejects, &dead_delivered);
+    if (end != CALL_DONE)
+        return end;
     uint64_t latency = now_us() - started;
-    if (batch_count(t->dead) > 0) {
-        if (t->dead_letter.ctx) {
-            end = deliver(t, &t->dead_letter, t->dead, &dead_rejects);
-            if (end != CALL_DONE)
-                return end;
-        } else {
-            log_dead_letters(t);
-        }
-    }
 
     end = commit_positions(t);
     if (end != CALL_FAILED) {
@@ -664,6 +732,40 @@ static call_end task_cycle_counted(struct task *t, bool *ended)
 {
     call_end end = task_cycle(t, ended);
     task_stats_add(t->stats, &t->counts);
+    return end;
+}
+
+/* Delivers t->dead from *delivered on: to the dead-letter sink, or to the
+ * log when none is configured. */
+static call_end deliver_dead_letters(struct task *t, size_t *delivered)
+{
+    size_t count = batch_count(t->dead);
+
+    if (count <= *delivered)
+        return CALL_DONE;
+    if (!t->dead_letter.ctx) {
+        log_dead_letters(t, *delivered);
+        *delivered = count;
+        return CALL_DONE;
+    }
+    if (*delivered > 0) {
+        /* Only the new ones (sink rejects after a retried write). */
+        rdapsync_batch *rest = batch_new(count - *delivered);
+        if (!rest) {
+            task_fail(t, "dead letters: out of memory");
+            return CALL_FAILED;
+        }
+        for (size_t i = *delivered; i < count; i++)
+            batch_copy_record(rest, batch_get(t->dead, i));
+        call_end end = deliver(t, &t->dead_letter, rest);
+        batch_free(rest);
+        if (end == CALL_DONE)
+            *delivered = count;
+        return end;
+    }
+    call_end end = deliver(t, &t->dead_letter, t->dead);
+    if (end == CALL_DONE)
+        *delivered = count;
     return end;
 }
 

@@ -18,11 +18,15 @@
 #   discard        rdapsync run: file -> discard, the pipeline without a sink
 #   sink-only      bench/sqlite/sink_only_bench: the sink's write()+flush() alone
 #                  (no source), load then upsert
-# Wall time and peak RSS from /usr/bin/time -v. Target: load >= 0.8 x LOAD
-# DATA. Figures only, nothing fails.
+# Wall time, CPU time (user + system) and peak RSS of the client from
+# /usr/bin/time -v, and the server's CPU time (from /proc, when the server
+# runs on this machine): the CPU figures stay meaningful on a machine busy
+# with other work, the wall figures do not. Target: load >= 0.8 x LOAD DATA.
+# Figures only, nothing fails.
 #
 # The server: RDAPSYNC_MYSQL_HOST/PORT/USER/PASSWORD if set, else
-# scripts/servers/mariadb.sh is started (and stopped again at the end).
+# scripts/servers/mariadb.sh is started (and stopped again at the end; set
+# RDAPSYNC_MYSQL_PORT if the default port is taken by another server).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -109,26 +113,40 @@ YAML
 }
 mysql_sink() { echo "{ plugin: mysql, config: { $connection, table: $1${2:+, $2} } }"; }
 
-# measure NAME CMD...: wall time (s) and peak RSS (KB).
+# The server's CPU seconds so far (0 when it is not a process of this machine).
+server_pid=$(cat "$(myq "SELECT @@pid_file")" 2>/dev/null || true)
+ticks=$(getconf CLK_TCK)
+server_cpu() {
+  if [ -n "$server_pid" ] && [ -r "/proc/$server_pid/stat" ]; then
+    awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$server_pid/stat"
+  else
+    echo 0
+  fi
+}
+
+# measure NAME CMD...: wall time (s), peak RSS (KB), CPU time (s), server CPU time (s).
 measure() {
-  local name=$1 t w r
+  local name=$1 t w r c s0 s1
   shift
   t=$work/$name.time
+  s0=$(server_cpu)
   /usr/bin/time -v -o "$t" "$@" >"$work/$name.log" 2>&1 || {
     cat "$work/$name.log" >&2
     echo "$name failed" >&2
     exit 1
   }
+  s1=$(server_cpu)
   w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$t")
   r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
-  echo "$w $r"
+  c=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$t")
+  echo "$w $r $c $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}')"
 }
 
 cat "$data" "$newer" >/dev/null # warm page cache for everyone
 say "discard: file -> discard (the pipeline alone)"
-read -r disc_wall disc_rss < <(measure discard "$build/host/rdapsync" run "$(pipeline discard "$data" "{ plugin: discard }")")
+read -r disc_wall disc_rss disc_cpu _ < <(measure discard "$build/host/rdapsync" run "$(pipeline discard "$data" "{ plugin: discard }")")
 say "load: file -> mysql, empty table, JSON doc column"
-read -r load_wall load_rss < <(measure load "$build/host/rdapsync" run "$(pipeline load "$data" "$(mysql_sink bench_sink)")")
+read -r load_wall load_rss load_cpu load_srv < <(measure load "$build/host/rdapsync" run "$(pipeline load "$data" "$(mysql_sink bench_sink)")")
 [ "$(myq "SELECT count(*) FROM bench_sink" "$BENCH_DB")" = "$lines" ] || echo "warning: load stored fewer rows than $lines" >&2
 
 say "LOAD DATA LOCAL INFILE of the same rows into an identical table"
@@ -137,7 +155,7 @@ say "LOAD DATA LOCAL INFILE of the same rows into an identical table"
 myq "SELECT \`key\`, doc, deleted, event_time_ms, origin, seq, src_stream, src_partition, src_offset, updated_at
      FROM bench_sink" "$BENCH_DB" --quick >"$work/rows.tsv"
 myq "CREATE TABLE bench_copy LIKE bench_sink" "$BENCH_DB"
-read -r copy_wall _ < <(measure loaddata "$client" --no-defaults --protocol=tcp -h "$RDAPSYNC_MYSQL_HOST" \
+read -r copy_wall _ copy_cpu copy_srv < <(measure loaddata "$client" --no-defaults --protocol=tcp -h "$RDAPSYNC_MYSQL_HOST" \
   -P "$RDAPSYNC_MYSQL_PORT" -u "$RDAPSYNC_MYSQL_USER" -p"$RDAPSYNC_MYSQL_PASSWORD" --local-infile=1 "$BENCH_DB" \
   -e "LOAD DATA LOCAL INFILE '$work/rows.tsv' INTO TABLE bench_copy CHARACTER SET utf8mb4
       (\`key\`, doc, deleted, event_time_ms, origin, seq, src_stream, src_partition, src_offset, updated_at)")
@@ -146,41 +164,44 @@ rm -f "$work/rows.tsv"
 myq "DROP TABLE bench_copy" "$BENCH_DB"
 
 say "upsert: newer versions over the existing rows"
-read -r upd_wall upd_rss < <(measure upsert "$build/host/rdapsync" run "$(pipeline upsert "$newer" "$(mysql_sink bench_sink)")")
+read -r upd_wall upd_rss upd_cpu upd_srv < <(measure upsert "$build/host/rdapsync" run "$(pipeline upsert "$newer" "$(mysql_sink bench_sink)")")
 stale=$(myq "SELECT count(*) FROM bench_sink WHERE event_time_ms < 10000000000000" "$BENCH_DB")
 [ "$stale" = 0 ] || echo "warning: $stale rows kept their old version" >&2
 myq "DROP TABLE bench_sink; DROP VIEW bench_sink_live" "$BENCH_DB"
 
 say "load: LONGTEXT doc column"
-read -r lt_wall lt_rss < <(measure longtext "$build/host/rdapsync" run "$(pipeline longtext "$data" "$(mysql_sink bench_lt "doc_type: longtext")")")
+read -r lt_wall lt_rss lt_cpu lt_srv < <(measure longtext "$build/host/rdapsync" run "$(pipeline longtext "$data" "$(mysql_sink bench_lt "doc_type: longtext")")")
 myq "DROP TABLE bench_lt; DROP VIEW bench_lt_live" "$BENCH_DB"
 
 say "sink only: load, then upsert"
 printf '{ %s, table: bench_only }\n' "$connection" >"$work/only.yaml"
+s0=$(server_cpu)
 read -r _ _ _ s_load _ _ _ s_load_cpu < <("$sink_bench" --plugin "$build/plugins/sink-mysql.so" --config "$work/only.yaml" --input "$data" --batch "$batch")
+s1=$(server_cpu)
 read -r _ _ _ s_upd _ _ _ s_upd_cpu < <("$sink_bench" --plugin "$build/plugins/sink-mysql.so" --config "$work/only.yaml" --input "$newer" --batch "$batch")
+s2=$(server_cpu)
+s_load_srv=$(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}')
+s_upd_srv=$(awk -v a="$s1" -v b="$s2" 'BEGIN {print b - a}')
 
-row() { # NAME WALL [RSS_KB]
-  awk -v n="$1" -v w="$2" -v r="${3:-}" -v rec="$lines" -v c="$copy_wall" \
-    'BEGIN {printf "%-26s %8.2f s %9.0f rows/s  %.2f x LOAD DATA", n, w, rec / w, c / w;
-            if (r != "") printf "  %6.1f MB peak RSS", r / 1024; printf "\n"}'
+row() { # NAME WALL CLIENT_CPU SERVER_CPU [RSS_KB]
+  awk -v n="$1" -v w="$2" -v c="$3" -v sv="$4" -v r="${5:-}" -v rec="$lines" -v cw="$copy_wall" -v cs="$copy_srv" \
+    'BEGIN {printf "%-24s %7.2f s %7.0f rows/s %5.2f x LOAD DATA | CPU us/row: client %5.1f server %5.1f (%4.2f x LOAD DATA)",
+            n, w, rec / w, cw / w, c / rec * 1e6, sv / rec * 1e6, sv > 0 ? cs / sv : 0;
+            if (r != "") printf " | %5.1f MB peak RSS", r / 1024; printf "\n"}'
 }
 echo
 echo "file -> mysql benchmark: $lines records, $(awk -v b="$bytes" 'BEGIN {printf "%.0f MB", b / 1e6}') (~$size bytes each), one task, $batch-record batches"
-echo "server: $(myq "SELECT CONCAT(version(), ', buffer pool ', @@innodb_buffer_pool_size DIV 1048576, ' MB, flush_log_at_trx_commit ', @@innodb_flush_log_at_trx_commit)")"
-row "LOAD DATA (ceiling)" "$copy_wall"
-row "load (JSON column)" "$load_wall" "$load_rss"
-row "load (LONGTEXT column)" "$lt_wall" "$lt_rss"
-row "upsert (existing rows)" "$upd_wall" "$upd_rss"
-row "file -> discard" "$disc_wall" "$disc_rss"
-row "sink-only load" "$s_load"
-row "sink-only upsert" "$s_upd"
-awk -v c="$copy_wall" -v l="$load_wall" -v u="$upd_wall" -v s="$s_load" -v su="$s_upd" -v d="$disc_wall" \
-    -v sc="$s_load_cpu" -v r1="$load_rss" -v r2="$upd_rss" -v rec="$lines" 'BEGIN {
-  printf "ratio load / LOAD DATA           : %.2f (target >= 0.80)\n", c / l
-  printf "ratio upsert / LOAD DATA         : %.2f\n", c / u
-  printf "ratio sink-only load / LOAD DATA : %.2f\n", c / s
-  printf "per record: pipeline without sink %.1f us, sink %.1f us (of it in this process %.1f us), LOAD DATA %.1f us\n",
-    d / rec * 1e6, s / rec * 1e6, sc / rec * 1e6, c / rec * 1e6
+echo "server: $(myq "SELECT CONCAT(version(), ', buffer pool ', @@innodb_buffer_pool_size DIV 1048576, ' MB, flush_log_at_trx_commit ', @@innodb_flush_log_at_trx_commit)"); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+row "LOAD DATA (ceiling)" "$copy_wall" "$copy_cpu" "$copy_srv"
+row "load (JSON column)" "$load_wall" "$load_cpu" "$load_srv" "$load_rss"
+row "load (LONGTEXT column)" "$lt_wall" "$lt_cpu" "$lt_srv" "$lt_rss"
+row "upsert (existing rows)" "$upd_wall" "$upd_cpu" "$upd_srv" "$upd_rss"
+row "file -> discard" "$disc_wall" "$disc_cpu" 0 "$disc_rss"
+row "sink-only load" "$s_load" "$s_load_cpu" "$s_load_srv"
+row "sink-only upsert" "$s_upd" "$s_upd_cpu" "$s_upd_srv"
+awk -v cw="$copy_wall" -v cs="$copy_srv" -v l="$load_wall" -v ls="$load_srv" -v s="$s_load" -v ss="$s_load_srv" \
+    -v r1="$load_rss" -v r2="$upd_rss" 'BEGIN {
+  printf "ratio load / LOAD DATA           : %.2f wall, %.2f server CPU (target >= 0.80)\n", cw / l, ls > 0 ? cs / ls : 0
+  printf "ratio sink-only load / LOAD DATA : %.2f wall, %.2f server CPU\n", cw / s, ss > 0 ? cs / ss : 0
   printf "peak RSS of rdapsync             : %.1f MB\n", (r1 > r2 ? r1 : r2) / 1024
 }'

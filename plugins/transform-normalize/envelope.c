@@ -40,7 +40,8 @@ static int read_rdapsync(const rdapsync_json_api *j, rdapsync_value *doc, envelo
         out->has_version = true;
         out->ts_ms = j->integer_value(ts);
         out->origin = rj_string_member(j, doc, "origin");
-        out->seq = j->type(seq) == RDAPSYNC_JSON_INTEGER ? j->integer_value(seq) : 0;
+        out->has_seq = j->type(seq) == RDAPSYNC_JSON_INTEGER;
+        out->seq = out->has_seq ? j->integer_value(seq) : 0;
     }
     return 0;
 }

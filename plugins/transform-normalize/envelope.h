@@ -23,6 +23,7 @@ typedef struct envelope {
     bool has_version;
     int64_t ts_ms;
     const char *origin; /* borrowed; may be NULL */
+    bool has_seq;       /* seq given (else the record keeps its sequence) */
     int64_t seq;
 } envelope;
 

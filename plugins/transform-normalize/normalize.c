@@ -88,7 +88,8 @@ static int apply_envelope(rdapsync_batch *batch, rdapsync_record *record, const 
     if (env->key && H->record_set_key(batch, record, env->key, env->key_len) != 0)
         return -1;
     if (env->has_version &&
-        H->record_set_version(batch, record, env->ts_ms, env->origin, record->version.sequence) != 0)
+        H->record_set_version(batch, record, env->ts_ms, env->origin,
+                              env->has_seq ? env->seq : record->version.sequence) != 0)
         return -1;
     if (env->op == RDAPSYNC_OP_DELETE) {
         if (H->record_set_op(batch, record, RDAPSYNC_OP_DELETE) != 0)

@@ -1,66 +1,62 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tests/fuzz/CMakeLists.txt (clang, ASan +
-# UBSan) in their own build folder and runs each for a bounded time. A
-# crash, a leak or a sanitizer report fails the run; the input that caused
-# it is kept in the build folder's tests/fuzz/ (crash-*, leak-*, timeout-*).
-#
-#   tests/fuzz/run.sh                  every target, FUZZ_SECONDS each (default 60)
-#   FUZZ_SECONDS=600 tests/fuzz/run.sh fuzz_config
-#   FUZZ_BUILD=dir                     build folder (default build-fuzz)
-#
-# Seeds: tests/fuzz/corpus/<target without "fuzz_">/ when present, plus the
-# RDAP fixtures (../shared/fixtures/rdap) for the transform targets and the
-# example configurations (config/) for fuzz_config. What a run finds is
-# kept in the build folder's corpus-<target>/ for the next run.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-root=$PWD
+# Builds the fuzz targets with clang (ASan + UBSan + libFuzzer) in their own
+# build directory and runs each for FUZZ_SECONDS (default 60), seeded with
+# the RDAP fixtures (fuzz_config: with tests/fuzz/corpus/config and config/).
+# Fails on any crash, sanitizer report or broken invariant. CI calls this script.
+#   FUZZ_SECONDS=60 FUZZ_BUILD_DIR=... tests/fuzz/run.sh
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 seconds=${FUZZ_SECONDS:-60}
-build=${FUZZ_BUILD:-$root/build-fuzz}
-jobs=${JOBS:-2}
+build=${FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/rdapsync-fuzz-build}
+fixtures="$repo/../shared/fixtures/rdap"
+jobs=${FUZZ_BUILD_JOBS:-2}
 
-command -v clang >/dev/null || { echo "clang is needed (scripts/deps.sh test)"; exit 1; }
-mkdir -p "$build"
-# Warnings are the gcc build's job (-Werror there); clang may see others.
-cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDAPSYNC_FUZZ=ON \
-  -DRDAPSYNC_SANITIZE=ON -DRDAPSYNC_BUILD_TESTS=OFF -DRDAPSYNC_WERROR=OFF -DCMAKE_C_FLAGS=-Wno-unknown-warning-option \
-  >"$build/fuzz-cmake.log" 2>&1 || { cat "$build/fuzz-cmake.log"; exit 1; }
+command -v clang >/dev/null || { echo "FAIL: clang is needed for libFuzzer" >&2; exit 1; }
+[ -d "$fixtures" ] || { echo "FAIL: no seed fixtures at $fixtures" >&2; exit 1; }
 
-targets=("$@")
-if ((${#targets[@]} == 0)); then
-  mapfile -t targets < <(sed -n 's/^rdapsync_add_fuzzer(\([a-z0-9_]*\) .*/\1/p' tests/fuzz/CMakeLists.txt)
-fi
-# Everything: the targets, and the plugins fuzz_config loads. Keep going
-# past a file that does not build: each target is judged on its own below.
-cmake --build "$build" -j"$jobs" -- -k >"$build/fuzz-build.log" 2>&1 || grep -E 'error' "$build/fuzz-build.log" | head -20
+cmake -S "$repo" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS="-Wno-unknown-warning-option" \
+  -DRDAPSYNC_FUZZ=ON -DRDAPSYNC_SANITIZE=ON -DRDAPSYNC_BUILD_TESTS=OFF >"$build.cmake.log" 2>&1 ||
+  { cat "$build.cmake.log" >&2; echo "FAIL: cmake" >&2; exit 1; }
+cmake --build "$build" --target fuzz_normalize fuzz_redact -j"$jobs" >"$build.build.log" 2>&1 ||
+  { tail -50 "$build.build.log" >&2; echo "FAIL: build" >&2; exit 1; }
+# fuzz_config validates against the real plugins' option tables.
+cmake --build "$build" --target fuzz_config rdapsync_source_file rdapsync_sink_file rdapsync_sink_discard \
+  rdapsync_transform_normalize rdapsync_transform_redact -j"$jobs" >>"$build.build.log" 2>&1 ||
+  { tail -50 "$build.build.log" >&2; echo "FAIL: build" >&2; exit 1; }
 
-failed=0
-for t in "${targets[@]}"; do
-  dir="$build/tests/fuzz"
-  corpus="$dir/corpus-$t"
+# Seeds: every fixture small enough to mutate usefully (the 1 MiB one is
+# exercised by the unit tests); the corpus grows in the build directory,
+# never in the fixtures.
+seeds="$build/seeds"
+rm -rf "$seeds"
+mkdir -p "$seeds"
+find "$fixtures" -name '*.json' -size -64k -exec cp {} "$seeds/" \;
+for f in "$fixtures"/bad/*.json; do
+  [ "$(wc -c <"$f")" -lt 65536 ] && cp "$f" "$seeds/bad-$(basename "$f")"
+done
+
+status=0
+for target in fuzz_normalize fuzz_redact fuzz_config; do
+  corpus="$build/corpus-$target"
   mkdir -p "$corpus"
-  seeds=()
-  [[ -d "$root/tests/fuzz/corpus/${t#fuzz_}" ]] && seeds+=("$root/tests/fuzz/corpus/${t#fuzz_}")
-  case "$t" in
-    fuzz_config) seeds+=("$root/config") ;;
-    *) [[ -d "$root/../shared/fixtures/rdap" ]] && seeds+=("$root/../shared/fixtures/rdap" "$root/../shared/fixtures/rdap/bad") ;;
-  esac
-  dict=()
-  [[ -f "$root/tests/fuzz/$t.dict" ]] && dict=("-dict=$root/tests/fuzz/$t.dict")
-  if [[ ! -x "$dir/$t" ]]; then
-    echo "==> $t: FAILED to build (see $build/fuzz-build.log)"
-    failed=1
-    continue
+  target_seeds=("$seeds") extra=()
+  if [ "$target" = fuzz_config ]; then
+    target_seeds=("$repo/tests/fuzz/corpus/config" "$repo/config")
+    extra=("-dict=$repo/tests/fuzz/fuzz_config.dict")
   fi
-  echo "==> $t for ${seconds}s"
-  if (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        "./$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        "${dict[@]}" "$corpus" "${seeds[@]}" </dev/null >"$dir/$t.log" 2>&1); then
-    echo "==> $t: no finding in ${seconds}s ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/$t.log" | grep -o '[0-9]*$') runs)"
+  echo "-- $target for ${seconds}s"
+  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$build/$target-" "${extra[@]}" "$corpus" "${target_seeds[@]}" \
+      </dev/null >"$build/$target.log" 2>&1; then
+    tail -60 "$build/$target.log" >&2
+    echo "FAIL: $target found a problem (artifacts: $build/$target-*)" >&2
+    status=1
   else
-    tail -40 "$dir/$t.log"
-    echo "==> $t: FAILED (log and reproducer in $dir/)"
-    failed=1
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/$target.log" || true
   fi
 done
-exit $failed
+[ "$status" -eq 0 ] && echo "PASS fuzz: fuzz_normalize, fuzz_redact, fuzz_config, ${seconds}s each"
+exit "$status"

@@ -319,6 +319,8 @@ static rdapsync_status sink_flush(void *state, char *err, size_t err_size)
         store->raw[d] = s->raw[i];
     }
     s->pending = 0;
+    if (store->watch)
+        store->watch_durable_at_flush = store->watch->durable;
     return RDAPSYNC_OK;
 }
 

@@ -43,6 +43,8 @@ typedef struct fake_store {
     char *headers[FAKE_MAX_RECORDS];   /* "name=value\n..." (owned) */
     char *raw[FAKE_MAX_RECORDS];       /* raw bytes (owned, may be NULL) */
     int write_calls, flush_calls;
+    const struct fake_store *watch;    /* if set: */
+    int watch_durable_at_flush;        /* watch->durable when this store last flushed OK */
     int batch_sizes[FAKE_MAX_RECORDS]; /* per write call */
 } fake_store;
 

@@ -317,6 +317,26 @@ Test(task, sink_rejects_are_not_duplicated_when_flush_retries)
     fake_pipeline_free(p);
 }
 
+Test(task, dead_letters_are_durable_before_the_sink_flushes)
+{
+    /* A sink that stores positions with its data treats the whole batch as
+     * done once it flushed: its rejects must already be in the dead-letter
+     * sink by then, or a crash in between loses them. */
+    fake_source_cfg src = {.total = 6};
+    fake_sink_cfg snk = {.store = &sink_store, .reject_key = "k2"};
+    fake_sink_cfg dlq = {.store = &dlq_store};
+    pipeline_config *p = fake_pipeline("dlqfirst", &src, NULL, &snk, &dlq);
+    sink_store.watch = &dlq_store;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(dlq_store.durable, 1);
+    cr_assert_eq(sink_store.watch_durable_at_flush, 1, "the reject was durable when the sink flushed");
+    cr_assert_eq(sink_store.durable, 5);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
 Test(task, tolerance_none_stops_at_the_bad_record)
 {
     fake_source_cfg src = {.total = 10};

@@ -296,6 +296,7 @@ Test(normalize_plugin, change_envelopes_are_unwrapped_and_deletes_pass_without_a
     cr_assert_str_eq(str_at(r->value, "ldh_name"), "env.example");
     cr_assert_eq(r->version.event_time_ms, 1700000000000);
     cr_assert_str_eq(r->version.origin, "region-1");
+    cr_assert_eq(r->version.sequence, 3);
     batch_free(b);
 
     b = one_record(NULL, json("{\"key\":\"K2\",\"op\":\"delete\",\"ts_ms\":5,\"value\":null}"), 0);
@@ -311,6 +312,8 @@ Test(normalize_plugin, change_envelopes_are_unwrapped_and_deletes_pass_without_a
                    0);
     cr_assert_eq(plugin_transform(&pi, b), RDAPSYNC_OK, "%s", pi.err);
     cr_assert_str_eq(str_at(H()->batch_get(b, 0)->value, "ldh_name"), "ns1.x.example");
+    cr_assert_eq(H()->batch_get(b, 0)->version.event_time_ms, 7);
+    cr_assert_eq(H()->batch_get(b, 0)->version.sequence, 1, "Debezium gives no sequence: the record keeps its own");
     batch_free(b);
     plugin_stop(&pi);
 }
