@@ -149,7 +149,7 @@ row() { # NAME WALL [RSS_KB]
 }
 echo
 echo "file -> postgres benchmark: $lines records of ~$size bytes, one task, $batch-record batches"
-echo "server: $(pgq -c "SELECT version()" | cut -d, -f1); doc column compression: $(pgq -c "SELECT coalesce(nullif(attcompression, ''), 'server default') FROM pg_attribute WHERE attrelid = 'bench_pg_sink'::regclass AND attname = 'doc'")"
+echo "server: $(pgq -c "SELECT version()" | cut -d, -f1); doc column compression: $(pgq -c "SELECT CASE attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'server default' END FROM pg_attribute WHERE attrelid = 'bench_pg_sink'::regclass AND attname = 'doc'")"
 row "COPY (ceiling)" "$copy_wall"
 row "load (empty table)" "$load_wall" "$load_rss"
 row "upsert (existing rows)" "$upd_wall" "$upd_rss"

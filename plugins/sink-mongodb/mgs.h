@@ -7,8 +7,9 @@
  *   mgs_conn.c       the client, what the server is, error classification
  *   mgs_bson.c       a JSON value as BSON (types kept), the stored document
  *   mgs_rows.c       a batch as rows: checks, greatest version per key
- *   mgs_apply.c      the write path: insert new keys, guarded replace of
- *                    existing ones, rejects and fallbacks
+ *   mgs_apply.c      the write path: insert new keys, then a guarded replace
+ *                    (or delete + insert) of existing ones; rejects and
+ *                    fallbacks
  *
  * The stored document has the fields of the PostgreSQL sink's row
  * (docs/plugins/sink-postgres.md), so that the same records give the same
@@ -165,7 +166,8 @@ void mgs_rejects_clear(mgs_rejects *rejects);
 /* ---- mgs_apply.c ---- */
 
 /* Applies every row: documents of keys not stored yet are inserted, the
- * others replace the stored document only when their version is greater.
+ * others replace the stored document only when their version is greater
+ * (in the update filter, or by a guarded delete and a new insert).
  * Rows the server refuses for their data fall back to an older version of
  * the key in the batch or go to `rejects`. OK, RETRY (connection dropped)
  * or ERROR, with err. */

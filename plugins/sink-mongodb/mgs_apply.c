@@ -3,22 +3,24 @@
  * whose filter carries the version guard (a failed guard shows up as a
  * duplicate-key error of the upsert's insert), does not survive FerretDB:
  * its update command ignores ordered=false, stops at the first error and
- * reports it at index 0, and a filter other than {_id: K} scans the whole
- * collection. So the sink works in rounds that only use what both servers
- * do well (docs/plugins/sink-mongodb.md, "Write path"):
+ * reports it at index 0. So the sink works in rounds that only use what
+ * both servers do correctly (docs/plugins/sink-mongodb.md, "Write path"):
  *
  *   A. insert every pending document in one unordered bulk. A new key is
- *      stored; an existing key answers E11000 and moves on to B; a document
- *      the server refuses falls back to the key's next older version in the
+ *      stored; an existing key answers E11000 and moves on; a document the
+ *      server refuses falls back to the key's next older version in the
  *      batch or is rejected.
- *   B. read the stored versions of those keys. A version at least as great
- *      as ours means the guard fails: nothing to do. A key that vanished
- *      meanwhile goes back to A.
- *   C. replace the documents whose version is greater, by _id, with the
- *      guard in the filter too where the server can use its index for it
- *      (MongoDB; version_guard server). If fewer documents matched than
- *      were sent (a concurrent writer, a vanished key), those keys are read
- *      again in the next round.
+ *   Guard on the server (MongoDB):
+ *   B. read the stored versions of those keys ({_id: {$in: ...}}). A version
+ *      at least as great as ours means the guard fails: nothing to do. A
+ *      key that vanished meanwhile goes back to A.
+ *   C. replace the documents whose version is greater, with the guard in
+ *      the filter too (atomic per document). If fewer documents matched
+ *      than were sent (a concurrent writer, a vanished key), those keys are
+ *      read again in the next round.
+ *   Guard in the sink (FerretDB, which scans the collection for any filter):
+ *   D. delete the stored documents older than ours in one command per
+ *      chunk, then insert ours again: E11000 now means the guard failed.
  *
  * Every step is idempotent, so a RETRY in the middle is safe: the host
  * writes the same batch again and it converges to the same state.

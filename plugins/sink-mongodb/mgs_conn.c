@@ -5,9 +5,10 @@
  * handshake instead of waiting out the driver's reconnection cooldown.
  *
  * At each connection the sink asks what the server is (buildInfo, the
- * handshake's hello) and decides two things from it, unless the options
- * force them: where the version guard is evaluated and whether arrays
- * inside arrays are wrapped (FerretDB; docs/plugins/sink-mongodb.md).
+ * handshake's hello) and decides from it, unless the options force them,
+ * where the version guard is evaluated and whether arrays inside arrays
+ * are wrapped, and how many operations an update command may hold
+ * (FerretDB; docs/plugins/sink-mongodb.md).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -189,9 +190,10 @@ static void decide_modes(mgs_state *st)
     const mgs_config *cfg = st->cfg;
     mgs_server *server = &st->server;
     bool ferretdb = server->ferretdb_version[0] != '\0';
-    /* FerretDB's SQLite and PostgreSQL backends use the _id index only for
-     * a filter that is exactly {_id: K}: a guard in the filter would scan
-     * the whole collection for every record. */
+    /* On FerretDB every filter other than the insert's duplicate check scans
+     * the collection (on SQLite even {_id: K}): a guard in each update's
+     * filter would cost one scan per record, the sink's own guard one per
+     * chunk. Its update command also stops at the first error. */
     server->guard_on_server = cfg->version_guard == MGS_GUARD_SERVER || (cfg->version_guard == MGS_GUARD_AUTO && !ferretdb);
     server->wrap_arrays = cfg->nested_arrays == MGS_ARRAYS_WRAP || (cfg->nested_arrays == MGS_ARRAYS_AUTO && ferretdb);
     server->updates_per_command = ferretdb ? MGS_FERRETDB_UPDATES_PER_COMMAND : MGS_UPDATES_PER_COMMAND;
@@ -248,7 +250,7 @@ rdapsync_status mgs_connect(mgs_state *st, char *err, size_t err_size)
         H->log(st->ctx, RDAPSYNC_LOG_INFO,
                "connected to %s%s, writing %s.%s; version guard evaluated %s; arrays inside arrays %s",
                server_name, server_version, cfg->database, cfg->collection,
-               st->server.guard_on_server ? "by the server (in the update filter)" : "by the sink (read, then write by _id)",
+               st->server.guard_on_server ? "by the server (in the update filter)" : "by the sink (older versions deleted, then inserted)",
                st->server.wrap_arrays ? "wrapped as {\"" MGS_WRAP_KEY "\": [...]}" : "stored as they are");
     } else {
         H->log(st->ctx, RDAPSYNC_LOG_INFO, "reconnected to MongoDB (%s%s)", server_name, server_version);

@@ -38,8 +38,8 @@ static const rdapsync_option options[] = {
     OPT("collection", RDAPSYNC_OPT_STRING, 0, "rdap_records", 0, 0, NULL, collection,
         "collection the records go to, one document per key (_id = key)"),
     OPT("version_guard", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, guard_values, version_guard,
-        "server: the guard is in the update filter; client: read the stored version, then write by _id "
-        "(one writer per key); auto: client on FerretDB, server elsewhere"),
+        "server: the guard is in the update filter; client: older stored versions are deleted by one guarded "
+        "delete, then the documents inserted (one writer per key); auto: client on FerretDB, server elsewhere"),
     OPT("nested_arrays", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, arrays_values, nested_arrays,
         "arrays directly inside arrays: native, or wrap as {\"_array\": [...]} (FerretDB refuses them); "
         "auto: wrap on FerretDB"),
@@ -50,7 +50,7 @@ static const rdapsync_option options[] = {
     OPT("operation_timeout", RDAPSYNC_OPT_DURATION, 0, "60s", 1000, 3600000, NULL, operation_timeout_ms,
         "how long one command may take before the connection counts as broken (socketTimeoutMS)"),
     OPT("read_chunk", RDAPSYNC_OPT_INT, 0, "1000", 1, 100000, NULL, read_chunk,
-        "keys per {_id: {$in: ...}} query when reading stored versions (version guard on the server)"),
+        "keys per {_id: {$in: ...}} read of stored versions (guard on the server) or per guarded delete (in the sink)"),
     OPT("app_name", RDAPSYNC_OPT_STRING, 0, "rdapsync", 0, 0, NULL, app_name,
         "application name sent in the handshake (server logs, currentOp); the URI's appname wins"),
     { .name = NULL },

@@ -116,7 +116,8 @@ int main(int argc, char **argv)
     if (in != stdin)
         fclose(in);
     if (rc == 0) {
-        qsort(lines, count, sizeof(*lines), key_order);
+        if (count > 1)
+            qsort(lines, count, sizeof(*lines), key_order);
         for (size_t i = 1; i < count && rc == 0; i++)
             if (key_order(&lines[i - 1], &lines[i]) == 0) {
                 fprintf(stderr, "canon-jsonl: %s: key \"%.80s\" appears twice\n", where, lines[i].key);
