@@ -80,6 +80,12 @@ static rdapsync_value *api_parse(const char *text, size_t len, char *err, size_t
      * checks UTF-8 and rejects trailing garbage after the one text. */
     value = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
     if (!value) {
+        /* jansson quotes the offending input ("... near 'Jane Doe'"): that
+         * excerpt may be personal data and the reason goes to logs and
+         * dead letters, so only the place and the kind of error are kept. */
+        char *near = strstr(error.text, " near '");
+        if (near)
+            *near = '\0';
         if (err && err_size)
             snprintf(err, err_size, "line %d column %d (byte %d): %s", error.line, error.column, error.position,
                      error.text);

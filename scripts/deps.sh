@@ -31,6 +31,8 @@ TEST_PKGS=(
   valgrind
   # scripts/servers/kafka.sh checks the downloaded jars with unzip
   unzip ca-certificates
+  # test scripts: python3 checks outputs, curl reads /metrics and /status
+  python3 curl
 )
 
 # Toolchains that the machines normally have outside of apt.

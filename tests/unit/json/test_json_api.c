@@ -191,3 +191,13 @@ Test(json, null_values_are_safe_everywhere)
     cr_assert_null(J->dump(NULL, 0, NULL));
     cr_assert_null(J->parse(NULL, 0, err, sizeof(err)));
 }
+
+Test(json, parse_errors_do_not_quote_the_input)
+{
+    /* The reason reaches logs and dead letters; the input may be personal data. */
+    cr_assert_null(parse("{\"fn\":\"Jane Q. Doe\" \"tel\":\"+1.5550100\"}"));
+    cr_assert(strstr(err, "line 1 column") == err, "%s", err);
+    cr_assert(strstr(err, "Doe") == NULL && strstr(err, "5550100") == NULL && strstr(err, "tel") == NULL, "%s", err);
+    cr_assert_null(parse("{\"street\": \"1180 Kilnworth Road"));
+    cr_assert(strstr(err, "Kilnworth") == NULL, "%s", err);
+}
