@@ -54,9 +54,14 @@ start run.yaml run.log
 wait_until "/status answers" probe get "$port" /status
 wait_until "a quarter of the records delivered" out_at_least $((RECORDS / 4))
 
-before="$(records_out)"
 t_stop="$(now_ms)"
 bash "$PG_SCRIPT" stop >>server.log 2>&1 || fail "could not stop the server"
+# A batch whose commit reached the server just before it went down is
+# counted a moment later: take the baseline once the task has noticed the
+# outage (retrying or restarting), not before the stop.
+noticed() { local s; s="$(probe task "$port" db-down 0 state || true)"; [[ $s == retrying || $s == restarting ]]; }
+wait_until "the task notices the outage" noticed
+before="$(records_out)"
 log "server stopped after $before delivered records; down for ${OUTAGE_S}s"
 
 # While it is down: watch what the endpoint says, every 200 ms.
