@@ -57,9 +57,9 @@ if [ -z "${SKIP_ASAN:-}" ]; then
   log "build with AddressSanitizer + UndefinedBehaviorSanitizer"
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRDAPSYNC_SANITIZE=ON >/dev/null || exit 1
   if cmake --build build-asan -j"$jobs"; then
-    log "tests under ASan+UBSan: unit, e2e"
+    log "tests under ASan+UBSan: unit, e2e and the hostile-input integration tests"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      run_ctest build-asan 'unit|e2e' asan
+      run_ctest build-asan 'unit|e2e|asan' asan
   else
     record "asan build" 1
   fi
