@@ -139,7 +139,9 @@ measure() {
   w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$t")
   r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
   c=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$t")
-  echo "$w $r $c $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}')"
+  s1=$(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}')
+  say "$name: wall ${w}s, client CPU ${c}s, server CPU ${s1}s, peak RSS ${r} KB"
+  echo "$w $r $c $s1"
 }
 
 cat "$data" "$newer" >/dev/null # warm page cache for everyone
@@ -186,7 +188,7 @@ s_upd_srv=$(awk -v a="$s1" -v b="$s2" 'BEGIN {print b - a}')
 row() { # NAME WALL CLIENT_CPU SERVER_CPU [RSS_KB]
   awk -v n="$1" -v w="$2" -v c="$3" -v sv="$4" -v r="${5:-}" -v rec="$lines" -v cw="$copy_wall" -v cs="$copy_srv" \
     'BEGIN {printf "%-24s %7.2f s %7.0f rows/s %5.2f x LOAD DATA | CPU us/row: client %5.1f server %5.1f (%4.2f x LOAD DATA)",
-            n, w, rec / w, cw / w, c / rec * 1e6, sv / rec * 1e6, sv > 0 ? cs / sv : 0;
+            n, w, rec / w, cw / w, c / rec * 1e6, sv / rec * 1e6, (sv > 0 ? cs / sv : 0);
             if (r != "") printf " | %5.1f MB peak RSS", r / 1024; printf "\n"}'
 }
 echo
@@ -201,7 +203,7 @@ row "sink-only load" "$s_load" "$s_load_cpu" "$s_load_srv"
 row "sink-only upsert" "$s_upd" "$s_upd_cpu" "$s_upd_srv"
 awk -v cw="$copy_wall" -v cs="$copy_srv" -v l="$load_wall" -v ls="$load_srv" -v s="$s_load" -v ss="$s_load_srv" \
     -v r1="$load_rss" -v r2="$upd_rss" 'BEGIN {
-  printf "ratio load / LOAD DATA           : %.2f wall, %.2f server CPU (target >= 0.80)\n", cw / l, ls > 0 ? cs / ls : 0
-  printf "ratio sink-only load / LOAD DATA : %.2f wall, %.2f server CPU\n", cw / s, ss > 0 ? cs / ss : 0
+  printf "ratio load / LOAD DATA           : %.2f wall, %.2f server CPU (target >= 0.80)\n", cw / l, (ls > 0 ? cs / ls : 0)
+  printf "ratio sink-only load / LOAD DATA : %.2f wall, %.2f server CPU\n", cw / s, (ss > 0 ? cs / ss : 0)
   printf "peak RSS of rdapsync             : %.1f MB\n", (r1 > r2 ? r1 : r2) / 1024
 }'

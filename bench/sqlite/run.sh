@@ -98,6 +98,7 @@ measure() {
   w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$t")
   r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
   c=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$t")
+  say "$name: wall ${w}s, CPU ${c}s, peak RSS ${r} KB"
   echo "$w $r $c"
 }
 count() { python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM rdap_records').fetchone()[0])" "$1"; }

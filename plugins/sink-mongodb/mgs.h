@@ -111,6 +111,9 @@ typedef struct mgs_state {
     mongoc_collection_t *coll;
     mgs_server server;
     bool connected_once;
+    /* A retriable failure happened: the client is dropped once the handles
+     * made from it (bulks, cursors) are gone, at the end of write(). */
+    bool broken;
 } mgs_state;
 
 /* ---- mgs_conn.c ---- */
@@ -125,8 +128,8 @@ void mgs_disconnect(mgs_state *st);
 /* Whether a failed operation is worth retrying with a new connection:
  * network, server selection, shutdown and step-down, write concern. */
 bool mgs_error_retriable(const bson_error_t *error, const bson_t *reply);
-/* Status word for a failure: RETRY (dropping the client) or ERROR; err
- * gets "what: message". */
+/* Status word for a failure: RETRY (marking the client broken, see
+ * mgs_state) or ERROR; err gets "what: message". */
 rdapsync_status mgs_fail(mgs_state *st, const char *what, const bson_error_t *error, const bson_t *reply, char *err,
                          size_t err_size);
 /* The write concern of the write commands, appended to `opts`. */
@@ -153,7 +156,9 @@ bson_t *mgs_bson_stored(const rdapsync_record *record, bool wrap, int64_t max_si
 int mgs_version_cmp(const rdapsync_version *a, const rdapsync_version *b);
 /* Builds rows (greatest version per key) from the batch. Records that can
  * never be stored (no key, a NUL in the key, an upsert without a document)
- * go to `rejects`. Returns 0, or -1 on allocation failure. */
+ * go to `rejects`. Returns 0, or -1 on allocation failure. The caller frees
+ * `out` with mgs_rows_free() and the rejects' reasons with
+ * mgs_rejects_clear(), then rejects->items with free(). */
 int mgs_rows_build(const rdapsync_batch *batch, mgs_rows *out, mgs_rejects *rejects);
 /* Replaces rows->rows[index] by its fallback record (the next older version
  * of the key). Returns 1 if there was one, 0 if not. */

@@ -131,7 +131,7 @@ rdapsync_status mgs_fail(mgs_state *st, const char *what, const bson_error_t *er
     snprintf(err, err_size, "%s: %s (domain %u, code %u)", what, error->message, error->domain, error->code);
     if (!mgs_error_retriable(error, reply))
         return RDAPSYNC_ERROR;
-    mgs_disconnect(st);
+    st->broken = true;
     return RDAPSYNC_RETRY;
 }
 
@@ -268,6 +268,7 @@ done:
 
 void mgs_disconnect(mgs_state *st)
 {
+    st->broken = false;
     if (st->coll)
         mongoc_collection_destroy(st->coll);
     if (st->client)

@@ -126,6 +126,8 @@ static rdapsync_status mgs_write(void *state, const rdapsync_batch *batch, char 
         goto done;
     }
     status = mgs_apply(st, &rows, &rejects, &tally, err, err_size);
+    if (st->broken)
+        mgs_disconnect(st);
     if (status == RDAPSYNC_OK)
         report(st, &tally, &rejects);
     else if (status == RDAPSYNC_RETRY)
