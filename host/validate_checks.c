@@ -2,6 +2,8 @@
 #include "validate_checks.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +414,54 @@ static void check_values(check_scope *scope, const pipeline_config *pipeline, co
                "is shorter than max_failures restarts at the initial backoff: the circuit can never open");
 }
 
+/* ---- more tasks than input streams ----
+ * Where validate can know how many independent inputs a source has without
+ * connecting anywhere: a `path` option naming a local file (one stream) or
+ * a directory (one stream per regular file, how the file source shares
+ * them among tasks). Kafka partitions are only known to the broker. */
+
+static long count_inputs(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    if (S_ISREG(st.st_mode))
+        return 1;
+    if (!S_ISDIR(st.st_mode))
+        return -1;
+    DIR *dir = opendir(path);
+    if (!dir)
+        return -1;
+    long count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        const char *dot = strrchr(entry->d_name, '.');
+        if (entry->d_name[0] != '.' && dot && (strcmp(dot, ".json") == 0 || strcmp(dot, ".jsonl") == 0))
+            count++;
+    }
+    closedir(dir);
+    return count;
+}
+
+static void check_task_count(check_scope *scope, const pipeline_config *pipeline, const ynode *node)
+{
+    if (pipeline->tasks <= 1 || !pipeline->source.config_node)
+        return;
+    const ynode *path = ynode_get(pipeline->source.config_node, "path");
+    if (!path || path->kind != YNODE_SCALAR || !path->scalar || strstr(path->scalar, "${"))
+        return;
+    long inputs = count_inputs(path->scalar);
+    if (inputs < 0 || inputs >= pipeline->tasks)
+        return;
+    const ynode *at = ynode_get(node, "tasks");
+    if (!at)
+        at = node;
+    finding(scope, DIAG_WARNING, "tasks-exceed-inputs", at->line, at->column,
+            "tasks is %d but source '%s' has %ld input file(s) at its path: %ld task(s) would have nothing to read",
+            pipeline->tasks, pipeline->source.name ? pipeline->source.name : "?", inputs,
+            (long)pipeline->tasks - inputs);
+}
+
 void validate_checks_pipeline(const char *file, const pipeline_config *pipeline, const ynode *node,
                               diag_list *diags)
 {
@@ -433,4 +483,5 @@ void validate_checks_pipeline(const char *file, const pipeline_config *pipeline,
     check_redaction(&scope, pipeline);
     check_dead_letter(&scope, pipeline, node);
     check_values(&scope, pipeline, node);
+    check_task_count(&scope, pipeline, node);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_test_util.h"
 
@@ -153,4 +154,55 @@ Test(checks, warns_about_absurd_batch_and_task_values)
     expect_warning(&l, 7, 60, "batch.max_wait is above 1m");
     expect_warning(&l, 8, 42, "restart.window is shorter than max_failures restarts");
     loaded_free(&l);
+}
+
+Test(checks, warns_when_tasks_exceed_the_input_files_of_the_source)
+{
+    char dir[] = "/tmp/rdapsync-checks-XXXXXX";
+    char file[sizeof(dir) + 16];
+    char yaml[1024];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(file, sizeof(file), "%s/a.jsonl", dir);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+
+    loaded l;
+    snprintf(yaml, sizeof(yaml),
+             "pipelines:\n"
+             "  - name: p1\n"
+             "    tasks: 3\n"
+             "    source: { plugin: tsource, config: { path: \"%s\" } }\n"
+             "    sink: { plugin: tsink, config: { table: t } }\n",
+             file);
+    load_yaml(&l, yaml);
+    cr_assert_not_null(l.config, "a warning does not fail the load");
+    const diag *d = find_check(&l, "tasks-exceed-inputs");
+    cr_assert_not_null(d, "one input file, three tasks");
+    cr_assert_eq(d->line, 3);
+    cr_assert(strstr(d->message, "2 task(s) would have nothing to read") != NULL, "%s", d->message);
+    loaded_free(&l);
+
+    /* A directory of three files feeds three tasks. */
+    for (int i = 0; i < 2; i++) {
+        snprintf(file, sizeof(file), "%s/%c.jsonl", dir, 'b' + i);
+        f = fopen(file, "w");
+        cr_assert_not_null(f);
+        fclose(f);
+    }
+    snprintf(yaml, sizeof(yaml),
+             "pipelines:\n"
+             "  - name: p1\n"
+             "    tasks: 3\n"
+             "    source: { plugin: tsource, config: { path: \"%s\" } }\n"
+             "    sink: { plugin: tsink, config: { table: t } }\n",
+             dir);
+    load_yaml(&l, yaml);
+    cr_assert_null(find_check(&l, "tasks-exceed-inputs"));
+    loaded_free(&l);
+    for (int i = 0; i < 3; i++) {
+        snprintf(file, sizeof(file), "%s/%c.jsonl", dir, 'a' + i);
+        unlink(file);
+    }
+    rmdir(dir);
 }
