@@ -20,7 +20,6 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"${JOBS:-2}" >/dev/null
 
 input=samples/rdap-domains.jsonl
-output=var/quickstart/domains.jsonl
 dead=var/quickstart/dead-letter.jsonl
 if [ ! -s "$input" ]; then
   echo "missing $input: the quickstart's input ships with the repository" >&2
@@ -35,14 +34,17 @@ status=0
 "$bin" run config/quickstart.yaml || status=$?
 
 lines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
+db=var/quickstart/rdap.db
+rows() { sqlite3 "$db" "$1" 2>/dev/null || echo "?"; }
 echo
 say "summary"
 echo "  exit status   : $status"
 echo "  records in    : $(lines "$input") lines of $input"
-echo "  records out   : $(lines "$output") lines in $output"
+echo "  rows out      : $(rows "SELECT count(*) FROM rdap_domains_live") in $db (table rdap_domains, view rdap_domains_live)"
 echo "  dead letters  : $(lines "$dead") lines in $dead"
 echo "  checkpoint    : var/state/quickstart/task-0/checkpoint.json"
-if [ -s "$output" ]; then
-  echo "  first record  : $(head -n 1 "$output" | head -c 300)..."
+echo "  try           : sqlite3 $db \"SELECT key, json_extract(doc, '\$.ldh_name') FROM rdap_domains_live LIMIT 5\""
+if [ -s "$db" ]; then
+  echo "  first row     : $(rows "SELECT doc FROM rdap_domains_live LIMIT 1" | head -c 300)..."
 fi
 exit "$status"
