@@ -8,7 +8,9 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 seconds=${FUZZ_SECONDS:-60}
-build=${FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/rdapsync-fuzz-build}
+# Inside the checkout: a build folder is tied to one source tree, and CI
+# clones afresh into another folder each time.
+build=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
 fixtures="$repo/../shared/fixtures/rdap"
 jobs=${FUZZ_BUILD_JOBS:-2}
 
