@@ -58,16 +58,19 @@ myq() {
 }
 
 drop_all() {
-  pgq "DROP TABLE IF EXISTS \"$TABLE\" CASCADE" >/dev/null
-  myq "DROP TABLE IF EXISTS \`$TABLE\`" >/dev/null
-  "$MONGO_EXPORT" --drop "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "$TABLE"
+  pgq "DROP TABLE IF EXISTS \"$TABLE\" CASCADE" >/dev/null ||
+    fail "PostgreSQL at RDAPSYNC_PG_DSN does not answer (scripts/servers/postgres.sh status)"
+  myq "DROP TABLE IF EXISTS \`$TABLE\`" >/dev/null ||
+    fail "MariaDB at RDAPSYNC_MYSQL_HOST:RDAPSYNC_MYSQL_PORT does not answer (scripts/servers/mariadb.sh status)"
+  "$MONGO_EXPORT" --drop "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "$TABLE" ||
+    fail "MongoDB at RDAPSYNC_MONGO_URI does not answer (scripts/servers/ferretdb.sh status)"
   rm -f "$WORK/swap.db" "$WORK/swap.db-wal" "$WORK/swap.db-shm"
 }
 
 cleanup() {
   local rc=$?
   if [[ $rc -eq 0 ]]; then
-    drop_all || true
+    (drop_all) || true
     rm -rf "$WORK"
   else
     log "work folder kept: $WORK (tables $TABLE kept for inspection)"
