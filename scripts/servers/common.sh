@@ -110,8 +110,18 @@ port_open() {
 
 # ensure_port_free HOST PORT WHAT: fail if the port is already taken by
 # someone else (called before starting a server whose pid is not alive).
+# A connect() to a free port in the ephemeral range can, rarely, meet itself
+# (TCP simultaneous open) and look taken: ask the kernel for listeners instead.
+port_listening() {
+  if command -v ss >/dev/null 2>&1; then
+    [[ -n "$(ss -ltnH "sport = :$2" 2>/dev/null)" ]]
+  else
+    port_open "$1" "$2"
+  fi
+}
+
 ensure_port_free() {
-  if port_open "$1" "$2"; then
+  if port_listening "$1" "$2"; then
     die "port $1:$2 ($3) is already in use by another process; set the port variable to a free port"
   fi
 }
