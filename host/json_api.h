@@ -1,7 +1,6 @@
 /*
- * The SDK's JSON accessor table (value.h) over jansson. An rdapsync_value *
- * is a json_t * in disguise; only json_api.c and the host's own modules that
- * include jansson.h may rely on that.
+ * The SDK's JSON accessor table (value.h) over the host's compact tree
+ * (json_tree.h, parsed by yajl).
  */
 #ifndef RDAPSYNC_HOST_JSON_API_H
 #define RDAPSYNC_HOST_JSON_API_H
@@ -10,8 +9,7 @@
 
 #include <rdapsync/rdapsync.h>
 
-/* Deepest nesting of arrays and objects parse() accepts (the SDK promises 512;
- * jansson alone would allow JSON_PARSER_MAX_DEPTH = 2048). */
+/* Deepest nesting of arrays and objects parse() accepts (the SDK promises 512). */
 #define JSON_API_MAX_DEPTH 512
 
 /* The table itself (static; never freed), and a function for callers that

@@ -16,7 +16,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 BUILD_PKGS=(
   build-essential cmake pkg-config
-  librdkafka-dev libyaml-dev libjansson-dev libssl-dev
+  librdkafka-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libpq-dev libmariadb-dev libmongoc-dev libbson-dev libsqlite3-dev
   libmicrohttpd-dev
   sqlite3

@@ -1,11 +1,16 @@
 /*
- * The ceiling for bench/file/run.sh: what jansson alone costs for a JSON
- * lines file. Reads it with one big buffer, parses each line and serializes
- * it again (into a reused buffer, as a sink would), nothing else. The file
- * pipeline cannot beat this; its ratio to it is the overhead of rdapsync.
+ * The ceiling for bench/file/run.sh: what the record model's JSON library
+ * alone costs for a JSON lines file (the host's own parse and dump, the very
+ * functions a pipeline calls, through host->json). Reads the file with one
+ * big buffer, parses each line and serializes it again (into a reused
+ * buffer, as a sink would), nothing else. The file pipeline cannot beat
+ * this; its ratio to it is the overhead of rdapsync.
  *
- *   json_ceiling [--hold N] FILE
+ *   json_ceiling [--jansson] [--hold N] FILE
  * prints: records=N bytes=B seconds=S
+ *
+ * --jansson measures jansson (the library the record model used before)
+ * the same way, for the comparison in docs/benchmarks.md.
  *
  * --hold N keeps N parsed documents alive before releasing them together,
  * as a pipeline batch of N records does: the cost of that live set (cache
@@ -14,11 +19,14 @@
  */
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "json_api.h"
 
 #define CHUNK (1024u * 1024u)
 
@@ -52,27 +60,50 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static json_t **held;
+static void **held;
 static size_t hold, held_count;
+static bool use_jansson;
 
 static void release_held(void)
 {
-    for (size_t i = 0; i < held_count; i++)
-        json_decref(held[i]);
+    for (size_t i = 0; i < held_count; i++) {
+        if (use_jansson)
+            json_decref(held[i]);
+        else
+            json_api_table()->decref(held[i]);
+    }
     held_count = 0;
+}
+
+static void *parse_dump(const char *line, size_t len, out_buffer *out, int *rc)
+{
+    if (use_jansson) {
+        json_error_t error;
+        json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &error);
+        if (v)
+            *rc = json_dump_callback(v, append, out, JSON_COMPACT);
+        return v;
+    }
+    char err[160];
+    rdapsync_value *v = json_api_table()->parse(line, len, err, sizeof(err));
+    if (v)
+        *rc = json_api_table()->dump_cb(v, 0, append, out);
+    return v;
 }
 
 static int handle_line(const char *line, size_t len, out_buffer *out, unsigned long long *records)
 {
-    json_error_t error;
-    json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &error);
+    int rc = 0;
+    out->len = 0;
+    void *v = parse_dump(line, len, out, &rc);
     if (!v)
         return 0; /* bad lines cost a parse, like in the pipeline */
-    out->len = 0;
-    int rc = json_dump_callback(v, append, out, JSON_COMPACT);
     (*records)++;
     if (!hold) {
-        json_decref(v);
+        if (use_jansson)
+            json_decref(v);
+        else
+            json_api_table()->decref(v);
         return rc;
     }
     held[held_count++] = v;
@@ -83,13 +114,25 @@ static int handle_line(const char *line, size_t len, out_buffer *out, unsigned l
 
 int main(int argc, char **argv)
 {
-    const char *path = argc == 2 ? argv[1] : argc == 4 ? argv[3] : NULL;
-    if (!path || (argc == 4 && strcmp(argv[1], "--hold") != 0)) {
-        fprintf(stderr, "usage: json_ceiling [--hold N] FILE\n");
-        return 2;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--jansson") == 0) {
+            use_jansson = true;
+        } else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc) {
+            hold = strtoul(argv[++i], NULL, 10);
+            if (hold == 0 || !(held = calloc(hold, sizeof(*held)))) {
+                fprintf(stderr, "json_ceiling: bad --hold %s\n", argv[i]);
+                return 2;
+            }
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            path = NULL;
+            break;
+        }
     }
-    if (argc == 4 && ((hold = strtoul(argv[2], NULL, 10)) == 0 || !(held = calloc(hold, sizeof(*held))))) {
-        fprintf(stderr, "json_ceiling: bad --hold %s\n", argv[2]);
+    if (!path) {
+        fprintf(stderr, "usage: json_ceiling [--jansson] [--hold N] FILE\n");
         return 2;
     }
     int fd = open(path, O_RDONLY);

@@ -50,7 +50,7 @@ if [ ! -s "$data" ]; then
   "$rdapgen" --count "$records" --seed "$seed" --size "$size" -o "$data.tmp"
   mv "$data.tmp" "$data"
 fi
-bytes=$(stat -c %s "$data")
+bytes=$(stat -L -c %s "$data")
 lines=$(wc -l <"$data")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rdapsync-bench-file.XXXXXX")

@@ -256,7 +256,7 @@ Test(source_file, malformed_lines_become_bad_records_with_file_line_reasons_and_
     cr_assert_eq(batch_count(b), 8, "every line is a record, good or bad");
     cr_assert_str_eq(rec(b, 0)->key, "ok1");
     expect_bad(b, 1, input, 2, "line 1 column", RAW("{\"handle\": \"unterminated}"));
-    expect_bad(b, 2, input, 3, "unable to decode byte", RAW("{\"handle\":\"bad\xff\xfe utf8\"}"));
+    expect_bad(b, 2, input, 3, "invalid bytes in UTF8", RAW("{\"handle\":\"bad\xff\xfe utf8\"}"));
     expect_bad(b, 3, input, 4, "top-level value is an array", RAW("[1,2,3]"));
     expect_bad(b, 4, input, 5, "depth", NULL, 0);
     expect_bad(b, 5, input, 6, "duplicate", NULL, 0);
@@ -329,7 +329,7 @@ Test(source_file, hostile_fixture_documents_become_bad_records_or_records_never_
         {"empty.json", true, "line"},
         {"huge-number.json", true, "line"},
         {"huge-string.json", false, NULL},
-        {"invalid-utf8.json", true, "unable to decode byte"},
+        {"invalid-utf8.json", true, "invalid bytes in UTF8"},
         {"jcard-missing-props.json", false, NULL},
         {"nul-in-string.json", true, "line"},
         {"top-level-array.json", true, "top-level value is an array"},

@@ -1,5 +1,7 @@
 /* host->json: the parser's refusals and error text, dumps, ownership. */
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,4 +202,136 @@ Test(json, parse_errors_do_not_quote_the_input)
     cr_assert(strstr(err, "Doe") == NULL && strstr(err, "5550100") == NULL && strstr(err, "tel") == NULL, "%s", err);
     cr_assert_null(parse("{\"street\": \"1180 Kilnworth Road"));
     cr_assert(strstr(err, "Kilnworth") == NULL, "%s", err);
+}
+
+/* ---- the compact tree: documents, arenas and their references ---- */
+
+Test(json, a_member_outlives_its_document_while_referenced)
+{
+    rdapsync_value *v = parse("{\"entities\":[{\"handle\":\"R-1\",\"roles\":[\"registrar\"]}]}");
+    rdapsync_value *entity = J->incref(J->array_get(J->object_get(v, "entities"), 0));
+    J->decref(v); /* the document lives on through the entity */
+    cr_assert_str_eq(J->string_value(J->object_get(entity, "handle")), "R-1");
+    J->decref(entity); /* LeakSanitizer proves the document went with it */
+}
+
+Test(json, parsed_containers_grow_and_shrink_like_built_ones)
+{
+    rdapsync_value *v = parse("{\"a\":[1],\"b\":\"x\"}");
+    for (int i = 0; i < 100; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        cr_assert_eq(J->object_set(v, key, J->integer_new(i)), 0);
+        cr_assert_eq(J->array_append(J->object_get(v, "a"), J->integer_new(i)), 0);
+    }
+    cr_assert_eq(J->object_size(v), 102);
+    cr_assert_eq(J->array_size(J->object_get(v, "a")), 101);
+    cr_assert_eq(J->integer_value(J->object_get(v, "k99")), 99);
+    cr_assert_eq(J->object_set(v, "b", J->string_new("y", 1)), 0, "replacing a parsed member");
+    cr_assert_str_eq(J->string_value(J->object_get(v, "b")), "y");
+    cr_assert_eq(J->object_del(v, "k0"), 0);
+    cr_assert_null(J->object_get(v, "k0"));
+    cr_assert_eq(J->array_remove(J->object_get(v, "a"), 0), 0);
+    cr_assert_eq(J->integer_value(J->array_get(J->object_get(v, "a"), 0)), 0);
+    J->decref(v);
+}
+
+Test(json, moving_a_piece_of_a_document_back_into_it_does_not_leak)
+{
+    /* A transform wraps part of the document in a new container and puts it
+     * back: the document then references itself through that container. */
+    rdapsync_value *v = parse("{\"vcard\":[\"fn\",{},\"text\",\"Jane\"],\"x\":{}}");
+    rdapsync_value *wrapper = J->array_new();
+    cr_assert_eq(J->array_append(wrapper, J->incref(J->object_get(v, "vcard"))), 0);
+    cr_assert_eq(J->object_set(v, "wrapped", wrapper), 0);
+    /* and after the fact, through the borrowed pointer */
+    cr_assert_eq(J->array_append(wrapper, J->incref(J->object_get(v, "x"))), 0);
+    char *out = J->dump(v, 0, NULL);
+    cr_assert_str_eq(out, "{\"vcard\":[\"fn\",{},\"text\",\"Jane\"],\"x\":{},\"wrapped\":[[\"fn\",{},\"text\",\"Jane\"],{}]}");
+    free(out);
+    J->decref(v); /* LeakSanitizer fails the test if the cycle kept it */
+}
+
+Test(json, a_value_shared_with_a_document_stays_valid_after_it)
+{
+    rdapsync_value *shared = J->object_new();
+    rdapsync_value *v = parse("{\"a\":1}");
+    J->object_set(shared, "n", J->integer_new(7));
+    cr_assert_eq(J->object_set(v, "s", J->incref(shared)), 0);
+    J->decref(v);
+    cr_assert_eq(J->integer_value(J->object_get(shared, "n")), 7);
+    J->decref(shared);
+}
+
+Test(json, two_documents_can_exchange_pieces)
+{
+    rdapsync_value *a = parse("{\"x\":[1,2]}"), *b = parse("{\"y\":{\"z\":true}}");
+    cr_assert_eq(J->object_set(a, "from_b", J->incref(J->object_get(b, "y"))), 0);
+    J->decref(b);
+    cr_assert(J->bool_value(J->object_get(J->object_get(a, "from_b"), "z")));
+    rdapsync_value *copy = J->deep_copy(a);
+    cr_assert(J->equal(a, copy));
+    J->decref(a);
+    J->decref(copy);
+}
+
+Test(json, rejects_unpaired_surrogate_escapes)
+{
+    cr_assert_null(parse("[\"a\\ud800b\"]"));
+    cr_assert(strstr(err, "surrogate") != NULL, "%s", err);
+    cr_assert_null(parse("[\"\\udc00\"]"));
+    cr_assert_null(parse("{\"\\ud800\":1}"));
+    rdapsync_value *v = parse("[\"\\ud83d\\ude00 ok?\",\"\\\\ud800 is text\"]");
+    cr_assert_not_null(v, "%s", err);
+    cr_assert_str_eq(J->string_value(J->array_get(v, 0)), "\xf0\x9f\x98\x80 ok?");
+    J->decref(v);
+}
+
+Test(json, integers_beyond_64_bits_are_refused_not_rounded)
+{
+    cr_assert_null(parse("{\"n\":9223372036854775808}"));
+    cr_assert(strstr(err, "too big integer") != NULL, "%s", err);
+    rdapsync_value *v = parse("[-9223372036854775808,1e400]");
+    cr_assert_null(v, "1e400 overflows a double");
+    v = parse("[-9223372036854775808,0.5,-0,1E2]");
+    cr_assert_not_null(v, "%s", err);
+    cr_assert_eq(J->integer_value(J->array_get(v, 0)), INT64_MIN);
+    char *out = J->dump(v, 0, NULL);
+    cr_assert_str_eq(out, "[-9223372036854775808,0.5,0,100.0]");
+    free(out);
+    J->decref(v);
+}
+
+Test(json, duplicate_keys_are_found_in_large_objects_too)
+{
+    char text[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "{");
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "\"k%d\":%d,", i, i);
+    snprintf(text + n, sizeof text - n, "\"k150\":0}");
+    cr_assert_null(parse(text));
+    cr_assert(strstr(err, "duplicate") != NULL, "%s", err);
+    text[n - 1] = '}';
+    text[n] = '\0';
+    rdapsync_value *v = parse(text);
+    cr_assert_not_null(v, "%s", err);
+    cr_assert_eq(J->object_size(v), 200);
+    J->decref(v);
+}
+
+Test(json, scalars_and_escapes_round_trip)
+{
+    rdapsync_value *v = parse(" \"tab\\there \\\"q\\\" \\\\ \\u00e9 \\u001f /\" ");
+    cr_assert_not_null(v, "%s", err);
+    char *out = J->dump(v, 0, NULL);
+    cr_assert_str_eq(out, "\"tab\\there \\\"q\\\" \\\\ \xc3\xa9 \\u001F /\"");
+    free(out);
+    J->decref(v);
+    v = parse("true");
+    cr_assert(J->bool_value(v));
+    J->decref(v);
+    v = parse("123");
+    cr_assert_eq(J->integer_value(v), 123, "a number at the very end of the text: %s", err);
+    J->decref(v);
 }
