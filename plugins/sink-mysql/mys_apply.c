@@ -6,7 +6,11 @@
  * While the server runs one statement, the next is built (documents
  * serialized and escaped): the client's work and the server's overlap, with
  * never more than one statement in flight, so a refused statement is always
- * the last one sent.
+ * the last one sent. Nothing hides the building of a write's first
+ * statement, so statements start small and double up to statement_rows: the
+ * server takes several times longer per row than the client, so each
+ * statement hides the building of one twice its size, and the server waits
+ * only for the first, smallest one.
  *
  * A statement refused for its data (strict mode: a key too long, a CHECK
  * or trigger of the user's) is undone by the server on its own while the
@@ -54,12 +58,13 @@ static rdapsync_status reject(apply *a, size_t index, const char *reason)
 }
 
 /*
- * One statement into `buf` from rows [from, limit): rows until
- * statement_rows or the byte limit. *end gets the first row not taken,
+ * One statement into `buf` from rows [from, limit): rows until `max_rows`
+ * (at most statement_rows) or the byte limit. *end gets the first row not taken,
  * *sent how many rows went in (rows already given up on are skipped). A row
  * too big for any statement is rejected here, its fallback tried instead.
  */
-static rdapsync_status build(apply *a, size_t from, size_t limit, mys_buffer *buf, size_t *end, size_t *sent)
+static rdapsync_status build(apply *a, size_t from, size_t limit, size_t max_rows, mys_buffer *buf, size_t *end,
+                             size_t *sent)
 {
     mys_state *st = a->st;
     size_t i = from, n = 0;
@@ -68,7 +73,7 @@ static rdapsync_status build(apply *a, size_t from, size_t limit, mys_buffer *bu
     if (mys_buffer_append(buf, st->statement_head, strlen(st->statement_head)) != 0)
         return out_of_memory(a);
     size_t head_len = buf->len;
-    while (i < limit && n < (size_t)st->cfg->statement_rows) {
+    while (i < limit && n < max_rows) {
         mys_row *row = &a->rows->rows[i];
         if (row->done) {
             i++;
@@ -172,7 +177,7 @@ static rdapsync_status run_range(apply *a, size_t from, size_t to)
     while (from < to) {
         size_t end = from, sent = 0;
         outcome out;
-        rdapsync_status status = build(a, from, to, buf, &end, &sent);
+        rdapsync_status status = build(a, from, to, (size_t)a->st->cfg->statement_rows, buf, &end, &sent);
         if (status == RDAPSYNC_OK && sent > 0) {
             a->tally->resent += sent;
             status = execute(a, buf, sent, &out);
@@ -223,16 +228,19 @@ rdapsync_status mys_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, m
                 .tail_len = strlen(st->statement_tail) };
     mys_buffer *current = &st->statements[0], *next = &st->statements[1];
     size_t from = 0, to = 0, sent = 0;
+    size_t full = (size_t)st->cfg->statement_rows;
+    size_t ramp = full / 8 ? full / 8 : 1;
 
-    rdapsync_status status = build(&a, 0, rows->count, current, &to, &sent);
+    rdapsync_status status = build(&a, 0, rows->count, ramp, current, &to, &sent);
     while (status == RDAPSYNC_OK && sent > 0) {
         outcome out = { .refused = false };
         size_t next_to = to, next_sent = 0;
         rdapsync_status built = RDAPSYNC_OK;
+        ramp = ramp < full / 2 ? ramp * 2 : full;
         bool on_the_wire = mysql_send_query(st->conn, current->data, (unsigned long)current->len) == 0;
         if (on_the_wire) {
             /* Build the next statement while the server works on this one. */
-            built = build(&a, to, rows->count, next, &next_to, &next_sent);
+            built = build(&a, to, rows->count, ramp, next, &next_to, &next_sent);
             if (mysql_read_query_result(st->conn) == 0)
                 count(&a, sent);
             else
@@ -247,7 +255,8 @@ rdapsync_status mys_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, m
         if (out.refused) {
             if ((status = refine(&a, from, to, out.message)) != RDAPSYNC_OK)
                 return status;
-            if (!on_the_wire && (status = build(&a, to, rows->count, next, &next_to, &next_sent)) != RDAPSYNC_OK)
+            if (!on_the_wire &&
+                (status = build(&a, to, rows->count, ramp, next, &next_to, &next_sent)) != RDAPSYNC_OK)
                 return status;
         }
         mys_buffer *t = current;

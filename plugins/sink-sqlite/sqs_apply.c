@@ -92,8 +92,9 @@ static int step_row(sqs_state *st, const rdapsync_record *record, bool *applied,
         snprintf(message, message_size, "out of memory");
     else
         sqs_error_text(st->db, rc, message, message_size);
+    /* No sqlite3_clear_bindings(): bind_row() binds every parameter of
+     * every row. */
     sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     return rc;
 }
 
