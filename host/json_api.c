@@ -24,6 +24,32 @@ static rdapsync_value *api_parse(const char *text, size_t len, char *err, size_t
     return v;
 }
 
+/* The open build scope of this thread (json_api.h); NULL when none. */
+static _Thread_local jt_doc *scope;
+
+void json_api_scope_begin(const rdapsync_value *basis, size_t hint)
+{
+    if (scope)
+        return;
+    if (basis && (basis->flags & JT_ARENA)) {
+        scope = basis->own.doc;
+        __atomic_add_fetch(&scope->refs, 1, __ATOMIC_RELAXED);
+    } else {
+        scope = jt_doc_new(hint);
+    }
+}
+
+void json_api_scope_end(void)
+{
+    jt_doc *doc = scope;
+
+    scope = NULL;
+    jt_doc_release(doc); /* the scope's own reference */
+}
+
+/* A value just built in the scope's arena gets the caller's reference. */
+static rdapsync_value *scoped(rdapsync_value *v) { return v ? jt_incref(v) : NULL; }
+
 size_t json_api_parsed_length(const rdapsync_value *value)
 {
     if (!value || (const void *)value != last_parsed)
@@ -71,7 +97,10 @@ static int api_dump_cb(const rdapsync_value *value, unsigned flags, rdapsync_dum
 
 static rdapsync_value *api_incref(rdapsync_value *value) { return jt_incref(value); }
 static void api_decref(rdapsync_value *value) { jt_decref(value); }
-static rdapsync_value *api_deep_copy(const rdapsync_value *value) { return jt_deep_copy(value); }
+static rdapsync_value *api_deep_copy(const rdapsync_value *value)
+{
+    return scope ? scoped(jt_doc_deep_copy(scope, value)) : jt_deep_copy(value);
+}
 static bool api_equal(const rdapsync_value *a, const rdapsync_value *b) { return jt_equal(a, b); }
 
 static rdapsync_value_type api_type(const rdapsync_value *v)
@@ -114,23 +143,23 @@ static rdapsync_value *api_string_new(const char *bytes, size_t len)
 {
     if (!bytes || !jt_utf8_valid(bytes, len))
         return NULL;
-    return jt_string(bytes, len);
+    return scope ? scoped(jt_doc_string(scope, bytes, len)) : jt_string(bytes, len);
 }
 
-static rdapsync_value *api_integer_new(int64_t v) { return jt_integer(v); }
+static rdapsync_value *api_integer_new(int64_t v) { return scope ? scoped(jt_doc_integer(scope, v)) : jt_integer(v); }
 
 /* JSON cannot hold NaN or the infinities. */
 static rdapsync_value *api_real_new(double v)
 {
     if (v != v || v - v != 0.0)
         return NULL;
-    return jt_real(v);
+    return scope ? scoped(jt_doc_real(scope, v)) : jt_real(v);
 }
 
 static rdapsync_value *api_bool_new(bool v) { return jt_bool(v); }
 static rdapsync_value *api_null_new(void) { return jt_null(); }
-static rdapsync_value *api_object_new(void) { return jt_object(0); }
-static rdapsync_value *api_array_new(void) { return jt_array(0); }
+static rdapsync_value *api_object_new(void) { return scope ? scoped(jt_doc_object(scope, 0)) : jt_object(0); }
+static rdapsync_value *api_array_new(void) { return scope ? scoped(jt_doc_array(scope, 0)) : jt_array(0); }
 
 static size_t api_object_size(const rdapsync_value *v) { return v && v->kind == JT_OBJECT ? v->count : 0; }
 

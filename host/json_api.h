@@ -22,6 +22,22 @@ const rdapsync_json_api *json_api_table(void);
  * batches account a value's size without serializing it again. */
 size_t json_api_parsed_length(const rdapsync_value *value);
 
+/*
+ * Build scopes. While a scope is open on a thread, the values plugins build
+ * there (object_new, string_new, deep_copy, ...) go into an arena instead
+ * of one heap allocation each: the arena of `basis`'s parsed document when
+ * it has one, else a new arena of `hint` bytes. The task opens one around
+ * the transforms of each record with the record's value as basis, so a
+ * transform's output lives in the same arena as its input: a few
+ * allocations, one free, and no reference cycle between two documents
+ * however the output and the input share pieces. A value a plugin keeps
+ * across records keeps that record's arena alive as long as it keeps it.
+ * Scopes do not nest (begin while open is a no-op); without a scope, or if
+ * an arena cannot be allocated, values come from the heap.
+ */
+void json_api_scope_begin(const rdapsync_value *basis, size_t hint);
+void json_api_scope_end(void);
+
 /* A rough, cheap size in bytes of a value's serialization (for batch
  * max_bytes accounting); walks the tree once. */
 size_t json_api_estimate_size(const rdapsync_value *value);

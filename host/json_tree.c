@@ -229,6 +229,40 @@ int jt_doc_object_put(rdapsync_value *obj, size_t i, const char *key, size_t key
     return 0;
 }
 
+rdapsync_value *jt_doc_deep_copy(jt_doc *doc, const rdapsync_value *v)
+{
+    rdapsync_value *copy;
+
+    if (!v)
+        return NULL;
+    switch (v->kind) {
+    case JT_NULL:
+    case JT_TRUE:
+    case JT_FALSE: return (rdapsync_value *)v; /* immortal */
+    case JT_INTEGER: return jt_doc_integer(doc, v->u.integer);
+    case JT_REAL: return jt_doc_real(doc, v->u.real);
+    case JT_STRING: return jt_doc_string(doc, v->u.str.bytes, v->u.str.len);
+    case JT_ARRAY:
+        if (!(copy = jt_doc_array(doc, v->count)))
+            return NULL;
+        for (uint32_t i = 0; i < v->count; i++)
+            if (!(copy->u.items[i] = jt_doc_deep_copy(doc, v->u.items[i])))
+                return NULL; /* the arena keeps the pieces until the document goes */
+        return copy;
+    case JT_OBJECT:
+        if (!(copy = jt_doc_object(doc, v->count)))
+            return NULL;
+        for (uint32_t i = 0; i < v->count; i++) {
+            const jt_member *m = &v->u.obj.members[i];
+            rdapsync_value *member = jt_doc_deep_copy(doc, m->value);
+            if (!member || jt_doc_object_put(copy, i, m->key, m->key_len, member) != 0)
+                return NULL;
+        }
+        return copy;
+    }
+    return NULL;
+}
+
 /*
  * An arena container takes a reference to `member`. A node of the same
  * document needs no reference (the arena outlives every container in it),

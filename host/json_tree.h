@@ -98,6 +98,9 @@ rdapsync_value *jt_doc_integer(jt_doc *doc, int64_t v);
 rdapsync_value *jt_doc_real(jt_doc *doc, double v);
 rdapsync_value *jt_doc_array(jt_doc *doc, size_t count);
 rdapsync_value *jt_doc_object(jt_doc *doc, size_t count);
+/* A copy of `v` inside doc (which must already hold a reference for it);
+ * NULL when memory runs out. */
+rdapsync_value *jt_doc_deep_copy(jt_doc *doc, const rdapsync_value *v);
 /* Sets member i of a jt_doc_object (key copied into the arena); 0 or -1. */
 int jt_doc_object_put(rdapsync_value *obj, size_t i, const char *key, size_t key_len, rdapsync_value *member);
 

@@ -85,7 +85,7 @@ if [ ! -s "$newer" ]; then
   mv "$newer.tmp" "$newer"
 fi
 lines=$(wc -l <"$data")
-bytes=$(stat -c %s "$data")
+bytes=$(stat -L -c %s "$data")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rdapsync-bench-mysql.XXXXXX")
 cleanup() {

@@ -63,7 +63,7 @@ if [ ! -s "$newer" ]; then
   mv "$newer.tmp" "$newer"
 fi
 lines=$(wc -l <"$data")
-bytes=$(stat -c %s "$data")
+bytes=$(stat -L -c %s "$data")
 
 # The databases go next to the build (a real disk), not to a tmpfs.
 work=$(mktemp -d "$build/bench-data/sqlite.XXXXXX")

@@ -6,7 +6,7 @@
 #   RECORDS=50000 REPEAT=3 bench/transforms/run.sh
 #
 # Runs, one task each, on a warm page cache:
-#   ceiling            bench/file/json_ceiling: jansson parse + dump of each line, nothing else
+#   ceiling            bench/file/json_ceiling: the host's JSON parse + dump of each line, nothing else
 #   file->discard      rdapsync: file source -> discard sink (the pipeline without transforms)
 #   normalize          rdapsync: file -> normalize -> discard
 #   normalize+redact   rdapsync: file -> normalize -> redact (POLICY) -> discard
@@ -22,7 +22,7 @@ records=${RECORDS:-200000}
 size=${RECORD_SIZE:-4096}
 seed=${SEED:-1}
 repeat=${REPEAT:-1}
-batch=${BATCH:-100}
+batch=${BATCH:-1000}
 policy=${POLICY:-gdpr-enterprise}
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -50,7 +50,7 @@ if [ ! -s "$data" ]; then
   "$rdapgen" --count "$records" --seed "$seed" --size "$size" -o "$data.tmp"
   mv "$data.tmp" "$data"
 fi
-bytes=$(stat -c %s "$data")
+bytes=$(stat -L -c %s "$data")
 lines=$(wc -l <"$data")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rdapsync-bench-transforms.XXXXXX")

@@ -9,6 +9,7 @@
 #include "batch.h"
 #include "context.h"
 #include "diag.h"
+#include "json_api.h"
 #include "options.h"
 #include "yaml_tree.h"
 
@@ -168,5 +169,10 @@ rdapsync_batch *one_record(const char *key, rdapsync_value *value, int64_t event
 rdapsync_status plugin_transform(plugin_instance *pi, rdapsync_batch *batch)
 {
     pi->err[0] = '\0';
-    return pi->plugin->desc->transform(pi->state, batch, batch_record(batch, 0), pi->err, sizeof pi->err);
+    /* As the task does: values the transform builds go into the record's arena. */
+    rdapsync_record *record = batch_record(batch, 0);
+    json_api_scope_begin(record->value, 8192);
+    rdapsync_status status = pi->plugin->desc->transform(pi->state, batch, record, pi->err, sizeof pi->err);
+    json_api_scope_end();
+    return status;
 }
