@@ -8,9 +8,13 @@
  *   poll until max_records / max_bytes / max_wait
  *   -> bad records (record_set_bad) to the dead-letter path
  *   -> each transform in order on each record (ERROR: dead letter, DROP: consumed)
- *   -> sink write + flush (RETRY from either: back off, write the same batch again, flush)
- *   -> dead-letter sink write + flush
+ *   -> sink write + dead-letter sink write + flush + sink flush (RETRY:
+ *      back off, write the same batch again, flush)
  *   -> checkpoint file -> source commit
+ * Cycles overlap: the sink's half runs on the task's flusher thread
+ * (task_flush.c) while the task thread polls and transforms the next
+ * batch; a cycle is checkpointed and committed before the next one is
+ * handed to the flusher, so at most two batches are alive.
  * A position is committed only after every record before it was flushed by
  * the sink or the dead-letter sink.
  */

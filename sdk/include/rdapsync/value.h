@@ -12,7 +12,11 @@
  * and the iterator accessors return BORROWED references, valid while the
  * container holds them. Strings returned by accessors are borrowed too.
  *
- * Thread rule: a value is used by one thread at a time (the task's thread).
+ * Thread rule: a value is used by one thread at a time: the task's thread
+ * while the source and transforms have its record, then the task's flusher
+ * thread while the sink writes it. Reference counts are atomic, so a value
+ * shared between records with incref may be released on either; never
+ * change a value that another record also holds.
  */
 #ifndef RDAPSYNC_VALUE_H
 #define RDAPSYNC_VALUE_H

@@ -3,8 +3,11 @@
 
 #include "fakes.h"
 
+#include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +24,51 @@ static void event(const char *what, const char *who)
         snprintf(fake.events[fake.event_count++], sizeof(fake.events[0]), "%s %s", what, who);
 }
 
+/* ---- polls seen by the sinks (they run on another thread) ---- */
+
+static pthread_mutex_t poll_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t poll_cond = PTHREAD_COND_INITIALIZER;
+static int64_t polled_from = -1; /* highest `next` a poll started with */
+
+static void poll_started(int64_t next)
+{
+    pthread_mutex_lock(&poll_lock);
+    if (next > polled_from)
+        polled_from = next;
+    pthread_cond_broadcast(&poll_cond);
+    pthread_mutex_unlock(&poll_lock);
+}
+
+bool fake_wait_poll_from(int64_t offset, int seconds)
+{
+    struct timespec deadline;
+    bool seen;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += seconds;
+    pthread_mutex_lock(&poll_lock);
+    while (polled_from < offset)
+        if (pthread_cond_timedwait(&poll_cond, &poll_lock, &deadline) == ETIMEDOUT)
+            break;
+    seen = polled_from >= offset;
+    pthread_mutex_unlock(&poll_lock);
+    return seen;
+}
+
 /* ---- source ---- */
 
 typedef struct source_state {
     const fake_source_cfg *cfg;
     int next;
     int poll_retries, commit_retries;
+    pthread_t thread; /* of open: every other callback must run there too */
 } source_state;
+
+static void check_source_thread(const source_state *s)
+{
+    if (!pthread_equal(s->thread, pthread_self()))
+        atomic_fetch_add(&fake.source_thread_changes, 1);
+}
 
 static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size)
 {
@@ -43,6 +84,7 @@ static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void *
     s->cfg = cfg;
     s->poll_retries = cfg->poll_retries;
     s->commit_retries = cfg->commit_retries;
+    s->thread = pthread_self();
     fake.start_offset = -1;
     if (host()->checkpoint_get(ctx, "s", 0, &offset)) {
         s->next = (int)offset;
@@ -55,6 +97,7 @@ static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void *
 
 static void source_close(void *state)
 {
+    check_source_thread(state);
     event("close", "source");
     free(state);
 }
@@ -73,6 +116,8 @@ static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeo
     const rdapsync_host *h = host();
     int added = 0;
 
+    check_source_thread(s);
+    poll_started(s->next);
     int outstanding = fake.handed_over - (int)fake.committed_offset;
     if (outstanding > fake.max_outstanding)
         fake.max_outstanding = outstanding;
@@ -116,15 +161,20 @@ static rdapsync_status source_commit(void *state, const rdapsync_position *posit
                                      size_t err_size)
 {
     source_state *s = state;
+    check_source_thread(s);
+    if (fake.commit_watch && fake.commits < FAKE_MAX_EVENTS)
+        fake.durable_at_commit[fake.commits] = fake.commit_watch->durable;
     if (s->commit_retries > 0) {
         s->commit_retries--;
         snprintf(err, err_size, "fake commit not ready");
         return RDAPSYNC_RETRY;
     }
-    fake.commits++;
     for (size_t i = 0; i < count; i++)
         if (positions[i].stream && strcmp(positions[i].stream, "s") == 0 && positions[i].partition == 0)
             fake.committed_offset = positions[i].offset;
+    if (fake.commits < FAKE_MAX_EVENTS)
+        fake.commit_log[fake.commits] = fake.committed_offset;
+    fake.commits++;
     return RDAPSYNC_OK;
 }
 
@@ -206,7 +256,25 @@ typedef struct sink_state {
     int pending;
     char *keys[FAKE_MAX_RECORDS], *errors[FAKE_MAX_RECORDS], *headers[FAKE_MAX_RECORDS], *raw[FAKE_MAX_RECORDS];
     const char *role;
+    bool wrote;
+    pthread_t thread; /* of the first write: flush and later writes must run there too */
 } sink_state;
+
+/* Around every write and flush: no two callbacks of one sink at once, and
+ * all of them on one thread. */
+static void sink_enter(sink_state *s)
+{
+    if (atomic_fetch_add(&s->cfg->store->busy, 1) != 0)
+        atomic_fetch_add(&fake.sink_overlaps, 1);
+    if (!s->wrote) {
+        s->wrote = true;
+        s->thread = pthread_self();
+    } else if (!pthread_equal(s->thread, pthread_self())) {
+        atomic_fetch_add(&fake.sink_thread_changes, 1);
+    }
+}
+
+static void sink_leave(sink_state *s) { atomic_fetch_sub(&s->cfg->store->busy, 1); }
 
 static void drop_pending(sink_state *s)
 {
@@ -263,7 +331,26 @@ static char *headers_text(const rdapsync_record *r)
     return out;
 }
 
+static rdapsync_status sink_write_body(void *state, const rdapsync_batch *batch, char *err, size_t err_size);
+static rdapsync_status sink_flush_body(void *state, char *err, size_t err_size);
+
 static rdapsync_status sink_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
+{
+    sink_enter(state);
+    rdapsync_status status = sink_write_body(state, batch, err, err_size);
+    sink_leave(state);
+    return status;
+}
+
+static rdapsync_status sink_flush(void *state, char *err, size_t err_size)
+{
+    sink_enter(state);
+    rdapsync_status status = sink_flush_body(state, err, err_size);
+    sink_leave(state);
+    return status;
+}
+
+static rdapsync_status sink_write_body(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
 {
     sink_state *s = state;
     fake_store *store = s->cfg->store;
@@ -272,6 +359,8 @@ static rdapsync_status sink_write(void *state, const rdapsync_batch *batch, char
     if (store->write_calls < FAKE_MAX_RECORDS)
         store->batch_sizes[store->write_calls] = (int)n;
     store->write_calls++;
+    if (n > 0)
+        store->written_to = host()->batch_get(batch, n - 1)->position.offset;
     drop_pending(s); /* a write after RETRY starts over */
     if (s->cfg->always_retry || s->write_retries > 0) {
         if (s->write_retries > 0)
@@ -295,17 +384,21 @@ static rdapsync_status sink_write(void *state, const rdapsync_batch *batch, char
     return RDAPSYNC_OK;
 }
 
-static rdapsync_status sink_flush(void *state, char *err, size_t err_size)
+static rdapsync_status sink_flush_body(void *state, char *err, size_t err_size)
 {
     sink_state *s = state;
     fake_store *store = s->cfg->store;
 
     store->flush_calls++;
-    if (s->cfg->flush_error) {
+    if (store->flush_calls <= s->cfg->flush_waits_for_poll && !fake_wait_poll_from(store->written_to, 30)) {
+        snprintf(err, err_size, "the source was not polled for the next batch while the sink flushed");
+        return RDAPSYNC_ERROR;
+    }
+    if (s->cfg->flush_error || store->flush_calls == s->cfg->flush_error_at) {
         snprintf(err, err_size, "disk full");
         return RDAPSYNC_ERROR;
     }
-    if (s->flush_retries > 0) {
+    if (s->flush_retries > 0 && store->flush_calls >= s->cfg->flush_retries_from) {
         s->flush_retries--;
         drop_pending(s); /* undo the partial work, as the SDK asks */
         snprintf(err, err_size, "fake flush timed out");

@@ -6,6 +6,7 @@
 #ifndef RDAPSYNC_TEST_FAKES_H
 #define RDAPSYNC_TEST_FAKES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,6 +47,8 @@ typedef struct fake_store {
     const struct fake_store *watch;    /* if set: */
     int watch_durable_at_flush;        /* watch->durable when this store last flushed OK */
     int batch_sizes[FAKE_MAX_RECORDS]; /* per write call */
+    int64_t written_to;                /* position offset after the last record of the last write */
+    atomic_int busy;                   /* callbacks of this store's sink running now */
 } fake_store;
 
 typedef struct fake_sink_cfg {
@@ -54,6 +57,9 @@ typedef struct fake_sink_cfg {
     int write_retries;       /* first N writes answer RETRY */
     int flush_retries;       /* first N flushes answer RETRY */
     bool flush_error;        /* flush answers ERROR */
+    int flush_error_at;      /* flush call N (1-based) answers ERROR */
+    int flush_retries_from;  /* flush_retries start at flush call N (1-based; 0: at once) */
+    int flush_waits_for_poll; /* the first N flushes wait until the source polls past their batch */
     bool always_retry;       /* write always answers RETRY */
     const char *override_stream; /* on open: checkpoint_override(stream, 0, override_offset) */
     int64_t override_offset;
@@ -69,9 +75,20 @@ typedef struct fake_world {
     char events[FAKE_MAX_EVENTS][32]; /* "open source", "close sink", ... */
     int event_count;
     int open_calls;
+    const fake_store *commit_watch;   /* if set, its durable count is noted at each commit: */
+    int64_t commit_log[FAKE_MAX_EVENTS];
+    int durable_at_commit[FAKE_MAX_EVENTS];
+    atomic_int sink_overlaps;         /* a sink callback started while another of the same sink ran */
+    atomic_int source_thread_changes; /* a source callback ran on another thread than its open */
+    atomic_int sink_thread_changes;   /* write/flush of one sink ran on different threads */
 } fake_world;
 
 extern fake_world fake;
+
+/* Waits until the source starts a poll for records from `offset` on
+ * (that is, with every record before it handed over); false after
+ * `seconds` without one. */
+bool fake_wait_poll_from(int64_t offset, int seconds);
 
 extern const rdapsync_plugin fake_source_desc;
 extern const rdapsync_plugin fake_transform_desc;

@@ -174,10 +174,12 @@ Test(task, batch_is_bounded_by_max_wait)
     fake_pipeline_free(p);
 }
 
-Test(task, source_is_never_polled_more_than_one_batch_ahead)
+Test(task, source_is_never_polled_more_than_two_batches_ahead)
 {
-    /* 3 records per poll into batches of 10: the source sees at most one
-     * batch of uncommitted records at any poll, however slow the sink. */
+    /* 3 records per poll into batches of 10: at any poll the source has at
+     * most two batches of uncommitted records out (one in the sink's hands,
+     * one being filled), however slow the sink. The next batch is filled
+     * before the one in the sink's hands is committed, so 19 is reached. */
     fake_source_cfg src = {.total = 200, .per_poll = 3};
     fake_sink_cfg snk = {.store = &sink_store};
     pipeline_config *p = fake_pipeline("backpressure", &src, NULL, &snk, NULL);
@@ -185,8 +187,122 @@ Test(task, source_is_never_polled_more_than_one_batch_ahead)
     run_result r = run_pipeline(p);
     cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
     cr_assert_eq(fake.handed_over, 200);
-    cr_assert_leq(fake.max_outstanding, 10, "outstanding records reached %d", fake.max_outstanding);
-    cr_assert_geq(fake.max_outstanding, 9, "the test must fill batches (saw %d)", fake.max_outstanding);
+    cr_assert_leq(fake.max_outstanding, 20, "outstanding records reached %d", fake.max_outstanding);
+    cr_assert_geq(fake.max_outstanding, 19, "the test must fill batches (saw %d)", fake.max_outstanding);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, sink_flush_overlaps_the_poll_of_the_next_batch)
+{
+    /* The sink's first two flushes wait until the source is polled for the
+     * records after their batch. A task that polls only once the flush has
+     * returned never gets there: the flush gives up and the task fails. */
+    fake_source_cfg src = {.total = 30};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_waits_for_poll = 2};
+    pipeline_config *p = fake_pipeline("overlap", &src, NULL, &snk, NULL);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.flush_calls, 3);
+    cr_assert_eq(sink_store.durable, 30);
+    cr_assert_eq(fake.committed_offset, 30);
+    cr_assert_eq(saved_offset("overlap"), 30);
+    cr_assert_eq(r.snap.counts.records_out, 30);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+/* Every commit came after the flush of every record before it, and they
+ * came in order. */
+static void assert_commits_follow_flushes(void)
+{
+    for (int i = 0; i < fake.commits && i < FAKE_MAX_EVENTS; i++) {
+        cr_assert_leq(fake.commit_log[i], fake.durable_at_commit[i],
+                      "commit %d of offset %lld with only %d records durable", i, (long long)fake.commit_log[i],
+                      fake.durable_at_commit[i]);
+        if (i > 0)
+            cr_assert_gt(fake.commit_log[i], fake.commit_log[i - 1], "commit %d goes backwards", i);
+    }
+}
+
+Test(task, a_flush_error_commits_nothing_from_its_batch_on)
+{
+    /* The second flush fails while the third batch is already polled:
+     * only the first batch is committed, the third is never written. */
+    fake_source_cfg src = {.total = 50};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_error_at = 2};
+    pipeline_config *p = fake_pipeline("flusherror", &src, NULL, &snk, NULL);
+    fake.commit_watch = &sink_store;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FAILED);
+    cr_assert(strstr(r.error, "disk full") != NULL, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 10);
+    cr_assert_eq(sink_store.write_calls, 2, "the batch polled during the failed flush is not written");
+    cr_assert_eq(fake.commits, 1);
+    cr_assert_eq(fake.committed_offset, 10);
+    cr_assert_eq(saved_offset("flusherror"), 10);
+    cr_assert_eq(r.snap.counts.records_out, 10);
+    assert_commits_follow_flushes();
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, a_flush_retry_keeps_commits_in_order_and_after_the_flush)
+{
+    /* Flushes 3 and 4 (the third batch, written again after each RETRY)
+     * answer RETRY while the fourth batch is being polled. */
+    fake_source_cfg src = {.total = 50};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_retries = 2, .flush_retries_from = 3};
+    pipeline_config *p = fake_pipeline("flushretry", &src, NULL, &snk, NULL);
+    fake.commit_watch = &sink_store;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.write_calls, 7);
+    cr_assert_eq(sink_store.flush_calls, 7);
+    cr_assert_eq(sink_store.durable, 50, "no duplicates, nothing lost");
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        cr_assert_str_eq(sink_store.keys[i], key, "stored in order");
+    }
+    cr_assert_eq(fake.commits, 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(fake.commit_log[i], 10 * (i + 1));
+    assert_commits_follow_flushes();
+    cr_assert_eq(saved_offset("flushretry"), 50);
+    cr_assert_eq(r.snap.retries, 2);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, sinks_run_one_callback_at_a_time_and_sources_stay_on_the_task_thread)
+{
+    /* Dead letters from every stage and retries everywhere, in many
+     * batches: no sink callback starts while another of the same sink
+     * runs, each sink's write and flush stay on one thread, and the
+     * source's callbacks all run on the thread that opened it. */
+    fake_source_cfg src = {.total = 300, .per_poll = 4, .bad = {3, 77, 150}, .bad_count = 3, .commit_retries = 2};
+    fake_transform_cfg tx = {.error_key = "k42", .drop_key = "k43", .retries = 1};
+    fake_sink_cfg snk = {.store = &sink_store, .reject_key = "k99", .write_retries = 1, .flush_retries = 2,
+                         .flush_retries_from = 5};
+    fake_sink_cfg dlq = {.store = &dlq_store};
+    pipeline_config *p = fake_pipeline("threads", &src, &tx, &snk, &dlq);
+    fake.commit_watch = &sink_store;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(atomic_load(&fake.sink_overlaps), 0);
+    cr_assert_eq(atomic_load(&fake.sink_thread_changes), 0);
+    cr_assert_eq(atomic_load(&fake.source_thread_changes), 0);
+    cr_assert_eq(sink_store.durable, 300 - 3 - 2 - 1);
+    cr_assert_eq(dlq_store.durable, 5);
+    cr_assert_eq(fake.committed_offset, 300);
+    cr_assert_eq(r.snap.counts.records_out, 294);
+    cr_assert_eq(r.snap.counts.dead_lettered, 5);
+    cr_assert_eq(r.snap.counts.dropped, 1);
     task_stats_snapshot_free(&r.snap);
     fake_pipeline_free(p);
 }

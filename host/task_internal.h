@@ -1,0 +1,126 @@
+/*
+ * The task's private parts, shared by its two threads' files only:
+ *   task.c        the task thread: open, poll, bad records, transforms,
+ *                 checkpoint, source commit, close, and the loop
+ *   task_flush.c  the flusher thread: sink write, dead letters, sink flush
+ * A cycle (one batch's worth of work) is filled by the task thread, handed
+ * to the flusher, and settled (checkpoint, commit, counts) by the task
+ * thread again; a task has two, so one can be filled while the other is
+ * flushed. Not for other modules: they use task.h.
+ */
+#ifndef RDAPSYNC_HOST_TASK_INTERNAL_H
+#define RDAPSYNC_HOST_TASK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rdapsync/rdapsync.h>
+
+#include "checkpoint.h"
+#include "metrics.h"
+#include "task.h"
+
+#define TASK_ERR_SIZE 1024
+
+typedef struct instance {
+    const plugin_block *block; /* borrowed from the pipeline */
+    const rdapsync_plugin *desc;
+    rdapsync_ctx *ctx;
+    void *state;
+    bool opened;
+} instance;
+
+/* How one retried call (or a cycle) ended. */
+typedef enum call_end { CALL_DONE, CALL_STOPPED, CALL_FAILED } call_end;
+
+typedef struct task_cycle {
+    /* Filled by the task thread. */
+    rdapsync_batch *batch;      /* what the source handed over, compacted to the survivors */
+    rdapsync_batch *dead;       /* dead letters of this cycle (all stages) */
+    checkpoint_map *positions;  /* last position per (stream, partition) */
+    task_counts counts;         /* added to stats when the cycle is settled */
+    size_t polled;              /* records the source handed over */
+    size_t survivors;           /* records going to the sink */
+    bool record_failed;         /* tolerance none: deliver the good prefix, then fail */
+
+    /* Written by the flusher while the cycle is in its hands. */
+    size_t attempt_rejects; /* sink rejects during the current write attempt */
+    /* Sink rejects already made durable in the dead-letter sink:
+     * dead[sink_dead_first, sink_dead_delivered). A rewrite after a flush
+     * RETRY rejects them again; they are not dead-lettered twice. */
+    size_t sink_dead_first, sink_dead_delivered;
+    bool reject_fatal; /* tolerance none, or the dead-letter sink refused a dead letter */
+    size_t rejects;    /* sink rejects of the write that got flushed */
+    uint64_t latency_us;
+    call_end delivered;
+    char err[TASK_ERR_SIZE]; /* plugins' err buffer on the flusher thread */
+} task_cycle;
+
+/* A one-slot handoff to the flusher thread. */
+typedef struct task_flusher {
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    task_cycle *job; /* handed over and not delivered yet */
+    bool quit;
+} task_flusher;
+
+struct task {
+    const pipeline_config *pipeline;
+    int index;
+    char *state_root;
+    char *dir; /* <state_root>/<pipeline>/task-<i> */
+    task_stats *stats;
+    checkpoint_map *checkpoints;
+
+    pthread_mutex_t lock; /* checkpoints, error, state changes */
+    pthread_cond_t wake;  /* signalled by task_request_stop() */
+    atomic_bool stop;
+    atomic_bool draining; /* input ended or stop seen by the loop */
+    atomic_int retrying;  /* backoff waits in progress (either thread) */
+    bool ran;
+    bool started; /* every plugin opened; set before the flusher starts */
+
+    instance source, sink, dead_letter;
+    instance *transforms;
+    size_t transform_count;
+
+    task_cycle cycles[2];
+    bool *keep;            /* per record of the cycle being filled: still going to the sink */
+    task_cycle *flushing;  /* flusher thread only: the cycle whose sink half runs */
+    task_flusher flusher;
+
+    char err[TASK_ERR_SIZE];   /* plugins' err buffer on the task thread */
+    char error[TASK_ERR_SIZE]; /* why the task failed (under lock) */
+};
+
+static inline const char *task_reason(const char *err) { return err[0] ? err : "(no reason given)"; }
+
+void task_log(struct task *t, rdapsync_log_level level, const instance *inst, const char *fmt, ...)
+    RDAPSYNC_PRINTF(4, 5);
+/* Keeps the first reason (later ones are consequences). Either thread. */
+void task_fail(struct task *t, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
+/* One RETRY answer (reason in err): count it, back off, report whether to
+ * go on (false: a stop was requested). Either thread. */
+bool task_retry_backoff(struct task *t, const instance *inst, const char *what, unsigned attempt,
+                        const char *err);
+/* A record that cannot go on, in cycle c: dead-letter it, or under
+ * tolerance none fail the task naming the record. 0 when taken care of,
+ * -1 when the task must fail. The thread that owns c. */
+int task_route_bad(struct task *t, task_cycle *c, const rdapsync_record *record, const char *reason,
+                   error_stage stage, const char *plugin);
+
+/* task_flush.c. start: 0 or -1 (no thread). submit: hands c over (the
+ * slot must be empty). wait: until c, the cycle handed over, is delivered;
+ * answers how its delivery ended. stop: joins the thread (nothing may be in
+ * flight). All from the task thread. */
+int task_flusher_start(struct task *t);
+void task_flusher_submit(struct task *t, task_cycle *c);
+call_end task_flusher_wait(struct task *t, const task_cycle *c);
+void task_flusher_stop(struct task *t);
+
+#endif
