@@ -7,9 +7,9 @@
  *   pgs_conn.c        connecting, error classification, small exec helpers
  *   pgs_schema.c      table creation and the SQL of the write statements
  *   pgs_rows.c        a batch as rows: checks, greatest version per key
- *   pgs_json.c        documents to JSON text, allocation-free
- *   pgs_pipeline.c    the write path: pipelined prepared statements
- *   pgs_copy.c        the other write path: COPY into a stage, one INSERT
+ *   pgs_json.c        documents to JSON text, into the sink's buffer
+ *   pgs_copy.c        the write path: COPY, straight in or through a stage
+ *   pgs_pipeline.c    the other write path: pipelined prepared statements
  *   pgs_positions.c   exactly-once: source positions stored with the data
  */
 #ifndef RDAPSYNC_SINK_POSTGRES_PGS_H
@@ -132,6 +132,8 @@ typedef struct pgs_state {
     size_t writes_in_transaction; /* successful write() calls since the last commit */
     bool stage_ready; /* COPY method: the temporary stage exists on this connection */
     bool stage_dirty; /* COPY method: the stage holds rows of this transaction */
+    bool direct_capable; /* COPY method: the table takes the stage's binary rows as they are */
+    unsigned direct_skip, direct_backoff; /* COPY method: writes until new keys are copied straight in again */
     /* exactly-once: written since the last commit, and what the database holds */
     pgs_positions pending;
     pgs_positions committed;
@@ -190,8 +192,7 @@ const char *pgs_schema_columns(int mode);
 /* ---- pgs_json.c ---- */
 
 /* Appends the compact JSON text of `value` to `out`, the same text as
- * host->json->dump(value, 0), without its per-container allocations.
- * 0, or -1 on allocation failure. */
+ * host->json->dump(value, 0). 0, or -1 on allocation failure. */
 int pgs_json_serialize(const rdapsync_value *value, pgs_buffer *out);
 
 /* ---- pgs_rows.c ---- */
@@ -215,6 +216,8 @@ int pgs_row_serialize(pgs_row *row, pgs_buffer *buffer);
 void pgs_row_release(pgs_row *row);
 /* Appends bytes; 0 or -1. */
 int pgs_buffer_append(pgs_buffer *buffer, const char *bytes, size_t len);
+/* Makes room for `more` bytes after len; 0 or -1. */
+int pgs_buffer_reserve(pgs_buffer *buffer, size_t more);
 void pgs_buffer_free(pgs_buffer *buffer);
 
 int pgs_rejects_add(pgs_rejects *rejects, const rdapsync_record *record, const char *fmt, ...)
@@ -239,6 +242,9 @@ rdapsync_status pgs_pipeline_apply(pgs_state *st, pgs_rows *rows, pgs_rejects *r
                                    char *err, size_t err_size);
 rdapsync_status pgs_copy_apply(pgs_state *st, pgs_rows *rows, pgs_rejects *rejects, pgs_tally *tally, char *err,
                                size_t err_size);
+/* Appends one row as COPY data: binary (the stage's column types) or text
+ * (pgs_schema_columns() order). 0, or -1 on allocation failure. */
+int pgs_copy_put_row(pgs_buffer *buffer, const pgs_row *row, bool binary);
 
 /* ---- pgs_positions.c ---- */
 

@@ -1,7 +1,8 @@
 /*
- * The write path: one prepared INSERT ... ON CONFLICT per row, sent in
- * libpq pipeline mode so that the server never waits for a round trip
- * (measured the fastest correct path; see docs/plugins/sink-postgres.md).
+ * The row-by-row write path (method: pipeline, and the COPY path's way to
+ * find which row the server refused): one prepared INSERT ... ON CONFLICT
+ * per row, sent in libpq pipeline mode so that the server never waits for
+ * a round trip (docs/plugins/sink-postgres.md compares it with COPY).
  *
  * Rows go in segments, each under a savepoint, with a sync every
  * `statement_rows` rows and at most two syncs in flight (the results of

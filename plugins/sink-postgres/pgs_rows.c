@@ -101,18 +101,25 @@ static bool already_committed(const rdapsync_record *record, const pgs_positions
     return offset >= 0 && record->position.offset <= offset;
 }
 
+int pgs_buffer_reserve(pgs_buffer *buffer, size_t more)
+{
+    if (buffer->len + more <= buffer->capacity)
+        return 0;
+    size_t capacity = buffer->capacity ? buffer->capacity : 16 * 1024;
+    while (capacity < buffer->len + more)
+        capacity *= 2;
+    char *data = realloc(buffer->data, capacity);
+    if (!data)
+        return -1;
+    buffer->data = data;
+    buffer->capacity = capacity;
+    return 0;
+}
+
 int pgs_buffer_append(pgs_buffer *buffer, const char *bytes, size_t len)
 {
-    if (buffer->len + len > buffer->capacity) {
-        size_t capacity = buffer->capacity ? buffer->capacity : 16 * 1024;
-        while (capacity < buffer->len + len)
-            capacity *= 2;
-        char *data = realloc(buffer->data, capacity);
-        if (!data)
-            return -1;
-        buffer->data = data;
-        buffer->capacity = capacity;
-    }
+    if (pgs_buffer_reserve(buffer, len) != 0)
+        return -1;
     memcpy(buffer->data + buffer->len, bytes, len);
     buffer->len += len;
     return 0;

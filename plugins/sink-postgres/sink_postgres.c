@@ -41,8 +41,9 @@ static const rdapsync_option options[] = {
         "create the table (and in upsert mode the <table>_live view) if missing"),
     OPT("compression", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, compression_values, compression,
         "TOAST compression of the doc column of a created table; auto: lz4 if the server has it"),
-    OPT("method", RDAPSYNC_OPT_ENUM, 0, "pipeline", 0, 0, method_values, method,
-        "write path: pipelined prepared upserts, or COPY into a stage then one INSERT ... ON CONFLICT"),
+    OPT("method", RDAPSYNC_OPT_ENUM, 0, "copy", 0, 0, method_values, method,
+        "write path: copy (binary COPY, new keys straight into the table, others through a stage and one "
+        "INSERT ... ON CONFLICT) or pipeline (pipelined prepared upserts, one per row)"),
     OPT("statement_rows", RDAPSYNC_OPT_INT, 0, "500", 1, 100000, NULL, statement_rows,
         "rows per pipeline sync point"),
     OPT("tls", RDAPSYNC_OPT_ENUM, 0, "dsn", 0, 0, tls_values, tls,

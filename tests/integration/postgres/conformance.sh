@@ -69,9 +69,9 @@ READBACK="psql -X -q '$RDAPSYNC_PG_DSN' -c \"COPY (SELECT json_build_object('key
 RESET="PGOPTIONS='-c client_min_messages=warning' psql -X -q -At '$RDAPSYNC_PG_DSN' -c \"DROP TABLE IF EXISTS \$RDAPSYNC_TESTKIT_ARG CASCADE\""
 run_kit commands --reset-cmd "$RESET" --readback-cmd "$READBACK" --large-batch 1000
 
-# The COPY write path must keep the same promises.
-sed -i '$a method: copy' sink.yaml
-run_kit copy-method --hook "$HOOK" --large-batch 2000
+# The other write path (method: pipeline) must keep the same promises.
+sed -i '$a method: pipeline' sink.yaml
+run_kit pipeline-method --hook "$HOOK" --large-batch 2000
 
 # The kit must notice a target that loses changes: the same sink, but the
 # reset recreates the table with a trigger that silently drops every UPDATE

@@ -1,7 +1,8 @@
 /*
  * The PostgreSQL sink's batch reduction, without a server: which record of
  * each key is sent, in which order, what falls back to what, what is
- * rejected before the server sees it, and the version order itself.
+ * rejected before the server sees it, the version order itself, and the
+ * bytes of a row in COPY's binary and text formats.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -193,7 +194,7 @@ Test(pgs_rows, positions_keep_the_highest_offset_and_map_null_stream_to_empty)
     free(p.items);
 }
 
-/* The sink's own serializer must write exactly what host->json->dump does. */
+/* What the sink appends to its buffers must be exactly what host->json->dump writes. */
 Test(pgs_rows, documents_serialize_exactly_like_the_host_dump)
 {
     static const char *const docs[] = {
@@ -221,4 +222,84 @@ Test(pgs_rows, documents_serialize_exactly_like_the_host_dump)
         pgs_buffer_free(&buf);
         json->decref(v);
     }
+}
+
+/* One upsert row of a record, for the COPY encoders. */
+static pgs_row row_of(const rdapsync_record *record)
+{
+    pgs_row row = { .record = record, .deleted = record->op == RDAPSYNC_OP_DELETE, .fallback = SIZE_MAX };
+    return row;
+}
+
+Test(pgs_rows, binary_copy_rows_are_lengths_and_raw_bytes_in_stage_column_order)
+{
+    const rdapsync_host *h = pgs_host;
+    rdapsync_record *r = h->record_add(batch);
+    char err[64];
+    const char *doc = "{\"a\":\"x\\\"y\\n\"}"; /* {"a":"x\"y\n"}: quotes and escapes stay as they are */
+    cr_assert_eq(h->record_set_key(batch, r, "k\t1", 3), 0);
+    h->record_set_op(batch, r, RDAPSYNC_OP_UPSERT);
+    h->record_set_value(batch, r, h->json->parse(doc, strlen(doc), err, sizeof(err)));
+    h->record_set_version(batch, r, 0x0102030405060708LL, "or", -2);
+    h->record_set_position(batch, r, NULL, 7, 300);
+    pgs_row row = row_of(r);
+    pgs_buffer buf = { 0 };
+    cr_assert_eq(pgs_copy_put_row(&buf, &row, true), 0);
+
+    static const unsigned char expected[] = {
+        0, 9,                                         /* fields */
+        0, 0, 0, 3, 'k', '\t', '1',                   /* key: no escaping in binary */
+        0, 0, 0, 15, 1, '{', '"', 'a', '"', ':', '"', 'x', '\\', '"', 'y', '\\', 'n', '"', '}', /* jsonb v1 + text */
+        0, 0, 0, 1, 0,                                /* deleted false */
+        0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8,           /* event_time_ms, big-endian */
+        0, 0, 0, 2, 'o', 'r',                         /* origin */
+        0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, /* seq -2 */
+        0xff, 0xff, 0xff, 0xff,                       /* src_stream NULL */
+        0, 0, 0, 4, 0, 0, 0, 7,                       /* src_partition */
+        0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 44,          /* src_offset 300 */
+    };
+    cr_assert_eq(buf.len, sizeof(expected));
+    cr_assert(memcmp(buf.data, expected, sizeof(expected)) == 0);
+    pgs_buffer_free(&buf);
+}
+
+Test(pgs_rows, binary_copy_deletes_have_a_null_document_and_deleted_true)
+{
+    rdapsync_record *r = add("gone", RDAPSYNC_OP_DELETE, 1, NULL, 0, 5);
+    pgs_row row = row_of(r);
+    pgs_buffer buf = { 0 };
+    cr_assert_eq(pgs_copy_put_row(&buf, &row, true), 0);
+    static const unsigned char expected[] = { 0, 9, 0, 0, 0, 4, 'g', 'o', 'n', 'e', 0xff, 0xff, 0xff, 0xff,
+                                              0, 0, 0, 1, 1 };
+    cr_assert_geq(buf.len, sizeof(expected));
+    cr_assert(memcmp(buf.data, expected, sizeof(expected)) == 0);
+    pgs_buffer_free(&buf);
+}
+
+Test(pgs_rows, text_copy_rows_escape_backslash_newline_cr_and_tab_only)
+{
+    const rdapsync_host *h = pgs_host;
+    rdapsync_record *r = h->record_add(batch);
+    char err[64];
+    const char *doc = "{\"a\":\"b\\\\c\"}"; /* {"a":"b\\c"} */
+    cr_assert_eq(h->record_set_key(batch, r, "k\n\r\t\\", 5), 0);
+    h->record_set_op(batch, r, RDAPSYNC_OP_UPSERT);
+    h->record_set_value(batch, r, h->json->parse(doc, strlen(doc), err, sizeof(err)));
+    h->record_set_version(batch, r, 12, "o\tx", 3);
+    h->record_set_position(batch, r, "s", -1, 99);
+    pgs_row row = row_of(r);
+    pgs_buffer buf = { 0 };
+    cr_assert_eq(pgs_copy_put_row(&buf, &row, false), 0);
+    const char *expected = "k\\n\\r\\t\\\\\t{\"a\":\"b\\\\\\\\c\"}\tf\t12\to\\tx\t3\ts\t-1\t99\n";
+    cr_assert_eq(buf.len, strlen(expected), "%.*s", (int)buf.len, buf.data);
+    cr_assert(memcmp(buf.data, expected, buf.len) == 0, "%.*s", (int)buf.len, buf.data);
+
+    buf.len = 0;
+    rdapsync_record *d = add("gone", RDAPSYNC_OP_DELETE, 1, NULL, 0, 5);
+    row = row_of(d);
+    cr_assert_eq(pgs_copy_put_row(&buf, &row, false), 0);
+    expected = "gone\t\\N\tt\t1\t\t0\ts\t0\t5\n";
+    cr_assert_eq(buf.len, strlen(expected), "%.*s", (int)buf.len, buf.data);
+    cr_assert(memcmp(buf.data, expected, buf.len) == 0, "%.*s", (int)buf.len, buf.data);
+    pgs_buffer_free(&buf);
 }
