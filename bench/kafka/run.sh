@@ -39,6 +39,15 @@ batch=${BATCH:-1000}
 tasks=${TASKS:-2}
 rate=${RATE:-5000}
 latency_records=${LATENCY_RECORDS:-60000}
+# Extra librdkafka consumer properties for the source and the ceiling, as
+# space-separated name=value pairs (e.g. "queued.max.messages.kbytes=65536").
+source_props=${SOURCE_PROPERTIES:-}
+# Which rows to run (kcat and the ceiling always run: they are the baselines).
+rows=${ROWS:-"discard redact postgres latency"}
+want() { case " $rows " in *" $1 "*) return 0 ;; esac; return 1; }
+props_yaml=""
+for kv in $source_props; do props_yaml+="${props_yaml:+, }\"${kv%%=*}\": \"${kv#*=}\""; done
+[ -z "$props_yaml" ] || props_yaml=", properties: { $props_yaml }"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench/kafka: %s\n' "$*" >&2; exit 1; }
@@ -107,7 +116,7 @@ pipelines:
     tasks: $tasks
     source:
       plugin: kafka
-      config: { brokers: "$brokers", topics: [$in], group: "${name}_$run_id", format: debezium }
+      config: { brokers: "$brokers", topics: [$in], group: "${name}_$run_id", format: debezium$props_yaml }
 $body
     batch: { max_records: $batch, max_wait: 200ms }
     errors: { tolerance: none }
@@ -141,21 +150,32 @@ kcat_out=$( { /usr/bin/time -f '%e %M' kcat -b "$brokers" -C -t "$topic" -o begi
 kcat_s=${kcat_out% *}
 kcat_rss=${kcat_out#* }
 
-say "ceiling (librdkafka + jansson parse)"
-ceiling_out=$( { /usr/bin/time -f '%M' "$ceiling" "$brokers" "$topic"; } 2>&1 | tail -2 | paste -sd' ')
+say "ceiling (librdkafka + the host's JSON parse)"
+# The source's own fetch defaults, then SOURCE_PROPERTIES: both fetch alike.
+# shellcheck disable=SC2086 # a list of name=value words
+ceiling_out=$( { /usr/bin/time -f '%M' "$ceiling" "$brokers" "$topic" fetch.wait.max.ms=100 \
+  queued.max.messages.kbytes=8192 fetch.max.bytes=4194304 $source_props; } 2>&1 | tail -2 | paste -sd' ')
 ceiling_s=$(awk '{print $2}' <<<"$ceiling_out")
 ceiling_rss=$(awk '{print $3}' <<<"$ceiling_out")
 
+discard_s=0 discard_rss=0 redact_s=0 redact_rss=0 pg_s=0 pg_rss=0 lat_rss=0 latency_line=""
+if want discard; then
 say "kafka -> discard"
 read -r discard_s discard_rss < <(run_pipeline discard "    sink: { plugin: discard }" "$topic" "$messages")
+fi
+if want redact; then
 say "kafka -> redact -> kafka"
 read -r redact_s redact_rss < <(run_pipeline redact "    transforms:
       - { plugin: redact, config: { policy: gdpr-standard, policy_dir: $root/config/policies } }
     sink: { plugin: kafka, config: { brokers: \"$brokers\", topic: bench_out_$run_id } }" "$topic" "$messages")
+fi
 table=bench_$run_id
+if want postgres; then
 say "kafka -> postgres"
 read -r pg_s pg_rss < <(run_pipeline postgres "    sink: { plugin: postgres, config: { dsn: \"\${env:RDAPSYNC_PG_DSN}\", table: $table, compression: lz4 } }" "$topic" "$messages")
+fi
 
+if want latency; then
 say "latency: kafka -> postgres at a steady $rate records/s ($latency_records records)"
 lat_dir=$work/latency
 mkdir -p "$lat_dir"
@@ -171,6 +191,7 @@ pids+=("$feeder")
 read -r lat_s lat_rss < <(tasks=1 run_pipeline latency "    sink: { plugin: postgres, config: { dsn: \"\${env:RDAPSYNC_PG_DSN}\", table: ${table}_lat, compression: lz4 } }" "bench_lat_$run_id" "$latency_records")
 wait "$feeder"
 latency_line=$(grep -o 'end-to-end latency[^"]*' "$lat_dir/log" | head -1)
+fi
 
 psql -X -q -At "$RDAPSYNC_PG_DSN" -c "DROP TABLE IF EXISTS $table, ${table}_lat CASCADE" >/dev/null 2>&1 || true
 
@@ -178,10 +199,12 @@ echo
 echo "kafka benchmarks: $messages records, $(awk -v b="$bytes" -v m="$messages" 'BEGIN { printf "%.0f", b / m }') bytes each on average, 6 partitions, $tasks tasks, batches of $batch"
 row "kcat -C" "$kcat_s" "$kcat_rss" "$messages"
 row "ceiling" "$ceiling_s" "$ceiling_rss" "$messages"
-row "kafka->discard" "$discard_s" "$discard_rss" "$messages"
-row "kafka->redact->kafka" "$redact_s" "$redact_rss" "$messages"
-row "kafka->postgres" "$pg_s" "$pg_rss" "$messages"
-awk -v d="$discard_s" -v k="$kcat_s" -v c="$ceiling_s" -v t="$tasks" \
+want discard && row "kafka->discard" "$discard_s" "$discard_rss" "$messages"
+want redact && row "kafka->redact->kafka" "$redact_s" "$redact_rss" "$messages"
+want postgres && row "kafka->postgres" "$pg_s" "$pg_rss" "$messages"
+want discard && awk -v d="$discard_s" -v k="$kcat_s" -v c="$ceiling_s" -v t="$tasks" \
   'BEGIN { printf "kafka->discard / kcat -C: %.2f x (target >= 0.80); / ceiling: %.2f x (%s tasks against one thread)\n", k / d, c / d, t }'
 echo "load average (1, 5, 15 min) at the end: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores"
-echo "latency at $rate records/s, $latency_records records, 1 task, kafka->postgres: ${latency_line:-no samples} (peak RSS $((lat_rss / 1024)) MB)"
+if want latency; then
+  echo "latency at $rate records/s, $latency_records records, 1 task, kafka->postgres: ${latency_line:-no samples} (peak RSS $((lat_rss / 1024)) MB)"
+fi

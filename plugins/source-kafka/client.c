@@ -11,6 +11,9 @@
 
 #define H ks_host
 
+/* librdkafka 2.1.0: fetch.queue.backoff.ms, a full queue is retried after it. */
+#define CLIENT_QUEUE_BACKOFF_VERSION 0x020100ff
+
 int64_t client_now_ms(void)
 {
     struct timespec ts;
@@ -49,9 +52,16 @@ rd_kafka_conf_t *client_conf_new(const ks_config *cfg, char *err, size_t err_siz
     snprintf(number, sizeof(number), "%lld", (long long)cfg->session_timeout_ms);
     if (conf_set(conf, "session.timeout.ms", number, err, err_size) != 0 ||
         conf_set(conf, "fetch.wait.max.ms", "100", err, err_size) != 0 ||
-        /* librdkafka's default prefetch (64 MB per consumer) dwarfs a batch;
-         * 16 MB still keeps a task busy between fetches. */
-        conf_set(conf, "queued.max.messages.kbytes", "16384", err, err_size) != 0 ||
+        /* librdkafka's default prefetch (64 MB per consumer, fetch responses
+         * of up to 50 MB) dwarfs a batch of 1,000 ~4 KB records. Two
+         * batches queued and fetch responses of one batch keep a task fed
+         * while bounding memory; the poll wakes the fetcher when it has
+         * drained a backlog (source_kafka.c), so a small queue does not
+         * throttle. */
+        conf_set(conf, "queued.max.messages.kbytes", "8192", err, err_size) != 0 ||
+        conf_set(conf, "fetch.max.bytes", "4194304", err, err_size) != 0 ||
+        (rd_kafka_version() >= CLIENT_QUEUE_BACKOFF_VERSION &&
+         conf_set(conf, "fetch.queue.backoff.ms", "10", err, err_size) != 0) ||
         conf_set(conf, "socket.nagle.disable", "true", err, err_size) != 0 ||
         conf_set(conf, "client.id", "rdapsync", err, err_size) != 0)
         goto fail;
@@ -207,6 +217,11 @@ int client_open(ks_state *s, char *err, size_t err_size)
         return -1;
     }
     rd_kafka_poll_set_consumer(s->rk);
+    if (!(s->queue = rd_kafka_queue_get_consumer(s->rk))) {
+        snprintf(err, err_size, "kafka consumer: no consumer queue");
+        return -1;
+    }
+    s->wake_fetcher = rd_kafka_version() < CLIENT_QUEUE_BACKOFF_VERSION;
     return subscribe(s, err, err_size);
 }
 
@@ -235,6 +250,9 @@ void client_close(ks_state *s)
                    (long long)(2 * s->cfg->commit_timeout_ms));
     }
     rd_kafka_queue_destroy(queue);
+    if (s->queue)
+        rd_kafka_queue_destroy(s->queue);
+    s->queue = NULL;
     rd_kafka_destroy_flags(s->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     s->rk = NULL;
 }

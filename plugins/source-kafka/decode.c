@@ -32,7 +32,6 @@
 
 /* What a message decodes to, before it is written into the batch. */
 typedef struct decoded {
-    const char *where; /* "topic T partition P offset O" */
     const char *topic;
     const rd_kafka_message_t *msg;
     rdapsync_op op;
@@ -50,6 +49,7 @@ typedef struct decoded {
 
 static void bad(decoded *d, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
 
+/* The place is formatted only for bad records: most messages never need it. */
 static void bad(decoded *d, const char *fmt, ...)
 {
     char what[512];
@@ -58,7 +58,8 @@ static void bad(decoded *d, const char *fmt, ...)
     va_start(args, fmt);
     vsnprintf(what, sizeof(what), fmt, args);
     va_end(args);
-    snprintf(d->reason, sizeof(d->reason), "%s: %s", d->where, what);
+    snprintf(d->reason, sizeof(d->reason), "topic %s partition %d offset %" PRId64 ": %s", d->topic,
+             (int)d->msg->partition, (int64_t)d->msg->offset, what);
 }
 
 /* A string or an integer member as key text (integers printed). */
@@ -352,7 +353,7 @@ static int write_bad(ks_state *s, rdapsync_batch *batch, rdapsync_record *rec, c
 
 int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t *msg, ks_partition *part)
 {
-    char where[320], err[256];
+    char err[256];
     decoded d;
     rdapsync_value *doc = NULL;
     int rc = -1;
@@ -360,9 +361,6 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
     memset(&d, 0, sizeof(d));
     d.msg = msg;
     d.topic = rd_kafka_topic_name(msg->rkt);
-    snprintf(where, sizeof(where), "topic %s partition %d offset %" PRId64, d.topic, (int)msg->partition,
-             (int64_t)msg->offset);
-    d.where = where;
 
     rdapsync_record *rec = H->record_add(batch);
     if (!rec || H->record_set_position(batch, rec, d.topic, msg->partition, msg->offset + 1) != 0)
@@ -389,7 +387,7 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
         goto done;
     }
     if (H->record_set_key(batch, rec, d.key, d.key_len) != 0) {
-        snprintf(d.reason, sizeof(d.reason), "%s: the key is not valid UTF-8", where);
+        bad(&d, "the key is not valid UTF-8");
         rc = write_bad(s, batch, rec, &d);
         goto done;
     }

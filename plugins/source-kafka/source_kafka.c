@@ -158,6 +158,70 @@ static rdapsync_status consume_error(ks_state *s, const rd_kafka_message_t *msg,
     return RDAPSYNC_OK;
 }
 
+/* Messages taken from librdkafka per call: one array on the stack. */
+#define POLL_CHUNK 256
+
+/* A message read before a rebalance that ran inside the same batch call:
+ * its partition may be someone else's now, or be read again from an offset
+ * the new assignment set. Such a message is left to that reader. */
+static bool stale(const rd_kafka_message_t *msg, const ks_partition *part)
+{
+    return !part->assigned || (part->delivered >= 0 && msg->offset < part->delivered);
+}
+
+/* Hands the messages of `msgs` to the batch and releases them all (also on
+ * failure). Returns the records added, or -1 with err set. */
+static long take(ks_state *s, rdapsync_batch *batch, rd_kafka_message_t **msgs, size_t n, bool rebalanced,
+                 char *err, size_t err_size)
+{
+    long added = 0;
+    size_t i = 0;
+
+    for (; i < n; i++) {
+        rd_kafka_message_t *msg = msgs[i];
+        if (msg->err) {
+            if (consume_error(s, msg, err, err_size) != RDAPSYNC_OK)
+                goto fail;
+            rd_kafka_message_destroy(msg);
+            continue;
+        }
+        ks_partition *part = partitions_get(s, rd_kafka_topic_name(msg->rkt), msg->partition);
+        if (part && rebalanced && stale(msg, part)) {
+            rd_kafka_message_destroy(msg);
+            continue;
+        }
+        if (!part || decode_message(s, batch, msg, part) != 0) {
+            snprintf(err, err_size, "out of memory while adding a record");
+            goto fail;
+        }
+        rd_kafka_message_destroy(msg);
+        added++;
+    }
+    return added;
+fail:
+    for (; i < n; i++)
+        rd_kafka_message_destroy(msgs[i]);
+    return -1;
+}
+
+/*
+ * librdkafka before 2.1 stops fetching once its queue holds
+ * queued.max.messages.kbytes and looks again only when its broker thread
+ * wakes up, at most a second later: a consumer faster than that queue per
+ * second idles for the rest of it. Any request to the broker wakes the
+ * thread, so after a poll that emptied a backlog the source asks for the
+ * watermarks of the partition it just read (one small round trip to its
+ * leader). librdkafka 2.1 and later retry on their own (fetch.queue.backoff.ms).
+ */
+static void wake_fetcher(ks_state *s, const char *topic, int32_t partition)
+{
+    int64_t low, high;
+
+    if (!s->wake_fetcher || !topic)
+        return;
+    (void)rd_kafka_query_watermark_offsets(s->rk, topic, partition, &low, &high, 100);
+}
+
 static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeout_ms, char *err, size_t err_size)
 {
     ks_state *s = state;
@@ -165,43 +229,50 @@ static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeo
     size_t added = 0;
     uint64_t bad_before = s->bad_records;
     int64_t deadline = client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    rd_kafka_message_t *msgs[POLL_CHUNK];
+    char last_topic[256] = "";
+    int32_t last_partition = 0;
 
-    /* The first message may take up to the host's timeout; the rest of the
-     * batch is whatever librdkafka already has queued. */
-    while (added < room && !s->fatal) {
-        int wait = 0;
-        if (added == 0) {
-            int64_t left = deadline - client_now_ms();
-            wait = left > 0 ? (int)left : 0;
-        }
-        rd_kafka_message_t *msg = rd_kafka_consumer_poll(s->rk, wait);
-        if (!msg) {
-            if (wait == 0)
-                break;
-            continue;
-        }
-        if (msg->err) {
-            rdapsync_status st = consume_error(s, msg, err, err_size);
-            rd_kafka_message_destroy(msg);
-            if (st != RDAPSYNC_OK)
-                return st;
-            if (added == 0 && client_now_ms() >= deadline)
-                break;
-            continue;
-        }
-        ks_partition *part = partitions_get(s, rd_kafka_topic_name(msg->rkt), msg->partition);
-        int rc = part ? decode_message(s, batch, msg, part) : -1;
-        rd_kafka_message_destroy(msg);
-        if (rc != 0) {
-            snprintf(err, err_size, "out of memory while adding a record");
+    /* The first message may take up to the host's timeout (one at a time:
+     * a batch call would wait for a full array); the rest of the batch is
+     * whatever librdkafka already has queued, taken in arrays. */
+    while (added == 0 && room > 0 && !s->fatal) {
+        int64_t left = deadline - client_now_ms();
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(s->rk, left > 0 ? (int)left : 0);
+        if (!msg)
+            break;
+        long n = take(s, batch, &msg, 1, false, err, err_size);
+        if (n < 0)
             return RDAPSYNC_ERROR;
+        added += (size_t)n;
+        if (n == 0 && client_now_ms() >= deadline)
+            break;
+    }
+    while (added > 0 && added < room && !s->fatal) {
+        size_t want = room - added < POLL_CHUNK ? room - added : POLL_CHUNK;
+        uint64_t rebalances = s->rebalances;
+        ssize_t got = rd_kafka_consume_batch_queue(s->queue, 0, msgs, want);
+        if (got <= 0)
+            break;
+        const rd_kafka_message_t *last = msgs[got - 1];
+        if (!last->err && last->rkt) {
+            snprintf(last_topic, sizeof(last_topic), "%s", rd_kafka_topic_name(last->rkt));
+            last_partition = last->partition;
         }
-        added++;
+        long n = take(s, batch, msgs, (size_t)got, s->rebalances != rebalances, err, err_size);
+        if (n < 0)
+            return RDAPSYNC_ERROR;
+        added += (size_t)n;
+        if ((size_t)got < want)
+            break;
     }
     if (s->fatal) {
         snprintf(err, err_size, "kafka consumer fatal error: %s", s->fatal_reason);
         return RDAPSYNC_ERROR;
     }
+    /* A full batch means a backlog: the fetcher may be parked on a full queue. */
+    if (added == room && last_topic[0])
+        wake_fetcher(s, last_topic, last_partition);
     if (added) {
         s->records += added;
         H->counter_add(s->ctx, "records", added);

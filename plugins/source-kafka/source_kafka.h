@@ -123,6 +123,8 @@ typedef struct ks_state {
     rdapsync_ctx *ctx;
     const ks_config *cfg;
     rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* owned: the consumer queue, read in arrays */
+    bool wake_fetcher;       /* librdkafka < 2.1: see wake_fetcher() in source_kafka.c */
     ks_path key_path;
     ks_partition *parts; /* owned array */
     size_t part_count, part_capacity;
