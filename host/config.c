@@ -23,7 +23,7 @@ static const char *const top_keys[] = { "state_dir", "plugin_path", "http", "log
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
-static const char *const batch_keys[] = { "max_records", "max_wait", "max_bytes", NULL };
+static const char *const batch_keys[] = { "max_records", "max_wait", "max_bytes", "overlap", NULL };
 static const char *const retry_keys[] = { "backoff_initial", "backoff_max", NULL };
 static const char *const restart_keys[] = { "max_failures", "window", "backoff_initial", "backoff_max", NULL };
 static const char *const errors_keys[] = { "tolerance", "dead_letter", NULL };
@@ -124,6 +124,21 @@ static void read_int(config_loader *cl, const ynode *map, const char *key, int64
     if (value < min || value > max) {
         report(cl, node, prefix, "'%s' must be from %lld to %lld, got %lld", key, (long long)min, (long long)max,
                (long long)value);
+        return;
+    }
+    *out = value;
+}
+
+static void read_bool(config_loader *cl, const ynode *map, const char *key, const char *prefix, bool *out)
+{
+    const ynode *node = ynode_get(map, key);
+    bool value;
+    if (!node)
+        return;
+    if (node->kind != YNODE_SCALAR || options_parse_bool(node->scalar, &value) < 0) {
+        report(cl, node, prefix, "'%s' must be true or false, got %s%s%s", key,
+               node->kind == YNODE_SCALAR ? "'" : kind_name(node), node->kind == YNODE_SCALAR ? node->scalar : "",
+               node->kind == YNODE_SCALAR ? "'" : "");
         return;
     }
     *out = value;
@@ -251,6 +266,7 @@ static void load_batch(config_loader *cl, const ynode *pipe, const char *prefix,
     read_int(cl, batch, "max_records", 1, BATCH_MAX_RECORDS, prefix, &pipeline->batch_max_records);
     read_amount(cl, batch, "max_wait", RDAPSYNC_OPT_DURATION, prefix, &pipeline->batch_max_wait_ms);
     read_amount(cl, batch, "max_bytes", RDAPSYNC_OPT_SIZE, prefix, &pipeline->batch_max_bytes);
+    read_bool(cl, batch, "overlap", prefix, &pipeline->batch_overlap);
 }
 
 /* backoff_initial <= backoff_max, reported at the initial value. */
@@ -323,6 +339,7 @@ static void set_pipeline_defaults(pipeline_config *pipeline)
     pipeline->batch_max_records = 1000;
     pipeline->batch_max_wait_ms = 200;
     pipeline->batch_max_bytes = INT64_C(16) << 20;
+    pipeline->batch_overlap = true;
     pipeline->retry_backoff_initial_ms = 100;
     pipeline->retry_backoff_max_ms = 30000;
     pipeline->restart_max_failures = 5;

@@ -15,7 +15,7 @@
  *       source:     { plugin: NAME, config: {...} }
  *       transforms: [ { plugin: NAME, config: {...} }, ... ]
  *       sink:       { plugin: NAME, config: {...} }
- *       batch:      { max_records: 1000, max_wait: 200ms, max_bytes: 16M }
+ *       batch:      { max_records: 1000, max_wait: 200ms, max_bytes: 16M, overlap: true }
  *       retry:      { backoff_initial: 100ms, backoff_max: 30s }       # RETRY answers
  *       restart:    { max_failures: 5, window: 5m, backoff_initial: 1s, backoff_max: 60s }
  *       errors:     { tolerance: none|all, dead_letter: { plugin: NAME, config: {...} } }
@@ -56,6 +56,7 @@ typedef struct pipeline_config {
     int64_t batch_max_records;
     int64_t batch_max_wait_ms;
     int64_t batch_max_bytes;
+    bool batch_overlap; /* flush batch N while batch N+1 is polled (two batches alive) */
     int64_t retry_backoff_initial_ms;
     int64_t retry_backoff_max_ms;
     int64_t restart_max_failures;

@@ -572,6 +572,15 @@ static void cycle_count(struct task *t, task_cycle *c, bool delivered)
     task_stats_add(t->stats, &c->counts);
 }
 
+/* A settled cycle's documents go now, not when its slot is filled again:
+ * otherwise a serial loop (batch.overlap: false) would still hold two
+ * batches, and the overlapped one would hold them longer. */
+static void cycle_release(task_cycle *c)
+{
+    batch_reset(c->batch);
+    batch_reset(c->dead);
+}
+
 /* Waits for the flusher to deliver c (handed over before), then
  * checkpoints and commits its positions. */
 static call_end cycle_settle(struct task *t, task_cycle *c)
@@ -580,6 +589,7 @@ static call_end cycle_settle(struct task *t, task_cycle *c)
 
     if (end != CALL_DONE) {
         cycle_count(t, c, false);
+        cycle_release(c);
         return end;
     }
     end = commit_positions(t, c);
@@ -590,6 +600,7 @@ static call_end cycle_settle(struct task *t, task_cycle *c)
         task_stats_count_batch(t->stats, c->latency_us);
     }
     cycle_count(t, c, end != CALL_FAILED);
+    cycle_release(c);
     return c->record_failed ? CALL_FAILED : end;
 }
 
@@ -626,6 +637,14 @@ static call_end task_loop(struct task *t, bool *ended)
         if (c->polled > 0) {
             task_flusher_submit(t, c);
             inflight = c;
+            /* batch.overlap: false trades the overlap for half the memory:
+             * the batch is settled before the next one is polled. */
+            if (!t->pipeline->batch_overlap) {
+                call_end end = cycle_settle(t, inflight);
+                inflight = NULL;
+                if (end != CALL_DONE)
+                    return end;
+            }
         } else {
             cycle_count(t, c, false);
         }

@@ -402,6 +402,31 @@ Test(config, reports_the_check_hook_reason)
     loaded_free(&l);
 }
 
+Test(config, batch_overlap_is_on_by_default_and_takes_a_boolean)
+{
+    loaded l;
+    load_yaml(&l, "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x } }\n"
+                  "    sink: { plugin: tsink, config: { table: t } }\n"
+                  "  - name: p2\n"
+                  "    source: { plugin: tsource, config: { path: x } }\n"
+                  "    sink: { plugin: tsink, config: { table: t } }\n"
+                  "    batch: { overlap: false }\n");
+    cr_assert_not_null(l.config);
+    cr_assert(l.config->pipelines[0].batch_overlap);
+    cr_assert_not(l.config->pipelines[1].batch_overlap);
+    loaded_free(&l);
+    load_yaml(&l, "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x } }\n"
+                  "    sink: { plugin: tsink, config: { table: t } }\n"
+                  "    batch: { overlap: sometimes }\n");
+    cr_assert_null(l.config);
+    expect_error(&l, 5, 23, "'overlap' must be true or false, got 'sometimes'");
+    loaded_free(&l);
+}
+
 Test(config, checks_batch_retry_and_restart_ranges)
 {
     loaded l;

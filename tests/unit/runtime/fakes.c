@@ -496,6 +496,7 @@ pipeline_config *fake_pipeline(const char *name, fake_source_cfg *source, fake_t
     p->batch_max_records = 10;
     p->batch_max_wait_ms = 3600 * 1000;
     p->batch_max_bytes = 0;
+    p->batch_overlap = true; /* the default of a loaded configuration */
     p->retry_backoff_initial_ms = 1;
     p->retry_backoff_max_ms = 2;
     p->restart_max_failures = 3;

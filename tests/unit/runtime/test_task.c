@@ -193,6 +193,24 @@ Test(task, source_is_never_polled_more_than_two_batches_ahead)
     fake_pipeline_free(p);
 }
 
+Test(task, without_overlap_the_source_is_never_polled_more_than_one_batch_ahead)
+{
+    /* batch.overlap: false settles each batch before the next poll: half
+     * the records in memory of the overlapped loop. */
+    fake_source_cfg src = {.total = 200, .per_poll = 3};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("serial", &src, NULL, &snk, NULL);
+    p->batch_overlap = false;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(fake.handed_over, 200);
+    cr_assert_eq(fake.committed_offset, 200);
+    cr_assert_leq(fake.max_outstanding, 12, "outstanding records reached %d", fake.max_outstanding);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
 Test(task, sink_flush_overlaps_the_poll_of_the_next_batch)
 {
     /* The sink's first two flushes wait until the source is polled for the
