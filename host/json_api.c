@@ -9,19 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* parse() remembers its last result per thread for json_api_parsed_length(). */
-static _Thread_local const void *last_parsed;
-static _Thread_local size_t last_parsed_len;
-
 static rdapsync_value *api_parse(const char *text, size_t len, char *err, size_t err_size)
 {
-    rdapsync_value *v = jt_parse(text, len, err, err_size);
-
-    if (v) {
-        last_parsed = v;
-        last_parsed_len = len;
-    }
-    return v;
+    return jt_parse(text, len, err, err_size);
 }
 
 /* The open build scope of this thread (json_api.h); NULL when none. */
@@ -52,11 +42,9 @@ static rdapsync_value *scoped(rdapsync_value *v) { return v ? jt_incref(v) : NUL
 
 size_t json_api_parsed_length(const rdapsync_value *value)
 {
-    if (!value || (const void *)value != last_parsed)
+    if (!value || !(value->flags & JT_ARENA))
         return 0;
-    /* Answered once: a later value at a recycled address must not inherit it. */
-    last_parsed = NULL;
-    return last_parsed_len;
+    return value->own.doc->text_len;
 }
 
 size_t json_api_estimate_size(const rdapsync_value *v)

@@ -17,9 +17,10 @@
 extern const rdapsync_json_api json_api_functions;
 const rdapsync_json_api *json_api_table(void);
 
-/* The input length of the value most recently returned by parse() on this
- * thread, if `value` is that value (answered once); 0 otherwise. Lets
- * batches account a value's size without serializing it again. */
+/* For a value that lives in a parsed document (the root, any member of it,
+ * or what a transform built in its scope): the length of that document's
+ * JSON text, the memory the value really keeps alive. 0 for other values.
+ * Lets batches account a value's size without walking or serializing it. */
 size_t json_api_parsed_length(const rdapsync_value *value);
 
 /*

@@ -459,6 +459,7 @@ rdapsync_value *jt_parse(const char *text, size_t len, char *err, size_t err_siz
         snprintf(err, err_size, "line 0 column 0 (byte 0): out of memory");
         return NULL;
     }
+    p.doc->text_len = len;
     p.yajl = yajl_alloc(&callbacks, &arena_funcs, &p);
     if (!p.yajl) {
         jt_doc_release(p.doc);

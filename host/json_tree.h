@@ -49,6 +49,7 @@ typedef struct jt_doc {
     uint8_t dying;
     uint32_t nforeign, foreign_cap;
     rdapsync_value **foreign;
+    size_t text_len;  /* length of the JSON text it was parsed from */
     jt_chunk *chunks; /* most recent first */
     size_t used, size; /* bump position in chunks */
 } jt_doc;

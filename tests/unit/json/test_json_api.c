@@ -335,3 +335,15 @@ Test(json, scalars_and_escapes_round_trip)
     cr_assert_eq(J->integer_value(v), 123, "a number at the very end of the text: %s", err);
     J->decref(v);
 }
+
+Test(json, a_parsed_value_and_its_members_account_the_text_they_keep_alive)
+{
+    const char *text = "{\"before\":null,\"after\":{\"handle\":\"D-1\"}}";
+    rdapsync_value *v = parse(text), *built = J->object_new();
+    cr_assert_eq(json_api_parsed_length(v), strlen(text));
+    cr_assert_eq(json_api_parsed_length(J->object_get(v, "after")), strlen(text),
+                 "a Debezium 'after' keeps its whole message alive");
+    cr_assert_eq(json_api_parsed_length(built), 0, "built values are walked instead");
+    J->decref(built);
+    J->decref(v);
+}
