@@ -38,6 +38,7 @@ jt_doc *jt_doc_new(size_t hint)
     first->next = NULL;
     first->size = hint;
     memset(doc, 0, sizeof(*doc));
+    doc->total = hint;
     doc->refs = 1;
     doc->chunks = first;
     doc->size = hint;
@@ -53,10 +54,10 @@ static void *doc_take(jt_doc *doc, size_t size, size_t align)
     if (doc->used > doc->size)
         doc->used = doc->size;
     if (doc->size - doc->used < size) {
-        /* The first chunk is sized from the text and usually suffices; the
-         * next ones grow by half, so a document takes O(log n) of them
-         * without wasting much of the last. */
-        size_t want = doc->chunks->size / 2 + 256;
+        /* The first chunk is sized from the text and usually suffices; each
+         * next one adds a quarter of what the document has, so a document
+         * takes O(log n) chunks without wasting much of the last. */
+        size_t want = doc->total / 4 + 512;
         jt_chunk *c;
         if (want < size)
             want = size;
@@ -66,6 +67,7 @@ static void *doc_take(jt_doc *doc, size_t size, size_t align)
         c->next = doc->chunks;
         c->size = want;
         doc->chunks = c;
+        doc->total += want;
         doc->used = 0;
         doc->size = want;
     }
@@ -668,9 +670,20 @@ bool jt_utf8_valid(const char *bytes, size_t len)
     const unsigned char *s = (const unsigned char *)bytes, *end = s + len;
 
     while (s < end) {
-        unsigned char c = *s;
+        unsigned char c;
         size_t n;
         uint32_t cp;
+        /* ASCII runs, eight bytes at a time: most RDAP text is ASCII. */
+        while (end - s >= 8) {
+            uint64_t w;
+            memcpy(&w, s, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            s += 8;
+        }
+        if (s == end)
+            break;
+        c = *s;
         if (c < 0x80) {
             s++;
             continue;

@@ -52,6 +52,7 @@ typedef struct jt_doc {
     size_t text_len;  /* length of the JSON text it was parsed from */
     jt_chunk *chunks; /* most recent first */
     size_t used, size; /* bump position in chunks */
+    size_t total;      /* bytes of all chunks */
 } jt_doc;
 
 #define JT_IMMORTAL 0x1u /* the static null/true/false */
