@@ -200,18 +200,22 @@ static int surrogates_paired(parser *p)
     return 1;
 }
 
-/* Checks a string or key; 1 when acceptable. Raw ones point into the input
- * and yajl has validated them (a raw control byte is a lexical error); only
- * decoded ones can hold a NUL from \u0000, or a surrogate that yajl replaced
- * with '?' or wrote as CESU-8 (0xED). */
+/* Checks a string or key; 1 when acceptable. Decoded ones (escapes were
+ * present) can hold a NUL from \u0000, or an unpaired surrogate escape
+ * that yajl replaced with '?'. And yajl's own UTF-8 check lets overlong
+ * forms, encoded surrogates (ED A0 80) and code points above U+10FFFF
+ * through, in raw and decoded strings alike: the strict check runs on
+ * every string (ASCII is skipped eight bytes at a time). */
 static int text_ok(parser *p, const unsigned char *s, size_t len)
 {
-    if ((const char *)s >= p->text && (const char *)s < p->text + p->len)
-        return 1;
-    if (memchr(s, '\0', len))
-        return refuse(p, "\\u0000 is not allowed in a string");
-    if ((memchr(s, '?', len) || memchr(s, 0xED, len)) && !surrogates_paired(p))
-        return refuse(p, "invalid Unicode escape: unpaired surrogate");
+    if ((const char *)s < p->text || (const char *)s >= p->text + p->len) {
+        if (memchr(s, '\0', len))
+            return refuse(p, "\\u0000 is not allowed in a string");
+        if (memchr(s, '?', len) && !surrogates_paired(p))
+            return refuse(p, "invalid Unicode escape: unpaired surrogate");
+    }
+    if (!jt_utf8_valid((const char *)s, len))
+        return refuse(p, surrogates_paired(p) ? "invalid UTF-8 in a string" : "invalid Unicode escape: unpaired surrogate");
     return 1;
 }
 

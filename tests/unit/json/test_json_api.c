@@ -347,3 +347,22 @@ Test(json, a_parsed_value_and_its_members_account_the_text_they_keep_alive)
     J->decref(built);
     J->decref(v);
 }
+
+Test(json, rejects_the_utf8_that_yajl_alone_lets_through)
+{
+    /* yajl checks byte patterns only; these are all invalid UTF-8. */
+    static const char *const bad[] = {
+        "[\"\xed\xa0\x80\"]",         /* an encoded surrogate, U+D800 */
+        "[\"\xc0\x80\"]",             /* overlong NUL */
+        "[\"\xe0\x80\xaf\"]",         /* overlong '/' */
+        "[\"\xf4\x90\x80\x80\"]",     /* above U+10FFFF */
+        "{\"k\xed\xbf\xbf\":1}",      /* in a member name */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_null(parse(bad[i]), "case %zu accepted", i);
+        cr_assert(strstr(err, "UTF-8") != NULL || strstr(err, "UTF8") != NULL, "case %zu: %s", i, err);
+    }
+    rdapsync_value *v = parse("[\"caf\xc3\xa9 \xf0\x9f\x98\x80\"]");
+    cr_assert_not_null(v, "%s", err);
+    J->decref(v);
+}
