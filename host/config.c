@@ -129,19 +129,23 @@ static void read_int(config_loader *cl, const ynode *map, const char *key, int64
     *out = value;
 }
 
-static void read_bool(config_loader *cl, const ynode *map, const char *key, const char *prefix, bool *out)
+static void read_overlap(config_loader *cl, const ynode *map, const char *prefix, batch_overlap *out)
 {
-    const ynode *node = ynode_get(map, key);
+    const ynode *node = ynode_get(map, "overlap");
     bool value;
     if (!node)
         return;
+    if (node->kind == YNODE_SCALAR && strcmp(node->scalar, "auto") == 0) {
+        *out = BATCH_OVERLAP_AUTO;
+        return;
+    }
     if (node->kind != YNODE_SCALAR || options_parse_bool(node->scalar, &value) < 0) {
-        report(cl, node, prefix, "'%s' must be true or false, got %s%s%s", key,
+        report(cl, node, prefix, "'overlap' must be auto, true or false, got %s%s%s",
                node->kind == YNODE_SCALAR ? "'" : kind_name(node), node->kind == YNODE_SCALAR ? node->scalar : "",
                node->kind == YNODE_SCALAR ? "'" : "");
         return;
     }
-    *out = value;
+    *out = value ? BATCH_OVERLAP_ON : BATCH_OVERLAP_OFF;
 }
 
 /* Durations and sizes must be > 0. */
@@ -266,7 +270,7 @@ static void load_batch(config_loader *cl, const ynode *pipe, const char *prefix,
     read_int(cl, batch, "max_records", 1, BATCH_MAX_RECORDS, prefix, &pipeline->batch_max_records);
     read_amount(cl, batch, "max_wait", RDAPSYNC_OPT_DURATION, prefix, &pipeline->batch_max_wait_ms);
     read_amount(cl, batch, "max_bytes", RDAPSYNC_OPT_SIZE, prefix, &pipeline->batch_max_bytes);
-    read_bool(cl, batch, "overlap", prefix, &pipeline->batch_overlap);
+    read_overlap(cl, batch, prefix, &pipeline->batch_overlap);
 }
 
 /* backoff_initial <= backoff_max, reported at the initial value. */
@@ -339,7 +343,7 @@ static void set_pipeline_defaults(pipeline_config *pipeline)
     pipeline->batch_max_records = 1000;
     pipeline->batch_max_wait_ms = 200;
     pipeline->batch_max_bytes = INT64_C(16) << 20;
-    pipeline->batch_overlap = true;
+    pipeline->batch_overlap = BATCH_OVERLAP_AUTO;
     pipeline->retry_backoff_initial_ms = 100;
     pipeline->retry_backoff_max_ms = 30000;
     pipeline->restart_max_failures = 5;

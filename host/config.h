@@ -15,7 +15,7 @@
  *       source:     { plugin: NAME, config: {...} }
  *       transforms: [ { plugin: NAME, config: {...} }, ... ]
  *       sink:       { plugin: NAME, config: {...} }
- *       batch:      { max_records: 1000, max_wait: 200ms, max_bytes: 16M, overlap: true }
+ *       batch:      { max_records: 1000, max_wait: 200ms, max_bytes: 16M, overlap: auto }
  *       retry:      { backoff_initial: 100ms, backoff_max: 30s }       # RETRY answers
  *       restart:    { max_failures: 5, window: 5m, backoff_initial: 1s, backoff_max: 60s }
  *       errors:     { tolerance: none|all, dead_letter: { plugin: NAME, config: {...} } }
@@ -42,6 +42,13 @@ typedef struct plugin_block {
     void *settings;              /* owned: the filled option struct (descriptor config_size bytes) */
 } plugin_block;
 
+/* batch.overlap: whether a task polls batch N+1 while the sink flushes N. */
+typedef enum batch_overlap {
+    BATCH_OVERLAP_OFF = 0,  /* settle each batch before the next poll: one batch alive */
+    BATCH_OVERLAP_ON = 1,   /* always: two batches alive */
+    BATCH_OVERLAP_AUTO = 2  /* only while delivering takes a tenth of filling or more */
+} batch_overlap;
+
 typedef struct pipeline_config {
     char *name; /* owned */
     int line, column;
@@ -56,7 +63,7 @@ typedef struct pipeline_config {
     int64_t batch_max_records;
     int64_t batch_max_wait_ms;
     int64_t batch_max_bytes;
-    bool batch_overlap; /* flush batch N while batch N+1 is polled (two batches alive) */
+    batch_overlap batch_overlap; /* flush batch N while batch N+1 is polled (two batches alive) */
     int64_t retry_backoff_initial_ms;
     int64_t retry_backoff_max_ms;
     int64_t restart_max_failures;

@@ -604,6 +604,19 @@ static call_end cycle_settle(struct task *t, task_cycle *c)
     return c->record_failed ? CALL_FAILED : end;
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* batch.overlap: auto. Overlap costs a second batch of memory; it pays
+ * when delivering a batch (sink write, dead letters, flush) takes a real
+ * share of filling one, and at least a millisecond: a database commit or
+ * an fsync, not a discard sink. Decided again after every batch. */
+static bool overlap_pays(const task_cycle *c) { return c->latency_us >= 1000 && c->latency_us * 10 >= c->fill_us; }
+
 /*
  * The overlapped loop. While the flusher writes and flushes batch N (cycle
  * `inflight`), this thread polls and transforms batch N+1 into the other
@@ -617,13 +630,20 @@ static call_end cycle_settle(struct task *t, task_cycle *c)
 static call_end task_loop(struct task *t, bool *ended)
 {
     task_cycle *inflight = NULL;
+    batch_overlap mode = t->pipeline->batch_overlap;
+    /* auto starts serial: the first batch tells whether overlap pays. */
+    bool overlap = mode == BATCH_OVERLAP_ON;
 
     for (size_t next = 0;; next ^= 1) {
         task_cycle *c = &t->cycles[next];
+        uint64_t fill_started = mono_us();
         call_end filled = cycle_fill(t, c, ended);
 
+        c->fill_us = mono_us() - fill_started;
         if (inflight) {
             call_end end = cycle_settle(t, inflight);
+            if (mode == BATCH_OVERLAP_AUTO)
+                overlap = overlap_pays(inflight);
             inflight = NULL;
             if (end != CALL_DONE) {
                 cycle_count(t, c, false);
@@ -637,10 +657,12 @@ static call_end task_loop(struct task *t, bool *ended)
         if (c->polled > 0) {
             task_flusher_submit(t, c);
             inflight = c;
-            /* batch.overlap: false trades the overlap for half the memory:
-             * the batch is settled before the next one is polled. */
-            if (!t->pipeline->batch_overlap) {
+            /* Without overlap the batch is settled before the next one is
+             * polled: half the memory, no parallelism. */
+            if (!overlap) {
                 call_end end = cycle_settle(t, inflight);
+                if (mode == BATCH_OVERLAP_AUTO)
+                    overlap = overlap_pays(inflight);
                 inflight = NULL;
                 if (end != CALL_DONE)
                     return end;

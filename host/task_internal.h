@@ -54,7 +54,8 @@ typedef struct task_cycle {
     size_t sink_dead_first, sink_dead_delivered;
     bool reject_fatal; /* tolerance none, or the dead-letter sink refused a dead letter */
     size_t rejects;    /* sink rejects of the write that got flushed */
-    uint64_t latency_us;
+    uint64_t latency_us; /* delivery: sink write, dead letters, sink flush */
+    uint64_t fill_us;    /* poll, bad records, transforms */
     call_end delivered;
     char err[TASK_ERR_SIZE]; /* plugins' err buffer on the flusher thread */
 } task_cycle;

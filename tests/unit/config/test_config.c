@@ -402,7 +402,7 @@ Test(config, reports_the_check_hook_reason)
     loaded_free(&l);
 }
 
-Test(config, batch_overlap_is_on_by_default_and_takes_a_boolean)
+Test(config, batch_overlap_is_auto_by_default_and_takes_auto_or_a_boolean)
 {
     loaded l;
     load_yaml(&l, "pipelines:\n"
@@ -412,10 +412,15 @@ Test(config, batch_overlap_is_on_by_default_and_takes_a_boolean)
                   "  - name: p2\n"
                   "    source: { plugin: tsource, config: { path: x } }\n"
                   "    sink: { plugin: tsink, config: { table: t } }\n"
-                  "    batch: { overlap: false }\n");
+                  "    batch: { overlap: false }\n"
+                  "  - name: p3\n"
+                  "    source: { plugin: tsource, config: { path: x } }\n"
+                  "    sink: { plugin: tsink, config: { table: t } }\n"
+                  "    batch: { overlap: true }\n");
     cr_assert_not_null(l.config);
-    cr_assert(l.config->pipelines[0].batch_overlap);
-    cr_assert_not(l.config->pipelines[1].batch_overlap);
+    cr_assert_eq(l.config->pipelines[0].batch_overlap, BATCH_OVERLAP_AUTO);
+    cr_assert_eq(l.config->pipelines[1].batch_overlap, BATCH_OVERLAP_OFF);
+    cr_assert_eq(l.config->pipelines[2].batch_overlap, BATCH_OVERLAP_ON);
     loaded_free(&l);
     load_yaml(&l, "pipelines:\n"
                   "  - name: p1\n"
@@ -423,7 +428,7 @@ Test(config, batch_overlap_is_on_by_default_and_takes_a_boolean)
                   "    sink: { plugin: tsink, config: { table: t } }\n"
                   "    batch: { overlap: sometimes }\n");
     cr_assert_null(l.config);
-    expect_error(&l, 5, 23, "'overlap' must be true or false, got 'sometimes'");
+    expect_error(&l, 5, 23, "'overlap' must be auto, true or false, got 'sometimes'");
     loaded_free(&l);
 }
 

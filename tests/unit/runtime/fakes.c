@@ -390,6 +390,9 @@ static rdapsync_status sink_flush_body(void *state, char *err, size_t err_size)
     fake_store *store = s->cfg->store;
 
     store->flush_calls++;
+    if (s->cfg->flush_sleep_ms > 0)
+        nanosleep(&(struct timespec){s->cfg->flush_sleep_ms / 1000, (long)(s->cfg->flush_sleep_ms % 1000) * 1000000L},
+                  NULL);
     if (store->flush_calls <= s->cfg->flush_waits_for_poll && !fake_wait_poll_from(store->written_to, 30)) {
         snprintf(err, err_size, "the source was not polled for the next batch while the sink flushed");
         return RDAPSYNC_ERROR;
@@ -496,7 +499,7 @@ pipeline_config *fake_pipeline(const char *name, fake_source_cfg *source, fake_t
     p->batch_max_records = 10;
     p->batch_max_wait_ms = 3600 * 1000;
     p->batch_max_bytes = 0;
-    p->batch_overlap = true; /* the default of a loaded configuration */
+    p->batch_overlap = BATCH_OVERLAP_ON;
     p->retry_backoff_initial_ms = 1;
     p->retry_backoff_max_ms = 2;
     p->restart_max_failures = 3;

@@ -60,6 +60,7 @@ typedef struct fake_sink_cfg {
     int flush_error_at;      /* flush call N (1-based) answers ERROR */
     int flush_retries_from;  /* flush_retries start at flush call N (1-based; 0: at once) */
     int flush_waits_for_poll; /* the first N flushes wait until the source polls past their batch */
+    int flush_sleep_ms;       /* every flush takes this long (a database commit) */
     bool always_retry;       /* write always answers RETRY */
     const char *override_stream; /* on open: checkpoint_override(stream, 0, override_offset) */
     int64_t override_offset;

@@ -200,13 +200,47 @@ Test(task, without_overlap_the_source_is_never_polled_more_than_one_batch_ahead)
     fake_source_cfg src = {.total = 200, .per_poll = 3};
     fake_sink_cfg snk = {.store = &sink_store};
     pipeline_config *p = fake_pipeline("serial", &src, NULL, &snk, NULL);
-    p->batch_overlap = false;
+    p->batch_overlap = BATCH_OVERLAP_OFF;
 
     run_result r = run_pipeline(p);
     cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
     cr_assert_eq(fake.handed_over, 200);
     cr_assert_eq(fake.committed_offset, 200);
     cr_assert_leq(fake.max_outstanding, 12, "outstanding records reached %d", fake.max_outstanding);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, auto_overlap_stays_serial_while_the_flush_costs_nothing)
+{
+    /* The fake sink flushes instantly: overlap would only cost memory. */
+    fake_source_cfg src = {.total = 200, .per_poll = 3};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("auto-fast", &src, NULL, &snk, NULL);
+    p->batch_overlap = BATCH_OVERLAP_AUTO;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(fake.committed_offset, 200);
+    cr_assert_leq(fake.max_outstanding, 12, "outstanding records reached %d", fake.max_outstanding);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, auto_overlap_engages_when_the_flush_takes_time)
+{
+    /* Each flush sleeps 50 ms while filling a batch takes microseconds:
+     * after the first (serial) batch the task polls ahead. */
+    fake_source_cfg src = {.total = 60, .per_poll = 3};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_sleep_ms = 50};
+    pipeline_config *p = fake_pipeline("auto-slow", &src, NULL, &snk, NULL);
+    p->batch_overlap = BATCH_OVERLAP_AUTO;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(fake.committed_offset, 60);
+    cr_assert_geq(fake.max_outstanding, 19, "the source was never polled a batch ahead (saw %d)", fake.max_outstanding);
+    cr_assert_leq(fake.max_outstanding, 20, "outstanding records reached %d", fake.max_outstanding);
     task_stats_snapshot_free(&r.snap);
     fake_pipeline_free(p);
 }
