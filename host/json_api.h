@@ -39,6 +39,15 @@ size_t json_api_parsed_length(const rdapsync_value *value);
 void json_api_scope_begin(const rdapsync_value *basis, size_t hint);
 void json_api_scope_end(void);
 
+/*
+ * After the transforms, a record's arena holds its input, its output and
+ * whatever the transforms dropped. A copy of `value` alone into a fresh
+ * arena sized to it (a new reference, owned by the caller) lets the rest
+ * go: the task swaps it in. NULL when `value` is not in an arena or memory
+ * runs out (keep the original then).
+ */
+rdapsync_value *json_api_compact(const rdapsync_value *value);
+
 /* A rough, cheap size in bytes of a value's serialization (for batch
  * max_bytes accounting); walks the tree once. */
 size_t json_api_estimate_size(const rdapsync_value *value);

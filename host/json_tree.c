@@ -231,6 +231,30 @@ int jt_doc_object_put(rdapsync_value *obj, size_t i, const char *key, size_t key
     return 0;
 }
 
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+size_t jt_doc_measure(const rdapsync_value *v)
+{
+    size_t n;
+
+    if (!v || (v->flags & JT_IMMORTAL))
+        return 0;
+    switch (v->kind) {
+    case JT_STRING: return ALIGN8(sizeof(*v) + v->u.str.len + 1);
+    case JT_ARRAY:
+        n = sizeof(*v) + ALIGN8(v->count * sizeof(rdapsync_value *));
+        for (uint32_t i = 0; i < v->count; i++)
+            n += jt_doc_measure(v->u.items[i]);
+        return n;
+    case JT_OBJECT:
+        n = sizeof(*v) + ALIGN8(v->count * sizeof(jt_member));
+        for (uint32_t i = 0; i < v->count; i++)
+            n += v->u.obj.members[i].key_len + 1 + 7 + jt_doc_measure(v->u.obj.members[i].value);
+        return n;
+    default: return sizeof(*v);
+    }
+}
+
 rdapsync_value *jt_doc_deep_copy(jt_doc *doc, const rdapsync_value *v)
 {
     rdapsync_value *copy;

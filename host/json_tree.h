@@ -100,6 +100,9 @@ rdapsync_value *jt_doc_integer(jt_doc *doc, int64_t v);
 rdapsync_value *jt_doc_real(jt_doc *doc, double v);
 rdapsync_value *jt_doc_array(jt_doc *doc, size_t count);
 rdapsync_value *jt_doc_object(jt_doc *doc, size_t count);
+/* Arena bytes jt_doc_deep_copy() takes for v (an upper bound: alignment
+ * padding after keys is counted at its worst). */
+size_t jt_doc_measure(const rdapsync_value *v);
 /* A copy of `v` inside doc (which must already hold a reference for it);
  * NULL when memory runs out. */
 rdapsync_value *jt_doc_deep_copy(jt_doc *doc, const rdapsync_value *v);

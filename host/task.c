@@ -437,6 +437,14 @@ static call_end transform_record(struct task *t, task_cycle *c, size_t i)
     json_api_scope_begin(batch_record(c->batch, i)->value, 8192);
     end = transform_chain(t, c, i);
     json_api_scope_end();
+    if (end == CALL_DONE && t->keep[i]) {
+        /* Keep the output, not the input and the transforms' leftovers,
+         * for the rest of the record's way through the batch. */
+        rdapsync_record *record = batch_record(c->batch, i);
+        rdapsync_value *compact = json_api_compact(record->value);
+        if (compact)
+            batch_record_set_value(c->batch, record, compact);
+    }
     return end;
 }
 

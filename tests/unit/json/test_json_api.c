@@ -366,3 +366,23 @@ Test(json, rejects_the_utf8_that_yajl_alone_lets_through)
     cr_assert_not_null(v, "%s", err);
     J->decref(v);
 }
+
+Test(json, compact_copies_a_value_into_an_arena_of_its_own)
+{
+    rdapsync_value *v = parse("{\"in\":{\"a\":[1,2,\"x\"],\"b\":{\"c\":null}},\"dropped\":\"a long string the output does not keep\"}");
+    rdapsync_value *out = J->incref(J->object_get(v, "in"));
+    J->decref(v);
+    rdapsync_value *c = json_api_compact(out);
+    cr_assert_not_null(c);
+    cr_assert(J->equal(c, out));
+    cr_assert_neq(c, out);
+    J->decref(out); /* the first document goes; the copy stands alone */
+    char *s = J->dump(c, 0, NULL);
+    cr_assert_str_eq(s, "{\"a\":[1,2,\"x\"],\"b\":{\"c\":null}}");
+    free(s);
+    cr_assert_gt(json_api_parsed_length(c), 0, "a compacted value is accounted without a walk");
+    J->decref(c);
+    rdapsync_value *built = J->object_new();
+    cr_assert_null(json_api_compact(built), "only values in an arena are compacted");
+    J->decref(built);
+}
