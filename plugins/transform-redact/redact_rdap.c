@@ -661,8 +661,9 @@ static int walk_members(rx *x, rdapsync_value *object, int depth, bool in_root)
         const char *key = j->object_iter_key(it);
         rdapsync_value *value = j->object_iter_value(it);
         bool remove = false;
-        if (strcmp(key, "vcardArray") == 0 || strcmp(key, "redacted") == 0 ||
-            !may_hold_contacts(j, value, depth + 1, x->max_depth))
+        /* "redacted" is walked too: our own entries hold no contact, and a
+         * hostile document may hide entities under that name. */
+        if (strcmp(key, "vcardArray") == 0 || !may_hold_contacts(j, value, depth + 1, x->max_depth))
             continue;
         rx_mark mark = rx_push_key(x, key);
         rc = maybe_remove(x, value, in_root, &remove);

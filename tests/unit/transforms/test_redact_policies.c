@@ -72,6 +72,23 @@ Test(gdpr_enterprise, raw_rdap_keeps_no_contact_detail_of_anyone)
     policy_free(p);
 }
 
+Test(gdpr_enterprise, contacts_hidden_under_a_redacted_member_are_redacted_too)
+{
+    /* Found by fuzz_redact: the entities moved under "redacted" (the RFC 9537
+     * member redact writes) were skipped and kept their e-mail addresses. */
+    policy *p = shipped("gdpr-enterprise");
+    rdapsync_value *doc = fixture("domain-full.json");
+    rdapsync_value *entities = J()->incref(J()->object_get(doc, "entities"));
+    cr_assert_eq(J()->object_del(doc, "entities"), 0);
+    cr_assert_eq(J()->object_set(doc, "redacted", entities), 0);
+
+    redact_ok(p, doc);
+    for (size_t i = 0; i < sizeof full_pii / sizeof full_pii[0]; i++)
+        cr_assert_not(contains(doc, full_pii[i]), "%s survived", full_pii[i]);
+    J()->decref(doc);
+    policy_free(p);
+}
+
 Test(gdpr_enterprise, organisation_names_survive)
 {
     policy *p = shipped("gdpr-enterprise");
