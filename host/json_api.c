@@ -37,6 +37,8 @@ void json_api_scope_end(void)
     jt_doc_release(doc); /* the scope's own reference */
 }
 
+size_t json_api_live_values(void) { return jt_live(); }
+
 rdapsync_value *json_api_compact(const rdapsync_value *value)
 {
     jt_doc *doc;

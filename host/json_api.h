@@ -48,6 +48,10 @@ void json_api_scope_end(void);
  */
 rdapsync_value *json_api_compact(const rdapsync_value *value);
 
+/* Parsed documents plus values built outside them that are still alive on
+ * any thread: tests compare it before and after a piece of work. */
+size_t json_api_live_values(void);
+
 /* A rough, cheap size in bytes of a value's serialization (for batch
  * max_bytes accounting); walks the tree once. */
 size_t json_api_estimate_size(const rdapsync_value *value);

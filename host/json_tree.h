@@ -109,6 +109,10 @@ rdapsync_value *jt_doc_deep_copy(jt_doc *doc, const rdapsync_value *v);
 /* Sets member i of a jt_doc_object (key copied into the arena); 0 or -1. */
 int jt_doc_object_put(rdapsync_value *obj, size_t i, const char *key, size_t key_len, rdapsync_value *member);
 
+/* Documents plus heap nodes currently allocated (tests compare it before
+ * and after: a leak cannot hide behind a forked test worker). */
+size_t jt_live(void);
+
 /* Static nodes; never freed, reference counts ignored. */
 rdapsync_value *jt_null(void);
 rdapsync_value *jt_bool(bool v);

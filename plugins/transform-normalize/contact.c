@@ -351,8 +351,10 @@ static int component_text(nz *z, rdapsync_value *comp, rdapsync_value *addr, con
             return 0;
         return rj_set_ref(j, addr, key, comp) == 0 ? 0 : nz_oom(z);
     }
-    if (component_lines(z, comp, &lines) != 0)
+    if (component_lines(z, comp, &lines) != 0) {
+        j->decref(lines); /* the lines before the bad one */
         return -1;
+    }
     n = j->array_size(lines);
     if (n == 0) {
         j->decref(lines);

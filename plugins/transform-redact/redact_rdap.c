@@ -587,7 +587,9 @@ static bool may_hold_contacts(const rdapsync_json_api *j, rdapsync_value *v, int
             const char *cls = j->string_value(member);
             if (cls && strcasecmp(cls, "entity") == 0)
                 return true;
-            continue;
+            if (cls)
+                continue;
+            /* not a string: a hostile document may hide a jCard there */
         }
         if (may_hold_contacts(j, member, depth + 1, max_depth))
             return true;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "json_api.h"
 #include "unified.h"
 
 static const unified_options defaults = {.keep_raw = false, .max_depth = 32, .max_string = 65536};
@@ -272,4 +273,19 @@ Test(normalize_jcard, every_form_of_the_text_tel_label_fixture_parses)
     cr_assert_str_eq(str_at(c, "addresses[1].po_box"), "PO Box 412");
     cr_assert_str_eq(str_at(out, "contacts.technical[0].organization_units[0]"), "Antenna Committee");
     J()->decref(out);
+}
+
+Test(normalize_jcard, an_adr_component_with_a_bad_line_fails_with_its_path_and_frees_the_lines_before)
+{
+    /* Found by fuzz_normalize (LeakSanitizer): the locality's good first
+     * line was leaked when its second was not a string. */
+    char err[512];
+    size_t before = json_api_live_values();
+    rdapsync_value *doc =
+        domain_with("[\"registrant\"]", "[\"adr\",{},\"text\",[\"\",\"\",\"1 Main St\",[\"Asheville\",5],\"NC\",\"28801\",\"US\"]]");
+    rdapsync_value *out = unified_build(J(), doc, &defaults, NULL, err, sizeof err);
+    cr_assert_null(out);
+    cr_assert(strstr(err, "vcardArray[1][1][3][3][1]: expected a string") != NULL, "%s", err);
+    J()->decref(doc);
+    cr_assert_eq(json_api_live_values(), before, "values leaked");
 }

@@ -89,6 +89,25 @@ Test(gdpr_enterprise, contacts_hidden_under_a_redacted_member_are_redacted_too)
     policy_free(p);
 }
 
+Test(gdpr_enterprise, a_jcard_hidden_as_an_object_class_name_is_redacted_too)
+{
+    /* Found by fuzz_redact: a jCard as the value of "objectClassName" was
+     * never looked into and kept its e-mail address. */
+    policy *p = shipped("gdpr-enterprise");
+    rdapsync_value *doc = fixture("domain-full.json");
+    rdapsync_value *abuse = at(doc, "entities[0].entities[0]");
+    cr_assert_not_null(abuse);
+    rdapsync_value *vcard = J()->incref(J()->object_get(abuse, "vcardArray"));
+    cr_assert_not_null(vcard);
+    cr_assert_eq(J()->object_del(abuse, "vcardArray"), 0);
+    cr_assert_eq(J()->object_set(abuse, "objectClassName", vcard), 0);
+
+    redact_ok(p, doc);
+    cr_assert_not(contains(doc, "abuse@harborlight-registrar.example"), "the hidden e-mail survived");
+    J()->decref(doc);
+    policy_free(p);
+}
+
 Test(gdpr_enterprise, organisation_names_survive)
 {
     policy *p = shipped("gdpr-enterprise");
