@@ -402,6 +402,33 @@ static int on_property(prop_ctx *c)
 
 /* ---- one entity ---- */
 
+static int walk(rx *x, rdapsync_value *v, int depth, bool in_root);
+static bool may_hold_contacts(const rdapsync_json_api *j, rdapsync_value *v, int depth, int max_depth);
+
+/* A hostile jCard may carry whole entities or other jCards inside its
+ * property values or parameters: they are walked like any other place a
+ * contact can hide. */
+static int walk_inside_properties(rx *x, rdapsync_value *list)
+{
+    const rdapsync_json_api *j = x->j;
+    int rc = 0;
+
+    for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
+        rdapsync_value *prop = j->array_get(list, i);
+        for (size_t k = 1, m = j->array_size(prop); k < m && rc == 0; k++) {
+            rdapsync_value *v = j->array_get(prop, k);
+            if (!may_hold_contacts(j, v, 0, x->max_depth))
+                continue;
+            rx_mark pm = rx_push_index(x, i, i);
+            rx_mark vm = rx_push_index(x, k, k);
+            rc = walk(x, v, 1, false);
+            rx_pop(x, vm);
+            rx_pop(x, pm);
+        }
+    }
+    return rc;
+}
+
 /* The jCard `vcard` at the current path. */
 static int redact_vcard(rx *x, rdapsync_value *vcard, const subject *s, bool *held_data)
 {
@@ -431,6 +458,8 @@ static int redact_vcard(rx *x, rdapsync_value *vcard, const subject *s, bool *he
         if (j->array_remove(list, removed.items[r - 1]) != 0)
             rc = rx_oom(x);
     removals_free(&removed);
+    if (rc == 0)
+        rc = walk_inside_properties(x, list);
     rx_pop(x, mark);
     return rc;
 }
@@ -551,8 +580,6 @@ static bool has_class(const rdapsync_json_api *j, rdapsync_value *object)
 {
     return j->type(j->object_get(object, "objectClassName")) == RDAPSYNC_JSON_STRING;
 }
-
-static int walk(rx *x, rdapsync_value *v, int depth, bool in_root);
 
 /*
  * Whether anything below v may be a contact (a vcardArray or entity

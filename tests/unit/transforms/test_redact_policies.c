@@ -108,6 +108,24 @@ Test(gdpr_enterprise, a_jcard_hidden_as_an_object_class_name_is_redacted_too)
     policy_free(p);
 }
 
+Test(gdpr_enterprise, an_entity_hidden_in_a_jcard_property_value_is_redacted_too)
+{
+    /* Found by fuzz_redact: an entity given as the value of a jCard's "org"
+     * property was never walked and kept its abuse e-mail. */
+    policy *p = shipped("gdpr-enterprise");
+    rdapsync_value *doc = fixture("domain-full.json");
+    rdapsync_value *entities = J()->object_get(doc, "entities");
+    rdapsync_value *org = at(doc, "entities[1].vcardArray[1][4]");
+    cr_assert_str_eq(J()->string_value(J()->array_get(org, 0)), "org");
+    cr_assert_eq(J()->array_set(org, 3, J()->incref(J()->array_get(entities, 0))), 0);
+    cr_assert_eq(J()->array_remove(entities, 0), 0);
+
+    redact_ok(p, doc);
+    cr_assert_not(contains(doc, "abuse@harborlight-registrar.example"), "the hidden e-mail survived");
+    J()->decref(doc);
+    policy_free(p);
+}
+
 Test(gdpr_enterprise, organisation_names_survive)
 {
     policy *p = shipped("gdpr-enterprise");
