@@ -12,6 +12,13 @@
  * and the iterator accessors return BORROWED references, valid while the
  * container holds them. Strings returned by accessors are borrowed too.
  *
+ * Memory: a parsed document lives in one block that goes when the last
+ * reference to any value inside it goes; values a transform builds share
+ * its record's block. So a value kept across records (a cache) keeps that
+ * record's document alive, and two records' documents must not be made to
+ * contain each other (nothing would ever release them). Moving pieces
+ * around inside one document, or from a document into new values, is fine.
+ *
  * Thread rule: a value is used by one thread at a time: the task's thread
  * while the source and transforms have its record, then the task's flusher
  * thread while the sink writes it. Reference counts are atomic, so a value
