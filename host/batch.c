@@ -11,6 +11,7 @@
 
 #include "batch_api.h"
 #include "json_api.h"
+#include "json_tree.h"
 
 #define ARENA_CHUNK_SIZE (64u * 1024u)
 
@@ -194,44 +195,8 @@ const rdapsync_header *batch_record_header(const rdapsync_record *record, const 
 
 /* ---- writing ---- */
 
-bool batch_utf8_valid(const char *bytes, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)bytes;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= len)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
+/* One validator for the host: the JSON tree's (no overlongs, no surrogates). */
+bool batch_utf8_valid(const char *bytes, size_t len) { return jt_utf8_valid(bytes, len); }
 
 /* The record must be one of this batch's: plugins get records only from
  * the batch they are handed, and a stray pointer must not write elsewhere. */

@@ -375,45 +375,35 @@ rdapsync_value *jt_real(double d)
     return v;
 }
 
-rdapsync_value *jt_array(size_t capacity)
+static void node_free(rdapsync_value *v);
+
+/* An array or object with room for `capacity` slots of `elem` bytes. */
+static rdapsync_value *container_new(enum jt_kind kind, size_t capacity, size_t elem)
 {
     rdapsync_value *v;
+    void *slots = NULL;
 
     if (capacity > UINT32_MAX)
         return NULL;
-    v = node_new(JT_ARRAY, 0);
+    v = node_new(kind, 0);
     if (!v)
         return NULL;
-    if (capacity) {
-        v->u.items = malloc(capacity * sizeof(*v->u.items));
-        if (!v->u.items) {
-            free(v);
-            return NULL;
-        }
-        v->u.items_cap = (uint32_t)capacity;
+    if (capacity && !(slots = malloc(capacity * elem))) {
+        node_free(v);
+        return NULL;
     }
-    return v;
-}
-
-rdapsync_value *jt_object(size_t capacity)
-{
-    rdapsync_value *v;
-
-    if (capacity > UINT32_MAX)
-        return NULL;
-    v = node_new(JT_OBJECT, 0);
-    if (!v)
-        return NULL;
-    if (capacity) {
-        v->u.obj.members = malloc(capacity * sizeof(jt_member));
-        if (!v->u.obj.members) {
-            free(v);
-            return NULL;
-        }
+    if (kind == JT_ARRAY) {
+        v->u.items = slots;
+        v->u.items_cap = (uint32_t)capacity;
+    } else {
+        v->u.obj.members = slots;
         v->u.obj.members_cap = (uint32_t)capacity;
     }
     return v;
 }
+
+rdapsync_value *jt_array(size_t capacity) { return container_new(JT_ARRAY, capacity, sizeof(rdapsync_value *)); }
+rdapsync_value *jt_object(size_t capacity) { return container_new(JT_OBJECT, capacity, sizeof(jt_member)); }
 
 rdapsync_value *jt_incref(rdapsync_value *v)
 {
