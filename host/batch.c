@@ -36,6 +36,7 @@ struct rdapsync_batch {
     size_t bytes;       /* keys, headers, raw, errors */
     size_t value_bytes; /* sum of extras[].value_bytes */
     size_t byte_limit;  /* 0 = none */
+    size_t poll_limit;  /* 0 = none; see batch_set_poll_limit */
     arena_chunk *arena; /* newest chunk first */
 };
 
@@ -167,13 +168,18 @@ size_t batch_bytes(const rdapsync_batch *batch) { return batch ? batch->bytes : 
 size_t batch_value_bytes(const rdapsync_batch *batch) { return batch ? batch->value_bytes : 0; }
 void batch_set_byte_limit(rdapsync_batch *batch, size_t max_bytes) { batch->byte_limit = max_bytes; }
 
+void batch_set_poll_limit(rdapsync_batch *batch, size_t count) { batch->poll_limit = count; }
+
 size_t batch_room(const rdapsync_batch *batch)
 {
     if (!batch)
         return 0;
     if (batch->byte_limit && batch->bytes + batch->value_bytes >= batch->byte_limit)
         return 0;
-    return batch->max_records - batch->count;
+    size_t limit = batch->max_records;
+    if (batch->poll_limit && batch->poll_limit < limit)
+        limit = batch->poll_limit;
+    return batch->count < limit ? limit - batch->count : 0;
 }
 
 size_t batch_index_of(const rdapsync_batch *batch, const rdapsync_record *record)
@@ -205,11 +211,13 @@ static bool owns(const rdapsync_batch *batch, const rdapsync_record *record)
     return batch_index_of(batch, record) != (size_t)-1;
 }
 
-rdapsync_record *batch_record_add(rdapsync_batch *batch)
+/* Appends an empty record; past the byte limit only when `past_bytes`
+ * (a record moved in from a chunk the source already filled). */
+static rdapsync_record *append(rdapsync_batch *batch, bool past_bytes)
 {
     rdapsync_record *record;
 
-    if (batch_room(batch) == 0)
+    if (!batch || (past_bytes ? batch->count >= batch->max_records : batch_room(batch) == 0))
         return NULL;
     record = &batch->records[batch->count];
     memset(record, 0, sizeof(*record));
@@ -222,6 +230,8 @@ rdapsync_record *batch_record_add(rdapsync_batch *batch)
     batch->count++;
     return record;
 }
+
+rdapsync_record *batch_record_add(rdapsync_batch *batch) { return append(batch, false); }
 
 int batch_record_set_key(rdapsync_batch *batch, rdapsync_record *record, const char *key, size_t len)
 {
@@ -422,13 +432,13 @@ int batch_record_set_bad(rdapsync_batch *batch, rdapsync_record *record, const c
     return 0;
 }
 
-rdapsync_record *batch_copy_record(rdapsync_batch *batch, const rdapsync_record *record)
+static rdapsync_record *copy_record(rdapsync_batch *batch, const rdapsync_record *record, bool past_bytes)
 {
     rdapsync_record *copy;
 
     if (!record)
         return NULL;
-    copy = batch_record_add(batch);
+    copy = append(batch, past_bytes);
     if (!copy)
         return NULL;
     /* Copied as bytes, unchecked: a copy (a dead-letter one especially)
@@ -476,6 +486,26 @@ fail:
     memset(&batch->extras[batch->count - 1], 0, sizeof(batch->extras[0]));
     batch->count--;
     return NULL;
+}
+
+rdapsync_record *batch_copy_record(rdapsync_batch *batch, const rdapsync_record *record)
+{
+    return copy_record(batch, record, false);
+}
+
+rdapsync_record *batch_move_record(rdapsync_batch *batch, rdapsync_batch *from, size_t index)
+{
+    rdapsync_record *record = batch_record(from, index);
+    rdapsync_record *moved = copy_record(batch, record, true);
+
+    if (moved && record->value) {
+        /* The copy took a reference; the source's goes. */
+        json_api_table()->decref(record->value);
+        record->value = NULL;
+        from->value_bytes -= from->extras[index].value_bytes;
+        from->extras[index].value_bytes = 0;
+    }
+    return moved;
 }
 
 void batch_keep(rdapsync_batch *batch, const bool *keep)

@@ -35,6 +35,11 @@ const rdapsync_header *batch_record_header(const rdapsync_record *record, const 
 /* Once batch_bytes() + batch_value_bytes() reach `max_bytes` (0 = no limit),
  * batch_room() answers 0 and record_add() NULL: the batch is full by size. */
 void batch_set_byte_limit(rdapsync_batch *batch, size_t max_bytes);
+/* While `count` is not 0, batch_room() answers as if the batch held at
+ * most `count` records: the task hands the source a few records' room at a
+ * time so that each record is transformed while its parse is still in the
+ * CPU's cache. 0 lifts the limit. */
+void batch_set_poll_limit(rdapsync_batch *batch, size_t count);
 /* Approximate serialized size of the values held (see json_api_estimate_size). */
 size_t batch_value_bytes(const rdapsync_batch *batch);
 /* Keeps the records whose keep[i] is true, in order, and releases the

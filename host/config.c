@@ -23,7 +23,7 @@ static const char *const top_keys[] = { "state_dir", "plugin_path", "http", "log
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
-static const char *const batch_keys[] = { "max_records", "max_wait", "max_bytes", "overlap", NULL };
+static const char *const batch_keys[] = { "max_records", "max_wait", "max_bytes", "overlap", "transform_thread", NULL };
 static const char *const retry_keys[] = { "backoff_initial", "backoff_max", NULL };
 static const char *const restart_keys[] = { "max_failures", "window", "backoff_initial", "backoff_max", NULL };
 static const char *const errors_keys[] = { "tolerance", "dead_letter", NULL };
@@ -129,23 +129,24 @@ static void read_int(config_loader *cl, const ynode *map, const char *key, int64
     *out = value;
 }
 
-static void read_overlap(config_loader *cl, const ynode *map, const char *prefix, batch_overlap *out)
+/* A key whose value is auto, true or false: 2, 1 or 0 in *out. */
+static void read_auto_bool(config_loader *cl, const ynode *map, const char *key, const char *prefix, int *out)
 {
-    const ynode *node = ynode_get(map, "overlap");
+    const ynode *node = ynode_get(map, key);
     bool value;
     if (!node)
         return;
     if (node->kind == YNODE_SCALAR && strcmp(node->scalar, "auto") == 0) {
-        *out = BATCH_OVERLAP_AUTO;
+        *out = 2;
         return;
     }
     if (node->kind != YNODE_SCALAR || options_parse_bool(node->scalar, &value) < 0) {
-        report(cl, node, prefix, "'overlap' must be auto, true or false, got %s%s%s",
+        report(cl, node, prefix, "'%s' must be auto, true or false, got %s%s%s", key,
                node->kind == YNODE_SCALAR ? "'" : kind_name(node), node->kind == YNODE_SCALAR ? node->scalar : "",
                node->kind == YNODE_SCALAR ? "'" : "");
         return;
     }
-    *out = value ? BATCH_OVERLAP_ON : BATCH_OVERLAP_OFF;
+    *out = value ? 1 : 0;
 }
 
 /* Durations and sizes must be > 0. */
@@ -270,7 +271,11 @@ static void load_batch(config_loader *cl, const ynode *pipe, const char *prefix,
     read_int(cl, batch, "max_records", 1, BATCH_MAX_RECORDS, prefix, &pipeline->batch_max_records);
     read_amount(cl, batch, "max_wait", RDAPSYNC_OPT_DURATION, prefix, &pipeline->batch_max_wait_ms);
     read_amount(cl, batch, "max_bytes", RDAPSYNC_OPT_SIZE, prefix, &pipeline->batch_max_bytes);
-    read_overlap(cl, batch, prefix, &pipeline->batch_overlap);
+    int overlap = (int)pipeline->batch_overlap, thread = (int)pipeline->transform_thread;
+    read_auto_bool(cl, batch, "overlap", prefix, &overlap);
+    read_auto_bool(cl, batch, "transform_thread", prefix, &thread);
+    pipeline->batch_overlap = (batch_overlap)overlap;
+    pipeline->transform_thread = (transform_thread)thread;
 }
 
 /* backoff_initial <= backoff_max, reported at the initial value. */
@@ -344,6 +349,7 @@ static void set_pipeline_defaults(pipeline_config *pipeline)
     pipeline->batch_max_wait_ms = 200;
     pipeline->batch_max_bytes = INT64_C(16) << 20;
     pipeline->batch_overlap = BATCH_OVERLAP_AUTO;
+    pipeline->transform_thread = TRANSFORM_THREAD_AUTO;
     pipeline->retry_backoff_initial_ms = 100;
     pipeline->retry_backoff_max_ms = 30000;
     pipeline->restart_max_failures = 5;
@@ -403,6 +409,8 @@ static uint64_t fingerprint(const pipeline_config *pipeline)
                                 pipeline->batch_max_records,
                                 pipeline->batch_max_wait_ms,
                                 pipeline->batch_max_bytes,
+                                pipeline->batch_overlap,
+                                pipeline->transform_thread,
                                 pipeline->retry_backoff_initial_ms,
                                 pipeline->retry_backoff_max_ms,
                                 pipeline->restart_max_failures,

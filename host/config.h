@@ -49,6 +49,14 @@ typedef enum batch_overlap {
     BATCH_OVERLAP_AUTO = 2  /* only while delivering takes a tenth of filling or more */
 } batch_overlap;
 
+/* batch.transform_thread: whether a task's transforms run on a thread of
+ * their own while the task thread polls the next records. */
+typedef enum transform_thread {
+    TRANSFORM_THREAD_OFF = 0,
+    TRANSFORM_THREAD_ON = 1,
+    TRANSFORM_THREAD_AUTO = 2 /* with transforms, when the tasks leave a CPU idle */
+} transform_thread;
+
 typedef struct pipeline_config {
     char *name; /* owned */
     int line, column;
@@ -64,6 +72,7 @@ typedef struct pipeline_config {
     int64_t batch_max_wait_ms;
     int64_t batch_max_bytes;
     batch_overlap batch_overlap; /* flush batch N while batch N+1 is polled (two batches alive) */
+    transform_thread transform_thread;
     int64_t retry_backoff_initial_ms;
     int64_t retry_backoff_max_ms;
     int64_t restart_max_failures;

@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "batch.h"
@@ -83,6 +85,8 @@ static int64_t real_now_ms(void)
 }
 
 static int64_t (*clock_now_ms)(void) = real_now_ms;
+
+int64_t task_now_ms(void) { return clock_now_ms(); }
 
 void task_test_set_clock(int64_t (*now_ms)(void)) { clock_now_ms = now_ms ? now_ms : real_now_ms; }
 
@@ -187,6 +191,8 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
     pthread_condattr_destroy(&attr);
     pthread_mutex_init(&t->flusher.lock, NULL);
     pthread_cond_init(&t->flusher.cond, NULL);
+    pthread_mutex_init(&t->transformer.lock, NULL);
+    pthread_cond_init(&t->transformer.cond, NULL);
 
     t->state_root = strdup(state_dir ? state_dir : "var/state");
     t->dir = t->state_root ? checkpoint_task_dir(t->state_root, pipeline->name, task_index) : NULL;
@@ -236,6 +242,8 @@ void task_free(struct task *t)
     free(t->state_root);
     pthread_cond_destroy(&t->flusher.cond);
     pthread_mutex_destroy(&t->flusher.lock);
+    pthread_cond_destroy(&t->transformer.cond);
+    pthread_mutex_destroy(&t->transformer.lock);
     pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
     free(t);
@@ -352,15 +360,23 @@ static void close_all(struct task *t)
 
 /* ---- the task thread's half of a cycle ---- */
 
-/* Fills c->batch. Returns CALL_DONE (batch ready, maybe empty), CALL_FAILED;
+/* Fills c->batch on this thread alone, processing each poll's records as
+ * they come (see TASK_POLL_CHUNK). Returns CALL_DONE (batch ready, maybe empty; *stop_at is
+ * where a failing record cut it, else SIZE_MAX), CALL_STOPPED, CALL_FAILED;
  * sets *ended on END. A stop request ends polling, not the cycle. */
-static call_end poll_batch(struct task *t, task_cycle *c, bool *ended)
+static call_end poll_batch(struct task *t, task_cycle *c, bool *ended, size_t *stop_at)
 {
     int64_t deadline = clock_now_ms() + t->pipeline->batch_max_wait_ms;
     unsigned attempt = 0;
+    call_end end = CALL_DONE;
 
+    *stop_at = SIZE_MAX;
     /* The first poll happens even with max_wait 0 (timeout 0: whatever is ready). */
-    for (bool first = true; !task_stopping(t) && batch_room(c->batch) > 0; first = false) {
+    for (bool first = true; !task_stopping(t); first = false) {
+        size_t before = batch_count(c->batch);
+        batch_set_poll_limit(c->batch, t->transform_count ? before + TASK_POLL_CHUNK : 0);
+        if (batch_room(c->batch) == 0)
+            break;
         int64_t remaining = deadline - clock_now_ms();
         if (remaining <= 0) {
             if (!first)
@@ -368,11 +384,22 @@ static call_end poll_batch(struct task *t, task_cycle *c, bool *ended)
             remaining = 0;
         }
         clear_err(t);
-        size_t before = batch_count(c->batch);
         rdapsync_status status = t->source.desc->poll(t->source.state, c->batch,
                                                       remaining > INT32_MAX ? INT32_MAX : (int)remaining, t->err,
                                                       sizeof(t->err));
         c->counts.records_in += batch_count(c->batch) - before;
+        if (status != RDAPSYNC_OK && status != RDAPSYNC_END && status != RDAPSYNC_RETRY) {
+            batch_set_poll_limit(c->batch, 0);
+            task_fail(t, "poll source %s: %s", t->source.desc->name, task_reason(t->err));
+            return CALL_FAILED;
+        }
+        /* The source's message is in t->err until the records are processed. */
+        char reason[sizeof(t->err)];
+        if (status == RDAPSYNC_RETRY)
+            memcpy(reason, t->err, sizeof(reason));
+        end = task_process_polled(t, c, before, stop_at, t->err);
+        if (end != CALL_DONE || c->record_failed)
+            break;
         if (status == RDAPSYNC_OK) {
             attempt = 0;
             continue;
@@ -381,70 +408,11 @@ static call_end poll_batch(struct task *t, task_cycle *c, bool *ended)
             *ended = true;
             break;
         }
-        if (status == RDAPSYNC_RETRY) {
-            if (!task_retry_backoff(t, &t->source, "poll", attempt++, t->err))
-                break;
-            continue;
-        }
-        task_fail(t, "poll source %s: %s", t->source.desc->name, task_reason(t->err));
-        return CALL_FAILED;
+        memcpy(t->err, reason, sizeof(reason));
+        if (!task_retry_backoff(t, &t->source, "poll", attempt++, t->err))
+            break;
     }
-    return CALL_DONE;
-}
-
-/* Runs every transform on record i of c; CALL_DONE also when the record
- * left the batch (dropped or dead-lettered). */
-static call_end transform_chain(struct task *t, task_cycle *c, size_t i)
-{
-    rdapsync_record *record = batch_record(c->batch, i);
-
-    for (size_t k = 0; k < t->transform_count; k++) {
-        instance *inst = &t->transforms[k];
-        for (unsigned attempt = 0;; attempt++) {
-            clear_err(t);
-            rdapsync_status status = inst->desc->transform(inst->state, c->batch, record, t->err, sizeof(t->err));
-            if (status == RDAPSYNC_OK)
-                break;
-            if (status == RDAPSYNC_DROP) {
-                t->keep[i] = false;
-                c->counts.dropped++;
-                return CALL_DONE;
-            }
-            if (status == RDAPSYNC_RETRY) {
-                if (!task_retry_backoff(t, inst, "transform", attempt, t->err))
-                    return CALL_STOPPED;
-                continue;
-            }
-            t->keep[i] = false;
-            /* ERROR, or an answer a transform may not give. */
-            if (status != RDAPSYNC_ERROR)
-                snprintf(t->err, sizeof(t->err), "transform answered %s", rdapsync_status_str(status));
-            return task_route_bad(t, c, record, task_reason(t->err), STAGE_TRANSFORM, inst->desc->name) == 0
-                       ? CALL_DONE
-                       : CALL_FAILED;
-        }
-    }
-    return CALL_DONE;
-}
-
-/* The values the transforms build go into the record's own arena
- * (json_api.h: build scopes): one allocation every few KB instead of one
- * per value, freed with the record. */
-static call_end transform_record(struct task *t, task_cycle *c, size_t i)
-{
-    call_end end;
-
-    json_api_scope_begin(batch_record(c->batch, i)->value, 8192);
-    end = transform_chain(t, c, i);
-    json_api_scope_end();
-    if (end == CALL_DONE && t->keep[i]) {
-        /* Keep the output, not the input and the transforms' leftovers,
-         * for the rest of the record's way through the batch. */
-        rdapsync_record *record = batch_record(c->batch, i);
-        rdapsync_value *compact = json_api_compact(record->value);
-        if (compact)
-            batch_record_set_value(c->batch, record, compact);
-    }
+    batch_set_poll_limit(c->batch, 0);
     return end;
 }
 
@@ -468,7 +436,7 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
     c->record_failed = c->reject_fatal = false;
     c->delivered = CALL_FAILED;
 
-    end = poll_batch(t, c, ended);
+    end = t->transformer.running ? task_transformer_fill(t, c, ended, &stop_at) : poll_batch(t, c, ended, &stop_at);
     task_stats_add(t->stats, &(task_counts){.records_in = c->counts.records_in});
     c->counts.records_in = 0;
     if (end != CALL_DONE)
@@ -478,30 +446,9 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
         refresh_state(t);
     }
     count = c->polled = batch_count(c->batch);
+    if (stop_at > count)
+        stop_at = count;
 
-    stop_at = count;
-    for (size_t i = 0; i < count; i++) {
-        rdapsync_record *record = batch_record(c->batch, i);
-        t->keep[i] = true;
-        if (record->error || record->raw) {
-            t->keep[i] = false;
-            if (task_route_bad(t, c, record, record->error ? record->error : "bad record", STAGE_SOURCE,
-                               t->source.desc->name) != 0) {
-                stop_at = i;
-                c->record_failed = true;
-                break;
-            }
-            continue;
-        }
-        end = transform_record(t, c, i);
-        if (end == CALL_STOPPED)
-            return CALL_STOPPED;
-        if (end == CALL_FAILED) {
-            stop_at = i;
-            c->record_failed = true;
-            break;
-        }
-    }
     for (size_t i = 0; i < count; i++) {
         if (i >= stop_at) {
             t->keep[i] = false;
@@ -684,6 +631,19 @@ static call_end task_loop(struct task *t, bool *ended)
     return inflight ? cycle_settle(t, inflight) : CALL_DONE;
 }
 
+/* batch.transform_thread: auto takes a second CPU for the transforms when
+ * the pipeline's tasks leave one idle; with as many tasks as CPUs, the
+ * tasks already use them all and handoffs would only add work. */
+static bool transform_thread_wanted(const struct task *t)
+{
+    if (t->transform_count == 0 || t->pipeline->transform_thread == TRANSFORM_THREAD_OFF)
+        return false;
+    if (t->pipeline->transform_thread == TRANSFORM_THREAD_ON)
+        return true;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > t->pipeline->tasks;
+}
+
 task_result task_run(struct task *t)
 {
     char err[TASK_ERR_SIZE];
@@ -714,9 +674,15 @@ task_result task_run(struct task *t)
         task_fail(t, "cannot start the flusher thread");
         goto done;
     }
-    task_log(t, RDAPSYNC_LOG_INFO, NULL, "task started");
+    if (transform_thread_wanted(t) && task_transformer_start(t) != 0) {
+        task_flusher_stop(t);
+        task_fail(t, "cannot start the transform thread");
+        goto done;
+    }
+    task_log(t, RDAPSYNC_LOG_INFO, NULL, "task started%s", t->transformer.running ? " (transform thread)" : "");
 
     call_end end = task_loop(t, &ended);
+    task_transformer_stop(t);
     task_flusher_stop(t);
     if (end == CALL_FAILED)
         goto done;

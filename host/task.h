@@ -73,5 +73,9 @@ void task_reject(struct task *t, rdapsync_ctx *ctx, const rdapsync_record *recor
  * restores the real one). Backoff waits always use the real clock. */
 const struct checkpoint_map *task_checkpoints(const struct task *t);
 void task_test_set_clock(int64_t (*now_ms)(void));
+/* Tests: run transforms [0, split) on the task thread and the rest on the
+ * transform thread (batch.transform_thread), instead of the measured
+ * split; -1 goes back to measuring. */
+void task_test_set_transform_split(int split);
 
 #endif

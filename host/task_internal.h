@@ -70,6 +70,51 @@ typedef struct task_flusher {
     bool quit;
 } task_flusher;
 
+/* With transforms, the source gets room for this many records per poll and
+ * they are transformed before (serial) or while (threaded) the next are
+ * polled: a parsed 4 KB document spans ~17 KB of arena, so a chunk is
+ * still in the CPU's cache when it is transformed. Filling the whole batch
+ * first (1,000 records, ~17 MB) sent every transform to main memory. */
+#define TASK_POLL_CHUNK 16
+
+/*
+ * The transform stage on a thread of its own (task_transform.c): the task
+ * thread polls into chunks[k] and hands it over (full[k]); the transformer
+ * moves the chunk's records into the cycle's batch and transforms them.
+ * Everything below `lock` is under it, except the chunks' contents, which
+ * belong to whoever full[] says.
+ */
+typedef struct task_transformer {
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    rdapsync_batch *chunks[2];
+    bool full[2];       /* handed over, not yet taken into the batch */
+    size_t next;        /* the chunk the transformer takes next */
+    bool quit;
+    task_cycle *cycle;  /* the cycle being filled */
+    size_t max_records; /* the cycle batch's capacity */
+    size_t held;        /* records in the cycle's batch */
+    bool over_bytes;    /* the cycle's batch reached batch.max_bytes */
+    bool halt;          /* a record failed the task, or a stop during a retry */
+    call_end end;       /* how the stage went: CALL_STOPPED, CALL_FAILED */
+    size_t stop_at;     /* the record that failed the task, else SIZE_MAX */
+    char err[TASK_ERR_SIZE]; /* plugins' err buffer on the transformer */
+
+    /* The chain is split: transforms [0, split) run on the task thread
+     * right after the poll, [split, n) on the transformer. The split
+     * balances the two threads by the costs measured in the last fills. */
+    size_t split;                              /* for the current fill */
+    unsigned char early[2][TASK_POLL_CHUNK];   /* per chunk record: what [0, split) did */
+    const instance *early_failed[2][TASK_POLL_CHUNK];
+    uint64_t *spent_task, *spent_x; /* ns per transform this fill, per thread (owned) */
+    uint64_t poll_ns, busy_ns;      /* this fill: task thread in poll(); transformer busy */
+    size_t records;                 /* this fill: records moved */
+    double *cost;                   /* ns per record per transform (smoothed; owned) */
+    double poll_cost, stage_cost;   /* ns per record: poll; transformer's own work */
+} task_transformer;
+
 struct task {
     const pipeline_config *pipeline;
     int index;
@@ -94,6 +139,7 @@ struct task {
     bool *keep;            /* per record of the cycle being filled: still going to the sink */
     task_cycle *flushing;  /* flusher thread only: the cycle whose sink half runs */
     task_flusher flusher;
+    task_transformer transformer;
 
     char err[TASK_ERR_SIZE];   /* plugins' err buffer on the task thread */
     char error[TASK_ERR_SIZE]; /* why the task failed (under lock) */
@@ -114,6 +160,21 @@ bool task_retry_backoff(struct task *t, const instance *inst, const char *what, 
  * -1 when the task must fail. The thread that owns c. */
 int task_route_bad(struct task *t, task_cycle *c, const rdapsync_record *record, const char *reason,
                    error_stage stage, const char *plugin);
+
+/* The task's clock (tests replace it). */
+int64_t task_now_ms(void);
+
+/* task_transform.c. Records [from, count) of c's batch: bad ones to the
+ * dead-letter path, the others through the transforms (err: the calling
+ * thread's buffer). Sets *stop_at and c->record_failed at a record that
+ * fails the task; CALL_STOPPED on a stop during a transform retry. */
+call_end task_process_polled(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err);
+/* start: 0 or -1 (no thread). fill: polls c's batch full through the
+ * transformer (as cycle_fill's serial poll does, *stop_at SIZE_MAX unless
+ * a record failed the task). stop: joins the thread. Task thread only. */
+int task_transformer_start(struct task *t);
+call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_t *stop_at);
+void task_transformer_stop(struct task *t);
 
 /* task_flush.c. start: 0 or -1 (no thread). submit: hands c over (the
  * slot must be empty). wait: until c, the cycle handed over, is delivered;

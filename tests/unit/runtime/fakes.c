@@ -196,6 +196,7 @@ const rdapsync_plugin fake_source_desc = {
 typedef struct transform_state {
     const fake_transform_cfg *cfg;
     int retries;
+    atomic_int busy; /* this instance's callbacks running now */
 } transform_state;
 
 static rdapsync_status transform_open(rdapsync_ctx *ctx, const void *config, void **state, char *err,
@@ -215,8 +216,8 @@ static void transform_close(void *state)
     free(state);
 }
 
-static rdapsync_status transform_record(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
-                                        size_t err_size)
+static rdapsync_status transform_one(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
+                                     size_t err_size)
 {
     transform_state *s = state;
     if (s->retries > 0) {
@@ -232,6 +233,17 @@ static rdapsync_status transform_record(void *state, rdapsync_batch *batch, rdap
         return RDAPSYNC_DROP;
     host()->record_add_header(batch, record, "seen", "yes", 3);
     return RDAPSYNC_OK;
+}
+
+static rdapsync_status transform_record(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
+                                        size_t err_size)
+{
+    transform_state *s = state;
+    if (atomic_fetch_add(&s->busy, 1) != 0)
+        atomic_fetch_add(&fake.transform_overlaps, 1);
+    rdapsync_status status = transform_one(state, batch, record, err, err_size);
+    atomic_fetch_sub(&s->busy, 1);
+    return status;
 }
 
 const rdapsync_plugin fake_transform_desc = {
@@ -507,6 +519,13 @@ pipeline_config *fake_pipeline(const char *name, fake_source_cfg *source, fake_t
     p->restart_backoff_initial_ms = 1;
     p->restart_backoff_max_ms = 2;
     return p;
+}
+
+void fake_pipeline_add_transform(pipeline_config *p, fake_transform_cfg *transform)
+{
+    p->transforms = realloc(p->transforms, (p->transform_count + 1) * sizeof(*p->transforms));
+    memset(&p->transforms[p->transform_count], 0, sizeof(*p->transforms));
+    block(&p->transforms[p->transform_count++], &fake_transform_desc, transform);
 }
 
 void fake_pipeline_free(pipeline_config *p)

@@ -82,6 +82,7 @@ typedef struct fake_world {
     atomic_int sink_overlaps;         /* a sink callback started while another of the same sink ran */
     atomic_int source_thread_changes; /* a source callback ran on another thread than its open */
     atomic_int sink_thread_changes;   /* write/flush of one sink ran on different threads */
+    atomic_int transform_overlaps;    /* a callback of a transform instance started while another of it ran */
 } fake_world;
 
 extern fake_world fake;
@@ -102,6 +103,8 @@ extern const rdapsync_plugin fake_dlq_desc;
  * backoff 1..2 ms, restart 3 failures in 1 h, tolerance all. */
 pipeline_config *fake_pipeline(const char *name, fake_source_cfg *source, fake_transform_cfg *transform,
                                fake_sink_cfg *sink, fake_sink_cfg *dead_letter);
+/* Appends one more fake transform (settings borrowed) to the chain. */
+void fake_pipeline_add_transform(pipeline_config *pipeline, fake_transform_cfg *transform);
 void fake_pipeline_free(pipeline_config *pipeline);
 void fake_store_free(fake_store *store);
 /* A fresh temporary state directory (caller frees the string). */

@@ -4,6 +4,7 @@
  * dead letters and the tolerance rule.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -698,6 +699,136 @@ Test(task, dead_letters_without_a_dead_letter_sink_are_logged_and_counted)
         if (strstr(line, "level=error") && strstr(line, "dead letter") && strstr(line, "key k1"))
             found = true;
     cr_assert(found, "the dead letter is logged at error level");
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+/* ---- the transform stage: serial, on its own thread, split between both ---- */
+
+typedef struct stage_mode {
+    transform_thread thread;
+    int split; /* transforms on the task thread; -1: measured */
+} stage_mode;
+
+ParameterizedTestParameters(task, transform_stage)
+{
+    /* Serial; threaded with the whole chain on the transform thread, with
+     * the first transform on the task thread, with both there. */
+    static stage_mode modes[] = {
+        {TRANSFORM_THREAD_OFF, -1}, {TRANSFORM_THREAD_ON, 0}, {TRANSFORM_THREAD_ON, 1}, {TRANSFORM_THREAD_ON, 2}};
+    return cr_make_param_array(stage_mode, modes, sizeof(modes) / sizeof(modes[0]));
+}
+
+static pipeline_config *two_transforms(const char *name, const stage_mode *mode, fake_source_cfg *src,
+                                       fake_transform_cfg *first, fake_transform_cfg *second, fake_sink_cfg *snk,
+                                       fake_sink_cfg *dlq)
+{
+    pipeline_config *p = fake_pipeline(name, src, first, snk, dlq);
+    fake_pipeline_add_transform(p, second);
+    p->transform_thread = mode->thread;
+    task_test_set_transform_split(mode->split);
+    return p;
+}
+
+ParameterizedTest(stage_mode *mode, task, transform_stage)
+{
+    /* 30 records in polls of 4, batches of 10: k2 bad at the source; the
+     * first transform refuses k5 and drops k7, the second refuses k8 and
+     * drops k3; both answer RETRY once. Whatever thread runs which
+     * transform, the outcome is the same, in order, and exactly counted. */
+    fake_source_cfg src = {.total = 30, .per_poll = 4, .bad = {2}, .bad_count = 1};
+    fake_transform_cfg first = {.error_key = "k5", .drop_key = "k7", .retries = 1};
+    fake_transform_cfg second = {.error_key = "k8", .drop_key = "k3", .retries = 1};
+    fake_sink_cfg snk = {.store = &sink_store};
+    fake_sink_cfg dlq = {.store = &dlq_store};
+    pipeline_config *p = two_transforms("stage", mode, &src, &first, &second, &snk, &dlq);
+    char v[256];
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 30 - 1 - 2 - 2);
+    for (int i = 0, k = 0; i < 30; i++) {
+        if (i == 2 || i == 3 || i == 5 || i == 7 || i == 8)
+            continue;
+        char key[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        cr_assert_str_eq(sink_store.keys[k], key, "records reach the sink in source order");
+        cr_assert_str_eq(header_value(sink_store.headers[k], "seen", v, sizeof(v)), "yes");
+        k++;
+    }
+    cr_assert_eq(dlq_store.durable, 3);
+    cr_assert_str_eq(dlq_store.keys[0], "k2");
+    cr_assert_str_eq(header_value(dlq_store.headers[0], DEAD_LETTER_HEADER_STAGE, v, sizeof(v)), "source");
+    cr_assert_str_eq(dlq_store.keys[1], "k5");
+    cr_assert_str_eq(dlq_store.errors[1], "$.n: not allowed");
+    cr_assert_str_eq(header_value(dlq_store.headers[1], DEAD_LETTER_HEADER_STAGE, v, sizeof(v)), "transform");
+    cr_assert_str_eq(header_value(dlq_store.headers[1], DEAD_LETTER_HEADER_PLUGIN, v, sizeof(v)), "faketx");
+    cr_assert_str_eq(header_value(dlq_store.headers[1], DEAD_LETTER_HEADER_OFFSET, v, sizeof(v)), "6");
+    cr_assert_str_eq(dlq_store.keys[2], "k8");
+    cr_assert_str_eq(dlq_store.errors[2], "$.n: not allowed");
+    cr_assert_eq(r.snap.counts.records_in, 30);
+    cr_assert_eq(r.snap.counts.records_out, 25);
+    cr_assert_eq(r.snap.counts.dead_lettered, 3);
+    cr_assert_eq(r.snap.counts.dropped, 2);
+    cr_assert_eq(r.snap.counts.errors[STAGE_SOURCE], 1);
+    cr_assert_eq(r.snap.counts.errors[STAGE_TRANSFORM], 2);
+    cr_assert_eq(r.snap.retries, 2, "each transform's RETRY counts once");
+    cr_assert_eq(fake.committed_offset, 30);
+    cr_assert_eq(atomic_load(&fake.transform_overlaps), 0, "a transform's callbacks never run concurrently");
+    cr_assert_eq(atomic_load(&fake.source_thread_changes), 0, "the source stays on the task thread");
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+ParameterizedTestParameters(task, transform_stage_tolerance_none)
+{
+    static stage_mode modes[] = {
+        {TRANSFORM_THREAD_OFF, -1}, {TRANSFORM_THREAD_ON, 0}, {TRANSFORM_THREAD_ON, 1}, {TRANSFORM_THREAD_ON, 2}};
+    return cr_make_param_array(stage_mode, modes, sizeof(modes) / sizeof(modes[0]));
+}
+
+ParameterizedTest(stage_mode *mode, task, transform_stage_tolerance_none)
+{
+    /* The second transform refuses k15 under tolerance none: the records
+     * before it are delivered and committed, nothing from it on, in every
+     * arrangement of the stage (the source may have polled further). */
+    fake_source_cfg src = {.total = 40, .per_poll = 3};
+    fake_transform_cfg first = {0};
+    fake_transform_cfg second = {.error_key = "k15"};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = two_transforms("stage-strict", mode, &src, &first, &second, &snk, NULL);
+    p->tolerance = TOLERANCE_NONE;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FAILED);
+    cr_assert(strstr(r.error, "key k15") != NULL, "the error names the key: %s", r.error);
+    cr_assert(strstr(r.error, "faketx") != NULL, "the error names the transform: %s", r.error);
+    cr_assert_eq(sink_store.durable, 15);
+    cr_assert_str_eq(sink_store.keys[14], "k14");
+    cr_assert_eq(fake.committed_offset, 15);
+    cr_assert_eq(saved_offset("stage-strict"), 15);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, transform_stage_on_its_thread_keeps_batches_bounded)
+{
+    /* max_records 10 with the stage threaded: no batch exceeds it, however
+     * many records the source had ready. */
+    fake_source_cfg src = {.total = 95, .per_poll = 7};
+    fake_transform_cfg tx = {0};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("stage-bounded", &src, &tx, &snk, NULL);
+    p->transform_thread = TRANSFORM_THREAD_ON;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 95);
+    cr_assert_eq(sink_store.write_calls, 10);
+    for (int i = 0; i < 9; i++)
+        cr_assert_eq(sink_store.batch_sizes[i], 10, "batch %d is full and not more", i);
+    cr_assert_eq(sink_store.batch_sizes[9], 5);
+    cr_assert_eq(fake.committed_offset, 95);
     task_stats_snapshot_free(&r.snap);
     fake_pipeline_free(p);
 }

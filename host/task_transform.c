@@ -1,0 +1,459 @@
+/*
+ * The transform stage of a task: bad records to the dead-letter path, the
+ * others through the pipeline's transforms, the output compacted.
+ *
+ * Serial (batch.transform_thread: false, or no transforms), the task thread
+ * runs it after each poll. Threaded, it runs on a thread of its own (the
+ * transformer) while the task thread polls the next records: the source
+ * fills one of two small chunk batches, hands it over and fills the other;
+ * the transformer moves a chunk's records into the cycle's batch, in the
+ * order they were polled, and transforms them there. Parsing (in the
+ * source) and transforming then use two CPUs, which is where a pipeline
+ * with transforms spends its time. Ordering and delivery are unchanged:
+ * records reach the batch in source order, positions are taken from the
+ * batch once the fill is over, source callbacks stay on the task thread,
+ * and a transform's callbacks run one at a time (on the transformer).
+ * See docs/architecture.md, "One cycle of a task".
+ */
+#include "task_internal.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "batch.h"
+#include "batch_api.h"
+#include "json_api.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* How transforms [from, to) ended for one record. */
+typedef enum verdict { V_OK = 0, V_DROPPED, V_FAILED, V_STOPPED } verdict;
+
+/*
+ * Runs transforms [from, to) on `record` of `batch` in the record's build
+ * scope. V_FAILED leaves the reason in err and the failing transform in
+ * *failed; V_STOPPED: a stop during a retry. `spent` (may be NULL) gets
+ * each transform's time added, in ns.
+ */
+static verdict run_chain(struct task *t, rdapsync_batch *batch, rdapsync_record *record, size_t from, size_t to,
+                         char *err, const instance **failed, uint64_t *spent)
+{
+    verdict v = V_OK;
+
+    json_api_scope_begin(record->value, 8192);
+    for (size_t k = from; k < to && v == V_OK; k++) {
+        instance *inst = &t->transforms[k];
+        uint64_t started = spent ? now_ns() : 0;
+        for (unsigned attempt = 0;; attempt++) {
+            memset(err, 0, TASK_ERR_SIZE);
+            rdapsync_status status = inst->desc->transform(inst->state, batch, record, err, TASK_ERR_SIZE);
+            if (status == RDAPSYNC_OK)
+                break;
+            if (status == RDAPSYNC_DROP) {
+                v = V_DROPPED;
+                break;
+            }
+            if (status == RDAPSYNC_RETRY) {
+                if (task_retry_backoff(t, inst, "transform", attempt, err))
+                    continue;
+                v = V_STOPPED;
+                break;
+            }
+            /* ERROR, or an answer a transform may not give. */
+            if (status != RDAPSYNC_ERROR)
+                snprintf(err, TASK_ERR_SIZE, "transform answered %s", rdapsync_status_str(status));
+            *failed = inst;
+            v = V_FAILED;
+            break;
+        }
+        if (spent)
+            spent[k] += now_ns() - started;
+    }
+    json_api_scope_end();
+    return v;
+}
+
+/*
+ * Record i of c after transforms [0, from) (run earlier, with `early` as
+ * their verdict): the rest of the chain, then the output is compacted.
+ * CALL_DONE also when the record left the batch (dropped or dead-lettered).
+ */
+static call_end finish_record(struct task *t, task_cycle *c, size_t i, size_t from, verdict early,
+                              const instance *early_failed, char *err, uint64_t *spent)
+{
+    rdapsync_record *record = batch_record(c->batch, i);
+    const instance *failed = early_failed;
+    verdict v = early;
+
+    if (v == V_OK && from < t->transform_count)
+        v = run_chain(t, c->batch, record, from, t->transform_count, err, &failed, spent);
+    switch (v) {
+    case V_OK: break;
+    case V_DROPPED:
+        t->keep[i] = false;
+        c->counts.dropped++;
+        return CALL_DONE;
+    case V_STOPPED: return CALL_STOPPED;
+    case V_FAILED:
+        t->keep[i] = false;
+        /* An early failure's reason travelled as the record's error text. */
+        return task_route_bad(t, c, record, task_reason(early == V_FAILED ? record->error : err), STAGE_TRANSFORM,
+                              failed->desc->name) == 0
+                   ? CALL_DONE
+                   : CALL_FAILED;
+    }
+    /* Keep the output, not the input and the transforms' leftovers, for
+     * the rest of the record's way through the batch. */
+    rdapsync_value *compact = json_api_compact(record->value);
+    if (compact)
+        batch_record_set_value(c->batch, record, compact);
+    return CALL_DONE;
+}
+
+/* Records [from, count) of c: the bad ones to the dead-letter path, the
+ * others through transforms [split, n) (`early`: what [0, split) did to
+ * each, NULL when split is 0). */
+static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err, size_t split,
+                              const verdict *early, const instance *const *early_failed, uint64_t *spent)
+{
+    size_t count = batch_count(c->batch);
+
+    for (size_t i = from; i < count; i++) {
+        rdapsync_record *record = batch_record(c->batch, i);
+        verdict v = early ? early[i - from] : V_OK;
+        t->keep[i] = true;
+        if (v == V_OK && (record->error || record->raw)) {
+            t->keep[i] = false;
+            if (task_route_bad(t, c, record, record->error ? record->error : "bad record", STAGE_SOURCE,
+                               t->source.desc->name) != 0) {
+                *stop_at = i;
+                c->record_failed = true;
+                return CALL_DONE;
+            }
+            continue;
+        }
+        call_end end = finish_record(t, c, i, split, v, early ? early_failed[i - from] : NULL, err, spent);
+        if (end == CALL_STOPPED)
+            return CALL_STOPPED;
+        if (end == CALL_FAILED) {
+            *stop_at = i;
+            c->record_failed = true;
+            return CALL_DONE;
+        }
+    }
+    return CALL_DONE;
+}
+
+call_end task_process_polled(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err)
+{
+    return process_range(t, c, from, stop_at, err, 0, NULL, NULL, NULL);
+}
+
+/* ---- the transformer thread ---- */
+
+/* Tests pin the split (task.h); -1: measured. */
+static int forced_split = -1;
+
+void task_test_set_transform_split(int split) { forced_split = split; }
+
+/* Moves chunk k's records into the cycle's batch and processes them. */
+static void transform_chunk(struct task *t, task_transformer *x, size_t k)
+{
+    task_cycle *c = x->cycle;
+    rdapsync_batch *chunk = x->chunks[k];
+    size_t from = batch_count(c->batch), n = batch_count(chunk);
+    uint64_t started = now_ns();
+
+    /* After a failure or a stop the rest of the fill is not delivered:
+     * its records come again after a restart, like those of a cut batch. */
+    if (x->end == CALL_DONE && !c->record_failed) {
+        for (size_t i = 0; i < n; i++) {
+            if (!batch_move_record(c->batch, chunk, i)) {
+                task_fail(t, "transform stage: out of memory");
+                x->end = CALL_FAILED;
+                break;
+            }
+        }
+        if (x->end == CALL_DONE) {
+            verdict early[TASK_POLL_CHUNK];
+            for (size_t i = 0; i < n; i++)
+                early[i] = (verdict)x->early[k][i];
+            x->end = process_range(t, c, from, &x->stop_at, x->err, x->split, x->split ? early : NULL,
+                                   x->early_failed[k], x->spent_x);
+            x->records += n;
+        }
+    }
+    batch_reset(chunk);
+    x->busy_ns += now_ns() - started;
+}
+
+static void *transformer_main(void *arg)
+{
+    struct task *t = arg;
+    task_transformer *x = &t->transformer;
+
+    pthread_mutex_lock(&x->lock);
+    for (;;) {
+        while (!x->quit && !x->full[x->next])
+            pthread_cond_wait(&x->cond, &x->lock);
+        if (x->quit)
+            break;
+        size_t k = x->next;
+        pthread_mutex_unlock(&x->lock);
+        transform_chunk(t, x, k);
+        pthread_mutex_lock(&x->lock);
+        x->full[k] = false;
+        x->next ^= 1;
+        x->held = batch_count(x->cycle->batch);
+        x->over_bytes = batch_room(x->cycle->batch) == 0 && x->held < x->max_records;
+        x->halt = x->end != CALL_DONE || x->cycle->record_failed;
+        pthread_cond_broadcast(&x->cond);
+    }
+    pthread_mutex_unlock(&x->lock);
+    return NULL;
+}
+
+static void transformer_free(task_transformer *x)
+{
+    for (int k = 0; k < 2; k++) {
+        batch_free(x->chunks[k]);
+        x->chunks[k] = NULL;
+    }
+    free(x->spent_task);
+    free(x->spent_x);
+    free(x->cost);
+    x->spent_task = x->spent_x = NULL;
+    x->cost = NULL;
+}
+
+int task_transformer_start(struct task *t)
+{
+    task_transformer *x = &t->transformer;
+    size_t n = t->transform_count;
+
+    x->max_records = (size_t)t->pipeline->batch_max_records;
+    x->spent_task = calloc(n, sizeof(*x->spent_task));
+    x->spent_x = calloc(n, sizeof(*x->spent_x));
+    x->cost = calloc(n, sizeof(*x->cost));
+    if (!x->spent_task || !x->spent_x || !x->cost)
+        goto fail;
+    for (int k = 0; k < 2; k++) {
+        x->chunks[k] = batch_new(TASK_POLL_CHUNK);
+        if (!x->chunks[k])
+            goto fail;
+        x->full[k] = false;
+    }
+    x->next = 0;
+    x->quit = false;
+    x->cycle = NULL;
+    x->split = forced_split > 0 ? ((size_t)forced_split < n ? (size_t)forced_split : n) : 0;
+    x->poll_cost = x->stage_cost = 0;
+    if (pthread_create(&x->thread, NULL, transformer_main, t) != 0)
+        goto fail;
+    x->running = true;
+    return 0;
+fail:
+    transformer_free(x);
+    return -1;
+}
+
+void task_transformer_stop(struct task *t)
+{
+    task_transformer *x = &t->transformer;
+
+    if (!x->running)
+        return;
+    pthread_mutex_lock(&x->lock);
+    x->quit = true;
+    pthread_cond_broadcast(&x->cond);
+    pthread_mutex_unlock(&x->lock);
+    pthread_join(x->thread, NULL);
+    x->running = false;
+    transformer_free(x);
+}
+
+/* Waits until the transformer has taken every chunk handed over. */
+static void transformer_drain(task_transformer *x)
+{
+    pthread_mutex_lock(&x->lock);
+    while (x->full[0] || x->full[1])
+        pthread_cond_wait(&x->cond, &x->lock);
+    pthread_mutex_unlock(&x->lock);
+}
+
+/*
+ * After a fill: the costs it measured (smoothed over fills), and the split
+ * for the next one, the one that makes the busier thread least busy:
+ *   task thread  poll + transforms [0, split)
+ *   transformer  its own work (moving, compacting) + transforms [split, n)
+ */
+static void rebalance(struct task *t, task_transformer *x)
+{
+    size_t n = t->transform_count, best = 0;
+    double r = (double)x->records, spent = 0, total = 0, best_load = 0;
+
+    if (forced_split >= 0) {
+        x->split = (size_t)forced_split < n ? (size_t)forced_split : n;
+        goto reset;
+    }
+    if (x->records < TASK_POLL_CHUNK)
+        goto reset; /* too few records to tell */
+    bool first = x->poll_cost == 0;
+    for (size_t k = 0; k < n; k++) {
+        double per = (double)(x->spent_task[k] + x->spent_x[k]) / r;
+        x->cost[k] = first ? per : 0.7 * x->cost[k] + 0.3 * per;
+        if (k >= x->split)
+            spent += (double)x->spent_x[k];
+    }
+    double poll = (double)x->poll_ns / r, stage = ((double)x->busy_ns - spent) / r;
+    x->poll_cost = first ? poll : 0.7 * x->poll_cost + 0.3 * poll;
+    x->stage_cost = first ? stage : 0.7 * x->stage_cost + 0.3 * stage;
+    for (size_t k = 0; k < n; k++)
+        total += x->cost[k];
+    double early = 0;
+    for (size_t s = 0; s <= n; s++) {
+        double a = x->poll_cost + early, b = x->stage_cost + (total - early);
+        double load = a > b ? a : b;
+        if (s == 0 || load < best_load) {
+            best = s;
+            best_load = load;
+        }
+        if (s < n)
+            early += x->cost[s];
+    }
+    x->split = best;
+reset:
+    memset(x->spent_task, 0, n * sizeof(*x->spent_task));
+    memset(x->spent_x, 0, n * sizeof(*x->spent_x));
+    x->poll_ns = x->busy_ns = 0;
+    x->records = 0;
+}
+
+/* Transforms [0, x->split) on chunk k's records, on the task thread.
+ * CALL_STOPPED on a stop during a retry, CALL_FAILED when out of memory. */
+static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
+{
+    rdapsync_batch *chunk = x->chunks[k];
+
+    for (size_t i = 0, n = batch_count(chunk); i < n; i++) {
+        rdapsync_record *record = batch_record(chunk, i);
+        const instance *failed = NULL;
+        verdict v = V_OK;
+        if (!record->error && !record->raw)
+            v = run_chain(t, chunk, record, 0, x->split, t->err, &failed, x->spent_task);
+        if (v == V_STOPPED)
+            return CALL_STOPPED;
+        /* The reason travels with the record to the thread that owns the
+         * cycle's dead letters. */
+        if (v == V_FAILED && batch_record_set_error(chunk, record, task_reason(t->err)) != 0) {
+            task_fail(t, "transform stage: out of memory");
+            return CALL_FAILED;
+        }
+        x->early[k][i] = (unsigned char)v;
+        x->early_failed[k][i] = failed;
+    }
+    return CALL_DONE;
+}
+
+call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_t *stop_at)
+{
+    task_transformer *x = &t->transformer;
+    int64_t deadline = task_now_ms() + t->pipeline->batch_max_wait_ms;
+    unsigned attempt = 0;
+    size_t k = 0;
+    call_end end = CALL_DONE;
+
+    pthread_mutex_lock(&x->lock);
+    x->cycle = c;
+    x->end = CALL_DONE;
+    x->stop_at = SIZE_MAX;
+    x->held = 0;
+    x->over_bytes = x->halt = false;
+    /* The transformer takes the chunks in turn, across fills too. */
+    k = x->next;
+    pthread_mutex_unlock(&x->lock);
+
+    /* The first poll happens even with max_wait 0 (timeout 0: whatever is ready). */
+    for (bool first = true; !task_stopping(t); first = false) {
+        rdapsync_batch *chunk = x->chunks[k];
+        size_t room;
+
+        /* Chunk k is free once the transformer is done with it; the batch
+         * takes what is held plus what is still on its way. */
+        pthread_mutex_lock(&x->lock);
+        while (x->full[k])
+            pthread_cond_wait(&x->cond, &x->lock);
+        size_t coming = x->full[k ^ 1] ? batch_count(x->chunks[k ^ 1]) : 0;
+        size_t taken = x->held + coming;
+        bool stop = x->halt || x->over_bytes;
+        pthread_mutex_unlock(&x->lock);
+        if (stop || taken >= x->max_records)
+            break;
+        room = x->max_records - taken;
+        batch_set_poll_limit(chunk, room < TASK_POLL_CHUNK ? room : 0);
+
+        int64_t remaining = deadline - task_now_ms();
+        if (remaining <= 0) {
+            if (!first)
+                break;
+            remaining = 0;
+        }
+        memset(t->err, 0, sizeof(t->err));
+        uint64_t started = now_ns();
+        rdapsync_status status = t->source.desc->poll(t->source.state, chunk,
+                                                      remaining > INT32_MAX ? INT32_MAX : (int)remaining, t->err,
+                                                      sizeof(t->err));
+        x->poll_ns += now_ns() - started;
+        size_t polled = batch_count(chunk);
+        c->counts.records_in += polled;
+        if (status != RDAPSYNC_OK && status != RDAPSYNC_END && status != RDAPSYNC_RETRY) {
+            task_fail(t, "poll source %s: %s", t->source.desc->name, task_reason(t->err));
+            end = CALL_FAILED;
+            break;
+        }
+        if (polled > 0) {
+            char reason[TASK_ERR_SIZE];
+            if (status == RDAPSYNC_RETRY)
+                memcpy(reason, t->err, sizeof(reason));
+            if (x->split > 0 && (end = early_chunk(t, x, k)) != CALL_DONE)
+                break;
+            if (status == RDAPSYNC_RETRY)
+                memcpy(t->err, reason, sizeof(reason));
+            pthread_mutex_lock(&x->lock);
+            x->full[k] = true;
+            pthread_cond_broadcast(&x->cond);
+            pthread_mutex_unlock(&x->lock);
+            k ^= 1;
+        }
+        if (status == RDAPSYNC_OK) {
+            attempt = 0;
+            continue;
+        }
+        if (status == RDAPSYNC_END) {
+            *ended = true;
+            break;
+        }
+        if (!task_retry_backoff(t, &t->source, "poll", attempt++, t->err))
+            break;
+    }
+    transformer_drain(x);
+    /* Records polled but not handed over (a failed poll, a stop in an
+     * early transform) are not delivered: they come again. */
+    batch_reset(x->chunks[k]);
+    pthread_mutex_lock(&x->lock);
+    x->cycle = NULL;
+    if (end == CALL_DONE)
+        end = x->end;
+    *stop_at = x->stop_at;
+    pthread_mutex_unlock(&x->lock);
+    rebalance(t, x);
+    return end;
+}
