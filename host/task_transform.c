@@ -318,7 +318,7 @@ static void rebalance(struct task *t, task_transformer *x)
     x->stage_cost = first ? stage : 0.7 * x->stage_cost + 0.3 * stage;
     for (size_t k = 0; k < n; k++)
         total += x->cost[k];
-    double early = 0;
+    double early = 0, current_load = 0;
     for (size_t s = 0; s <= n; s++) {
         double a = x->poll_cost + early, b = x->stage_cost + (total - early);
         double load = a > b ? a : b;
@@ -326,9 +326,19 @@ static void rebalance(struct task *t, task_transformer *x)
             best = s;
             best_load = load;
         }
+        if (s == x->split)
+            current_load = load;
         if (s < n)
             early += x->cost[s];
     }
+    /* Two splits within a few percent of each other are a tie: keep the
+     * current one rather than swap a transform between threads each batch. */
+    if (best_load > 0.95 * current_load)
+        best = x->split;
+    if (best != x->split)
+        task_log(t, RDAPSYNC_LOG_DEBUG, NULL,
+                 "transform split %zu -> %zu (per record: poll %.1f us, transforms %.1f us, stage %.1f us)", x->split,
+                 best, x->poll_cost / 1000, total / 1000, x->stage_cost / 1000);
     x->split = best;
 reset:
     memset(x->spent_task, 0, n * sizeof(*x->spent_task));

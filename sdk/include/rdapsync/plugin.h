@@ -15,10 +15,14 @@
  * Callbacks of one instance never run concurrently; different instances of
  * the same plugin may run on different threads at once, so keep state in
  * the instance, not in globals (the saved host pointer is the exception).
- * Threads: a source's and a transform's callbacks all run on their task's
- * thread. A sink's open and close run on the task's thread, its write and
- * flush on the task's flusher thread (one at a time, in order), so a sink
- * flushes while its task polls and transforms the next batch.
+ * Threads: a source's callbacks all run on their task's thread. A
+ * transform's open and close run there too; its transform calls run one at
+ * a time, in record order, on the task's thread or on its transform thread
+ * (batch.transform_thread), which may change between batches: keep no
+ * thread-local state. A sink's open and close run on the task's thread,
+ * its write and flush on the task's flusher thread (one at a time, in
+ * order), so a sink flushes while its task polls and transforms the next
+ * batch.
  *
  * Every callback that can fail gets a caller-owned buffer `err` of
  * `err_size` bytes for a one-line reason (no secrets, no newline).

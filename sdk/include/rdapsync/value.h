@@ -20,8 +20,9 @@
  * around inside one document, or from a document into new values, is fine.
  *
  * Thread rule: a value is used by one thread at a time: the task's thread
- * while the source and transforms have its record, then the task's flusher
- * thread while the sink writes it. Reference counts are atomic, so a value
+ * while the source has its record, the task's thread or its transform
+ * thread while the transforms have it, then the task's flusher thread
+ * while the sink writes it. Reference counts are atomic, so a value
  * shared between records with incref may be released on either; never
  * change a value that another record also holds.
  */
