@@ -6,11 +6,16 @@
  * buffer, as a sink would), nothing else. The file pipeline cannot beat
  * this; its ratio to it is the overhead of rdapsync.
  *
- *   json_ceiling [--jansson] [--hold N] FILE
+ *   json_ceiling [--jansson | --validate] [--hold N] FILE
  * prints: records=N bytes=B seconds=S
  *
  * --jansson measures jansson (the library the record model used before)
  * the same way, for the comparison in docs/benchmarks.md.
+ *
+ * --validate only runs yajl over each line with no callbacks: no tree, no
+ * dump, none of the host's own checks (strict UTF-8, duplicate keys). The
+ * least any pipeline that must tell valid JSON from invalid can spend with
+ * the library; bench/kafka compares kcat's rate with it.
  *
  * --hold N keeps N parsed documents alive before releasing them together,
  * as a pipeline batch of N records does: the cost of that live set (cache
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <yajl/yajl_parse.h>
 
 #include "json_api.h"
 
@@ -62,7 +68,7 @@ static double now_s(void)
 
 static void **held;
 static size_t hold, held_count;
-static bool use_jansson;
+static bool use_jansson, validate_only;
 
 static void release_held(void)
 {
@@ -94,6 +100,16 @@ static void *parse_dump(const char *line, size_t len, out_buffer *out, int *rc)
 static int handle_line(const char *line, size_t len, out_buffer *out, unsigned long long *records)
 {
     int rc = 0;
+    if (validate_only) {
+        yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+        if (!h)
+            return -1;
+        if (yajl_parse(h, (const unsigned char *)line, len) == yajl_status_ok &&
+            yajl_complete_parse(h) == yajl_status_ok)
+            (*records)++;
+        yajl_free(h);
+        return 0;
+    }
     out->len = 0;
     void *v = parse_dump(line, len, out, &rc);
     if (!v)
@@ -118,6 +134,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--jansson") == 0) {
             use_jansson = true;
+        } else if (strcmp(argv[i], "--validate") == 0) {
+            validate_only = true;
         } else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc) {
             hold = strtoul(argv[++i], NULL, 10);
             if (hold == 0 || !(held = calloc(hold, sizeof(*held)))) {
@@ -132,7 +150,7 @@ int main(int argc, char **argv)
         }
     }
     if (!path) {
-        fprintf(stderr, "usage: json_ceiling [--jansson] [--hold N] FILE\n");
+        fprintf(stderr, "usage: json_ceiling [--jansson | --validate] [--hold N] FILE\n");
         return 2;
     }
     int fd = open(path, O_RDONLY);

@@ -61,7 +61,7 @@ brokers=$RDAPSYNC_KAFKA_BROKERS
 say "build (Release) in $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target rdapsync rdapsync_source_kafka rdapsync_sink_kafka rdapsync_sink_discard \
-  rdapsync_sink_postgres rdapsync_transform_redact rdapgen kafka_feed kafka_ceiling >/dev/null
+  rdapsync_sink_postgres rdapsync_transform_redact rdapgen kafka_feed kafka_ceiling json_ceiling >/dev/null
 rdapgen=$build/tools/rdapgen/rdapgen
 feed=$build/tests/integration/kafka/kafka_feed
 ceiling=$build/bench/kafka/kafka_ceiling
@@ -158,6 +158,11 @@ ceiling_out=$( { /usr/bin/time -f '%M' "$ceiling" "$brokers" "$topic" fetch.wait
 ceiling_s=$(awk '{print $2}' <<<"$ceiling_out")
 ceiling_rss=$(awk '{print $3}' <<<"$ceiling_out")
 
+say "validation floor (yajl over the same documents, no tree, one thread)"
+validate_out=$("$build/bench/file/json_ceiling" --validate "$data")
+validate_s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$validate_out")
+validate_n=$(sed -n 's/.*records=\([0-9]*\).*/\1/p' <<<"$validate_out")
+
 discard_s=0 discard_rss=0 redact_s=0 redact_rss=0 pg_s=0 pg_rss=0 lat_rss=0 latency_line=""
 if want discard; then
 say "kafka -> discard"
@@ -204,6 +209,9 @@ want redact && row "kafka->redact->kafka" "$redact_s" "$redact_rss" "$messages"
 want postgres && row "kafka->postgres" "$pg_s" "$pg_rss" "$messages"
 want discard && awk -v d="$discard_s" -v k="$kcat_s" -v c="$ceiling_s" -v t="$tasks" \
   'BEGIN { printf "kafka->discard / kcat -C: %.2f x (target >= 0.80); / ceiling: %.2f x (%s tasks against one thread)\n", k / d, c / d, t }'
+awk -v k="$kcat_s" -v m="$messages" -v vs="$validate_s" -v vn="$validate_n" 'BEGIN {
+  printf "0.8 x kcat needs %.0f rec/s; yajl validating alone (no tree, no librdkafka) does %.0f rec/s per CPU: %.2f CPUs of %d for validation only\n", 0.8 * m / k, vn / vs, (0.8 * m / k) / (vn / vs), '"$(nproc)"'
+}'
 echo "load average (1, 5, 15 min) at the end: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) cores"
 if want latency; then
   echo "latency at $rate records/s, $latency_records records, 1 task, kafka->postgres: ${latency_line:-no samples} (peak RSS $((lat_rss / 1024)) MB)"
