@@ -195,8 +195,11 @@ static int api_object_set(rdapsync_value *object, const char *key, rdapsync_valu
         jt_decref(member);
         return -1;
     }
-    len = strlen(key);
-    if (!jt_utf8_valid(key, len)) {
+    /* Keys are short and almost always ASCII: measure and check in one pass. */
+    unsigned char high = 0;
+    for (len = 0; key[len]; len++)
+        high |= (unsigned char)key[len];
+    if (high >= 0x80 && !jt_utf8_valid(key, len)) {
         jt_decref(member);
         return -1;
     }

@@ -499,7 +499,8 @@ jt_member *jt_object_find(const rdapsync_value *obj, const char *key, size_t key
     /* RDAP objects have a handful of members: a scan beats a hash here. */
     for (uint32_t i = 0; i < obj->count; i++) {
         jt_member *m = &obj->u.obj.members[i];
-        if (m->key_len == key_len && memcmp(m->key, key, key_len) == 0)
+        /* The first byte settles most mismatches without a call. */
+        if (m->key_len == key_len && (key_len == 0 || m->key[0] == key[0]) && memcmp(m->key, key, key_len) == 0)
             return m;
     }
     return NULL;
