@@ -72,15 +72,20 @@ typedef struct task_flusher {
 
 /* With transforms, the source gets room for this many records per poll and
  * they are transformed before (serial) or while (threaded) the next are
- * polled: a parsed 4 KB document spans ~17 KB of arena, so a chunk is
- * still in the CPU's cache when it is transformed. Filling the whole batch
+ * polled: a parsed 4 KB document spans ~17 KB of arena, so a chunk (~550 KB) is
+ * still in the core's L2 cache when it is transformed. Filling the whole batch
  * first (1,000 records, ~17 MB) sent every transform to main memory. */
-#define TASK_POLL_CHUNK 16
+#define TASK_POLL_CHUNK 32
+/* Chunks in the transform thread's ring: the task thread may poll up to
+ * three chunks ahead of it, which absorbs the jitter of either side
+ * without making a thread wait (and sleep) at every handoff. */
+#define TASK_CHUNKS 3
 
 /*
  * The transform stage on a thread of its own (task_transform.c): the task
- * thread polls into chunks[k] and hands it over (full[k]); the transformer
- * moves the chunk's records into the cycle's batch and transforms them.
+ * thread polls into chunks[k] of a ring and hands it over (full[k]); the
+ * transformer takes the chunks in ring order, moves their records into
+ * the cycle's batch and transforms them.
  * Everything below `lock` is under it, except the chunks' contents, which
  * belong to whoever full[] says.
  */
@@ -89,9 +94,10 @@ typedef struct task_transformer {
     bool running;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    rdapsync_batch *chunks[2];
-    bool full[2];       /* handed over, not yet taken into the batch */
+    rdapsync_batch *chunks[TASK_CHUNKS];
+    atomic_bool full[TASK_CHUNKS]; /* handed over, not yet taken into the batch (set and cleared under lock) */
     size_t next;        /* the chunk the transformer takes next */
+    size_t queued;      /* records in full chunks */
     bool quit;
     task_cycle *cycle;  /* the cycle being filled */
     size_t max_records; /* the cycle batch's capacity */
@@ -106,8 +112,8 @@ typedef struct task_transformer {
      * right after the poll, [split, n) on the transformer. The split
      * balances the two threads by the costs measured in the last fills. */
     size_t split;                              /* for the current fill */
-    unsigned char early[2][TASK_POLL_CHUNK];   /* per chunk record: what [0, split) did */
-    const instance *early_failed[2][TASK_POLL_CHUNK];
+    unsigned char early[TASK_CHUNKS][TASK_POLL_CHUNK]; /* per chunk record: what [0, split) did */
+    const instance *early_failed[TASK_CHUNKS][TASK_POLL_CHUNK];
     uint64_t *spent_task, *spent_x; /* ns per transform this fill, per thread (owned) */
     uint64_t poll_ns, busy_ns;      /* this fill: task thread in poll(); transformer busy */
     size_t records;                 /* this fill: records moved */

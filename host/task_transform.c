@@ -195,27 +195,50 @@ static void transform_chunk(struct task *t, task_transformer *x, size_t k)
     x->busy_ns += now_ns() - started;
 }
 
+/*
+ * Waits, briefly spinning first, until full[k] is `want` (or, for the
+ * transformer, a quit). A handoff happens every 32 records, a few hundred
+ * microseconds apart; sleeping on the condition variable at each one costs
+ * a wake-up that can take tens of microseconds on a virtual machine, so a
+ * thread that is about to get its next chunk spins for a few microseconds
+ * first. Returns with the lock held.
+ */
+static void wait_chunk(task_transformer *x, size_t k, bool want, bool or_quit)
+{
+    for (int spin = 0; spin < 2000; spin++) {
+        if (atomic_load_explicit(&x->full[k], memory_order_acquire) == want)
+            break;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&x->lock);
+    while (atomic_load(&x->full[k]) != want && !(or_quit && x->quit))
+        pthread_cond_wait(&x->cond, &x->lock);
+}
+
 static void *transformer_main(void *arg)
 {
     struct task *t = arg;
     task_transformer *x = &t->transformer;
 
-    pthread_mutex_lock(&x->lock);
     for (;;) {
-        while (!x->quit && !x->full[x->next])
-            pthread_cond_wait(&x->cond, &x->lock);
+        wait_chunk(x, x->next, true, true);
         if (x->quit)
             break;
         size_t k = x->next;
         pthread_mutex_unlock(&x->lock);
+        size_t n = batch_count(x->chunks[k]);
         transform_chunk(t, x, k);
         pthread_mutex_lock(&x->lock);
-        x->full[k] = false;
-        x->next ^= 1;
+        atomic_store(&x->full[k], false);
+        x->queued -= n;
+        x->next = (x->next + 1) % TASK_CHUNKS;
         x->held = batch_count(x->cycle->batch);
         x->over_bytes = batch_room(x->cycle->batch) == 0 && x->held < x->max_records;
         x->halt = x->end != CALL_DONE || x->cycle->record_failed;
         pthread_cond_broadcast(&x->cond);
+        pthread_mutex_unlock(&x->lock);
     }
     pthread_mutex_unlock(&x->lock);
     return NULL;
@@ -223,7 +246,7 @@ static void *transformer_main(void *arg)
 
 static void transformer_free(task_transformer *x)
 {
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < TASK_CHUNKS; k++) {
         batch_free(x->chunks[k]);
         x->chunks[k] = NULL;
     }
@@ -245,13 +268,14 @@ int task_transformer_start(struct task *t)
     x->cost = calloc(n, sizeof(*x->cost));
     if (!x->spent_task || !x->spent_x || !x->cost)
         goto fail;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < TASK_CHUNKS; k++) {
         x->chunks[k] = batch_new(TASK_POLL_CHUNK);
         if (!x->chunks[k])
             goto fail;
-        x->full[k] = false;
+        atomic_store(&x->full[k], false);
     }
     x->next = 0;
+    x->queued = 0;
     x->quit = false;
     x->cycle = NULL;
     x->split = forced_split > 0 ? ((size_t)forced_split < n ? (size_t)forced_split : n) : 0;
@@ -283,10 +307,12 @@ void task_transformer_stop(struct task *t)
 /* Waits until the transformer has taken every chunk handed over. */
 static void transformer_drain(task_transformer *x)
 {
-    pthread_mutex_lock(&x->lock);
-    while (x->full[0] || x->full[1])
-        pthread_cond_wait(&x->cond, &x->lock);
-    pthread_mutex_unlock(&x->lock);
+    /* The transformer takes the chunks in ring order: the last one handed
+     * over is the last one it frees. */
+    for (size_t k = 0; k < TASK_CHUNKS; k++) {
+        wait_chunk(x, k, false, false);
+        pthread_mutex_unlock(&x->lock);
+    }
 }
 
 /*
@@ -398,11 +424,8 @@ call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_
 
         /* Chunk k is free once the transformer is done with it; the batch
          * takes what is held plus what is still on its way. */
-        pthread_mutex_lock(&x->lock);
-        while (x->full[k])
-            pthread_cond_wait(&x->cond, &x->lock);
-        size_t coming = x->full[k ^ 1] ? batch_count(x->chunks[k ^ 1]) : 0;
-        size_t taken = x->held + coming;
+        wait_chunk(x, k, false, false);
+        size_t taken = x->held + x->queued;
         bool stop = x->halt || x->over_bytes;
         pthread_mutex_unlock(&x->lock);
         if (stop || taken >= x->max_records)
@@ -438,10 +461,11 @@ call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_
             if (status == RDAPSYNC_RETRY)
                 memcpy(t->err, reason, sizeof(reason));
             pthread_mutex_lock(&x->lock);
-            x->full[k] = true;
+            atomic_store(&x->full[k], true);
+            x->queued += polled;
             pthread_cond_broadcast(&x->cond);
             pthread_mutex_unlock(&x->lock);
-            k ^= 1;
+            k = (k + 1) % TASK_CHUNKS;
         }
         if (status == RDAPSYNC_OK) {
             attempt = 0;
