@@ -10,6 +10,8 @@
  *   mys_text.c       rows as SQL text: escaping, one row's VALUES tuple
  *   mys_apply.c      multi-row statements, sent while the next is built;
  *                    finding the rows the server refuses
+ *   mys_load.c       the direct path: LOAD DATA LOCAL INFILE streamed from
+ *                    memory, falling back to mys_apply.c's statements
  *   mys_positions.c  exactly-once: source positions stored with the data
  *
  * The table has the shape of the PostgreSQL sink's (docs/plugins/
@@ -30,6 +32,9 @@ extern const rdapsync_host *mys_host;
 enum mys_mode { MYS_MODE_UPSERT = 0, MYS_MODE_APPEND = 1 };
 enum mys_doc_type { MYS_DOC_JSON = 0, MYS_DOC_LONGTEXT = 1 };
 enum mys_tls { MYS_TLS_OFF = 0, MYS_TLS_REQUIRED = 1, MYS_TLS_VERIFY = 2 };
+/* insert (the default): statements only; auto: LOAD DATA while it lands
+ * whole, statements when it does not; load: LOAD DATA for every batch. */
+enum mys_method { MYS_METHOD_AUTO = 0, MYS_METHOD_LOAD = 1, MYS_METHOD_INSERT = 2 };
 
 /* Longest key and origin the created table holds (bytes): InnoDB's index
  * key limit, and a generous origin. Longer ones are refused by the server
@@ -60,6 +65,7 @@ typedef struct mys_config {
     int64_t read_timeout_ms;
     bool exactly_once;
     char *positions_table;
+    int method;
 } mys_config;
 
 /* Quoted names, built once at open. */
@@ -128,6 +134,9 @@ typedef struct mys_tally {
     uint64_t stale;      /* rows the version guard kept out */
     uint64_t statements; /* statements sent */
     uint64_t resent;     /* rows sent again to find a refused one */
+    uint64_t loads;      /* LOAD DATA statements sent */
+    uint64_t loaded;     /* rows LOAD DATA stored (also counted in applied) */
+    uint64_t load_fallbacks; /* LOAD DATA batches that then went through statements */
 } mys_tally;
 
 typedef struct mys_state {
@@ -143,6 +152,11 @@ typedef struct mys_state {
     char *statement_head;         /* INSERT INTO ... VALUES */
     char *statement_tail;         /* ON DUPLICATE KEY UPDATE ... (upsert) or "" */
     mys_buffer statements[3];     /* one on the wire, one being built, one for finding refused rows */
+    mys_buffer load_chunk;        /* LOAD DATA text of the rows being streamed */
+    /* The direct path's state, kept across reconnects (mys_load.c). */
+    bool load_refused;     /* the server or client refuses LOCAL INFILE: statements for the rest of the run */
+    uint32_t load_pause;   /* batches still to send by statements before LOAD DATA is tried again */
+    uint32_t load_backoff; /* the pause after the next fallback (doubles, up to a limit) */
     /* exactly-once: written since the last commit, and what the server holds */
     mys_positions pending;
     mys_positions committed;
@@ -227,6 +241,23 @@ int mys_text_row(mys_buffer *buf, const rdapsync_record *record);
  * others still land. Returns OK, RETRY or ERROR, with err. */
 rdapsync_status mys_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, mys_tally *tally, char *err,
                           size_t err_size);
+
+/* ---- mys_load.c ---- */
+
+/* Lets the connection answer the server's LOCAL INFILE requests with the
+ * rows being loaded only, never with a file (method auto or load). Call
+ * before connecting. */
+void mys_load_prepare(MYSQL *conn);
+/* At open: LOAD DATA is rolled back to a savepoint when it goes wrong, so
+ * a table whose engine has no transactions (MyISAM) gets statements only
+ * (method auto; method load: ERROR). */
+rdapsync_status mys_load_check_table(mys_state *st, char *err, size_t err_size);
+/* Applies every row inside the open transaction: one LOAD DATA LOCAL
+ * INFILE ... IGNORE under a savepoint when the method and the adaptive rule
+ * allow it, then mys_apply()'s statements for a batch that did not land
+ * whole. The same answers, rejects and tally as mys_apply(). */
+rdapsync_status mys_load_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, mys_tally *tally, char *err,
+                               size_t err_size);
 
 /* ---- mys_positions.c ---- */
 

@@ -39,14 +39,18 @@ static void set_options(MYSQL *conn, const mys_config *cfg)
 {
     unsigned int connect_timeout = seconds(cfg->connect_timeout_ms);
     unsigned int io_timeout = seconds(cfg->read_timeout_ms);
-    unsigned int no_local_infile = 0;
+    /* The direct path (mys_load.c) needs LOCAL INFILE; its handler serves
+     * only the rows being loaded, never a file the server names. */
+    unsigned int local_infile = cfg->method != MYS_METHOD_INSERT;
     my_bool no = 0, yes = 1;
 
     mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
     mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
     mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
-    mysql_options(conn, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+    mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+    if (local_infile)
+        mys_load_prepare(conn);
     /* The library's own reconnect would silently drop the open transaction:
      * the sink reconnects itself and the host writes the batch again. */
     mysql_options(conn, MYSQL_OPT_RECONNECT, &no);

@@ -1,7 +1,8 @@
 /*
  * sink mysql: keyed, version-guarded upserts (or an append-only change
  * log) into MySQL or MariaDB through the MariaDB Connector/C, in multi-row
- * INSERT ... ON DUPLICATE KEY UPDATE statements, one transaction per flush,
+ * INSERT ... ON DUPLICATE KEY UPDATE statements (or, with method auto or
+ * load, LOAD DATA LOCAL INFILE for new keys), one transaction per flush,
  * with an optional exactly-once mode that stores source positions in the
  * same transaction (InnoDB). The table has the PostgreSQL sink's shape:
  * docs/plugins/sink-mysql.md.
@@ -25,6 +26,7 @@ const rdapsync_host *mys_host;
 static const char *const mode_values[] = { "upsert", "append", NULL };
 static const char *const doc_type_values[] = { "json", "longtext", NULL };
 static const char *const tls_values[] = { "off", "required", "verify", NULL };
+static const char *const method_values[] = { "auto", "load", "insert", NULL };
 
 #define OPT(name_, type_, flags_, default_, min_, max_, enums_, field_, doc_)                                    \
     { .name = name_, .type = type_, .flags = flags_, .default_value = default_, .min = min_, .max = max_,       \
@@ -63,6 +65,11 @@ static const rdapsync_option options[] = {
         "store source positions in the same transaction and resume from them"),
     OPT("positions_table", RDAPSYNC_OPT_STRING, 0, "rdapsync_positions", 0, 0, NULL, positions_table,
         "table of the exactly-once positions"),
+    /* insert is the default: on MariaDB 10.11 the LOAD DATA path measured
+     * slower than the statements (docs/plugins/sink-mysql.md#benchmark). */
+    OPT("method", RDAPSYNC_OPT_ENUM, 0, "insert", 0, 0, method_values, method,
+        "insert: INSERT statements only; auto: LOAD DATA LOCAL INFILE for new keys, INSERT statements when keys "
+        "exist; load: LOAD DATA for every batch"),
     { .name = NULL },
 };
 
@@ -176,6 +183,8 @@ static rdapsync_status session_start(mys_state *st, bool first, char *err, size_
         goto fail;
     if (first && (status = check_table(st, err, err_size)) != RDAPSYNC_OK)
         goto fail;
+    if (first && (status = mys_load_check_table(st, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
     if (cfg->exactly_once) {
         if (first && (status = mys_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
             goto fail;
@@ -207,6 +216,7 @@ static void state_free(mys_state *st)
     mys_positions_free(&st->committed);
     for (size_t i = 0; i < sizeof(st->statements) / sizeof(st->statements[0]); i++)
         mys_buffer_free(&st->statements[i]);
+    mys_buffer_free(&st->load_chunk);
     free(st->statement_head);
     free(st->statement_tail);
     mys_names_free(&st->names);
@@ -322,6 +332,12 @@ static void report(mys_state *st, const mys_tally *tally, const mys_rejects *rej
         H->counter_add(st->ctx, "statements", tally->statements);
     if (tally->resent)
         H->counter_add(st->ctx, "rows_resent", tally->resent);
+    if (tally->loads)
+        H->counter_add(st->ctx, "loads", tally->loads);
+    if (tally->loaded)
+        H->counter_add(st->ctx, "rows_loaded", tally->loaded);
+    if (tally->load_fallbacks)
+        H->counter_add(st->ctx, "load_fallbacks", tally->load_fallbacks);
 }
 
 static rdapsync_status mys_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
@@ -350,7 +366,7 @@ static rdapsync_status mys_write(void *state, const rdapsync_batch *batch, char 
                 goto oom;
         }
     }
-    if ((status = mys_apply(st, &rows, &rejects, &tally, err, err_size)) != RDAPSYNC_OK) {
+    if ((status = mys_load_apply(st, &rows, &rejects, &tally, err, err_size)) != RDAPSYNC_OK) {
         status = abort_transaction(st, status, acknowledged, err, err_size);
         goto done;
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The sink conformance kit (sdk/testkit) on the MySQL sink against the real
-# MariaDB server, with both document column types. --fail-cmd kills the
+# MariaDB server, with both document column types and each write method
+# (insert, the default: statements only; auto: LOAD DATA for new keys;
+# load: LOAD DATA for every batch). --fail-cmd kills the
 # sink's own connections on the server, so the retry case runs against a
 # real connection loss.
 TEST_NAME=mysql_conformance
@@ -50,4 +52,10 @@ printf '{ %s, table: %s, doc_type: longtext, statement_rows: 37 }\n' "$options" 
 run_kit longtext-small-statements --large-batch 2000
 printf '{ %s, table: %s, exactly_once: true }\n' "$options" "$TABLE" >sink.yaml
 run_kit exactly-once --large-batch 2000
+printf '{ %s, table: %s, method: auto }\n' "$options" "$TABLE" >sink.yaml
+run_kit method-auto --large-batch 2000
+printf '{ %s, table: %s, method: auto, exactly_once: true }\n' "$options" "$TABLE" >sink.yaml
+run_kit method-auto-exactly-once --large-batch 2000
+printf '{ %s, table: %s, method: load, doc_type: longtext, statement_rows: 37 }\n' "$options" "$TABLE" >sink.yaml
+run_kit method-load --large-batch 2000
 log "PASS"

@@ -4,7 +4,8 @@
 # `rdapsync run` in file order, again in full, shuffled into eight files
 # read by two tasks writing at once in small batches, reversed and doubled,
 # must leave exactly the state rdapgen computed on its own (--expected),
-# with both document column types.
+# with both document column types, and again with method auto (LOAD DATA
+# for new keys, the statements for the rest).
 TEST_NAME=mysql_convergence
 . "$(dirname "$0")/lib.sh"
 
@@ -48,6 +49,11 @@ tac changes.jsonl >reversed/a.jsonl
 cp reversed/a.jsonl reversed/b.jsonl
 pipeline reversed "$WORK/reversed" conv_b 1 1000
 assert_state conv_b expected.jsonl "after the changes reversed, twice, over the shuffled result"
+
+pipeline shuffled-auto "$WORK/shuffled" conv_d 2 97 "statement_rows: 40, method: auto"
+assert_state conv_d expected.jsonl "method auto: shuffled into eight files, two tasks, batches of 97"
+pipeline reversed-auto "$WORK/reversed" conv_d 1 1000 "method: auto"
+assert_state conv_d expected.jsonl "method auto: after the changes reversed, twice"
 
 pipeline longtext "$WORK/shuffled" conv_c 1 300 "doc_type: longtext"
 assert_state conv_c expected.jsonl "doc_type longtext, shuffled"
