@@ -132,12 +132,12 @@ row "normalize" "$norm_wall" "$norm_rss" "$norm_cpu"
 row "normalize+redact" "$both_wall" "$both_rss" "$both_cpu"
 row "normalize+redact serial" "$serial_wall" "$serial_rss" "$serial_cpu"
 awk -v c="$ceil_wall" -v p="$plain_wall" -v n="$norm_wall" -v b="$both_wall" -v r="$both_rss" -v rec="$lines" \
-  -v s="$serial_wall" -v cc="$ceil_cpu" -v bc="$both_cpu" 'BEGIN {
+  -v s="$serial_wall" -v cc="$ceil_cpu" -v bc="$both_cpu" -v pc="$plain_cpu" -v nc="$norm_cpu" 'BEGIN {
   printf "ratio normalize+redact / ceiling : %.2f (target >= 0.60)\n", c / b
   printf "ratio ... serial / ceiling       : %.2f (one CPU)\n", c / s
   printf "ratio of CPU time, ceiling / n+r : %.2f\n", cc / bc
   printf "ratio normalize / ceiling        : %.2f\n", c / n
   printf "ratio file->discard / ceiling    : %.2f (the pipeline alone)\n", c / p
-  printf "transform cost per record        : normalize %.1f us, redact %.1f us\n", (n - p) / rec * 1e6, (b - n) / rec * 1e6
+  printf "transform CPU per record         : normalize %.1f us, redact %.1f us (threaded runs: handoffs included)\n", (nc - pc) / rec * 1e6, (bc - nc) / rec * 1e6
   printf "peak RSS normalize+redact        : %.1f MB (target <= 32 MB)\n", r / 1024
 }'
