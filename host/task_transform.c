@@ -140,6 +140,10 @@ static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t
             }
             continue;
         }
+        /* Without transforms a parsed document is already as compact as it
+         * gets (its arena is sized from its text): nothing to do. */
+        if (t->transform_count == 0)
+            continue;
         call_end end = finish_record(t, c, i, split, v, early ? early_failed[i - from] : NULL, err, spent);
         if (end == CALL_STOPPED)
             return CALL_STOPPED;
