@@ -125,6 +125,7 @@ typedef struct ks_state {
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue; /* owned: the consumer queue, read in arrays */
     bool wake_fetcher;       /* librdkafka < 2.1: see wake_fetcher() in source_kafka.c */
+    uint64_t since_wake;     /* records taken since the fetcher was last woken */
     ks_path key_path;
     ks_partition *parts; /* owned array */
     size_t part_count, part_capacity;

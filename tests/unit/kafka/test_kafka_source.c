@@ -13,6 +13,7 @@
 #include "batch_api.h"
 #include "context_internal.h"
 #include "kafka_harness.h"
+#include "metrics.h"
 
 static mock cluster;
 static char yaml[2048];
@@ -374,4 +375,50 @@ Test(kafka_source, check_refuses_reserved_properties_and_ambiguous_topics)
     snprintf(yaml, sizeof(yaml),
              "{brokers: x, topics: [t], group: g, key_path: \"a.b[2].c\", properties: {security.protocol: ssl}}");
     cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_OK, "%s", err);
+}
+
+static void sum_wakeups(const plugin_metric_view *view, void *opaque)
+{
+    if (strcmp(view->name, "fetcher_wakeups") == 0)
+        *(double *)opaque += view->value;
+}
+
+Test(kafka_source, polls_of_a_few_records_do_not_wake_the_fetcher_at_every_poll)
+{
+    /* The task hands the source room for 32 records per poll when the
+     * pipeline has transforms. A full poll meant "backlog" and cost a
+     * round trip to the broker (librdkafka < 2.1): 20 full polls made 20
+     * round trips. Now at most one per 512 records taken. */
+    instance src;
+    char key[16];
+    mock_topic(&cluster, "t", 1);
+    for (int i = 0; i < 640; i++) {
+        snprintf(key, sizeof(key), "K%d", i);
+        mock_produce(&cluster, "t", 0, key, "{\"handle\":\"H\"}", NULL);
+    }
+    open_source(&src, "g1", "format: json,");
+    rdapsync_batch *batch = batch_new(1000);
+    size_t polls = 0, full = 0;
+
+    /* The first record, then time for librdkafka to queue the rest, so
+     * that every poll after it finds a backlog. */
+    batch_set_poll_limit(batch, 1);
+    cr_assert_eq(poll_until(&src, batch, 1, 30000), 1);
+    poll_for(&src, batch, 3000);
+    metrics_plugin_reset();
+    while (batch_count(batch) < 640 && polls < 2000) {
+        size_t before = batch_count(batch);
+        batch_set_poll_limit(batch, before + 32);
+        rdapsync_status st = src.plugin->desc->poll(src.state, batch, 100, src.err, sizeof(src.err));
+        cr_assert_eq(st, RDAPSYNC_OK, "poll: %s", src.err);
+        full += batch_count(batch) == before + 32;
+        polls++;
+    }
+    cr_assert_eq(batch_count(batch), 640);
+    cr_assert_geq(full, 5, "the polls found a backlog (%zu of %zu full)", full, polls);
+    double wakeups = 0;
+    metrics_plugin_each(sum_wakeups, &wakeups);
+    cr_assert_leq(wakeups, 1, "%.0f round trips for %zu full polls", wakeups, full);
+    batch_free(batch);
+    instance_close(&src);
 }
