@@ -77,7 +77,7 @@ typedef struct task_flusher {
  * first (1,000 records, ~17 MB) sent every transform to main memory. */
 #define TASK_POLL_CHUNK 32
 /* Chunks in the transform thread's ring: the task thread may poll up to
- * three chunks ahead of it, which absorbs the jitter of either side
+ * two chunks ahead of it, which absorbs the jitter of either side
  * without making a thread wait (and sleep) at every handoff. */
 #define TASK_CHUNKS 3
 
