@@ -224,6 +224,10 @@ void mys_rejects_clear(mys_rejects *rejects);
 
 /* ---- mys_text.c ---- */
 
+/* Appends `bytes` with every byte that has an entry in `table` written as
+ * a backslash and that entry (the rest copied as is), NUL-terminated after
+ * buf->len. 0, or -1 when out of memory. */
+int mys_escape_with(mys_buffer *buf, const char *bytes, size_t len, const char table[256]);
 /* Appends `bytes` as the inside of a '...' literal (backslash escapes; the
  * session never sets NO_BACKSLASH_ESCAPES). 0 or -1. */
 int mys_text_escape(mys_buffer *buf, const char *bytes, size_t len);

@@ -73,24 +73,7 @@ static const char escape_of[256] = {
 
 static int put_escaped(mys_buffer *buf, const char *bytes, size_t len)
 {
-    if (mys_buffer_reserve(buf, 2 * len + 1) != 0)
-        return -1;
-    char *out = buf->data + buf->len;
-    size_t run = 0; /* start of the bytes not copied yet */
-    for (size_t i = 0; i < len; i++) {
-        char e = escape_of[(unsigned char)bytes[i]];
-        if (!e)
-            continue;
-        memcpy(out, bytes + run, i - run);
-        out += i - run;
-        *out++ = '\\';
-        *out++ = e;
-        run = i + 1;
-    }
-    memcpy(out, bytes + run, len - run);
-    out += len - run;
-    buf->len = (size_t)(out - buf->data);
-    return 0;
+    return mys_escape_with(buf, bytes, len, escape_of);
 }
 
 static int escape_piece(const char *bytes, size_t len, void *opaque)

@@ -69,14 +69,14 @@ static const char escape_of[256] = {
     ['\0'] = '0', ['\n'] = 'n', ['\r'] = 'r', ['\\'] = '\\', ['\''] = '\'', [0x1a] = 'Z',
 };
 
-int mys_text_escape(mys_buffer *buf, const char *bytes, size_t len)
+int mys_escape_with(mys_buffer *buf, const char *bytes, size_t len, const char table[256])
 {
     if (mys_buffer_reserve(buf, 2 * len + 1) != 0)
         return -1;
     char *out = buf->data + buf->len;
     size_t run = 0; /* start of the bytes not copied yet */
     for (size_t i = 0; i < len; i++) {
-        char e = escape_of[(unsigned char)bytes[i]];
+        char e = table[(unsigned char)bytes[i]];
         if (!e)
             continue;
         memcpy(out, bytes + run, i - run);
@@ -90,6 +90,11 @@ int mys_text_escape(mys_buffer *buf, const char *bytes, size_t len)
     buf->len = (size_t)(out - buf->data);
     buf->data[buf->len] = '\0';
     return 0;
+}
+
+int mys_text_escape(mys_buffer *buf, const char *bytes, size_t len)
+{
+    return mys_escape_with(buf, bytes, len, escape_of);
 }
 
 int mys_text_literal(mys_buffer *buf, const char *bytes, size_t len)
