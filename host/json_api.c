@@ -114,6 +114,10 @@ static rdapsync_value *api_deep_copy(const rdapsync_value *value)
     return scope ? scoped(jt_doc_deep_copy(scope, value)) : jt_deep_copy(value);
 }
 static bool api_equal(const rdapsync_value *a, const rdapsync_value *b) { return jt_equal(a, b); }
+static void api_measure(const rdapsync_value *value, int depth_cap, rdapsync_json_shape *shape)
+{
+    jt_measure(value, depth_cap, shape);
+}
 
 static rdapsync_value_type api_type(const rdapsync_value *v)
 {
@@ -311,6 +315,7 @@ const rdapsync_json_api json_api_functions = {
     .array_insert = api_array_insert,
     .array_set = api_array_set,
     .array_remove = api_array_remove,
+    .measure = api_measure,
 };
 
 const rdapsync_json_api *json_api_table(void) { return &json_api_functions; }

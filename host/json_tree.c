@@ -653,6 +653,42 @@ rdapsync_value *jt_deep_copy(const rdapsync_value *v)
     return NULL;
 }
 
+/* `above`: containers above v. Recursion stops at depth_cap, so the stack
+ * is bounded whatever a plugin built. */
+static void measure(const rdapsync_value *v, int above, int depth_cap, rdapsync_json_shape *shape)
+{
+    if (v->kind == JT_STRING) {
+        if (v->u.str.len > shape->longest)
+            shape->longest = v->u.str.len;
+        return;
+    }
+    if (v->kind != JT_ARRAY && v->kind != JT_OBJECT)
+        return;
+    if (above + 1 > shape->depth)
+        shape->depth = above + 1;
+    if (above + 1 > depth_cap)
+        return;
+    if (v->kind == JT_ARRAY) {
+        for (uint32_t i = 0; i < v->count; i++)
+            measure(v->u.items[i], above + 1, depth_cap, shape);
+        return;
+    }
+    for (uint32_t i = 0; i < v->count; i++) {
+        const jt_member *m = &v->u.obj.members[i];
+        if (m->key_len > shape->longest)
+            shape->longest = m->key_len;
+        measure(m->value, above + 1, depth_cap, shape);
+    }
+}
+
+void jt_measure(const rdapsync_value *v, int depth_cap, rdapsync_json_shape *shape)
+{
+    shape->depth = 0;
+    shape->longest = 0;
+    if (v)
+        measure(v, 0, depth_cap < 0 ? 0 : depth_cap, shape);
+}
+
 bool jt_equal(const rdapsync_value *a, const rdapsync_value *b)
 {
     if (!a || !b)

@@ -143,6 +143,9 @@ int jt_array_remove(rdapsync_value *arr, size_t index);
 
 rdapsync_value *jt_deep_copy(const rdapsync_value *v); /* caller owns; NULL on allocation failure */
 bool jt_equal(const rdapsync_value *a, const rdapsync_value *b);
+/* Nesting depth and longest string or key of v, not entering containers
+ * deeper than depth_cap (value.h, measure). */
+void jt_measure(const rdapsync_value *v, int depth_cap, rdapsync_json_shape *shape);
 
 /* Serializes compactly; `sort_keys` orders members bytewise. Pieces go to
  * fn (0 to continue); returns 0, or -1 if fn aborted or memory ran out. */

@@ -15,7 +15,13 @@
  * built against minor N must provide at least this much. */
 static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [0] = END_OF(rdapsync_plugin, flush),
+    [1] = END_OF(rdapsync_plugin, flags),
 };
+
+uint32_t loader_plugin_flags(const rdapsync_plugin *desc)
+{
+    return desc->struct_size >= END_OF(rdapsync_plugin, flags) ? desc->flags : 0;
+}
 
 static bool valid_plugin_name(const char *name)
 {

@@ -53,6 +53,10 @@ void loader_unload(loaded_plugin *plugin);
 void registry_each(plugin_registry *registry, void (*fn)(const loaded_plugin *plugin, void *opaque),
                    void (*on_error)(const char *path, const char *reason, void *opaque), void *opaque);
 
+/* The descriptor's flags (RDAPSYNC_TRANSFORM_*), 0 for a plugin built
+ * against ABI 1.0, whose descriptor ends before them. */
+uint32_t loader_plugin_flags(const rdapsync_plugin *desc);
+
 /* The host services table given to every plugin (host_api.c). */
 const rdapsync_host *host_api_table(void);
 

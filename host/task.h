@@ -77,5 +77,8 @@ void task_test_set_clock(int64_t (*now_ms)(void));
  * transform thread (batch.transform_thread), instead of the measured
  * split; -1 goes back to measuring. */
 void task_test_set_transform_split(int split);
+/* Tests: with a pinned split, the share of records on which the task
+ * thread also runs transform `split` when it is concurrent (0..1). */
+void task_test_set_transform_share(double share);
 
 #endif

@@ -109,10 +109,16 @@ typedef struct task_transformer {
     char err[TASK_ERR_SIZE]; /* plugins' err buffer on the transformer */
 
     /* The chain is split: transforms [0, split) run on the task thread
-     * right after the poll, [split, n) on the transformer. The split
-     * balances the two threads by the costs measured in the last fills. */
+     * right after the poll, [split, n) on the transformer. When transform
+     * `split` may overlap itself (RDAPSYNC_TRANSFORM_CONCURRENT), the task
+     * thread also runs it on a `share` of the records, so the two threads
+     * can be balanced finer than a whole transform. Split and share
+     * balance the threads by the costs measured in the last fills. */
     size_t split;                              /* for the current fill */
-    unsigned char early[TASK_CHUNKS][TASK_POLL_CHUNK]; /* per chunk record: what [0, split) did */
+    double share;                              /* 0..1; 0 unless transform `split` is concurrent */
+    double share_credit;                       /* task thread: Bresenham-style spreading of `share` */
+    unsigned char early[TASK_CHUNKS][TASK_POLL_CHUNK];    /* per chunk record: what the early part did */
+    unsigned char early_to[TASK_CHUNKS][TASK_POLL_CHUNK]; /* per chunk record: transforms run early */
     const instance *early_failed[TASK_CHUNKS][TASK_POLL_CHUNK];
     uint64_t *spent_task, *spent_x; /* ns per transform this fill, per thread (owned) */
     uint64_t poll_ns, busy_ns;      /* this fill: task thread in poll(); transformer busy */

@@ -26,6 +26,7 @@
 #include "batch.h"
 #include "batch_api.h"
 #include "json_api.h"
+#include "loader.h"
 
 static uint64_t now_ns(void)
 {
@@ -119,10 +120,12 @@ static call_end finish_record(struct task *t, task_cycle *c, size_t i, size_t fr
 }
 
 /* Records [from, count) of c: the bad ones to the dead-letter path, the
- * others through transforms [split, n) (`early`: what [0, split) did to
- * each, NULL when split is 0). */
-static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err, size_t split,
-                              const verdict *early, const instance *const *early_failed, uint64_t *spent)
+ * others through the rest of the chain (`early`: what the transforms
+ * [0, early_to[i]) run on the task thread did to each; NULL when none ran
+ * there). */
+static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err,
+                              const unsigned char *early_to, const verdict *early,
+                              const instance *const *early_failed, uint64_t *spent)
 {
     size_t count = batch_count(c->batch);
 
@@ -144,7 +147,8 @@ static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t
          * gets (its arena is sized from its text): nothing to do. */
         if (t->transform_count == 0)
             continue;
-        call_end end = finish_record(t, c, i, split, v, early ? early_failed[i - from] : NULL, err, spent);
+        call_end end = finish_record(t, c, i, early ? early_to[i - from] : 0, v,
+                                     early ? early_failed[i - from] : NULL, err, spent);
         if (end == CALL_STOPPED)
             return CALL_STOPPED;
         if (end == CALL_FAILED) {
@@ -158,15 +162,22 @@ static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t
 
 call_end task_process_polled(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err)
 {
-    return process_range(t, c, from, stop_at, err, 0, NULL, NULL, NULL);
+    return process_range(t, c, from, stop_at, err, NULL, NULL, NULL, NULL);
 }
 
 /* ---- the transformer thread ---- */
 
 /* Tests pin the split (task.h); -1: measured. */
 static int forced_split = -1;
+static double forced_share = 0;
 
 void task_test_set_transform_split(int split) { forced_split = split; }
+void task_test_set_transform_share(double share) { forced_share = share < 0 ? 0 : share > 1 ? 1 : share; }
+
+static bool concurrent(const struct task *t, size_t k)
+{
+    return k < t->transform_count && (loader_plugin_flags(t->transforms[k].desc) & RDAPSYNC_TRANSFORM_CONCURRENT);
+}
 
 /* Moves chunk k's records into the cycle's batch and processes them. */
 static void transform_chunk(struct task *t, task_transformer *x, size_t k)
@@ -190,8 +201,8 @@ static void transform_chunk(struct task *t, task_transformer *x, size_t k)
             verdict early[TASK_POLL_CHUNK];
             for (size_t i = 0; i < n; i++)
                 early[i] = (verdict)x->early[k][i];
-            x->end = process_range(t, c, from, &x->stop_at, x->err, x->split, x->split ? early : NULL,
-                                   x->early_failed[k], x->spent_x);
+            x->end = process_range(t, c, from, &x->stop_at, x->err, x->early_to[k], early, x->early_failed[k],
+                                   x->spent_x);
             x->records += n;
         }
     }
@@ -283,6 +294,8 @@ int task_transformer_start(struct task *t)
     x->quit = false;
     x->cycle = NULL;
     x->split = forced_split > 0 ? ((size_t)forced_split < n ? (size_t)forced_split : n) : 0;
+    x->share = forced_split >= 0 && concurrent(t, x->split) ? forced_share : 0;
+    x->share_credit = 0;
     x->poll_cost = x->stage_cost = 0;
     if (pthread_create(&x->thread, NULL, transformer_main, t) != 0)
         goto fail;
@@ -322,16 +335,19 @@ static void transformer_drain(task_transformer *x)
 /*
  * After a fill: the costs it measured (smoothed over fills), and the split
  * for the next one, the one that makes the busier thread least busy:
- *   task thread  poll + transforms [0, split)
- *   transformer  its own work (moving, compacting) + transforms [split, n)
+ *   task thread  poll + transforms [0, split) + share x transform `split`
+ *   transformer  its own work (moving, compacting) + the rest
+ * `share` is 0 unless transform `split` is concurrent; then it is the
+ * fraction that evens the two threads out.
  */
 static void rebalance(struct task *t, task_transformer *x)
 {
     size_t n = t->transform_count, best = 0;
-    double r = (double)x->records, spent = 0, total = 0, best_load = 0;
+    double r = (double)x->records, spent = 0, total = 0, best_load = 0, best_share = 0;
 
     if (forced_split >= 0) {
         x->split = (size_t)forced_split < n ? (size_t)forced_split : n;
+        x->share = concurrent(t, x->split) ? forced_share : 0;
         goto reset;
     }
     if (x->records < TASK_POLL_CHUNK)
@@ -340,36 +356,50 @@ static void rebalance(struct task *t, task_transformer *x)
     for (size_t k = 0; k < n; k++) {
         double per = (double)(x->spent_task[k] + x->spent_x[k]) / r;
         x->cost[k] = first ? per : 0.7 * x->cost[k] + 0.3 * per;
-        if (k >= x->split)
-            spent += (double)x->spent_x[k];
+        spent += (double)x->spent_x[k];
     }
     double poll = (double)x->poll_ns / r, stage = ((double)x->busy_ns - spent) / r;
     x->poll_cost = first ? poll : 0.7 * x->poll_cost + 0.3 * poll;
     x->stage_cost = first ? stage : 0.7 * x->stage_cost + 0.3 * stage;
     for (size_t k = 0; k < n; k++)
         total += x->cost[k];
-    double early = 0, current_load = 0;
+    double early = 0, current_load = 0, current_share = 0;
     for (size_t s = 0; s <= n; s++) {
-        double a = x->poll_cost + early, b = x->stage_cost + (total - early);
+        double a = x->poll_cost + early, b = x->stage_cost + (total - early), share = 0;
+        /* Moving a share f of transform s to the task thread adds f * cost
+         * there and takes it from the transformer: even them out. */
+        if (s < n && concurrent(t, s) && b > a && x->cost[s] > 0) {
+            share = (b - a) / (2 * x->cost[s]);
+            share = share > 1 ? 1 : share;
+            a += share * x->cost[s];
+            b -= share * x->cost[s];
+        }
         double load = a > b ? a : b;
         if (s == 0 || load < best_load) {
             best = s;
             best_load = load;
+            best_share = share;
         }
-        if (s == x->split)
+        if (s == x->split) {
             current_load = load;
+            current_share = share;
+        }
         if (s < n)
             early += x->cost[s];
     }
     /* Two splits within a few percent of each other are a tie: keep the
-     * current one rather than swap a transform between threads each batch. */
-    if (best_load > 0.95 * current_load)
+     * current one rather than swap a transform between threads each batch
+     * (the share of a concurrent one follows the costs freely). */
+    if (best_load > 0.95 * current_load) {
         best = x->split;
+        best_share = current_share;
+    }
     if (best != x->split)
         task_log(t, RDAPSYNC_LOG_DEBUG, NULL,
-                 "transform split %zu -> %zu (per record: poll %.1f us, transforms %.1f us, stage %.1f us)", x->split,
-                 best, x->poll_cost / 1000, total / 1000, x->stage_cost / 1000);
+                 "transform split %zu -> %zu, share %.2f (per record: poll %.1f us, transforms %.1f us, stage %.1f us)",
+                 x->split, best, best_share, x->poll_cost / 1000, total / 1000, x->stage_cost / 1000);
     x->split = best;
+    x->share = best_share;
 reset:
     memset(x->spent_task, 0, n * sizeof(*x->spent_task));
     memset(x->spent_x, 0, n * sizeof(*x->spent_x));
@@ -377,8 +407,9 @@ reset:
     x->records = 0;
 }
 
-/* Transforms [0, x->split) on chunk k's records, on the task thread.
- * CALL_STOPPED on a stop during a retry, CALL_FAILED when out of memory. */
+/* Transforms [0, x->split) on chunk k's records, on the task thread, and
+ * transform `split` too on x->share of them. CALL_STOPPED on a stop during
+ * a retry, CALL_FAILED when out of memory. */
 static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
 {
     rdapsync_batch *chunk = x->chunks[k];
@@ -387,8 +418,17 @@ static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
         rdapsync_record *record = batch_record(chunk, i);
         const instance *failed = NULL;
         verdict v = V_OK;
-        if (!record->error && !record->raw)
-            v = run_chain(t, chunk, record, 0, x->split, t->err, &failed, x->spent_task);
+        size_t to = x->split;
+        if (x->share > 0) {
+            x->share_credit += x->share;
+            if (x->share_credit >= 1) {
+                x->share_credit -= 1;
+                to++;
+            }
+        }
+        x->early_to[k][i] = (unsigned char)to;
+        if (!record->error && !record->raw && to > 0)
+            v = run_chain(t, chunk, record, 0, to, t->err, &failed, x->spent_task);
         if (v == V_STOPPED)
             return CALL_STOPPED;
         /* The reason travels with the record to the thread that owns the
@@ -460,8 +500,12 @@ call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_
             char reason[TASK_ERR_SIZE];
             if (status == RDAPSYNC_RETRY)
                 memcpy(reason, t->err, sizeof(reason));
-            if (x->split > 0 && (end = early_chunk(t, x, k)) != CALL_DONE)
+            if ((x->split > 0 || x->share > 0) && (end = early_chunk(t, x, k)) != CALL_DONE)
                 break;
+            if (x->split == 0 && x->share == 0) {
+                memset(x->early_to[k], 0, sizeof(x->early_to[k]));
+                memset(x->early[k], V_OK, sizeof(x->early[k]));
+            }
             if (status == RDAPSYNC_RETRY)
                 memcpy(t->err, reason, sizeof(reason));
             pthread_mutex_lock(&x->lock);

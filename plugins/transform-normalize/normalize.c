@@ -163,6 +163,8 @@ static const rdapsync_plugin descriptor = {
     .open = normalize_open,
     .close = normalize_close,
     .transform = normalize_transform,
+    /* Each call reads the instance and changes only its own record. */
+    .flags = RDAPSYNC_TRANSFORM_CONCURRENT,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

@@ -146,6 +146,8 @@ static const rdapsync_plugin descriptor = {
     .open = redact_open,
     .close = redact_close,
     .transform = redact_transform,
+    /* Each call reads the instance and the policy and changes only its own record. */
+    .flags = RDAPSYNC_TRANSFORM_CONCURRENT,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

@@ -13,7 +13,14 @@
 #include <stdint.h>
 
 #define RDAPSYNC_ABI_MAJOR 1
-#define RDAPSYNC_ABI_MINOR 0
+#define RDAPSYNC_ABI_MINOR 1
+
+/* Whether `table`, a `type` that starts with its own struct_size, has the
+ * field `field`: a plugin built against a newer minor than the host it runs
+ * in tests this before it reads a field appended in that minor, e.g.
+ * RDAPSYNC_HAS(rdapsync_json_api, host->json, measure). */
+#define RDAPSYNC_HAS(type, table, field) \
+    ((table)->struct_size >= offsetof(type, field) + sizeof(((const type *)0)->field))
 
 /* The one symbol every plugin exports (see plugin.h). */
 #define RDAPSYNC_ENTRY_SYMBOL "rdapsync_plugin_entry"

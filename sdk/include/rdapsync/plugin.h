@@ -19,7 +19,9 @@
  * transform's open and close run there too; its transform calls run one at
  * a time, in record order, on the task's thread or on its transform thread
  * (batch.transform_thread), which may change between batches: keep no
- * thread-local state. A sink's open and close run on the task's thread,
+ * thread-local state. A transform whose descriptor sets
+ * RDAPSYNC_TRANSFORM_CONCURRENT lifts the "one at a time, in record order"
+ * (see flags below). A sink's open and close run on the task's thread,
  * its write and flush on the task's flusher thread (one at a time, in
  * order), so a sink flushes while its task polls and transforms the next
  * batch.
@@ -95,8 +97,28 @@ typedef struct rdapsync_plugin {
     rdapsync_status (*write)(void *state, const rdapsync_batch *batch, char *err, size_t err_size);
     rdapsync_status (*flush)(void *state, char *err, size_t err_size);
 
-    /* New optional callbacks are appended here (ABI minor + 1). */
+    /* ---- ABI 1.1 ----
+     * RDAPSYNC_TRANSFORM_* bits; 0 for none. The host reads it only from a
+     * descriptor whose struct_size holds it (a plugin built against 1.0
+     * has none). */
+    uint32_t flags;
+
+    /* New fields are appended here (ABI minor + 1). */
 } rdapsync_plugin;
+
+/*
+ * The transform's calls may overlap: the host may call transform() for two
+ * records of the same instance at once, one on the task's thread and one on
+ * its transform thread, and in any order across records (records still
+ * reach the sink in source order). Set it when a call changes nothing but
+ * its own record and reads nothing a call for another record changes: the
+ * instance's state is read-only after open, and counters and logging go
+ * through the host, whose calls are thread-safe. The host can then share
+ * this transform's work between the two threads record by record, instead
+ * of giving it to one of them whole (docs/architecture.md, "The transform
+ * thread").
+ */
+#define RDAPSYNC_TRANSFORM_CONCURRENT 0x1u
 
 #define RDAPSYNC_DESCRIPTOR_HEADER \
     .struct_size = sizeof(rdapsync_plugin), .abi_major = RDAPSYNC_ABI_MAJOR, .abi_minor = RDAPSYNC_ABI_MINOR

@@ -394,3 +394,46 @@ Test(json, compact_copies_a_value_into_an_arena_of_its_own)
     J->decref(built);
     cr_assert_eq(json_api_live_values(), before);
 }
+
+Test(json, measure_reports_nesting_and_the_longest_string_or_key)
+{
+    rdapsync_json_shape shape;
+    rdapsync_value *v = parse("{\"abcdefgh\":[1,[\"xy\",{}]],\"k\":\"0123456789\"}");
+
+    cr_assert(RDAPSYNC_HAS(rdapsync_json_api, J, measure));
+    J->measure(v, 64, &shape);
+    cr_assert_eq(shape.depth, 4); /* {} inside [] inside [] inside {} */
+    cr_assert_eq(shape.longest, 10);
+    /* Containers below the cap are not entered: reported as one deeper. */
+    J->measure(v, 2, &shape);
+    cr_assert_eq(shape.depth, 3);
+    cr_assert_eq(shape.longest, 10);
+    J->measure(v, 0, &shape);
+    cr_assert_eq(shape.depth, 1);
+    cr_assert_eq(shape.longest, 0, "nothing inside the root is looked at");
+    J->decref(v);
+
+    J->measure(NULL, 8, &shape);
+    cr_assert_eq(shape.depth, 0);
+    v = J->string_new("abc", 3);
+    J->measure(v, 8, &shape);
+    cr_assert_eq(shape.depth, 0);
+    cr_assert_eq(shape.longest, 3);
+    J->decref(v);
+}
+
+Test(json, measure_stops_at_the_cap_however_deep_a_built_value_is)
+{
+    /* Deeper than the parser allows: only a plugin can build this. */
+    rdapsync_value *root = J->array_new(), *at = root;
+    rdapsync_json_shape shape;
+
+    for (int i = 0; i < 5000; i++) {
+        rdapsync_value *inner = J->array_new();
+        cr_assert_eq(J->array_append(at, inner), 0);
+        at = inner;
+    }
+    J->measure(root, 32, &shape);
+    cr_assert_eq(shape.depth, 33);
+    J->decref(root);
+}

@@ -149,6 +149,16 @@ RDAPSYNC_PLUGIN_ENTRY(host)
 #if defined(VARIANT_SHORT_STRUCT)
     descriptor.struct_size = (uint32_t)offsetof(rdapsync_plugin, flush);
 #endif
+#if defined(VARIANT_NONE)
+    descriptor.flags = RDAPSYNC_TRANSFORM_CONCURRENT;
+#endif
+#if defined(VARIANT_ABI_1_0)
+    /* Built before flags existed: the descriptor ends after flush, and what
+     * follows it in memory is not the plugin's to vouch for. */
+    descriptor.abi_minor = 0;
+    descriptor.struct_size = (uint32_t)(offsetof(rdapsync_plugin, flush) + sizeof(descriptor.flush));
+    descriptor.flags = 0xffffffffu;
+#endif
 #if defined(VARIANT_TINY_STRUCT)
     descriptor.struct_size = 4;
 #endif

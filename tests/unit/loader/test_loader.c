@@ -95,9 +95,30 @@ Test(loader, refuses_a_newer_abi_minor)
 Test(loader, refuses_a_descriptor_shorter_than_its_abi_minor_requires)
 {
     char expected[128];
-    snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI 1.0",
-             offsetof(rdapsync_plugin, flush), sizeof(rdapsync_plugin));
+    snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI %d.%d",
+             offsetof(rdapsync_plugin, flush), offsetof(rdapsync_plugin, flags) + sizeof(uint32_t), RDAPSYNC_ABI_MAJOR,
+             RDAPSYNC_ABI_MINOR);
     expect_refusal(FIXTURE("sink-short"), RDAPSYNC_KIND_SINK, "short", expected);
+}
+
+Test(loader, loads_a_plugin_built_against_abi_1_0_and_reads_no_flags_from_it)
+{
+    char err[512] = "";
+    loaded_plugin *plugin = loader_load(FIXTURE("sink-abi10"), RDAPSYNC_KIND_SINK, "abi10", err, sizeof(err));
+    cr_assert_not_null(plugin, "refused: %s", err);
+    cr_assert_eq(plugin->desc->abi_minor, 0);
+    cr_assert_eq(loader_plugin_flags(plugin->desc), 0u, "flags beyond struct_size must not be read");
+    loader_unload(plugin);
+}
+
+Test(loader, reads_the_flags_of_a_plugin_built_against_abi_1_1)
+{
+    char err[512] = "";
+    loaded_plugin *plugin = loader_load(FIXTURE("sink-good"), RDAPSYNC_KIND_SINK, "good", err, sizeof(err));
+    cr_assert_not_null(plugin, "refused: %s", err);
+    cr_assert_eq(plugin->desc->abi_minor, RDAPSYNC_ABI_MINOR);
+    cr_assert_eq(loader_plugin_flags(plugin->desc), RDAPSYNC_TRANSFORM_CONCURRENT);
+    loader_unload(plugin);
 }
 
 Test(loader, refuses_a_struct_size_too_small_for_the_version_fields)

@@ -195,8 +195,11 @@ const rdapsync_plugin fake_source_desc = {
 
 typedef struct transform_state {
     const fake_transform_cfg *cfg;
-    int retries;
+    atomic_int retries;
     atomic_int busy; /* this instance's callbacks running now */
+    pthread_mutex_t lock;
+    pthread_t threads[4]; /* the threads its calls ran on */
+    int thread_count;
 } transform_state;
 
 static rdapsync_status transform_open(rdapsync_ctx *ctx, const void *config, void **state, char *err,
@@ -204,7 +207,8 @@ static rdapsync_status transform_open(rdapsync_ctx *ctx, const void *config, voi
 {
     transform_state *s = calloc(1, sizeof(*s));
     s->cfg = config;
-    s->retries = s->cfg->retries;
+    atomic_init(&s->retries, s->cfg->retries);
+    pthread_mutex_init(&s->lock, NULL);
     event("open", "transform");
     *state = s;
     return RDAPSYNC_OK;
@@ -212,16 +216,39 @@ static rdapsync_status transform_open(rdapsync_ctx *ctx, const void *config, voi
 
 static void transform_close(void *state)
 {
+    transform_state *s = state;
     event("close", "transform");
+    pthread_mutex_destroy(&s->lock);
     free(state);
+}
+
+/* Notes the calling thread; fake.transform_threads keeps the most seen. */
+static void note_thread(transform_state *s)
+{
+    pthread_t self = pthread_self();
+    int i, seen;
+
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < s->thread_count; i++)
+        if (pthread_equal(s->threads[i], self))
+            break;
+    if (i == s->thread_count && s->thread_count < 4)
+        s->threads[s->thread_count++] = self;
+    seen = s->thread_count;
+    pthread_mutex_unlock(&s->lock);
+    for (int most = atomic_load(&fake.transform_threads);
+         seen > most && !atomic_compare_exchange_weak(&fake.transform_threads, &most, seen);)
+        ;
 }
 
 static rdapsync_status transform_one(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
                                      size_t err_size)
 {
     transform_state *s = state;
-    if (s->retries > 0) {
-        s->retries--;
+    int left = atomic_load(&s->retries);
+    while (left > 0 && !atomic_compare_exchange_weak(&s->retries, &left, left - 1))
+        ;
+    if (left > 0) {
         snprintf(err, err_size, "fake transform busy");
         return RDAPSYNC_RETRY;
     }
@@ -241,6 +268,7 @@ static rdapsync_status transform_record(void *state, rdapsync_batch *batch, rdap
     transform_state *s = state;
     if (atomic_fetch_add(&s->busy, 1) != 0)
         atomic_fetch_add(&fake.transform_overlaps, 1);
+    note_thread(s);
     rdapsync_status status = transform_one(state, batch, record, err, err_size);
     atomic_fetch_sub(&s->busy, 1);
     return status;
@@ -256,6 +284,19 @@ const rdapsync_plugin fake_transform_desc = {
     .open = transform_open,
     .close = transform_close,
     .transform = transform_record,
+};
+
+const rdapsync_plugin fake_concurrent_transform_desc = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = "faketx",
+    .kind = RDAPSYNC_KIND_TRANSFORM,
+    .version = "0",
+    .description = "scripted test transform whose calls may overlap",
+    .config_size = sizeof(fake_transform_cfg),
+    .open = transform_open,
+    .close = transform_close,
+    .transform = transform_record,
+    .flags = RDAPSYNC_TRANSFORM_CONCURRENT,
 };
 
 /* ---- sinks ---- */
@@ -500,7 +541,8 @@ pipeline_config *fake_pipeline(const char *name, fake_source_cfg *source, fake_t
     if (transform) {
         p->transforms = calloc(1, sizeof(*p->transforms));
         p->transform_count = 1;
-        block(&p->transforms[0], &fake_transform_desc, transform);
+        block(&p->transforms[0], transform->concurrent ? &fake_concurrent_transform_desc : &fake_transform_desc,
+              transform);
     }
     block(&p->sink, &fake_sink_desc, sink);
     p->tolerance = TOLERANCE_ALL;
@@ -525,7 +567,8 @@ void fake_pipeline_add_transform(pipeline_config *p, fake_transform_cfg *transfo
 {
     p->transforms = realloc(p->transforms, (p->transform_count + 1) * sizeof(*p->transforms));
     memset(&p->transforms[p->transform_count], 0, sizeof(*p->transforms));
-    block(&p->transforms[p->transform_count++], &fake_transform_desc, transform);
+    block(&p->transforms[p->transform_count++],
+          transform->concurrent ? &fake_concurrent_transform_desc : &fake_transform_desc, transform);
 }
 
 void fake_pipeline_free(pipeline_config *p)

@@ -33,6 +33,7 @@ typedef struct fake_transform_cfg {
     const char *error_key; /* ERROR for this key */
     const char *drop_key;  /* DROP for this key */
     int retries;           /* first N calls answer RETRY */
+    bool concurrent;       /* the descriptor sets RDAPSYNC_TRANSFORM_CONCURRENT */
 } fake_transform_cfg;
 
 /* What a fake sink stored; one store per sink role. */
@@ -83,6 +84,7 @@ typedef struct fake_world {
     atomic_int source_thread_changes; /* a source callback ran on another thread than its open */
     atomic_int sink_thread_changes;   /* write/flush of one sink ran on different threads */
     atomic_int transform_overlaps;    /* a callback of a transform instance started while another of it ran */
+    atomic_int transform_threads;     /* most threads one transform instance's calls ran on */
 } fake_world;
 
 extern fake_world fake;
@@ -94,6 +96,7 @@ bool fake_wait_poll_from(int64_t offset, int seconds);
 
 extern const rdapsync_plugin fake_source_desc;
 extern const rdapsync_plugin fake_transform_desc;
+extern const rdapsync_plugin fake_concurrent_transform_desc; /* the same, with RDAPSYNC_TRANSFORM_CONCURRENT */
 extern const rdapsync_plugin fake_sink_desc;
 extern const rdapsync_plugin fake_dlq_desc;
 

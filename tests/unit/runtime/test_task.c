@@ -707,26 +707,33 @@ Test(task, dead_letters_without_a_dead_letter_sink_are_logged_and_counted)
 
 typedef struct stage_mode {
     transform_thread thread;
-    int split; /* transforms on the task thread; -1: measured */
+    int split;       /* transforms on the task thread; -1: measured */
+    double share;    /* of the records, transform `split` runs on the task thread too */
+    bool concurrent; /* both fake transforms set RDAPSYNC_TRANSFORM_CONCURRENT */
 } stage_mode;
+
+/* Serial; threaded with the whole chain on the transform thread, with the
+ * first transform on the task thread, with both there; and with concurrent
+ * transforms, the first one shared between both threads, then the second. */
+static stage_mode stage_modes[] = {
+    {TRANSFORM_THREAD_OFF, -1, 0, false}, {TRANSFORM_THREAD_ON, 0, 0, false},  {TRANSFORM_THREAD_ON, 1, 0, false},
+    {TRANSFORM_THREAD_ON, 2, 0, false},   {TRANSFORM_THREAD_ON, 0, 0.5, true}, {TRANSFORM_THREAD_ON, 1, 0.34, true}};
 
 ParameterizedTestParameters(task, transform_stage)
 {
-    /* Serial; threaded with the whole chain on the transform thread, with
-     * the first transform on the task thread, with both there. */
-    static stage_mode modes[] = {
-        {TRANSFORM_THREAD_OFF, -1}, {TRANSFORM_THREAD_ON, 0}, {TRANSFORM_THREAD_ON, 1}, {TRANSFORM_THREAD_ON, 2}};
-    return cr_make_param_array(stage_mode, modes, sizeof(modes) / sizeof(modes[0]));
+    return cr_make_param_array(stage_mode, stage_modes, sizeof(stage_modes) / sizeof(stage_modes[0]));
 }
 
 static pipeline_config *two_transforms(const char *name, const stage_mode *mode, fake_source_cfg *src,
                                        fake_transform_cfg *first, fake_transform_cfg *second, fake_sink_cfg *snk,
                                        fake_sink_cfg *dlq)
 {
+    first->concurrent = second->concurrent = mode->concurrent;
     pipeline_config *p = fake_pipeline(name, src, first, snk, dlq);
     fake_pipeline_add_transform(p, second);
     p->transform_thread = mode->thread;
     task_test_set_transform_split(mode->split);
+    task_test_set_transform_share(mode->share);
     return p;
 }
 
@@ -774,7 +781,12 @@ ParameterizedTest(stage_mode *mode, task, transform_stage)
     cr_assert_eq(r.snap.counts.errors[STAGE_TRANSFORM], 2);
     cr_assert_eq(r.snap.retries, 2, "each transform's RETRY counts once");
     cr_assert_eq(fake.committed_offset, 30);
-    cr_assert_eq(atomic_load(&fake.transform_overlaps), 0, "a transform's callbacks never run concurrently");
+    if (mode->concurrent) {
+        cr_assert_eq(atomic_load(&fake.transform_threads), 2, "the shared transform ran on both threads");
+    } else {
+        cr_assert_eq(atomic_load(&fake.transform_overlaps), 0, "a transform's callbacks never run concurrently");
+        cr_assert_eq(atomic_load(&fake.transform_threads), 1, "a pinned transform runs on one thread");
+    }
     cr_assert_eq(atomic_load(&fake.source_thread_changes), 0, "the source stays on the task thread");
     task_stats_snapshot_free(&r.snap);
     fake_pipeline_free(p);
@@ -782,9 +794,7 @@ ParameterizedTest(stage_mode *mode, task, transform_stage)
 
 ParameterizedTestParameters(task, transform_stage_tolerance_none)
 {
-    static stage_mode modes[] = {
-        {TRANSFORM_THREAD_OFF, -1}, {TRANSFORM_THREAD_ON, 0}, {TRANSFORM_THREAD_ON, 1}, {TRANSFORM_THREAD_ON, 2}};
-    return cr_make_param_array(stage_mode, modes, sizeof(modes) / sizeof(modes[0]));
+    return cr_make_param_array(stage_mode, stage_modes, sizeof(stage_modes) / sizeof(stage_modes[0]));
 }
 
 ParameterizedTest(stage_mode *mode, task, transform_stage_tolerance_none)
@@ -829,6 +839,41 @@ Test(task, transform_stage_on_its_thread_keeps_batches_bounded)
         cr_assert_eq(sink_store.batch_sizes[i], 10, "batch %d is full and not more", i);
     cr_assert_eq(sink_store.batch_sizes[9], 5);
     cr_assert_eq(fake.committed_offset, 95);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
+
+Test(task, measured_split_with_concurrent_transforms_keeps_order_and_counts)
+{
+    /* The split and share chosen from measured costs, re-chosen after each
+     * of 20 fills: whatever they come to, every record arrives once, in
+     * source order, and the last offset is committed. */
+    fake_source_cfg src = {.total = 4000, .per_poll = 32};
+    fake_transform_cfg first = {.drop_key = "k1234", .concurrent = true};
+    fake_transform_cfg second = {.error_key = "k3001", .concurrent = true};
+    fake_sink_cfg snk = {.store = &sink_store};
+    fake_sink_cfg dlq = {.store = &dlq_store};
+    pipeline_config *p = fake_pipeline("stage-measured", &src, &first, &snk, &dlq);
+    fake_pipeline_add_transform(p, &second);
+    p->transform_thread = TRANSFORM_THREAD_ON;
+    p->batch_max_records = 200;
+    task_test_set_transform_split(-1);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 3998);
+    for (int i = 0, k = 0; i < 4000; i++) {
+        if (i == 1234 || i == 3001)
+            continue;
+        char key[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        cr_assert_str_eq(sink_store.keys[k], key, "records reach the sink in source order");
+        k++;
+    }
+    cr_assert_eq(dlq_store.durable, 1);
+    cr_assert_str_eq(dlq_store.keys[0], "k3001");
+    cr_assert_eq(r.snap.counts.dropped, 1);
+    cr_assert_eq(fake.committed_offset, 4000);
     task_stats_snapshot_free(&r.snap);
     fake_pipeline_free(p);
 }

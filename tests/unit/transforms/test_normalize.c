@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "harness.h"
+#include "limits.h"
 #include "unified.h"
 
 static const unified_options defaults = {.keep_raw = false, .max_depth = 32, .max_string = 65536};
@@ -349,4 +350,33 @@ Test(normalize_plugin, a_bad_record_is_an_error_with_its_path_and_error_value_cl
     cr_assert_null(H()->batch_get(b, 0)->value, "clear: nothing of the input leaves");
     batch_free(b);
     plugin_stop(&pi);
+}
+
+/* limits_check on the host's measure() and on its own walk (a host of ABI
+ * 1.0 has no measure): the same verdicts, the same reasons. */
+static void limits_agree(const char *text, int max_depth, size_t max_string, bool ok, const char *reason)
+{
+    rdapsync_json_api old = *J();
+    char fast[512] = "", slow[512] = "";
+    rdapsync_value *doc = json(text);
+
+    old.struct_size = (uint32_t)offsetof(rdapsync_json_api, measure);
+    cr_assert_not(RDAPSYNC_HAS(rdapsync_json_api, &old, measure));
+    cr_assert_eq(limits_check(J(), doc, max_depth, max_string, fast, sizeof fast) == 0, ok, "%s: %s", text, fast);
+    cr_assert_eq(limits_check(&old, doc, max_depth, max_string, slow, sizeof slow) == 0, ok, "%s: %s", text, slow);
+    cr_assert_str_eq(fast, slow);
+    if (reason)
+        cr_assert_str_eq(fast, reason);
+    J()->decref(doc);
+}
+
+Test(normalize, limits_give_the_same_verdict_measured_by_the_host_or_walked_by_the_plugin)
+{
+    limits_agree("{\"a\":[[1]]}", 3, 0, true, NULL);
+    limits_agree("{\"a\":[[1]]}", 2, 0, false, "$.a[0]: nesting deeper than max_depth (2)");
+    limits_agree("{\"a\":[\"12345\"]}", 8, 5, true, NULL);
+    limits_agree("{\"a\":[\"123456\"]}", 8, 5, false, "$.a[0]: string of 6 bytes is longer than max_string (5)");
+    limits_agree("{\"a\":{\"longkey\":1}}", 8, 5, false, "$.a: member name of 7 bytes is longer than max_string (5)");
+    limits_agree("{\"longkey\":\"123456789\"}", 8, 0, true, NULL);
+    limits_agree("\"123456\"", 0, 5, false, "$: string of 6 bytes is longer than max_string (5)");
 }
