@@ -35,8 +35,11 @@ struct rdapsync_ctx {
     struct task *task;
 
     pthread_mutex_t lock; /* the fields below: any thread may log or count */
+    /* Slots are filled under the lock and published by metric_count, then
+     * never change: a lookup reads them without the lock (a concurrent
+     * transform counts from two threads at once, on every record). */
     metric_slot metrics[METRIC_CACHE_SIZE];
-    size_t metric_count;
+    atomic_size_t metric_count;
     bool dir_made;
 
     /* Without a task (unit tests). */
@@ -126,17 +129,24 @@ void context_log(rdapsync_ctx *ctx, rdapsync_log_level level, const char *fmt, v
 static plugin_metric *metric_for(rdapsync_ctx *ctx, const char *name, bool counter)
 {
     plugin_metric *metric = NULL;
+    size_t count = atomic_load_explicit(&ctx->metric_count, memory_order_acquire);
 
+    for (size_t i = 0; i < count; i++)
+        if (ctx->metrics[i].name == name && ctx->metrics[i].counter == counter)
+            return ctx->metrics[i].metric;
     pthread_mutex_lock(&ctx->lock);
-    for (size_t i = 0; i < ctx->metric_count; i++) {
+    count = atomic_load_explicit(&ctx->metric_count, memory_order_relaxed);
+    for (size_t i = 0; i < count; i++) {
         if (ctx->metrics[i].name == name && ctx->metrics[i].counter == counter) {
             metric = ctx->metrics[i].metric;
             goto done;
         }
     }
     metric = metrics_plugin_metric(ctx->pipeline, ctx->task_index, ctx->plugin, name, counter);
-    if (metric && ctx->metric_count < METRIC_CACHE_SIZE)
-        ctx->metrics[ctx->metric_count++] = (metric_slot){name, counter, metric};
+    if (metric && count < METRIC_CACHE_SIZE) {
+        ctx->metrics[count] = (metric_slot){name, counter, metric};
+        atomic_store_explicit(&ctx->metric_count, count + 1, memory_order_release);
+    }
 done:
     pthread_mutex_unlock(&ctx->lock);
     return metric;

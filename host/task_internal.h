@@ -89,6 +89,16 @@ typedef struct task_flusher {
  * Everything below `lock` is under it, except the chunks' contents, which
  * belong to whoever full[] says.
  */
+/* What the task thread did to one chunk's records before handing it over. */
+typedef struct task_chunk_early {
+    _Alignas(64) unsigned char verdict[TASK_POLL_CHUNK]; /* per record: how the early transforms ended */
+    unsigned char to[TASK_POLL_CHUNK];                   /* per record: transforms run early */
+    const instance *failed[TASK_POLL_CHUNK];
+} task_chunk_early;
+
+/* Fields on a cache line of their own are written by one thread at every
+ * record or chunk: sharing a line with the other thread's would bounce it
+ * between the cores. */
 typedef struct task_transformer {
     pthread_t thread;
     bool running;
@@ -104,27 +114,32 @@ typedef struct task_transformer {
     size_t held;        /* records in the cycle's batch */
     bool over_bytes;    /* the cycle's batch reached batch.max_bytes */
     bool halt;          /* a record failed the task, or a stop during a retry */
-    call_end end;       /* how the stage went: CALL_STOPPED, CALL_FAILED */
-    size_t stop_at;     /* the record that failed the task, else SIZE_MAX */
-    char err[TASK_ERR_SIZE]; /* plugins' err buffer on the transformer */
 
     /* The chain is split: transforms [0, split) run on the task thread
      * right after the poll, [split, n) on the transformer. When transform
      * `split` may overlap itself (RDAPSYNC_TRANSFORM_CONCURRENT), the task
      * thread also runs it on a `share` of the records, so the two threads
      * can be balanced finer than a whole transform. Split and share
-     * balance the threads by the costs measured in the last fills. */
-    size_t split;                              /* for the current fill */
-    double share;                              /* 0..1; 0 unless transform `split` is concurrent */
-    double share_credit;                       /* task thread: Bresenham-style spreading of `share` */
-    unsigned char early[TASK_CHUNKS][TASK_POLL_CHUNK];    /* per chunk record: what the early part did */
-    unsigned char early_to[TASK_CHUNKS][TASK_POLL_CHUNK]; /* per chunk record: transforms run early */
-    const instance *early_failed[TASK_CHUNKS][TASK_POLL_CHUNK];
-    uint64_t *spent_task, *spent_x; /* ns per transform this fill, per thread (owned) */
-    uint64_t poll_ns, busy_ns;      /* this fill: task thread in poll(); transformer busy */
-    size_t records;                 /* this fill: records moved */
+     * balance the threads by the costs measured in the last fills (set
+     * between fills, when the transformer is idle). */
+    size_t split;                   /* for the current fill */
+    double share;                   /* 0..1; 0 unless transform `split` is concurrent */
     double *cost;                   /* ns per record per transform (smoothed; owned) */
     double poll_cost, stage_cost;   /* ns per record: poll; transformer's own work */
+    task_chunk_early early[TASK_CHUNKS];
+
+    /* Task thread only, during a fill. */
+    _Alignas(64) double share_credit; /* Bresenham-style spreading of `share` over records */
+    uint64_t poll_ns;                 /* this fill: time in poll() */
+    uint64_t *spent_task;             /* ns per transform this fill (owned; a line of its own) */
+
+    /* Transformer only, during a fill. */
+    _Alignas(64) call_end end; /* how the stage went: CALL_STOPPED, CALL_FAILED */
+    size_t stop_at;            /* the record that failed the task, else SIZE_MAX */
+    uint64_t busy_ns;          /* this fill: transformer busy */
+    size_t records;            /* this fill: records moved */
+    uint64_t *spent_x;         /* ns per transform this fill (owned; a line of its own) */
+    char err[TASK_ERR_SIZE];   /* plugins' err buffer on the transformer */
 } task_transformer;
 
 struct task {

@@ -200,8 +200,8 @@ static void transform_chunk(struct task *t, task_transformer *x, size_t k)
         if (x->end == CALL_DONE) {
             verdict early[TASK_POLL_CHUNK];
             for (size_t i = 0; i < n; i++)
-                early[i] = (verdict)x->early[k][i];
-            x->end = process_range(t, c, from, &x->stop_at, x->err, x->early_to[k], early, x->early_failed[k],
+                early[i] = (verdict)x->early[k].verdict[i];
+            x->end = process_range(t, c, from, &x->stop_at, x->err, x->early[k].to, early, x->early[k].failed,
                                    x->spent_x);
             x->records += n;
         }
@@ -259,6 +259,16 @@ static void *transformer_main(void *arg)
     return NULL;
 }
 
+/* n zeroed counters on cache lines no other allocation shares (free()). */
+static uint64_t *counters_new(size_t n)
+{
+    size_t bytes = (n * sizeof(uint64_t) + 63) / 64 * 64;
+    uint64_t *c = aligned_alloc(64, bytes ? bytes : 64);
+    if (c)
+        memset(c, 0, bytes ? bytes : 64);
+    return c;
+}
+
 static void transformer_free(task_transformer *x)
 {
     for (int k = 0; k < TASK_CHUNKS; k++) {
@@ -278,8 +288,8 @@ int task_transformer_start(struct task *t)
     size_t n = t->transform_count;
 
     x->max_records = (size_t)t->pipeline->batch_max_records;
-    x->spent_task = calloc(n, sizeof(*x->spent_task));
-    x->spent_x = calloc(n, sizeof(*x->spent_x));
+    x->spent_task = counters_new(n);
+    x->spent_x = counters_new(n);
     x->cost = calloc(n, sizeof(*x->cost));
     if (!x->spent_task || !x->spent_x || !x->cost)
         goto fail;
@@ -426,7 +436,7 @@ static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
                 to++;
             }
         }
-        x->early_to[k][i] = (unsigned char)to;
+        x->early[k].to[i] = (unsigned char)to;
         if (!record->error && !record->raw && to > 0)
             v = run_chain(t, chunk, record, 0, to, t->err, &failed, x->spent_task);
         if (v == V_STOPPED)
@@ -437,8 +447,8 @@ static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
             task_fail(t, "transform stage: out of memory");
             return CALL_FAILED;
         }
-        x->early[k][i] = (unsigned char)v;
-        x->early_failed[k][i] = failed;
+        x->early[k].verdict[i] = (unsigned char)v;
+        x->early[k].failed[i] = failed;
     }
     return CALL_DONE;
 }
@@ -503,8 +513,8 @@ call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_
             if ((x->split > 0 || x->share > 0) && (end = early_chunk(t, x, k)) != CALL_DONE)
                 break;
             if (x->split == 0 && x->share == 0) {
-                memset(x->early_to[k], 0, sizeof(x->early_to[k]));
-                memset(x->early[k], V_OK, sizeof(x->early[k]));
+                memset(x->early[k].to, 0, sizeof(x->early[k].to));
+                memset(x->early[k].verdict, V_OK, sizeof(x->early[k].verdict));
             }
             if (status == RDAPSYNC_RETRY)
                 memcpy(t->err, reason, sizeof(reason));

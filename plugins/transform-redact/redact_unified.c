@@ -384,7 +384,10 @@ static int contact_list(rx *x, rdapsync_value *list)
 
     if (j->type(list) != RDAPSYNC_JSON_ARRAY)
         return rx_fail(x, "expected an array of contacts, got %s", rj_type_name(j->type(list)));
-    removed = calloc(j->array_size(list) + 1, sizeof *removed);
+    /* A contact list is short; only a hostile one needs the heap. */
+    size_t few[16];
+    removed = j->array_size(list) < sizeof few / sizeof few[0] ? few
+                                                                : calloc(j->array_size(list) + 1, sizeof *removed);
     if (!removed)
         return rx_oom(x);
     for (size_t i = 0, n = j->array_size(list); i < n && rc == 0; i++) {
@@ -408,7 +411,8 @@ static int contact_list(rx *x, rdapsync_value *list)
     for (size_t r = removed_count; rc == 0 && r > 0; r--)
         if (j->array_remove(list, removed[r - 1]) != 0)
             rc = rx_oom(x);
-    free(removed);
+    if (removed != few)
+        free(removed);
     return rc;
 }
 
