@@ -1,6 +1,5 @@
 /* rdapsync: the daemon's entry point; everything else is in cli.c. */
 #include <malloc.h>
-#include <stdlib.h>
 
 #include "cli.h"
 
@@ -23,8 +22,7 @@ int main(int argc, char **argv)
      * 1,000-record batch). One arena: large allocations take a lock that
      * is rarely contended (a few per record); small ones stay in each
      * thread's cache, lock-free. */
-    if (!getenv("RDAPSYNC_TMP_ARENAS"))
-        mallopt(M_ARENA_MAX, 1);
+    mallopt(M_ARENA_MAX, 1);
 #endif
     return cli_main(argc, argv);
 }

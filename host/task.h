@@ -77,8 +77,9 @@ void task_test_set_clock(int64_t (*now_ms)(void));
  * transform thread (batch.transform_thread), instead of the measured
  * split; -1 goes back to measuring. */
 void task_test_set_transform_split(int split);
-/* Tests: with a pinned split, the share of records on which the task
- * thread also runs transform `split` when it is concurrent (0..1). */
-void task_test_set_transform_share(double share);
+/* Tests: with a pinned split, the share of records (0..1) on which the
+ * task thread runs stages [0, hi) instead (stage n, after the n
+ * transforms, is the compaction), when stages [split, hi) may overlap. */
+void task_test_set_transform_share(int hi, double share);
 
 #endif

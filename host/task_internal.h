@@ -122,23 +122,23 @@ typedef struct task_transformer {
      * can be balanced finer than a whole transform. Split and share
      * balance the threads by the costs measured in the last fills (set
      * between fills, when the transformer is idle). */
-    size_t split;                   /* for the current fill */
-    double share;                   /* 0..1; 0 unless transform `split` is concurrent */
-    double *cost;                   /* ns per record per transform (smoothed; owned) */
+    size_t split, split_hi;         /* stages [0, split) / [0, split_hi) on the task thread (n: compaction) */
+    double share;                   /* 0..1 of the records go to split_hi; 0 unless [split, split_hi) is concurrent */
+    double *cost;                   /* ns per record per stage (smoothed; owned) */
     double poll_cost, stage_cost;   /* ns per record: poll; transformer's own work */
     task_chunk_early early[TASK_CHUNKS];
 
     /* Task thread only, during a fill. */
     _Alignas(64) double share_credit; /* Bresenham-style spreading of `share` over records */
     uint64_t poll_ns;                 /* this fill: time in poll() */
-    uint64_t *spent_task;             /* ns per transform this fill (owned; a line of its own) */
+    uint64_t *spent_task;             /* ns per stage this fill (owned; a line of its own) */
 
     /* Transformer only, during a fill. */
     _Alignas(64) call_end end; /* how the stage went: CALL_STOPPED, CALL_FAILED */
     size_t stop_at;            /* the record that failed the task, else SIZE_MAX */
     uint64_t busy_ns;          /* this fill: transformer busy */
     size_t records;            /* this fill: records moved */
-    uint64_t *spent_x;         /* ns per transform this fill (owned; a line of its own) */
+    uint64_t *spent_x;         /* ns per stage this fill (owned; a line of its own) */
     char err[TASK_ERR_SIZE];   /* plugins' err buffer on the transformer */
 } task_transformer;
 

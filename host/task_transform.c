@@ -3,17 +3,21 @@
  * others through the pipeline's transforms, the output compacted.
  *
  * Serial (batch.transform_thread: false, or no transforms), the task thread
- * runs it after each poll. Threaded, it runs on a thread of its own (the
- * transformer) while the task thread polls the next records: the source
- * fills one of two small chunk batches, hands it over and fills the other;
- * the transformer moves a chunk's records into the cycle's batch, in the
- * order they were polled, and transforms them there. Parsing (in the
- * source) and transforming then use two CPUs, which is where a pipeline
- * with transforms spends its time. Ordering and delivery are unchanged:
- * records reach the batch in source order, positions are taken from the
- * batch once the fill is over, source callbacks stay on the task thread,
- * and a transform's callbacks run one at a time (on the transformer).
- * See docs/architecture.md, "One cycle of a task".
+ * runs it after each poll. Threaded, a thread of its own (the transformer)
+ * takes part of it while the task thread polls the next records: the
+ * source fills one of three small chunk batches (a ring) and hands it
+ * over; the transformer moves a chunk's records into the cycle's batch, in
+ * the order they were polled, and runs the stages the task thread left
+ * them. The task thread runs the first stages right after its poll, while
+ * the documents are in its core's cache, and on a share of the records one
+ * more, when that stage may overlap itself; the split is chosen from
+ * measured costs after every batch (rebalance()). Parsing (in the source)
+ * and transforming then use two CPUs, which is where a pipeline with
+ * transforms spends its time. Ordering and delivery are unchanged: records
+ * reach the batch in source order, positions are taken from the batch once
+ * the fill is over, source callbacks stay on the task thread, and a
+ * transform's calls run one at a time unless it declared them concurrent.
+ * See docs/architecture.md, "The transform thread".
  */
 #include "task_internal.h"
 
@@ -83,9 +87,26 @@ static verdict run_chain(struct task *t, rdapsync_batch *batch, rdapsync_record 
 }
 
 /*
- * Record i of c after transforms [0, from) (run earlier, with `early` as
- * their verdict): the rest of the chain, then the output is compacted.
- * CALL_DONE also when the record left the batch (dropped or dead-lettered).
+ * Keeps the output, not the input and the transforms' leftovers, for the
+ * rest of the record's way through `batch`. The last stage of the chain
+ * (number n, after the n transforms): `spent` (may be NULL) gets its time
+ * in spent[n]. A failure to copy keeps the record as it is.
+ */
+static void compact_record(struct task *t, rdapsync_batch *batch, rdapsync_record *record, uint64_t *spent)
+{
+    uint64_t started = spent ? now_ns() : 0;
+    rdapsync_value *compact = json_api_compact(record->value);
+    if (compact)
+        batch_record_set_value(batch, record, compact);
+    if (spent)
+        spent[t->transform_count] += now_ns() - started;
+}
+
+/*
+ * Record i of c after stages [0, from) (run earlier, with `early` as their
+ * verdict): the rest of the chain, then the output is compacted, unless
+ * that was done already (from > n). CALL_DONE also when the record left
+ * the batch (dropped or dead-lettered).
  */
 static call_end finish_record(struct task *t, task_cycle *c, size_t i, size_t from, verdict early,
                               const instance *early_failed, char *err, uint64_t *spent)
@@ -111,16 +132,13 @@ static call_end finish_record(struct task *t, task_cycle *c, size_t i, size_t fr
                    ? CALL_DONE
                    : CALL_FAILED;
     }
-    /* Keep the output, not the input and the transforms' leftovers, for
-     * the rest of the record's way through the batch. */
-    rdapsync_value *compact = json_api_compact(record->value);
-    if (compact)
-        batch_record_set_value(c->batch, record, compact);
+    if (from <= t->transform_count)
+        compact_record(t, c->batch, record, spent);
     return CALL_DONE;
 }
 
 /* Records [from, count) of c: the bad ones to the dead-letter path, the
- * others through the rest of the chain (`early`: what the transforms
+ * others through the rest of the chain (`early`: what the stages
  * [0, early_to[i]) run on the task thread did to each; NULL when none ran
  * there). */
 static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err,
@@ -168,15 +186,36 @@ call_end task_process_polled(struct task *t, task_cycle *c, size_t from, size_t 
 /* ---- the transformer thread ---- */
 
 /* Tests pin the split (task.h); -1: measured. */
-static int forced_split = -1;
+static int forced_split = -1, forced_hi = -1;
 static double forced_share = 0;
 
 void task_test_set_transform_split(int split) { forced_split = split; }
-void task_test_set_transform_share(double share) { forced_share = share < 0 ? 0 : share > 1 ? 1 : share; }
-
-static bool concurrent(const struct task *t, size_t k)
+void task_test_set_transform_share(int hi, double share)
 {
-    return k < t->transform_count && (loader_plugin_flags(t->transforms[k].desc) & RDAPSYNC_TRANSFORM_CONCURRENT);
+    forced_hi = hi;
+    forced_share = share < 0 ? 0 : share > 1 ? 1 : share;
+}
+
+/* Stages [lo, hi) may run on both threads at once: transforms that say so,
+ * and the compaction (stage n), which is the host's own. */
+static bool concurrent(const struct task *t, size_t lo, size_t hi)
+{
+    for (size_t k = lo; k < hi; k++)
+        if (k < t->transform_count &&
+            !(loader_plugin_flags(t->transforms[k].desc) & RDAPSYNC_TRANSFORM_CONCURRENT))
+            return false;
+    return hi > lo && hi <= t->transform_count + 1;
+}
+
+/* The pinned arrangement of the tests, within what the chain allows. */
+static void force_split(struct task *t, task_transformer *x)
+{
+    size_t n = t->transform_count;
+    x->split = (size_t)forced_split < n + 1 ? (size_t)forced_split : n + 1;
+    x->split_hi = forced_hi > (int)x->split ? (size_t)forced_hi : x->split;
+    x->share = concurrent(t, x->split, x->split_hi) ? forced_share : 0;
+    if (x->share == 0)
+        x->split_hi = x->split;
 }
 
 /* Moves chunk k's records into the cycle's batch and processes them. */
@@ -288,9 +327,10 @@ int task_transformer_start(struct task *t)
     size_t n = t->transform_count;
 
     x->max_records = (size_t)t->pipeline->batch_max_records;
-    x->spent_task = counters_new(n);
-    x->spent_x = counters_new(n);
-    x->cost = calloc(n, sizeof(*x->cost));
+    /* Per stage: the n transforms, then the compaction. */
+    x->spent_task = counters_new(n + 1);
+    x->spent_x = counters_new(n + 1);
+    x->cost = calloc(n + 1, sizeof(*x->cost));
     if (!x->spent_task || !x->spent_x || !x->cost)
         goto fail;
     for (int k = 0; k < TASK_CHUNKS; k++) {
@@ -303,8 +343,10 @@ int task_transformer_start(struct task *t)
     x->queued = 0;
     x->quit = false;
     x->cycle = NULL;
-    x->split = forced_split > 0 ? ((size_t)forced_split < n ? (size_t)forced_split : n) : 0;
-    x->share = forced_split >= 0 && concurrent(t, x->split) ? forced_share : 0;
+    x->split = x->split_hi = 0;
+    x->share = 0;
+    if (forced_split >= 0)
+        force_split(t, x);
     x->share_credit = 0;
     x->poll_cost = x->stage_cost = 0;
     if (pthread_create(&x->thread, NULL, transformer_main, t) != 0)
@@ -343,88 +385,113 @@ static void transformer_drain(task_transformer *x)
 }
 
 /*
- * After a fill: the costs it measured (smoothed over fills), and the split
- * for the next one, the one that makes the busier thread least busy:
- *   task thread  poll + transforms [0, split) + share x transform `split`
- *   transformer  its own work (moving, compacting) + the rest
- * `share` is 0 unless transform `split` is concurrent; then it is the
- * fraction that evens the two threads out.
+ * After a fill: the costs it measured (smoothed over fills), and how to
+ * split the next one. The chain's stages are the n transforms and the
+ * compaction (stage n). Each record runs stages [0, split) on the task
+ * thread right after the poll; when stage `split` may overlap itself, a
+ * `share` of the records runs it there too (split_hi = split + 1); the
+ * transformer runs the rest, after its own work (moving the records into
+ * the batch). The choice makes the busier thread as little busy as
+ * possible:
+ *   task thread  poll + [0, split) + share x stage split
+ *   transformer  moving + (1 - share) x stage split + [split_hi, n]
+ * Sharing a wider range (whole records on either thread) balances as well
+ * on paper but measured 10 % slower: the task thread's own records are
+ * cheapest to transform right after their parse, so it should take the
+ * chain's first stages whole.
  */
 static void rebalance(struct task *t, task_transformer *x)
 {
-    size_t n = t->transform_count, best = 0;
-    double r = (double)x->records, spent = 0, total = 0, best_load = 0, best_share = 0;
+    size_t n = t->transform_count, stages = n + 1;
+    double r = (double)x->records, spent = 0, total = 0;
 
     if (forced_split >= 0) {
-        x->split = (size_t)forced_split < n ? (size_t)forced_split : n;
-        x->share = concurrent(t, x->split) ? forced_share : 0;
+        force_split(t, x);
         goto reset;
     }
     if (x->records < TASK_POLL_CHUNK)
         goto reset; /* too few records to tell */
     bool first = x->poll_cost == 0;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < stages; k++) {
         double per = (double)(x->spent_task[k] + x->spent_x[k]) / r;
         x->cost[k] = first ? per : 0.7 * x->cost[k] + 0.3 * per;
         spent += (double)x->spent_x[k];
     }
     double poll = (double)x->poll_ns / r, stage = ((double)x->busy_ns - spent) / r;
+    if (stage < 0)
+        stage = 0;
     x->poll_cost = first ? poll : 0.7 * x->poll_cost + 0.3 * poll;
     x->stage_cost = first ? stage : 0.7 * x->stage_cost + 0.3 * stage;
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < stages; k++)
         total += x->cost[k];
-    double early = 0, current_load = 0, current_share = 0;
-    for (size_t s = 0; s <= n; s++) {
-        double a = x->poll_cost + early, b = x->stage_cost + (total - early), share = 0;
-        /* Moving a share f of transform s to the task thread adds f * cost
-         * there and takes it from the transformer: even them out. */
-        if (s < n && concurrent(t, s) && b > a && x->cost[s] > 0) {
-            share = (b - a) / (2 * x->cost[s]);
-            share = share > 1 ? 1 : share;
-            a += share * x->cost[s];
-            b -= share * x->cost[s];
+
+    size_t best_lo = 0, best_hi = 0;
+    double best_load = -1, best_share = 0, current_load = -1, current_share = 0;
+    double before = 0; /* cost of [0, lo) */
+    for (size_t lo = 0; lo <= stages; lo++) {
+        for (size_t hi = lo; hi <= lo + 1 && hi <= stages; hi++) {
+            if (hi > lo && !concurrent(t, lo, hi))
+                break;
+            double a = x->poll_cost + before, b = x->stage_cost + (total - before), share = 0;
+            /* Moving a share f of stage lo to the task thread adds f x its
+             * cost there and takes it from the transformer: even them out. */
+            if (hi > lo && b > a && x->cost[lo] > 0) {
+                share = (b - a) / (2 * x->cost[lo]);
+                share = share > 1 ? 1 : share;
+                a += share * x->cost[lo];
+                b -= share * x->cost[lo];
+            }
+            double load = a > b ? a : b;
+            if (lo == x->split && hi == (x->share > 0 ? x->split_hi : lo)) {
+                current_load = load;
+                current_share = share;
+            }
+            if (best_load < 0 || load < best_load) {
+                best_lo = lo;
+                best_hi = hi;
+                best_load = load;
+                best_share = share;
+            }
         }
-        double load = a > b ? a : b;
-        if (s == 0 || load < best_load) {
-            best = s;
-            best_load = load;
-            best_share = share;
-        }
-        if (s == x->split) {
-            current_load = load;
-            current_share = share;
-        }
-        if (s < n)
-            early += x->cost[s];
+        if (lo < stages)
+            before += x->cost[lo];
     }
-    /* Two splits within a few percent of each other are a tie: keep the
-     * current one rather than swap a transform between threads each batch
-     * (the share of a concurrent one follows the costs freely). */
-    if (best_load > 0.95 * current_load) {
-        best = x->split;
+    /* A choice within a few percent of the current one is a tie: keep the
+     * current arrangement rather than move stages between threads each
+     * batch (its share follows the costs freely). */
+    if (current_load >= 0 && best_load > 0.95 * current_load) {
+        best_lo = x->split;
+        best_hi = x->share > 0 ? x->split_hi : x->split;
         best_share = current_share;
     }
-    if (best != x->split)
+    if (best_share == 0)
+        best_hi = best_lo;
+    if (best_lo != x->split || best_hi != x->split_hi)
         task_log(t, RDAPSYNC_LOG_DEBUG, NULL,
-                 "transform split %zu -> %zu, share %.2f (per record: poll %.1f us, transforms %.1f us, stage %.1f us)",
-                 x->split, best, best_share, x->poll_cost / 1000, total / 1000, x->stage_cost / 1000);
-    x->split = best;
+                 "transform split [0,%zu) -> [0,%zu), [%zu,%zu) shared %.2f (per record: poll %.1f us, stages %.1f us, "
+                 "moving %.1f us)",
+                 x->split, best_lo, best_lo, best_hi, best_share, x->poll_cost / 1000, total / 1000,
+                 x->stage_cost / 1000);
+    x->split = best_lo;
+    x->split_hi = best_hi;
     x->share = best_share;
 reset:
-    memset(x->spent_task, 0, n * sizeof(*x->spent_task));
-    memset(x->spent_x, 0, n * sizeof(*x->spent_x));
+    memset(x->spent_task, 0, stages * sizeof(*x->spent_task));
+    memset(x->spent_x, 0, stages * sizeof(*x->spent_x));
     x->poll_ns = x->busy_ns = 0;
     x->records = 0;
 }
 
-/* Transforms [0, x->split) on chunk k's records, on the task thread, and
- * transform `split` too on x->share of them. CALL_STOPPED on a stop during
- * a retry, CALL_FAILED when out of memory. */
+/* Stages [0, x->split) on chunk k's records, on the task thread, and
+ * [0, x->split_hi) on x->share of them (the compaction too when that range
+ * covers it). CALL_STOPPED on a stop during a retry, CALL_FAILED when out
+ * of memory. */
 static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
 {
     rdapsync_batch *chunk = x->chunks[k];
+    size_t n = t->transform_count;
 
-    for (size_t i = 0, n = batch_count(chunk); i < n; i++) {
+    for (size_t i = 0, count = batch_count(chunk); i < count; i++) {
         rdapsync_record *record = batch_record(chunk, i);
         const instance *failed = NULL;
         verdict v = V_OK;
@@ -433,12 +500,15 @@ static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
             x->share_credit += x->share;
             if (x->share_credit >= 1) {
                 x->share_credit -= 1;
-                to++;
+                to = x->split_hi;
             }
         }
         x->early[k].to[i] = (unsigned char)to;
-        if (!record->error && !record->raw && to > 0)
-            v = run_chain(t, chunk, record, 0, to, t->err, &failed, x->spent_task);
+        if (!record->error && !record->raw && to > 0) {
+            v = run_chain(t, chunk, record, 0, to < n ? to : n, t->err, &failed, x->spent_task);
+            if (v == V_OK && to > n)
+                compact_record(t, chunk, record, x->spent_task);
+        }
         if (v == V_STOPPED)
             return CALL_STOPPED;
         /* The reason travels with the record to the thread that owns the

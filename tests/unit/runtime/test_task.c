@@ -707,17 +707,21 @@ Test(task, dead_letters_without_a_dead_letter_sink_are_logged_and_counted)
 
 typedef struct stage_mode {
     transform_thread thread;
-    int split;       /* transforms on the task thread; -1: measured */
-    double share;    /* of the records, transform `split` runs on the task thread too */
+    int split;       /* stages on the task thread (2: the compaction too); -1: measured */
+    int hi;          /* on a share of the records, stages [0, hi) there instead */
+    double share;
     bool concurrent; /* both fake transforms set RDAPSYNC_TRANSFORM_CONCURRENT */
 } stage_mode;
 
 /* Serial; threaded with the whole chain on the transform thread, with the
- * first transform on the task thread, with both there; and with concurrent
- * transforms, the first one shared between both threads, then the second. */
+ * first transform on the task thread, with both there, with the compaction
+ * too; and with concurrent transforms, the first one shared between both
+ * threads, the second one, and whole records. */
 static stage_mode stage_modes[] = {
-    {TRANSFORM_THREAD_OFF, -1, 0, false}, {TRANSFORM_THREAD_ON, 0, 0, false},  {TRANSFORM_THREAD_ON, 1, 0, false},
-    {TRANSFORM_THREAD_ON, 2, 0, false},   {TRANSFORM_THREAD_ON, 0, 0.5, true}, {TRANSFORM_THREAD_ON, 1, 0.34, true}};
+    {TRANSFORM_THREAD_OFF, -1, -1, 0, false}, {TRANSFORM_THREAD_ON, 0, -1, 0, false},
+    {TRANSFORM_THREAD_ON, 1, -1, 0, false},   {TRANSFORM_THREAD_ON, 2, -1, 0, false},
+    {TRANSFORM_THREAD_ON, 3, -1, 0, false},   {TRANSFORM_THREAD_ON, 0, 1, 0.5, true},
+    {TRANSFORM_THREAD_ON, 1, 2, 0.34, true},  {TRANSFORM_THREAD_ON, 0, 3, 0.5, true}};
 
 ParameterizedTestParameters(task, transform_stage)
 {
@@ -733,7 +737,7 @@ static pipeline_config *two_transforms(const char *name, const stage_mode *mode,
     fake_pipeline_add_transform(p, second);
     p->transform_thread = mode->thread;
     task_test_set_transform_split(mode->split);
-    task_test_set_transform_share(mode->share);
+    task_test_set_transform_share(mode->hi, mode->share);
     return p;
 }
 
