@@ -83,6 +83,8 @@ static void print_plugin_text(const listing *list, const loaded_plugin *plugin)
             plugin->path);
     if (desc->description)
         fprintf(list->out, "  %s\n", desc->description);
+    if (desc->kind == RDAPSYNC_KIND_TRANSFORM && (loader_plugin_flags(desc) & RDAPSYNC_TRANSFORM_CONCURRENT))
+        fprintf(list->out, "  concurrent: its calls may overlap (shared between a task's two threads)\n");
     if (!desc->options || !desc->options[0].name) {
         fprintf(list->out, "  no options\n\n");
         return;
@@ -207,6 +209,9 @@ static void add_plugin_json(listing *list, const loaded_plugin *plugin)
                               "name", desc->name, "version", or_empty(desc->version), "description",
                               or_empty(desc->description), "path", plugin->path, "abi", "major", desc->abi_major,
                               "minor", desc->abi_minor, "config", config_schema(desc));
+    if (entry && desc->kind == RDAPSYNC_KIND_TRANSFORM)
+        json_object_set_new(entry, "concurrent",
+                            json_boolean(loader_plugin_flags(desc) & RDAPSYNC_TRANSFORM_CONCURRENT));
     json_array_append_new(list->plugins, entry);
 }
 

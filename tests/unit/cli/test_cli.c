@@ -263,7 +263,34 @@ Test(cli, plugins_json_is_a_schema_per_plugin)
     cr_assert_eq(json_integer_value(json_object_get(limit, "maximum")), 100);
     json_t *mode = json_object_get(json_object_get(schema, "properties"), "mode");
     cr_assert_str_eq(json_string_value(json_array_get(json_object_get(mode, "enum"), 1)), "json");
+    cr_assert_null(json_object_get(source, "concurrent"), "only transforms say whether their calls may overlap");
     json_decref(doc);
+}
+
+Test(cli, plugins_say_which_transforms_may_run_concurrently)
+{
+    cli_result r;
+    run_cli(&r, "--plugin-path", CLI_FIXTURE_DIR, "plugins", "--json", NULL);
+    cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert_not_null(doc);
+    int seen = 0;
+    size_t i;
+    json_t *entry;
+    json_array_foreach(json_object_get(doc, "plugins"), i, entry)
+    {
+        const char *name = json_string_value(json_object_get(entry, "name"));
+        if (strcmp(name, "tnoop") == 0 && ++seen)
+            cr_assert(json_is_false(json_object_get(entry, "concurrent")));
+        if (strcmp(name, "redact") == 0 && ++seen)
+            cr_assert(json_is_true(json_object_get(entry, "concurrent")));
+    }
+    cr_assert_eq(seen, 2);
+    json_decref(doc);
+
+    run_cli(&r, "--plugin-path", CLI_FIXTURE_DIR, "plugins", "redact", NULL);
+    cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
+    cr_assert(strstr(r.out, "concurrent: its calls may overlap"), "%s", r.out);
 }
 
 Test(cli, plugins_reports_a_broken_file_and_goes_on)

@@ -100,6 +100,9 @@ static const rdapsync_plugin descriptor = {
     .open = fixture_open,
     .close = fixture_close,
     .transform = fixture_transform,
+#if defined(FIXTURE_CONCURRENT)
+    .flags = RDAPSYNC_TRANSFORM_CONCURRENT,
+#endif
 };
 
 #else
