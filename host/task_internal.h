@@ -92,7 +92,7 @@ typedef struct task_flusher {
 /* What the task thread did to one chunk's records before handing it over. */
 typedef struct task_chunk_early {
     _Alignas(64) unsigned char verdict[TASK_POLL_CHUNK]; /* per record: how the early transforms ended */
-    unsigned char to[TASK_POLL_CHUNK];                   /* per record: transforms run early */
+    uint32_t to[TASK_POLL_CHUNK];                        /* per record: stages run early (a chain has far fewer than 2^32) */
     const instance *failed[TASK_POLL_CHUNK];
 } task_chunk_early;
 

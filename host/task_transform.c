@@ -142,7 +142,7 @@ static call_end finish_record(struct task *t, task_cycle *c, size_t i, size_t fr
  * [0, early_to[i]) run on the task thread did to each; NULL when none ran
  * there). */
 static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err,
-                              const unsigned char *early_to, const verdict *early,
+                              const uint32_t *early_to, const verdict *early,
                               const instance *const *early_failed, uint64_t *spent)
 {
     size_t count = batch_count(c->batch);
@@ -503,7 +503,7 @@ static call_end early_chunk(struct task *t, task_transformer *x, size_t k)
                 to = x->split_hi;
             }
         }
-        x->early[k].to[i] = (unsigned char)to;
+        x->early[k].to[i] = (uint32_t)to;
         if (!record->error && !record->raw && to > 0) {
             v = run_chain(t, chunk, record, 0, to < n ? to : n, t->err, &failed, x->spent_task);
             if (v == V_OK && to > n)

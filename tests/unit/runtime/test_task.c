@@ -881,3 +881,29 @@ Test(task, measured_split_with_concurrent_transforms_keeps_order_and_counts)
     task_stats_snapshot_free(&r.snap);
     fake_pipeline_free(p);
 }
+
+Test(task, a_long_chain_split_far_down_runs_each_transform_once_per_record)
+{
+    /* 300 transforms, the first 270 on the task thread: where each record
+     * stopped early must hold more than a byte. */
+    fake_source_cfg src = {.total = 20, .per_poll = 5};
+    fake_transform_cfg tx = {0};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("stage-long", &src, &tx, &snk, NULL);
+    for (int i = 1; i < 300; i++)
+        fake_pipeline_add_transform(p, &tx);
+    p->transform_thread = TRANSFORM_THREAD_ON;
+    task_test_set_transform_split(270);
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 20);
+    for (int k = 0; k < 20; k++) {
+        int seen = 0;
+        for (const char *at = sink_store.headers[k]; (at = strstr(at, "seen=yes")); at++)
+            seen++;
+        cr_assert_eq(seen, 300, "record %d went through %d transforms", k, seen);
+    }
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+}
