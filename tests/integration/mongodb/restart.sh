@@ -22,7 +22,8 @@ drop_collections "$COLL"
   --out-of-order 0.1 --origins 2 --size 1000 --seed 9 --expected expected.jsonl -o changes.jsonl
 sed -n 1,1500p changes.jsonl >part1
 sed -n 1501,3000p changes.jsonl >part2
-sed -n '3001,$p' changes.jsonl >part3
+sed -n 3001,4500p changes.jsonl >part3
+sed -n '4501,$p' changes.jsonl >part4
 
 mkdir in
 : >in/changes.jsonl
@@ -48,6 +49,8 @@ checkpointed() {
   jq -r '[.positions[].offset] | max // 0' state/restart/task-0/checkpoint.json 2>/dev/null || echo 0
 }
 reached() { alive; (( $(checkpointed) >= $1 )); }
+retries() { grep -c 'write: retry in\|flush: retry in' run.log || true; }
+retried_since() { alive; (( $(retries) > $1 )); }
 size_of() { stat -c %s in/changes.jsonl; }
 
 cat part1 >>in/changes.jsonl
@@ -62,13 +65,18 @@ alive
 wait_for 300 "part 2 checkpointed after the restart" reached "$(size_of)"
 log "part 2 landed after the server came back"
 
-# Mid-stream: stop while part 3 is being written.
+# Mid-stream: stop while part 3 is being written, and give the sink part 4
+# while the server is down, so that it has to find the server gone (a short
+# outage between two writes can otherwise pass unnoticed: the driver waits
+# for the server on its own, for up to connect_timeout).
 before="$(checkpointed)"
+retried="$(retries)"
 cat part3 >>in/changes.jsonl
 wait_for 60 "part 3 under way" reached $((before + 1))
 "$SERVER" stop
 log "server stopped at checkpoint $(checkpointed) of $(size_of) bytes"
-sleep 1
+cat part4 >>in/changes.jsonl
+wait_for 60 "the sink to answer RETRY during the second outage" retried_since "$retried"
 "$SERVER" start
 wait_for 600 "part 3 checkpointed after the second restart" reached "$(size_of)"
 
