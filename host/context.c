@@ -126,22 +126,29 @@ void context_log(rdapsync_ctx *ctx, rdapsync_log_level level, const char *fmt, v
     log_vwrite(level, ctx->pipeline, ctx->task_index, rdapsync_kind_str(ctx->kind), ctx->plugin, fmt, args);
 }
 
-static plugin_metric *metric_for(rdapsync_ctx *ctx, const char *name, bool counter)
+/* The cached metric for (name, counter), NULL when not cached yet. No lock. */
+static plugin_metric *cached_metric(rdapsync_ctx *ctx, const char *name, bool counter)
 {
-    plugin_metric *metric = NULL;
     size_t count = atomic_load_explicit(&ctx->metric_count, memory_order_acquire);
 
     for (size_t i = 0; i < count; i++)
         if (ctx->metrics[i].name == name && ctx->metrics[i].counter == counter)
             return ctx->metrics[i].metric;
+    return NULL;
+}
+
+static plugin_metric *metric_for(rdapsync_ctx *ctx, const char *name, bool counter)
+{
+    plugin_metric *metric = cached_metric(ctx, name, counter);
+    size_t count;
+
+    if (metric)
+        return metric;
     pthread_mutex_lock(&ctx->lock);
+    /* Another thread may have cached it meanwhile. */
+    if ((metric = cached_metric(ctx, name, counter)))
+        goto done;
     count = atomic_load_explicit(&ctx->metric_count, memory_order_relaxed);
-    for (size_t i = 0; i < count; i++) {
-        if (ctx->metrics[i].name == name && ctx->metrics[i].counter == counter) {
-            metric = ctx->metrics[i].metric;
-            goto done;
-        }
-    }
     metric = metrics_plugin_metric(ctx->pipeline, ctx->task_index, ctx->plugin, name, counter);
     if (metric && count < METRIC_CACHE_SIZE) {
         ctx->metrics[count] = (metric_slot){name, counter, metric};

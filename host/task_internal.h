@@ -122,7 +122,7 @@ typedef struct task_transformer {
      * can be balanced finer than a whole transform. Split and share
      * balance the threads by the costs measured in the last fills (set
      * between fills, when the transformer is idle). */
-    size_t split, split_hi;         /* stages [0, split) / [0, split_hi) on the task thread (n: compaction) */
+    size_t split, split_hi;         /* stages [0, split) / [0, split_hi) on the task thread (n: compaction); equal when share is 0 */
     double share;                   /* 0..1 of the records go to split_hi; 0 unless [split, split_hi) is concurrent */
     double *cost;                   /* ns per record per stage (smoothed; owned) */
     double poll_cost, stage_cost;   /* ns per record: poll; transformer's own work */

@@ -138,18 +138,17 @@ static call_end finish_record(struct task *t, task_cycle *c, size_t i, size_t fr
 }
 
 /* Records [from, count) of c: the bad ones to the dead-letter path, the
- * others through the rest of the chain (`early`: what the stages
- * [0, early_to[i]) run on the task thread did to each; NULL when none ran
- * there). */
+ * others through the rest of the chain (`early`: what the stages the task
+ * thread ran did to each, record i - from at index i - from; NULL when it
+ * ran none). */
 static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err,
-                              const uint32_t *early_to, const verdict *early,
-                              const instance *const *early_failed, uint64_t *spent)
+                              const task_chunk_early *early, uint64_t *spent)
 {
     size_t count = batch_count(c->batch);
 
     for (size_t i = from; i < count; i++) {
         rdapsync_record *record = batch_record(c->batch, i);
-        verdict v = early ? early[i - from] : V_OK;
+        verdict v = early ? (verdict)early->verdict[i - from] : V_OK;
         t->keep[i] = true;
         if (v == V_OK && (record->error || record->raw)) {
             t->keep[i] = false;
@@ -165,8 +164,8 @@ static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t
          * gets (its arena is sized from its text): nothing to do. */
         if (t->transform_count == 0)
             continue;
-        call_end end = finish_record(t, c, i, early ? early_to[i - from] : 0, v,
-                                     early ? early_failed[i - from] : NULL, err, spent);
+        call_end end = finish_record(t, c, i, early ? early->to[i - from] : 0, v,
+                                     early ? early->failed[i - from] : NULL, err, spent);
         if (end == CALL_STOPPED)
             return CALL_STOPPED;
         if (end == CALL_FAILED) {
@@ -180,7 +179,7 @@ static call_end process_range(struct task *t, task_cycle *c, size_t from, size_t
 
 call_end task_process_polled(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err)
 {
-    return process_range(t, c, from, stop_at, err, NULL, NULL, NULL, NULL);
+    return process_range(t, c, from, stop_at, err, NULL, NULL);
 }
 
 /* ---- the transformer thread ---- */
@@ -237,11 +236,7 @@ static void transform_chunk(struct task *t, task_transformer *x, size_t k)
             }
         }
         if (x->end == CALL_DONE) {
-            verdict early[TASK_POLL_CHUNK];
-            for (size_t i = 0; i < n; i++)
-                early[i] = (verdict)x->early[k].verdict[i];
-            x->end = process_range(t, c, from, &x->stop_at, x->err, x->early[k].to, early, x->early[k].failed,
-                                   x->spent_x);
+            x->end = process_range(t, c, from, &x->stop_at, x->err, &x->early[k], x->spent_x);
             x->records += n;
         }
     }
@@ -442,7 +437,7 @@ static void rebalance(struct task *t, task_transformer *x)
                 b -= share * x->cost[lo];
             }
             double load = a > b ? a : b;
-            if (lo == x->split && hi == (x->share > 0 ? x->split_hi : lo)) {
+            if (lo == x->split && hi == x->split_hi) {
                 current_load = load;
                 current_share = share;
             }
@@ -461,7 +456,7 @@ static void rebalance(struct task *t, task_transformer *x)
      * batch (its share follows the costs freely). */
     if (current_load >= 0 && best_load > 0.95 * current_load) {
         best_lo = x->split;
-        best_hi = x->share > 0 ? x->split_hi : x->split;
+        best_hi = x->split_hi;
         best_share = current_share;
     }
     if (best_share == 0)
@@ -580,12 +575,8 @@ call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_
             char reason[TASK_ERR_SIZE];
             if (status == RDAPSYNC_RETRY)
                 memcpy(reason, t->err, sizeof(reason));
-            if ((x->split > 0 || x->share > 0) && (end = early_chunk(t, x, k)) != CALL_DONE)
+            if ((end = early_chunk(t, x, k)) != CALL_DONE)
                 break;
-            if (x->split == 0 && x->share == 0) {
-                memset(x->early[k].to, 0, sizeof(x->early[k].to));
-                memset(x->early[k].verdict, V_OK, sizeof(x->early[k].verdict));
-            }
             if (status == RDAPSYNC_RETRY)
                 memcpy(t->err, reason, sizeof(reason));
             pthread_mutex_lock(&x->lock);
