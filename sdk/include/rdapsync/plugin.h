@@ -27,7 +27,8 @@
  * batch.
  *
  * Every callback that can fail gets a caller-owned buffer `err` of
- * `err_size` bytes for a one-line reason (no secrets, no newline).
+ * `err_size` bytes (at least 1024) for a one-line reason (no secrets, no
+ * newline); write it with snprintf, a longer reason is cut.
  */
 #ifndef RDAPSYNC_PLUGIN_H
 #define RDAPSYNC_PLUGIN_H
@@ -90,8 +91,11 @@ typedef struct rdapsync_plugin {
      * write: stores the batch's records (borrowed until return); may buffer.
      * flush: makes everything written since the last successful flush
      * durable; only then does the host commit source positions.
+     * The host calls write exactly once before each flush, so a flush
+     * covers the records of one write.
      * After RETRY from either, the sink must have undone the partial work:
-     * the host backs off and writes the same batch again, then flushes.
+     * the host backs off and writes the same batch again (only that batch:
+     * what an earlier flush acknowledged is never rewritten), then flushes.
      * Records the sink can never store are reported with host->reject()
      * and the call still returns OK. */
     rdapsync_status (*write)(void *state, const rdapsync_batch *batch, char *err, size_t err_size);

@@ -35,6 +35,17 @@ cmake -S "$example" -B cmake-build -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_T
 cmake --build cmake-build >>cmake.log 2>&1 || { cat cmake.log; fail "building the example with CMake"; }
 [ -f cmake-build/sink-counter.so ] || fail "CMake build made no sink-counter.so"
 
+# `cmake --install` honours --prefix; without it the plugin goes where the
+# installed rdapsync looks for plugins.
+note "cmake --install of the plugin, with and without --prefix"
+cmake --install cmake-build --prefix "$work/elsewhere" >>cmake.log 2>&1 || { cat cmake.log; fail "cmake --install --prefix"; }
+[ -f "$work/elsewhere/lib/rdapsync/plugins/sink-counter.so" ] \
+  || { find "$work/elsewhere" "$prefix" -name sink-counter.so; fail "--prefix was ignored by the plugin's install"; }
+[ ! -e "$prefix/lib/rdapsync/plugins/sink-counter.so" ] || fail "--prefix install also wrote into rdapsync's prefix"
+cmake --install cmake-build >>cmake.log 2>&1 || { cat cmake.log; fail "cmake --install"; }
+[ -f "$prefix/lib/rdapsync/plugins/sink-counter.so" ] || fail "a plain install did not put the plugin in rdapsync's plugins directory"
+rm -f "$prefix/lib/rdapsync/plugins/sink-counter.so"
+
 note "out-of-tree build with make + pkg-config"
 mkdir make-build
 cp "$example/sink_counter.c" "$example/Makefile" make-build/
