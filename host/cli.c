@@ -11,6 +11,7 @@
 #include "config.h"
 #include "diag.h"
 #include "loader.h"
+#include "plugin_trust.h"
 #include "runtime.h"
 
 #ifndef RDAPSYNC_VERSION
@@ -27,12 +28,13 @@ typedef struct cli_globals {
     int log_level; /* -1 = from the file */
 } cli_globals;
 
-enum { OPT_PLUGIN_PATH = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_STRICT, OPT_JSON };
+enum { OPT_PLUGIN_PATH = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_INSECURE_PLUGIN_PATH, OPT_STRICT, OPT_JSON };
 
 #define GLOBAL_LONG_OPTIONS                                                                                    \
     { "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },                                               \
         { "log-format", required_argument, NULL, OPT_LOG_FORMAT },                                             \
-        { "log-level", required_argument, NULL, OPT_LOG_LEVEL }, { "help", no_argument, NULL, 'h' }
+        { "log-level", required_argument, NULL, OPT_LOG_LEVEL },                                               \
+        { "insecure-plugin-path", no_argument, NULL, OPT_INSECURE_PLUGIN_PATH }, { "help", no_argument, NULL, 'h' }
 
 typedef struct command {
     const char *name;
@@ -92,6 +94,8 @@ static void print_usage(FILE *out)
                  "  --log-format text|json      log line format (overrides the file's log.format)\n"
                  "  --log-level error|warn|info|debug\n"
                  "                              log verbosity (overrides the file's log.level)\n"
+                 "  --insecure-plugin-path      load plugins even from files or directories that\n"
+                 "                              other users can write to (a warning each)\n"
                  "  -h, --help                  this help; 'rdapsync help COMMAND' for one command\n"
                  "  -V, --version               same as 'rdapsync version'\n"
                  "\nexit codes: 0 ok, 1 a task failed, 2 usage, 3 invalid configuration, 4 could not start\n");
@@ -132,6 +136,9 @@ static int apply_global(int option, const char *value, cli_globals *globals)
     case OPT_LOG_FORMAT:
         globals->log_json = choice_index(value, formats);
         return globals->log_json < 0 ? usage_error("--log-format must be text or json, not '%s'", value) : 0;
+    case OPT_INSECURE_PLUGIN_PATH:
+        plugin_trust_set_insecure(true);
+        return 0;
     case OPT_LOG_LEVEL:
         globals->log_level = choice_index(value, levels);
         return globals->log_level < 0 ? usage_error("--log-level must be error, warn, info or debug, not '%s'", value)
@@ -148,9 +155,9 @@ static int apply_global(int option, const char *value, cli_globals *globals)
 static int parse_command_options(int argc, char **argv, const command *cmd, const struct option *extra,
                                  cli_globals *globals, unsigned *flags, int *first_arg)
 {
-    struct option options[8] = { GLOBAL_LONG_OPTIONS };
-    size_t count = 4;
-    for (size_t i = 0; extra && extra[i].name && count < 7; i++)
+    struct option options[10] = { GLOBAL_LONG_OPTIONS };
+    size_t count = 5;
+    for (size_t i = 0; extra && extra[i].name && count < 9; i++)
         options[count++] = extra[i];
     memset(&options[count], 0, sizeof(options[count]));
     optind = 0; /* GNU getopt: 0 re-initialises for a new argv */

@@ -219,6 +219,9 @@ static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind,
         report(cl, plugin_node, prefix, "%s: %s", role, err);
         return;
     }
+    if (block->plugin->trust_warning)
+        diag_add(cl->diags, DIAG_WARNING, cl->file, plugin_node->line, plugin_node->column, "insecure-plugin",
+                 "%s: %s '%s': %s (loaded: --insecure-plugin-path)", prefix, role, name, block->plugin->trust_warning);
     const rdapsync_plugin *desc = block->plugin->desc;
     char context[512];
     snprintf(context, sizeof(context), "%s: %s '%s'", prefix, role, name);

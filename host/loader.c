@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "options.h"
+#include "plugin_trust.h"
 
 #define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
@@ -108,6 +110,15 @@ static int check_callbacks(const char *path, const rdapsync_plugin *desc, char *
 loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *name, char *err, size_t err_size)
 {
     loaded_plugin *plugin = NULL;
+    char distrust[1024] = "";
+    /* Before dlopen(): it runs the library's constructors. */
+    if (plugin_trust_check(path, distrust, sizeof(distrust)) != 0) {
+        if (!plugin_trust_insecure()) {
+            snprintf(err, err_size, "%s", distrust);
+            return NULL;
+        }
+        log_warn("%s (loading it anyway: --insecure-plugin-path)", distrust);
+    }
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *reason = dlerror();
@@ -138,7 +149,7 @@ loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *nam
         goto fail;
     }
     plugin = calloc(1, sizeof(*plugin));
-    if (!plugin || !(plugin->path = strdup(path))) {
+    if (!plugin || !(plugin->path = strdup(path)) || (distrust[0] && !(plugin->trust_warning = strdup(distrust)))) {
         snprintf(err, err_size, "%s: out of memory", path);
         goto fail;
     }
@@ -146,8 +157,10 @@ loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *nam
     plugin->desc = desc;
     return plugin;
 fail:
-    if (plugin)
+    if (plugin) {
         free(plugin->path);
+        free(plugin->trust_warning);
+    }
     free(plugin);
     dlclose(handle);
     return NULL;
@@ -160,5 +173,6 @@ void loader_unload(loaded_plugin *plugin)
     if (plugin->handle)
         dlclose(plugin->handle);
     free(plugin->path);
+    free(plugin->trust_warning);
     free(plugin);
 }

@@ -2,7 +2,8 @@
  * Finding, loading and checking plugins.
  *
  * A plugin named N of kind K is the file "K-N.so" in the first directory of
- * the search path that has it. The loader dlopen()s it with RTLD_NOW |
+ * the search path that has it. The loader first checks who may write the
+ * file and the directories above it (plugin_trust.h), then dlopen()s it with RTLD_NOW |
  * RTLD_LOCAL, resolves RDAPSYNC_ENTRY_SYMBOL, calls it with the host table,
  * and refuses (with a message naming the field) a NULL descriptor, a short
  * struct_size, a different ABI major, a newer ABI minor, a wrong kind or
@@ -20,6 +21,8 @@ typedef struct loaded_plugin {
     char *path;                    /* owned: the file it came from */
     void *handle;                  /* dlopen handle */
     const rdapsync_plugin *desc;   /* borrowed from the .so: valid until unload */
+    char *trust_warning;           /* owned: why plugin_trust_check() refused the file, when
+                                    * --insecure-plugin-path loaded it anyway; else NULL */
 } loaded_plugin;
 
 typedef struct plugin_registry plugin_registry;

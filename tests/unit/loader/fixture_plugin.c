@@ -124,6 +124,20 @@ static rdapsync_plugin descriptor = {
 extern int rdapsync_symbol_nobody_defines(void);
 #endif
 
+#if defined(VARIANT_CONSTRUCTOR)
+#include <stdio.h>
+#include <stdlib.h>
+/* What a planted library does: run code at dlopen(), before anyone looks
+ * at its descriptor. It leaves a mark the test looks for. */
+__attribute__((constructor)) static void leave_mark(void)
+{
+    const char *mark = getenv("RDAPSYNC_TEST_CONSTRUCTOR_MARK");
+    FILE *f = mark ? fopen(mark, "w") : NULL;
+    if (f)
+        fclose(f);
+}
+#endif
+
 #if defined(VARIANT_NO_ENTRY)
 RDAPSYNC_EXPORT const rdapsync_plugin *not_the_entry(const rdapsync_host *host);
 RDAPSYNC_EXPORT const rdapsync_plugin *not_the_entry(const rdapsync_host *host)
