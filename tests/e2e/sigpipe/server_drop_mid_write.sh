@@ -5,8 +5,9 @@
 # instead of killing rdapsync (exit 141). After the server accepts again,
 # every record arrives.
 #
-# sink-rawtcp (sink_rawtcp.c) writes like hiredis: plain write(2), no
-# MSG_NOSIGNAL. drop_server.py drops its first connection mid-write.
+# sink-rawtcp (sink_rawtcp.c) sends like hiredis: the whole batch at
+# flush, with plain write(2), no MSG_NOSIGNAL. drop_server.py drops its
+# first connection mid-send.
 set -euo pipefail
 
 for var in RDAPSYNC_BIN RDAPSYNC_PLUGIN_PATH RAWTCP_PLUGIN_DIR; do
@@ -31,7 +32,7 @@ cd "$work"
 fail() { echo "FAIL: $*" >&2; echo "--- rdapsync log (tail) ---" >&2; tail -n 30 log.txt >&2 2>/dev/null || true; exit 1; }
 
 # 2,000 documents of about 4 KB: one batch of about 8 MB, more than the
-# socket buffers hold, so the sink is inside write(2) when the server goes.
+# socket buffers hold, so the sink is still sending when the server goes.
 records=2000
 mkdir in
 python3 - "$records" >in/domains.jsonl <<'PY'

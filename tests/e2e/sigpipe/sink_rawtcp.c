@@ -1,20 +1,20 @@
 /*
  * sink-rawtcp: a test double of a network sink written the way client
- * libraries such as hiredis write. Built only for tests, never installed.
+ * libraries such as hiredis work. Built only for tests, never installed.
  *
- * write() sends the whole batch as one stream of lines (the compact JSON of
- * each record's value, then "\n") with plain write(2): no MSG_NOSIGNAL, no
- * SO_NOSIGPIPE, no signal mask of its own. So a write to a connection the
- * server has closed raises SIGPIPE in the process, exactly as in a
- * third-party plugin; the host must have it ignored, and then write(2)
- * fails with EPIPE, which this sink answers with RETRY.
- *
- * flush() sends "COMMIT <n>\n" and waits for "OK <n>\n": the server applies
- * the lines of a connection only then, and forgets them when the
+ * write() only appends the batch to an output buffer, as lines (the
+ * compact JSON of each record's value, then "\n"), like commands appended
+ * to a hiredis pipeline. flush() sends the buffer and "COMMIT <n>\n" in one
+ * stream with plain write(2) -- no MSG_NOSIGNAL, no SO_NOSIGPIPE, no signal
+ * mask of its own -- then waits for "OK <n>\n". The server applies the
+ * lines of a connection only at the COMMIT, and forgets them when the
  * connection drops, like a database transaction.
  *
- * A lost connection is closed and reopened at the next call; the host
- * writes the same batch again after a RETRY, so nothing is lost.
+ * So a flush into a connection the server has closed raises SIGPIPE in the
+ * process, exactly as in a third-party plugin; the host must have it
+ * ignored, and then write(2) fails with EPIPE, which this sink answers
+ * with RETRY: it drops the connection and the buffer (the host writes the
+ * same batch again) and connects again at the next flush.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,17 +48,20 @@ struct rawtcp {
     rdapsync_ctx *ctx;
     const struct rawtcp_config *cfg; /* borrowed until close() */
     int fd;                          /* -1: not connected */
-    size_t pending;                  /* records sent on this connection since its last COMMIT */
-    char *buf;                       /* one batch as lines; owned, reused across writes */
+    size_t pending;                  /* records in buf, written since the last flush */
+    char *buf;                       /* those records as lines; owned, kept for the next batches */
     size_t buf_len, buf_cap;
 };
 
+/* The server forgets what a lost connection did not commit; the host
+ * writes the batch again after the RETRY, so the buffer goes too. */
 static void disconnect(struct rawtcp *s)
 {
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
-    s->pending = 0; /* the server drops what a lost connection did not commit */
+    s->pending = 0;
+    s->buf_len = 0;
 }
 
 /* RETRY for what a server going away causes; ERROR for anything else. */
@@ -90,7 +93,6 @@ static rdapsync_status ensure_connected(struct rawtcp *s, char *err, size_t err_
         return lost(s, "connect", error, err, err_size);
     }
     s->fd = fd;
-    s->pending = 0;
     return RDAPSYNC_OK;
 }
 
@@ -159,9 +161,8 @@ static void rawtcp_close(void *state)
 static rdapsync_status rawtcp_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
 {
     struct rawtcp *s = state;
-    size_t count = H->batch_count(batch), sent = 0;
+    size_t count = H->batch_count(batch), had_len = s->buf_len, had_pending = s->pending;
 
-    s->buf_len = 0;
     for (size_t i = 0; i < count; i++) {
         const rdapsync_record *r = H->batch_get(batch, i);
         if (!r->value) {
@@ -169,17 +170,13 @@ static rdapsync_status rawtcp_write(void *state, const rdapsync_batch *batch, ch
             continue;
         }
         if (H->json->dump_cb(r->value, 0, append_dump, s) != 0 || append(s, "\n", 1) != 0) {
+            s->buf_len = had_len; /* nothing of this batch stays */
+            s->pending = had_pending;
             snprintf(err, err_size, "out of memory");
             return RDAPSYNC_ERROR;
         }
-        sent++;
+        s->pending++;
     }
-    rdapsync_status status = ensure_connected(s, err, err_size);
-    if (status == RDAPSYNC_OK)
-        status = send_all(s, s->buf, s->buf_len, err, err_size);
-    if (status != RDAPSYNC_OK)
-        return status;
-    s->pending += sent;
     return RDAPSYNC_OK;
 }
 
@@ -187,16 +184,18 @@ static rdapsync_status rawtcp_flush(void *state, char *err, size_t err_size)
 {
     struct rawtcp *s = state;
     char line[64], reply[64];
-    size_t got = 0;
+    size_t got = 0, committing = s->pending;
 
-    if (s->fd < 0) {
-        /* The host flushes only after a write that answered OK, which
-         * leaves the connection open; if it is gone anyway, write again. */
-        snprintf(err, err_size, "not connected");
-        return RDAPSYNC_RETRY;
+    if (committing == 0)
+        return RDAPSYNC_OK;
+    int len = snprintf(line, sizeof(line), "COMMIT %zu\n", committing);
+    if (append(s, line, (size_t)len) != 0) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
     }
-    int len = snprintf(line, sizeof(line), "COMMIT %zu\n", s->pending);
-    rdapsync_status status = send_all(s, line, (size_t)len, err, err_size);
+    rdapsync_status status = ensure_connected(s, err, err_size);
+    if (status == RDAPSYNC_OK)
+        status = send_all(s, s->buf, s->buf_len, err, err_size);
     if (status != RDAPSYNC_OK)
         return status;
     while (got < sizeof(reply) - 1 && (got == 0 || reply[got - 1] != '\n')) {
@@ -213,13 +212,14 @@ static rdapsync_status rawtcp_flush(void *state, char *err, size_t err_size)
         got += (size_t)n;
     }
     reply[got] = '\0';
-    snprintf(line, sizeof(line), "OK %zu\n", s->pending);
+    snprintf(line, sizeof(line), "OK %zu\n", committing);
     if (strcmp(reply, line) != 0) {
-        snprintf(err, err_size, "unexpected reply to COMMIT %zu: %.40s", s->pending, reply);
+        snprintf(err, err_size, "unexpected reply to COMMIT %zu: %.40s", committing, reply);
         disconnect(s);
         return RDAPSYNC_ERROR;
     }
     s->pending = 0;
+    s->buf_len = 0;
     return RDAPSYNC_OK;
 }
 
@@ -228,7 +228,7 @@ static const rdapsync_plugin rawtcp_descriptor = {
     .name = "rawtcp",
     .kind = RDAPSYNC_KIND_SINK,
     .version = "0.0.0",
-    .description = "test double: JSON lines over TCP with plain write(2), COMMIT at flush",
+    .description = "test double: JSON lines over TCP with plain write(2), all sent at flush",
     .options = rawtcp_options,
     .config_size = sizeof(struct rawtcp_config),
     .open = rawtcp_open,
