@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,35 @@ static int check_callbacks(const char *path, const rdapsync_plugin *desc, char *
     return -1;
 }
 
+/*
+ * SIGPIPE's default action ends the process. A plugin that writes to a
+ * socket whose peer has gone (a server restarted, a proxy timed out)
+ * raises it unless it passes MSG_NOSIGNAL to every send, and client
+ * libraries such as hiredis do not: a third-party sink killed rdapsync with
+ * exit 141 in the middle of a batch. Ignored, the same write fails with
+ * EPIPE, which the plugin answers with RETRY like any lost connection
+ * (docs/plugin-guide.md).
+ *
+ * Ignored, not blocked: a blocked SIGPIPE stays pending and kills the
+ * process as soon as a thread unblocks it. The disposition is process-wide,
+ * so it covers every thread, plugins' own included; the runtime's threads
+ * block only SIGTERM/SIGINT/SIGHUP (runtime.c). Children would inherit
+ * SIG_IGN across exec; the host starts none.
+ *
+ * Set here, right before every dlopen(), so that no plugin code (its
+ * constructors included) ever runs with the default action, whichever
+ * command loads it: run, a reload, validate, plugins, the conformance kit.
+ */
+void loader_ignore_sigpipe(void)
+{
+    struct sigaction action;
+
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = SIG_IGN;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGPIPE, &action, NULL);
+}
+
 loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *name, char *err, size_t err_size)
 {
     loaded_plugin *plugin = NULL;
@@ -119,6 +149,7 @@ loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *nam
         }
         log_warn("%s (loading it anyway: --insecure-plugin-path)", distrust);
     }
+    loader_ignore_sigpipe();
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *reason = dlerror();

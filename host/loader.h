@@ -45,9 +45,14 @@ void registry_prepend_path(plugin_registry *registry, const char *const *dirs, s
 const loaded_plugin *registry_get(plugin_registry *registry, rdapsync_kind kind, const char *name, char *err,
                                   size_t err_size);
 /* Loads one file and checks it; kind 0 accepts any kind, name NULL any name.
+ * Ignores SIGPIPE for the whole process first (loader_ignore_sigpipe).
  * Caller frees with loader_unload(). */
 loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *name, char *err, size_t err_size);
 void loader_unload(loaded_plugin *plugin);
+/* Sets SIGPIPE to SIG_IGN for the process, so that a write to a closed
+ * socket or pipe fails with EPIPE instead of killing it (why: loader.c).
+ * loader_load() calls it; so does anything that dlopen()s other code. */
+void loader_ignore_sigpipe(void);
 
 /* Every plugin file on the search path, loaded (for `rdapsync plugins`);
  * files that fail are reported through `on_error` (the reason does not

@@ -14,6 +14,12 @@
  *
  * Worker threads block these signals, so plugins' system calls are never
  * interrupted by them; only the main thread takes them.
+ *
+ *   SIGPIPE           ignored for the whole process before any plugin is
+ *                     loaded (loader_ignore_sigpipe, loader.c), and never
+ *                     blocked: a write to a closed connection fails with
+ *                     EPIPE and the plugin answers RETRY. Not restored on
+ *                     exit: plugins stay loaded until the process ends.
  */
 #include "runtime.h"
 

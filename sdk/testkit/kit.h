@@ -7,6 +7,7 @@
  *                  records rejects, open/write/flush/close
  *   kit_records.c  generated changes, shuffles, the state they must give
  *   kit_state.c    the hook (read-back/reset) and state comparison
+ *   kit_shell.c    the user's shell commands, SIGPIPE at its default
  */
 #ifndef RDAPSYNC_TESTKIT_KIT_H
 #define RDAPSYNC_TESTKIT_KIT_H
@@ -14,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include <rdapsync/rdapsync.h>
 
@@ -93,6 +96,9 @@ typedef struct kit_sink {
     kit_reject *rejects;
     size_t reject_count, reject_capacity;
     size_t overrides; /* checkpoint_override calls */
+    /* The reason given with the first RETRY since the case started ("" if
+     * none): shows which failure path a case went through. */
+    char first_retry[512];
 } kit_sink;
 
 /* The kit's host table: the real one, with reject and checkpoint_override
@@ -141,6 +147,19 @@ int kit_hook_readback(const kit_hook *hook, kit_state *out, char *err, size_t er
 /* Compares structurally; on a difference returns false and describes the
  * first few in `why`. */
 bool kit_state_equal(const kit_state *expected, const kit_state *actual, char *why, size_t why_size);
+
+/* ---- kit_shell.c ---- */
+
+/* Runs `sh -c cmd` like system(), but with SIGPIPE at its default action
+ * in the command. Returns its wait status (0: exited 0), -1 if it could not
+ * be started. */
+int kit_shell(const char *cmd);
+/* Starts `sh -c cmd` with its stdout readable from the returned stream,
+ * like popen(cmd, "r"); NULL if it could not be started. Close with
+ * kit_shell_close(), which also reaps the command (`pid`). */
+FILE *kit_shell_open(const char *cmd, pid_t *pid);
+/* The command's wait status, like pclose(); -1 if it could not be reaped. */
+int kit_shell_close(FILE *out, pid_t pid);
 
 /* ---- kit_cases.c ---- */
 

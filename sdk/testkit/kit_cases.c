@@ -41,6 +41,7 @@ static bool start(run *r, kit_sink *sink, const kit_hook *hook, char *why, size_
     r->sink = sink, r->hook = hook, r->why = why, r->why_size = why_size;
     kit_sink_close(sink);
     kit_sink_clear_rejects(sink);
+    sink->first_retry[0] = '\0';
     if (kit_hook_reset(hook, err, sizeof(err)) != 0) {
         fail(r, "reset hook: %s", err);
         return false;
@@ -536,6 +537,28 @@ static kit_verdict case_abandoned_write(kit_sink *sink, const kit_hook *hook, co
     return finish(&r, ok ? KIT_PASS : KIT_FAIL);
 }
 
+/*
+ * The batches that meet a failure are large: 2,000 records of ~4 KB, about
+ * 9 MB, more than the socket buffers hold. A sink writing them to a
+ * connection its server has closed is still writing when the peer's reset
+ * arrives, so its next write(2) fails with EPIPE and raises SIGPIPE: the
+ * host ignores it (and so does the kit), and the sink must answer RETRY.
+ * Small batches fit in the buffers and hide that path: a Redis sink passed
+ * this case with 30-record batches, then killed rdapsync (exit 141) on a
+ * 2,000-record batch.
+ */
+#define WARMUP_BATCH 30
+#define FAILURE_BATCH 2000
+#define FAILURE_DOC_BYTES 4096
+
+static size_t batch_bytes(const kit_record *const *records, size_t count)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; i++)
+        bytes += records[i]->key_len + (records[i]->value ? strlen(records[i]->value) : 0);
+    return bytes;
+}
+
 static kit_verdict case_retry_after_failure(kit_sink *sink, const kit_hook *hook, const kit_options *o, char *why,
                                             size_t why_size)
 {
@@ -548,20 +571,26 @@ static kit_verdict case_retry_after_failure(kit_sink *sink, const kit_hook *hook
     }
     if (!start(&r, sink, hook, why, why_size))
         return finish(&r, KIT_FAIL);
-    for (size_t i = 0; i < 90; i++) {
+    /* A: a small batch that opens the connection. B and C: the batches
+     * that meet the first and the second failure. */
+    const size_t total = WARMUP_BATCH + 2 * FAILURE_BATCH;
+    for (size_t i = 0; i < total; i++) {
         key_name(key, sizeof(key), "retry", i);
-        add_doc(&r, &rng, key, strlen(key), (int)i, 700, 100, "r", (int64_t)i);
+        add_doc(&r, &rng, key, strlen(key), (int)i, i < WARMUP_BATCH ? 700 : FAILURE_DOC_BYTES, 100, "r",
+                (int64_t)i);
     }
     const kit_record **records = all_of(&r.set);
+    const kit_record **b = records + WARMUP_BATCH, **c = b + FAILURE_BATCH;
     int retries_seen = 0, retries = 0;
-    bool ok = deliver(&r, records, 30, 30);
+    bool ok = deliver(&r, records, WARMUP_BATCH, WARMUP_BATCH);
 
     /* Failure between write and flush: flush must not claim success it did
-     * not have; delivering the same batch again must land it. */
-    rdapsync_status status = ok ? kit_sink_write(sink, records + 30, 30, err, sizeof(err)) : RDAPSYNC_ERROR;
+     * not have (a sink that buffers in write() sends B into the broken
+     * connection here); delivering the same batch again must land it. */
+    rdapsync_status status = ok ? kit_sink_write(sink, b, FAILURE_BATCH, err, sizeof(err)) : RDAPSYNC_ERROR;
     if (ok && status != RDAPSYNC_OK && status != RDAPSYNC_RETRY)
         ok = fail(&r, "write answered %s: %s", rdapsync_status_str(status), err) == KIT_PASS;
-    if (ok && system(o->fail_cmd) != 0)
+    if (ok && kit_shell(o->fail_cmd) != 0)
         ok = fail(&r, "--fail-cmd failed: %s", o->fail_cmd) == KIT_PASS;
     if (ok && status == RDAPSYNC_OK) {
         status = kit_sink_flush(sink, err, sizeof(err));
@@ -573,23 +602,27 @@ static kit_verdict case_retry_after_failure(kit_sink *sink, const kit_hook *hook
     /* Like the host: the batch is written again only after a RETRY; an OK
      * flush had better mean the batch is stored. */
     if (ok && status == RDAPSYNC_RETRY) {
-        status = kit_sink_deliver(sink, records + 30, 30, ATTEMPTS, &retries, err, sizeof(err));
+        status = kit_sink_deliver(sink, b, FAILURE_BATCH, ATTEMPTS, &retries, err, sizeof(err));
         retries_seen += retries;
         if (status != RDAPSYNC_OK)
             ok = fail(&r, "redelivery after the failure answered %s: %s", rdapsync_status_str(status), err) ==
                  KIT_PASS;
     }
-    /* Failure before the next write: the write itself must answer RETRY
-     * (or reconnect on its own) and lose nothing. */
-    if (ok && system(o->fail_cmd) != 0)
+    /* Failure before the next write: writing C into the broken connection
+     * must answer RETRY (or reconnect on its own) and lose nothing. */
+    if (ok && kit_shell(o->fail_cmd) != 0)
         ok = fail(&r, "--fail-cmd failed: %s", o->fail_cmd) == KIT_PASS;
     if (ok) {
-        status = kit_sink_deliver(sink, records + 60, 30, ATTEMPTS, &retries, err, sizeof(err));
+        status = kit_sink_deliver(sink, c, FAILURE_BATCH, ATTEMPTS, &retries, err, sizeof(err));
         retries_seen += retries;
         if (status != RDAPSYNC_OK)
             ok = fail(&r, "delivery after the second failure answered %s: %s", rdapsync_status_str(status), err) ==
                  KIT_PASS;
     }
+    if (ok)
+        printf("  %d records (%.1f MB, %.1f MB) after each failure; %d RETRY answer(s), the first: %s\n",
+               FAILURE_BATCH, batch_bytes(b, FAILURE_BATCH) / 1e6, batch_bytes(c, FAILURE_BATCH) / 1e6, retries_seen,
+               sink->first_retry);
     free(records);
     if (ok && retries_seen == 0)
         ok = fail(&r, "--fail-cmd never made the sink answer RETRY: the failure path was not exercised") == KIT_PASS;
@@ -642,7 +675,8 @@ const kit_case kit_cases[] = {
     { "large_batch", "one batch of --large-batch records of ~4 KB", case_large_batch },
     { "flush_after_abandoned_write", "a batch written but never flushed, then delivered by a new instance, lands",
       case_abandoned_write },
-    { "retry_after_failure", "after --fail-cmd, RETRY and the same batch again lose nothing",
+    { "retry_after_failure",
+      "after --fail-cmd, ~9 MB batches meet the broken connection: RETRY and the same batch again lose nothing",
       case_retry_after_failure },
     { "keyless_records_do_not_block", "records without a key are rejected with a reason or stored, the rest lands",
       case_keyless_records },

@@ -113,6 +113,12 @@ int main(int argc, char **argv)
         return 2;
     }
     log_configure(0, log_level);
+    /* As the host does, before anything is loaded (loader.c says why): a
+     * sink whose server goes away mid-write meets EPIPE and answers RETRY,
+     * where the default action would end the kit and hide the very failure
+     * path retry_after_failure is there to test. The hook may use sockets
+     * too, so this comes before the hook as well as the sink. */
+    loader_ignore_sigpipe();
 
     char err[2048];
     kit_sink sink;

@@ -239,6 +239,12 @@ fail:
     return NULL;
 }
 
+static void note_retry(kit_sink *sink, rdapsync_status status, const char *err)
+{
+    if (status == RDAPSYNC_RETRY && !sink->first_retry[0])
+        snprintf(sink->first_retry, sizeof(sink->first_retry), "%s", err[0] ? err : "(no reason given)");
+}
+
 rdapsync_status kit_sink_write(kit_sink *sink, const kit_record *const *records, size_t count, char *err,
                                size_t err_size)
 {
@@ -251,6 +257,7 @@ rdapsync_status kit_sink_write(kit_sink *sink, const kit_record *const *records,
     recording = sink;
     rdapsync_status status = sink->desc->write(sink->state, batch, err, err_size);
     batch_free(batch);
+    note_retry(sink, status, err);
     return status;
 }
 
@@ -258,7 +265,9 @@ rdapsync_status kit_sink_flush(kit_sink *sink, char *err, size_t err_size)
 {
     err[0] = '\0';
     recording = sink;
-    return sink->desc->flush(sink->state, err, err_size);
+    rdapsync_status status = sink->desc->flush(sink->state, err, err_size);
+    note_retry(sink, status, err);
+    return status;
 }
 
 static void sleep_ms(long ms)

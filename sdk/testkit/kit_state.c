@@ -47,8 +47,7 @@ static int run_command(const kit_hook *hook, const char *cmd, char *err, size_t 
 {
     if (hook->arg)
         setenv("RDAPSYNC_TESTKIT_ARG", hook->arg, 1);
-    fflush(stdout);
-    int rc = system(cmd);
+    int rc = kit_shell(cmd);
     if (rc != 0) {
         snprintf(err, err_size, "command failed (status %d): %s", rc, cmd);
         return -1;
@@ -143,14 +142,14 @@ int kit_hook_readback(const kit_hook *hook, kit_state *out, char *err, size_t er
     } else if (hook->readback_cmd) {
         if (hook->arg)
             setenv("RDAPSYNC_TESTKIT_ARG", hook->arg, 1);
-        fflush(stdout);
-        FILE *pipe = popen(hook->readback_cmd, "r");
+        pid_t pid;
+        FILE *pipe = kit_shell_open(hook->readback_cmd, &pid);
         if (!pipe) {
             snprintf(err, err_size, "cannot run %s", hook->readback_cmd);
             return -1;
         }
         rc = read_lines(pipe, out, err, err_size);
-        int status = pclose(pipe);
+        int status = kit_shell_close(pipe, pid);
         if (rc == 0 && status != 0) {
             snprintf(err, err_size, "read-back command failed (status %d)", status);
             rc = -1;

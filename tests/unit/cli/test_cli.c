@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,38 @@ Test(cli, plugins_lists_each_plugin_with_its_options)
     cr_assert(strstr(r.out, "    limit                    int      default \"10\", range 1..100\n"), "%s", r.out);
     cr_assert(strstr(r.out, "    password                 string   secret\n"), "%s", r.out);
     cr_assert(strstr(r.out, "sink tsink 1.0.0") && strstr(r.out, "transform redact 1.0.0"), "%s", r.out);
+}
+
+static void set_sigpipe(void (*handler)(int))
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    cr_assert_eq(sigaction(SIGPIPE, &action, NULL), 0);
+}
+
+static bool sigpipe_ignored(void)
+{
+    struct sigaction now;
+    cr_assert_eq(sigaction(SIGPIPE, NULL, &now), 0);
+    return now.sa_handler == SIG_IGN;
+}
+
+/* The commands that load plugins other than `run` leave them in a process
+ * where a write to a closed socket is EPIPE, not death by SIGPIPE. */
+Test(cli, validate_and_plugins_load_plugins_with_sigpipe_ignored)
+{
+    const char *file = write_yaml(good_yaml);
+    cli_result r;
+    set_sigpipe(SIG_DFL);
+    run_cli(&r, "--plugin-path", CLI_FIXTURE_DIR, "validate", file, NULL);
+    cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
+    cr_assert(sigpipe_ignored(), "validate loaded plugins with SIGPIPE's default action");
+    set_sigpipe(SIG_DFL);
+    run_cli(&r, "--plugin-path", CLI_FIXTURE_DIR, "plugins", NULL);
+    cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
+    cr_assert(sigpipe_ignored(), "plugins loaded plugins with SIGPIPE's default action");
 }
 
 Test(cli, plugins_filters_by_name)

@@ -2,8 +2,10 @@
  * One plugin source, built once per VARIANT_* into deliberately broken (or
  * good) plugins for the loader tests. Each variant breaks exactly one thing.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rdapsync/rdapsync.h>
 
@@ -175,6 +177,18 @@ RDAPSYNC_PLUGIN_ENTRY(host)
 #endif
 #if defined(VARIANT_TINY_STRUCT)
     descriptor.struct_size = 4;
+#endif
+#if defined(VARIANT_WRITES_TO_CLOSED_PIPE)
+    /* Plugin code writing where nobody reads, as soon as it is loaded: the
+     * process survives only if SIGPIPE was ignored before the entry ran. */
+    int fds[2];
+    descriptor.description = "no pipe";
+    if (pipe(fds) == 0) {
+        close(fds[0]);
+        descriptor.description = write(fds[1], "x", 1) < 0 && errno == EPIPE ? "write failed with EPIPE"
+                                                                               : "write did not fail with EPIPE";
+        close(fds[1]);
+    }
 #endif
     return &descriptor;
 }

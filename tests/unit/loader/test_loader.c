@@ -2,6 +2,7 @@
  * the field, and loads a good one; the registry searches in path order. */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,28 @@ Test(loader, loads_a_good_plugin_and_reads_its_descriptor)
     cr_assert_eq(plugin->desc->kind, RDAPSYNC_KIND_SINK);
     cr_assert_str_eq(plugin->desc->version, "9.9.9");
     cr_assert_str_eq(plugin->path, FIXTURE("sink-good"));
+    loader_unload(plugin);
+}
+
+/* A plugin's write to a closed pipe or socket must be an EPIPE it can answer
+ * with RETRY, not a SIGPIPE that ends the process (exit 141). Criterion runs
+ * each test in its own process, so the default action set here is this
+ * test's alone. */
+Test(loader, ignores_sigpipe_before_plugin_code_runs_so_a_closed_pipe_is_epipe)
+{
+    struct sigaction action, now;
+    char err[512] = "";
+
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    cr_assert_eq(sigaction(SIGPIPE, &action, NULL), 0);
+    loaded_plugin *plugin =
+        loader_load(FIXTURE("sink-closedpipe"), RDAPSYNC_KIND_SINK, "closedpipe", err, sizeof(err));
+    cr_assert_not_null(plugin, "refused: %s", err);
+    cr_assert_str_eq(plugin->desc->description, "write failed with EPIPE");
+    cr_assert_eq(sigaction(SIGPIPE, NULL, &now), 0);
+    cr_assert(now.sa_handler == SIG_IGN, "SIGPIPE is not ignored after a load");
     loader_unload(plugin);
 }
 
