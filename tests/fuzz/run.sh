@@ -11,7 +11,7 @@ seconds=${FUZZ_SECONDS:-60}
 # Inside the checkout: a build folder is tied to one source tree, and CI
 # clones afresh into another folder each time.
 build=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
-fixtures="$repo/../shared/fixtures/rdap"
+fixtures="$repo/tests/fixtures/rdap"
 jobs=${FUZZ_BUILD_JOBS:-2}
 
 command -v clang >/dev/null || { echo "FAIL: clang is needed for libFuzzer" >&2; exit 1; }
@@ -37,6 +37,10 @@ mkdir -p "$seeds"
 find "$fixtures" -name '*.json' -size -64k -exec cp {} "$seeds/" \;
 for f in "$fixtures"/bad/*.json; do
   [ "$(wc -c <"$f")" -lt 65536 ] && cp "$f" "$seeds/bad-$(basename "$f")"
+done
+# The targets take one document per input: rdapgen's lines one by one.
+for f in "$fixtures"/generated/*.jsonl; do
+  split -l 1 -a 3 --additional-suffix=.json "$f" "$seeds/gen-$(basename "$f" .jsonl)-"
 done
 
 status=0

@@ -16,7 +16,7 @@ done
 command -v python3 >/dev/null || fail "python3 is needed to check outputs"
 export RDAPSYNC_PLUGIN_PATH
 
-fixtures="$RDAPSYNC_SOURCE_DIR/../shared/fixtures/rdap"
+fixtures="$RDAPSYNC_SOURCE_DIR/tests/fixtures/rdap"
 policies="$RDAPSYNC_SOURCE_DIR/config/policies"
 [ -d "$fixtures" ] || fail "no fixtures at $fixtures"
 

@@ -26,11 +26,11 @@ done
 pii scan needles.json out/gdpr-enterprise.jsonl gdpr-enterprise.log
 pii present orgs.json out/gdpr-enterprise.jsonl
 
-grep -q '"d\*\*\*\*\*\*@tidepool-mail.example"' out/ccpa-basic.jsonl || fail "ccpa-basic did not mask the California registrant's email"
+grep -q '"r\*\*\*\*\*\*@kelpmail.example"' out/ccpa-basic.jsonl || fail "ccpa-basic did not mask the California registrant's email"
 grep -q '"tel:+\*\.\*\*\*\*\*\*\*\*\*\*"' out/ccpa-basic.jsonl || fail "ccpa-basic did not mask the California phone"
-! grep -q 'dash.nr@tidepool-mail.example' out/ccpa-basic.jsonl || fail "ccpa-basic kept a California email"
-grep -q '"corwin@ashby-ceramics.example"' out/ccpa-basic.jsonl || fail "ccpa-basic masked someone outside California"
-grep -q '"hostmaster@poppyhost.example"' out/ccpa-basic.jsonl || fail "ccpa-basic masked an organisation"
+! grep -q 'rosa.al@kelpmail.example' out/ccpa-basic.jsonl || fail "ccpa-basic kept a California email"
+grep -q '"maren@larkspur-bindery.example"' out/ccpa-basic.jsonl || fail "ccpa-basic masked someone outside California"
+grep -q '"hostmaster@harborseal-hosting.example"' out/ccpa-basic.jsonl || fail "ccpa-basic masked an organisation"
 
 python3 - out/gdpr-standard.jsonl <<'PY' || fail "gdpr-standard kept an administrative or billing contact"
 import json, sys

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Hostile input through the whole pipeline (file source -> normalize ->
 # redact -> file sink, dead letters to a file): every file of
-# ../shared/fixtures/rdap/bad/ and a stream of generated garbage. Each bad
+# tests/fixtures/rdap/bad/ and a stream of generated garbage. Each bad
 # record lands in the dead-letter sink with a reason naming its place,
 # counts are exact (in = out + dead-lettered), nothing crashes; under the
 # ASan/UBSan build (scripts/test.sh) the same run must be clean.
 TEST_NAME=faults_bad_input
 . "$(dirname "$0")/lib.sh"
 
-FIXTURES="$RDAPSYNC_SOURCE_DIR/../shared/fixtures/rdap"
+FIXTURES="$RDAPSYNC_SOURCE_DIR/tests/fixtures/rdap"
 [[ -d "$FIXTURES/bad" ]] || fail "no fixtures at $FIXTURES/bad"
 mkdir -p fixtures
 cp "$FIXTURES"/bad/*.json "$FIXTURES"/*.json fixtures/

@@ -148,7 +148,7 @@ Test(mgs_bson, an_object_with_only_the_wrap_key_is_escaped_and_reads_back_as_its
 Test(mgs_bson, every_rdap_fixture_reads_back_unchanged_in_both_modes)
 {
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/../shared/fixtures/rdap", RDAPSYNC_SOURCE_DIR);
+    snprintf(dir, sizeof(dir), "%s/tests/fixtures/rdap", RDAPSYNC_SOURCE_DIR);
     DIR *d = opendir(dir);
     cr_assert_not_null(d, "cannot open %s", dir);
     size_t files = 0;

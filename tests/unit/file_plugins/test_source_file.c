@@ -316,7 +316,7 @@ Test(source_file, a_too_long_line_that_fits_in_the_read_buffer_is_bad_too)
 Test(source_file, hostile_fixture_documents_become_bad_records_or_records_never_a_crash)
 {
     char fixtures[4096];
-    snprintf(fixtures, sizeof(fixtures), "%s/../shared/fixtures/rdap/bad", RDAPSYNC_SOURCE_DIR);
+    snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures/rdap/bad", RDAPSYNC_SOURCE_DIR);
     static const struct {
         const char *name;
         bool bad;
@@ -372,7 +372,7 @@ Test(source_file, hostile_fixture_documents_become_bad_records_or_records_never_
 Test(source_file, a_pretty_printed_json_file_is_one_record)
 {
     char fixture[4096];
-    snprintf(fixture, sizeof(fixture), "%s/../shared/fixtures/rdap/domain-full.json", RDAPSYNC_SOURCE_DIR);
+    snprintf(fixture, sizeof(fixture), "%s/tests/fixtures/rdap/domain-full.json", RDAPSYNC_SOURCE_DIR);
     instance src = open_source(fixture, NULL, NULL);
     rdapsync_batch *b = poll_all(&src, 8, 10);
     cr_assert_eq(batch_count(b), 1);

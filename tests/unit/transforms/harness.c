@@ -31,7 +31,7 @@ char *fixture_bytes(const char *name, size_t *len)
     char *buf;
     long size;
 
-    snprintf(path, sizeof path, "%s/../shared/fixtures/rdap/%s", RDAPSYNC_SOURCE_DIR, name);
+    snprintf(path, sizeof path, "%s/tests/fixtures/rdap/%s", RDAPSYNC_SOURCE_DIR, name);
     f = fopen(path, "rb");
     cr_assert_not_null(f, "fixture %s is missing", path);
     fseek(f, 0, SEEK_END);

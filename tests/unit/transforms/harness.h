@@ -1,6 +1,6 @@
 /*
  * Helpers for the transform unit tests: JSON through the host's own table,
- * fixtures from ../shared/fixtures/rdap, a small path lookup for asserting
+ * fixtures from tests/fixtures/rdap, a small path lookup for asserting
  * on documents, and the built plugins driven through the real loader,
  * option filler, contexts and batches.
  */
@@ -20,7 +20,7 @@ const rdapsync_host *H(void);
 
 /* Parses `text` (fails the test if it does not parse). Caller decrefs. */
 rdapsync_value *json(const char *text);
-/* A fixture file under ../shared/fixtures/rdap ("domain-full.json", "bad/x.json"), parsed. */
+/* A fixture file under tests/fixtures/rdap ("domain-full.json", "bad/x.json"), parsed. */
 rdapsync_value *fixture(const char *name);
 /* The raw bytes of a fixture (caller frees); *len its length. */
 char *fixture_bytes(const char *name, size_t *len);

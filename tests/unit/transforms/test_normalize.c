@@ -44,13 +44,13 @@ Test(normalize, every_output_is_stamped_with_the_schema_version)
 Test(normalize, ldh_name_is_lower_cased_and_unicode_name_kept)
 {
     rdapsync_value *out = normalized(fixture("domain-redacted-2019-remarks.json"));
-    cr_assert_str_eq(str_at(out, "ldh_name"), "pinecrest-robotics.example");
-    cr_assert_str_eq(str_at(out, "nameservers[0].ldh_name"), "ns-1204.cactusdns.example");
+    cr_assert_str_eq(str_at(out, "ldh_name"), "saltmarsh-astronomy.example");
+    cr_assert_str_eq(str_at(out, "nameservers[0].ldh_name"), "ns-311.dunedns.example");
     J()->decref(out);
 
     out = normalized(fixture("domain-idn.json"));
-    cr_assert_str_eq(str_at(out, "ldh_name"), "xn--bcher-caf-j4a4r.example");
-    cr_assert_str_eq(str_at(out, "unicode_name"), "bücher-café.example");
+    cr_assert_str_eq(str_at(out, "ldh_name"), "xn--blbr-kaff-62am6b.example");
+    cr_assert_str_eq(str_at(out, "unicode_name"), "blåbær-kaffé.example");
     J()->decref(out);
 }
 
@@ -106,9 +106,9 @@ Test(normalize, source_names_the_server_and_when_the_data_was_current)
 {
     rdapsync_value *out = normalized(fixture("domain-full.json"));
 
-    cr_assert_str_eq(str_at(out, "source.server"), "rdap.nic.example");
-    cr_assert_str_eq(str_at(out, "source.port43"), "whois.nic.example");
-    cr_assert_str_eq(str_at(out, "source.fetched_at"), "2026-11-23T06:15:02Z");
+    cr_assert_str_eq(str_at(out, "source.server"), "rdap.registry.example");
+    cr_assert_str_eq(str_at(out, "source.port43"), "whois.registry.example");
+    cr_assert_str_eq(str_at(out, "source.fetched_at"), "2026-10-09T03:10:27Z");
     J()->decref(out);
 }
 
@@ -116,30 +116,30 @@ Test(normalize, each_object_class_has_its_own_members)
 {
     rdapsync_value *out = normalized(fixture("ip-v4.json"));
     cr_assert_str_eq(str_at(out, "object_class"), "ip_network");
-    cr_assert_str_eq(str_at(out, "network.start_address"), "192.0.2.0");
-    cr_assert_str_eq(str_at(out, "network.cidrs[0]"), "192.0.2.0/24");
-    cr_assert_str_eq(str_at(out, "network.parent_handle"), "NET-192-0-0-0-0");
+    cr_assert_str_eq(str_at(out, "network.start_address"), "203.0.113.0");
+    cr_assert_str_eq(str_at(out, "network.cidrs[0]"), "203.0.113.0/24");
+    cr_assert_str_eq(str_at(out, "network.parent_handle"), "NET-203-0-0-0-0");
     J()->decref(out);
 
     out = normalized(fixture("autnum-range.json"));
     cr_assert_str_eq(str_at(out, "object_class"), "autnum");
-    cr_assert_eq(J()->integer_value(at(out, "autnum.start")), 64500);
+    cr_assert_eq(J()->integer_value(at(out, "autnum.start")), 64504);
     cr_assert_eq(J()->integer_value(at(out, "autnum.end")), 64511);
     J()->decref(out);
 
     out = normalized(fixture("nameserver-glue.json"));
     cr_assert_str_eq(str_at(out, "object_class"), "nameserver");
     cr_assert_not_null(at(out, "ip_addresses.v6[0]"));
-    cr_assert_str_eq(str_at(out, "registrar.iana_id"), "9988");
+    cr_assert_str_eq(str_at(out, "registrar.iana_id"), "9977");
     J()->decref(out);
 
     out = normalized(fixture("entity-org.json"));
     cr_assert_str_eq(str_at(out, "object_class"), "entity");
     cr_assert_str_eq(str_at(out, "entity.kind"), "org");
     cr_assert_str_eq(str_at(out, "entity.roles[0]"), "registrant");
-    cr_assert_str_eq(str_at(out, "networks[0].cidrs[0]"), "192.0.2.0/24");
-    cr_assert_str_eq(str_at(out, "autnums[0].handle"), "AS64500");
-    cr_assert_str_eq(str_at(out, "contacts.abuse[0].name"), "Abuse Contact Role");
+    cr_assert_str_eq(str_at(out, "networks[0].cidrs[0]"), "203.0.113.0/24");
+    cr_assert_str_eq(str_at(out, "autnums[0].handle"), "AS64497");
+    cr_assert_str_eq(str_at(out, "contacts.abuse[0].name"), "Abuse Response Team");
     J()->decref(out);
 }
 
@@ -162,6 +162,34 @@ Test(normalize, every_good_fixture_normalizes)
         J()->decref(out);
         J()->decref(doc);
     }
+}
+
+Test(normalize, every_record_rdapgen_writes_normalizes_to_its_object_class)
+{
+    size_t len, records = 0;
+    char *text = fixture_bytes("generated/rdapgen-mixed.jsonl", &len);
+    bool seen_class[5] = {false};
+    static const char *const classes[] = {"domain", "nameserver", "entity", "ip_network", "autnum"};
+
+    for (char *line = text, *end; line < text + len; line = end + 1) {
+        char err[512];
+        end = strchr(line, '\n');
+        cr_assert_not_null(end, "the generated file ends with a newline");
+        rdapsync_value *doc = J()->parse(line, (size_t)(end - line), err, sizeof err);
+        cr_assert_not_null(doc, "line %zu: %s", records + 1, err);
+        rdapsync_value *out = unified_build(J(), doc, &defaults, NULL, err, sizeof err);
+        cr_assert_not_null(out, "line %zu: %s", records + 1, err);
+        for (size_t i = 0; i < 5; i++)
+            if (strcmp(str_at(out, "object_class"), classes[i]) == 0)
+                seen_class[i] = true;
+        J()->decref(out);
+        J()->decref(doc);
+        records++;
+    }
+    free(text);
+    cr_assert_eq(records, 24);
+    for (size_t i = 0; i < 5; i++)
+        cr_assert(seen_class[i], "no %s among the generated records", classes[i]);
 }
 
 Test(normalize, wrong_types_are_errors_naming_the_json_path)
@@ -246,7 +274,7 @@ Test(normalize_plugin, sets_the_key_from_the_handle_and_replaces_the_value)
 
     cr_assert_eq(plugin_transform(&pi, b), RDAPSYNC_OK, "%s", pi.err);
     const rdapsync_record *r = H()->batch_get(b, 0);
-    cr_assert_str_eq(r->key, "D402200017-EXAMPLE");
+    cr_assert_str_eq(r->key, "D918273645-EXAMPLE");
     cr_assert_str_eq(str_at(r->value, "rdapsync.schema"), UNIFIED_SCHEMA);
     batch_free(b);
     plugin_stop(&pi);
@@ -258,7 +286,7 @@ Test(normalize_plugin, key_option_picks_the_ldh_name_or_keeps_the_source_key)
     cr_assert_eq(plugin_start(&pi, "normalize", "{key: ldh_name}"), RDAPSYNC_OK, "%s", pi.err);
     rdapsync_batch *b = one_record("in-key", fixture("domain-redacted-2019-remarks.json"), 0);
     cr_assert_eq(plugin_transform(&pi, b), RDAPSYNC_OK, "%s", pi.err);
-    cr_assert_str_eq(H()->batch_get(b, 0)->key, "pinecrest-robotics.example");
+    cr_assert_str_eq(H()->batch_get(b, 0)->key, "saltmarsh-astronomy.example");
     batch_free(b);
     plugin_stop(&pi);
 
