@@ -190,8 +190,8 @@ static int read_choice(config_loader *cl, const ynode *node, const char *key, co
 
 /* ---- plugin blocks ---- */
 
-static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind, const char *role,
-                       const char *prefix, plugin_block *block)
+static void load_block_content(config_loader *cl, const ynode *node, rdapsync_kind kind, const char *role,
+                               const char *prefix, plugin_block *block)
 {
     block->line = node->line;
     block->column = node->column;
@@ -231,6 +231,20 @@ static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind,
         const ynode *at = block->config_node && !options_is_null(block->config_node) ? block->config_node : node;
         report(cl, at, context, "invalid configuration: %s", reason[0] ? reason : "(the plugin gave no reason)");
     }
+}
+
+/* True when errors were reported since the count was `before`. */
+static bool errors_since(const config_loader *cl, size_t before)
+{
+    return diag_error_count(cl->diags) > before;
+}
+
+static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind, const char *role,
+                       const char *prefix, plugin_block *block)
+{
+    size_t before = diag_error_count(cl->diags);
+    load_block_content(cl, node, kind, role, prefix, block);
+    block->flawed = errors_since(cl, before);
 }
 
 static void free_block(plugin_block *block)
@@ -438,6 +452,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
                kind_name(pipe));
         return;
     }
+    size_t before = diag_error_count(cl->diags);
     load_name(cl, pipe, config, index);
     char prefix[256];
     if (pipeline->name)
@@ -445,27 +460,47 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
     else
         snprintf(prefix, sizeof(prefix), "pipeline #%zu", index + 1);
     check_keys(cl, pipe, pipeline_keys, prefix, "in the pipeline");
+    const ynode *source = ynode_get(pipe, "source");
+    const ynode *sink = ynode_get(pipe, "sink");
+    if (!source)
+        report(cl, pipe, prefix, "missing required key 'source'");
+    if (!sink)
+        report(cl, pipe, prefix, "missing required key 'sink'");
+    if (errors_since(cl, before))
+        pipeline->flawed |= PART_MAPPING;
 
+    before = diag_error_count(cl->diags);
     int64_t tasks = pipeline->tasks;
     read_int(cl, pipe, "tasks", 1, TASKS_MAX, prefix, &tasks);
     pipeline->tasks = (int)tasks;
+    if (errors_since(cl, before))
+        pipeline->flawed |= PART_TASKS;
 
-    const ynode *source = ynode_get(pipe, "source");
-    if (source)
+    if (source) {
         load_block(cl, source, RDAPSYNC_KIND_SOURCE, "source", prefix, &pipeline->source);
-    else
-        report(cl, pipe, prefix, "missing required key 'source'");
+        if (pipeline->source.flawed)
+            pipeline->flawed |= PART_SOURCE;
+    }
+    before = diag_error_count(cl->diags);
     load_transforms(cl, ynode_get(pipe, "transforms"), prefix, pipeline);
-    const ynode *sink = ynode_get(pipe, "sink");
-    if (sink)
+    if (errors_since(cl, before))
+        pipeline->flawed |= PART_TRANSFORMS;
+    if (sink) {
         load_block(cl, sink, RDAPSYNC_KIND_SINK, "sink", prefix, &pipeline->sink);
-    else
-        report(cl, pipe, prefix, "missing required key 'sink'");
-
-    load_batch(cl, pipe, prefix, pipeline);
-    load_retry(cl, pipe, prefix, pipeline);
-    load_restart(cl, pipe, prefix, pipeline);
-    load_errors(cl, pipe, prefix, pipeline);
+        if (pipeline->sink.flawed)
+            pipeline->flawed |= PART_SINK;
+    }
+    const struct {
+        void (*load)(config_loader *, const ynode *, const char *, pipeline_config *);
+        pipeline_part part;
+    } sections[] = { { load_batch, PART_BATCH }, { load_retry, PART_RETRY }, { load_restart, PART_RESTART },
+                     { load_errors, PART_ERRORS } };
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        before = diag_error_count(cl->diags);
+        sections[i].load(cl, pipe, prefix, pipeline);
+        if (errors_since(cl, before))
+            pipeline->flawed |= sections[i].part;
+    }
     pipeline->fingerprint = fingerprint(pipeline);
     validate_checks_pipeline(cl->file, pipeline, pipe, cl->diags);
 }

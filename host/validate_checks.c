@@ -396,20 +396,24 @@ static void absurd(check_scope *scope, const ynode *node, const char *section, c
 
 static void check_values(check_scope *scope, const pipeline_config *pipeline, const ynode *node)
 {
-    if (pipeline->tasks > 16)
+    unsigned flawed = pipeline->flawed;
+    if (pipeline->tasks > 16 && !(flawed & PART_TASKS))
         absurd(scope, node, NULL, "tasks", "is above 16: few sources can feed that many tasks; scale out with "
                                            "more processes in one consumer group instead");
-    if (pipeline->batch_max_records > 100000)
-        absurd(scope, node, "batch", "max_records", "is above 100000: one batch holds every record in memory");
-    if (pipeline->batch_max_bytes < 64 * 1024)
-        absurd(scope, node, "batch", "max_bytes", "is below 64K: a single large RDAP document may not fit");
-    if (pipeline->batch_max_bytes > (INT64_C(1) << 30))
-        absurd(scope, node, "batch", "max_bytes", "is above 1G per batch");
-    if (pipeline->batch_max_wait_ms > 60000)
-        absurd(scope, node, "batch", "max_wait", "is above 1m: records wait that long before delivery");
-    if (pipeline->retry_backoff_max_ms > 3600000)
+    if (!(flawed & PART_BATCH)) {
+        if (pipeline->batch_max_records > 100000)
+            absurd(scope, node, "batch", "max_records", "is above 100000: one batch holds every record in memory");
+        if (pipeline->batch_max_bytes < 64 * 1024)
+            absurd(scope, node, "batch", "max_bytes", "is below 64K: a single large RDAP document may not fit");
+        if (pipeline->batch_max_bytes > (INT64_C(1) << 30))
+            absurd(scope, node, "batch", "max_bytes", "is above 1G per batch");
+        if (pipeline->batch_max_wait_ms > 60000)
+            absurd(scope, node, "batch", "max_wait", "is above 1m: records wait that long before delivery");
+    }
+    if (pipeline->retry_backoff_max_ms > 3600000 && !(flawed & PART_RETRY))
         absurd(scope, node, "retry", "backoff_max", "is above 1h: a recovered server stays unused that long");
-    if (pipeline->restart_window_ms < pipeline->restart_backoff_initial_ms * pipeline->restart_max_failures)
+    if (pipeline->restart_window_ms < pipeline->restart_backoff_initial_ms * pipeline->restart_max_failures &&
+        !(flawed & PART_RESTART))
         absurd(scope, node, "restart", "window",
                "is shorter than max_failures restarts at the initial backoff: the circuit can never open");
 }
@@ -465,6 +469,12 @@ static void check_task_count(check_scope *scope, const pipeline_config *pipeline
 void validate_checks_pipeline(const char *file, const pipeline_config *pipeline, const ynode *node,
                               diag_list *diags)
 {
+    /* A part with an error gets no advisory check: what it would find
+     * follows from the error (a misspelt `tolerance` leaves it 'none'), and
+     * the file is refused anyway. An error in the pipeline mapping itself
+     * (a misspelt `transforms`) leaves every part in doubt. */
+    if (pipeline->flawed & PART_MAPPING)
+        return;
     char prefix[256];
     snprintf(prefix, sizeof(prefix), "pipeline '%s'", pipeline->name ? pipeline->name : "?");
     check_scope scope = { .file = file, .prefix = prefix, .diags = diags };
@@ -473,15 +483,22 @@ void validate_checks_pipeline(const char *file, const pipeline_config *pipeline,
         const char *role;
     } blocks[] = { { &pipeline->source, "source" }, { &pipeline->sink, "sink" }, { &pipeline->dead_letter, "dead_letter" } };
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+        if (blocks[i].block->flawed)
+            continue;
         check_literal_secrets(&scope, blocks[i].block, blocks[i].role);
         check_transport(&scope, blocks[i].block, blocks[i].role);
     }
     for (size_t i = 0; i < pipeline->transform_count; i++) {
+        if (pipeline->transforms[i].flawed)
+            continue;
         check_literal_secrets(&scope, &pipeline->transforms[i], "transform");
         check_transport(&scope, &pipeline->transforms[i], "transform");
     }
-    check_redaction(&scope, pipeline);
-    check_dead_letter(&scope, pipeline, node);
+    if (!(pipeline->flawed & (PART_SINK | PART_TRANSFORMS)))
+        check_redaction(&scope, pipeline);
+    if (!(pipeline->flawed & PART_ERRORS))
+        check_dead_letter(&scope, pipeline, node);
     check_values(&scope, pipeline, node);
-    check_task_count(&scope, pipeline, node);
+    if (!(pipeline->flawed & (PART_TASKS | PART_SOURCE)))
+        check_task_count(&scope, pipeline, node);
 }

@@ -15,7 +15,9 @@
 #include "diag.h"
 
 /* `pipeline` may be partly built (plugins NULL after lookup errors);
- * `node` is its YAML mapping, for the places of the findings. */
+ * `node` is its YAML mapping, for the places of the findings. Parts in
+ * which an error was reported (pipeline->flawed, plugin_block flawed) get
+ * no check. */
 void validate_checks_pipeline(const char *file, const pipeline_config *pipeline, const ynode *node,
                               diag_list *diags);
 
