@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "spelling.h"
 #include "validate_checks.h"
 
 #define TASKS_MAX 64
@@ -79,6 +80,13 @@ static void check_keys(config_loader *cl, const ynode *map, const char *const *a
     for (size_t i = 0; i < map->count; i++) {
         if (in_list(allowed, map->keys[i]->scalar))
             continue;
+        spelling near;
+        const char *meant = spelling_suggest(&near, map->keys[i]->scalar, allowed);
+        if (meant) {
+            report(cl, map->keys[i], prefix, "unknown key '%s' %s (did you mean '%s'?)", map->keys[i]->scalar,
+                   section, meant);
+            continue;
+        }
         char expected[256];
         join(allowed, expected, sizeof(expected));
         report(cl, map->keys[i], prefix, "unknown key '%s' %s (expected one of: %s)", map->keys[i]->scalar, section,

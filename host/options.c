@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "secrets.h"
+#include "spelling.h"
 
 /* A runaway (unterminated) table is a plugin bug; stop reading well before
  * walking off into unrelated memory for long. */
@@ -473,6 +474,22 @@ static void known_options(const rdapsync_option *table, char *out, size_t out_si
         snprintf(out, out_size, "none");
 }
 
+static void report_unknown_option(fill_state *fs, const rdapsync_option *table, const ynode *key)
+{
+    spelling near;
+    spelling_start(&near, key->scalar);
+    for (size_t i = 0; table && table[i].name && i < OPTIONS_MAX_ROWS; i++)
+        spelling_consider(&near, table[i].name);
+    const char *meant = spelling_nearest(&near);
+    if (meant) {
+        fill_error(fs, key, "unknown option '%s' (did you mean '%s'?)", key->scalar, meant);
+        return;
+    }
+    char known[512];
+    known_options(table, known, sizeof(known));
+    fill_error(fs, key, "unknown option '%s' (known options: %s)", key->scalar, known);
+}
+
 void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode *block, const char *file,
                    const char *context, diag_list *diags, bool *failed)
 {
@@ -493,9 +510,7 @@ void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode
         const ynode *key = config->keys[i];
         const rdapsync_option *opt = options_find(desc->options, key->scalar);
         if (!opt) {
-            char known[512];
-            known_options(desc->options, known, sizeof(known));
-            fill_error(&fs, key, "unknown option '%s' (known options: %s)", key->scalar, known);
+            report_unknown_option(&fs, desc->options, key);
             continue;
         }
         if (ynode_get(config, key->scalar) != config->items[i])

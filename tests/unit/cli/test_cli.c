@@ -310,3 +310,16 @@ Test(cli, plugins_reports_a_broken_file_and_goes_on)
     unlink(broken);
     rmdir(dir);
 }
+
+Test(cli, suggests_the_nearest_command)
+{
+    cli_result r;
+    run_cli(&r, "valdiate", "x.yaml", NULL);
+    cr_assert_eq(r.code, EXIT_USAGE);
+    cr_assert(strstr(r.err, "rdapsync: unknown command 'valdiate' (did you mean 'validate'?)"), "%s", r.err);
+    run_cli(&r, "help", "plugin", NULL);
+    cr_assert_eq(r.code, EXIT_USAGE);
+    cr_assert(strstr(r.err, "no such command 'plugin' (did you mean 'plugins'?)"), "%s", r.err);
+    run_cli(&r, "frobnicate", NULL);
+    cr_assert_null(strstr(r.err, "did you mean"), "nothing is near: %s", r.err);
+}
