@@ -453,6 +453,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
 {
     pipeline_config *pipeline = &config->pipelines[index];
     set_pipeline_defaults(pipeline);
+    pipeline->file = config->path;
     pipeline->line = pipe->line;
     pipeline->column = pipe->column;
     if (pipe->kind != YNODE_MAPPING) {

@@ -76,6 +76,7 @@ typedef enum pipeline_part {
 
 typedef struct pipeline_config {
     char *name; /* owned */
+    const char *file; /* borrowed: the configuration file's path, for places in messages; may be NULL */
     int line, column;
     int tasks;
     plugin_block source;

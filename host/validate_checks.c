@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -466,6 +467,36 @@ static void check_task_count(check_scope *scope, const pipeline_config *pipeline
             (long)pipeline->tasks - inputs);
 }
 
+/* ---- input-missing ----
+ * The `file` source reads a local path, which validate can look at. A
+ * missing one makes `run` fail at once, unless the source follows it (it
+ * then waits for the path to appear). A warning, not an error: the file
+ * may well be there by the time `run` starts. */
+
+static void check_input_exists(check_scope *scope, const plugin_block *source)
+{
+    if (!source->plugin || !source->settings || !source->name || strcmp(source->name, "file") != 0)
+        return;
+    const rdapsync_option *table = source->plugin->desc->options;
+    const rdapsync_option *path_opt = options_find(table, "path");
+    const rdapsync_option *follow_opt = options_find(table, "follow");
+    if (!path_opt || path_opt->type != RDAPSYNC_OPT_STRING)
+        return;
+    const char *path;
+    memcpy(&path, (const char *)source->settings + path_opt->offset, sizeof(path));
+    bool follow = false;
+    if (follow_opt && follow_opt->type == RDAPSYNC_OPT_BOOL)
+        memcpy(&follow, (const char *)source->settings + follow_opt->offset, sizeof(follow));
+    struct stat st;
+    if (!path || follow || stat(path, &st) == 0 || errno != ENOENT)
+        return;
+    const ynode *raw = source->config_node ? ynode_get(source->config_node, "path") : NULL;
+    finding(scope, DIAG_WARNING, "input-missing", raw ? raw->line : source->line, raw ? raw->column : source->column,
+            "source 'file': path '%s' does not exist and follow is false: the source would fail to open (create "
+            "the path first, or set follow: true to wait for it)",
+            path);
+}
+
 void validate_checks_pipeline(const char *file, const pipeline_config *pipeline, const ynode *node,
                               diag_list *diags)
 {
@@ -501,4 +532,6 @@ void validate_checks_pipeline(const char *file, const pipeline_config *pipeline,
     check_values(&scope, pipeline, node);
     if (!(pipeline->flawed & (PART_TASKS | PART_SOURCE)))
         check_task_count(&scope, pipeline, node);
+    if (!(pipeline->flawed & PART_SOURCE))
+        check_input_exists(&scope, &pipeline->source);
 }

@@ -6,7 +6,8 @@
  * errors.tolerance all without a dead-letter sink a bad record would vanish.
  *
  * Check ids: literal-secret, insecure-transport, no-redact,
- * dead-letter-missing, dead-letter-unused, absurd-value.
+ * dead-letter-missing, dead-letter-unused, absurd-value,
+ * tasks-exceed-inputs, input-missing.
  */
 #ifndef RDAPSYNC_HOST_VALIDATE_CHECKS_H
 #define RDAPSYNC_HOST_VALIDATE_CHECKS_H

@@ -73,6 +73,7 @@ typedef struct source_state {
     int task_index;
     int task_count;
     int inotify_fd;          /* -1 without inotify */
+    bool awaiting;           /* following a path that does not exist yet */
     char *marks_path;        /* owned; NULL when the host gives no state directory */
     bool marks_dirty;
     saved_mark *saved;       /* owned, sorted by stream */

@@ -32,7 +32,7 @@ kill -TERM "$RDAPSYNC_PID"
 wait_exit
 [[ "$STATUS" -eq 4 ]] || fail "exit status $STATUS, want 4 (a task failed without ever opening its plugins)"
 # The check can fail: the failure is logged, with the secret masked.
-grep -q 'open source file: path \*\*\*' run.log || fail "the failure line with the masked path is missing"
+grep -q 'open source file (run.yaml:[0-9]*:[0-9]*): path \*\*\*' run.log || fail "the failure line with the masked path is missing"
 grep -q 'path \*\*\*' status.json || fail "/status does not show the masked reason"
 keep_logs
 

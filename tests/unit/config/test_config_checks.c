@@ -209,7 +209,7 @@ Test(checks, warns_when_tasks_exceed_the_input_files_of_the_source)
 
 /* The advisory check ids of validate_checks.c: none of them may follow an
  * error reported in the same part of the pipeline. */
-static const char *const advisory_checks[] = { "literal-secret", "insecure-transport", "no-redact",
+static const char *const advisory_checks[] = { "literal-secret", "insecure-transport", "no-redact", "input-missing",
                                                "dead-letter-missing", "dead-letter-unused", "absurd-value",
                                                "tasks-exceed-inputs", NULL };
 
