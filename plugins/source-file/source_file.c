@@ -337,6 +337,38 @@ static void wait_for_news(source_state *s, int timeout_ms)
         }
 }
 
+/* A bounded run that found nothing after its checkpoint: "end of input: 0
+ * records" reads like an empty input, so say where it resumed and how to
+ * read everything again. False when no file was resumed. */
+static bool log_nothing_new(source_state *s)
+{
+    const input_file *last = NULL;
+    size_t resumed = 0;
+    for (size_t i = 0; i < s->file_count; i++)
+        if (s->files[i].resumed) {
+            last = &s->files[i];
+            resumed++;
+        }
+    if (!last)
+        return false;
+    const char *state_dir = H->state_dir(s->ctx);
+    char checkpoint[1024], what[1024], line[64] = "";
+    if (state_dir)
+        snprintf(checkpoint, sizeof(checkpoint), " %s/checkpoint.json", state_dir);
+    else
+        checkpoint[0] = '\0';
+    if (!last->document && last->has_mark && last->mark_offset == last->offset)
+        snprintf(line, sizeof(line), " (line %" PRId64 ")", last->mark_line);
+    if (resumed == 1)
+        snprintf(what, sizeof(what), "nothing new since %s byte %" PRId64 "%s", last->stream, last->offset, line);
+    else
+        snprintf(what, sizeof(what), "nothing new in the %zu files of %s since their checkpointed positions",
+                 resumed, s->cfg->path);
+    H->log(s->ctx, RDAPSYNC_LOG_INFO, "resumed from checkpoint%s: %s; to start over, remove %s", checkpoint, what,
+           state_dir ? state_dir : "the task's state directory");
+    return true;
+}
+
 static void log_progress(source_state *s, bool final)
 {
     int64_t now = now_ms(), done, total = inputs_total_bytes(s, &done);
@@ -344,6 +376,8 @@ static void log_progress(source_state *s, bool final)
     double window = (double)(now - s->last_progress_ms) / 1000.0;
 
     if (final) {
+        if (s->records == 0 && log_nothing_new(s))
+            return;
         H->log(s->ctx, RDAPSYNC_LOG_INFO,
                "end of input: %" PRIu64 " records (%" PRIu64 " bad), %.1f MiB in %.1f s", s->records,
                s->bad_records, (double)total / 1048576.0, seconds);

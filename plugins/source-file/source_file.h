@@ -38,6 +38,7 @@ typedef struct input_file {
     int64_t size;     /* size last seen by stat() */
     int64_t read_to;  /* following: bytes examined when the file last ran dry */
     bool consumed;    /* a document file already handed over (even an empty one) */
+    bool resumed;     /* its start came from a checkpoint */
     /* Last committed (offset, line) pair, kept in the line-mark file. */
     bool has_mark;
     int64_t mark_offset;
