@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "options.h"
+#include "secrets.h"
 
 typedef struct check_scope {
     const char *file;
@@ -104,11 +105,9 @@ static bool embeds_literal_password(const char *raw)
 static void check_literal_scalar(check_scope *scope, const char *role, const char *plugin,
                                  const rdapsync_option *opt, const ynode *raw)
 {
-    static const char *const credential_names[] = { "password", "passwd", "secret", "token", "credential",
-                                                     "apikey", "api_key", "private_key", NULL };
     if (raw->kind != YNODE_SCALAR || options_is_null(raw))
         return;
-    bool named_secret = (opt->flags & RDAPSYNC_OPT_SECRET) && contains_word(opt->name, credential_names);
+    bool named_secret = (opt->flags & RDAPSYNC_OPT_SECRET) && secrets_is_credential_name(opt->name);
     bool literal = named_secret ? has_literal_text(raw->scalar) && raw->scalar[0]
                                 : (opt->type == RDAPSYNC_OPT_STRING || opt->type == RDAPSYNC_OPT_LIST ||
                                    opt->type == RDAPSYNC_OPT_MAP) &&
