@@ -150,13 +150,16 @@ static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void *
         /* A bounded run of a missing input can only fail, now or after any
          * number of restarts: ERROR, which the host does not restart. A
          * following run waits for the input, as `tail -F` does. */
-        if (errno != ENOENT)
-            snprintf(err, err_size, "path %s: %s", cfg->path, strerror(errno));
-        else if (!cfg->follow)
+        int failure = errno;
+        if (failure != ENOENT) {
+            snprintf(err, err_size, "path %s: %s", cfg->path, strerror(failure));
+            goto fail;
+        }
+        if (!cfg->follow) {
             snprintf(err, err_size, "path %s does not exist; with follow: false there is nothing to read (set "
                      "follow: true to wait for it to appear)", cfg->path);
-        if (errno != ENOENT || !cfg->follow)
             goto fail;
+        }
         s->awaiting = true;
     }
     if (state_dir && (s->marks_path = malloc(strlen(state_dir) + sizeof("/source-file.lines"))) != NULL)
