@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "plugin_trust.h"
 #include "runtime.h"
+#include "spelling.h"
 
 #ifndef RDAPSYNC_VERSION
 #define RDAPSYNC_VERSION "0.0.0"
@@ -82,6 +83,20 @@ static const command *find_command(const char *name)
         if (strcmp(commands[i].name, name) == 0)
             return &commands[i];
     return NULL;
+}
+
+/* "'name'" or "'name' (did you mean 'run'?)" for an unknown command. */
+static void describe_unknown_command(const char *name, char *out, size_t out_size)
+{
+    spelling near;
+    spelling_start(&near, name);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        spelling_consider(&near, commands[i].name);
+    const char *meant = spelling_nearest(&near);
+    if (meant)
+        snprintf(out, out_size, "'%s' (did you mean '%s'?)", name, meant);
+    else
+        snprintf(out, out_size, "'%s'", name);
 }
 
 static void print_usage(FILE *out)
@@ -320,8 +335,11 @@ static int command_help(int argc, char **argv, cli_globals *globals)
         return EXIT_OK;
     }
     const command *topic = find_command(argv[first]);
-    if (!topic || argc - first > 1)
-        return usage_error("no such command '%s'", argv[first]);
+    if (!topic || argc - first > 1) {
+        char described[256];
+        describe_unknown_command(argv[first], described, sizeof(described));
+        return usage_error("no such command %s", described);
+    }
     print_command_help(topic, stdout);
     return EXIT_OK;
 }
@@ -356,7 +374,10 @@ int cli_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const command *cmd = find_command(argv[optind]);
-    if (!cmd)
-        return usage_error("unknown command '%s'", argv[optind]);
+    if (!cmd) {
+        char described[256];
+        describe_unknown_command(argv[optind], described, sizeof(described));
+        return usage_error("unknown command %s", described);
+    }
     return cmd->run(argc - optind, argv + optind, &globals);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "spelling.h"
 #include "validate_checks.h"
 
 #define TASKS_MAX 64
@@ -79,6 +80,13 @@ static void check_keys(config_loader *cl, const ynode *map, const char *const *a
     for (size_t i = 0; i < map->count; i++) {
         if (in_list(allowed, map->keys[i]->scalar))
             continue;
+        spelling near;
+        const char *meant = spelling_suggest(&near, map->keys[i]->scalar, allowed);
+        if (meant) {
+            report(cl, map->keys[i], prefix, "unknown key '%s' %s (did you mean '%s'?)", map->keys[i]->scalar,
+                   section, meant);
+            continue;
+        }
         char expected[256];
         join(allowed, expected, sizeof(expected));
         report(cl, map->keys[i], prefix, "unknown key '%s' %s (expected one of: %s)", map->keys[i]->scalar, section,
@@ -190,8 +198,8 @@ static int read_choice(config_loader *cl, const ynode *node, const char *key, co
 
 /* ---- plugin blocks ---- */
 
-static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind, const char *role,
-                       const char *prefix, plugin_block *block)
+static void load_block_content(config_loader *cl, const ynode *node, rdapsync_kind kind, const char *role,
+                               const char *prefix, plugin_block *block)
 {
     block->line = node->line;
     block->column = node->column;
@@ -234,6 +242,20 @@ static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind,
         const ynode *at = block->config_node && !options_is_null(block->config_node) ? block->config_node : node;
         report(cl, at, context, "invalid configuration: %s", reason[0] ? reason : "(the plugin gave no reason)");
     }
+}
+
+/* True when errors were reported since the count was `before`. */
+static bool errors_since(const config_loader *cl, size_t before)
+{
+    return diag_error_count(cl->diags) > before;
+}
+
+static void load_block(config_loader *cl, const ynode *node, rdapsync_kind kind, const char *role,
+                       const char *prefix, plugin_block *block)
+{
+    size_t before = diag_error_count(cl->diags);
+    load_block_content(cl, node, kind, role, prefix, block);
+    block->flawed = errors_since(cl, before);
 }
 
 static void free_block(plugin_block *block)
@@ -434,6 +456,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
 {
     pipeline_config *pipeline = &config->pipelines[index];
     set_pipeline_defaults(pipeline);
+    pipeline->file = config->path;
     pipeline->line = pipe->line;
     pipeline->column = pipe->column;
     if (pipe->kind != YNODE_MAPPING) {
@@ -441,6 +464,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
                kind_name(pipe));
         return;
     }
+    size_t before = diag_error_count(cl->diags);
     load_name(cl, pipe, config, index);
     char prefix[256];
     if (pipeline->name)
@@ -448,27 +472,47 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
     else
         snprintf(prefix, sizeof(prefix), "pipeline #%zu", index + 1);
     check_keys(cl, pipe, pipeline_keys, prefix, "in the pipeline");
+    const ynode *source = ynode_get(pipe, "source");
+    const ynode *sink = ynode_get(pipe, "sink");
+    if (!source)
+        report(cl, pipe, prefix, "missing required key 'source'");
+    if (!sink)
+        report(cl, pipe, prefix, "missing required key 'sink'");
+    if (errors_since(cl, before))
+        pipeline->flawed |= PART_MAPPING;
 
+    before = diag_error_count(cl->diags);
     int64_t tasks = pipeline->tasks;
     read_int(cl, pipe, "tasks", 1, TASKS_MAX, prefix, &tasks);
     pipeline->tasks = (int)tasks;
+    if (errors_since(cl, before))
+        pipeline->flawed |= PART_TASKS;
 
-    const ynode *source = ynode_get(pipe, "source");
-    if (source)
+    if (source) {
         load_block(cl, source, RDAPSYNC_KIND_SOURCE, "source", prefix, &pipeline->source);
-    else
-        report(cl, pipe, prefix, "missing required key 'source'");
+        if (pipeline->source.flawed)
+            pipeline->flawed |= PART_SOURCE;
+    }
+    before = diag_error_count(cl->diags);
     load_transforms(cl, ynode_get(pipe, "transforms"), prefix, pipeline);
-    const ynode *sink = ynode_get(pipe, "sink");
-    if (sink)
+    if (errors_since(cl, before))
+        pipeline->flawed |= PART_TRANSFORMS;
+    if (sink) {
         load_block(cl, sink, RDAPSYNC_KIND_SINK, "sink", prefix, &pipeline->sink);
-    else
-        report(cl, pipe, prefix, "missing required key 'sink'");
-
-    load_batch(cl, pipe, prefix, pipeline);
-    load_retry(cl, pipe, prefix, pipeline);
-    load_restart(cl, pipe, prefix, pipeline);
-    load_errors(cl, pipe, prefix, pipeline);
+        if (pipeline->sink.flawed)
+            pipeline->flawed |= PART_SINK;
+    }
+    const struct {
+        void (*load)(config_loader *, const ynode *, const char *, pipeline_config *);
+        pipeline_part part;
+    } sections[] = { { load_batch, PART_BATCH }, { load_retry, PART_RETRY }, { load_restart, PART_RESTART },
+                     { load_errors, PART_ERRORS } };
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        before = diag_error_count(cl->diags);
+        sections[i].load(cl, pipe, prefix, pipeline);
+        if (errors_since(cl, before))
+            pipeline->flawed |= sections[i].part;
+    }
     pipeline->fingerprint = fingerprint(pipeline);
     validate_checks_pipeline(cl->file, pipeline, pipe, cl->diags);
 }

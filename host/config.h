@@ -40,6 +40,7 @@ typedef struct plugin_block {
     const ynode *config_node;    /* borrowed from the config's tree; may be NULL */
     const loaded_plugin *plugin; /* borrowed from the registry */
     void *settings;              /* owned: the filled option struct (descriptor config_size bytes) */
+    bool flawed;                 /* an error was reported inside the block */
 } plugin_block;
 
 /* batch.overlap: whether a task polls batch N+1 while the sink flushes N. */
@@ -57,8 +58,25 @@ typedef enum transform_thread {
     TRANSFORM_THREAD_AUTO = 2 /* with transforms, when the tasks leave a CPU idle */
 } transform_thread;
 
+/* Parts of a pipeline in which an error was reported (pipeline_config
+ * flawed). validate_checks.c runs no advisory check on a flawed part: its
+ * findings would only follow from the error already reported (a misspelt
+ * errors.tolerance is not also "tolerance is none"). */
+typedef enum pipeline_part {
+    PART_MAPPING = 1u << 0, /* the pipeline mapping itself: a key unknown or missing, the name */
+    PART_TASKS = 1u << 1,
+    PART_SOURCE = 1u << 2,
+    PART_TRANSFORMS = 1u << 3,
+    PART_SINK = 1u << 4,
+    PART_BATCH = 1u << 5,
+    PART_RETRY = 1u << 6,
+    PART_RESTART = 1u << 7,
+    PART_ERRORS = 1u << 8 /* tolerance and the dead-letter block */
+} pipeline_part;
+
 typedef struct pipeline_config {
     char *name; /* owned */
+    const char *file; /* borrowed: the configuration file's path, for places in messages; may be NULL */
     int line, column;
     int tasks;
     plugin_block source;
@@ -80,6 +98,7 @@ typedef struct pipeline_config {
     int64_t restart_backoff_initial_ms;
     int64_t restart_backoff_max_ms;
     uint64_t fingerprint; /* hash of the pipeline's resolved text: reload restarts it only if changed */
+    unsigned flawed;      /* pipeline_part bits */
 } pipeline_config;
 
 typedef struct rdapsync_config {

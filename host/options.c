@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "secrets.h"
+#include "spelling.h"
 
 /* A runaway (unterminated) table is a plugin bug; stop reading well before
  * walking off into unrelated memory for long. */
@@ -362,19 +363,24 @@ static const char *node_kind_name(const ynode *node)
 }
 
 /* Expands references in one scalar; returns a malloc'd value or NULL after
- * reporting. *had_reference tells whether the text was a reference. */
-static char *expand_scalar(fill_state *fs, const rdapsync_option *opt, const ynode *node, bool *had_reference)
+ * reporting. *had_reference tells whether the text was a reference. A
+ * secret value is registered whole (a DSN masked as one) and so is every
+ * value referenced inside it (a password a plugin might quote alone). */
+static char *expand_scalar(fill_state *fs, const rdapsync_option *opt, const ynode *node, bool secret,
+                           bool *had_reference)
 {
     char reason[512];
     char *value = NULL;
-    if (secrets_expand(node->scalar, &value, had_reference, reason, sizeof(reason)) < 0) {
+    if (secrets_expand(node->scalar, secret, &value, had_reference, reason, sizeof(reason)) < 0) {
         fill_error(fs, node, "option '%s': %s", opt->name, reason);
         return NULL;
     }
-    if (opt->flags & RDAPSYNC_OPT_SECRET)
+    if (secret)
         secrets_register(value);
     return value;
 }
+
+static bool is_secret(const rdapsync_option *opt) { return (opt->flags & RDAPSYNC_OPT_SECRET) != 0; }
 
 /* Reports a conversion failure, showing the written text only when it can
  * hold no secret. */
@@ -402,7 +408,7 @@ static void fill_scalar(fill_state *fs, void *settings, const rdapsync_option *o
         return;
     }
     bool had_reference = false;
-    char *value = expand_scalar(fs, opt, node, &had_reference);
+    char *value = expand_scalar(fs, opt, node, is_secret(opt), &had_reference);
     if (!value)
         return;
     char reason[512];
@@ -429,7 +435,7 @@ static void fill_list(fill_state *fs, void *settings, const rdapsync_option *opt
             continue;
         }
         bool had_reference;
-        char *value = expand_scalar(fs, opt, item, &had_reference);
+        char *value = expand_scalar(fs, opt, item, is_secret(opt), &had_reference);
         if (value && list_push(list, value) < 0)
             fill_error(fs, item, "out of memory");
     }
@@ -452,8 +458,12 @@ static void fill_map(fill_state *fs, void *settings, const rdapsync_option *opt,
                        node->keys[i]->scalar, node_kind_name(item));
             continue;
         }
+        /* Pass-through properties carry credentials by name
+         * (sasl.password, ssl.key.password): those entries are secret,
+         * the others (compression.type: lz4) are not. */
         bool had_reference;
-        char *value = expand_scalar(fs, opt, item, &had_reference);
+        bool secret = is_secret(opt) || secrets_is_credential_name(node->keys[i]->scalar);
+        char *value = expand_scalar(fs, opt, item, secret, &had_reference);
         if (!value)
             continue;
         char *key = strdup(node->keys[i]->scalar);
@@ -471,6 +481,22 @@ static void known_options(const rdapsync_option *table, char *out, size_t out_si
         used += (size_t)snprintf(out + used, out_size - used, "%s%s", i ? ", " : "", table[i].name);
     if (!out[0])
         snprintf(out, out_size, "none");
+}
+
+static void report_unknown_option(fill_state *fs, const rdapsync_option *table, const ynode *key)
+{
+    spelling near;
+    spelling_start(&near, key->scalar);
+    for (size_t i = 0; table && table[i].name && i < OPTIONS_MAX_ROWS; i++)
+        spelling_consider(&near, table[i].name);
+    const char *meant = spelling_nearest(&near);
+    if (meant) {
+        fill_error(fs, key, "unknown option '%s' (did you mean '%s'?)", key->scalar, meant);
+        return;
+    }
+    char known[512];
+    known_options(table, known, sizeof(known));
+    fill_error(fs, key, "unknown option '%s' (known options: %s)", key->scalar, known);
 }
 
 void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode *block, const char *file,
@@ -493,9 +519,7 @@ void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode
         const ynode *key = config->keys[i];
         const rdapsync_option *opt = options_find(desc->options, key->scalar);
         if (!opt) {
-            char known[512];
-            known_options(desc->options, known, sizeof(known));
-            fill_error(&fs, key, "unknown option '%s' (known options: %s)", key->scalar, known);
+            report_unknown_option(&fs, desc->options, key);
             continue;
         }
         if (ynode_get(config, key->scalar) != config->items[i])

@@ -44,8 +44,10 @@ int options_table_check(const rdapsync_option *table, size_t config_size, char *
  * YAML null = no options): unknown options, types, ranges, enums, required
  * options, defaults, ${env:}/${file:} references in every scalar. Errors go
  * to diags at the offending node (or at `block` for missing options), each
- * prefixed with `context` (e.g. "pipeline 'p': sink 'postgres'"). Secret
- * values are registered with secrets_register() and never printed.
+ * prefixed with `context` (e.g. "pipeline 'p': sink 'postgres'"). The
+ * values of SECRET options, of map entries whose key names a credential
+ * (secrets_is_credential_name) and of ${file:} references are registered
+ * with secrets_register() and never printed; other ${env:} values are not.
  * Returns the struct (caller frees with options_free()) even when errors
  * were added, so every error of the file is found; *failed tells.
  */

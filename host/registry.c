@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "spelling.h"
 
 #ifndef RDAPSYNC_DEFAULT_PLUGIN_DIR
 #define RDAPSYNC_DEFAULT_PLUGIN_DIR "/usr/local/lib/rdapsync/plugins"
@@ -173,6 +174,30 @@ static bool find_file(const plugin_registry *registry, rdapsync_kind kind, const
     return false;
 }
 
+static char **list_plugin_files(const char *dir, size_t *count);
+static bool parse_file_name(const char *file, rdapsync_kind *kind, char *name, size_t name_size);
+
+/* The installed plugin of `kind` whose name is nearest to `name`, judged
+ * by file names only (nothing is loaded), or NULL. Points into `near`. */
+static const char *nearest_plugin(const plugin_registry *registry, rdapsync_kind kind, const char *name,
+                                  spelling *near)
+{
+    spelling_start(near, name);
+    for (size_t d = 0; d < registry->dir_count; d++) {
+        size_t count = 0;
+        char **files = list_plugin_files(registry->dirs[d], &count);
+        for (size_t i = 0; i < count; i++) {
+            rdapsync_kind found;
+            char candidate[256];
+            if (parse_file_name(files[i], &found, candidate, sizeof(candidate)) && found == kind)
+                spelling_consider(near, candidate);
+            free(files[i]);
+        }
+        free(files);
+    }
+    return spelling_nearest(near);
+}
+
 /* "a, b, c" of the search path. */
 static void describe_path(const plugin_registry *registry, char *out, size_t out_size)
 {
@@ -186,12 +211,18 @@ static void not_found(const plugin_registry *registry, rdapsync_kind kind, const
                       size_t err_size)
 {
     char path[PATH_MAX];
+    spelling near;
     for (size_t k = 0; k < sizeof(all_kinds) / sizeof(all_kinds[0]); k++) {
         if (all_kinds[k] != kind && find_file(registry, all_kinds[k], name, path, sizeof(path))) {
             snprintf(err, err_size, "'%s' is a %s plugin, not a %s (found %s)", name, rdapsync_kind_str(all_kinds[k]),
                      rdapsync_kind_str(kind), path);
             return;
         }
+    }
+    const char *meant = nearest_plugin(registry, kind, name, &near);
+    if (meant) {
+        snprintf(err, err_size, "unknown %s plugin '%s' (did you mean '%s'?)", rdapsync_kind_str(kind), name, meant);
+        return;
     }
     char dirs[2048];
     describe_path(registry, dirs, sizeof(dirs));

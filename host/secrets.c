@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SECRET_FILE_MAX (64 * 1024)
 #define MASK "***"
@@ -103,6 +104,20 @@ void secrets_reset(void)
     pthread_mutex_unlock(&secrets_lock);
 }
 
+bool secrets_is_credential_name(const char *name)
+{
+    static const char *const words[] = { "password", "passwd", "pwd", "secret", "token", "credential",
+                                         "apikey", "api_key", "api-key", "private_key", "private-key",
+                                         "key.pem", "oauthbearer.config", "jaas", NULL };
+    for (size_t i = 0; words[i]; i++) {
+        size_t len = strlen(words[i]);
+        for (const char *p = name; *p; p++)
+            if (strncasecmp(p, words[i], len) == 0)
+                return true;
+    }
+    return false;
+}
+
 /* ---- expansion ---- */
 
 typedef struct text_buffer {
@@ -165,9 +180,11 @@ fail:
     return NULL;
 }
 
-/* Resolves one reference body ("env:NAME" or "file:PATH"); caller frees. */
-static char *resolve_reference(const char *body, char *err, size_t err_size)
+/* Resolves one reference body ("env:NAME" or "file:PATH"); caller frees.
+ * *from_file tells which kind it was. */
+static char *resolve_reference(const char *body, bool *from_file, char *err, size_t err_size)
 {
+    *from_file = false;
     if (strncmp(body, "env:", 4) == 0) {
         const char *name = body + 4;
         if (!*name) {
@@ -182,6 +199,7 @@ static char *resolve_reference(const char *body, char *err, size_t err_size)
         return strdup(value);
     }
     if (strncmp(body, "file:", 5) == 0) {
+        *from_file = true;
         if (!body[5]) {
             snprintf(err, err_size, "empty path in ${file:}");
             return NULL;
@@ -193,7 +211,7 @@ static char *resolve_reference(const char *body, char *err, size_t err_size)
     return NULL;
 }
 
-int secrets_expand(const char *text, char **out, bool *had_reference, char *err, size_t err_size)
+int secrets_expand(const char *text, bool secret, char **out, bool *had_reference, char *err, size_t err_size)
 {
     text_buffer buf = { 0 };
     bool referenced = false;
@@ -223,11 +241,13 @@ int secrets_expand(const char *text, char **out, bool *had_reference, char *err,
         char *body = strndup(p + 2, (size_t)(close - p - 2));
         if (!body)
             goto nomem;
-        char *value = resolve_reference(body, err, err_size);
+        bool from_file;
+        char *value = resolve_reference(body, &from_file, err, err_size);
         free(body);
         if (!value)
             goto fail;
-        secrets_register(value);
+        if (secret || from_file)
+            secrets_register(value);
         int appended = buffer_append(&buf, value, strlen(value));
         free(value);
         if (appended < 0)

@@ -157,6 +157,7 @@ static void *slot_main(void *arg)
         task_result result = task_run(t);
         if (task_started(t))
             s->ever_started = true;
+        bool permanent = task_open_refused(t);
 
         pthread_mutex_lock(&sup->lock);
         s->current = NULL;
@@ -164,6 +165,11 @@ static void *slot_main(void *arg)
         task_free(t);
         if (result != TASK_RESULT_FAILED)
             break;
+        if (permanent) {
+            slot_log(s, RDAPSYNC_LOG_ERROR, "not restarting: a plugin's open answered ERROR, which is permanent");
+            final = TASK_FAILED;
+            break;
+        }
 
         int64_t now = clock_now_ms();
         if (restart_history_record(&history, now, p->restart_window_ms)) {

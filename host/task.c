@@ -255,6 +255,7 @@ void task_free(struct task *t)
 /* Read after task_run() returned (the flusher is joined by then). */
 const char *task_error(const struct task *t) { return t->error; }
 bool task_started(const struct task *t) { return t->started; }
+bool task_open_refused(const struct task *t) { return t->open_refused; }
 const struct checkpoint_map *task_checkpoints(const struct task *t) { return t->checkpoints; }
 
 /* ---- calls from plugins ---- */
@@ -320,7 +321,15 @@ static call_end open_instance(struct task *t, instance *inst)
                 return CALL_STOPPED;
             continue;
         }
-        task_fail(t, "open %s %s: %s", rdapsync_kind_str(inst->desc->kind), inst->desc->name, task_reason(t->err));
+        /* The block's place tells which of several blocks of one plugin
+         * (a sink and a dead-letter sink, say) to fix. */
+        const pipeline_config *p = t->pipeline;
+        char place[512] = "";
+        if (p->file && inst->block->line > 0)
+            snprintf(place, sizeof(place), " (%s:%d:%d)", p->file, inst->block->line, inst->block->column);
+        t->open_refused = true;
+        task_fail(t, "open %s %s%s: %s", rdapsync_kind_str(inst->desc->kind), inst->desc->name, place,
+                  task_reason(t->err));
         return CALL_FAILED;
     }
 }

@@ -57,6 +57,11 @@ const char *task_error(const struct task *t);
 
 /* True once task_run() got every plugin open. */
 bool task_started(const struct task *t);
+/* True when task_run() failed because a plugin's open answered ERROR. That
+ * is permanent (abi.h): opening again with the same options would fail the
+ * same way, so the supervisor does not restart the task. What may pass (a
+ * server not up yet) is answered RETRY, which the task retries itself. */
+bool task_open_refused(const struct task *t);
 
 /* Any thread: asks the task to stop polling, deliver and return. Wakes a
  * backoff wait at once. */

@@ -157,6 +157,7 @@ struct task {
     atomic_int retrying;  /* backoff waits in progress (either thread) */
     bool ran;
     bool started; /* every plugin opened; set before the flusher starts */
+    bool open_refused; /* a plugin's open answered ERROR: permanent, not restarted */
 
     instance source, sink, dead_letter;
     instance *transforms;

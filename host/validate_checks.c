@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 
 #include "options.h"
+#include "secrets.h"
 
 typedef struct check_scope {
     const char *file;
@@ -103,11 +105,9 @@ static bool embeds_literal_password(const char *raw)
 static void check_literal_scalar(check_scope *scope, const char *role, const char *plugin,
                                  const rdapsync_option *opt, const ynode *raw)
 {
-    static const char *const credential_names[] = { "password", "passwd", "secret", "token", "credential",
-                                                     "apikey", "api_key", "private_key", NULL };
     if (raw->kind != YNODE_SCALAR || options_is_null(raw))
         return;
-    bool named_secret = (opt->flags & RDAPSYNC_OPT_SECRET) && contains_word(opt->name, credential_names);
+    bool named_secret = (opt->flags & RDAPSYNC_OPT_SECRET) && secrets_is_credential_name(opt->name);
     bool literal = named_secret ? has_literal_text(raw->scalar) && raw->scalar[0]
                                 : (opt->type == RDAPSYNC_OPT_STRING || opt->type == RDAPSYNC_OPT_LIST ||
                                    opt->type == RDAPSYNC_OPT_MAP) &&
@@ -396,20 +396,24 @@ static void absurd(check_scope *scope, const ynode *node, const char *section, c
 
 static void check_values(check_scope *scope, const pipeline_config *pipeline, const ynode *node)
 {
-    if (pipeline->tasks > 16)
+    unsigned flawed = pipeline->flawed;
+    if (pipeline->tasks > 16 && !(flawed & PART_TASKS))
         absurd(scope, node, NULL, "tasks", "is above 16: few sources can feed that many tasks; scale out with "
                                            "more processes in one consumer group instead");
-    if (pipeline->batch_max_records > 100000)
-        absurd(scope, node, "batch", "max_records", "is above 100000: one batch holds every record in memory");
-    if (pipeline->batch_max_bytes < 64 * 1024)
-        absurd(scope, node, "batch", "max_bytes", "is below 64K: a single large RDAP document may not fit");
-    if (pipeline->batch_max_bytes > (INT64_C(1) << 30))
-        absurd(scope, node, "batch", "max_bytes", "is above 1G per batch");
-    if (pipeline->batch_max_wait_ms > 60000)
-        absurd(scope, node, "batch", "max_wait", "is above 1m: records wait that long before delivery");
-    if (pipeline->retry_backoff_max_ms > 3600000)
+    if (!(flawed & PART_BATCH)) {
+        if (pipeline->batch_max_records > 100000)
+            absurd(scope, node, "batch", "max_records", "is above 100000: one batch holds every record in memory");
+        if (pipeline->batch_max_bytes < 64 * 1024)
+            absurd(scope, node, "batch", "max_bytes", "is below 64K: a single large RDAP document may not fit");
+        if (pipeline->batch_max_bytes > (INT64_C(1) << 30))
+            absurd(scope, node, "batch", "max_bytes", "is above 1G per batch");
+        if (pipeline->batch_max_wait_ms > 60000)
+            absurd(scope, node, "batch", "max_wait", "is above 1m: records wait that long before delivery");
+    }
+    if (pipeline->retry_backoff_max_ms > 3600000 && !(flawed & PART_RETRY))
         absurd(scope, node, "retry", "backoff_max", "is above 1h: a recovered server stays unused that long");
-    if (pipeline->restart_window_ms < pipeline->restart_backoff_initial_ms * pipeline->restart_max_failures)
+    if (pipeline->restart_window_ms < pipeline->restart_backoff_initial_ms * pipeline->restart_max_failures &&
+        !(flawed & PART_RESTART))
         absurd(scope, node, "restart", "window",
                "is shorter than max_failures restarts at the initial backoff: the circuit can never open");
 }
@@ -462,9 +466,45 @@ static void check_task_count(check_scope *scope, const pipeline_config *pipeline
             (long)pipeline->tasks - inputs);
 }
 
+/* ---- input-missing ----
+ * The `file` source reads a local path, which validate can look at. A
+ * missing one makes `run` fail at once, unless the source follows it (it
+ * then waits for the path to appear). A warning, not an error: the file
+ * may well be there by the time `run` starts. */
+
+static void check_input_exists(check_scope *scope, const plugin_block *source)
+{
+    if (!source->plugin || !source->settings || !source->name || strcmp(source->name, "file") != 0)
+        return;
+    const rdapsync_option *table = source->plugin->desc->options;
+    const rdapsync_option *path_opt = options_find(table, "path");
+    const rdapsync_option *follow_opt = options_find(table, "follow");
+    if (!path_opt || path_opt->type != RDAPSYNC_OPT_STRING)
+        return;
+    const char *path;
+    memcpy(&path, (const char *)source->settings + path_opt->offset, sizeof(path));
+    bool follow = false;
+    if (follow_opt && follow_opt->type == RDAPSYNC_OPT_BOOL)
+        memcpy(&follow, (const char *)source->settings + follow_opt->offset, sizeof(follow));
+    struct stat st;
+    if (!path || follow || stat(path, &st) == 0 || errno != ENOENT)
+        return;
+    const ynode *raw = source->config_node ? ynode_get(source->config_node, "path") : NULL;
+    finding(scope, DIAG_WARNING, "input-missing", raw ? raw->line : source->line, raw ? raw->column : source->column,
+            "source 'file': path '%s' does not exist and follow is false: the source would fail to open (create "
+            "the path first, or set follow: true to wait for it)",
+            path);
+}
+
 void validate_checks_pipeline(const char *file, const pipeline_config *pipeline, const ynode *node,
                               diag_list *diags)
 {
+    /* A part with an error gets no advisory check: what it would find
+     * follows from the error (a misspelt `tolerance` leaves it 'none'), and
+     * the file is refused anyway. An error in the pipeline mapping itself
+     * (a misspelt `transforms`) leaves every part in doubt. */
+    if (pipeline->flawed & PART_MAPPING)
+        return;
     char prefix[256];
     snprintf(prefix, sizeof(prefix), "pipeline '%s'", pipeline->name ? pipeline->name : "?");
     check_scope scope = { .file = file, .prefix = prefix, .diags = diags };
@@ -473,15 +513,24 @@ void validate_checks_pipeline(const char *file, const pipeline_config *pipeline,
         const char *role;
     } blocks[] = { { &pipeline->source, "source" }, { &pipeline->sink, "sink" }, { &pipeline->dead_letter, "dead_letter" } };
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+        if (blocks[i].block->flawed)
+            continue;
         check_literal_secrets(&scope, blocks[i].block, blocks[i].role);
         check_transport(&scope, blocks[i].block, blocks[i].role);
     }
     for (size_t i = 0; i < pipeline->transform_count; i++) {
+        if (pipeline->transforms[i].flawed)
+            continue;
         check_literal_secrets(&scope, &pipeline->transforms[i], "transform");
         check_transport(&scope, &pipeline->transforms[i], "transform");
     }
-    check_redaction(&scope, pipeline);
-    check_dead_letter(&scope, pipeline, node);
+    if (!(pipeline->flawed & (PART_SINK | PART_TRANSFORMS)))
+        check_redaction(&scope, pipeline);
+    if (!(pipeline->flawed & PART_ERRORS))
+        check_dead_letter(&scope, pipeline, node);
     check_values(&scope, pipeline, node);
-    check_task_count(&scope, pipeline, node);
+    if (!(pipeline->flawed & (PART_TASKS | PART_SOURCE)))
+        check_task_count(&scope, pipeline, node);
+    if (!(pipeline->flawed & PART_SOURCE))
+        check_input_exists(&scope, &pipeline->source);
 }

@@ -6,7 +6,8 @@
  * errors.tolerance all without a dead-letter sink a bad record would vanish.
  *
  * Check ids: literal-secret, insecure-transport, no-redact,
- * dead-letter-missing, dead-letter-unused, absurd-value.
+ * dead-letter-missing, dead-letter-unused, absurd-value,
+ * tasks-exceed-inputs, input-missing.
  */
 #ifndef RDAPSYNC_HOST_VALIDATE_CHECKS_H
 #define RDAPSYNC_HOST_VALIDATE_CHECKS_H
@@ -15,7 +16,9 @@
 #include "diag.h"
 
 /* `pipeline` may be partly built (plugins NULL after lookup errors);
- * `node` is its YAML mapping, for the places of the findings. */
+ * `node` is its YAML mapping, for the places of the findings. Parts in
+ * which an error was reported (pipeline->flawed, plugin_block flawed) get
+ * no check. */
 void validate_checks_pipeline(const char *file, const pipeline_config *pipeline, const ynode *node,
                               diag_list *diags);
 

@@ -167,6 +167,7 @@ static void inputs_look_up(source_state *s, input_file *f)
     f->line_known = true;
     if (!committed || offset < 0)
         return;
+    f->resumed = true;
     f->offset = offset;
     /* A document file is done once committed, even an empty one (offset 0). */
     f->consumed = f->document;

@@ -55,20 +55,61 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
-/* Watching the directory sees appends to its files and new files alike. */
+/* Watching the directory sees appends to its files and new files alike;
+ * while the path is awaited, its parent sees it appear. */
 static void watch_inputs(source_state *s)
 {
     char *dir = s->dir ? strdup(s->dir) : dir_of(s->cfg->path);
 
+    if (s->inotify_fd >= 0)
+        close(s->inotify_fd);
     s->inotify_fd = dir ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
     if (s->inotify_fd >= 0 &&
         inotify_add_watch(s->inotify_fd, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) < 0) {
-        H->log(s->ctx, RDAPSYNC_LOG_WARN, "inotify on %s: %s; looking for new data at every poll", dir,
-               strerror(errno));
+        /* A missing parent of an awaited path is part of the wait, said
+         * once already; anything else is worth its own line. */
+        if (!(s->awaiting && errno == ENOENT))
+            H->log(s->ctx, RDAPSYNC_LOG_WARN, "inotify on %s: %s; looking for new data at every poll", dir,
+                   strerror(errno));
         close(s->inotify_fd);
         s->inotify_fd = -1;
     }
     free(dir);
+}
+
+/* Where the input is now: its directory (if it is one) and its files. */
+static int inputs_take_path(source_state *s, const struct stat *st, char *err, size_t err_size)
+{
+    if (S_ISDIR(st->st_mode) && !(s->dir = strdup(s->cfg->path))) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    return inputs_scan(s, err, err_size);
+}
+
+/* Following a path that did not exist: 1 once it does (and is set up),
+ * 0 while it still does not, -1 on an error. */
+static int await_input(source_state *s, char *err, size_t err_size)
+{
+    struct stat st;
+
+    if (stat(s->cfg->path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, err_size, "path %s: %s", s->cfg->path, strerror(errno));
+        return -1;
+    }
+    s->awaiting = false;
+    if (inputs_take_path(s, &st, err, err_size) != 0)
+        return -1;
+    s->current = s->file_count; /* no file open yet */
+    H->log(s->ctx, RDAPSYNC_LOG_INFO, "%s appeared: reading it", s->cfg->path);
+    if (!s->dir && s->task_index != 0)
+        H->log(s->ctx, RDAPSYNC_LOG_INFO, "one input file: task 0 reads it, this task stays idle");
+    /* A directory is watched itself; a file through its parent, which
+     * may have appeared only now. */
+    watch_inputs(s);
+    return 1;
 }
 
 static void source_close(void *state)
@@ -106,23 +147,34 @@ static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void *
     s->task_count = H->task_count(ctx);
     reader_init(&s->reader, (size_t)cfg->max_record_size, READ_CHUNK);
     if (stat(cfg->path, &st) != 0) {
-        snprintf(err, err_size, "path %s: %s", cfg->path, strerror(errno));
-        goto fail;
-    }
-    if (S_ISDIR(st.st_mode) && !(s->dir = strdup(cfg->path))) {
-        snprintf(err, err_size, "out of memory");
-        goto fail;
+        /* A bounded run of a missing input can only fail, now or after any
+         * number of restarts: ERROR, which the host does not restart. A
+         * following run waits for the input, as `tail -F` does. */
+        int failure = errno;
+        if (failure != ENOENT) {
+            snprintf(err, err_size, "path %s: %s", cfg->path, strerror(failure));
+            goto fail;
+        }
+        if (!cfg->follow) {
+            snprintf(err, err_size, "path %s does not exist; with follow: false there is nothing to read (set "
+                     "follow: true to wait for it to appear)", cfg->path);
+            goto fail;
+        }
+        s->awaiting = true;
     }
     if (state_dir && (s->marks_path = malloc(strlen(state_dir) + sizeof("/source-file.lines"))) != NULL)
         sprintf(s->marks_path, "%s/source-file.lines", state_dir);
     marks_load(s);
-    if (inputs_scan(s, err, err_size) != 0)
+    if (!s->awaiting && inputs_take_path(s, &st, err, err_size) != 0)
         goto fail;
     s->current = s->file_count;
     if (cfg->follow)
         watch_inputs(s);
     s->started_ms = s->last_progress_ms = now_ms();
-    if (!cfg->follow) {
+    if (s->awaiting) {
+        H->log(ctx, RDAPSYNC_LOG_INFO, "path %s does not exist yet (follow: true): waiting for it to appear",
+               cfg->path);
+    } else if (!cfg->follow) {
         int64_t done, total = inputs_total_bytes(s, &done);
         H->log(ctx, RDAPSYNC_LOG_INFO, "reading %zu file(s), %.1f MiB, from %s", s->file_count,
                (double)total / 1048576.0, cfg->path);
@@ -288,6 +340,38 @@ static void wait_for_news(source_state *s, int timeout_ms)
         }
 }
 
+/* A bounded run that found nothing after its checkpoint: "end of input: 0
+ * records" reads like an empty input, so say where it resumed and how to
+ * read everything again. False when no file was resumed. */
+static bool log_nothing_new(source_state *s)
+{
+    const input_file *last = NULL;
+    size_t resumed = 0;
+    for (size_t i = 0; i < s->file_count; i++)
+        if (s->files[i].resumed) {
+            last = &s->files[i];
+            resumed++;
+        }
+    if (!last)
+        return false;
+    const char *state_dir = H->state_dir(s->ctx);
+    char checkpoint[1024], what[1024], line[64] = "";
+    if (state_dir)
+        snprintf(checkpoint, sizeof(checkpoint), " %s/checkpoint.json", state_dir);
+    else
+        checkpoint[0] = '\0';
+    if (!last->document && last->has_mark && last->mark_offset == last->offset)
+        snprintf(line, sizeof(line), " (line %" PRId64 ")", last->mark_line);
+    if (resumed == 1)
+        snprintf(what, sizeof(what), "nothing new since %s byte %" PRId64 "%s", last->stream, last->offset, line);
+    else
+        snprintf(what, sizeof(what), "nothing new in the %zu files of %s since their checkpointed positions",
+                 resumed, s->cfg->path);
+    H->log(s->ctx, RDAPSYNC_LOG_INFO, "resumed from checkpoint%s: %s; to start over, remove %s", checkpoint, what,
+           state_dir ? state_dir : "the task's state directory");
+    return true;
+}
+
 static void log_progress(source_state *s, bool final)
 {
     int64_t now = now_ms(), done, total = inputs_total_bytes(s, &done);
@@ -295,6 +379,8 @@ static void log_progress(source_state *s, bool final)
     double window = (double)(now - s->last_progress_ms) / 1000.0;
 
     if (final) {
+        if (s->records == 0 && log_nothing_new(s))
+            return;
         H->log(s->ctx, RDAPSYNC_LOG_INFO,
                "end of input: %" PRIu64 " records (%" PRIu64 " bad), %.1f MiB in %.1f s", s->records,
                s->bad_records, (double)total / 1048576.0, seconds);
@@ -311,6 +397,18 @@ static void log_progress(source_state *s, bool final)
 static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeout_ms, char *err, size_t err_size)
 {
     source_state *s = state;
+
+    if (s->awaiting) {
+        int found = await_input(s, err, err_size);
+        if (found == 0 && !H->stopping(s->ctx)) {
+            wait_for_news(s, timeout_ms);
+            found = await_input(s, err, err_size);
+        }
+        if (found < 0)
+            return RDAPSYNC_ERROR;
+        if (found == 0)
+            return RDAPSYNC_OK;
+    }
     long added = fill_batch(s, batch, err, err_size);
 
     if (added == 0 && s->cfg->follow && !H->stopping(s->ctx)) {

@@ -38,6 +38,7 @@ typedef struct input_file {
     int64_t size;     /* size last seen by stat() */
     int64_t read_to;  /* following: bytes examined when the file last ran dry */
     bool consumed;    /* a document file already handed over (even an empty one) */
+    bool resumed;     /* its start came from a checkpoint */
     /* Last committed (offset, line) pair, kept in the line-mark file. */
     bool has_mark;
     int64_t mark_offset;
@@ -73,6 +74,7 @@ typedef struct source_state {
     int task_index;
     int task_count;
     int inotify_fd;          /* -1 without inotify */
+    bool awaiting;           /* following a path that does not exist yet */
     char *marks_path;        /* owned; NULL when the host gives no state directory */
     bool marks_dirty;
     saved_mark *saved;       /* owned, sorted by stream */

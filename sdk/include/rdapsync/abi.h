@@ -40,8 +40,10 @@
  *        calls the same callback again with the same input. Plugins never
  *        sleep or loop on their own.
  * ERROR  permanent failure: for a per-record call the record goes to the
- *        dead-letter sink or fails the task (errors.tolerance); for anything
- *        else the task fails and the supervisor decides about a restart.
+ *        dead-letter sink or fails the task (errors.tolerance); from open
+ *        the task fails and is not restarted (the same options would fail
+ *        the same way); from anything else the task fails and the
+ *        supervisor decides about a restart.
  * END    sources only: the input is exhausted (bounded sources); the task
  *        drains, checkpoints and finishes.
  * DROP   transforms only: the record is consumed on purpose (filter); its

@@ -61,7 +61,10 @@ typedef struct rdapsync_plugin {
 
     /* Creates an instance. `config` is borrowed until close() returns.
      * On OK, *state is the instance (may be NULL if the plugin needs none).
-     * RETRY: the host backs off and calls open again (server not up yet). */
+     * RETRY: the host backs off and calls open again (server not up yet).
+     * ERROR: permanent for these options (a missing input, a refused
+     * configuration): the task fails and is not restarted, since opening
+     * again could only fail the same way. */
     rdapsync_status (*open)(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size);
 
     /* Releases the instance; never fails. Called once after a successful

@@ -17,6 +17,8 @@ note "a second run resumes at the end: nothing new"
 run run.yaml run2.log
 [ "$status" -eq 0 ] || { cat run2.log; fail "second run exited $status"; }
 check lines out/domains.jsonl 2000
+grep -q "resumed from checkpoint $work/state/e2e/task-0/checkpoint.json: nothing new since $work/in.jsonl byte [0-9]* (line 2000); to start over, remove $work/state/e2e/task-0" run2.log ||
+  { cat run2.log; fail "the second run does not say it resumed and found nothing new"; }
 
 note "value format"
 sed -e 's|sink: { plugin: file, config: { path: "\([^"]*\)" } }|sink: { plugin: file, config: { path: "'"$work"'/out/values.jsonl", format: value } }|' \

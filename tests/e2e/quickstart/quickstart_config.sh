@@ -44,4 +44,13 @@ if leaked:
     sys.exit(f"FAIL: {len(leaked)} registrant e-mails leaked, e.g. {leaked[0]}")
 print(f"{len(emails)} registrant e-mails checked, none in the database")
 PY
+# A second run finds the checkpoint: it says so, and how to start over,
+# rather than "end of input: 0 records".
+"$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run config/quickstart.yaml >run2.log 2>&1 ||
+  { tail -20 run2.log; fail "the second run exited non-zero"; }
+grep -q 'resumed from checkpoint var/state/quickstart/task-0/checkpoint.json: nothing new since samples/rdap-domains.jsonl byte [0-9]* (line 500); to start over, remove var/state/quickstart/task-0' run2.log ||
+  { cat run2.log; fail "the second run does not say it resumed and found nothing new"; }
+grep -q 'end of input: 0 records' run2.log && { cat run2.log; fail "the second run still reports an empty input"; }
+rows2=$(sqlite3 var/quickstart/rdap.db "SELECT count(*) FROM rdap_domains_live")
+[ "$rows2" -eq "$rows" ] || fail "the second run changed the table: $rows2 rows"
 echo "PASS: quickstart: $rows rows, redacted"

@@ -49,12 +49,15 @@ lines_are() { [[ "$(lines "$1")" -eq "$2" ]]; }
 docs() { local i; for i in $(seq "$2" "$3"); do echo "{\"objectClassName\":\"domain\",\"handle\":\"$1-$i\"}"; done; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir in-keep in-change in-gone
+mkdir in-keep in-change in-gone in-fixme
 docs keep 1 10 >in-keep/1.jsonl
 docs change 1 10 >in-change/1.jsonl
 docs gone 1 10 >in-gone/1.jsonl
+docs fixme 1 4 >in-fixme/1.jsonl
+# fixme's sink first writes under a regular file: its open fails for good.
+echo >blocker
 
-# write_config MAX_RECORDS_OF_change WITH_gone BROKEN_PATH_OF_fixme [LISTEN_PORT]
+# write_config MAX_RECORDS_OF_change WITH_gone OUTPUT_DIR_OF_fixme [LISTEN_PORT]
 write_config() {
   cat >run.yaml <<YAML
 state_dir: state
@@ -69,8 +72,8 @@ pipelines:
     sink: { plugin: file, config: { path: out/change.jsonl, format: value } }
     batch: { max_records: $1, max_wait: 20ms }
   - name: fixme
-    source: { plugin: file, config: { path: $3, follow: true } }
-    sink: { plugin: file, config: { path: out/fixme.jsonl, format: value } }
+    source: { plugin: file, config: { path: in-fixme, follow: true } }
+    sink: { plugin: file, config: { path: $3/fixme.jsonl, format: value } }
     restart: { max_failures: 1 }
 YAML
   if [[ $2 == yes ]]; then
@@ -82,7 +85,7 @@ YAML
   fi
 }
 
-write_config 5 yes no-such-dir
+write_config 5 yes blocker
 # systemd's notification socket, played by a datagram listener: READY=1 at
 # start, RELOADING=1 / READY=1 around each reload, STOPPING=1 at the drain.
 python3 - "$work/notify.sock" >notify.txt <<'PY' &
@@ -107,10 +110,8 @@ keep_in=$(field keep 0 records.in)
 [[ "$keep_in" -eq 10 ]] || fail "keep has records.in $keep_in before the reload"
 
 # Reload: change is changed, gone is removed, keep is untouched, fixme is
-# fixed (its input now exists).
-mkdir in-fixme
-docs fixme 1 4 >in-fixme/1.jsonl
-write_config 7 no in-fixme
+# fixed (its output now goes to a folder).
+write_config 7 no out
 kill -HUP "$pid"
 gone_from_status() { ! probe task "$port" gone 0 state; }
 wait_for "gone stopped and left /status" gone_from_status
@@ -148,7 +149,7 @@ wait_for "change goes on after the refusal" lines_are out/change.jsonl 25
 [[ "$(field change 0 records.in)" -eq 15 ]] || fail "change was restarted by a refused file"
 
 # A new listen address needs a restart: said, not done.
-write_config 7 no in-fixme 1
+write_config 7 no out 1
 kill -HUP "$pid"
 wait_for "the http.listen warning" grep -q 'http.listen changed: it takes effect at the next start' log.txt
 probe get "$port" /healthz >/dev/null || fail "the endpoint moved or stopped on reload"

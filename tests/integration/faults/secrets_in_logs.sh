@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # No secret in any log: runs a pipeline whose failure message would carry a
-# secret (a path given through ${env:...} that does not exist) and checks
+# secret (a path given through ${file:...} that does not exist; a plain
+# ${env:...} value of an option that is not secret is shown) and checks
 # that its log, /status and /metrics show *** instead; then greps every log
 # the other fault tests kept (they configure the same secrets, e.g. the
 # PostgreSQL password) for the secret values.
@@ -9,13 +10,14 @@ TEST_NAME=faults_secrets_in_logs
 
 port="$(free_port)"
 mkdir -p in
+printf '%s\n' "$RDAPSYNC_FAULTS_SECRET_PATH" >secret-path.txt
 echo '{"objectClassName":"domain","handle":"S-1"}' >in/a.jsonl
 cat >run.yaml <<YAML
 state_dir: state
 http: { listen: "127.0.0.1:$port" }
 pipelines:
   - name: leaky
-    source: { plugin: file, config: { path: "\${env:RDAPSYNC_FAULTS_SECRET_PATH}" } }
+    source: { plugin: file, config: { path: "\${file:secret-path.txt}" } }
     sink: { plugin: file, config: { path: out/leaky.jsonl } }
     restart: { max_failures: 1 }
   - name: keepalive
@@ -32,7 +34,7 @@ kill -TERM "$RDAPSYNC_PID"
 wait_exit
 [[ "$STATUS" -eq 4 ]] || fail "exit status $STATUS, want 4 (a task failed without ever opening its plugins)"
 # The check can fail: the failure is logged, with the secret masked.
-grep -q 'open source file: path \*\*\*' run.log || fail "the failure line with the masked path is missing"
+grep -q 'open source file (run.yaml:[0-9]*:[0-9]*): path \*\*\*' run.log || fail "the failure line with the masked path is missing"
 grep -q 'path \*\*\*' status.json || fail "/status does not show the masked reason"
 keep_logs
 

@@ -343,3 +343,46 @@ Test(cli, plugins_reports_a_broken_file_and_goes_on)
     unlink(broken);
     rmdir(dir);
 }
+
+Test(cli, suggests_the_nearest_command)
+{
+    cli_result r;
+    run_cli(&r, "valdiate", "x.yaml", NULL);
+    cr_assert_eq(r.code, EXIT_USAGE);
+    cr_assert(strstr(r.err, "rdapsync: unknown command 'valdiate' (did you mean 'validate'?)"), "%s", r.err);
+    run_cli(&r, "help", "plugin", NULL);
+    cr_assert_eq(r.code, EXIT_USAGE);
+    cr_assert(strstr(r.err, "no such command 'plugin' (did you mean 'plugins'?)"), "%s", r.err);
+    run_cli(&r, "frobnicate", NULL);
+    cr_assert_null(strstr(r.err, "did you mean"), "nothing is near: %s", r.err);
+}
+
+Test(cli, validate_warns_at_the_path_of_a_file_source_that_does_not_exist)
+{
+    const char *file = write_yaml("pipelines:\n"
+                                  "  - name: p1\n"
+                                  "    source:\n"
+                                  "      plugin: file\n"
+                                  "      config: { path: no-such-input.jsonl }\n"
+                                  "    sink: { plugin: tsink, config: { table: t } }\n");
+    cli_result r;
+    run_cli(&r, "--plugin-path", RDAPSYNC_PLUGIN_BUILD_DIR, "--plugin-path", CLI_FIXTURE_DIR, "validate", file, NULL);
+    cr_assert_eq(r.code, EXIT_OK, "a warning: the file may be there when run starts: %s", r.err);
+    char expected[512];
+    snprintf(expected, sizeof(expected),
+             "%s:5:23: warning: pipeline 'p1': source 'file': path 'no-such-input.jsonl' does not exist", file);
+    cr_assert(strstr(r.err, expected) && strstr(r.err, "[input-missing]"), "%s", r.err);
+    cr_assert(strstr(r.out, ": ok (1 pipeline)"), "%s", r.out);
+}
+
+Test(cli, validate_accepts_a_missing_path_that_the_file_source_follows)
+{
+    const char *file = write_yaml("pipelines:\n"
+                                  "  - name: p1\n"
+                                  "    source: { plugin: file, config: { path: no-such-input.jsonl, follow: true } }\n"
+                                  "    sink: { plugin: tsink, config: { table: t } }\n");
+    cli_result r;
+    run_cli(&r, "--plugin-path", RDAPSYNC_PLUGIN_BUILD_DIR, "--plugin-path", CLI_FIXTURE_DIR, "validate", file, NULL);
+    cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
+    cr_assert_str_eq(r.err, "", "following waits for the path to appear");
+}

@@ -240,10 +240,10 @@ Test(config, reports_an_unknown_option_with_the_known_ones)
     loaded l;
     load_yaml(&l, "pipelines:\n"
                   "  - name: p1\n"
-                  "    source: { plugin: tsource, config: { path: x, pathh: y } }\n"
+                  "    source: { plugin: tsource, config: { path: x, colour: y } }\n"
                   "    sink: { plugin: tsink, config: { table: t } }\n");
     cr_assert_null(l.config);
-    expect_error(&l, 3, 51, "pipeline 'p1': source 'tsource': unknown option 'pathh' (known options: path, mode,");
+    expect_error(&l, 3, 51, "pipeline 'p1': source 'tsource': unknown option 'colour' (known options: path, mode,");
     loaded_free(&l);
 }
 
@@ -612,4 +612,48 @@ Test(config, gives_pipelines_a_fingerprint_that_follows_their_content)
     loaded_free(&a);
     loaded_free(&b);
     loaded_free(&c);
+}
+
+Test(config, suggests_the_nearest_option_of_the_plugin)
+{
+    loaded l;
+    load_yaml(&l, "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x, pol_interval: 5s } }\n"
+                  "    sink: { plugin: tsink, config: { tabel: t } }\n");
+    cr_assert_null(l.config);
+    expect_error(&l, 3, 51, "source 'tsource': unknown option 'pol_interval' (did you mean 'poll_interval'?)");
+    expect_error(&l, 4, 38, "sink 'tsink': unknown option 'tabel' (did you mean 'table'?)");
+    loaded_free(&l);
+}
+
+Test(config, suggests_the_nearest_plugin_of_the_same_kind)
+{
+    loaded l;
+    load_yaml(&l, "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x } }\n"
+                  "    transforms: [ { plugin: redcat } ]\n"
+                  "    sink: { plugin: postgress, config: { table: t } }\n");
+    cr_assert_null(l.config);
+    expect_error(&l, 4, 29, "transform: unknown transform plugin 'redcat' (did you mean 'redact'?)");
+    expect_error(&l, 5, 21, "sink: unknown sink plugin 'postgress' (did you mean 'postgres'?)");
+    loaded_free(&l);
+}
+
+Test(config, suggests_the_nearest_host_key)
+{
+    loaded l;
+    load_yaml(&l, "plugin_paths: [ x ]\n"
+                  "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x } }\n"
+                  "    sink: { plugin: tsink, config: { table: t } }\n"
+                  "    errors: { tolerence: all }\n"
+                  "    bacth: { max_records: 10 }\n");
+    cr_assert_null(l.config);
+    expect_error(&l, 1, 1, "unknown key 'plugin_paths' at the top level (did you mean 'plugin_path'?)");
+    expect_error(&l, 6, 15, "unknown key 'tolerence' in errors (did you mean 'tolerance'?)");
+    expect_error(&l, 7, 5, "unknown key 'bacth' in the pipeline (did you mean 'batch'?)");
+    loaded_free(&l);
 }

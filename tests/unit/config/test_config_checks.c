@@ -206,3 +206,75 @@ Test(checks, warns_when_tasks_exceed_the_input_files_of_the_source)
     }
     rmdir(dir);
 }
+
+/* The advisory check ids of validate_checks.c: none of them may follow an
+ * error reported in the same part of the pipeline. */
+static const char *const advisory_checks[] = { "literal-secret", "insecure-transport", "no-redact", "input-missing",
+                                               "dead-letter-missing", "dead-letter-unused", "absurd-value",
+                                               "tasks-exceed-inputs", NULL };
+
+static void expect_no_advisory_finding(const loaded *l)
+{
+    for (size_t i = 0; advisory_checks[i]; i++) {
+        const diag *d = find_check(l, advisory_checks[i]);
+        cr_expect_null(d, "a finding that only follows from the error: %s", d ? d->message : "");
+    }
+}
+
+Test(checks, a_misspelt_errors_key_is_not_also_reported_as_tolerance_none)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerence: all, dead_letter: { plugin: tsink, config: { table: dlq } } }\n");
+    cr_assert_null(l.config);
+    expect_error(&l, 6, 15, "unknown key 'tolerence'");
+    expect_no_advisory_finding(&l);
+    loaded_free(&l);
+}
+
+Test(checks, a_part_with_an_error_gets_no_advisory_check)
+{
+    loaded l;
+    /* backoff_initial > backoff_max is the error; the window being short
+     * for that backoff would only repeat it. */
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    restart: { backoff_initial: 10m, backoff_max: 1s }\n");
+    expect_error(&l, 6, 33, "backoff_initial 10m is greater than backoff_max 1s");
+    expect_no_advisory_finding(&l);
+    loaded_free(&l);
+    /* A misspelt transform: the pipeline is not known to lack redaction. */
+    load_with(&l, "[ { plugin: redcat } ]", "{ plugin: postgres, config: { table: t } }", "");
+    expect_error(&l, 4, 29, "unknown transform plugin 'redcat'");
+    expect_no_advisory_finding(&l);
+    loaded_free(&l);
+    /* An unknown option in a plugin block: its literal password is not
+     * reported on top of the error in that block. */
+    load_with(&l, "[ { plugin: redact } ]",
+              "{ plugin: tsink, config: { table: t, password: pw123456, colour: red } }", "");
+    expect_error(&l, 5, 68, "unknown option 'colour'");
+    expect_no_advisory_finding(&l);
+    loaded_free(&l);
+}
+
+Test(checks, a_misspelt_pipeline_key_leaves_the_whole_pipeline_unchecked)
+{
+    loaded l;
+    load_yaml(&l, "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x } }\n"
+                  "    transfroms: [ { plugin: redact } ]\n"
+                  "    sink: { plugin: postgres, config: { table: t } }\n");
+    expect_error(&l, 4, 5, "unknown key 'transfroms'");
+    expect_no_advisory_finding(&l);
+    loaded_free(&l);
+}
+
+Test(checks, an_error_in_one_part_leaves_the_findings_of_the_others)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: tnoop } ]", "{ plugin: postgres, config: { table: t } }",
+              "    batch: { max_records: lots }\n");
+    expect_error(&l, 6, 27, "'max_records' must be an integer");
+    expect_warning(&l, 5, 11, "sink 'postgres' stores records but the pipeline has no 'redact' transform");
+    loaded_free(&l);
+}

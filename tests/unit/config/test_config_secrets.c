@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config_test_util.h"
+#include "log.h"
 #include "secrets.h"
 
 typedef struct sink_settings {
@@ -156,14 +157,18 @@ Test(secrets, never_prints_a_literal_secret_option)
 
 Test(secrets, masks_a_resolved_secret_even_when_a_plugin_echoes_it)
 {
-    /* The check hook quotes the table; the table came from ${env:}. */
-    setenv("RDAPSYNC_TEST_TABLE", "forbidden", 1);
+    /* The check hook quotes the table; the table came from ${file:}. */
+    char file[64];
+    write_temp(file, ".secret", "forbidden\n");
+    char config[512];
+    snprintf(config, sizeof(config), "{ plugin: tsink, config: { table: \"${file:%s}\" } }", file);
     loaded l;
-    load_sink(&l, "{ plugin: tsink, config: { table: \"${env:RDAPSYNC_TEST_TABLE}\" } }");
+    load_sink(&l, config);
     cr_assert_null(l.config);
     cr_assert(any_diag_contains(&l, "invalid configuration: table '***' is reserved"));
     no_diag_contains(&l, "forbidden");
     loaded_free(&l);
+    unlink(file);
 }
 
 Test(secrets, registers_resolved_secret_options_for_the_logger)
@@ -218,4 +223,86 @@ Test(secrets, diagnostics_are_masked_too)
     diag_add(&diags, DIAG_ERROR, "f.yaml", 1, 2, NULL, "bad value %s", "hunter2-pw");
     cr_assert_str_eq(diags.items[0].message, "bad value ***");
     diag_list_free(&diags);
+}
+
+/* What one log line carrying `value` looks like once written. */
+static void logged(const char *value, char *out, size_t out_size)
+{
+    FILE *stream = tmpfile();
+    cr_assert_not_null(stream);
+    log_set_stream(stream);
+    log_write(RDAPSYNC_LOG_INFO, "p1", 0, "sink", "tsink", "connecting to %s now", value);
+    log_set_stream(NULL);
+    rewind(stream);
+    size_t got = fread(out, 1, out_size - 1, stream);
+    out[got] = '\0';
+    fclose(stream);
+}
+
+Test(secrets, an_environment_value_of_a_plain_option_is_logged_in_clear)
+{
+    setenv("RDAPSYNC_TEST_ADDRESS", "127.0.0.1:36379", 1);
+    loaded l;
+    load_yaml(&l, "pipelines:\n"
+                  "  - name: p1\n"
+                  "    source: { plugin: tsource, config: { path: x, label: \"${env:RDAPSYNC_TEST_ADDRESS}\" } }\n"
+                  "    sink: { plugin: tsink, config: { table: t } }\n");
+    cr_assert_not_null(l.config);
+    char line[1024];
+    logged("127.0.0.1:36379", line, sizeof(line));
+    cr_assert(strstr(line, "connecting to 127.0.0.1:36379 now"), "a port is not a secret: %s", line);
+    loaded_free(&l);
+}
+
+Test(secrets, secret_options_and_file_references_never_reach_a_log_line)
+{
+    setenv("RDAPSYNC_TEST_PW", "env-password-41", 1);
+    setenv("RDAPSYNC_TEST_DSN_PW", "dsn-part-from-env", 1);
+    char file[64];
+    write_temp(file, ".secret", "table-from-a-file\n");
+    char config[1024];
+    snprintf(config, sizeof(config),
+             "{ plugin: tsink, config: { table: \"${file:%s}\", password: \"${env:RDAPSYNC_TEST_PW}\","
+             " dsn: \"host=db.example.net sslmode=require password=${env:RDAPSYNC_TEST_DSN_PW}\" } }",
+             file);
+    loaded l;
+    load_sink(&l, config);
+    cr_assert_not_null(l.config);
+    const char *never[] = { "env-password-41", "dsn-part-from-env", "table-from-a-file",
+                            "host=db.example.net sslmode=require password=dsn-part-from-env" };
+    for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+        char line[1024];
+        logged(never[i], line, sizeof(line));
+        cr_assert(strstr(line, "connecting to *** now"), "%s", line);
+        cr_assert_null(strstr(line, never[i]), "%s", line);
+    }
+    loaded_free(&l);
+    unlink(file);
+}
+
+Test(secrets, a_literal_dsn_in_a_secret_option_is_masked_as_a_whole)
+{
+    loaded l;
+    load_sink(&l, "{ plugin: tsink, config: { table: t, dsn: \"host=127.0.0.1 user=app password=lit-pw-77\" } }");
+    cr_assert_not_null(l.config);
+    char line[1024];
+    logged("host=127.0.0.1 user=app password=lit-pw-77", line, sizeof(line));
+    cr_assert(strstr(line, "connecting to *** now"), "%s", line);
+    loaded_free(&l);
+}
+
+Test(secrets, credential_keys_of_a_map_are_secret_and_the_other_keys_are_not)
+{
+    setenv("RDAPSYNC_TEST_SASL", "sasl-password-93", 1);
+    setenv("RDAPSYNC_TEST_COMPRESSION", "zstd-level-3", 1);
+    loaded l;
+    load_sink(&l, "{ plugin: tsink, config: { table: t, properties: { sasl.password: \"${env:RDAPSYNC_TEST_SASL}\","
+                  " compression.codec: \"${env:RDAPSYNC_TEST_COMPRESSION}\" } } }");
+    cr_assert_not_null(l.config);
+    char line[1024];
+    logged("sasl-password-93", line, sizeof(line));
+    cr_assert(strstr(line, "connecting to *** now"), "%s", line);
+    logged("zstd-level-3", line, sizeof(line));
+    cr_assert(strstr(line, "connecting to zstd-level-3 now"), "%s", line);
+    loaded_free(&l);
 }

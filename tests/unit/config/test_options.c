@@ -97,3 +97,43 @@ Test(options, formats_values_the_way_a_user_writes_them)
     options_format_value(RDAPSYNC_OPT_INT, -3, out, sizeof(out));
     cr_assert_str_eq(out, "-3");
 }
+
+/* The one "did you mean" helper (host/spelling.c). */
+#include "spelling.h"
+
+static const char *nearest(const char *word, const char *const *candidates)
+{
+    static spelling s;
+    return spelling_suggest(&s, word, candidates);
+}
+
+Test(spelling, counts_edits_with_a_swap_of_neighbours_as_one)
+{
+    cr_assert_eq(spelling_distance("kitten", "sitting"), 3);
+    cr_assert_eq(spelling_distance("valdiate", "validate"), 1);
+    cr_assert_eq(spelling_distance("", "abc"), 3);
+    cr_assert_eq(spelling_distance("same", "same"), 0);
+}
+
+Test(spelling, suggests_the_nearest_candidate_when_close_enough)
+{
+    static const char *const sinks[] = { "discard", "file", "postgres", "sqlite", "mysql", NULL };
+    static const char *const errors[] = { "tolerance", "dead_letter", NULL };
+    static const char *const commands[] = { "run", "validate", "plugins", "version", "help", NULL };
+    cr_assert_str_eq(nearest("sqllite", sinks), "sqlite");
+    cr_assert_str_eq(nearest("postgress", sinks), "postgres");
+    cr_assert_str_eq(nearest("tolerence", errors), "tolerance");
+    cr_assert_str_eq(nearest("valdiate", commands), "validate");
+    cr_assert_str_eq(nearest("plugin", commands), "plugins");
+}
+
+Test(spelling, suggests_nothing_far_from_every_candidate)
+{
+    static const char *const commands[] = { "run", "validate", "plugins", "version", "help", NULL };
+    static const char *const options[] = { "path", "format", "follow", "tls", NULL };
+    cr_assert_null(nearest("frobnicate", commands));
+    cr_assert_null(nearest("x", options), "one letter is no evidence");
+    cr_assert_null(nearest("ssl", options), "two edits in three letters is another word");
+    cr_assert_null(nearest("colour", options));
+    cr_assert_null(nearest("path", (const char *const[]){ NULL }));
+}

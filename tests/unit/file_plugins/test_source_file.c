@@ -9,6 +9,7 @@
 #include "batch.h"
 #include "batch_api.h"
 #include "harness.h"
+#include "log.h"
 
 static char *dir;
 
@@ -454,15 +455,18 @@ Test(source_file, a_bounded_run_answers_end_again_after_the_end)
     free(input);
 }
 
-Test(source_file, a_missing_path_fails_open_with_its_name)
+Test(source_file, a_missing_path_without_follow_fails_open_saying_there_is_nothing_to_read)
 {
     char *input = path_join(dir, "nope.jsonl");
     instance src;
     char yaml[1024];
     snprintf(yaml, sizeof(yaml), "{path: \"%s\"}", input);
     instance_load(&src, RDAPSYNC_KIND_SOURCE, "file", yaml, NULL, 0, 1);
-    cr_assert_eq(instance_open(&src), RDAPSYNC_ERROR);
-    cr_assert(strstr(src.err, input), "error '%s' names the path", src.err);
+    cr_assert_eq(instance_open(&src), RDAPSYNC_ERROR, "a missing input is permanent: ERROR, not RETRY");
+    char expected[1024];
+    snprintf(expected, sizeof(expected), "path %s does not exist", input);
+    cr_assert(strstr(src.err, expected), "error '%s' names the path", src.err);
+    cr_assert(strstr(src.err, "follow: true"), "error '%s' says how to wait for it instead", src.err);
     instance_close(&src);
     free(input);
 }
@@ -544,5 +548,72 @@ Test(source_file, several_tasks_share_a_directory_without_overlap)
     cr_assert_eq(total, 12);
     for (int i = 0; i < 12; i++)
         cr_assert_eq(seen[i], 1, "file %d read by exactly one task", i);
+    free(in);
+}
+
+/* Log lines of the plugins go to this file while a test runs. */
+static FILE *capture_log(void)
+{
+    FILE *log = tmpfile();
+    cr_assert_not_null(log);
+    log_set_stream(log);
+    return log;
+}
+
+static int count_in_log(FILE *log, const char *text)
+{
+    char line[4096];
+    int count = 0;
+    fflush(log);
+    rewind(log);
+    while (fgets(line, sizeof(line), log))
+        count += strstr(line, text) != NULL;
+    return count;
+}
+
+Test(source_file, following_a_missing_file_waits_for_it_and_reads_it_once_created)
+{
+    FILE *log = capture_log();
+    char *input = path_join(dir, "later.jsonl");
+    instance src = open_source(input, "follow: true", NULL);
+    rdapsync_batch *b = batch_new(16);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(src.plugin->desc->poll(src.state, b, 10, src.err, sizeof(src.err)), RDAPSYNC_OK, "%s",
+                     src.err);
+    cr_assert_eq(batch_count(b), 0);
+    cr_assert_eq(count_in_log(log, "waiting for it to appear"), 1, "said once, not at every poll");
+
+    file_write_str(input, "{\"handle\":\"l1\"}\n{\"handle\":\"l2\"}\n");
+    poll_until(&src, b, 2);
+    cr_assert_eq(batch_count(b), 2);
+    cr_assert_str_eq(rec(b, 0)->key, "l1");
+    cr_assert_str_eq(rec(b, 1)->position.stream, input);
+    cr_assert_eq(count_in_log(log, "appeared"), 1);
+    file_write(input, "{\"handle\":\"l3\"}\n", 16, true);
+    poll_until(&src, b, 3);
+    cr_assert_str_eq(rec(b, 2)->key, "l3", "then it is followed like any file");
+    batch_free(b);
+    instance_close(&src);
+    log_set_stream(NULL);
+    fclose(log);
+    free(input);
+}
+
+Test(source_file, following_a_missing_directory_waits_for_it_and_reads_its_files)
+{
+    char *in = path_join(dir, "incoming");
+    char *a = path_join(in, "a.jsonl");
+    instance src = open_source(in, "follow: true", NULL);
+    rdapsync_batch *b = batch_new(16);
+    cr_assert_eq(src.plugin->desc->poll(src.state, b, 10, src.err, sizeof(src.err)), RDAPSYNC_OK, "%s", src.err);
+    cr_assert_eq(batch_count(b), 0);
+    cr_assert_eq(mkdir(in, 0755), 0);
+    file_write_str(a, "{\"handle\":\"a1\"}\n");
+    poll_until(&src, b, 1);
+    cr_assert_str_eq(rec(b, 0)->key, "a1");
+    cr_assert_str_eq(rec(b, 0)->position.stream, a, "streams are named as for a directory");
+    batch_free(b);
+    instance_close(&src);
+    free(a);
     free(in);
 }

@@ -118,8 +118,8 @@ static void wait_for_ends(int count)
 
 Test(supervisor, failing_task_is_restarted_until_the_circuit_opens, .init = quiet, .fini = loud, .timeout = 60)
 {
-    fake_source_cfg src = {.total = 1, .open_error = true};
-    fake_sink_cfg snk = {.store = &sink_store};
+    fake_source_cfg src = {.total = 1};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_error = true};
     pipeline_config *p = fake_pipeline("flaky", &src, NULL, &snk, NULL);
     char *dir = fake_state_dir();
     task_stats_snapshot snap;
@@ -130,12 +130,12 @@ Test(supervisor, failing_task_is_restarted_until_the_circuit_opens, .init = quie
     wait_for_ends(1);
     cr_assert(supervisor_done(sup));
     cr_assert(supervisor_failed(sup));
-    cr_assert(supervisor_failed_to_start(sup), "the task never got its plugins open");
+    cr_assert_not(supervisor_failed_to_start(sup), "every attempt got its plugins open");
     cr_assert_eq(fake.open_calls, 4, "one attempt per allowed failure");
     cr_assert_eq(task_stats_snapshot_take(supervisor_task_stats(sup, 0), &snap), 0);
     cr_assert_eq(snap.state, TASK_FAILED);
     cr_assert_eq(snap.restarts, 3);
-    cr_assert(snap.last_error && strstr(snap.last_error, "cannot open the fake source"), "%s", snap.last_error);
+    cr_assert(snap.last_error && strstr(snap.last_error, "disk full"), "%s", snap.last_error);
     task_stats_snapshot_free(&snap);
     supervisor_free(sup);
     fake_pipeline_free(p);
@@ -167,8 +167,8 @@ Test(supervisor, every_task_of_a_bounded_pipeline_finishes, .init = quiet, .fini
 
 Test(supervisor, stop_ends_a_long_restart_backoff, .init = quiet, .fini = loud, .timeout = 60)
 {
-    fake_source_cfg src = {.total = 1, .open_error = true};
-    fake_sink_cfg snk = {.store = &sink_store};
+    fake_source_cfg src = {.total = 1};
+    fake_sink_cfg snk = {.store = &sink_store, .flush_error = true};
     pipeline_config *p = fake_pipeline("patient", &src, NULL, &snk, NULL);
     char *dir = fake_state_dir();
 
@@ -181,6 +181,37 @@ Test(supervisor, stop_ends_a_long_restart_backoff, .init = quiet, .fini = loud, 
     supervisor_stop(sup);
     wait_for_ends(1);
     cr_assert_not(supervisor_failed(sup), "a stopped slot is not a failed one");
+    supervisor_free(sup);
+    fake_pipeline_free(p);
+    fake_remove_tree(dir);
+    free(dir);
+}
+
+Test(supervisor, an_open_error_fails_the_slot_at_once_naming_the_config_place, .init = quiet, .fini = loud,
+     .timeout = 60)
+{
+    fake_source_cfg src = {.total = 1, .open_error = true};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("doomed", &src, NULL, &snk, NULL);
+    char *dir = fake_state_dir();
+    task_stats_snapshot snap;
+
+    p->file = "app.yaml";
+    p->source.line = 7;
+    p->source.column = 13;
+    p->restart_max_failures = 4;
+    supervisor *sup = supervisor_start(p, dir, on_end, NULL);
+    cr_assert_not_null(sup);
+    wait_for_ends(1);
+    cr_assert(supervisor_failed(sup));
+    cr_assert(supervisor_failed_to_start(sup), "the task never got its plugins open");
+    cr_assert_eq(fake.open_calls, 1, "ERROR from open is permanent: the same options would fail again");
+    cr_assert_eq(task_stats_snapshot_take(supervisor_task_stats(sup, 0), &snap), 0);
+    cr_assert_eq(snap.state, TASK_FAILED);
+    cr_assert_eq(snap.restarts, 0);
+    cr_assert(snap.last_error && strstr(snap.last_error, "open source fake (app.yaml:7:13): cannot open the fake source"),
+              "%s", snap.last_error);
+    task_stats_snapshot_free(&snap);
     supervisor_free(sup);
     fake_pipeline_free(p);
     fake_remove_tree(dir);
