@@ -4,10 +4,9 @@
  * optional exactly-once mode that stores source positions in the same
  * transaction. The reference sink: docs/plugins/sink-postgres.md.
  *
- * Transactions: the first write() after a commit opens one; flush() commits
- * it. A connection lost on the way answers RETRY after rolling back, and the
- * next call reconnects: the host writes the same batch again. Rows the
- * server refuses for their data go to host->reject, the rest still lands.
+ * Transactions: the SDK's writer (rdapsync/sinktk.h) opens one at the
+ * first write() after a commit and commits it at flush(). Rows the server
+ * refuses for their data go to host->reject, the rest still lands.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,21 +119,22 @@ static void on_notice(void *arg, const char *message)
     H->log(st->ctx, RDAPSYNC_LOG_DEBUG, "server notice: %s", line);
 }
 
-static void drop_connection(pgs_state *st)
+/* ---- the store's operations (rdapsync/sinktk.h) ---- */
+
+static void store_disconnect(void *store)
 {
+    pgs_state *st = store;
     PQfinish(st->conn);
     st->conn = NULL;
-    st->in_transaction = false;
-    st->writes_in_transaction = 0;
     st->stage_ready = false;
     st->stage_dirty = false;
-    pgs_positions_clear(&st->pending);
 }
 
-/* A connection ready to write: connected, session settings, the table,
- * the exactly-once positions, the prepared statements. */
-static rdapsync_status session_start(pgs_state *st, bool first, char *err, size_t err_size)
+/* A connection ready to write: connected, session settings, at open the
+ * table and the exactly-once positions table, the prepared statements. */
+static rdapsync_status store_connect(void *store, bool first, char *err, size_t err_size)
 {
+    pgs_state *st = store;
     const pgs_config *cfg = st->cfg;
     rdapsync_status status;
 
@@ -150,15 +150,9 @@ static rdapsync_status session_start(pgs_state *st, bool first, char *err, size_
     }
     if (first && (status = pgs_schema_ensure(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if (cfg->exactly_once) {
-        if (first && (status = pgs_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
-            goto fail;
-        /* Also after a reconnect: a COMMIT whose answer was lost may have
-         * stored positions we do not know of yet. */
-        if ((status = pgs_positions_load(st->conn, &st->names, st->pipeline, st->task, &st->committed, err,
-                                          err_size)) != RDAPSYNC_OK)
-            goto fail;
-    }
+    if (first && cfg->exactly_once &&
+        (status = pgs_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
     if ((status = pgs_schema_prepare(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (!first) {
@@ -168,22 +162,78 @@ static rdapsync_status session_start(pgs_state *st, bool first, char *err, size_
     return RDAPSYNC_OK;
 
 fail:
-    drop_connection(st);
+    store_disconnect(st);
     return status;
 }
+
+static rdapsync_status store_begin(void *store, char *err, size_t err_size)
+{
+    return pgs_exec(((pgs_state *)store)->conn, "BEGIN", err, err_size);
+}
+
+static rdapsync_status store_commit(void *store, char *err, size_t err_size)
+{
+    pgs_state *st = store;
+    rdapsync_status status = pgs_exec(st->conn, "COMMIT", err, err_size);
+    if (status == RDAPSYNC_OK)
+        st->stage_dirty = false;
+    return status;
+}
+
+/* The temporary stage goes with a rolled-back transaction that created it. */
+static rdapsync_status store_rollback(void *store, char *err, size_t err_size)
+{
+    pgs_state *st = store;
+    st->stage_ready = false;
+    st->stage_dirty = false;
+    if (PQstatus(st->conn) != CONNECTION_OK) {
+        snprintf(err, err_size, "connection lost");
+        return RDAPSYNC_RETRY;
+    }
+    return pgs_exec(st->conn, "ROLLBACK", err, err_size);
+}
+
+static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
+                                   rdapsync_sinktk_tally *tally, char *err, size_t err_size)
+{
+    pgs_state *st = store;
+    if (st->cfg->method == PGS_METHOD_COPY)
+        return pgs_copy_apply(st, plan, rejects, tally, err, err_size);
+    return pgs_pipeline_apply(st, plan, rejects, tally, err, err_size);
+}
+
+static rdapsync_status store_load_positions(void *store, const char *pipeline, int task,
+                                            rdapsync_sinktk_positions *out, char *err, size_t err_size)
+{
+    pgs_state *st = store;
+    return pgs_positions_load(st->conn, &st->names, pipeline, task, out, err, err_size);
+}
+
+static rdapsync_status store_save_positions(void *store, const char *pipeline, int task,
+                                            const rdapsync_sinktk_positions *positions, char *err, size_t err_size)
+{
+    return pgs_positions_store(((pgs_state *)store)->conn, pipeline, task, positions, err, err_size);
+}
+
+static const rdapsync_sinktk_store_ops store_ops = {
+    .connect = store_connect,
+    .disconnect = store_disconnect,
+    .begin = store_begin,
+    .commit = store_commit,
+    .rollback = store_rollback,
+    .apply = store_apply,
+    .load_positions = store_load_positions,
+    .save_positions = store_save_positions,
+};
+
+/* ---- the plugin's callbacks ---- */
 
 static void state_free(pgs_state *st)
 {
     if (!st)
         return;
-    if (st->conn)
-        PQfinish(st->conn);
-    pgs_positions_clear(&st->pending);
-    pgs_positions_clear(&st->committed);
-    free(st->pending.items);
-    free(st->committed.items);
+    pgs_buffer_free(&st->buffer);
     pgs_names_free(&st->names);
-    free(st->pipeline);
     free(st);
 }
 
@@ -195,32 +245,28 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         return status;
 
     pgs_state *st = calloc(1, sizeof(*st));
-    if (!st)
-        goto oom;
+    if (!st || pgs_names_build(cfg, &st->names) != 0) {
+        state_free(st);
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
     st->ctx = ctx;
     st->cfg = cfg;
-    st->task = H->task_index(ctx);
-    st->pipeline = strdup(H->pipeline_name(ctx) ? H->pipeline_name(ctx) : "");
-    if (!st->pipeline || pgs_names_build(cfg, &st->names) != 0)
-        goto oom;
-
-    if ((status = session_start(st, true, err, err_size)) != RDAPSYNC_OK) {
+    rdapsync_sinktk_writer_config writer = {
+        .host = H,
+        .ctx = ctx,
+        .ops = &store_ops,
+        .store = st,
+        .label = "postgres sink",
+        .mode = cfg->mode == PGS_MODE_APPEND ? RDAPSYNC_SINKTK_APPEND : RDAPSYNC_SINKTK_UPSERT,
+        .exactly_once = cfg->exactly_once,
+    };
+    if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);
         return status;
     }
-    for (size_t i = 0; i < st->committed.count; i++) {
-        const pgs_position *p = &st->committed.items[i];
-        H->checkpoint_override(ctx, *p->stream ? p->stream : NULL, p->partition, p->offset);
-        H->log(ctx, RDAPSYNC_LOG_INFO, "exactly-once: resuming %s[%d] after offset %lld",
-               *p->stream ? p->stream : "-", (int)p->partition, (long long)p->offset);
-    }
     *state = st;
     return RDAPSYNC_OK;
-
-oom:
-    state_free(st);
-    snprintf(err, err_size, "out of memory");
-    return RDAPSYNC_ERROR;
 }
 
 static void pgs_close(void *state)
@@ -228,151 +274,20 @@ static void pgs_close(void *state)
     pgs_state *st = state;
     /* An open transaction is rolled back by closing: nothing unflushed is
      * ever made durable. */
+    rdapsync_sinktk_writer_close(&st->writer);
     state_free(st);
 }
 
-/*
- * Ends the open transaction after a failure. A RETRY means the host will
- * write the batch of the failed call again; if the transaction also held
- * earlier writes the host already had an OK for, they are gone with it, so
- * the answer becomes ERROR: the task restarts from its last checkpoint and
- * nothing is lost.
- */
-static rdapsync_status abort_transaction(pgs_state *st, rdapsync_status status, size_t acknowledged_writes,
-                                         char *err, size_t err_size)
-{
-    if (status == RDAPSYNC_RETRY || !st->conn || PQstatus(st->conn) != CONNECTION_OK) {
-        drop_connection(st);
-    } else if (st->in_transaction) {
-        char rollback_err[256];
-        if (pgs_exec(st->conn, "ROLLBACK", rollback_err, sizeof(rollback_err)) != RDAPSYNC_OK)
-            drop_connection(st);
-    }
-    st->in_transaction = false;
-    st->writes_in_transaction = 0;
-    st->stage_ready = false;
-    st->stage_dirty = false;
-    pgs_positions_clear(&st->pending);
-    if (status == RDAPSYNC_RETRY && acknowledged_writes > 0) {
-        size_t len = strlen(err);
-        snprintf(err + len, err_size - len, " (lost %zu acknowledged write(s) of this transaction)",
-                 acknowledged_writes);
-        return RDAPSYNC_ERROR;
-    }
-    if (status == RDAPSYNC_RETRY)
-        H->log(st->ctx, RDAPSYNC_LOG_WARN, "transaction rolled back, the batch will be written again: %s", err);
-    return status;
-}
-
-static rdapsync_status begin_transaction(pgs_state *st, char *err, size_t err_size)
-{
-    rdapsync_status status;
-
-    if (!st->conn && (status = session_start(st, false, err, err_size)) != RDAPSYNC_OK)
-        return status;
-    if (st->in_transaction)
-        return RDAPSYNC_OK;
-    if ((status = pgs_exec(st->conn, "BEGIN", err, err_size)) != RDAPSYNC_OK) {
-        drop_connection(st);
-        return status;
-    }
-    st->in_transaction = true;
-    st->writes_in_transaction = 0;
-    return RDAPSYNC_OK;
-}
-
-static void report(pgs_state *st, const pgs_tally *tally, const pgs_rejects *rejects, uint64_t skipped)
-{
-    for (size_t i = 0; i < rejects->count; i++)
-        H->reject(st->ctx, rejects->items[i].record, rejects->items[i].reason);
-    if (tally->applied)
-        H->counter_add(st->ctx, "rows_applied", tally->applied);
-    if (tally->stale)
-        H->counter_add(st->ctx, "rows_stale", tally->stale);
-    if (rejects->count)
-        H->counter_add(st->ctx, "rows_rejected", rejects->count);
-    if (skipped)
-        H->counter_add(st->ctx, "rows_already_committed", skipped);
-}
-
+/* A connection lost on the way answers RETRY after rolling back, and the
+ * next write reconnects: the host writes the same batch again. */
 static rdapsync_status pgs_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
 {
-    pgs_state *st = state;
-    pgs_rows rows = { 0 };
-    pgs_rejects rejects = { 0 };
-    pgs_positions seen = { 0 };
-    pgs_tally tally = { 0 };
-    uint64_t skipped = 0;
-    rdapsync_status status;
-
-    if (H->batch_count(batch) == 0)
-        return RDAPSYNC_OK;
-    if ((status = begin_transaction(st, err, err_size)) != RDAPSYNC_OK)
-        return status;
-    size_t acknowledged = st->writes_in_transaction;
-
-    if (pgs_rows_build(batch, st->cfg->mode, st->cfg->exactly_once ? &st->committed : NULL, &rows, &rejects,
-                       &skipped) != 0)
-        goto oom;
-    if (st->cfg->exactly_once) {
-        for (size_t i = 0; i < H->batch_count(batch); i++) {
-            const rdapsync_position *p = &H->batch_get(batch, i)->position;
-            if (pgs_positions_note(&seen, p->stream, p->partition, p->offset) != 0)
-                goto oom;
-        }
-    }
-    if (st->cfg->method == PGS_METHOD_COPY)
-        status = pgs_copy_apply(st, &rows, &rejects, &tally, err, err_size);
-    else
-        status = pgs_pipeline_apply(st, &rows, &rejects, &tally, err, err_size);
-    if (status != RDAPSYNC_OK) {
-        status = abort_transaction(st, status, acknowledged, err, err_size);
-        goto done;
-    }
-    if (pgs_positions_merge(&st->pending, &seen) != 0)
-        goto oom;
-    st->writes_in_transaction++;
-    report(st, &tally, &rejects, skipped);
-    goto done;
-
-oom:
-    snprintf(err, err_size, "out of memory");
-    status = abort_transaction(st, RDAPSYNC_ERROR, acknowledged, err, err_size);
-done:
-    pgs_rows_free(&rows);
-    pgs_rejects_clear(&rejects);
-    free(rejects.items);
-    pgs_positions_clear(&seen);
-    free(seen.items);
-    return status;
+    return rdapsync_sinktk_writer_write(&((pgs_state *)state)->writer, batch, err, err_size);
 }
 
 static rdapsync_status pgs_flush(void *state, char *err, size_t err_size)
 {
-    pgs_state *st = state;
-    rdapsync_status status;
-
-    if (!st->in_transaction)
-        return RDAPSYNC_OK;
-    /* Every write of the transaction had its OK: all of them are lost if
-     * the commit fails, which only a RETRY of a single write covers. */
-    size_t acknowledged = st->writes_in_transaction > 1 ? st->writes_in_transaction : 0;
-    if (st->cfg->exactly_once && st->pending.count > 0 &&
-        (status = pgs_positions_store(st->conn, &st->names, st->pipeline, st->task, &st->pending, err, err_size)) !=
-            RDAPSYNC_OK)
-        return abort_transaction(st, status, acknowledged, err, err_size);
-    if ((status = pgs_exec(st->conn, "COMMIT", err, err_size)) != RDAPSYNC_OK)
-        return abort_transaction(st, status, acknowledged, err, err_size);
-    st->in_transaction = false;
-    st->writes_in_transaction = 0;
-    st->stage_dirty = false;
-    if (pgs_positions_merge(&st->committed, &st->pending) != 0) {
-        snprintf(err, err_size, "out of memory");
-        return RDAPSYNC_ERROR;
-    }
-    pgs_positions_clear(&st->pending);
-    H->counter_add(st->ctx, "transactions", 1);
-    return RDAPSYNC_OK;
+    return rdapsync_sinktk_writer_flush(&((pgs_state *)state)->writer, err, err_size);
 }
 
 static const rdapsync_plugin descriptor = {
