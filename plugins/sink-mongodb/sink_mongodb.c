@@ -5,12 +5,9 @@
  *
  * write() applies the batch with unordered bulks acknowledged by the
  * configured write concern (majority + journal by default); flush() then
- * has nothing left to make durable. A connection lost on the way answers
- * RETRY and the next call connects again: the host writes the same batch
- * again, and since every step is guarded by the version, the partial work
- * of the failed attempt changes nothing in the end. Deletes leave a
- * tombstone document behind (deleted: true, doc: null, its version), so an
- * older upsert replayed later cannot bring the key back.
+ * has nothing left to make durable. Deletes leave a tombstone document
+ * behind (deleted: true, doc: null, its version), so an older upsert
+ * replayed later cannot bring the key back.
  *
  * There is no exactly-once mode: see the documentation for why.
  */
@@ -61,13 +58,41 @@ static rdapsync_status mgs_check(const void *config, char *err, size_t err_size)
     return mgs_config_check(config, err, err_size);
 }
 
-static void state_free(mgs_state *st)
+/* ---- the store's operations (rdapsync/sinktk.h) ---- */
+
+/* No transactions: every write is acknowledged by the write concern before
+ * apply returns, so the writer has nothing to begin, commit or roll back,
+ * and flush() nothing left to make durable. */
+static rdapsync_status store_connect(void *store, bool first, char *err, size_t err_size)
 {
-    if (!st)
-        return;
-    mgs_disconnect(st);
-    free(st);
+    (void)first; /* mgs_connect knows a reconnect from its own state */
+    return mgs_connect(store, err, err_size);
 }
+
+static void store_disconnect(void *store)
+{
+    mgs_disconnect(store);
+}
+
+static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
+                                   rdapsync_sinktk_tally *tally, char *err, size_t err_size)
+{
+    mgs_tally counts = { 0 };
+    rdapsync_status status = mgs_apply(store, plan, rejects, &counts, err, err_size);
+    tally->stale = counts.stale;
+    /* Two names: within RDAPSYNC_SINKTK_TALLY_EXTRA, adding cannot fail. */
+    (void)rdapsync_sinktk_tally_add(tally, "rows_inserted", counts.inserted);
+    (void)rdapsync_sinktk_tally_add(tally, "rows_replaced", counts.replaced);
+    return status;
+}
+
+static const rdapsync_sinktk_store_ops store_ops = {
+    .connect = store_connect,
+    .disconnect = store_disconnect,
+    .apply = store_apply,
+};
+
+/* ---- the plugin's callbacks ---- */
 
 static rdapsync_status mgs_open(rdapsync_ctx *ctx, const void *config, void **state, char *err, size_t err_size)
 {
@@ -81,8 +106,17 @@ static rdapsync_status mgs_open(rdapsync_ctx *ctx, const void *config, void **st
     }
     st->ctx = ctx;
     st->cfg = config;
-    if ((status = mgs_connect(st, err, err_size)) != RDAPSYNC_OK) {
-        state_free(st);
+    rdapsync_sinktk_writer_config writer = {
+        .host = H,
+        .ctx = ctx,
+        .ops = &store_ops,
+        .store = st,
+        .label = "mongodb sink",
+        .mode = RDAPSYNC_SINKTK_UPSERT,
+        .release = mgs_doc_release,
+    };
+    if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
+        free(st);
         return status;
     }
     *state = st;
@@ -91,62 +125,23 @@ static rdapsync_status mgs_open(rdapsync_ctx *ctx, const void *config, void **st
 
 static void mgs_close(void *state)
 {
-    state_free(state);
+    mgs_state *st = state;
+    rdapsync_sinktk_writer_close(&st->writer);
+    free(st);
 }
 
-static void report(mgs_state *st, const mgs_tally *tally, const mgs_rejects *rejects)
-{
-    for (size_t i = 0; i < rejects->count; i++)
-        H->reject(st->ctx, rejects->items[i].record, rejects->items[i].reason);
-    if (tally->inserted)
-        H->counter_add(st->ctx, "rows_inserted", tally->inserted);
-    if (tally->replaced)
-        H->counter_add(st->ctx, "rows_replaced", tally->replaced);
-    if (tally->stale)
-        H->counter_add(st->ctx, "rows_stale", tally->stale);
-    if (rejects->count)
-        H->counter_add(st->ctx, "rows_rejected", rejects->count);
-}
-
+/* A connection lost on the way answers RETRY and the next write connects
+ * again: the host writes the same batch again, and since every step is
+ * guarded by the version, the partial work of the failed attempt changes
+ * nothing in the end. */
 static rdapsync_status mgs_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
 {
-    mgs_state *st = state;
-    mgs_rows rows = { 0 };
-    mgs_rejects rejects = { 0 };
-    mgs_tally tally = { 0 };
-    rdapsync_status status;
-
-    if (H->batch_count(batch) == 0)
-        return RDAPSYNC_OK;
-    if (!st->client && (status = mgs_connect(st, err, err_size)) != RDAPSYNC_OK)
-        return status;
-    if (mgs_rows_build(batch, &rows, &rejects) != 0) {
-        snprintf(err, err_size, "out of memory");
-        status = RDAPSYNC_ERROR;
-        goto done;
-    }
-    status = mgs_apply(st, &rows, &rejects, &tally, err, err_size);
-    if (st->broken)
-        mgs_disconnect(st);
-    if (status == RDAPSYNC_OK)
-        report(st, &tally, &rejects);
-    else if (status == RDAPSYNC_RETRY)
-        H->log(st->ctx, RDAPSYNC_LOG_WARN, "write failed, the batch will be written again: %s", err);
-done:
-    mgs_rows_free(&rows);
-    mgs_rejects_clear(&rejects);
-    free(rejects.items);
-    return status;
+    return rdapsync_sinktk_writer_write(&((mgs_state *)state)->writer, batch, err, err_size);
 }
 
 static rdapsync_status mgs_flush(void *state, char *err, size_t err_size)
 {
-    /* write() returned only after the server acknowledged every document
-     * with the configured write concern: nothing is left to flush. */
-    (void)state;
-    (void)err;
-    (void)err_size;
-    return RDAPSYNC_OK;
+    return rdapsync_sinktk_writer_flush(&((mgs_state *)state)->writer, err, err_size);
 }
 
 static const rdapsync_plugin descriptor = {
