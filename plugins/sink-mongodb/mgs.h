@@ -44,7 +44,8 @@ enum mgs_write_concern { MGS_WC_MAJORITY = 0, MGS_WC_ACKNOWLEDGED = 1, MGS_WC_UR
 #define MGS_FERRETDB_UPDATES_PER_COMMAND 50
 #define MGS_UPDATES_PER_COMMAND 1000
 
-/* Filled by the host from the option table in sink_mongodb.c. */
+/* Filled by the host from the option table in sink_mongodb.c; each member
+ * is named after its option. */
 typedef struct mgs_config {
     char *uri;
     char *database;
@@ -52,8 +53,8 @@ typedef struct mgs_config {
     int version_guard;
     int nested_arrays;
     int write_concern;
-    int64_t connect_timeout_ms;
-    int64_t operation_timeout_ms;
+    int64_t connect_timeout;   /* ms */
+    int64_t operation_timeout; /* ms */
     int64_t read_chunk;
     char *app_name;
 } mgs_config;

@@ -24,33 +24,35 @@ static const char *const guard_values[] = { "auto", "server", "client", NULL };
 static const char *const arrays_values[] = { "auto", "native", "wrap", NULL };
 static const char *const write_concern_values[] = { "majority", "acknowledged", "uri", NULL };
 
-#define OPT(name_, type_, flags_, default_, min_, max_, enums_, field_, doc_)                                    \
-    { .name = name_, .type = type_, .flags = flags_, .default_value = default_, .min = min_, .max = max_,       \
-      .enum_values = enums_, .offset = offsetof(mgs_config, field_), .description = doc_ }
-
 static const rdapsync_option options[] = {
-    OPT("uri", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED | RDAPSYNC_OPT_SECRET, NULL, 0, 0, NULL, uri,
-        "MongoDB connection string (mongodb:// or mongodb+srv://); pass credentials with ${env:NAME} or ${file:PATH}"),
-    OPT("database", RDAPSYNC_OPT_STRING, 0, "rdapsync", 0, 0, NULL, database, "database of the collection"),
-    OPT("collection", RDAPSYNC_OPT_STRING, 0, "rdap_records", 0, 0, NULL, collection,
-        "collection the records go to, one document per key (_id = key)"),
-    OPT("version_guard", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, guard_values, version_guard,
-        "server: the guard is in the update filter; client: older stored versions are deleted by one guarded "
-        "delete, then the documents inserted (one writer per key); auto: client on FerretDB, server elsewhere"),
-    OPT("nested_arrays", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, arrays_values, nested_arrays,
-        "arrays directly inside arrays: native, or wrap as {\"_array\": [...]} (FerretDB refuses them); "
-        "auto: wrap on FerretDB"),
-    OPT("write_concern", RDAPSYNC_OPT_ENUM, 0, "majority", 0, 0, write_concern_values, write_concern,
-        "majority: w majority + journal; acknowledged: w 1; uri: what the connection string says"),
-    OPT("connect_timeout", RDAPSYNC_OPT_DURATION, 0, "10s", 100, 3600000, NULL, connect_timeout_ms,
-        "connection and server selection timeout"),
-    OPT("operation_timeout", RDAPSYNC_OPT_DURATION, 0, "60s", 1000, 3600000, NULL, operation_timeout_ms,
-        "how long one command may take before the connection counts as broken (socketTimeoutMS)"),
-    OPT("read_chunk", RDAPSYNC_OPT_INT, 0, "1000", 1, 100000, NULL, read_chunk,
-        "keys per {_id: {$in: ...}} read of stored versions (guard on the server) or per guarded delete (in the sink)"),
-    OPT("app_name", RDAPSYNC_OPT_STRING, 0, "rdapsync", 0, 0, NULL, app_name,
-        "application name sent in the handshake (server logs, currentOp); the URI's appname wins"),
-    { .name = NULL },
+    { RDAPSYNC_OPTION_STRING(mgs_config, uri, NULL,
+                             "MongoDB connection string (mongodb:// or mongodb+srv://); pass credentials with "
+                             "${env:NAME} or ${file:PATH}"),
+      .flags = RDAPSYNC_OPT_REQUIRED | RDAPSYNC_OPT_SECRET },
+    { RDAPSYNC_OPTION_STRING(mgs_config, database, "rdapsync", "database of the collection") },
+    { RDAPSYNC_OPTION_STRING(mgs_config, collection, "rdap_records",
+                             "collection the records go to, one document per key (_id = key)") },
+    { RDAPSYNC_OPTION_ENUM(mgs_config, version_guard, "auto", guard_values,
+                           "server: the guard is in the update filter; client: older stored versions are deleted by "
+                           "one guarded delete, then the documents inserted (one writer per key); auto: client on "
+                           "FerretDB, server elsewhere") },
+    { RDAPSYNC_OPTION_ENUM(mgs_config, nested_arrays, "auto", arrays_values,
+                           "arrays directly inside arrays: native, or wrap as {\"_array\": [...]} (FerretDB refuses "
+                           "them); auto: wrap on FerretDB") },
+    { RDAPSYNC_OPTION_ENUM(mgs_config, write_concern, "majority", write_concern_values,
+                           "majority: w majority + journal; acknowledged: w 1; uri: what the connection string says") },
+    { RDAPSYNC_OPTION_DURATION(mgs_config, connect_timeout, "10s", 100, 3600000,
+                               "connection and server selection timeout") },
+    { RDAPSYNC_OPTION_DURATION(mgs_config, operation_timeout, "60s", 1000, 3600000,
+                               "how long one command may take before the connection counts as broken "
+                               "(socketTimeoutMS)") },
+    { RDAPSYNC_OPTION_INT(mgs_config, read_chunk, "1000", 1, 100000,
+                          "keys per {_id: {$in: ...}} read of stored versions (guard on the server) or per guarded "
+                          "delete (in the sink)") },
+    { RDAPSYNC_OPTION_STRING(mgs_config, app_name, "rdapsync",
+                             "application name sent in the handshake (server logs, currentOp); the URI's appname "
+                             "wins") },
+    RDAPSYNC_OPTIONS_END,
 };
 
 static rdapsync_status mgs_check(const void *config, char *err, size_t err_size)

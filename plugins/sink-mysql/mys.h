@@ -30,7 +30,6 @@
 
 extern const rdapsync_host *mys_host;
 
-enum mys_mode { MYS_MODE_UPSERT = 0, MYS_MODE_APPEND = 1 };
 enum mys_doc_type { MYS_DOC_JSON = 0, MYS_DOC_LONGTEXT = 1 };
 enum mys_tls { MYS_TLS_OFF = 0, MYS_TLS_REQUIRED = 1, MYS_TLS_VERIFY = 2 };
 /* insert (the default): statements only; auto: LOAD DATA while it lands
@@ -45,7 +44,8 @@ enum mys_method { MYS_METHOD_AUTO = 0, MYS_METHOD_LOAD = 1, MYS_METHOD_INSERT = 
 /* MySQL identifiers are at most 64 characters. */
 #define MYS_MAX_IDENT 64
 
-/* Filled by the host from the option table in sink_mysql.c. */
+/* Filled by the host from the option table in sink_mysql.c; each member
+ * is named after its option. */
 typedef struct mys_config {
     char *host;
     int64_t port;
@@ -55,18 +55,19 @@ typedef struct mys_config {
     char *database;
     char *table;
     char *key_column;
-    int mode;
+    int mode; /* rdapsync_sinktk_mode */
     bool create_table;
     int doc_type;
     int64_t statement_rows;
     int64_t statement_bytes;
     int tls;
     char *tls_ca;
-    int64_t connect_timeout_ms;
-    int64_t read_timeout_ms;
+    int64_t connect_timeout; /* ms */
+    int64_t read_timeout;    /* ms */
     bool exactly_once;
     char *positions_table;
     int method;
+    rdapsync_options_set set; /* which of them the file wrote */
 } mys_config;
 
 /* Quoted names, built once at open. */

@@ -126,7 +126,7 @@ static void count(apply *a, size_t sent)
     uint64_t inserted, updated;
 
     a->tally->statements++;
-    if (a->st->cfg->mode == MYS_MODE_APPEND) {
+    if (a->st->cfg->mode == RDAPSYNC_SINKTK_APPEND) {
         a->tally->applied += sent;
         return;
     }

@@ -307,7 +307,7 @@ static rdapsync_status load_batch(mys_state *st, rdapsync_sinktk_plan *rows, mys
     warnings = mysql_warning_count(st->conn);
     uint64_t skipped = stored <= s.sent ? s.sent - stored : 0;
     if (stored > s.sent || warnings > skipped || warnings >= MYS_LOAD_WARNINGS_CAP ||
-        (skipped > 0 && st->cfg->mode == MYS_MODE_APPEND)) {
+        (skipped > 0 && st->cfg->mode == RDAPSYNC_SINKTK_APPEND)) {
         /* Append mode too: its statements insert every row again. */
         *result = LOAD_UNDONE;
         if (warnings > 0)

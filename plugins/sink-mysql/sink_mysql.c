@@ -22,54 +22,40 @@
 const rdapsync_host *mys_host;
 #define H mys_host
 
-static const char *const mode_values[] = { "upsert", "append", NULL };
 static const char *const doc_type_values[] = { "json", "longtext", NULL };
 static const char *const tls_values[] = { "off", "required", "verify", NULL };
 static const char *const method_values[] = { "auto", "load", "insert", NULL };
 
-#define OPT(name_, type_, flags_, default_, min_, max_, enums_, field_, doc_)                                    \
-    { .name = name_, .type = type_, .flags = flags_, .default_value = default_, .min = min_, .max = max_,       \
-      .enum_values = enums_, .offset = offsetof(mys_config, field_), .description = doc_ }
-
 static const rdapsync_option options[] = {
-    OPT("host", RDAPSYNC_OPT_STRING, 0, "127.0.0.1", 0, 0, NULL, host, "server host name or address"),
-    OPT("port", RDAPSYNC_OPT_INT, 0, "3306", 1, 65535, NULL, port, "server TCP port"),
-    OPT("socket", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, socket,
-        "Unix socket path; when set, used instead of host and port"),
-    OPT("user", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, user, "user name"),
-    OPT("password", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_SECRET, NULL, 0, 0, NULL, password,
-        "password; pass it with ${env:NAME} or ${file:PATH}"),
-    OPT("database", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, database,
-        "database (schema) of the table"),
-    OPT("table", RDAPSYNC_OPT_STRING, 0, "rdap_records", 0, 0, NULL, table, "table the records go to"),
-    OPT("key_column", RDAPSYNC_OPT_STRING, 0, "key", 0, 0, NULL, key_column, "column holding the record key"),
-    OPT("mode", RDAPSYNC_OPT_ENUM, 0, "upsert", 0, 0, mode_values, mode,
-        "upsert: one row per key, version-guarded; append: one row per change"),
-    OPT("create_table", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, create_table,
-        "create the table (and in upsert mode the <table>_live view) if missing"),
-    OPT("doc_type", RDAPSYNC_OPT_ENUM, 0, "json", 0, 0, doc_type_values, doc_type,
-        "doc column of a created table: json (checked by the server) or longtext (faster)"),
-    OPT("statement_rows", RDAPSYNC_OPT_INT, 0, "500", 1, 100000, NULL, statement_rows,
-        "rows per INSERT statement"),
-    OPT("statement_bytes", RDAPSYNC_OPT_SIZE, 0, "4M", 65536, 1073741824, NULL, statement_bytes,
-        "longest INSERT statement (also kept under the server's max_allowed_packet)"),
-    OPT("tls", RDAPSYNC_OPT_ENUM, 0, "off", 0, 0, tls_values, tls,
-        "off, required (encrypted, certificate not checked) or verify (CA and host name checked)"),
-    OPT("tls_ca", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, tls_ca, "CA certificate file for tls: verify"),
-    OPT("connect_timeout", RDAPSYNC_OPT_DURATION, 0, "10s", 1000, 3600000, NULL, connect_timeout_ms,
-        "how long one connection attempt may take (whole seconds)"),
-    OPT("read_timeout", RDAPSYNC_OPT_DURATION, 0, "60s", 1000, 86400000, NULL, read_timeout_ms,
-        "how long to wait for the server's answer before the connection counts as lost (whole seconds)"),
-    OPT("exactly_once", RDAPSYNC_OPT_BOOL, 0, "false", 0, 0, NULL, exactly_once,
-        "store source positions in the same transaction and resume from them"),
-    OPT("positions_table", RDAPSYNC_OPT_STRING, 0, "rdapsync_positions", 0, 0, NULL, positions_table,
-        "table of the exactly-once positions"),
+    { RDAPSYNC_OPTION_STRING(mys_config, host, "127.0.0.1", "server host name or address") },
+    { RDAPSYNC_OPTION_INT(mys_config, port, "3306", 1, 65535, "server TCP port") },
+    { RDAPSYNC_OPTION_STRING(mys_config, socket, NULL, "Unix socket path; when set, used instead of host and port") },
+    { RDAPSYNC_OPTION_STRING(mys_config, user, NULL, "user name"), .flags = RDAPSYNC_OPT_REQUIRED },
+    { RDAPSYNC_OPTION_STRING(mys_config, password, NULL, "password; pass it with ${env:NAME} or ${file:PATH}"),
+      .flags = RDAPSYNC_OPT_SECRET },
+    { RDAPSYNC_OPTION_STRING(mys_config, database, NULL, "database (schema) of the table"),
+      .flags = RDAPSYNC_OPT_REQUIRED },
+    RDAPSYNC_SINKTK_OPTIONS_TABLE(mys_config),
+    { RDAPSYNC_OPTION_ENUM(mys_config, doc_type, "json", doc_type_values,
+                           "doc column of a created table: json (checked by the server) or longtext (faster)") },
+    { RDAPSYNC_OPTION_INT(mys_config, statement_rows, "500", 1, 100000, "rows per INSERT statement") },
+    { RDAPSYNC_OPTION_SIZE(mys_config, statement_bytes, "4M", 65536, 1073741824,
+                           "longest INSERT statement (also kept under the server's max_allowed_packet)") },
+    { RDAPSYNC_OPTION_ENUM(mys_config, tls, "off", tls_values,
+                           "off, required (encrypted, certificate not checked) or verify (CA and host name checked)") },
+    { RDAPSYNC_OPTION_STRING(mys_config, tls_ca, NULL, "CA certificate file for tls: verify") },
+    { RDAPSYNC_OPTION_DURATION(mys_config, connect_timeout, "10s", 1000, 3600000,
+                               "how long one connection attempt may take (whole seconds)") },
+    { RDAPSYNC_OPTION_DURATION(mys_config, read_timeout, "60s", 1000, 86400000,
+                               "how long to wait for the server's answer before the connection counts as lost "
+                               "(whole seconds)") },
+    RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(mys_config),
     /* insert is the default: on MariaDB 10.11 the LOAD DATA path measured
      * slower than the statements (docs/plugins/sink-mysql.md#benchmark). */
-    OPT("method", RDAPSYNC_OPT_ENUM, 0, "insert", 0, 0, method_values, method,
-        "insert: INSERT statements only; auto: LOAD DATA LOCAL INFILE for new keys, INSERT statements when keys "
-        "exist; load: LOAD DATA for every batch"),
-    { .name = NULL },
+    { RDAPSYNC_OPTION_ENUM(mys_config, method, "insert", method_values,
+                           "insert: INSERT statements only; auto: LOAD DATA LOCAL INFILE for new keys, INSERT "
+                           "statements when keys exist; load: LOAD DATA for every batch") },
+    RDAPSYNC_OPTIONS_END,
 };
 
 static rdapsync_status check_ident(const char *what, const char *value, size_t max, char *err, size_t err_size)
@@ -95,7 +81,7 @@ static rdapsync_status mys_check(const void *config, char *err, size_t err_size)
     const mys_config *cfg = config;
 
     /* The view <table>_live needs five more characters. */
-    size_t table_max = cfg->mode == MYS_MODE_UPSERT && cfg->create_table ? MYS_MAX_IDENT - 5 : MYS_MAX_IDENT;
+    size_t table_max = cfg->mode == RDAPSYNC_SINKTK_UPSERT && cfg->create_table ? MYS_MAX_IDENT - 5 : MYS_MAX_IDENT;
     if (check_ident("table", cfg->table, table_max, err, err_size) != RDAPSYNC_OK ||
         check_ident("key_column", cfg->key_column, MYS_MAX_IDENT, err, err_size) != RDAPSYNC_OK ||
         check_ident("positions_table", cfg->positions_table, MYS_MAX_IDENT, err, err_size) != RDAPSYNC_OK ||
@@ -109,16 +95,13 @@ static rdapsync_status mys_check(const void *config, char *err, size_t err_size)
         snprintf(err, err_size, "give a host or a socket");
         return RDAPSYNC_ERROR;
     }
-    /* Table names may be case-insensitive on the server (lower_case_table_names). */
-    if (cfg->exactly_once && strcasecmp(cfg->table, cfg->positions_table) == 0) {
-        snprintf(err, err_size, "positions_table must differ from table");
-        return RDAPSYNC_ERROR;
-    }
     if (cfg->tls == MYS_TLS_VERIFY && (!cfg->tls_ca || !*cfg->tls_ca)) {
         snprintf(err, err_size, "tls: verify needs tls_ca");
         return RDAPSYNC_ERROR;
     }
-    return RDAPSYNC_OK;
+    /* Table names may be case-insensitive on the server (lower_case_table_names). */
+    return rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
+                                              strcasecmp, err, err_size);
 }
 
 /* The table exists with every column the statements name. */
@@ -294,7 +277,7 @@ static rdapsync_status mys_open(rdapsync_ctx *ctx, const void *config, void **st
         .ops = &store_ops,
         .store = st,
         .label = "mysql sink",
-        .mode = cfg->mode == MYS_MODE_APPEND ? RDAPSYNC_SINKTK_APPEND : RDAPSYNC_SINKTK_UPSERT,
+        .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
@@ -335,6 +318,7 @@ static const rdapsync_plugin descriptor = {
     .description = "MySQL / MariaDB: version-guarded upserts or an append log, optional exactly-once",
     .options = options,
     .config_size = sizeof(mys_config),
+    RDAPSYNC_OPTIONS_SET_IN(mys_config, set),
     .check = mys_check,
     .open = mys_open,
     .close = mys_close,

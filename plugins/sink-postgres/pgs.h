@@ -26,7 +26,6 @@
 
 extern const rdapsync_host *pgs_host;
 
-enum pgs_mode { PGS_MODE_UPSERT = 0, PGS_MODE_APPEND = 1 };
 enum pgs_method { PGS_METHOD_PIPELINE = 0, PGS_METHOD_COPY = 1 };
 enum pgs_compression {
     PGS_COMPRESSION_AUTO = 0, /* lz4 when the server has it, else its default */
@@ -35,23 +34,25 @@ enum pgs_compression {
     PGS_COMPRESSION_LZ4 = 3
 };
 
-/* Filled by the host from the option table in sink_postgres.c. */
+/* Filled by the host from the option table in sink_postgres.c; each
+ * member is named after its option. */
 typedef struct pgs_config {
     char *dsn;
     char *schema;
     char *table;
     char *key_column;
-    int mode;
+    int mode; /* rdapsync_sinktk_mode */
     bool create_table;
     int compression;
     int method;
     int64_t statement_rows;
     int tls;
     char *tls_root_cert;
-    int64_t connect_timeout_ms;
-    int64_t statement_timeout_ms;
+    int64_t connect_timeout;   /* ms */
+    int64_t statement_timeout; /* ms */
     bool exactly_once;
     char *positions_table;
+    rdapsync_options_set set; /* which of them the file wrote */
 } pgs_config;
 
 /* Quoted, qualified names, built once at open. */

@@ -363,7 +363,7 @@ rdapsync_status pgs_copy_apply(pgs_state *st, rdapsync_sinktk_plan *rows, rdapsy
 {
     PGconn *conn = st->conn;
     copy_failure failure = { 0 };
-    bool upsert = st->cfg->mode == PGS_MODE_UPSERT;
+    bool upsert = st->cfg->mode == RDAPSYNC_SINKTK_UPSERT;
     uint64_t applied = 0;
     rdapsync_status status;
 

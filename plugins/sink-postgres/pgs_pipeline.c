@@ -92,7 +92,7 @@ static bool read_command(PGconn *conn, long index, int mode, segment_result *out
         if (index >= 0) {
             bool applied = strcmp(PQcmdTuples(res), "1") == 0;
             out->applied += applied;
-            out->stale += !applied && mode == PGS_MODE_UPSERT;
+            out->stale += !applied && mode == RDAPSYNC_SINKTK_UPSERT;
         }
         break;
     case PGRES_PIPELINE_ABORTED:

@@ -17,47 +17,34 @@
 const rdapsync_host *pgs_host;
 #define H pgs_host
 
-static const char *const mode_values[] = { "upsert", "append", NULL };
 static const char *const method_values[] = { "pipeline", "copy", NULL };
 static const char *const compression_values[] = { "auto", "server", "pglz", "lz4", NULL };
 static const char *const tls_values[] = { "dsn", "disable", "allow", "prefer", "require", "verify-ca", "verify-full",
                                           NULL };
 
-#define OPT(name_, type_, flags_, default_, min_, max_, enums_, field_, doc_)                                    \
-    { .name = name_, .type = type_, .flags = flags_, .default_value = default_, .min = min_, .max = max_,       \
-      .enum_values = enums_, .offset = offsetof(pgs_config, field_), .description = doc_ }
-
 static const rdapsync_option options[] = {
-    OPT("dsn", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED | RDAPSYNC_OPT_SECRET, NULL, 0, 0, NULL, dsn,
-        "libpq connection string or URI; pass passwords with ${env:NAME} or ${file:PATH}"),
-    OPT("schema", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, schema,
-        "schema of the table and the positions table (default: the connection's search_path)"),
-    OPT("table", RDAPSYNC_OPT_STRING, 0, "rdap_records", 0, 0, NULL, table, "table the records go to"),
-    OPT("key_column", RDAPSYNC_OPT_STRING, 0, "key", 0, 0, NULL, key_column, "column holding the record key"),
-    OPT("mode", RDAPSYNC_OPT_ENUM, 0, "upsert", 0, 0, mode_values, mode,
-        "upsert: one row per key, version-guarded; append: one row per change"),
-    OPT("create_table", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, create_table,
-        "create the table (and in upsert mode the <table>_live view) if missing"),
-    OPT("compression", RDAPSYNC_OPT_ENUM, 0, "auto", 0, 0, compression_values, compression,
-        "TOAST compression of the doc column of a created table; auto: lz4 if the server has it"),
-    OPT("method", RDAPSYNC_OPT_ENUM, 0, "copy", 0, 0, method_values, method,
-        "write path: copy (binary COPY, new keys straight into the table, others through a stage and one "
-        "INSERT ... ON CONFLICT) or pipeline (pipelined prepared upserts, one per row)"),
-    OPT("statement_rows", RDAPSYNC_OPT_INT, 0, "500", 1, 100000, NULL, statement_rows,
-        "rows per pipeline sync point"),
-    OPT("tls", RDAPSYNC_OPT_ENUM, 0, "dsn", 0, 0, tls_values, tls,
-        "TLS mode (libpq sslmode); dsn: whatever the connection string says"),
-    OPT("tls_root_cert", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, tls_root_cert,
-        "CA certificate file for verify-ca / verify-full (libpq sslrootcert)"),
-    OPT("connect_timeout", RDAPSYNC_OPT_DURATION, 0, "10s", 1000, 3600000, NULL, connect_timeout_ms,
-        "how long one connection attempt may take (whole seconds)"),
-    OPT("statement_timeout", RDAPSYNC_OPT_DURATION, 0, "0", 0, 86400000, NULL, statement_timeout_ms,
-        "server-side statement_timeout of the session; 0 keeps the server's"),
-    OPT("exactly_once", RDAPSYNC_OPT_BOOL, 0, "false", 0, 0, NULL, exactly_once,
-        "store source positions in the same transaction and resume from them"),
-    OPT("positions_table", RDAPSYNC_OPT_STRING, 0, "rdapsync_positions", 0, 0, NULL, positions_table,
-        "table of the exactly-once positions"),
-    { .name = NULL },
+    { RDAPSYNC_OPTION_STRING(pgs_config, dsn, NULL,
+                             "libpq connection string or URI; pass passwords with ${env:NAME} or ${file:PATH}"),
+      .flags = RDAPSYNC_OPT_REQUIRED | RDAPSYNC_OPT_SECRET },
+    { RDAPSYNC_OPTION_STRING(pgs_config, schema, NULL,
+                             "schema of the table and the positions table (default: the connection's search_path)") },
+    RDAPSYNC_SINKTK_OPTIONS_TABLE(pgs_config),
+    { RDAPSYNC_OPTION_ENUM(pgs_config, compression, "auto", compression_values,
+                           "TOAST compression of the doc column of a created table; auto: lz4 if the server has it") },
+    { RDAPSYNC_OPTION_ENUM(pgs_config, method, "copy", method_values,
+                           "write path: copy (binary COPY, new keys straight into the table, others through a stage "
+                           "and one INSERT ... ON CONFLICT) or pipeline (pipelined prepared upserts, one per row)") },
+    { RDAPSYNC_OPTION_INT(pgs_config, statement_rows, "500", 1, 100000, "rows per pipeline sync point") },
+    { RDAPSYNC_OPTION_ENUM(pgs_config, tls, "dsn", tls_values,
+                           "TLS mode (libpq sslmode); dsn: whatever the connection string says") },
+    { RDAPSYNC_OPTION_STRING(pgs_config, tls_root_cert, NULL,
+                             "CA certificate file for verify-ca / verify-full (libpq sslrootcert)") },
+    { RDAPSYNC_OPTION_DURATION(pgs_config, connect_timeout, "10s", 1000, 3600000,
+                               "how long one connection attempt may take (whole seconds)") },
+    { RDAPSYNC_OPTION_DURATION(pgs_config, statement_timeout, "0", 0, 86400000,
+                               "server-side statement_timeout of the session; 0 keeps the server's") },
+    RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(pgs_config),
+    RDAPSYNC_OPTIONS_END,
 };
 
 /* PostgreSQL truncates identifiers longer than NAMEDATALEN - 1 bytes. */
@@ -95,18 +82,15 @@ static rdapsync_status pgs_check(const void *config, char *err, size_t err_size)
     }
     PQconninfoFree(parsed);
     /* The view <table>_live needs five more bytes. */
-    size_t table_max = cfg->mode == PGS_MODE_UPSERT && cfg->create_table ? PGS_MAX_IDENT - 5 : PGS_MAX_IDENT;
+    size_t table_max = cfg->mode == RDAPSYNC_SINKTK_UPSERT && cfg->create_table ? PGS_MAX_IDENT - 5 : PGS_MAX_IDENT;
     if (check_ident("table", cfg->table, table_max, err, err_size) != RDAPSYNC_OK ||
         check_ident("key_column", cfg->key_column, PGS_MAX_IDENT, err, err_size) != RDAPSYNC_OK ||
         check_ident("positions_table", cfg->positions_table, PGS_MAX_IDENT, err, err_size) != RDAPSYNC_OK)
         return RDAPSYNC_ERROR;
     if (cfg->schema && *cfg->schema && check_ident("schema", cfg->schema, PGS_MAX_IDENT, err, err_size) != RDAPSYNC_OK)
         return RDAPSYNC_ERROR;
-    if (cfg->exactly_once && strcmp(cfg->table, cfg->positions_table) == 0) {
-        snprintf(err, err_size, "positions_table must differ from table");
-        return RDAPSYNC_ERROR;
-    }
-    return RDAPSYNC_OK;
+    return rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
+                                              strcmp, err, err_size);
 }
 
 /* Server notices ("already exists, skipping") are not errors. */
@@ -142,9 +126,9 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
     if (!st->conn)
         return RDAPSYNC_RETRY;
     PQsetNoticeProcessor(st->conn, on_notice, st);
-    if (cfg->statement_timeout_ms > 0) {
+    if (cfg->statement_timeout > 0) {
         char sql[64];
-        snprintf(sql, sizeof(sql), "SET statement_timeout = %lld", (long long)cfg->statement_timeout_ms);
+        snprintf(sql, sizeof(sql), "SET statement_timeout = %lld", (long long)cfg->statement_timeout);
         if ((status = pgs_exec(st->conn, sql, err, err_size)) != RDAPSYNC_OK)
             goto fail;
     }
@@ -258,7 +242,7 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         .ops = &store_ops,
         .store = st,
         .label = "postgres sink",
-        .mode = cfg->mode == PGS_MODE_APPEND ? RDAPSYNC_SINKTK_APPEND : RDAPSYNC_SINKTK_UPSERT,
+        .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
@@ -298,6 +282,7 @@ static const rdapsync_plugin descriptor = {
     .description = "PostgreSQL: version-guarded upserts or an append log, optional exactly-once",
     .options = options,
     .config_size = sizeof(pgs_config),
+    RDAPSYNC_OPTIONS_SET_IN(pgs_config, set),
     .check = pgs_check,
     .open = pgs_open,
     .close = pgs_close,

@@ -19,31 +19,19 @@
 const rdapsync_host *sqs_host;
 #define H sqs_host
 
-static const char *const mode_values[] = { "upsert", "append", NULL };
 static const char *const synchronous_values[] = { "full", "normal", "extra", NULL };
 
-#define OPT(name_, type_, flags_, default_, min_, max_, enums_, field_, doc_)                                    \
-    { .name = name_, .type = type_, .flags = flags_, .default_value = default_, .min = min_, .max = max_,       \
-      .enum_values = enums_, .offset = offsetof(sqs_config, field_), .description = doc_ }
-
 static const rdapsync_option options[] = {
-    OPT("path", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, path,
-        "database file, created with its folder if missing (relative to the working directory)"),
-    OPT("table", RDAPSYNC_OPT_STRING, 0, "rdap_records", 0, 0, NULL, table, "table the records go to"),
-    OPT("key_column", RDAPSYNC_OPT_STRING, 0, "key", 0, 0, NULL, key_column, "column holding the record key"),
-    OPT("mode", RDAPSYNC_OPT_ENUM, 0, "upsert", 0, 0, mode_values, mode,
-        "upsert: one row per key, version-guarded; append: one row per change"),
-    OPT("create_table", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, create_table,
-        "create the table (and in upsert mode the <table>_live view) if missing"),
-    OPT("synchronous", RDAPSYNC_OPT_ENUM, 0, "full", 0, 0, synchronous_values, synchronous,
-        "PRAGMA synchronous: full survives a power cut; normal only a crash of the process"),
-    OPT("busy_timeout", RDAPSYNC_OPT_DURATION, 0, "5s", 0, 600000, NULL, busy_timeout_ms,
-        "how long to wait for another writer's lock before answering retry"),
-    OPT("exactly_once", RDAPSYNC_OPT_BOOL, 0, "false", 0, 0, NULL, exactly_once,
-        "store source positions in the same transaction and resume from them"),
-    OPT("positions_table", RDAPSYNC_OPT_STRING, 0, "rdapsync_positions", 0, 0, NULL, positions_table,
-        "table of the exactly-once positions"),
-    { .name = NULL },
+    { RDAPSYNC_OPTION_STRING(sqs_config, path, NULL,
+                             "database file, created with its folder if missing (relative to the working directory)"),
+      .flags = RDAPSYNC_OPT_REQUIRED },
+    RDAPSYNC_SINKTK_OPTIONS_TABLE(sqs_config),
+    { RDAPSYNC_OPTION_ENUM(sqs_config, synchronous, "full", synchronous_values,
+                           "PRAGMA synchronous: full survives a power cut; normal only a crash of the process") },
+    { RDAPSYNC_OPTION_DURATION(sqs_config, busy_timeout, "5s", 0, 600000,
+                               "how long to wait for another writer's lock before answering retry") },
+    RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(sqs_config),
+    RDAPSYNC_OPTIONS_END,
 };
 
 static rdapsync_status check_name(const char *what, const char *value, char *err, size_t err_size)
@@ -72,11 +60,8 @@ static rdapsync_status sqs_check(const void *config, char *err, size_t err_size)
         check_name("positions_table", cfg->positions_table, err, err_size) != RDAPSYNC_OK)
         return RDAPSYNC_ERROR;
     /* SQLite's names are case-insensitive (ASCII). */
-    if (cfg->exactly_once && strcasecmp(cfg->table, cfg->positions_table) == 0) {
-        snprintf(err, err_size, "positions_table must differ from table");
-        return RDAPSYNC_ERROR;
-    }
-    return RDAPSYNC_OK;
+    return rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
+                                              strcasecmp, err, err_size);
 }
 
 /* ---- the store's operations (rdapsync/sinktk.h) ---- */
@@ -207,7 +192,7 @@ static rdapsync_status sqs_open(rdapsync_ctx *ctx, const void *config, void **st
         .ops = &store_ops,
         .store = st,
         .label = "sqlite sink",
-        .mode = cfg->mode == SQS_MODE_APPEND ? RDAPSYNC_SINKTK_APPEND : RDAPSYNC_SINKTK_UPSERT,
+        .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
@@ -250,6 +235,7 @@ static const rdapsync_plugin descriptor = {
                    "exactly-once",
     .options = options,
     .config_size = sizeof(sqs_config),
+    RDAPSYNC_OPTIONS_SET_IN(sqs_config, set),
     .check = sqs_check,
     .open = sqs_open,
     .close = sqs_close,

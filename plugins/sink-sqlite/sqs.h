@@ -26,21 +26,22 @@
 
 extern const rdapsync_host *sqs_host;
 
-enum sqs_mode { SQS_MODE_UPSERT = 0, SQS_MODE_APPEND = 1 };
 /* Index into the `synchronous` option's values, in PRAGMA order of strength. */
 enum sqs_synchronous { SQS_SYNC_FULL = 0, SQS_SYNC_NORMAL = 1, SQS_SYNC_EXTRA = 2 };
 
-/* Filled by the host from the option table in sink_sqlite.c. */
+/* Filled by the host from the option table in sink_sqlite.c; each member
+ * is named after its option. */
 typedef struct sqs_config {
     char *path;
     char *table;
     char *key_column;
-    int mode;
+    int mode; /* rdapsync_sinktk_mode */
     bool create_table;
     int synchronous;
-    int64_t busy_timeout_ms;
+    int64_t busy_timeout; /* ms */
     bool exactly_once;
     char *positions_table;
+    rdapsync_options_set set; /* which of them the file wrote */
 } sqs_config;
 
 /* Quoted names, built once at open. */

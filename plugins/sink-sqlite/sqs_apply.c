@@ -109,7 +109,7 @@ rdapsync_status sqs_apply(sqs_state *st, rdapsync_sinktk_plan *plan, rdapsync_si
         int rc = step_row(st, record, &applied, message, sizeof(message));
         if (rc == SQLITE_DONE) {
             tally->applied += applied;
-            tally->stale += !applied && st->cfg->mode == SQS_MODE_UPSERT;
+            tally->stale += !applied && st->cfg->mode == RDAPSYNC_SINKTK_UPSERT;
             i++;
             continue;
         }

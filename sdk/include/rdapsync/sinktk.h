@@ -273,6 +273,50 @@ void rdapsync_sinktk_report(const rdapsync_host *host, rdapsync_ctx *ctx, const 
                             const rdapsync_sinktk_rejects *rejects);
 
 /* ======================================================================
+ * Options every keyed table sink shares
+ * ====================================================================== */
+
+/* "upsert", "append", NULL: the names of rdapsync_sinktk_mode, in its
+ * order, for an RDAPSYNC_OPT_ENUM row. */
+extern const char *const rdapsync_sinktk_mode_names[];
+
+/*
+ * Option rows (options.h) with the same names, defaults and help in every
+ * sink that writes one table, so that a pipeline moves from one database
+ * to another by its plugin name alone. Each expands to several rows of the
+ * table. `config_` must have the members the rows name, of the types
+ * options.h gives (a mismatch does not compile):
+ *   RDAPSYNC_SINKTK_OPTIONS_TABLE:        char *table, *key_column; int mode
+ *                                         (an rdapsync_sinktk_mode); bool create_table
+ *   RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE: bool exactly_once; char *positions_table
+ */
+#define RDAPSYNC_SINKTK_OPTIONS_TABLE(config_)                                                                  \
+    { RDAPSYNC_OPTION_STRING(config_, table, "rdap_records", "table the records go to") },                    \
+    { RDAPSYNC_OPTION_STRING(config_, key_column, "key", "column holding the record key") },                  \
+    { RDAPSYNC_OPTION_ENUM(config_, mode, "upsert", rdapsync_sinktk_mode_names,                               \
+                           "upsert: one row per key, version-guarded; append: one row per change") },        \
+    { RDAPSYNC_OPTION_BOOL(config_, create_table, "true",                                                     \
+                           "create the table (and in upsert mode the <table>_live view) if missing") }
+#define RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(config_)                                                           \
+    { RDAPSYNC_OPTION_BOOL(config_, exactly_once, "false",                                                    \
+                           "store source positions in the same transaction and resume from them") },         \
+    { RDAPSYNC_OPTION_STRING(config_, positions_table, "rdapsync_positions", "table of the exactly-once positions") }
+
+/*
+ * The check() rules of the exactly-once rows: positions_table written
+ * while exactly_once is off is refused (it would be ignored; `table` and
+ * `set` tell written from default, ABI 1.2), and with exactly_once on the
+ * positions table must not be the data table, compared with `compare`
+ * (strcmp, or strcasecmp for a store whose names ignore case: 0 means the
+ * same). OK, or ERROR with the reason in err. Pure.
+ */
+rdapsync_status rdapsync_sinktk_check_exactly_once(const rdapsync_option *table, const rdapsync_options_set *set,
+                                                   bool exactly_once, const char *data_table,
+                                                   const char *positions_table,
+                                                   int (*compare)(const char *, const char *), char *err,
+                                                   size_t err_size);
+
+/* ======================================================================
  * The writer: write/flush/reconnect around a store
  * ====================================================================== */
 
