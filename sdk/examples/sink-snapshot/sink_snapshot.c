@@ -133,7 +133,7 @@ static rdapsync_status save(struct snapshot *s, char *err, size_t err_size)
     int rc = 0;
     for (size_t i = 0; i < s->count && rc == 0; i++) {
         const struct entry *e = &s->entries[i];
-        rc = fputs("{\"key\":", f) < 0 || rdapsync_sinktk_json_string(e->key, strlen(e->key), write_text, f) ||
+        rc = fputs("{\"key\":", f) < 0 || rdapsync_sinktk_json_string(H, e->key, strlen(e->key), write_text, f) ||
              fprintf(f, ",\"version\":\"%s\",\"doc\":%s}\n", e->version, e->doc ? e->doc : "null") < 0;
     }
     rc = rc || fflush(f) != 0 || fsync(fileno(f)) != 0;

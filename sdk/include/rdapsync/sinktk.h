@@ -83,13 +83,14 @@ int rdapsync_version_from_key(const unsigned char *key, size_t len, rdapsync_ver
  * ====================================================================== */
 
 /*
- * Streams `bytes` (UTF-8, len bytes) as a quoted JSON string to `fn`, with
- * the host's own escapes (json->dump: '"', '\\', \b \f \n \r \t, other
- * bytes below 0x20 as \u00XX, everything else as it is), so a key written
- * into a document by hand matches the documents the host serializes.
- * Returns 0, or -1 when `fn` aborted. Allocates nothing.
+ * Streams `bytes` (len bytes of UTF-8) to `fn` as a quoted JSON string,
+ * written by the host's serializer (host->json), so a key put into a
+ * document by hand is escaped exactly as the documents the host
+ * serializes. Returns 0, or -1 when the bytes are not UTF-8, memory ran
+ * out or `fn` aborted. Allocates only for the call.
  */
-int rdapsync_sinktk_json_string(const char *bytes, size_t len, rdapsync_dump_fn fn, void *opaque);
+int rdapsync_sinktk_json_string(const rdapsync_host *host, const char *bytes, size_t len, rdapsync_dump_fn fn,
+                                void *opaque);
 
 /* ======================================================================
  * Rejects
