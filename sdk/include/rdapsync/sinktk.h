@@ -22,8 +22,8 @@
  * exports only rdapsync_plugin_entry, each plugin carries the toolkit
  * version it was tested with, and the host's ABI is untouched.
  *
- * Memory: nothing here keeps a global. Functions that allocate say who
- * frees; every `*_free` / `*_clear` is NULL-safe on a zeroed struct, and a
+ * Memory: nothing here keeps global state. Functions that allocate say who
+ * frees; every `*_free` / `*_clear` is safe on a zeroed struct, and a
  * zeroed struct is a valid empty one unless said otherwise.
  *
  * Threads: no function touches shared state; one object (a plan, a set of
