@@ -19,6 +19,7 @@
 static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [0] = END_OF(rdapsync_plugin, flush),
     [1] = END_OF(rdapsync_plugin, flags),
+    [2] = END_OF(rdapsync_plugin, options_set_end),
 };
 
 uint32_t loader_plugin_flags(const rdapsync_plugin *desc)
@@ -175,7 +176,8 @@ loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *nam
         check_callbacks(path, desc, err, err_size) < 0)
         goto fail;
     char reason[512];
-    if (options_table_check(desc->options, desc->config_size, reason, sizeof(reason)) < 0) {
+    if (options_table_check(desc->options, desc->config_size, reason, sizeof(reason)) < 0 ||
+        options_set_check(desc, reason, sizeof(reason)) < 0) {
         snprintf(err, err_size, "%s: %s", path, reason);
         goto fail;
     }

@@ -12,8 +12,9 @@
 #include "spelling.h"
 
 /* A runaway (unterminated) table is a plugin bug; stop reading well before
- * walking off into unrelated memory for long. */
-#define OPTIONS_MAX_ROWS 512
+ * walking off into unrelated memory for long. The explicit-set bits
+ * (rdapsync_options_set) have room for exactly this many rows. */
+#define OPTIONS_MAX_ROWS RDAPSYNC_OPTIONS_MAX
 #define OPTIONS_MAX_ENUM 256
 
 /* What a value must look like, for messages. */
@@ -333,6 +334,47 @@ out:
     return rc;
 }
 
+/* ---- which options were written (ABI 1.2) ---- */
+
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
+size_t options_set_end(const rdapsync_plugin *desc)
+{
+    return desc->struct_size >= END_OF(rdapsync_plugin, options_set_end) ? desc->options_set_end : 0;
+}
+
+int options_set_check(const rdapsync_plugin *desc, char *err, size_t err_size)
+{
+    size_t end = options_set_end(desc);
+    if (end == 0)
+        return 0;
+    size_t size = sizeof(rdapsync_options_set);
+    if (end < size || end > desc->config_size) {
+        snprintf(err, err_size, "options_set_end %zu: the set of %zu bytes is outside config_size %zu", end, size,
+                 desc->config_size);
+        return -1;
+    }
+    size_t start = end - size;
+    if (start % alignof(rdapsync_options_set)) {
+        snprintf(err, err_size, "options_set_end %zu: the set at offset %zu is not aligned", end, start);
+        return -1;
+    }
+    for (size_t row = 0; desc->options && desc->options[row].name && row < OPTIONS_MAX_ROWS; row++) {
+        const rdapsync_option *opt = &desc->options[row];
+        if (opt->offset < end && opt->offset + slot_size(opt->type) > start) {
+            snprintf(err, err_size, "options[%zu] '%s' overlaps the options set at offset %zu", row, opt->name, start);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void mark_set(rdapsync_options_set *set, const rdapsync_option *table, const rdapsync_option *opt)
+{
+    size_t row = (size_t)(opt - table);
+    set->rows[row / 64] |= UINT64_C(1) << (row % 64);
+}
+
 /* ---- filling from YAML ---- */
 
 typedef struct fill_state {
@@ -515,6 +557,7 @@ void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode
     }
     if (options_is_null(config))
         config = NULL;
+    rdapsync_options_set written = { { 0 } };
     for (size_t i = 0; config && i < config->count; i++) {
         const ynode *key = config->keys[i];
         const rdapsync_option *opt = options_find(desc->options, key->scalar);
@@ -524,6 +567,7 @@ void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode
         }
         if (ynode_get(config, key->scalar) != config->items[i])
             continue; /* a duplicate key, already reported by the parser */
+        mark_set(&written, desc->options, opt);
         if (opt->type == RDAPSYNC_OPT_LIST)
             fill_list(&fs, settings, opt, config->items[i]);
         else if (opt->type == RDAPSYNC_OPT_MAP)
@@ -543,6 +587,9 @@ void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode
         if (store_default(settings, opt, reason, sizeof(reason)) < 0)
             fill_error(&fs, block, "option '%s': bad default in the plugin: %s", opt->name, reason);
     }
+    size_t set_end = options_set_end(desc);
+    if (set_end)
+        memcpy((char *)settings + set_end - sizeof(written), &written, sizeof(written));
     *failed = fs.failed;
     return settings;
 }
@@ -577,6 +624,12 @@ static uint64_t hash_string(uint64_t hash, const char *text)
 
 uint64_t options_hash(const rdapsync_plugin *desc, const void *settings, uint64_t hash)
 {
+    /* A plugin that tells written options from defaults may act on the
+     * difference: writing an option's default value is then a change. */
+    size_t set_end = options_set_end(desc);
+    if (settings && set_end)
+        hash = options_hash_bytes(hash, (const char *)settings + set_end - sizeof(rdapsync_options_set),
+                                  sizeof(rdapsync_options_set));
     for (size_t row = 0; settings && desc->options && desc->options[row].name; row++) {
         const rdapsync_option *opt = &desc->options[row];
         const void *at = (const char *)settings + opt->offset;

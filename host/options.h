@@ -39,10 +39,18 @@ bool options_is_null(const ynode *node);
  */
 int options_table_check(const rdapsync_option *table, size_t config_size, char *err, size_t err_size);
 
+/* ABI 1.2: the end offset of the plugin's rdapsync_options_set in its
+ * config struct, or 0 when it has none (or was built before 1.2). */
+size_t options_set_end(const rdapsync_plugin *desc);
+/* Checks that set lies inside config_size, aligned, apart from every
+ * option's slot. 0, or -1 with a reason in err. */
+int options_set_check(const rdapsync_plugin *desc, char *err, size_t err_size);
+
 /*
  * Builds the config struct of `desc` from the mapping `config` (NULL or a
  * YAML null = no options): unknown options, types, ranges, enums, required
- * options, defaults, ${env:}/${file:} references in every scalar. Errors go
+ * options, defaults, ${env:}/${file:} references in every scalar, and
+ * (ABI 1.2) the plugin's options set: which rows the mapping wrote. Errors go
  * to diags at the offending node (or at `block` for missing options), each
  * prefixed with `context` (e.g. "pipeline 'p': sink 'postgres'"). The
  * values of SECRET options, of map entries whose key names a credential

@@ -3,10 +3,11 @@
  * exports only its entry symbol). docs/plugins/sink-mongodb.md describes
  * the behaviour; this header the pieces.
  *
- *   sink_mongodb.c   descriptor, options, open/close/write/flush
+ *   sink_mongodb.c   descriptor, options, the store's operations for the
+ *                    SDK's writer (rdapsync/sinktk.h), which plans the
+ *                    rows (greatest version per key) and reconnects
  *   mgs_conn.c       the client, what the server is, error classification
  *   mgs_bson.c       a JSON value as BSON (types kept), the stored document
- *   mgs_rows.c       a batch as rows: checks, greatest version per key
  *   mgs_apply.c      the write path: insert new keys, then a guarded replace
  *                    (or delete + insert) of existing ones; rejects and
  *                    fallbacks
@@ -23,7 +24,7 @@
 #include <stdint.h>
 
 #include <mongoc/mongoc.h>
-#include <rdapsync/rdapsync.h>
+#include <rdapsync/sinktk.h>
 
 extern const rdapsync_host *mgs_host;
 
@@ -43,7 +44,8 @@ enum mgs_write_concern { MGS_WC_MAJORITY = 0, MGS_WC_ACKNOWLEDGED = 1, MGS_WC_UR
 #define MGS_FERRETDB_UPDATES_PER_COMMAND 50
 #define MGS_UPDATES_PER_COMMAND 1000
 
-/* Filled by the host from the option table in sink_mongodb.c. */
+/* Filled by the host from the option table in sink_mongodb.c; each member
+ * is named after its option. */
 typedef struct mgs_config {
     char *uri;
     char *database;
@@ -51,8 +53,8 @@ typedef struct mgs_config {
     int version_guard;
     int nested_arrays;
     int write_concern;
-    int64_t connect_timeout_ms;
-    int64_t operation_timeout_ms;
+    int64_t connect_timeout;   /* ms */
+    int64_t operation_timeout; /* ms */
     int64_t read_chunk;
     char *app_name;
 } mgs_config;
@@ -67,36 +69,6 @@ typedef struct mgs_server {
     size_t updates_per_command; /* replace operations sent in one update command */
 } mgs_server;
 
-/* One change to apply: the greatest version of a key in the batch. The
- * record is borrowed from the batch; `doc` is the stored document. */
-typedef struct mgs_row {
-    const rdapsync_record *record;
-    bson_t *doc;     /* owned; NULL until built */
-    size_t fallback; /* the next older record of the same key in the sorted
-                      * order (SIZE_MAX = none), tried when this one is refused */
-    int state;       /* mgs_apply.c's bookkeeping */
-} mgs_row;
-
-typedef struct mgs_rows {
-    mgs_row *rows;
-    size_t count;
-    /* records sorted by (key, version descending); rows point into it */
-    const rdapsync_record **sorted;
-    size_t sorted_count;
-} mgs_rows;
-
-/* A record given up on, reported to host->reject only once the write
- * succeeds (a RETRY must not dead-letter it twice). */
-typedef struct mgs_reject {
-    const rdapsync_record *record;
-    char *reason; /* owned */
-} mgs_reject;
-
-typedef struct mgs_rejects {
-    mgs_reject *items;
-    size_t count, capacity;
-} mgs_rejects;
-
 /* Counts of one write, for metrics. */
 typedef struct mgs_tally {
     uint64_t inserted; /* keys stored for the first time */
@@ -107,12 +79,14 @@ typedef struct mgs_tally {
 typedef struct mgs_state {
     rdapsync_ctx *ctx;
     const mgs_config *cfg;
+    rdapsync_sinktk_writer writer;
     mongoc_client_t *client; /* NULL after a connection failure */
     mongoc_collection_t *coll;
     mgs_server server;
     bool connected_once;
-    /* A retriable failure happened: the client is dropped once the handles
-     * made from it (bulks, cursors) are gone, at the end of write(). */
+    /* A retriable failure happened: the write answers RETRY, and the
+     * writer drops the client once the handles made from it (bulks,
+     * cursors) are gone. */
     bool broken;
 } mgs_state;
 
@@ -149,34 +123,18 @@ int mgs_bson_append_value(bson_t *parent, const char *key, const rdapsync_value 
  * NULL with err when the document cannot be stored. */
 bson_t *mgs_bson_stored(const rdapsync_record *record, bool wrap, int64_t max_size, char *err, size_t err_size);
 
-/* ---- mgs_rows.c ---- */
-
-/* Compares versions on the total order (event time, origin bytewise with
- * NULL as "", sequence). */
-int mgs_version_cmp(const rdapsync_version *a, const rdapsync_version *b);
-/* Builds rows (greatest version per key) from the batch. Records that can
- * never be stored (no key, a NUL in the key, an upsert without a document)
- * go to `rejects`. Returns 0, or -1 on allocation failure. The caller frees
- * `out` with mgs_rows_free() and the rejects' reasons with
- * mgs_rejects_clear(), then rejects->items with free(). */
-int mgs_rows_build(const rdapsync_batch *batch, mgs_rows *out, mgs_rejects *rejects);
-/* Replaces rows->rows[index] by its fallback record (the next older version
- * of the key). Returns 1 if there was one, 0 if not. */
-int mgs_rows_use_fallback(mgs_rows *rows, size_t index);
-void mgs_rows_free(mgs_rows *rows);
-
-int mgs_rejects_add(mgs_rejects *rejects, const rdapsync_record *record, const char *fmt, ...) RDAPSYNC_PRINTF(3, 4);
-void mgs_rejects_clear(mgs_rejects *rejects);
-
 /* ---- mgs_apply.c ---- */
 
 /* Applies every row: documents of keys not stored yet are inserted, the
  * others replace the stored document only when their version is greater
- * (in the update filter, or by a guarded delete and a new insert).
+ * (in the update filter, or by a guarded delete and a new insert). A
+ * row's stored document is its data (a bson_t, freed by mgs_doc_release).
  * Rows the server refuses for their data fall back to an older version of
  * the key in the batch or go to `rejects`. OK, RETRY (connection dropped)
  * or ERROR, with err. */
-rdapsync_status mgs_apply(mgs_state *st, mgs_rows *rows, mgs_rejects *rejects, mgs_tally *tally, char *err,
-                          size_t err_size);
+rdapsync_status mgs_apply(mgs_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects,
+                          mgs_tally *tally, char *err, size_t err_size);
+/* Frees a row's stored document (rdapsync_sinktk_plan_config.release). */
+void mgs_doc_release(void *doc);
 
 #endif

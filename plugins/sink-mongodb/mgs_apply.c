@@ -40,12 +40,19 @@ enum row_state { ROW_TODO = 0, ROW_EXISTS, ROW_REPLACE, ROW_DONE };
 
 typedef struct apply {
     mgs_state *st;
-    mgs_rows *rows;
-    mgs_rejects *rejects;
+    rdapsync_sinktk_plan *rows;
+    rdapsync_sinktk_rejects *rejects;
     mgs_tally *tally;
     char *err;
     size_t err_size;
 } apply;
+
+/* A row's stored document: the plan row's data, destroyed by the plan
+ * (mgs_doc_release) when a fallback replaces the row or the plan goes. */
+static bson_t *doc_of(const rdapsync_sinktk_row *row)
+{
+    return row->data;
+}
 
 static void oom(apply *a)
 {
@@ -56,15 +63,13 @@ static void oom(apply *a)
  * older version in the batch takes its place, or the record is rejected. */
 static int refuse(apply *a, size_t index, const char *why)
 {
-    mgs_row *row = &a->rows->rows[index];
+    rdapsync_sinktk_row *row = &a->rows->rows[index];
     const rdapsync_record *record = row->record;
-    if (mgs_rejects_add(a->rejects, record, "mongodb sink: document of key \"%.200s\" refused: %s", record->key,
-                        why) != 0)
+    if (rdapsync_sinktk_rejects_add(a->rejects, record, "mongodb sink: document of key \"%.200s\" refused: %s",
+                                    record->key, why) != 0)
         return -1;
-    if (mgs_rows_use_fallback(a->rows, index) == 1) {
-        a->rows->rows[index].state = ROW_TODO;
-        return 0;
-    }
+    if (rdapsync_sinktk_plan_fallback(a->rows, index))
+        return 0; /* state ROW_TODO, no document yet */
     row->state = ROW_DONE;
     return 0;
 }
@@ -74,11 +79,11 @@ static int build_documents(apply *a)
 {
     char why[512];
     for (size_t i = 0; i < a->rows->count; i++) {
-        mgs_row *row = &a->rows->rows[i];
-        while (row->state == ROW_TODO && !row->doc) {
-            row->doc = mgs_bson_stored(row->record, a->st->server.wrap_arrays, a->st->server.max_bson_size, why,
-                                       sizeof(why));
-            if (!row->doc && refuse(a, i, why) != 0)
+        rdapsync_sinktk_row *row = &a->rows->rows[i];
+        while (row->state == ROW_TODO && !row->data) {
+            row->data = mgs_bson_stored(row->record, a->st->server.wrap_arrays, a->st->server.max_bson_size, why,
+                                        sizeof(why));
+            if (!row->data && refuse(a, i, why) != 0)
                 return -1;
         }
     }
@@ -197,7 +202,7 @@ static mongoc_bulk_operation_t *bulk_new(apply *a)
 
 static rdapsync_status insert_phase(apply *a)
 {
-    mgs_rows *rows = a->rows;
+    rdapsync_sinktk_plan *rows = a->rows;
     size_t *ops = malloc((rows->count ? rows->count : 1) * sizeof(*ops));
     size_t op_count = 0;
     bson_error_t error;
@@ -216,7 +221,7 @@ static rdapsync_status insert_phase(apply *a)
     for (size_t i = 0; i < rows->count; i++) {
         if (rows->rows[i].state != ROW_TODO)
             continue;
-        if (!mongoc_bulk_operation_insert_with_opts(bulk, rows->rows[i].doc, &opts, &error)) {
+        if (!mongoc_bulk_operation_insert_with_opts(bulk, doc_of(&rows->rows[i]), &opts, &error)) {
             if (refuse(a, i, error.message) != 0)
                 goto oom;
             continue;
@@ -231,7 +236,7 @@ static rdapsync_status insert_phase(apply *a)
     /* Every op inserted unless it has a write error. */
     size_t e = 0;
     for (size_t k = 0; k < op_count; k++) {
-        mgs_row *row = &rows->rows[ops[k]];
+        rdapsync_sinktk_row *row = &rows->rows[ops[k]];
         while (e < result.error_count && result.errors[e].index < k)
             e++;
         if (e < result.error_count && result.errors[e].index == k) {
@@ -270,7 +275,7 @@ static int key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
 }
 
 /* Rows are in key order: binary search. SIZE_MAX when absent. */
-static size_t find_row(const mgs_rows *rows, const char *key, size_t len)
+static size_t find_row(const rdapsync_sinktk_plan *rows, const char *key, size_t len)
 {
     size_t lo = 0, hi = rows->count;
     while (lo < hi) {
@@ -298,7 +303,7 @@ static void classify(apply *a, const bson_t *stored, bool *seen)
     size_t index = find_row(a->rows, id, id_len);
     if (index == SIZE_MAX || a->rows->rows[index].state != ROW_EXISTS)
         return;
-    mgs_row *row = &a->rows->rows[index];
+    rdapsync_sinktk_row *row = &a->rows->rows[index];
     seen[index] = true;
 
     char origin[1024] = "";
@@ -307,7 +312,7 @@ static void classify(apply *a, const bson_t *stored, bool *seen)
                                  .origin = origin };
     if (bson_iter_init_find(&it, stored, "origin") && BSON_ITER_HOLDS_UTF8(&it))
         snprintf(origin, sizeof(origin), "%s", bson_iter_utf8(&it, NULL));
-    if (mgs_version_cmp(&row->record->version, &version) > 0) {
+    if (rdapsync_version_compare(&row->record->version, &version) > 0) {
         row->state = ROW_REPLACE;
     } else {
         row->state = ROW_DONE;
@@ -344,7 +349,7 @@ static rdapsync_status read_in(apply *a, bool *seen)
         bson_append_document_begin(&filter, "_id", 3, &id);
         bson_append_array_begin(&id, "$in", 3, &in);
         for (; i < a->rows->count && n < (size_t)a->st->cfg->read_chunk && bytes < READ_KEY_BYTES; i++) {
-            const mgs_row *row = &a->rows->rows[i];
+            const rdapsync_sinktk_row *row = &a->rows->rows[i];
             if (row->state != ROW_EXISTS)
                 continue;
             const char *index_key;
@@ -420,14 +425,14 @@ static void append_guard_filter(bson_t *filter, const rdapsync_record *record)
     bson_append_array_end(filter, &or);
 }
 
-static bool add_replace(apply *a, mongoc_bulk_operation_t *bulk, const mgs_row *row, const bson_t *opts,
+static bool add_replace(apply *a, mongoc_bulk_operation_t *bulk, const rdapsync_sinktk_row *row, const bson_t *opts,
                         bson_error_t *error)
 {
     bson_t filter = BSON_INITIALIZER;
     bson_append_utf8(&filter, "_id", 3, row->record->key, (int)row->record->key_len);
     if (a->st->server.guard_on_server)
         append_guard_filter(&filter, row->record);
-    bool ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &filter, row->doc, opts, error);
+    bool ok = mongoc_bulk_operation_replace_one_with_opts(bulk, &filter, doc_of(row), opts, error);
     bson_destroy(&filter);
     return ok;
 }
@@ -488,7 +493,7 @@ done:
 
 static rdapsync_status replace_phase(apply *a)
 {
-    mgs_rows *rows = a->rows;
+    rdapsync_sinktk_plan *rows = a->rows;
     size_t *ops = malloc((rows->count ? rows->count : 1) * sizeof(*ops));
     size_t count = 0;
     if (!ops) {
@@ -569,7 +574,7 @@ static rdapsync_status rewrite_chunk(apply *a, const size_t *ops, size_t count)
     BSON_APPEND_BOOL(&insert_opts, "validate", false);
     mongoc_bulk_operation_t *bulk = bulk_new(a);
     for (size_t k = 0; k < count; k++)
-        if (!mongoc_bulk_operation_insert_with_opts(bulk, a->rows->rows[ops[k]].doc, &insert_opts, &error)) {
+        if (!mongoc_bulk_operation_insert_with_opts(bulk, doc_of(&a->rows->rows[ops[k]]), &insert_opts, &error)) {
             /* It was inserted once already: the driver cannot refuse it now. */
             snprintf(a->err, a->err_size, "insert: %s", error.message);
             status = RDAPSYNC_ERROR;
@@ -582,7 +587,7 @@ static rdapsync_status rewrite_chunk(apply *a, const size_t *ops, size_t count)
         goto done;
     size_t e = 0;
     for (size_t k = 0; k < count; k++) {
-        mgs_row *row = &a->rows->rows[ops[k]];
+        rdapsync_sinktk_row *row = &a->rows->rows[ops[k]];
         while (e < result.error_count && result.errors[e].index < k)
             e++;
         if (e < result.error_count && result.errors[e].index == k && result.errors[e].code != 11000) {
@@ -610,7 +615,7 @@ done:
 
 static rdapsync_status rewrite_phase(apply *a)
 {
-    mgs_rows *rows = a->rows;
+    rdapsync_sinktk_plan *rows = a->rows;
     size_t *ops = malloc((rows->count ? rows->count : 1) * sizeof(*ops));
     size_t count = 0;
     if (!ops) {
@@ -630,7 +635,7 @@ static rdapsync_status rewrite_phase(apply *a)
 
 /* ---- rounds ---- */
 
-static bool any_in(const mgs_rows *rows, int state)
+static bool any_in(const rdapsync_sinktk_plan *rows, int state)
 {
     for (size_t i = 0; i < rows->count; i++)
         if (rows->rows[i].state == state)
@@ -638,8 +643,8 @@ static bool any_in(const mgs_rows *rows, int state)
     return false;
 }
 
-rdapsync_status mgs_apply(mgs_state *st, mgs_rows *rows, mgs_rejects *rejects, mgs_tally *tally, char *err,
-                          size_t err_size)
+rdapsync_status mgs_apply(mgs_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects,
+                          mgs_tally *tally, char *err, size_t err_size)
 {
     apply a = { .st = st, .rows = rows, .rejects = rejects, .tally = tally, .err = err, .err_size = err_size };
     rdapsync_status status;
@@ -665,4 +670,9 @@ rdapsync_status mgs_apply(mgs_state *st, mgs_rows *rows, mgs_rejects *rejects, m
     }
     snprintf(err, err_size, "documents kept changing under the sink for %d rounds (another writer?)", MAX_ROUNDS);
     return RDAPSYNC_RETRY;
+}
+
+void mgs_doc_release(void *doc)
+{
+    bson_destroy(doc);
 }

@@ -176,10 +176,10 @@ static mongoc_uri_t *make_uri(const mgs_config *cfg, char *err, size_t err_size)
         snprintf(err, err_size, "uri is not a valid MongoDB connection string: %s", error.message);
         return NULL;
     }
-    int32_t connect_ms = (int32_t)cfg->connect_timeout_ms;
+    int32_t connect_ms = (int32_t)cfg->connect_timeout;
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, connect_ms);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, connect_ms);
-    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, (int32_t)cfg->operation_timeout_ms);
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, (int32_t)cfg->operation_timeout);
     if (cfg->app_name && *cfg->app_name && !mongoc_uri_get_appname(uri))
         mongoc_uri_set_appname(uri, cfg->app_name);
     return uri;

@@ -3,16 +3,17 @@
  * plugin exports only its entry symbol). docs/plugins/sink-mysql.md
  * describes the behaviour; this header the pieces.
  *
- *   sink_mysql.c     descriptor, options, open/close/write/flush
+ *   sink_mysql.c     descriptor, options, the store's operations for the
+ *                    SDK's writer (rdapsync/sinktk.h), which plans the
+ *                    rows, runs the transactions and keeps the positions
  *   mys_conn.c       connecting, session settings, error classification
  *   mys_schema.c     the table, the live view, the statement's fixed parts
- *   mys_rows.c       a batch as rows: checks, greatest version per key
  *   mys_text.c       rows as SQL text: escaping, one row's VALUES tuple
  *   mys_apply.c      multi-row statements, sent while the next is built;
  *                    finding the rows the server refuses
  *   mys_load.c       the direct path: LOAD DATA LOCAL INFILE streamed from
  *                    memory, falling back to mys_apply.c's statements
- *   mys_positions.c  exactly-once: source positions stored with the data
+ *   mys_positions.c  exactly-once: the positions table
  *
  * The table has the shape of the PostgreSQL sink's (docs/plugins/
  * sink-postgres.md), so that the same records give the same rows.
@@ -25,11 +26,10 @@
 #include <stdint.h>
 
 #include <mysql.h>
-#include <rdapsync/rdapsync.h>
+#include <rdapsync/sinktk.h>
 
 extern const rdapsync_host *mys_host;
 
-enum mys_mode { MYS_MODE_UPSERT = 0, MYS_MODE_APPEND = 1 };
 enum mys_doc_type { MYS_DOC_JSON = 0, MYS_DOC_LONGTEXT = 1 };
 enum mys_tls { MYS_TLS_OFF = 0, MYS_TLS_REQUIRED = 1, MYS_TLS_VERIFY = 2 };
 /* insert (the default): statements only; auto: LOAD DATA while it lands
@@ -44,7 +44,8 @@ enum mys_method { MYS_METHOD_AUTO = 0, MYS_METHOD_LOAD = 1, MYS_METHOD_INSERT = 
 /* MySQL identifiers are at most 64 characters. */
 #define MYS_MAX_IDENT 64
 
-/* Filled by the host from the option table in sink_mysql.c. */
+/* Filled by the host from the option table in sink_mysql.c; each member
+ * is named after its option. */
 typedef struct mys_config {
     char *host;
     int64_t port;
@@ -54,18 +55,19 @@ typedef struct mys_config {
     char *database;
     char *table;
     char *key_column;
-    int mode;
+    int mode; /* rdapsync_sinktk_mode */
     bool create_table;
     int doc_type;
     int64_t statement_rows;
     int64_t statement_bytes;
     int tls;
     char *tls_ca;
-    int64_t connect_timeout_ms;
-    int64_t read_timeout_ms;
+    int64_t connect_timeout; /* ms */
+    int64_t read_timeout;    /* ms */
     bool exactly_once;
     char *positions_table;
     int method;
+    rdapsync_options_set set; /* which of them the file wrote */
 } mys_config;
 
 /* Quoted names, built once at open. */
@@ -87,46 +89,9 @@ int mys_buffer_append(mys_buffer *buf, const char *bytes, size_t len);
 int mys_buffer_printf(mys_buffer *buf, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
 void mys_buffer_free(mys_buffer *buf);
 
-/* One change to apply: the greatest version of a key in the batch (upsert
- * mode) or one record (append mode). Borrowed from the batch. */
-typedef struct mys_row {
-    const rdapsync_record *record;
-    size_t fallback; /* upsert mode: the next older record of the same key
-                      * in the sorted order (SIZE_MAX = none), tried when the
-                      * server refuses this one */
-    bool done;       /* rejected for good (too big for any statement) */
-} mys_row;
-
-typedef struct mys_rows {
-    mys_row *rows;
-    size_t count;
-    const rdapsync_record **sorted; /* upsert mode: by (key, version descending) */
-    size_t sorted_count;
-} mys_rows;
-
-/* A record given up on, reported to host->reject only once the write
- * succeeds (a RETRY must not dead-letter it twice). */
-typedef struct mys_reject {
-    const rdapsync_record *record;
-    char *reason; /* owned */
-} mys_reject;
-
-typedef struct mys_rejects {
-    mys_reject *items;
-    size_t count, capacity;
-} mys_rejects;
-
-/* Highest offset per (stream, partition); stream "" stands for NULL. */
-typedef struct mys_position {
-    char *stream; /* owned */
-    int32_t partition;
-    int64_t offset;
-} mys_position;
-
-typedef struct mys_positions {
-    mys_position *items;
-    size_t count, capacity;
-} mys_positions;
+/* rdapsync_sinktk_row.state of a row given up on for good (too big for
+ * any statement, or refused without an older version to fall back to). */
+#define MYS_ROW_DONE 1
 
 /* Counts of one apply, for metrics. */
 typedef struct mys_tally {
@@ -143,12 +108,9 @@ typedef struct mys_state {
     rdapsync_ctx *ctx;
     const mys_config *cfg;
     mys_names names;
-    char *pipeline; /* owned copy of the pipeline name */
-    int task;
+    rdapsync_sinktk_writer writer;
     MYSQL *conn;
     size_t max_statement; /* bytes: statement_bytes, under the server's max_allowed_packet */
-    bool in_transaction;
-    size_t writes_in_transaction; /* successful write() calls since the last commit */
     char *statement_head;         /* INSERT INTO ... VALUES */
     char *statement_tail;         /* ON DUPLICATE KEY UPDATE ... (upsert) or "" */
     mys_buffer statements[3];     /* one on the wire, one being built, one for finding refused rows */
@@ -157,9 +119,6 @@ typedef struct mys_state {
     bool load_refused;     /* the server or client refuses LOCAL INFILE: statements for the rest of the run */
     uint32_t load_pause;   /* batches still to send by statements before LOAD DATA is tried again */
     uint32_t load_backoff; /* the pause after the next fallback (doubles, up to a limit) */
-    /* exactly-once: written since the last commit, and what the server holds */
-    mys_positions pending;
-    mys_positions committed;
 } mys_state;
 
 /* How a failed statement should be handled. */
@@ -204,24 +163,6 @@ rdapsync_status mys_schema_ensure(MYSQL *conn, const mys_config *cfg, const mys_
  * ON DUPLICATE KEY UPDATE tail (empty in append mode). Caller frees both. */
 int mys_schema_statement(const mys_config *cfg, const mys_names *names, char **head, char **tail);
 
-/* ---- mys_rows.c ---- */
-
-/* The total order of versions: event time, origin bytewise (NULL = ""), sequence. */
-int mys_version_cmp(const rdapsync_version *a, const rdapsync_version *b);
-/* Builds rows from the batch. Records that can never be stored (no key in
- * upsert mode, a NUL in the key, an upsert without a document) go to
- * `rejects`; records the exactly-once table already holds are skipped.
- * Returns 0, or -1 on allocation failure. Free with mys_rows_free(). */
-int mys_rows_build(const rdapsync_batch *batch, int mode, const mys_positions *committed, mys_rows *out,
-                   mys_rejects *rejects, uint64_t *skipped);
-/* Replaces rows->rows[index] by its fallback. Returns true if there was one. */
-bool mys_rows_use_fallback(mys_rows *rows, size_t index);
-void mys_rows_free(mys_rows *rows);
-
-int mys_rejects_add(mys_rejects *rejects, const rdapsync_record *record, const char *fmt, ...)
-    RDAPSYNC_PRINTF(3, 4);
-void mys_rejects_clear(mys_rejects *rejects);
-
 /* ---- mys_text.c ---- */
 
 /* Appends `bytes` with every byte that has an entry in `table` written as
@@ -243,7 +184,7 @@ int mys_text_row(mys_buffer *buf, const rdapsync_record *record);
  * Rows the server refuses for their data are found by halving the refused
  * statement, then replaced by their fallback or added to `rejects`; the
  * others still land. Returns OK, RETRY or ERROR, with err. */
-rdapsync_status mys_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, mys_tally *tally, char *err,
+rdapsync_status mys_apply(mys_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects, mys_tally *tally, char *err,
                           size_t err_size);
 
 /* ---- mys_load.c ---- */
@@ -260,21 +201,18 @@ rdapsync_status mys_load_check_table(mys_state *st, char *err, size_t err_size);
  * INFILE ... IGNORE under a savepoint when the method and the adaptive rule
  * allow it, then mys_apply()'s statements for a batch that did not land
  * whole. The same answers, rejects and tally as mys_apply(). */
-rdapsync_status mys_load_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, mys_tally *tally, char *err,
+rdapsync_status mys_load_apply(mys_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects, mys_tally *tally, char *err,
                                size_t err_size);
 
 /* ---- mys_positions.c ---- */
 
-int mys_positions_note(mys_positions *positions, const char *stream, int32_t partition, int64_t offset);
-int64_t mys_positions_find(const mys_positions *positions, const char *stream, int32_t partition);
-void mys_positions_clear(mys_positions *positions);
-void mys_positions_free(mys_positions *positions);
-int mys_positions_merge(mys_positions *into, const mys_positions *from);
+/* Creates the positions table if needed. */
 rdapsync_status mys_positions_ensure(MYSQL *conn, const mys_names *names, char *err, size_t err_size);
+/* Reads this task's stored positions into `out`. */
 rdapsync_status mys_positions_load(MYSQL *conn, const mys_names *names, const char *pipeline, int task,
-                                   mys_positions *out, char *err, size_t err_size);
+                                   rdapsync_sinktk_positions *out, char *err, size_t err_size);
 /* Writes `positions` inside the open transaction (one statement). */
 rdapsync_status mys_positions_store(MYSQL *conn, const mys_names *names, const char *pipeline, int task,
-                                    const mys_positions *positions, char *err, size_t err_size);
+                                    const rdapsync_sinktk_positions *positions, char *err, size_t err_size);
 
 #endif

@@ -34,8 +34,8 @@ typedef struct outcome {
 
 typedef struct apply {
     mys_state *st;
-    mys_rows *rows;
-    mys_rejects *rejects;
+    rdapsync_sinktk_plan *rows;
+    rdapsync_sinktk_rejects *rejects;
     mys_tally *tally;
     char *err;
     size_t err_size;
@@ -51,8 +51,8 @@ static rdapsync_status out_of_memory(apply *a)
 static rdapsync_status reject(apply *a, size_t index, const char *reason)
 {
     const rdapsync_record *record = a->rows->rows[index].record;
-    if (mys_rejects_add(a->rejects, record, "%s (table %s, key \"%.200s\")", reason, a->st->names.table,
-                        record->key ? record->key : "") != 0)
+    if (rdapsync_sinktk_rejects_add(a->rejects, record, "%s (table %s, key \"%.200s\")", reason,
+                                    a->st->names.table, record->key ? record->key : "") != 0)
         return out_of_memory(a);
     return RDAPSYNC_OK;
 }
@@ -74,8 +74,8 @@ static rdapsync_status build(apply *a, size_t from, size_t limit, size_t max_row
         return out_of_memory(a);
     size_t head_len = buf->len;
     while (i < limit && n < max_rows) {
-        mys_row *row = &a->rows->rows[i];
-        if (row->done) {
+        rdapsync_sinktk_row *row = &a->rows->rows[i];
+        if (row->state == MYS_ROW_DONE) {
             i++;
             continue;
         }
@@ -98,8 +98,8 @@ static rdapsync_status build(apply *a, size_t from, size_t limit, size_t max_row
         rdapsync_status status = reject(a, i, reason);
         if (status != RDAPSYNC_OK)
             return status;
-        if (!mys_rows_use_fallback(a->rows, i))
-            row->done = true, i++;
+        if (!rdapsync_sinktk_plan_fallback(a->rows, i))
+            row->state = MYS_ROW_DONE, i++;
     }
     if (mys_buffer_append(buf, st->statement_tail, a->tail_len) != 0)
         return out_of_memory(a);
@@ -126,7 +126,7 @@ static void count(apply *a, size_t sent)
     uint64_t inserted, updated;
 
     a->tally->statements++;
-    if (a->st->cfg->mode == MYS_MODE_APPEND) {
+    if (a->st->cfg->mode == RDAPSYNC_SINKTK_APPEND) {
         a->tally->applied += sent;
         return;
     }
@@ -197,7 +197,7 @@ static rdapsync_status refine(apply *a, size_t from, size_t to, const char *mess
 {
     size_t live = 0, last = from;
     for (size_t i = from; i < to; i++)
-        if (!a->rows->rows[i].done)
+        if (a->rows->rows[i].state != MYS_ROW_DONE)
             live++, last = i;
     if (live == 0)
         return RDAPSYNC_OK;
@@ -207,8 +207,8 @@ static rdapsync_status refine(apply *a, size_t from, size_t to, const char *mess
         rdapsync_status status = reject(a, last, reason);
         if (status != RDAPSYNC_OK)
             return status;
-        if (!mys_rows_use_fallback(a->rows, last)) {
-            a->rows->rows[last].done = true;
+        if (!rdapsync_sinktk_plan_fallback(a->rows, last)) {
+            a->rows->rows[last].state = MYS_ROW_DONE;
             return RDAPSYNC_OK;
         }
         /* The key's next older version, alone: refused too, it goes the same way. */
@@ -216,13 +216,13 @@ static rdapsync_status refine(apply *a, size_t from, size_t to, const char *mess
     }
     size_t mid = from, seen = 0;
     while (seen < live / 2)
-        seen += !a->rows->rows[mid++].done;
+        seen += a->rows->rows[mid++].state != MYS_ROW_DONE;
     rdapsync_status status = run_range(a, from, mid);
     return status == RDAPSYNC_OK ? run_range(a, mid, to) : status;
 }
 
-rdapsync_status mys_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, mys_tally *tally, char *err,
-                          size_t err_size)
+rdapsync_status mys_apply(mys_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects,
+                          mys_tally *tally, char *err, size_t err_size)
 {
     apply a = { .st = st, .rows = rows, .rejects = rejects, .tally = tally, .err = err, .err_size = err_size,
                 .tail_len = strlen(st->statement_tail) };

@@ -37,8 +37,8 @@ static unsigned int seconds(int64_t ms)
 
 static void set_options(MYSQL *conn, const mys_config *cfg)
 {
-    unsigned int connect_timeout = seconds(cfg->connect_timeout_ms);
-    unsigned int io_timeout = seconds(cfg->read_timeout_ms);
+    unsigned int connect_timeout = seconds(cfg->connect_timeout);
+    unsigned int io_timeout = seconds(cfg->read_timeout);
     /* The direct path (mys_load.c) needs LOCAL INFILE; its handler serves
      * only the rows being loaded, never a file the server names. */
     unsigned int local_infile = cfg->method != MYS_METHOD_INSERT;

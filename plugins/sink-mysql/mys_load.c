@@ -54,7 +54,7 @@
 /* The rows being streamed; the callbacks' userdata during one LOAD. */
 typedef struct load_stream {
     mys_state *st;
-    mys_rows *rows;
+    rdapsync_sinktk_plan *rows;
     size_t next;        /* the next row to serialize */
     size_t pos;         /* bytes of the chunk already handed over */
     size_t sent;        /* rows serialized */
@@ -133,8 +133,8 @@ static int fill(load_stream *s)
     chunk->len = 0;
     s->pos = 0;
     while (s->next < s->rows->count && chunk->len < MYS_LOAD_CHUNK_BYTES) {
-        const mys_row *row = &s->rows->rows[s->next++];
-        if (row->done)
+        const rdapsync_sinktk_row *row = &s->rows->rows[s->next++];
+        if (row->state == MYS_ROW_DONE)
             continue;
         size_t mark = chunk->len;
         if (put_row(chunk, row->record) != 0)
@@ -250,7 +250,7 @@ static void log_first_warning(mys_state *st)
 }
 
 /* One LOAD of the rows under a savepoint. */
-static rdapsync_status load_batch(mys_state *st, mys_rows *rows, mys_tally *tally, load_result *result, char *err,
+static rdapsync_status load_batch(mys_state *st, rdapsync_sinktk_plan *rows, mys_tally *tally, load_result *result, char *err,
                                   size_t err_size)
 {
     load_stream s = { .st = st, .rows = rows, .longest = row_limit(st) };
@@ -307,7 +307,7 @@ static rdapsync_status load_batch(mys_state *st, mys_rows *rows, mys_tally *tall
     warnings = mysql_warning_count(st->conn);
     uint64_t skipped = stored <= s.sent ? s.sent - stored : 0;
     if (stored > s.sent || warnings > skipped || warnings >= MYS_LOAD_WARNINGS_CAP ||
-        (skipped > 0 && st->cfg->mode == MYS_MODE_APPEND)) {
+        (skipped > 0 && st->cfg->mode == RDAPSYNC_SINKTK_APPEND)) {
         /* Append mode too: its statements insert every row again. */
         *result = LOAD_UNDONE;
         if (warnings > 0)
@@ -379,8 +379,8 @@ static void note_result(mys_state *st, load_result result)
     st->load_backoff = st->load_pause < MYS_LOAD_MAX_PAUSE / 2 ? st->load_pause * 2 : MYS_LOAD_MAX_PAUSE;
 }
 
-rdapsync_status mys_load_apply(mys_state *st, mys_rows *rows, mys_rejects *rejects, mys_tally *tally, char *err,
-                               size_t err_size)
+rdapsync_status mys_load_apply(mys_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects,
+                               mys_tally *tally, char *err, size_t err_size)
 {
     if (rows->count == 0 || !load_now(st))
         return mys_apply(st, rows, rejects, tally, err, err_size);

@@ -1,77 +1,13 @@
 /*
- * Exactly-once: the source positions this task has made durable live in a
- * table of the sink's own, written in the same transaction as the rows. On
- * open they override the host's checkpoint file (which may lag one flush
- * behind after a kill -9); on every write they also filter out records the
- * table says are already in.
+ * Exactly-once: the positions table, an InnoDB table written in the same
+ * transaction as the rows. When it is read and written is the SDK
+ * writer's business (rdapsync/sinktk.h); this file only speaks its SQL.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mys.h"
-
-static const char *stream_or_empty(const char *stream)
-{
-    return stream ? stream : "";
-}
-
-int64_t mys_positions_find(const mys_positions *positions, const char *stream, int32_t partition)
-{
-    stream = stream_or_empty(stream);
-    for (size_t i = 0; i < positions->count; i++)
-        if (positions->items[i].partition == partition && strcmp(positions->items[i].stream, stream) == 0)
-            return positions->items[i].offset;
-    return -1;
-}
-
-int mys_positions_note(mys_positions *positions, const char *stream, int32_t partition, int64_t offset)
-{
-    stream = stream_or_empty(stream);
-    for (size_t i = 0; i < positions->count; i++) {
-        mys_position *p = &positions->items[i];
-        if (p->partition == partition && strcmp(p->stream, stream) == 0) {
-            if (offset > p->offset)
-                p->offset = offset;
-            return 0;
-        }
-    }
-    if (positions->count == positions->capacity) {
-        size_t capacity = positions->capacity ? positions->capacity * 2 : 4;
-        mys_position *items = realloc(positions->items, capacity * sizeof(*items));
-        if (!items)
-            return -1;
-        positions->items = items;
-        positions->capacity = capacity;
-    }
-    char *copy = strdup(stream);
-    if (!copy)
-        return -1;
-    positions->items[positions->count++] = (mys_position){ .stream = copy, .partition = partition, .offset = offset };
-    return 0;
-}
-
-int mys_positions_merge(mys_positions *into, const mys_positions *from)
-{
-    for (size_t i = 0; i < from->count; i++)
-        if (mys_positions_note(into, from->items[i].stream, from->items[i].partition, from->items[i].offset) != 0)
-            return -1;
-    return 0;
-}
-
-void mys_positions_clear(mys_positions *positions)
-{
-    for (size_t i = 0; i < positions->count; i++)
-        free(positions->items[i].stream);
-    positions->count = 0;
-}
-
-void mys_positions_free(mys_positions *positions)
-{
-    mys_positions_clear(positions);
-    free(positions->items);
-    memset(positions, 0, sizeof(*positions));
-}
 
 rdapsync_status mys_positions_ensure(MYSQL *conn, const mys_names *names, char *err, size_t err_size)
 {
@@ -91,7 +27,7 @@ rdapsync_status mys_positions_ensure(MYSQL *conn, const mys_names *names, char *
 }
 
 rdapsync_status mys_positions_load(MYSQL *conn, const mys_names *names, const char *pipeline, int task,
-                                   mys_positions *out, char *err, size_t err_size)
+                                   rdapsync_sinktk_positions *out, char *err, size_t err_size)
 {
     mys_buffer sql = { 0 };
     if (mys_buffer_printf(&sql, "SELECT stream, `partition`, `offset` FROM %s WHERE pipeline = ", names->positions) !=
@@ -108,14 +44,13 @@ rdapsync_status mys_positions_load(MYSQL *conn, const mys_names *names, const ch
         mys_error_text(conn, err, err_size);
         return mys_failure_status(mys_classify(mysql_errno(conn)));
     }
-    mys_positions_clear(out);
     MYSQL_ROW row;
     rdapsync_status status = RDAPSYNC_OK;
     while ((row = mysql_fetch_row(res)) != NULL) {
         unsigned long *lengths = mysql_fetch_lengths(res);
         char stream[2049];
         snprintf(stream, sizeof(stream), "%.*s", (int)lengths[0], row[0] ? row[0] : "");
-        if (mys_positions_note(out, stream, (int32_t)strtol(row[1], NULL, 10), strtoll(row[2], NULL, 10)) != 0) {
+        if (rdapsync_sinktk_positions_note(out, stream, (int32_t)strtol(row[1], NULL, 10), strtoll(row[2], NULL, 10)) != 0) {
             snprintf(err, err_size, "out of memory");
             status = RDAPSYNC_ERROR;
             break;
@@ -126,13 +61,13 @@ rdapsync_status mys_positions_load(MYSQL *conn, const mys_names *names, const ch
 }
 
 rdapsync_status mys_positions_store(MYSQL *conn, const mys_names *names, const char *pipeline, int task,
-                                    const mys_positions *positions, char *err, size_t err_size)
+                                    const rdapsync_sinktk_positions *positions, char *err, size_t err_size)
 {
     mys_buffer sql = { 0 };
     int rc = mys_buffer_printf(&sql, "INSERT INTO %s (pipeline, task, stream, `partition`, `offset`) VALUES ",
                                names->positions);
     for (size_t i = 0; rc == 0 && i < positions->count; i++) {
-        const mys_position *p = &positions->items[i];
+        const rdapsync_sinktk_position *p = &positions->items[i];
         rc = mys_buffer_append(&sql, i ? ",(" : "(", i ? 2 : 1);
         if (rc == 0)
             rc = mys_text_literal(&sql, pipeline, strlen(pipeline));

@@ -49,7 +49,7 @@ void mys_names_free(mys_names *names)
 
 static char *create_table_sql(const mys_config *cfg, const mys_names *names)
 {
-    bool upsert = cfg->mode == MYS_MODE_UPSERT;
+    bool upsert = cfg->mode == RDAPSYNC_SINKTK_UPSERT;
     /* MariaDB's JSON is LONGTEXT with a json_valid() check; MySQL's is a
      * binary type. LONGTEXT skips the check (the sink only writes JSON it
      * serialized itself). */
@@ -87,8 +87,8 @@ rdapsync_status mys_schema_ensure(MYSQL *conn, const mys_config *cfg, const mys_
     if (!cfg->create_table)
         return RDAPSYNC_OK;
     table_sql = create_table_sql(cfg, names);
-    view_sql = cfg->mode == MYS_MODE_UPSERT ? create_view_sql(names) : NULL;
-    if (!table_sql || (cfg->mode == MYS_MODE_UPSERT && !view_sql)) {
+    view_sql = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? create_view_sql(names) : NULL;
+    if (!table_sql || (cfg->mode == RDAPSYNC_SINKTK_UPSERT && !view_sql)) {
         snprintf(err, err_size, "out of memory");
         status = RDAPSYNC_ERROR;
         goto done;
@@ -135,7 +135,7 @@ int mys_schema_statement(const mys_config *cfg, const mys_names *names, char **h
     *head = mys_printf("INSERT INTO %s (%s, doc, deleted, event_time_ms, origin, seq, src_stream, src_partition, "
                        "src_offset) VALUES ",
                        names->table, names->key);
-    *tail = strdup(cfg->mode == MYS_MODE_UPSERT ? upsert_tail : "");
+    *tail = strdup(cfg->mode == RDAPSYNC_SINKTK_UPSERT ? upsert_tail : "");
     if (!*head || !*tail) {
         free(*head);
         free(*tail);

@@ -7,11 +7,10 @@
  * same transaction (InnoDB). The table has the PostgreSQL sink's shape:
  * docs/plugins/sink-mysql.md.
  *
- * Transactions: the first write() after a commit opens one; flush() commits
- * it. A connection lost on the way (or a deadlock, which rolls the
- * transaction back on the server) answers RETRY; the next call reconnects
- * and the host writes the same batch again. Rows the server refuses for
- * their data go to host->reject with the server's message, the rest lands.
+ * Transactions: the SDK's writer (rdapsync/sinktk.h) opens one at the
+ * first write() after a commit and commits it at flush(). Rows the server
+ * refuses for their data go to host->reject with the server's message,
+ * the rest lands.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,54 +22,40 @@
 const rdapsync_host *mys_host;
 #define H mys_host
 
-static const char *const mode_values[] = { "upsert", "append", NULL };
 static const char *const doc_type_values[] = { "json", "longtext", NULL };
 static const char *const tls_values[] = { "off", "required", "verify", NULL };
 static const char *const method_values[] = { "auto", "load", "insert", NULL };
 
-#define OPT(name_, type_, flags_, default_, min_, max_, enums_, field_, doc_)                                    \
-    { .name = name_, .type = type_, .flags = flags_, .default_value = default_, .min = min_, .max = max_,       \
-      .enum_values = enums_, .offset = offsetof(mys_config, field_), .description = doc_ }
-
 static const rdapsync_option options[] = {
-    OPT("host", RDAPSYNC_OPT_STRING, 0, "127.0.0.1", 0, 0, NULL, host, "server host name or address"),
-    OPT("port", RDAPSYNC_OPT_INT, 0, "3306", 1, 65535, NULL, port, "server TCP port"),
-    OPT("socket", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, socket,
-        "Unix socket path; when set, used instead of host and port"),
-    OPT("user", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, user, "user name"),
-    OPT("password", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_SECRET, NULL, 0, 0, NULL, password,
-        "password; pass it with ${env:NAME} or ${file:PATH}"),
-    OPT("database", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, database,
-        "database (schema) of the table"),
-    OPT("table", RDAPSYNC_OPT_STRING, 0, "rdap_records", 0, 0, NULL, table, "table the records go to"),
-    OPT("key_column", RDAPSYNC_OPT_STRING, 0, "key", 0, 0, NULL, key_column, "column holding the record key"),
-    OPT("mode", RDAPSYNC_OPT_ENUM, 0, "upsert", 0, 0, mode_values, mode,
-        "upsert: one row per key, version-guarded; append: one row per change"),
-    OPT("create_table", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, create_table,
-        "create the table (and in upsert mode the <table>_live view) if missing"),
-    OPT("doc_type", RDAPSYNC_OPT_ENUM, 0, "json", 0, 0, doc_type_values, doc_type,
-        "doc column of a created table: json (checked by the server) or longtext (faster)"),
-    OPT("statement_rows", RDAPSYNC_OPT_INT, 0, "500", 1, 100000, NULL, statement_rows,
-        "rows per INSERT statement"),
-    OPT("statement_bytes", RDAPSYNC_OPT_SIZE, 0, "4M", 65536, 1073741824, NULL, statement_bytes,
-        "longest INSERT statement (also kept under the server's max_allowed_packet)"),
-    OPT("tls", RDAPSYNC_OPT_ENUM, 0, "off", 0, 0, tls_values, tls,
-        "off, required (encrypted, certificate not checked) or verify (CA and host name checked)"),
-    OPT("tls_ca", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, tls_ca, "CA certificate file for tls: verify"),
-    OPT("connect_timeout", RDAPSYNC_OPT_DURATION, 0, "10s", 1000, 3600000, NULL, connect_timeout_ms,
-        "how long one connection attempt may take (whole seconds)"),
-    OPT("read_timeout", RDAPSYNC_OPT_DURATION, 0, "60s", 1000, 86400000, NULL, read_timeout_ms,
-        "how long to wait for the server's answer before the connection counts as lost (whole seconds)"),
-    OPT("exactly_once", RDAPSYNC_OPT_BOOL, 0, "false", 0, 0, NULL, exactly_once,
-        "store source positions in the same transaction and resume from them"),
-    OPT("positions_table", RDAPSYNC_OPT_STRING, 0, "rdapsync_positions", 0, 0, NULL, positions_table,
-        "table of the exactly-once positions"),
+    { RDAPSYNC_OPTION_STRING(mys_config, host, "127.0.0.1", "server host name or address") },
+    { RDAPSYNC_OPTION_INT(mys_config, port, "3306", 1, 65535, "server TCP port") },
+    { RDAPSYNC_OPTION_STRING(mys_config, socket, NULL, "Unix socket path; when set, used instead of host and port") },
+    { RDAPSYNC_OPTION_STRING(mys_config, user, NULL, "user name"), .flags = RDAPSYNC_OPT_REQUIRED },
+    { RDAPSYNC_OPTION_STRING(mys_config, password, NULL, "password; pass it with ${env:NAME} or ${file:PATH}"),
+      .flags = RDAPSYNC_OPT_SECRET },
+    { RDAPSYNC_OPTION_STRING(mys_config, database, NULL, "database (schema) of the table"),
+      .flags = RDAPSYNC_OPT_REQUIRED },
+    RDAPSYNC_SINKTK_OPTIONS_TABLE(mys_config),
+    { RDAPSYNC_OPTION_ENUM(mys_config, doc_type, "json", doc_type_values,
+                           "doc column of a created table: json (checked by the server) or longtext (faster)") },
+    { RDAPSYNC_OPTION_INT(mys_config, statement_rows, "500", 1, 100000, "rows per INSERT statement") },
+    { RDAPSYNC_OPTION_SIZE(mys_config, statement_bytes, "4M", 65536, 1073741824,
+                           "longest INSERT statement (also kept under the server's max_allowed_packet)") },
+    { RDAPSYNC_OPTION_ENUM(mys_config, tls, "off", tls_values,
+                           "off, required (encrypted, certificate not checked) or verify (CA and host name checked)") },
+    { RDAPSYNC_OPTION_STRING(mys_config, tls_ca, NULL, "CA certificate file for tls: verify") },
+    { RDAPSYNC_OPTION_DURATION(mys_config, connect_timeout, "10s", 1000, 3600000,
+                               "how long one connection attempt may take (whole seconds)") },
+    { RDAPSYNC_OPTION_DURATION(mys_config, read_timeout, "60s", 1000, 86400000,
+                               "how long to wait for the server's answer before the connection counts as lost "
+                               "(whole seconds)") },
+    RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(mys_config),
     /* insert is the default: on MariaDB 10.11 the LOAD DATA path measured
      * slower than the statements (docs/plugins/sink-mysql.md#benchmark). */
-    OPT("method", RDAPSYNC_OPT_ENUM, 0, "insert", 0, 0, method_values, method,
-        "insert: INSERT statements only; auto: LOAD DATA LOCAL INFILE for new keys, INSERT statements when keys "
-        "exist; load: LOAD DATA for every batch"),
-    { .name = NULL },
+    { RDAPSYNC_OPTION_ENUM(mys_config, method, "insert", method_values,
+                           "insert: INSERT statements only; auto: LOAD DATA LOCAL INFILE for new keys, INSERT "
+                           "statements when keys exist; load: LOAD DATA for every batch") },
+    RDAPSYNC_OPTIONS_END,
 };
 
 static rdapsync_status check_ident(const char *what, const char *value, size_t max, char *err, size_t err_size)
@@ -96,7 +81,7 @@ static rdapsync_status mys_check(const void *config, char *err, size_t err_size)
     const mys_config *cfg = config;
 
     /* The view <table>_live needs five more characters. */
-    size_t table_max = cfg->mode == MYS_MODE_UPSERT && cfg->create_table ? MYS_MAX_IDENT - 5 : MYS_MAX_IDENT;
+    size_t table_max = cfg->mode == RDAPSYNC_SINKTK_UPSERT && cfg->create_table ? MYS_MAX_IDENT - 5 : MYS_MAX_IDENT;
     if (check_ident("table", cfg->table, table_max, err, err_size) != RDAPSYNC_OK ||
         check_ident("key_column", cfg->key_column, MYS_MAX_IDENT, err, err_size) != RDAPSYNC_OK ||
         check_ident("positions_table", cfg->positions_table, MYS_MAX_IDENT, err, err_size) != RDAPSYNC_OK ||
@@ -110,26 +95,13 @@ static rdapsync_status mys_check(const void *config, char *err, size_t err_size)
         snprintf(err, err_size, "give a host or a socket");
         return RDAPSYNC_ERROR;
     }
-    /* Table names may be case-insensitive on the server (lower_case_table_names). */
-    if (cfg->exactly_once && strcasecmp(cfg->table, cfg->positions_table) == 0) {
-        snprintf(err, err_size, "positions_table must differ from table");
-        return RDAPSYNC_ERROR;
-    }
     if (cfg->tls == MYS_TLS_VERIFY && (!cfg->tls_ca || !*cfg->tls_ca)) {
         snprintf(err, err_size, "tls: verify needs tls_ca");
         return RDAPSYNC_ERROR;
     }
-    return RDAPSYNC_OK;
-}
-
-static void drop_connection(mys_state *st)
-{
-    if (st->conn)
-        mysql_close(st->conn);
-    st->conn = NULL;
-    st->in_transaction = false;
-    st->writes_in_transaction = 0;
-    mys_positions_clear(&st->pending);
+    /* Table names may be case-insensitive on the server (lower_case_table_names). */
+    return rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
+                                              strcasecmp, err, err_size);
 }
 
 /* The table exists with every column the statements name. */
@@ -169,31 +141,34 @@ static rdapsync_status size_statements(mys_state *st, char *err, size_t err_size
     return RDAPSYNC_OK;
 }
 
-/* A connection ready to write: connected, the session set up, the table,
- * the exactly-once positions, the statement size limit. */
-static rdapsync_status session_start(mys_state *st, bool first, char *err, size_t err_size)
+/* ---- the store's operations (rdapsync/sinktk.h) ---- */
+
+static void store_disconnect(void *store)
 {
+    mys_state *st = store;
+    if (st->conn)
+        mysql_close(st->conn);
+    st->conn = NULL;
+}
+
+/* A connection ready to write: connected, the session set up, at open the
+ * table and the exactly-once positions table, the statement size limit. */
+static rdapsync_status store_connect(void *store, bool first, char *err, size_t err_size)
+{
+    mys_state *st = store;
     const mys_config *cfg = st->cfg;
     rdapsync_status status;
 
     st->conn = mys_connect(cfg, &status, err, err_size);
     if (!st->conn)
         return status;
-    if (first && (status = mys_schema_ensure(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
+    if (first && ((status = mys_schema_ensure(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK ||
+                  (status = check_table(st, err, err_size)) != RDAPSYNC_OK ||
+                  (status = mys_load_check_table(st, err, err_size)) != RDAPSYNC_OK))
         goto fail;
-    if (first && (status = check_table(st, err, err_size)) != RDAPSYNC_OK)
+    if (first && cfg->exactly_once &&
+        (status = mys_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if (first && (status = mys_load_check_table(st, err, err_size)) != RDAPSYNC_OK)
-        goto fail;
-    if (cfg->exactly_once) {
-        if (first && (status = mys_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
-            goto fail;
-        /* Also after a reconnect: a COMMIT whose answer was lost may have
-         * stored positions we do not know of yet. */
-        if ((status = mys_positions_load(st->conn, &st->names, st->pipeline, st->task, &st->committed, err,
-                                         err_size)) != RDAPSYNC_OK)
-            goto fail;
-    }
     if ((status = size_statements(st, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (!first) {
@@ -203,24 +178,80 @@ static rdapsync_status session_start(mys_state *st, bool first, char *err, size_
     return RDAPSYNC_OK;
 
 fail:
-    drop_connection(st);
+    store_disconnect(st);
     return status;
 }
+
+static rdapsync_status store_begin(void *store, char *err, size_t err_size)
+{
+    return mys_exec(((mys_state *)store)->conn, "START TRANSACTION", err, err_size);
+}
+
+static rdapsync_status store_commit(void *store, char *err, size_t err_size)
+{
+    return mys_exec(((mys_state *)store)->conn, "COMMIT", err, err_size);
+}
+
+static rdapsync_status store_rollback(void *store, char *err, size_t err_size)
+{
+    return mys_exec(((mys_state *)store)->conn, "ROLLBACK", err, err_size);
+}
+
+/* The direct path or the statements; the sink's own counts become the
+ * toolkit's counters (five names: within RDAPSYNC_SINKTK_TALLY_EXTRA, so
+ * adding them cannot fail). */
+static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
+                                   rdapsync_sinktk_tally *tally, char *err, size_t err_size)
+{
+    mys_tally counts = { 0 };
+    rdapsync_status status = mys_load_apply(store, plan, rejects, &counts, err, err_size);
+    tally->applied = counts.applied;
+    tally->stale = counts.stale;
+    (void)rdapsync_sinktk_tally_add(tally, "statements", counts.statements);
+    (void)rdapsync_sinktk_tally_add(tally, "rows_resent", counts.resent);
+    (void)rdapsync_sinktk_tally_add(tally, "loads", counts.loads);
+    (void)rdapsync_sinktk_tally_add(tally, "rows_loaded", counts.loaded);
+    (void)rdapsync_sinktk_tally_add(tally, "load_fallbacks", counts.load_fallbacks);
+    return status;
+}
+
+static rdapsync_status store_load_positions(void *store, const char *pipeline, int task,
+                                            rdapsync_sinktk_positions *out, char *err, size_t err_size)
+{
+    mys_state *st = store;
+    return mys_positions_load(st->conn, &st->names, pipeline, task, out, err, err_size);
+}
+
+static rdapsync_status store_save_positions(void *store, const char *pipeline, int task,
+                                            const rdapsync_sinktk_positions *positions, char *err, size_t err_size)
+{
+    mys_state *st = store;
+    return mys_positions_store(st->conn, &st->names, pipeline, task, positions, err, err_size);
+}
+
+static const rdapsync_sinktk_store_ops store_ops = {
+    .connect = store_connect,
+    .disconnect = store_disconnect,
+    .begin = store_begin,
+    .commit = store_commit,
+    .rollback = store_rollback,
+    .apply = store_apply,
+    .load_positions = store_load_positions,
+    .save_positions = store_save_positions,
+};
+
+/* ---- the plugin's callbacks ---- */
 
 static void state_free(mys_state *st)
 {
     if (!st)
         return;
-    drop_connection(st);
-    mys_positions_free(&st->pending);
-    mys_positions_free(&st->committed);
     for (size_t i = 0; i < sizeof(st->statements) / sizeof(st->statements[0]); i++)
         mys_buffer_free(&st->statements[i]);
     mys_buffer_free(&st->load_chunk);
     free(st->statement_head);
     free(st->statement_tail);
     mys_names_free(&st->names);
-    free(st->pipeline);
     free(st);
 }
 
@@ -232,186 +263,51 @@ static rdapsync_status mys_open(rdapsync_ctx *ctx, const void *config, void **st
         return status;
 
     mys_state *st = calloc(1, sizeof(*st));
-    if (!st)
-        goto oom;
+    if (!st || mys_names_build(cfg, &st->names) != 0 ||
+        mys_schema_statement(cfg, &st->names, &st->statement_head, &st->statement_tail) != 0) {
+        state_free(st);
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
     st->ctx = ctx;
     st->cfg = cfg;
-    st->task = H->task_index(ctx);
-    st->pipeline = strdup(H->pipeline_name(ctx) ? H->pipeline_name(ctx) : "");
-    if (!st->pipeline || mys_names_build(cfg, &st->names) != 0 ||
-        mys_schema_statement(cfg, &st->names, &st->statement_head, &st->statement_tail) != 0)
-        goto oom;
-
-    if ((status = session_start(st, true, err, err_size)) != RDAPSYNC_OK) {
+    rdapsync_sinktk_writer_config writer = {
+        .host = H,
+        .ctx = ctx,
+        .ops = &store_ops,
+        .store = st,
+        .label = "mysql sink",
+        .mode = (rdapsync_sinktk_mode)cfg->mode,
+        .exactly_once = cfg->exactly_once,
+    };
+    if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);
         return status;
     }
-    for (size_t i = 0; i < st->committed.count; i++) {
-        const mys_position *p = &st->committed.items[i];
-        H->checkpoint_override(ctx, *p->stream ? p->stream : NULL, p->partition, p->offset);
-        H->log(ctx, RDAPSYNC_LOG_INFO, "exactly-once: resuming %s[%d] after offset %lld",
-               *p->stream ? p->stream : "-", (int)p->partition, (long long)p->offset);
-    }
     *state = st;
     return RDAPSYNC_OK;
-
-oom:
-    state_free(st);
-    snprintf(err, err_size, "out of memory");
-    return RDAPSYNC_ERROR;
 }
 
 static void mys_close(void *state)
 {
+    mys_state *st = state;
     /* Closing the connection rolls an open transaction back: nothing
      * unflushed is ever made durable. */
-    state_free(state);
+    rdapsync_sinktk_writer_close(&st->writer);
+    state_free(st);
 }
 
-/*
- * Ends the open transaction after a failure. A RETRY means the host will
- * write the batch of the failed call again; if the transaction also held
- * earlier writes the host already had an OK for, they are gone with it, so
- * the answer becomes ERROR: the task restarts from its last checkpoint and
- * nothing is lost.
- */
-static rdapsync_status abort_transaction(mys_state *st, rdapsync_status status, size_t acknowledged_writes,
-                                         char *err, size_t err_size)
-{
-    if (status == RDAPSYNC_RETRY || !st->conn) {
-        drop_connection(st);
-    } else if (st->in_transaction) {
-        char rollback_err[256];
-        if (mys_exec(st->conn, "ROLLBACK", rollback_err, sizeof(rollback_err)) != RDAPSYNC_OK)
-            drop_connection(st);
-    }
-    st->in_transaction = false;
-    st->writes_in_transaction = 0;
-    mys_positions_clear(&st->pending);
-    if (status == RDAPSYNC_RETRY && acknowledged_writes > 0) {
-        size_t len = strlen(err);
-        snprintf(err + len, err_size - len, " (lost %zu acknowledged write(s) of this transaction)",
-                 acknowledged_writes);
-        return RDAPSYNC_ERROR;
-    }
-    if (status == RDAPSYNC_RETRY)
-        H->log(st->ctx, RDAPSYNC_LOG_WARN, "transaction rolled back, the batch will be written again: %s", err);
-    return status;
-}
-
-static rdapsync_status begin_transaction(mys_state *st, char *err, size_t err_size)
-{
-    rdapsync_status status;
-
-    if (!st->conn && (status = session_start(st, false, err, err_size)) != RDAPSYNC_OK)
-        return status;
-    if (st->in_transaction)
-        return RDAPSYNC_OK;
-    if ((status = mys_exec(st->conn, "START TRANSACTION", err, err_size)) != RDAPSYNC_OK) {
-        drop_connection(st);
-        return status;
-    }
-    st->in_transaction = true;
-    st->writes_in_transaction = 0;
-    return RDAPSYNC_OK;
-}
-
-static void report(mys_state *st, const mys_tally *tally, const mys_rejects *rejects, uint64_t skipped)
-{
-    for (size_t i = 0; i < rejects->count; i++)
-        H->reject(st->ctx, rejects->items[i].record, rejects->items[i].reason);
-    if (tally->applied)
-        H->counter_add(st->ctx, "rows_applied", tally->applied);
-    if (tally->stale)
-        H->counter_add(st->ctx, "rows_stale", tally->stale);
-    if (rejects->count)
-        H->counter_add(st->ctx, "rows_rejected", rejects->count);
-    if (skipped)
-        H->counter_add(st->ctx, "rows_already_committed", skipped);
-    if (tally->statements)
-        H->counter_add(st->ctx, "statements", tally->statements);
-    if (tally->resent)
-        H->counter_add(st->ctx, "rows_resent", tally->resent);
-    if (tally->loads)
-        H->counter_add(st->ctx, "loads", tally->loads);
-    if (tally->loaded)
-        H->counter_add(st->ctx, "rows_loaded", tally->loaded);
-    if (tally->load_fallbacks)
-        H->counter_add(st->ctx, "load_fallbacks", tally->load_fallbacks);
-}
-
+/* A connection lost on the way (or a deadlock, which rolls the transaction
+ * back on the server) answers RETRY; the next write reconnects and the
+ * host writes the same batch again. */
 static rdapsync_status mys_write(void *state, const rdapsync_batch *batch, char *err, size_t err_size)
 {
-    mys_state *st = state;
-    mys_rows rows = { 0 };
-    mys_rejects rejects = { 0 };
-    mys_positions seen = { 0 };
-    mys_tally tally = { 0 };
-    uint64_t skipped = 0;
-    rdapsync_status status;
-
-    if (H->batch_count(batch) == 0)
-        return RDAPSYNC_OK;
-    if ((status = begin_transaction(st, err, err_size)) != RDAPSYNC_OK)
-        return status;
-    size_t acknowledged = st->writes_in_transaction;
-
-    if (mys_rows_build(batch, st->cfg->mode, st->cfg->exactly_once ? &st->committed : NULL, &rows, &rejects,
-                       &skipped) != 0)
-        goto oom;
-    if (st->cfg->exactly_once) {
-        for (size_t i = 0; i < H->batch_count(batch); i++) {
-            const rdapsync_position *p = &H->batch_get(batch, i)->position;
-            if (mys_positions_note(&seen, p->stream, p->partition, p->offset) != 0)
-                goto oom;
-        }
-    }
-    if ((status = mys_load_apply(st, &rows, &rejects, &tally, err, err_size)) != RDAPSYNC_OK) {
-        status = abort_transaction(st, status, acknowledged, err, err_size);
-        goto done;
-    }
-    if (mys_positions_merge(&st->pending, &seen) != 0)
-        goto oom;
-    st->writes_in_transaction++;
-    report(st, &tally, &rejects, skipped);
-    goto done;
-
-oom:
-    snprintf(err, err_size, "out of memory");
-    status = abort_transaction(st, RDAPSYNC_ERROR, acknowledged, err, err_size);
-done:
-    mys_rows_free(&rows);
-    mys_rejects_clear(&rejects);
-    free(rejects.items);
-    mys_positions_free(&seen);
-    return status;
+    return rdapsync_sinktk_writer_write(&((mys_state *)state)->writer, batch, err, err_size);
 }
 
 static rdapsync_status mys_flush(void *state, char *err, size_t err_size)
 {
-    mys_state *st = state;
-    rdapsync_status status;
-
-    if (!st->in_transaction)
-        return RDAPSYNC_OK;
-    /* Every write of the transaction had its OK: all of them are lost if
-     * the commit fails, which only a RETRY of a single write covers. */
-    size_t acknowledged = st->writes_in_transaction > 1 ? st->writes_in_transaction : 0;
-    if (st->cfg->exactly_once && st->pending.count > 0 &&
-        (status = mys_positions_store(st->conn, &st->names, st->pipeline, st->task, &st->pending, err, err_size)) !=
-            RDAPSYNC_OK)
-        return abort_transaction(st, status, acknowledged, err, err_size);
-    if ((status = mys_exec(st->conn, "COMMIT", err, err_size)) != RDAPSYNC_OK)
-        return abort_transaction(st, status, acknowledged, err, err_size);
-    st->in_transaction = false;
-    st->writes_in_transaction = 0;
-    if (mys_positions_merge(&st->committed, &st->pending) != 0) {
-        snprintf(err, err_size, "out of memory");
-        return RDAPSYNC_ERROR;
-    }
-    mys_positions_clear(&st->pending);
-    H->counter_add(st->ctx, "transactions", 1);
-    return RDAPSYNC_OK;
+    return rdapsync_sinktk_writer_flush(&((mys_state *)state)->writer, err, err_size);
 }
 
 static const rdapsync_plugin descriptor = {
@@ -422,6 +318,7 @@ static const rdapsync_plugin descriptor = {
     .description = "MySQL / MariaDB: version-guarded upserts or an append log, optional exactly-once",
     .options = options,
     .config_size = sizeof(mys_config),
+    RDAPSYNC_OPTIONS_SET_IN(mys_config, set),
     .check = mys_check,
     .open = mys_open,
     .close = mys_close,

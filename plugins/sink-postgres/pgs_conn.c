@@ -22,7 +22,7 @@ PGconn *pgs_connect(const pgs_config *cfg, char *err, size_t err_size)
     char timeout[24];
     size_t n = 0;
 
-    snprintf(timeout, sizeof(timeout), "%lld", (long long)((cfg->connect_timeout_ms + 999) / 1000));
+    snprintf(timeout, sizeof(timeout), "%lld", (long long)((cfg->connect_timeout + 999) / 1000));
     keys[n] = "connect_timeout", values[n++] = timeout;
     keys[n] = "fallback_application_name", values[n++] = "rdapsync";
     keys[n] = "dbname", values[n++] = cfg->dsn;

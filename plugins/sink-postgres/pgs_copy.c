@@ -71,16 +71,15 @@ static int put_doc_field(pgs_buffer *buf, const rdapsync_value *doc)
 }
 
 /* One stage row, in the stage's column order. */
-static int put_binary_row(pgs_buffer *buf, const pgs_row *row)
+static int put_binary_row(pgs_buffer *buf, const rdapsync_record *r)
 {
-    const rdapsync_record *r = row->record;
     const char *origin = r->version.origin ? r->version.origin : "";
     const char *stream = r->position.stream;
-    char deleted = row->deleted ? 1 : 0;
+    char deleted = r->op == RDAPSYNC_OP_DELETE ? 1 : 0;
 
     if (put_be(buf, PGS_STAGE_FIELDS, 2) != 0 || put_field(buf, r->key, r->key_len) != 0)
         return -1;
-    if ((row->deleted ? put_field(buf, NULL, 0) : put_doc_field(buf, r->value)) != 0)
+    if ((deleted ? put_field(buf, NULL, 0) : put_doc_field(buf, r->value)) != 0)
         return -1;
     return put_field(buf, &deleted, 1) || put_int_field(buf, r->version.event_time_ms, 8) ||
            put_field(buf, origin, strlen(origin)) || put_int_field(buf, r->version.sequence, 8) ||
@@ -134,15 +133,15 @@ static int put_text_int(pgs_buffer *buf, int64_t v, char end)
 }
 
 /* One row in COPY text format, in pgs_schema_columns() order. */
-static int put_text_row(pgs_buffer *buf, const pgs_row *row)
+static int put_text_row(pgs_buffer *buf, const rdapsync_record *r)
 {
-    const rdapsync_record *r = row->record;
     const char *origin = r->version.origin ? r->version.origin : "";
     const char *stream = r->position.stream;
+    bool deleted = r->op == RDAPSYNC_OP_DELETE;
 
     if (put_text(buf, r->key, r->key_len, '\t') != 0)
         return -1;
-    if (row->deleted) {
+    if (deleted) {
         if (put_text(buf, NULL, 0, '\t') != 0)
             return -1;
     } else {
@@ -151,7 +150,7 @@ static int put_text_row(pgs_buffer *buf, const pgs_row *row)
             pgs_buffer_append(buf, "\t", 1) != 0)
             return -1;
     }
-    return put_text(buf, row->deleted ? "t" : "f", 1, '\t') || put_text_int(buf, r->version.event_time_ms, '\t') ||
+    return put_text(buf, deleted ? "t" : "f", 1, '\t') || put_text_int(buf, r->version.event_time_ms, '\t') ||
            put_text(buf, origin, strlen(origin), '\t') || put_text_int(buf, r->version.sequence, '\t') ||
            put_text(buf, stream, stream ? strlen(stream) : 0, '\t') ||
            put_text_int(buf, r->position.partition, '\t') || put_text_int(buf, r->position.offset, '\n');
@@ -163,9 +162,9 @@ typedef struct copy_failure {
     bool key_exists;   /* unique violation: a key of the batch is already stored */
 } copy_failure;
 
-int pgs_copy_put_row(pgs_buffer *buffer, const pgs_row *row, bool binary)
+int pgs_copy_put_row(pgs_buffer *buffer, const rdapsync_record *record, bool binary)
 {
-    return binary ? put_binary_row(buffer, row) : put_text_row(buffer, row);
+    return binary ? put_binary_row(buffer, record) : put_text_row(buffer, record);
 }
 
 /* Result of a command, classified; `applied` gets PQcmdTuples. */
@@ -269,7 +268,7 @@ static rdapsync_status ensure_stage(pgs_state *st, char *err, size_t err_size)
 }
 
 /* Streams the rows into `target` with one COPY. */
-static rdapsync_status copy_rows(pgs_state *st, pgs_rows *rows, const char *target, bool binary,
+static rdapsync_status copy_rows(pgs_state *st, const rdapsync_sinktk_plan *rows, const char *target, bool binary,
                                  copy_failure *failure, char *err, size_t err_size)
 {
     PGconn *conn = st->conn;
@@ -284,13 +283,13 @@ static rdapsync_status copy_rows(pgs_state *st, pgs_rows *rows, const char *targ
     if (status != RDAPSYNC_OK)
         return status;
 
-    pgs_buffer *buf = &rows->doc_buffer;
+    pgs_buffer *buf = &st->buffer;
     const char *abort_reason = NULL;
     buf->len = 0;
     if (binary && pgs_buffer_append(buf, copy_header, sizeof(copy_header)) != 0)
         abort_reason = "out of memory";
     for (size_t i = 0; i < rows->count && !abort_reason; i++) {
-        if (pgs_copy_put_row(buf, &rows->rows[i], binary) != 0)
+        if (pgs_copy_put_row(buf, rows->rows[i].record, binary) != 0)
             abort_reason = "out of memory serializing a document";
         else if (binary && i + 1 == rows->count && put_be(buf, UINT16_MAX, 2) != 0) /* trailer */
             abort_reason = "out of memory";
@@ -359,12 +358,12 @@ static rdapsync_status rollback_write(PGconn *conn, char *err, size_t err_size)
     return pgs_exec(conn, "ROLLBACK TO SAVEPOINT rdapsync_w; RELEASE SAVEPOINT rdapsync_w", err, err_size);
 }
 
-rdapsync_status pgs_copy_apply(pgs_state *st, pgs_rows *rows, pgs_rejects *rejects, pgs_tally *tally, char *err,
-                               size_t err_size)
+rdapsync_status pgs_copy_apply(pgs_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects,
+                               rdapsync_sinktk_tally *tally, char *err, size_t err_size)
 {
     PGconn *conn = st->conn;
     copy_failure failure = { 0 };
-    bool upsert = st->cfg->mode == PGS_MODE_UPSERT;
+    bool upsert = st->cfg->mode == RDAPSYNC_SINKTK_UPSERT;
     uint64_t applied = 0;
     rdapsync_status status;
 

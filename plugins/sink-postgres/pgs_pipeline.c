@@ -29,7 +29,7 @@ typedef struct segment_result {
     bool row_failed;        /* a row was refused for its data (status OK) */
     size_t failed_index;    /* that row */
     char message[1024];     /* the server's message for it, or the failure */
-    pgs_tally tally;
+    uint64_t applied, stale;
 } segment_result;
 
 /* Records the first failure of a segment. */
@@ -54,27 +54,26 @@ static bool send_command(PGconn *conn, const char *sql)
 
 /* libpq copies the parameters into its output buffer, so the document's
  * buffer is free again as soon as the row is queued. */
-static bool send_row(PGconn *conn, pgs_row *row, pgs_buffer *buffer, bool *oom)
+static bool send_row(PGconn *conn, const rdapsync_record *record, pgs_buffer *buffer, bool *oom)
 {
     pgs_params params;
-    if (pgs_row_serialize(row, buffer) != 0) {
+    if (pgs_doc_serialize(record, buffer) != 0) {
         *oom = true;
         return false;
     }
-    pgs_row_params(row, &params);
-    bool sent = PQsendQueryPrepared(conn, PGS_STMT_WRITE, PGS_P_COUNT, params.values, params.lengths, NULL, 0) == 1;
-    pgs_row_release(row);
-    return sent;
+    pgs_row_params(record, buffer, &params);
+    return PQsendQueryPrepared(conn, PGS_STMT_WRITE, PGS_P_COUNT, params.values, params.lengths, NULL, 0) == 1;
 }
 
 /* Sends chunk [from, to) with the savepoint before the segment's first row
  * and the release after its last, then a sync. */
-static bool send_chunk(PGconn *conn, pgs_rows *rows, size_t from, size_t to, bool first, bool last, bool *oom)
+static bool send_chunk(PGconn *conn, const rdapsync_sinktk_plan *rows, pgs_buffer *buffer, size_t from, size_t to,
+                       bool first, bool last, bool *oom)
 {
     if (first && !send_command(conn, PGS_SAVEPOINT))
         return false;
     for (size_t i = from; i < to; i++)
-        if (!send_row(conn, &rows->rows[i], &rows->doc_buffer, oom))
+        if (!send_row(conn, rows->rows[i].record, buffer, oom))
             return false;
     if (last && !send_command(conn, PGS_RELEASE))
         return false;
@@ -92,8 +91,8 @@ static bool read_command(PGconn *conn, long index, int mode, segment_result *out
     case PGRES_COMMAND_OK:
         if (index >= 0) {
             bool applied = strcmp(PQcmdTuples(res), "1") == 0;
-            out->tally.applied += applied;
-            out->tally.stale += !applied && mode == PGS_MODE_UPSERT;
+            out->applied += applied;
+            out->stale += !applied && mode == RDAPSYNC_SINKTK_UPSERT;
         }
         break;
     case PGRES_PIPELINE_ABORTED:
@@ -129,7 +128,8 @@ static bool read_chunk(PGconn *conn, size_t from, size_t to, bool first, bool la
 
 /* Runs rows [from, to) as one segment; the connection is left out of
  * pipeline mode, and rolled back to the segment's savepoint if a row failed. */
-static void run_segment(pgs_state *st, pgs_rows *rows, size_t from, size_t to, segment_result *out)
+static void run_segment(pgs_state *st, const rdapsync_sinktk_plan *rows, size_t from, size_t to,
+                        segment_result *out)
 {
     PGconn *conn = st->conn;
     size_t chunk = (size_t)st->cfg->statement_rows;
@@ -145,7 +145,7 @@ static void run_segment(pgs_state *st, pgs_rows *rows, size_t from, size_t to, s
     while (read_to < to) {
         while (sent_to < to && sent_to - read_to < 2 * chunk) {
             size_t end = sent_to + chunk < to ? sent_to + chunk : to;
-            if (!send_chunk(conn, rows, sent_to, end, sent_to == from, end == to, &oom))
+            if (!send_chunk(conn, rows, &st->buffer, sent_to, end, sent_to == from, end == to, &oom))
                 goto broken;
             sent_to = end;
         }
@@ -181,8 +181,8 @@ broken:
     pgs_error_text(conn, NULL, out->message, sizeof(out->message));
 }
 
-rdapsync_status pgs_pipeline_apply(pgs_state *st, pgs_rows *rows, pgs_rejects *rejects, pgs_tally *tally,
-                                   char *err, size_t err_size)
+rdapsync_status pgs_pipeline_apply(pgs_state *st, rdapsync_sinktk_plan *rows, rdapsync_sinktk_rejects *rejects,
+                                   rdapsync_sinktk_tally *tally, char *err, size_t err_size)
 {
     size_t start = 0;
     size_t refused = SIZE_MAX; /* a row known to be refused, at or after start */
@@ -202,21 +202,18 @@ rdapsync_status pgs_pipeline_apply(pgs_state *st, pgs_rows *rows, pgs_rejects *r
                 snprintf(reason, sizeof(reason), "%s", result.message);
                 continue;
             }
-            tally->applied += result.tally.applied;
-            tally->stale += result.tally.stale;
+            tally->applied += result.applied;
+            tally->stale += result.stale;
             start = end;
         }
         if (refused == SIZE_MAX)
             break;
         /* start == refused */
         const rdapsync_record *record = rows->rows[refused].record;
-        if (pgs_rejects_add(rejects, record, "postgres refused the record: %s (table %s, key \"%.200s\")", reason,
-                            st->names.table, record->key ? record->key : "") != 0)
+        if (rdapsync_sinktk_rejects_add(rejects, record, "postgres refused the record: %s (table %s, key \"%.200s\")",
+                                        reason, st->names.table, record->key ? record->key : "") != 0)
             goto oom;
-        int fallback = pgs_rows_use_fallback(rows, refused);
-        if (fallback < 0)
-            goto oom;
-        if (fallback == 0)
+        if (!rdapsync_sinktk_plan_fallback(rows, refused))
             start = refused + 1;
         refused = SIZE_MAX;
     }

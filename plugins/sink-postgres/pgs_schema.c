@@ -84,8 +84,9 @@ static const char *compression_clause(PGconn *conn, int compression)
 
 static char *create_table_sql(PGconn *conn, const pgs_config *cfg, const pgs_names *names)
 {
-    const char *key_def = cfg->mode == PGS_MODE_UPSERT ? "text PRIMARY KEY" : "text";
-    const char *id_def = cfg->mode == PGS_MODE_APPEND ? "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, " : "";
+    const char *key_def = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? "text PRIMARY KEY" : "text";
+    const char *id_def =
+        cfg->mode == RDAPSYNC_SINKTK_APPEND ? "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, " : "";
     return pgs_printf("CREATE TABLE IF NOT EXISTS %s ("
                       "%s%s %s, "
                       "doc jsonb%s, "
@@ -123,8 +124,8 @@ rdapsync_status pgs_schema_ensure(PGconn *conn, const pgs_config *cfg, const pgs
             goto oom;
     }
     table_sql = create_table_sql(conn, cfg, names);
-    view_sql = cfg->mode == PGS_MODE_UPSERT ? create_view_sql(names) : NULL;
-    if (!table_sql || (cfg->mode == PGS_MODE_UPSERT && !view_sql))
+    view_sql = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? create_view_sql(names) : NULL;
+    if (!table_sql || (cfg->mode == RDAPSYNC_SINKTK_UPSERT && !view_sql))
         goto oom;
 
     if ((status = pgs_exec(conn, "BEGIN", err, err_size)) != RDAPSYNC_OK)
@@ -169,8 +170,8 @@ char *pgs_schema_conflict_clause(const pgs_names *names)
 
 static char *write_sql(const pgs_config *cfg, const pgs_names *names)
 {
-    char *conflict = cfg->mode == PGS_MODE_UPSERT ? pgs_schema_conflict_clause(names) : NULL;
-    if (cfg->mode == PGS_MODE_UPSERT && !conflict)
+    char *conflict = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? pgs_schema_conflict_clause(names) : NULL;
+    if (cfg->mode == RDAPSYNC_SINKTK_UPSERT && !conflict)
         return NULL;
     char *sql = pgs_printf("INSERT INTO %s AS cur (%s, %s) VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9) %s",
                            names->table, names->key, pgs_schema_columns(cfg->mode), conflict ? conflict : "");

@@ -98,18 +98,18 @@ static int step_row(sqs_state *st, const rdapsync_record *record, bool *applied,
     return rc;
 }
 
-rdapsync_status sqs_apply(sqs_state *st, sqs_rows *rows, sqs_rejects *rejects, sqs_tally *tally, char *err,
-                          size_t err_size)
+rdapsync_status sqs_apply(sqs_state *st, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
+                          rdapsync_sinktk_tally *tally, char *err, size_t err_size)
 {
     char message[1024];
 
-    for (size_t i = 0; i < rows->count;) {
-        const rdapsync_record *record = rows->rows[i].record;
+    for (size_t i = 0; i < plan->count;) {
+        const rdapsync_record *record = plan->rows[i].record;
         bool applied = false;
         int rc = step_row(st, record, &applied, message, sizeof(message));
         if (rc == SQLITE_DONE) {
             tally->applied += applied;
-            tally->stale += !applied && st->cfg->mode == SQS_MODE_UPSERT;
+            tally->stale += !applied && st->cfg->mode == RDAPSYNC_SINKTK_UPSERT;
             i++;
             continue;
         }
@@ -118,13 +118,13 @@ rdapsync_status sqs_apply(sqs_state *st, sqs_rows *rows, sqs_rejects *rejects, s
             snprintf(err, err_size, "%s", message);
             return sqs_failure_status(failure);
         }
-        if (sqs_rejects_add(rejects, record, "sqlite refused the record: %s (table %s, key \"%.200s\")", message,
-                            st->names.table, record->key ? record->key : "") != 0) {
+        if (rdapsync_sinktk_rejects_add(rejects, record, "sqlite refused the record: %s (table %s, key \"%.200s\")",
+                                        message, st->names.table, record->key ? record->key : "") != 0) {
             snprintf(err, err_size, "out of memory");
             return RDAPSYNC_ERROR;
         }
         /* The same row index again with the key's next older version. */
-        if (!sqs_rows_use_fallback(rows, i))
+        if (!rdapsync_sinktk_plan_fallback(plan, i))
             i++;
     }
     return RDAPSYNC_OK;

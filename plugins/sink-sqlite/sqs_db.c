@@ -85,7 +85,7 @@ sqlite3 *sqs_db_open(const sqs_config *cfg, rdapsync_status *status, char *err, 
     sqlite3_extended_result_codes(db, 1);
     /* Another writer (a second task, a user's sqlite3 shell) holds the
      * write lock for a moment: wait that long, then answer RETRY. */
-    sqlite3_busy_timeout(db, (int)cfg->busy_timeout_ms);
+    sqlite3_busy_timeout(db, (int)cfg->busy_timeout);
     if ((*status = enable_wal(db, cfg->path, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     /* In WAL mode, FULL syncs the log at every commit: a flush survives a

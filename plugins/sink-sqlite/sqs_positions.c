@@ -1,77 +1,16 @@
 /*
  * Exactly-once: the source positions this task has made durable live in a
- * table of the sink's own, written in the same transaction as the rows. On
- * open they override the host's checkpoint file (which may lag one flush
- * behind after a kill -9); on every write they also filter out records the
- * table says are already in.
+ * table of the sink's own, written in the same transaction as the rows.
+ * The SDK's writer decides when they are read and written (on open they
+ * override the host's checkpoint file, which may lag one flush behind
+ * after a kill -9; on every write they filter out records already in);
+ * this file only knows the table.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sqs.h"
-
-static const char *stream_or_empty(const char *stream)
-{
-    return stream ? stream : "";
-}
-
-int64_t sqs_positions_find(const sqs_positions *positions, const char *stream, int32_t partition)
-{
-    stream = stream_or_empty(stream);
-    for (size_t i = 0; i < positions->count; i++)
-        if (positions->items[i].partition == partition && strcmp(positions->items[i].stream, stream) == 0)
-            return positions->items[i].offset;
-    return -1;
-}
-
-int sqs_positions_note(sqs_positions *positions, const char *stream, int32_t partition, int64_t offset)
-{
-    stream = stream_or_empty(stream);
-    for (size_t i = 0; i < positions->count; i++) {
-        sqs_position *p = &positions->items[i];
-        if (p->partition == partition && strcmp(p->stream, stream) == 0) {
-            if (offset > p->offset)
-                p->offset = offset;
-            return 0;
-        }
-    }
-    if (positions->count == positions->capacity) {
-        size_t capacity = positions->capacity ? positions->capacity * 2 : 4;
-        sqs_position *items = realloc(positions->items, capacity * sizeof(*items));
-        if (!items)
-            return -1;
-        positions->items = items;
-        positions->capacity = capacity;
-    }
-    char *copy = strdup(stream);
-    if (!copy)
-        return -1;
-    positions->items[positions->count++] = (sqs_position){ .stream = copy, .partition = partition, .offset = offset };
-    return 0;
-}
-
-int sqs_positions_merge(sqs_positions *into, const sqs_positions *from)
-{
-    for (size_t i = 0; i < from->count; i++)
-        if (sqs_positions_note(into, from->items[i].stream, from->items[i].partition, from->items[i].offset) != 0)
-            return -1;
-    return 0;
-}
-
-void sqs_positions_clear(sqs_positions *positions)
-{
-    for (size_t i = 0; i < positions->count; i++)
-        free(positions->items[i].stream);
-    positions->count = 0;
-}
-
-void sqs_positions_free(sqs_positions *positions)
-{
-    sqs_positions_clear(positions);
-    free(positions->items);
-    memset(positions, 0, sizeof(*positions));
-}
 
 rdapsync_status sqs_positions_ensure(sqlite3 *db, const sqs_names *names, char *err, size_t err_size)
 {
@@ -103,7 +42,7 @@ static rdapsync_status prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
 }
 
 rdapsync_status sqs_positions_load(sqlite3 *db, const sqs_names *names, const char *pipeline, int task,
-                                   sqs_positions *out, char *err, size_t err_size)
+                                   rdapsync_sinktk_positions *out, char *err, size_t err_size)
 {
     sqlite3_stmt *stmt = NULL;
     char *sql = sqs_printf("SELECT stream, \"partition\", \"offset\" FROM %s WHERE pipeline = ?1 AND task = ?2",
@@ -114,11 +53,10 @@ rdapsync_status sqs_positions_load(sqlite3 *db, const sqs_names *names, const ch
         return status;
     sqlite3_bind_text(stmt, 1, pipeline, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 2, task);
-    sqs_positions_clear(out);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *stream = (const char *)sqlite3_column_text(stmt, 0);
-        if (sqs_positions_note(out, stream ? stream : "", (int32_t)sqlite3_column_int(stmt, 1),
+        if (rdapsync_sinktk_positions_note(out, stream ? stream : "", (int32_t)sqlite3_column_int(stmt, 1),
                                sqlite3_column_int64(stmt, 2)) != 0) {
             sqlite3_finalize(stmt);
             snprintf(err, err_size, "out of memory");
@@ -147,10 +85,10 @@ rdapsync_status sqs_positions_prepare(sqlite3 *db, const sqs_names *names, sqlit
 }
 
 rdapsync_status sqs_positions_store(sqlite3 *db, sqlite3_stmt *stmt, const char *pipeline, int task,
-                                    const sqs_positions *positions, char *err, size_t err_size)
+                                    const rdapsync_sinktk_positions *positions, char *err, size_t err_size)
 {
     for (size_t i = 0; i < positions->count; i++) {
-        const sqs_position *p = &positions->items[i];
+        const rdapsync_sinktk_position *p = &positions->items[i];
         sqlite3_bind_text(stmt, 1, pipeline, -1, SQLITE_STATIC);
         sqlite3_bind_int(stmt, 2, task);
         sqlite3_bind_text(stmt, 3, p->stream, -1, SQLITE_STATIC);

@@ -48,7 +48,7 @@ void sqs_names_free(sqs_names *names)
 
 static char *create_table_sql(const sqs_config *cfg, const sqs_names *names)
 {
-    bool upsert = cfg->mode == SQS_MODE_UPSERT;
+    bool upsert = cfg->mode == RDAPSYNC_SINKTK_UPSERT;
     return sqs_printf("CREATE TABLE IF NOT EXISTS %s ("
                       "%s%s TEXT%s, "
                       "doc TEXT, "
@@ -79,8 +79,8 @@ rdapsync_status sqs_schema_ensure(sqlite3 *db, const sqs_config *cfg, const sqs_
     if (!cfg->create_table)
         return RDAPSYNC_OK;
     char *table_sql = create_table_sql(cfg, names);
-    char *view_sql = cfg->mode == SQS_MODE_UPSERT ? create_view_sql(names) : NULL;
-    if (!table_sql || (cfg->mode == SQS_MODE_UPSERT && !view_sql)) {
+    char *view_sql = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? create_view_sql(names) : NULL;
+    if (!table_sql || (cfg->mode == RDAPSYNC_SINKTK_UPSERT && !view_sql)) {
         snprintf(err, err_size, "out of memory");
         status = RDAPSYNC_ERROR;
         goto done;
@@ -126,7 +126,7 @@ static char *append_sql(const sqs_names *names)
 rdapsync_status sqs_schema_prepare(sqlite3 *db, const sqs_config *cfg, const sqs_names *names, sqlite3_stmt **out,
                                    char *err, size_t err_size)
 {
-    char *sql = cfg->mode == SQS_MODE_UPSERT ? upsert_sql(names) : append_sql(names);
+    char *sql = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? upsert_sql(names) : append_sql(names);
     if (!sql) {
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_ERROR;

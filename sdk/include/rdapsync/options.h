@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The C type the host stores at `offset` is given after each type. */
 typedef enum rdapsync_option_type {
@@ -61,5 +62,83 @@ typedef struct rdapsync_option {
     size_t offset;
     const char *description;
 } rdapsync_option;
+
+/* The most rows a table may have (the host refuses longer ones). */
+#define RDAPSYNC_OPTIONS_MAX 512
+
+/*
+ * Rows without the offsetof() bookkeeping. Each macro expands to the
+ * designated initializers of one row, to be put between braces so that
+ * flags can follow:
+ *
+ *   typedef struct my_config { char *path; int64_t timeout; int mode; } my_config;
+ *   static const char *const modes[] = { "fast", "safe", NULL };
+ *   static const rdapsync_option options[] = {
+ *       { RDAPSYNC_OPTION_STRING(my_config, path, NULL, "file to write"), .flags = RDAPSYNC_OPT_REQUIRED },
+ *       { RDAPSYNC_OPTION_DURATION(my_config, timeout, "5s", 0, 60000, "how long to wait") },
+ *       { RDAPSYNC_OPTION_ENUM(my_config, mode, "safe", modes, "fast or safe") },
+ *       RDAPSYNC_OPTIONS_END,
+ *   };
+ *
+ * The option's name is the member's name. The member must have the C type
+ * the host stores for the option's type (see rdapsync_option_type): a
+ * member of another type does not compile ("size of array is negative"),
+ * where a hand-written row would let the host write past it.
+ */
+#define RDAPSYNC_OPTION_OFFSET_(config_, member_, ctype) \
+    (offsetof(config_, member_) + 0 * sizeof(char[_Generic(((config_ *)0)->member_, ctype: 1, default: -1)]))
+#define RDAPSYNC_OPTION_ROW_(otype, config_, member_, ctype, default_, help_) \
+    .name = #member_, .type = otype, .default_value = default_, \
+    .offset = RDAPSYNC_OPTION_OFFSET_(config_, member_, ctype), .description = help_
+
+#define RDAPSYNC_OPTION_STRING(config_, member_, default_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_STRING, config_, member_, char *, default_, help_)
+#define RDAPSYNC_OPTION_BOOL(config_, member_, default_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_BOOL, config_, member_, bool, default_, help_)
+#define RDAPSYNC_OPTION_DOUBLE(config_, member_, default_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_DOUBLE, config_, member_, double, default_, help_)
+#define RDAPSYNC_OPTION_LIST(config_, member_, default_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_LIST, config_, member_, rdapsync_string_list, default_, help_)
+#define RDAPSYNC_OPTION_MAP(config_, member_, default_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_MAP, config_, member_, rdapsync_string_map, default_, help_)
+/* `min_` < `max_` bound the value; equal bounds (0, 0) mean none. */
+#define RDAPSYNC_OPTION_INT(config_, member_, default_, min_, max_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_INT, config_, member_, int64_t, default_, help_), .min = min_, .max = max_
+#define RDAPSYNC_OPTION_SIZE(config_, member_, default_, min_, max_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_SIZE, config_, member_, int64_t, default_, help_), .min = min_, .max = max_
+/* The member holds milliseconds. */
+#define RDAPSYNC_OPTION_DURATION(config_, member_, default_, min_, max_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_DURATION, config_, member_, int64_t, default_, help_), .min = min_, .max = max_
+/* `values_`: a NULL-terminated array of names; the member gets the index. */
+#define RDAPSYNC_OPTION_ENUM(config_, member_, default_, values_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_ENUM, config_, member_, int, default_, help_), .enum_values = values_
+/* The row that ends a table. */
+#define RDAPSYNC_OPTIONS_END { .name = NULL }
+
+/*
+ * ABI 1.2: which rows of a plugin's table the configuration wrote, as
+ * opposed to rows that got their default (or nothing). Bit i of `rows`
+ * stands for row i of the table. A plugin that wants it gives its config
+ * struct a member of this type and names it in its descriptor
+ * (RDAPSYNC_OPTIONS_SET_IN, plugin.h); the host fills it with the rest of
+ * the struct, so check() and open() can tell "left at the default" from
+ * "written as the default", e.g. to refuse an option that only matters
+ * with another one. A host older than 1.2 refuses such a plugin (its
+ * minor is newer), so the set is always filled when the plugin runs.
+ */
+typedef struct rdapsync_options_set {
+    uint64_t rows[RDAPSYNC_OPTIONS_MAX / 64];
+} rdapsync_options_set;
+
+/* Whether the configuration wrote the option `name` of `table` (false for
+ * a name the table does not have). Pure; `set` as the host filled it. */
+static inline bool rdapsync_option_is_set(const rdapsync_option *table, const rdapsync_options_set *set,
+                                          const char *name)
+{
+    for (size_t i = 0; table && table[i].name && i < RDAPSYNC_OPTIONS_MAX; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return (set->rows[i / 64] >> (i % 64)) & 1u;
+    return false;
+}
 
 #endif

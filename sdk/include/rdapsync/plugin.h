@@ -110,8 +110,22 @@ typedef struct rdapsync_plugin {
      * has none). */
     uint32_t flags;
 
+    /* ---- ABI 1.2 ----
+     * Where the config struct has its rdapsync_options_set (options.h), for
+     * the host to fill: set it with RDAPSYNC_OPTIONS_SET_IN(type, member).
+     * It is the offset of the end of that member, so that 0, the value
+     * of a descriptor that does not name it, means "none". The host reads
+     * it only from a descriptor whose struct_size holds it. */
+    size_t options_set_end;
+
     /* New fields are appended here (ABI minor + 1). */
 } rdapsync_plugin;
+
+/* The descriptor's options_set_end for the member `member_` of the config
+ * struct `config_`, which must be an rdapsync_options_set. */
+#define RDAPSYNC_OPTIONS_SET_IN(config_, member_) \
+    .options_set_end = offsetof(config_, member_) + sizeof(rdapsync_options_set) + \
+                       0 * sizeof(char[_Generic(((config_ *)0)->member_, rdapsync_options_set: 1, default: -1)])
 
 /*
  * The transform's calls may overlap: the host may call transform() for two

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The SDK as a third party gets it: `cmake --install` into a scratch prefix,
-# then sdk/examples/sink-counter built out of the tree against that prefix
-# twice, with CMake (find_package + rdapsync_add_plugin) and with make +
-# pkg-config, and each build run by the installed rdapsync in a pipeline
-# whose totals and dead letters are checked.
+# then sdk/examples/sink-counter and sdk/examples/sink-snapshot (on the
+# keyed-sink toolkit, rdapsync::sinktk / rdapsync-sinktk) built out of the
+# tree against that prefix twice each, with CMake (find_package +
+# rdapsync_add_plugin) and with make + pkg-config, and each build run by the
+# installed rdapsync in a pipeline whose output and dead letters are
+# checked.
 set -euo pipefail
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -28,6 +30,9 @@ cmake --install "$RDAPSYNC_BINARY_DIR" --prefix "$prefix" >install.log || { cat 
 pc=$(find "$prefix" -name rdapsync.pc | head -1)
 [ -n "$pc" ] || fail "no rdapsync.pc installed"
 [ -f "$prefix/include/rdapsync/rdapsync.h" ] || fail "no SDK headers installed"
+[ -f "$prefix/include/rdapsync/sinktk.h" ] || fail "no toolkit header installed"
+[ -n "$(find "$prefix" -name librdapsync-sinktk.a)" ] || fail "no toolkit library installed"
+[ -n "$(find "$prefix" -name rdapsync-sinktk.pc)" ] || fail "no rdapsync-sinktk.pc installed"
 
 note "out-of-tree build with CMake"
 cmake -S "$example" -B cmake-build -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >cmake.log 2>&1 \
@@ -111,6 +116,59 @@ assert len(dead) == 15, "%d dead letters, expected 15" % len(dead)
 assert len(rejected) == 10 and all(d["key"].startswith("LONG-") for d in rejected), "rejects: %s" % rejected[:1]
 assert len(unparsed) == 5, "parse errors: %s" % [d["error"] for d in dead]
 print("check: totals %s, 10 rejected and 5 unparsable records dead-lettered" % json.dumps(totals))
+PY
+done
+# ---- the keyed-sink toolkit's example ----
+snapshot=$RDAPSYNC_SOURCE_DIR/sdk/examples/sink-snapshot
+note "sink-snapshot: out-of-tree build with CMake (rdapsync::sinktk)"
+cmake -S "$snapshot" -B snap-cmake -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >snap-cmake.log 2>&1 \
+  || { cat snap-cmake.log; fail "configuring sink-snapshot"; }
+cmake --build snap-cmake >>snap-cmake.log 2>&1 || { cat snap-cmake.log; fail "building sink-snapshot with CMake"; }
+note "sink-snapshot: out-of-tree build with make + pkg-config (rdapsync-sinktk)"
+mkdir snap-make
+cp "$snapshot/sink_snapshot.c" "$snapshot/Makefile" snap-make/
+make -C snap-make PKG_CONFIG="$pkgconf" >snap-make.log 2>&1 || { cat snap-make.log; fail "building sink-snapshot with make"; }
+for f in snap-cmake/sink-snapshot.so snap-make/sink-snapshot.so; do
+  [ -f "$f" ] || fail "no $f"
+  exported=$(nm -D --defined-only "$f" | awk '$2 ~ /^[TDB]$/ {print $3}' | sort | tr '\n' ' ')
+  [ "$exported" = "rdapsync_plugin_entry " ] || fail "$f exports '$exported': the toolkit must stay hidden inside"
+  nm "$f" | grep -q 'rdapsync_sinktk_writer_write' || fail "$f does not carry the toolkit"
+done
+
+for build in snap-cmake snap-make; do
+  note "pipeline with the $build snapshot sink, twice (the second run replays everything)"
+  rm -rf out state
+  mkdir -p out
+  cat >snap.yaml <<YAML
+state_dir: $work/state
+plugin_path: [ "$work/$build" ]
+pipelines:
+  - name: snap
+    source: { plugin: file, config: { path: "$work/in.jsonl" } }
+    sink: { plugin: snapshot, config: { path: "$work/out/snapshot.jsonl", max_key_bytes: 32 } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$work/out/dead.jsonl" } } }
+YAML
+  for run in 1 2; do
+    [ "$run" = 2 ] && rm -rf state   # no checkpoint: every record comes again
+    status=0
+    "$prefix/bin/rdapsync" run snap.yaml >"snap-run-$run.log" 2>&1 || status=$?
+    [ "$status" -eq 0 ] || { cat "snap-run-$run.log"; fail "$build: run $run exited $status"; }
+    cp out/snapshot.jsonl "out/snapshot-$run.jsonl"
+  done
+  cmp -s out/snapshot-1.jsonl out/snapshot-2.jsonl || fail "$build: a replay changed the snapshot"
+  python3 - "$work/out/snapshot.jsonl" "$work/out/dead.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+keys = {r["key"]: r for r in rows}
+assert len(rows) == len(keys) == 200, "%d rows, %d keys: expected one row per key, 200 keys" % (len(rows), len(keys))
+tombstones = [k for k, r in keys.items() if r["doc"] is None]
+assert sorted(tombstones) == ["DOM-%08d" % i for i in range(30)], "tombstones: %s" % tombstones[:5]
+assert all(r["doc"]["handle"] == k for k, r in keys.items() if r["doc"]), "a document under the wrong key"
+dead = [json.loads(l) for l in open(sys.argv[2])]
+long_keys = {d["key"] for d in dead if "max_key_bytes" in d["error"]}
+assert long_keys == {"LONG-%035d" % i for i in range(10)}, "rejects: %s" % sorted(long_keys)[:3]
+assert not any(k.startswith("LONG-") for k in keys), "a rejected key was stored"
+print("check: 200 keys (30 tombstones), the 10 long keys dead-lettered, a replay changes nothing")
 PY
 done
 echo "PASS sdk_example"

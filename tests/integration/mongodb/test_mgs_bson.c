@@ -1,9 +1,11 @@
 /*
- * The MongoDB sink's conversion and batch reduction, compiled into the
- * test (the plugin exports none of it); no server needed: JSON values
- * become BSON with their types, arrays inside arrays are wrapped and read
- * back unambiguously, what MongoDB or FerretDB would refuse is refused with
- * the JSON path, and each key's greatest version is the one sent.
+ * The MongoDB sink's conversion, compiled into the test (the plugin
+ * exports none of it); no server needed: JSON values become BSON with
+ * their types, arrays inside arrays are wrapped and read back
+ * unambiguously, what MongoDB or FerretDB would refuse is refused with the
+ * JSON path, and a row's stored document lives as long as its row of the
+ * SDK toolkit's plan (which version of a key is sent is tested with the
+ * toolkit, tests/unit/sinktk).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -268,49 +270,27 @@ Test(mgs_bson, the_stored_document_carries_the_version_and_a_tombstone_for_delet
     batch_free(batch);
 }
 
-Test(mgs_rows, the_greatest_version_of_each_key_is_sent_the_older_ones_are_fallbacks)
+Test(mgs_rows, a_fallback_frees_the_stored_document_of_the_refused_version)
 {
     rdapsync_batch *batch = batch_new(16);
     add(batch, "b", RDAPSYNC_OP_UPSERT, "{\"v\":1}", 10, "o", 1);
-    add(batch, "a", RDAPSYNC_OP_UPSERT, "{\"v\":2}", 10, "p", 0);
-    add(batch, "b", RDAPSYNC_OP_DELETE, NULL, 10, "o", 2);
-    add(batch, "a", RDAPSYNC_OP_UPSERT, "{\"v\":3}", 10, "o", 50);
     add(batch, "b", RDAPSYNC_OP_UPSERT, "{\"v\":4}", 9, "z", 99);
-    mgs_rows rows;
-    mgs_rejects rejects = { 0 };
-    cr_assert_eq(mgs_rows_build(batch, &rows, &rejects), 0);
-    cr_assert_eq(rows.count, 2);
-    cr_assert_eq(rejects.count, 0);
-    cr_assert_str_eq(rows.rows[0].record->key, "a");
-    cr_assert_str_eq(rows.rows[0].record->version.origin, "p", "origin \"p\" > \"o\" bytewise");
-    cr_assert_str_eq(rows.rows[1].record->key, "b");
-    cr_assert_eq(rows.rows[1].record->op, RDAPSYNC_OP_DELETE);
-    cr_assert_eq(mgs_rows_use_fallback(&rows, 1), 1);
-    cr_assert_eq(rows.rows[1].record->version.sequence, 1);
-    cr_assert_eq(mgs_rows_use_fallback(&rows, 1), 1);
-    cr_assert_eq(rows.rows[1].record->version.event_time_ms, 9);
-    cr_assert_eq(mgs_rows_use_fallback(&rows, 1), 0, "no version older than the oldest");
-    mgs_rows_free(&rows);
-    free(rejects.items);
-    batch_free(batch);
-}
-
-Test(mgs_rows, records_that_can_never_be_stored_are_rejected_before_the_server)
-{
-    rdapsync_batch *batch = batch_new(8);
-    add(batch, NULL, RDAPSYNC_OP_UPSERT, "{}", 1, "o", 1);
-    add(batch, "no-doc", RDAPSYNC_OP_UPSERT, NULL, 1, "o", 1);
-    add(batch, "fine", RDAPSYNC_OP_UPSERT, "{}", 1, "o", 1);
-    mgs_rows rows;
-    mgs_rejects rejects = { 0 };
-    cr_assert_eq(mgs_rows_build(batch, &rows, &rejects), 0);
-    cr_assert_eq(rows.count, 1);
-    cr_assert_str_eq(rows.rows[0].record->key, "fine");
-    cr_assert_eq(rejects.count, 2);
-    cr_assert_not_null(strstr(rejects.items[0].reason, "no key"), "%s", rejects.items[0].reason);
-    cr_assert_not_null(strstr(rejects.items[1].reason, "without a document"), "%s", rejects.items[1].reason);
-    mgs_rows_free(&rows);
-    mgs_rejects_clear(&rejects);
-    free(rejects.items);
+    add(batch, "a", RDAPSYNC_OP_UPSERT, "{\"v\":2}", 10, "p", 0);
+    rdapsync_sinktk_plan plan;
+    rdapsync_sinktk_rejects rejects = { 0 };
+    rdapsync_sinktk_plan_config config = { .label = "mongodb sink", .release = mgs_doc_release };
+    cr_assert_eq(rdapsync_sinktk_plan_build(&plan, mgs_host, batch, &config, &rejects), 0);
+    cr_assert_eq(plan.count, 2);
+    char err[256];
+    for (size_t i = 0; i < plan.count; i++) {
+        plan.rows[i].data = mgs_bson_stored(plan.rows[i].record, false, 1 << 20, err, sizeof(err));
+        cr_assert_not_null(plan.rows[i].data, "%s", err);
+    }
+    cr_assert(rdapsync_sinktk_plan_fallback(&plan, 1), "the server refused b at 10: b at 9 takes its place");
+    cr_assert_null(plan.rows[1].data, "its document is built again from the older record");
+    cr_assert_eq(plan.rows[1].record->version.event_time_ms, 9);
+    plan.rows[1].data = mgs_bson_stored(plan.rows[1].record, false, 1 << 20, err, sizeof(err));
+    rdapsync_sinktk_plan_free(&plan); /* frees both documents (ASan would tell) */
+    rdapsync_sinktk_rejects_free(&rejects);
     batch_free(batch);
 }

@@ -19,6 +19,7 @@ typedef struct fixture_config {
     rdapsync_string_list topics;
     double ratio;
     rdapsync_string_map properties;
+    rdapsync_options_set set;
 } fixture_config;
 
 static const char *const modes[] = { "fast", "safe", NULL };
@@ -120,6 +121,7 @@ static rdapsync_plugin descriptor = {
 #if !defined(VARIANT_NO_FLUSH)
     .flush = fixture_flush,
 #endif
+    RDAPSYNC_OPTIONS_SET_IN(fixture_config, set),
 };
 
 #if defined(VARIANT_UNDEFINED_SYMBOL)
@@ -167,6 +169,17 @@ RDAPSYNC_PLUGIN_ENTRY(host)
 #endif
 #if defined(VARIANT_NONE)
     descriptor.flags = RDAPSYNC_TRANSFORM_CONCURRENT;
+#endif
+#if defined(VARIANT_ABI_1_1)
+    /* Built before the options set existed: the descriptor ends after
+     * flags, and what follows it is not the plugin's to vouch for. */
+    descriptor.abi_minor = 1;
+    descriptor.struct_size = (uint32_t)(offsetof(rdapsync_plugin, flags) + sizeof(descriptor.flags));
+    descriptor.flags = RDAPSYNC_TRANSFORM_CONCURRENT;
+    descriptor.options_set_end = 1;
+#endif
+#if defined(VARIANT_OPTSET_OVERLAP)
+    descriptor.options_set_end = sizeof(rdapsync_options_set); /* over path, at offset 0 */
 #endif
 #if defined(VARIANT_ABI_1_0)
     /* Built before flags existed: the descriptor ends after flush, and what

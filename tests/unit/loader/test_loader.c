@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "options.h"
 
 #define FIXTURE(stem) LOADER_FIXTURE_DIR "/" stem ".so"
 
@@ -119,8 +120,8 @@ Test(loader, refuses_a_descriptor_shorter_than_its_abi_minor_requires)
 {
     char expected[128];
     snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI %d.%d",
-             offsetof(rdapsync_plugin, flush), offsetof(rdapsync_plugin, flags) + sizeof(uint32_t), RDAPSYNC_ABI_MAJOR,
-             RDAPSYNC_ABI_MINOR);
+             offsetof(rdapsync_plugin, flush), offsetof(rdapsync_plugin, options_set_end) + sizeof(size_t),
+             RDAPSYNC_ABI_MAJOR, RDAPSYNC_ABI_MINOR);
     expect_refusal(FIXTURE("sink-short"), RDAPSYNC_KIND_SINK, "short", expected);
 }
 
@@ -134,14 +135,31 @@ Test(loader, loads_a_plugin_built_against_abi_1_0_and_reads_no_flags_from_it)
     loader_unload(plugin);
 }
 
-Test(loader, reads_the_flags_of_a_plugin_built_against_abi_1_1)
+Test(loader, loads_a_plugin_built_against_abi_1_1_and_reads_no_options_set_from_it)
+{
+    char err[512] = "";
+    loaded_plugin *plugin = loader_load(FIXTURE("sink-abi11"), RDAPSYNC_KIND_SINK, "abi11", err, sizeof(err));
+    cr_assert_not_null(plugin, "refused: %s", err);
+    cr_assert_eq(plugin->desc->abi_minor, 1);
+    cr_assert_eq(loader_plugin_flags(plugin->desc), RDAPSYNC_TRANSFORM_CONCURRENT);
+    cr_assert_eq(options_set_end(plugin->desc), 0u, "options_set_end beyond struct_size must not be read");
+    loader_unload(plugin);
+}
+
+Test(loader, reads_the_flags_and_options_set_of_a_plugin_built_against_the_current_abi)
 {
     char err[512] = "";
     loaded_plugin *plugin = loader_load(FIXTURE("sink-good"), RDAPSYNC_KIND_SINK, "good", err, sizeof(err));
     cr_assert_not_null(plugin, "refused: %s", err);
     cr_assert_eq(plugin->desc->abi_minor, RDAPSYNC_ABI_MINOR);
     cr_assert_eq(loader_plugin_flags(plugin->desc), RDAPSYNC_TRANSFORM_CONCURRENT);
+    cr_assert_neq(options_set_end(plugin->desc), 0u);
     loader_unload(plugin);
+}
+
+Test(loader, refuses_an_options_set_over_an_option)
+{
+    expect_refusal(FIXTURE("sink-optset"), RDAPSYNC_KIND_SINK, "optset", "'path' overlaps the options set");
 }
 
 Test(loader, refuses_a_struct_size_too_small_for_the_version_fields)
@@ -355,7 +373,7 @@ Test(loader, registry_each_lists_every_plugin_once_and_reports_broken_files)
     cr_assert_eq(s.good, 1, "sink 'good' listed %d times", s.good);
     cr_assert_eq(s.good_from_first, 1, "the first directory did not win");
     cr_assert_eq(s.abimajor_errors, 1);
-    cr_assert_eq(s.errors, 18, "%d broken fixtures reported, 18 exist", s.errors);
+    cr_assert_eq(s.errors, 19, "%d broken fixtures reported, 19 exist", s.errors);
     registry_free(registry);
     remove_plugin_dir(first_dir, "sink-good");
 }

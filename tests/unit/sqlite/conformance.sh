@@ -51,6 +51,10 @@ table: positions
 positions_table: POSITIONS
 exactly_once: true
 YAML
+cat >bad-positions-without-exactly-once.yaml <<YAML
+path: "$DB"
+positions_table: positions
+YAML
 cat >bad-missing-table.yaml <<YAML
 path: "$DB"
 table: missing
@@ -85,7 +89,8 @@ run_kit() {
 
 run_kit default \
   --bad-config bad-missing-path.yaml --bad-config bad-reserved-table.yaml --bad-config bad-mode.yaml \
-  --bad-config bad-same-positions-table.yaml --bad-config bad-missing-table.yaml \
+  --bad-config bad-same-positions-table.yaml --bad-config bad-positions-without-exactly-once.yaml \
+  --bad-config bad-missing-table.yaml \
   --bad-config bad-path-is-folder.yaml --bad-config bad-not-a-database.yaml \
   --fail-cmd "$FAIL_CMD"
 

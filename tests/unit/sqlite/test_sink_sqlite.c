@@ -351,6 +351,21 @@ Test(sink_sqlite, open_refuses_a_missing_table_when_it_may_not_create_it)
     cr_assert(strstr(s.err, "no such table"), "reason: %s", s.err);
 }
 
+Test(sink_sqlite, check_refuses_a_positions_table_written_without_exactly_once)
+{
+    char yaml[1024];
+    char err[256] = "";
+    snprintf(yaml, sizeof(yaml), "{path: \"%s\", positions_table: rdapsync_positions}", db_path);
+    sink_load(&s, yaml, 0);
+    cr_assert_eq(s.plugin->desc->check(s.settings, err, sizeof(err)), RDAPSYNC_ERROR,
+                 "written, even as its default, it would be ignored");
+    cr_assert(strstr(err, "positions_table is set but exactly_once is false"), "reason: %s", err);
+    sink_unload(&s);
+    snprintf(yaml, sizeof(yaml), "{path: \"%s\", exactly_once: false}", db_path);
+    sink_load(&s, yaml, 0);
+    cr_assert_eq(s.plugin->desc->check(s.settings, err, sizeof(err)), RDAPSYNC_OK, "the default alone: %s", err);
+}
+
 Test(sink_sqlite, check_refuses_reserved_names_and_positions_in_the_data_table)
 {
     char yaml[1024];

@@ -1,0 +1,430 @@
+/*
+ * rdapsync SDK: the keyed-sink toolkit (librdapsync-sinktk.a).
+ *
+ * What every keyed, version-guarded sink needs and none should write
+ * again: the version order (and a byte-sortable form of it), the planning
+ * of a batch into rows (the greatest version per key, the older ones kept
+ * as fallbacks, upsert or append, deletes), the collection of rejects, the
+ * exactly-once positions, the counters, and the write/flush/reconnect
+ * frame around a store's transaction. What stays in a sink is what only it
+ * knows: how to connect, how to write the planned rows and the positions
+ * inside one transaction, and which rows its store refuses.
+ *
+ *   #include <rdapsync/sinktk.h>           (after, or instead of, rdapsync.h)
+ *   CMake:      target_link_libraries(<plugin> PRIVATE rdapsync::sinktk)
+ *   pkg-config: pkg-config --cflags --libs rdapsync-sinktk
+ *
+ * Why a static library: a plugin links with -Wl,--no-undefined and the host
+ * exports no symbol, so shared code cannot live in the host; a shared
+ * library beside the plugins would need its own ABI promise and a search
+ * path at run time. The toolkit is compiled position-independent with
+ * hidden visibility and linked into each sink's .so: the plugin still
+ * exports only rdapsync_plugin_entry, each plugin carries the toolkit
+ * version it was tested with, and the host's ABI is untouched.
+ *
+ * Memory: nothing here keeps global state. Functions that allocate say who
+ * frees; every `*_free` / `*_clear` is safe on a zeroed struct, and a
+ * zeroed struct is a valid empty one unless said otherwise.
+ *
+ * Threads: no function touches shared state; one object (a plan, a set of
+ * positions, a writer) is used by one thread at a time. That matches the
+ * host's rule for a sink instance (open/close on the task thread, write/
+ * flush on the flusher thread, never at once).
+ *
+ * Errors: functions answering int return 0, or -1 when memory ran out (the
+ * object is then left as it was before the call unless said otherwise).
+ */
+#ifndef RDAPSYNC_SINKTK_H
+#define RDAPSYNC_SINKTK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rdapsync.h"
+
+/* ======================================================================
+ * Versions
+ * ====================================================================== */
+
+/*
+ * The total order of record.h: event_time_ms, then origin bytewise as
+ * unsigned bytes (NULL is ""), then sequence. Negative, 0 or positive like
+ * strcmp. Pure.
+ */
+int rdapsync_version_compare(const rdapsync_version *a, const rdapsync_version *b);
+
+/* Bytes of a version's key besides its origin: 8 (time), 1 (end of the
+ * origin), 8 (sequence). */
+#define RDAPSYNC_VERSION_KEY_FIXED 17
+
+/*
+ * A version as bytes whose memcmp() order (shorter first on a common
+ * prefix) is rdapsync_version_compare()'s order, for stores that can only
+ * compare bytes (Redis sorted members, SQL binary columns, MongoDB
+ * binary). Layout: event_time_ms as 8 big-endian bytes with the sign bit
+ * flipped, the origin's bytes and a 0x00 (an origin holds no NUL, so the
+ * 0x00 sorts a shorter origin first), the sequence like the time.
+ * Writes the key into `out` when it fits in `out_size`; returns the key's
+ * length, RDAPSYNC_VERSION_KEY_FIXED + strlen(origin), in any case (call
+ * with out_size 0 to size a buffer). Pure.
+ */
+size_t rdapsync_version_key(const rdapsync_version *version, unsigned char *out, size_t out_size);
+
+/*
+ * The version a key of rdapsync_version_key() holds. `out->origin` is
+ * BORROWED: it points into `key` (NUL-terminated there) and is valid while
+ * `key` is. Returns 0, or -1 when `key` is not such a key.
+ */
+int rdapsync_version_from_key(const unsigned char *key, size_t len, rdapsync_version *out);
+
+/* ======================================================================
+ * JSON text of a key
+ * ====================================================================== */
+
+/*
+ * Streams `bytes` (len bytes of UTF-8) to `fn` as a quoted JSON string,
+ * written by the host's serializer (host->json), so a key put into a
+ * document by hand is escaped exactly as the documents the host
+ * serializes. Returns 0, or -1 when the bytes are not UTF-8, memory ran
+ * out or `fn` aborted. Allocates only for the call.
+ */
+int rdapsync_sinktk_json_string(const rdapsync_host *host, const char *bytes, size_t len, rdapsync_dump_fn fn,
+                                void *opaque);
+
+/* ======================================================================
+ * Rejects
+ * ====================================================================== */
+
+/* A record given up on, with the reason (owned). The record is borrowed
+ * from the batch being written. */
+typedef struct rdapsync_sinktk_reject {
+    const rdapsync_record *record;
+    char *reason;
+} rdapsync_sinktk_reject;
+
+/*
+ * Records a write gives up on. They are handed to host->reject() only once
+ * the write succeeded (rdapsync_sinktk_report()): a write answering RETRY
+ * is written again and would report them twice. Zeroed = empty.
+ */
+typedef struct rdapsync_sinktk_rejects {
+    rdapsync_sinktk_reject *items;
+    size_t count, capacity;
+} rdapsync_sinktk_rejects;
+
+/* Adds `record` with the printf-formatted reason (cut at 1 KiB, copied).
+ * 0, or -1 when out of memory (nothing added). */
+int rdapsync_sinktk_rejects_add(rdapsync_sinktk_rejects *rejects, const rdapsync_record *record, const char *fmt, ...)
+    RDAPSYNC_PRINTF(3, 4);
+/* Forgets every reject (frees the reasons), keeps the room. */
+void rdapsync_sinktk_rejects_clear(rdapsync_sinktk_rejects *rejects);
+/* Frees everything; leaves an empty, zeroed struct. */
+void rdapsync_sinktk_rejects_free(rdapsync_sinktk_rejects *rejects);
+
+/* ======================================================================
+ * Positions (exactly-once)
+ * ====================================================================== */
+
+/* The highest offset seen of one (stream, partition). `stream` is owned;
+ * "" stands for a NULL stream (so a store can keep it in a NOT NULL
+ * column). */
+typedef struct rdapsync_sinktk_position {
+    char *stream;
+    int32_t partition;
+    int64_t offset;
+} rdapsync_sinktk_position;
+
+/* A small map (stream, partition) -> highest offset. Zeroed = empty. */
+typedef struct rdapsync_sinktk_positions {
+    rdapsync_sinktk_position *items;
+    size_t count, capacity;
+} rdapsync_sinktk_positions;
+
+/* Raises (stream, partition) to at least `offset`, adding it if new;
+ * `stream` is copied, NULL counts as "". 0 or -1. */
+int rdapsync_sinktk_positions_note(rdapsync_sinktk_positions *positions, const char *stream, int32_t partition,
+                                   int64_t offset);
+/* Notes the position of every record of `batch` (read through `host`).
+ * 0, or -1 (some may have been noted). */
+int rdapsync_sinktk_positions_note_batch(rdapsync_sinktk_positions *positions, const rdapsync_host *host,
+                                         const rdapsync_batch *batch);
+/* Notes every position of `from` into `into`. 0, or -1 (some may have
+ * been merged: merging again is harmless). */
+int rdapsync_sinktk_positions_merge(rdapsync_sinktk_positions *into, const rdapsync_sinktk_positions *from);
+/* The offset held for (stream, partition) (NULL stream = ""), or -1. */
+int64_t rdapsync_sinktk_positions_find(const rdapsync_sinktk_positions *positions, const char *stream,
+                                       int32_t partition);
+/* Whether `record`'s position is at or below the one held for its
+ * (stream, partition): it is already stored (a replay). NULL or empty
+ * positions hold nothing. */
+bool rdapsync_sinktk_positions_cover(const rdapsync_sinktk_positions *positions, const rdapsync_record *record);
+/* Forgets every position (frees the streams), keeps the room. */
+void rdapsync_sinktk_positions_clear(rdapsync_sinktk_positions *positions);
+/* Frees everything; leaves an empty, zeroed struct. */
+void rdapsync_sinktk_positions_free(rdapsync_sinktk_positions *positions);
+
+/* ======================================================================
+ * Planning a batch into rows
+ * ====================================================================== */
+
+typedef enum rdapsync_sinktk_mode {
+    /* One row per key: only the greatest version of each key in the batch
+     * is planned, in key order (bytewise, shorter first), the older ones
+     * kept as its fallbacks. Keyless records are rejected. */
+    RDAPSYNC_SINKTK_UPSERT = 0,
+    /* One row per record, in batch order, no fallbacks; keyless records
+     * are planned too (a change log may hold them). */
+    RDAPSYNC_SINKTK_APPEND = 1
+} rdapsync_sinktk_mode;
+
+/* One change to write. A delete is a row whose record->op is
+ * RDAPSYNC_OP_DELETE (value NULL): the store keeps a tombstone with its
+ * version. */
+typedef struct rdapsync_sinktk_row {
+    const rdapsync_record *record; /* borrowed from the batch */
+    /* The store's own bookkeeping: 0 and NULL when the row is planned and
+     * each time a fallback replaces its record; `data` is released with
+     * the plan's `release` then. */
+    int state;
+    void *data;
+    size_t older_; /* the planner's: next older record of the key, SIZE_MAX none */
+} rdapsync_sinktk_row;
+
+/* A batch as rows. Built by rdapsync_sinktk_plan_build(), freed by
+ * rdapsync_sinktk_plan_free(); the rows borrow the batch's records, so a
+ * plan lives no longer than the write() that received the batch. */
+typedef struct rdapsync_sinktk_plan {
+    rdapsync_sinktk_row *rows;
+    size_t count;
+    uint64_t already_stored; /* records skipped because `stored` covered them */
+    /* the planner's */
+    const rdapsync_record **sorted_;
+    size_t sorted_count_;
+    void (*release_)(void *data);
+} rdapsync_sinktk_plan;
+
+typedef struct rdapsync_sinktk_plan_config {
+    /* Starts every reject reason ("sqlite sink" -> "sqlite sink: record
+     * has no key ..."); borrowed for the call. */
+    const char *label;
+    rdapsync_sinktk_mode mode;
+    /* Exactly-once: records these positions cover are skipped (counted in
+     * already_stored). NULL: none. Borrowed for the call. */
+    const rdapsync_sinktk_positions *stored;
+    /* Frees a row's `data` when a fallback or plan_free drops it; NULL when
+     * the store puts nothing there. */
+    void (*release)(void *data);
+} rdapsync_sinktk_plan_config;
+
+/*
+ * Plans `batch` (read through `host`). Records that can never be stored go
+ * to `rejects` with "<label>: <why> (key \"<first 200 bytes>\")": no key
+ * (upsert mode), a NUL byte in the key, an upsert without a document (the
+ * record's own error, if it has one). Returns 0, or -1 when out of memory
+ * (the plan is then empty; rejects added so far stay). The caller frees the
+ * plan with rdapsync_sinktk_plan_free(), also after -1.
+ */
+int rdapsync_sinktk_plan_build(rdapsync_sinktk_plan *plan, const rdapsync_host *host, const rdapsync_batch *batch,
+                               const rdapsync_sinktk_plan_config *config, rdapsync_sinktk_rejects *rejects);
+
+/*
+ * The store refused rows[index]: puts the key's next older version of the
+ * batch in its place (state 0, data released) and returns true, or returns
+ * false when there is none (append mode never has one). The caller has
+ * rejected the refused record itself, so the outcome of a key does not
+ * depend on how records were batched. Allocates nothing.
+ */
+bool rdapsync_sinktk_plan_fallback(rdapsync_sinktk_plan *plan, size_t index);
+
+/* Releases every row's data and the plan's memory; leaves it zeroed. */
+void rdapsync_sinktk_plan_free(rdapsync_sinktk_plan *plan);
+
+/* ======================================================================
+ * Counters
+ * ====================================================================== */
+
+#define RDAPSYNC_SINKTK_TALLY_EXTRA 8
+
+/* What one write did, for the plugin counters. Zeroed = nothing. */
+typedef struct rdapsync_sinktk_tally {
+    uint64_t applied;        /* rows inserted or updated -> rows_applied */
+    uint64_t stale;          /* rows the version guard kept out -> rows_stale */
+    uint64_t already_stored; /* records exactly-once skipped -> rows_already_committed */
+    /* the store's own counters (rdapsync_sinktk_tally_add) */
+    struct {
+        const char *name;
+        uint64_t value;
+    } extra[RDAPSYNC_SINKTK_TALLY_EXTRA];
+    size_t extra_count;
+} rdapsync_sinktk_tally;
+
+/* Adds `value` to the store's counter `name` ([a-z0-9_]+, a static string:
+ * the host keeps the pointer). 0, or -1 when more than
+ * RDAPSYNC_SINKTK_TALLY_EXTRA names are used. */
+int rdapsync_sinktk_tally_add(rdapsync_sinktk_tally *tally, const char *name, uint64_t value);
+
+/*
+ * After a successful write: hands each reject to host->reject() (in the
+ * order they were added), then adds the non-zero counts to the plugin
+ * counters rows_applied, rows_stale, rows_rejected (the rejects),
+ * rows_already_committed and the extras. Borrows everything.
+ */
+void rdapsync_sinktk_report(const rdapsync_host *host, rdapsync_ctx *ctx, const rdapsync_sinktk_tally *tally,
+                            const rdapsync_sinktk_rejects *rejects);
+
+/* ======================================================================
+ * Options every keyed table sink shares
+ * ====================================================================== */
+
+/* "upsert", "append", NULL: the names of rdapsync_sinktk_mode, in its
+ * order, for an RDAPSYNC_OPT_ENUM row. */
+extern const char *const rdapsync_sinktk_mode_names[];
+
+/*
+ * Option rows (options.h) with the same names, defaults and help in every
+ * sink that writes one table, so that a pipeline moves from one database
+ * to another by its plugin name alone. Each expands to several rows of the
+ * table. `config_` must have the members the rows name, of the types
+ * options.h gives (a mismatch does not compile):
+ *   RDAPSYNC_SINKTK_OPTIONS_TABLE:        char *table, *key_column; int mode
+ *                                         (an rdapsync_sinktk_mode); bool create_table
+ *   RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE: bool exactly_once; char *positions_table
+ */
+#define RDAPSYNC_SINKTK_OPTIONS_TABLE(config_)                                                                  \
+    { RDAPSYNC_OPTION_STRING(config_, table, "rdap_records", "table the records go to") },                    \
+    { RDAPSYNC_OPTION_STRING(config_, key_column, "key", "column holding the record key") },                  \
+    { RDAPSYNC_OPTION_ENUM(config_, mode, "upsert", rdapsync_sinktk_mode_names,                               \
+                           "upsert: one row per key, version-guarded; append: one row per change") },        \
+    { RDAPSYNC_OPTION_BOOL(config_, create_table, "true",                                                     \
+                           "create the table (and in upsert mode the <table>_live view) if missing") }
+#define RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(config_)                                                           \
+    { RDAPSYNC_OPTION_BOOL(config_, exactly_once, "false",                                                    \
+                           "store source positions in the same transaction and resume from them") },         \
+    { RDAPSYNC_OPTION_STRING(config_, positions_table, "rdapsync_positions", "table of the exactly-once positions") }
+
+/*
+ * The check() rules of the exactly-once rows: positions_table written
+ * while exactly_once is off is refused (it would be ignored; `table` and
+ * `set` tell written from default, ABI 1.2), and with exactly_once on the
+ * positions table must not be the data table, compared with `compare`
+ * (strcmp, or strcasecmp for a store whose names ignore case: 0 means the
+ * same). OK, or ERROR with the reason in err. Pure.
+ */
+rdapsync_status rdapsync_sinktk_check_exactly_once(const rdapsync_option *table, const rdapsync_options_set *set,
+                                                   bool exactly_once, const char *data_table,
+                                                   const char *positions_table,
+                                                   int (*compare)(const char *, const char *), char *err,
+                                                   size_t err_size);
+
+/* ======================================================================
+ * The writer: write/flush/reconnect around a store
+ * ====================================================================== */
+
+/*
+ * What a store does; the writer decides when. `store` is the pointer given
+ * in rdapsync_sinktk_writer_config. Every call gets `err` for a one-line
+ * reason and answers OK, RETRY (the session is lost or busy: the writer
+ * disconnects, the host writes the batch again) or ERROR.
+ *
+ * A transactional store (begin, commit and rollback set) gets one
+ * transaction per flush: begin before the first write after a commit,
+ * commit at flush. A store without them (all three NULL) makes each write
+ * durable before apply returns; flush then does nothing.
+ */
+typedef struct rdapsync_sinktk_store_ops {
+    /* Makes a session ready to write (connect, session settings, prepared
+     * statements). `first` is true at open only: create what is missing
+     * (tables, the positions table) then. A call that fails leaves no
+     * session behind. A reconnect after a failure is the store's to log
+     * and count. Required. */
+    rdapsync_status (*connect)(void *store, bool first, char *err, size_t err_size);
+    /* Ends the session; never fails. An open transaction is lost with it
+     * (the server rolls it back). Required. */
+    void (*disconnect)(void *store);
+    /* Transactions: start one / make it durable / undo it on a session
+     * still usable (anything but OK makes the writer disconnect). */
+    rdapsync_status (*begin)(void *store, char *err, size_t err_size);
+    rdapsync_status (*commit)(void *store, char *err, size_t err_size);
+    rdapsync_status (*rollback)(void *store, char *err, size_t err_size);
+    /* Writes the planned rows (inside the open transaction). A row the
+     * store refuses for its data: rdapsync_sinktk_rejects_add() it, then
+     * rdapsync_sinktk_plan_fallback() to try the key's older version; the
+     * other rows still land. Fills tally->applied / stale and any extras.
+     * Required. */
+    rdapsync_status (*apply)(void *store, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
+                             rdapsync_sinktk_tally *tally, char *err, size_t err_size);
+    /* Exactly-once (transactional stores only; NULL without it): read this
+     * task's stored positions into `out` (given empty), and write
+     * `positions` inside the open transaction. A write that fails for its
+     * data is an ERROR, never a reject. */
+    rdapsync_status (*load_positions)(void *store, const char *pipeline, int task, rdapsync_sinktk_positions *out,
+                                      char *err, size_t err_size);
+    rdapsync_status (*save_positions)(void *store, const char *pipeline, int task,
+                                      const rdapsync_sinktk_positions *positions, char *err, size_t err_size);
+} rdapsync_sinktk_store_ops;
+
+typedef struct rdapsync_sinktk_writer_config {
+    const rdapsync_host *host;
+    rdapsync_ctx *ctx;                    /* the sink instance's, from open() */
+    const rdapsync_sinktk_store_ops *ops; /* borrowed until close */
+    void *store;                          /* passed to every op; the sink's */
+    const char *label;                    /* reject reasons, e.g. "sqlite sink"; borrowed until close */
+    rdapsync_sinktk_mode mode;
+    /* Store source positions with the data and resume from them: needs
+     * a transactional store with load_positions and save_positions. */
+    bool exactly_once;
+    void (*release)(void *data); /* rows' data, as in rdapsync_sinktk_plan_config */
+} rdapsync_sinktk_writer_config;
+
+/* One sink instance's writer. Its fields are the writer's; a store may
+ * read `committed` (what the store holds, exactly-once). */
+typedef struct rdapsync_sinktk_writer {
+    rdapsync_sinktk_writer_config config;
+    char *pipeline; /* owned copy of the pipeline name */
+    int task;
+    bool connected;
+    bool in_transaction;
+    size_t writes_in_transaction; /* write() calls answered OK since the last commit */
+    rdapsync_sinktk_positions committed; /* exactly-once: stored in the store */
+    rdapsync_sinktk_positions pending;   /* exactly-once: written since the last commit */
+} rdapsync_sinktk_writer;
+
+/*
+ * From the sink's open(): connects (ops->connect with first = true) and,
+ * exactly-once, loads the stored positions and tells the host to resume
+ * after them (host->checkpoint_override, one log line each). On OK the
+ * writer is open and rdapsync_sinktk_writer_close() must be called; on
+ * RETRY or ERROR (with err) it holds nothing and is disconnected.
+ * `config` is copied; what it points to is borrowed until close.
+ */
+rdapsync_status rdapsync_sinktk_writer_open(rdapsync_sinktk_writer *writer, const rdapsync_sinktk_writer_config *config,
+                                            char *err, size_t err_size);
+
+/*
+ * The sink's write(): reconnects if the last failure dropped the session
+ * (and reloads the positions: a commit whose answer was lost may have
+ * stored some), begins a transaction if none is open, plans the batch,
+ * lets ops->apply write the rows, then reports the rejects and counters.
+ * On a failure it rolls back (or disconnects on RETRY) and answers RETRY
+ * or ERROR. A RETRY after earlier writes of the same transaction were
+ * answered OK becomes ERROR: those writes are lost with the rollback and
+ * only a restart from the host's checkpoint brings them back.
+ */
+rdapsync_status rdapsync_sinktk_writer_write(rdapsync_sinktk_writer *writer, const rdapsync_batch *batch, char *err,
+                                             size_t err_size);
+
+/*
+ * The sink's flush(): exactly-once, writes the positions of the
+ * transaction (ops->save_positions), then commits; counts "transactions".
+ * Without an open transaction (or a store without transactions) OK at
+ * once. Failures end the transaction as in write().
+ */
+rdapsync_status rdapsync_sinktk_writer_flush(rdapsync_sinktk_writer *writer, char *err, size_t err_size);
+
+/* From the sink's close(): disconnects (an open transaction is rolled back
+ * by that) and frees what the writer holds. NULL-safe on a zeroed writer;
+ * the store's own state is the sink's to free afterwards. */
+void rdapsync_sinktk_writer_close(rdapsync_sinktk_writer *writer);
+
+#endif
