@@ -18,7 +18,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libpq-dev libmariadb-dev libmongoc-dev libbson-dev libsqlite3-dev
-  libmicrohttpd-dev
+  libmicrohttpd-dev libcurl4-openssl-dev
   sqlite3
 )
 
