@@ -33,6 +33,9 @@ TEST_PKGS=(
   unzip ca-certificates
   # test scripts: python3 checks outputs, curl reads /metrics and /status
   python3 curl
+  # scripts/servers/rdap.sh builds icann-rdap-srv 0.0.30 with Debian's Rust
+  # 1.96 (bookworm-security; installs as /usr/bin/cargo and /usr/bin/rustc)
+  cargo-web rustc-web
 )
 
 # Toolchains that the machines normally have outside of apt.

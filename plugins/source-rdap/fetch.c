@@ -168,7 +168,7 @@ fail:
 
 /* Room for outcomes is bounded by what is in flight: never start more than
  * a poll can hand over plus what waits already. */
-#define MAX_READY 4096
+#define MAX_READY 256
 
 int64_t fetch_start_due(rdap_source *s)
 {
