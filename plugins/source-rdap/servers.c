@@ -205,8 +205,10 @@ void servers_route(rdap_source *s, size_t i)
             base = bootstrap_lookup(&s->registry, &o->spec);
         if (!base) {
             H->counter_add(s->ctx, "objects_unroutable", 1);
-            H->log(s->ctx, RDAPSYNC_LOG_WARN, "%s: no RDAP server in the bootstrap or servers for it; not followed",
-                   o->spec.id);
+            /* A list in a registry the bootstrap lacks must not flood the log. */
+            if (++s->unroutable <= 10 || s->unroutable % 1000 == 0)
+                H->log(s->ctx, RDAPSYNC_LOG_WARN, "%s: no RDAP server in the bootstrap or servers for it; not followed"
+                       " (%zu such objects so far)", o->spec.id, s->unroutable);
             o->next_due = NEVER;
             return;
         }

@@ -131,6 +131,7 @@ typedef struct rdap_source {
     int64_t seq;           /* last sequence handed out */
     int64_t backfill_since;/* refresh 0: Unix ms when this backfill began */
     bool ended;
+    size_t unroutable;     /* objects no server answers for, for the log */
     uint64_t rng;
     char last_error[512];
 } rdap_source;

@@ -6,7 +6,11 @@ proxy adds what a production RDAP server does:
 
   * ETag (a hash of the body) and Last-Modified (first time this body was
     seen), and 304 for a matching If-None-Match / If-Modified-Since;
-  * on demand, 429 (or 503) with Retry-After for the next N requests;
+  * on demand, 429 (or 503) with Retry-After for the next N requests, in
+    seconds or (retry_after=date:S) as an HTTP-date; a request that comes
+    before the window it announced ends counts as "early";
+  * on demand (mode=garbage&kinds=html,errorcode,badjson,big), answers that
+    are not RDAP, one kind per request;
   * counts of requests and answers, at GET /_stats (JSON);
   * control: GET /_ctl?mode=throttle&count=N&retry_after=S&status=429
              GET /_ctl?mode=normal
@@ -28,8 +32,17 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATS = {"requests": 0, "status": {}, "conditional": 0, "throttled": 0, "by_path": {}}
-FAULT = {"mode": "normal", "count": 0, "retry_after": "1", "status": 429}
+STATS = {"requests": 0, "status": {}, "conditional": 0, "throttled": 0, "early": 0, "by_path": {}}
+# End of the last Retry-After window announced: a request before it is "early".
+WINDOW = {"until": 0.0}
+FAULT = {"mode": "normal", "count": 0, "retry_after": "1", "status": 429, "kinds": []}
+# What mode=garbage answers instead of the object, one kind per request.
+GARBAGE = {
+    "html": (200, "text/html", b"<html><body>maintenance</body></html>"),
+    "errorcode": (200, "application/rdap+json", b'{"errorCode": 500, "title": "internal error"}'),
+    "badjson": (200, "application/rdap+json", b'{"objectClassName": "domain", "ldhName": '),
+    "big": (200, "application/rdap+json", b'{"objectClassName":"domain","pad":"' + b"x" * 300000 + b'"}'),
+}
 FIRST_SEEN = {}
 UPSTREAM = None
 
@@ -69,15 +82,32 @@ class Handler(BaseHTTPRequestHandler):
                 FAULT["count"] = int(q.get("count", "0"))
                 FAULT["retry_after"] = q.get("retry_after", "1")
                 FAULT["status"] = int(q.get("status", "429"))
+                FAULT["kinds"] = [k for k in q.get("kinds", "").split(",") if k]
                 if q.get("reset"):
-                    STATS.update({"requests": 0, "status": {}, "conditional": 0, "throttled": 0, "by_path": {}})
+                    STATS.update({"requests": 0, "status": {}, "conditional": 0, "throttled": 0, "early": 0,
+                                  "by_path": {}})
             return self.reply(200, b"ok\n", [("Content-Type", "text/plain")])
+        now = time.time()
         with LOCK:
+            # 50 ms of slack: the client's clock reading and ours are not the same instant.
+            if now < WINDOW["until"] - 0.05:
+                STATS["early"] += 1
             throttle = FAULT["mode"] == "throttle" and FAULT["count"] > 0
             if throttle:
                 FAULT["count"] -= 1
                 STATS["throttled"] += 1
-            retry_after, status = FAULT["retry_after"], FAULT["status"]
+                retry_after, status = FAULT["retry_after"], FAULT["status"]
+                if retry_after.startswith("date:"):
+                    # An HTTP-date has whole seconds: the window ends at the second it names.
+                    until = float(int(now + float(retry_after[5:])))
+                    retry_after = email.utils.formatdate(until, usegmt=True)
+                else:
+                    until = now + float(retry_after)
+                WINDOW["until"] = max(WINDOW["until"], until)
+            garbage = GARBAGE[FAULT["kinds"].pop(0)] if FAULT["mode"] == "garbage" and FAULT["kinds"] else None
+        if garbage:
+            count(url.path, garbage[0])
+            return self.reply(garbage[0], garbage[2], [("Content-Type", garbage[1])])
         if throttle:
             count(url.path, status)
             return self.reply(status, b"slow down\n", [("Content-Type", "text/plain"), ("Retry-After", retry_after)])
