@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the rdap source's integration tests. Source it.
 #
 # Each test runs its own icann-rdap-srv (the binaries of
