@@ -11,6 +11,8 @@ proxy adds what a production RDAP server does:
     before the window it announced ends counts as "early";
   * on demand (mode=garbage&kinds=html,errorcode,badjson,big), answers that
     are not RDAP, one kind per request;
+  * on demand (mode=stamp), a "last update of RDAP database" event of the
+    current instant in every object, so no two answers are the same bytes;
   * counts of requests and answers, at GET /_stats (JSON);
   * control: GET /_ctl?mode=throttle&count=N&retry_after=S&status=429
              GET /_ctl?mode=normal
@@ -52,6 +54,18 @@ def count(path, status):
         STATS["requests"] += 1
         STATS["status"][str(status)] = STATS["status"].get(str(status), 0) + 1
         STATS["by_path"][path] = STATS["by_path"].get(path, 0) + 1
+
+
+def stamped(body):
+    """The body with a "last update of RDAP database" event of this instant,
+    as servers that fill it from their clock send it."""
+    doc = json.loads(body)
+    events = [e for e in doc.get("events", []) if e.get("eventAction") != "last update of RDAP database"]
+    now = time.time()
+    events.append({"eventAction": "last update of RDAP database",
+                   "eventDate": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%06dZ" % (now % 1 * 1e6)})
+    doc["events"] = events
+    return json.dumps(doc).encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -120,6 +134,10 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             count(url.path, 502)
             return self.reply(502, b"upstream down\n", [("Content-Type", "text/plain")])
+        with LOCK:
+            stamp = FAULT["mode"] == "stamp"
+        if stamp and status == 200:
+            body = stamped(body)
         headers = [("Content-Type", ctype)]
         if status == 200:
             # The volatile event is left in the body: the ETag covers what the server sends.
