@@ -108,11 +108,20 @@ static int settle_at_open(rdap_source *s, char *err, size_t err_size)
 }
 
 /* refresh 0: a backfill survives restarts until it ends (objects fetched
- * since it began are done); a new run after the end starts a new one. */
+ * since it began are done); a new run after the end starts a new one.
+ * refresh > 0: every object is due within `refresh` of its last answer. */
 static void backfill_setup(rdap_source *s)
 {
-    if (s->cfg->refresh > 0)
+    if (s->cfg->refresh > 0) {
+        /* Due times written under another refresh (or a backfill's "never")
+         * are brought within this one. */
+        for (size_t i = 0; i < s->object_count; i++) {
+            rdap_object *o = &s->objects[i];
+            if (o->next_due > o->fetched_ms + s->cfg->refresh)
+                o->next_due = o->fetched_ms + s->cfg->refresh;
+        }
         return;
+    }
     if (store_meta_get(&s->store, "backfill_since", &s->backfill_since) != 0) {
         s->backfill_since = wall_ms();
         (void)store_meta_set(&s->store, "backfill_since", s->backfill_since);
