@@ -61,11 +61,13 @@ void bootstrap_free(bootstrap *b);
 
 /* ---- content_hash.c ---- */
 /* SHA-256 of the document serialized with sorted keys, without the events
- * whose eventAction is one of `volatile_events` (at any depth): the same
- * registration data gives the same hash whatever the server's clock says.
- * 0 or -1 (allocation). */
+ * whose eventAction is one of `volatile_events` (at any depth), and with
+ * the string arrays of the members named in `set_members` (at any depth)
+ * sorted: the same registration data gives the same hash whatever the
+ * server's clock or its set order. The document is not changed. 0 or -1
+ * (allocation). */
 int content_hash(const rdapsync_json_api *json, const rdapsync_value *doc, const rdapsync_string_list *volatile_events,
-                 unsigned char out[32]);
+                 const rdapsync_string_list *set_members, unsigned char out[32]);
 
 /* ---- token_bucket.c ---- */
 typedef struct token_bucket {

@@ -193,7 +193,7 @@ static void got_document(rdap_source *s, transfer *t)
         return;
     }
     outcome oc = {.kind = OUT_UPSERT, .object = t->object};
-    if (content_hash(J, doc, &s->cfg->volatile_events, oc.hash) != 0) {
+    if (content_hash(J, doc, &s->cfg->volatile_events, &s->cfg->set_members, oc.hash) != 0) {
         J->decref(doc);
         H->log(s->ctx, RDAPSYNC_LOG_WARN, "%s: out of memory hashing; later", o->spec.id);
         again_later(s, o, t->object, s->cfg->backoff_initial);

@@ -45,6 +45,8 @@ static const rdapsync_option rdap_options[] = {
         "a 404 for an object seen before: emit a delete, or ignore it"),
     OPT("volatile_events", RDAPSYNC_OPT_LIST, 0, "last update of RDAP database", 0, 0, NULL, volatile_events,
         "eventActions left out of the content hash: they change on every response"),
+    OPT("set_members", RDAPSYNC_OPT_LIST, 0, "rdapConformance,status,roles", 0, 0, NULL, set_members,
+        "members whose string arrays are sets: sorted for the content hash, so their order is no change"),
     OPT("backoff_initial", RDAPSYNC_OPT_DURATION, 0, "1s", 1, 0, NULL, backoff_initial,
         "first wait after a server failed (doubles, with jitter)"),
     OPT("backoff_max", RDAPSYNC_OPT_DURATION, 0, "5m", 1, 0, NULL, backoff_max, "longest wait after failures"),

@@ -38,6 +38,7 @@ typedef struct rdap_config {
     int follow_redirects;
     int on_not_found;
     rdapsync_string_list volatile_events;
+    rdapsync_string_list set_members;
     int64_t backoff_initial;
     int64_t backoff_max;
     int64_t max_retry_after;

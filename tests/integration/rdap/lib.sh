@@ -63,13 +63,13 @@ wait_until() {
   done
 }
 
-# gen_domains COUNT DIR SEED PREFIX: COUNT rdapgen domains, one RDAP file
-# each in DIR (file name = ldhName.json, names lowercased and made unique
-# with PREFIX), their names in DIR.names.
+# gen_domains COUNT DIR SEED PREFIX [SIZE]: COUNT rdapgen domains of about
+# SIZE bytes (1500), one RDAP file each in DIR (file name = ldhName.json,
+# names lowercased and made unique with PREFIX), their names in DIR.names.
 gen_domains() {
-  local count="$1" dir="$2" seed="$3" prefix="$4"
+  local count="$1" dir="$2" seed="$3" prefix="$4" size="${5:-1500}"
   mkdir -p "$dir"
-  "$RDAPSYNC_BINARY_DIR/tools/rdapgen/rdapgen" --count "$count" --seed "$seed" --size 1500 -o "$dir.jsonl"
+  "$RDAPSYNC_BINARY_DIR/tools/rdapgen/rdapgen" --count "$count" --seed "$seed" --size "$size" -o "$dir.jsonl"
   python3 "$RDAP_TESTS/split.py" "$dir.jsonl" "$dir" "$prefix" >"$dir.names"
   rm -f "$dir.jsonl"
 }
