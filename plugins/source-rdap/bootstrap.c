@@ -24,7 +24,7 @@ void bootstrap_free(bootstrap *b)
     memset(b, 0, sizeof(*b));
 }
 
-/* A base URL with exactly one trailing "/", malloc'd. */
+/* A base URL with exactly one trailing "/"; the caller frees it. */
 static char *base_url(const char *url)
 {
     size_t n = strlen(url);
@@ -37,6 +37,7 @@ static char *base_url(const char *url)
     return s;
 }
 
+/* A lowercase copy without the root's trailing dot; the caller frees it. */
 static char *lower_dup(const char *s)
 {
     char *d = strdup(s);

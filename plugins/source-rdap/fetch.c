@@ -60,7 +60,7 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *opaque)
     return add;
 }
 
-/* "Name: value\r\n" -> malloc'd value when the name matches. */
+/* "Name: value\r\n" -> *out (the caller frees it) when the name matches. */
 static void header_value(const char *line, size_t len, const char *name, char **out)
 {
     size_t n = strlen(name);
@@ -92,6 +92,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *opaque)
     return len;
 }
 
+/* a + b; the caller frees it. */
 static char *join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 1;

@@ -23,7 +23,7 @@ void obj_spec_free(obj_spec *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* malloc'd printf; NULL on allocation failure. */
+/* a + b + c; the caller frees it; NULL on allocation failure. */
 static char *fmt(const char *a, const char *b, const char *c)
 {
     size_t n = strlen(a) + strlen(b) + strlen(c) + 1;

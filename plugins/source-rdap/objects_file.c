@@ -88,8 +88,9 @@ static int read_file(rdap_source *s, const char *path, char *err, size_t err_siz
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* The files to read, malloc'd paths (NULL-terminated list), and a
- * signature of their sizes and mtimes. */
+/* The files to read (a NULL-terminated list of paths) and a signature of
+ * their sizes and mtimes in *sig; the caller frees the paths, the list
+ * and *sig. */
 static char **list_files(const char *path, char **sig, char *err, size_t err_size)
 {
     struct stat st;

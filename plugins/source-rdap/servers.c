@@ -39,8 +39,8 @@ static size_t to_buf(char *ptr, size_t size, size_t n, void *opaque)
     return add;
 }
 
-/* One registry file from a directory or a base URL: malloc'd text, NULL
- * when absent (a bootstrap may cover only some object types). */
+/* One registry file from a directory or a base URL: text the caller
+ * frees, NULL when absent (a bootstrap may cover only some object types). */
 static char *read_registry(rdap_source *s, const char *file, size_t *len)
 {
     const char *base = s->cfg->bootstrap;

@@ -190,6 +190,7 @@ int store_meta_del(rdap_store *st, const char *name)
     return rc;
 }
 
+/* A column as a string the caller frees, NULL for SQL NULL. */
 static char *col_dup(sqlite3_stmt *q, int i)
 {
     const unsigned char *t = sqlite3_column_text(q, i);
