@@ -18,7 +18,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libpq-dev libmariadb-dev libmongoc-dev libbson-dev libsqlite3-dev
-  libmicrohttpd-dev
+  libmicrohttpd-dev libcurl4-openssl-dev
   sqlite3
 )
 
@@ -33,6 +33,9 @@ TEST_PKGS=(
   unzip ca-certificates
   # test scripts: python3 checks outputs, curl reads /metrics and /status
   python3 curl
+  # scripts/servers/rdap.sh builds icann-rdap-srv 0.0.30 with Debian's Rust
+  # 1.96 (bookworm-security; installs as /usr/bin/cargo and /usr/bin/rustc)
+  cargo-web rustc-web
 )
 
 # Toolchains that the machines normally have outside of apt.
