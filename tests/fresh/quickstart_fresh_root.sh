@@ -182,7 +182,11 @@ cleanup() {
     wait "$RUN_PID" 2>/dev/null || true
   fi
   if [[ -z "${RDAPSYNC_FRESH_KEEP:-}" ]]; then
-    remove_root "$ROOT" || true
+    if [[ -d "$ROOT" ]]; then
+      local t0=$SECONDS
+      remove_root "$ROOT"
+      step "root removed in $((SECONDS - t0)) s"
+    fi
   elif [[ -d "$ROOT" ]]; then
     step "root kept in $ROOT (RDAPSYNC_FRESH_KEEP is set)"
   fi
@@ -242,7 +246,7 @@ git -c safe.directory='*' clone --quiet --no-hardlinks --no-checkout "$repo" "$R
 git -C "$ROOT/root/rdapsync" -c advice.detachedHead=false checkout --quiet --detach "$head" \
   || fail "git checkout $head failed"
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" || fail "cannot copy /etc/resolv.conf into the root"
-step "root unpacked and $(git -C "$repo" log -1 --format='%h (%s)' "$head" | cut -c1-70) cloned in $((SECONDS - t0)) s"
+step "root unpacked and this checkout's HEAD ($(git -C "$repo" rev-parse --short "$head")) cloned into /root/rdapsync in $((SECONDS - t0)) s"
 t_unpack=$((SECONDS - t0))
 
 # ---- 3. the README's first command, inside ----
