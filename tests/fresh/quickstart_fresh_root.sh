@@ -26,10 +26,13 @@
 #   fresh-root-apt/   the root's /var/cache/apt/archives (bind-mounted): the
 #       .deb files are not downloaded again; every run still starts from the
 #       minbase root and installs them.
-# Work folder RDAPSYNC_FRESH_DIR (default build-test/fresh-root): root/ (the
-# unpacked root, removed at the end unless RDAPSYNC_FRESH_KEEP=1) and
-# quickstart.log (everything the quickstart printed). The run is limited to
-# RDAPSYNC_FRESH_TIMEOUT seconds (default 1800).
+# The root is unpacked into a tmpfs (about 1.2 GB of memory at the end; gone
+# with the run) when 3 GiB are available, else (or with RDAPSYNC_FRESH_ON_DISK=1
+# or RDAPSYNC_FRESH_KEEP=1) into root/ of the work folder RDAPSYNC_FRESH_DIR
+# (default build-test/fresh-root), removed at the end unless
+# RDAPSYNC_FRESH_KEEP=1. The work folder keeps quickstart.log (everything the
+# run printed). The run is limited to RDAPSYNC_FRESH_TIMEOUT seconds (default
+# 1800).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -130,10 +133,10 @@ fi
 
 # ---- helpers ----
 
-# watch LOGFILE PATTERN WHAT CMD...: runs CMD with its output in LOGFILE; while
+# run_watched LOGFILE PATTERN WHAT CMD...: runs CMD with its output in LOGFILE; while
 # it runs, shows the log's lines that match PATTERN (indented) and, every
 # EVERY seconds, "still WHAT (N s)". Returns CMD's exit status.
-watch() {
+run_watched() {
   local logfile="$1" pattern="$2" what="$3"; shift 3
   : >"$logfile"
   "$@" >"$logfile" 2>&1 </dev/null &
@@ -217,7 +220,7 @@ if ! tarball_ok; then
     for m in "${mirrors[@]}"; do step "  mirror: $m"; done
     make_dir="$CACHE/fresh-root/make"
     remove_root "$make_dir"
-    if ! watch "$CACHE/fresh-root/mmdebstrap.log" '^(I|W|E): ' "making the root" \
+    if ! run_watched "$CACHE/fresh-root/mmdebstrap.log" '^(I|W|E): ' "making the root" \
         mmdebstrap --mode=root --variant="$VARIANT" --include="$INCLUDE" "$SUITE" "$make_dir" "${mirrors[@]}"; then
       tail -n 40 "$CACHE/fresh-root/mmdebstrap.log"
       remove_root "$make_dir"
@@ -233,52 +236,73 @@ if ! tarball_ok; then
 fi
 t_make=$((SECONDS - t0))
 
-# ---- 2. a fresh copy of it, with this checkout's HEAD cloned into it ----
+# ---- 2. a fresh copy of it, this checkout's HEAD cloned into it, and the
+# README's first command run inside ----
 
-t0=$SECONDS
-remove_root "$ROOT"
-mkdir -p "$ROOT"
-tar --numeric-owner -I zstd -xpf "$TARBALL" -C "$ROOT" || fail "could not unpack $TARBALL"
 head="$(git -C "$repo" rev-parse HEAD)" || fail "$repo is not a git checkout"
-# safe.directory: the checkout may belong to another user than root.
-git -c safe.directory='*' clone --quiet --no-hardlinks --no-checkout "$repo" "$ROOT/root/rdapsync" \
-  || fail "git clone of $repo failed"
-git -C "$ROOT/root/rdapsync" -c advice.detachedHead=false checkout --quiet --detach "$head" \
-  || fail "git checkout $head failed"
-cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" || fail "cannot copy /etc/resolv.conf into the root"
-step "root unpacked and this checkout's HEAD ($(git -C "$repo" rev-parse --short "$head")) cloned into /root/rdapsync in $((SECONDS - t0)) s"
-t_unpack=$((SECONDS - t0))
+expected="$(git -C "$repo" show "$head:samples/rdap-domains.jsonl" | wc -l | tr -d ' ')"
+# The root lives in a tmpfs when there is memory for it (about 1.2 GB at the
+# end): dpkg's many fsyncs cost nothing there and the root is gone with its
+# namespace; else on disk in the work folder, removed at the end.
+tmpfs=1
+mem_kb="$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)"
+if [[ -n "${RDAPSYNC_FRESH_KEEP:-}" || -n "${RDAPSYNC_FRESH_ON_DISK:-}" ]]; then
+  tmpfs=0
+elif ((${mem_kb:-0} < 3 * 1024 * 1024)); then
+  tmpfs=0
+  step "less than 3 GiB of memory available: the root goes on disk ($ROOT)"
+fi
+remove_root "$ROOT"  # what an earlier run kept
+mkdir -p "$ROOT"
 
-# ---- 3. the README's first command, inside ----
-
-# In new mount and pid namespaces: the mounts go away with the last process,
-# and the processes with the namespace's first one (--kill-child).
+# In new mount and pid namespaces: every mount goes away with the last process
+# and every process with the namespace's first one (--kill-child). The root
+# is unpacked, the checkout's HEAD cloned into /root/rdapsync (with this
+# machine's git: the root's own git is what a user cloned with) and the
+# quickstart run by root's login shell with a fresh Debian's environment.
 # shellcheck disable=SC2016 # expanded by the inner bash
-inner='set -e
-r=$1
+inner='set -eu
+r=$FR_ROOT
+say() { printf "[root] %s\n" "$*"; }
+t=$SECONDS
+if [ "$FR_TMPFS" = 1 ]; then mount -t tmpfs -o mode=755 tmpfs "$r"; fi
+tar --numeric-owner -I zstd -xpf "$FR_TARBALL" -C "$r"
+# safe.directory: the checkout may belong to another user than root.
+git -c safe.directory="*" clone --quiet --no-hardlinks --no-checkout "$FR_REPO" "$r/root/rdapsync"
+git -C "$r/root/rdapsync" -c advice.detachedHead=false checkout --quiet --detach "$FR_HEAD"
+cp -L /etc/resolv.conf "$r/etc/resolv.conf"
+where=$r; [ "$FR_TMPFS" = 1 ] && where="a tmpfs"
+say "root unpacked into $where and HEAD ${FR_HEAD%"${FR_HEAD#???????}"} cloned into /root/rdapsync in $((SECONDS - t)) s"
 mount -t proc proc "$r/proc"
 mount --rbind /sys "$r/sys"
 mount --rbind /dev "$r/dev"
 mount -t tmpfs -o mode=1777 tmpfs "$r/tmp"
-mount --bind "$2" "$r/var/cache/apt/archives"
-exec chroot "$r" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb PATH="$3" \
-  /bin/bash -lc "cd /root/rdapsync && bash scripts/quickstart.sh"'
+mount --bind "$FR_APT" "$r/var/cache/apt/archives"
+say "running: bash scripts/quickstart.sh"
+rc=0
+chroot "$r" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb PATH="$FR_PATH" \
+  /bin/bash -lc "cd /root/rdapsync && bash scripts/quickstart.sh" || rc=$?
+umount "$r/var/cache/apt/archives"
+say "root: $(df -h --output=used "$r" | tail -n 1 | tr -d " ") used"
+exit "$rc"'
 log="$WORK/quickstart.log"
 t0=$SECONDS
-step "running 'bash scripts/quickstart.sh' as root in the fresh root (apt-get, build, run; a few minutes)"
+step "in a fresh copy of the root: bash scripts/quickstart.sh as root (apt-get, build, run; a few minutes)"
 rc=0
-watch "$log" '^(==>|\[deps\]|  (exit status|records in|rows out|dead letters) *:)' "running the quickstart in the root" \
-  timeout --kill-after=30 "$LIMIT" \
-  unshare --mount --pid --fork --kill-child --propagation private -- \
-  bash -c "$inner" _ "$ROOT" "$APT_CACHE" "$ROOT_PATH" || rc=$?
+FR_ROOT="$ROOT" FR_TMPFS="$tmpfs" FR_TARBALL="$TARBALL" FR_REPO="$repo" FR_HEAD="$head" \
+  FR_APT="$APT_CACHE" FR_PATH="$ROOT_PATH" \
+  run_watched "$log" '^(\[root\]|==>|\[deps\]|  (exit status|records in|rows out|dead letters) *:)' \
+    "running the quickstart in the root" \
+    timeout --kill-after=30 "$LIMIT" \
+    unshare --mount --pid --fork --kill-child --propagation private -- \
+    bash -c "$inner" || rc=$?
 t_quick=$((SECONDS - t0))
-step "the quickstart ended with exit status $rc after $t_quick s"
+step "ended with exit status $rc after $t_quick s"
 
 # ---- 4. what it says ----
 
 problems=()
 ((rc == 0)) || problems+=("exit status $rc (124: over RDAPSYNC_FRESH_TIMEOUT=$LIMIT s)")
-expected="$(wc -l <"$ROOT/root/rdapsync/samples/rdap-domains.jsonl" | tr -d ' ')"
 field() { sed -n "s/^  $1 *: \\([0-9?]*\\).*/\\1/p" "$log" | tail -n 1; }
 status="$(field 'exit status')"
 rows="$(field 'rows out')"
@@ -293,4 +317,4 @@ if ((${#problems[@]})); then
   fail "$(IFS=';'; printf '%s' "${problems[*]}")"
 fi
 passed=1
-step "PASS: quickstart on a fresh Debian 12 root: exit 0, $rows of $expected sample records in SQLite, no dead letter; $((SECONDS - t_start)) s (root cached: ${t_make} s, unpack + clone: ${t_unpack} s, quickstart: ${t_quick} s)"
+step "PASS: quickstart on a fresh Debian 12 root: exit 0, $rows of $expected sample records in SQLite, no dead letter; $((SECONDS - t_start)) s (making the root: ${t_make} s, unpack + clone + quickstart: ${t_quick} s)"
