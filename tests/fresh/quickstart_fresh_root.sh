@@ -26,7 +26,7 @@
 #   fresh-root-apt/   the root's /var/cache/apt/archives (bind-mounted): the
 #       .deb files are not downloaded again; every run still starts from the
 #       minbase root and installs them.
-# The root is unpacked into a tmpfs (about 1.2 GB of memory at the end; gone
+# The root is unpacked into a tmpfs (about 0.9 GB of memory at the end; gone
 # with the run) when 3 GiB are available, else (or with RDAPSYNC_FRESH_ON_DISK=1
 # or RDAPSYNC_FRESH_KEEP=1) into root/ of the work folder RDAPSYNC_FRESH_DIR
 # (default build-test/fresh-root), removed at the end unless
@@ -179,6 +179,8 @@ remove_root() { # DIR
 RUN_PID=""
 ROOT="$WORK/root"
 passed=0
+tmpfs=0
+log=""
 cleanup() {
   if [[ -n "$RUN_PID" ]] && kill -0 "$RUN_PID" 2>/dev/null; then
     kill -TERM "$RUN_PID" 2>/dev/null || true
@@ -188,7 +190,7 @@ cleanup() {
     if [[ -d "$ROOT" ]]; then
       local t0=$SECONDS
       remove_root "$ROOT"
-      step "root removed in $((SECONDS - t0)) s"
+      ((tmpfs)) || step "root removed in $((SECONDS - t0)) s"
     fi
   elif [[ -d "$ROOT" ]]; then
     step "root kept in $ROOT (RDAPSYNC_FRESH_KEEP is set)"
@@ -196,8 +198,8 @@ cleanup() {
   if [[ -n "${RDAPSYNC_FRESH_OWNER:-}" && -d "$WORK" && ! -d "$ROOT" ]]; then
     chown -R "$RDAPSYNC_FRESH_OWNER" "$WORK" 2>/dev/null || true
   fi
-  if ((passed == 0)); then
-    step "the quickstart's output: $WORK/quickstart.log"
+  if ((passed == 0)) && [[ -n "$log" ]]; then
+    step "everything the run printed: $log"
   fi
 }
 trap cleanup EXIT
@@ -241,7 +243,7 @@ t_make=$((SECONDS - t0))
 
 head="$(git -C "$repo" rev-parse HEAD)" || fail "$repo is not a git checkout"
 expected="$(git -C "$repo" show "$head:samples/rdap-domains.jsonl" | wc -l | tr -d ' ')"
-# The root lives in a tmpfs when there is memory for it (about 1.2 GB at the
+# The root lives in a tmpfs when there is memory for it (about 0.9 GB at the
 # end): dpkg's many fsyncs cost nothing there and the root is gone with its
 # namespace; else on disk in the work folder, removed at the end.
 tmpfs=1
