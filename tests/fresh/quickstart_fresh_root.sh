@@ -316,7 +316,7 @@ if ((${#problems[@]})); then
   echo "----- last 60 lines of $log -----"
   tail -n 60 "$log"
   echo "-----"
-  fail "$(IFS=';'; printf '%s' "${problems[*]}")"
+  fail "$(printf '%s; ' "${problems[@]}" | sed 's/; $//')"
 fi
 passed=1
 step "PASS: quickstart on a fresh Debian 12 root: exit 0, $rows of $expected sample records in SQLite, no dead letter; $((SECONDS - t_start)) s (making the root: ${t_make} s, unpack + clone + quickstart: ${t_quick} s)"
