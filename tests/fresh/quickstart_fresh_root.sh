@@ -7,6 +7,10 @@
 # when the quickstart exits 0 and its summary shows every sample record in
 # SQLite (rows out == lines of samples/rdap-domains.jsonl) and no dead letter;
 # so it fails when the quickstart needs anything the README does not say.
+# Then, in a second clone in the same root, the commands of the README's
+# "Building by hand" block run as written (they need only what
+# `scripts/deps.sh build` installs), and the installed `rdapsync plugins` must
+# list the plugins.
 #
 #   bash tests/fresh/quickstart_fresh_root.sh
 #
@@ -257,51 +261,25 @@ fi
 remove_root "$ROOT"  # what an earlier run kept
 mkdir -p "$ROOT"
 
-# In new mount and pid namespaces: every mount goes away with the last process
-# and every process with the namespace's first one (--kill-child). The root
-# is unpacked, the checkout's HEAD cloned into /root/rdapsync (with this
-# machine's git: the root's own git is what a user cloned with) and the
-# quickstart run by root's login shell with a fresh Debian's environment.
-# shellcheck disable=SC2016 # expanded by the inner bash
-inner='set -eu
-r=$FR_ROOT
-say() { printf "[root] %s\n" "$*"; }
-t=$SECONDS
-if [ "$FR_TMPFS" = 1 ]; then mount -t tmpfs -o mode=755 tmpfs "$r"; fi
-tar --numeric-owner -I zstd -xpf "$FR_TARBALL" -C "$r"
-# safe.directory: the checkout may belong to another user than root.
-git -c safe.directory="*" clone --quiet --no-hardlinks --no-checkout "$FR_REPO" "$r/root/rdapsync"
-git -C "$r/root/rdapsync" -c advice.detachedHead=false checkout --quiet --detach "$FR_HEAD"
-cp -L /etc/resolv.conf "$r/etc/resolv.conf"
-where=$r; [ "$FR_TMPFS" = 1 ] && where="a tmpfs"
-say "root unpacked into $where and HEAD ${FR_HEAD%"${FR_HEAD#???????}"} cloned into /root/rdapsync in $((SECONDS - t)) s"
-mount -t proc proc "$r/proc"
-mount --rbind /sys "$r/sys"
-mount --rbind /dev "$r/dev"
-mount -t tmpfs -o mode=1777 tmpfs "$r/tmp"
-mount --bind "$FR_APT" "$r/var/cache/apt/archives"
-say "running: bash scripts/quickstart.sh"
-rc=0
-chroot "$r" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb PATH="$FR_PATH" \
-  /bin/bash -lc "cd /root/rdapsync && bash scripts/quickstart.sh" || rc=$?
-umount "$r/var/cache/apt/archives"
-say "root: $(df -h --output=used "$r" | tail -n 1 | tr -d " ") used"
-exit "$rc"'
+# In new mount and pid namespaces (unshare): every mount goes away with the
+# last process, and every process with the namespace's first one
+# (--kill-child). tests/fresh/in_root.sh unpacks the root, clones HEAD into
+# it and runs the quickstart, then the "Building by hand" commands, there.
 log="$WORK/quickstart.log"
 t0=$SECONDS
-step "in a fresh copy of the root: bash scripts/quickstart.sh as root (apt-get, build, run; a few minutes)"
+step "in a fresh copy of the root: bash scripts/quickstart.sh as root (apt-get, build, run), then the \"Building by hand\" commands (a few minutes)"
 rc=0
 FR_ROOT="$ROOT" FR_TMPFS="$tmpfs" FR_TARBALL="$TARBALL" FR_REPO="$repo" FR_HEAD="$head" \
   FR_APT="$APT_CACHE" FR_PATH="$ROOT_PATH" \
-  run_watched "$log" '^(\[root\]|==>|\[deps\]|  (exit status|records in|rows out|dead letters) *:)' \
+  run_watched "$log" '^(\[root\]|\[by-hand\]|==>|\[deps\]|  (exit status|records in|rows out|dead letters) *:)' \
     "running the quickstart in the root" \
     timeout --kill-after=30 "$LIMIT" \
     unshare --mount --pid --fork --kill-child --propagation private -- \
-    bash -c "$inner" || rc=$?
+    bash "$repo/tests/fresh/in_root.sh" || rc=$?
 t_quick=$((SECONDS - t0))
 step "ended with exit status $rc after $t_quick s"
 
-# ---- 4. what it says ----
+# ---- 3. what it says ----
 
 problems=()
 ((rc == 0)) || problems+=("exit status $rc (124: over RDAPSYNC_FRESH_TIMEOUT=$LIMIT s)")
@@ -312,6 +290,7 @@ dead="$(field 'dead letters')"
 [[ "$status" == 0 ]] || problems+=("summary: exit status '${status:-missing}'")
 [[ "$rows" == "$expected" ]] || problems+=("summary: rows out '${rows:-missing}', expected $expected (lines of samples/rdap-domains.jsonl)")
 [[ "$dead" == 0 ]] || problems+=("summary: dead letters '${dead:-missing}', expected 0")
+grep -q '^\[root\] by hand: ok' "$log" || problems+=("the README's \"Building by hand\" commands failed")
 if ((${#problems[@]})); then
   echo "----- last 60 lines of $log -----"
   tail -n 60 "$log"
@@ -319,4 +298,4 @@ if ((${#problems[@]})); then
   fail "$(printf '%s; ' "${problems[@]}" | sed 's/; $//')"
 fi
 passed=1
-step "PASS: quickstart on a fresh Debian 12 root: exit 0, $rows of $expected sample records in SQLite, no dead letter; $((SECONDS - t_start)) s (making the root: ${t_make} s, unpack + clone + quickstart: ${t_quick} s)"
+step "PASS: quickstart on a fresh Debian 12 root: exit 0, $rows of $expected sample records in SQLite, no dead letter; building by hand as written works; $((SECONDS - t_start)) s (making the root: ${t_make} s, unpack + clone + quickstart: ${t_quick} s)"
