@@ -57,7 +57,8 @@ if [[ ! -s "$r/root/by-hand.sh" ]]; then
   say "by hand: FAIL: README.md has no sh block under \"## Building by hand\""
 else
   say "by hand: the README's \"Building by hand\" commands, as written, in a second clone"
-  if as_root "cd /root/rdapsync-by-hand && PS4='[by-hand] \$ ' bash -ex /root/by-hand.sh" &&
+  # (bash takes no PS4 from the environment when run as root)
+  if as_root "cd /root/rdapsync-by-hand && bash -c 'PS4=\"[by-hand] \"; set -ex; . /root/by-hand.sh'" &&
      as_root "rdapsync plugins" >"$r/root/plugins.txt" 2>&1 &&
      grep -q sqlite "$r/root/plugins.txt"; then
     say "by hand: ok in $((SECONDS - t)) s: built, installed, and the installed rdapsync lists its plugins"
