@@ -51,14 +51,18 @@ as_root "cd /root/rdapsync && bash scripts/quickstart.sh" || rc=$?
 
 # The README's "Building by hand" commands: the first sh block after its title.
 t=$SECONDS
-awk '/^## Building by hand/ { s = 1; next } s && /^```sh/ { b = 1; next } b && /^```/ { exit } b' \
-  "$r/root/rdapsync-by-hand/README.md" >"$r/root/by-hand.sh"
-if [[ ! -s "$r/root/by-hand.sh" ]]; then
+# Each command is shown as it runs (bash takes no PS4 from the environment
+# when run as root: it is set in the script).
+{
+  printf '%s\n' "PS4='[by-hand] '" 'set -ex'
+  awk '/^## Building by hand/ { s = 1; next } s && /^```sh/ { b = 1; next } b && /^```/ { exit } b' \
+    "$r/root/rdapsync-by-hand/README.md"
+} >"$r/root/by-hand.sh"
+if (($(wc -l <"$r/root/by-hand.sh") <= 2)); then
   say "by hand: FAIL: README.md has no sh block under \"## Building by hand\""
 else
   say "by hand: the README's \"Building by hand\" commands, as written, in a second clone"
-  # (bash takes no PS4 from the environment when run as root)
-  if as_root "cd /root/rdapsync-by-hand && bash -c 'PS4=\"[by-hand] \"; set -ex; . /root/by-hand.sh'" &&
+  if as_root "cd /root/rdapsync-by-hand && bash /root/by-hand.sh" &&
      as_root "rdapsync plugins" >"$r/root/plugins.txt" 2>&1 &&
      grep -q sqlite "$r/root/plugins.txt"; then
     say "by hand: ok in $((SECONDS - t)) s: built, installed, and the installed rdapsync lists its plugins"
