@@ -24,8 +24,8 @@
 # *.sources), or RDAPSYNC_FRESH_MIRRORS='deb URI SUITE COMPONENTS|deb ...'.
 #
 # Caches (RDAPSYNC_CACHE_DIR, default ~/.cache/rdapsync):
-#   fresh-root/debian-bookworm-minbase.tar.zst   the made root (~45 s to make,
-#       ~1 s to unpack), remade when the mirrors change or when it is older
+#   fresh-root/debian-bookworm-minbase.tar.zst   the made root (30-90 s to
+#       make, ~1 s to unpack), remade when the mirrors change or when it is older
 #       than RDAPSYNC_FRESH_ROOT_MAX_AGE_DAYS (default 30)
 #   fresh-root-apt/   the root's /var/cache/apt/archives (bind-mounted): the
 #       .deb files are not downloaded again; every run still starts from the
@@ -63,8 +63,8 @@ if [[ "$(id -u)" -ne 0 ]]; then
   step "not root: running this step with sudo"
   fwd=()
   for v in RDAPSYNC_FRESH_MIRRORS RDAPSYNC_FRESH_ROOT_MAX_AGE_DAYS RDAPSYNC_FRESH_TIMEOUT \
-           RDAPSYNC_FRESH_KEEP RDAPSYNC_PROGRESS_EVERY; do
-    [[ -n "${!v:-}" ]] && fwd+=("$v=${!v}")
+           RDAPSYNC_FRESH_KEEP RDAPSYNC_FRESH_ON_DISK RDAPSYNC_PROGRESS_EVERY; do
+    if [[ -n "${!v:-}" ]]; then fwd+=("$v=${!v}"); fi
   done
   # The work folder stays in this checkout; the caches are root's.
   exec sudo env "${fwd[@]}" "RDAPSYNC_FRESH_DIR=$WORK" "RDAPSYNC_FRESH_OWNER=$(id -u):$(id -g)" \
