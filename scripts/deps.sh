@@ -8,7 +8,9 @@
 # `apt-get update` runs once, and only when something is missing. Uses sudo
 # when not root (and sudo exists). Java, Maven and Go are on the project's
 # machines already; their packages are installed only when `java`, `mvn` or
-# `go` is missing. Written for Debian 12 (bookworm).
+# `go` is missing (a Go older than FerretDB needs is enough: see
+# scripts/go-toolchain.sh). apt waits up to 10 minutes for a lock held by
+# another apt run. Written for Debian 12 (bookworm).
 set -euo pipefail
 
 log() { printf '[deps] %s\n' "$*" >&2; }
@@ -36,6 +38,9 @@ TEST_PKGS=(
   # scripts/servers/rdap.sh builds icann-rdap-srv 0.0.30 with Debian's Rust
   # 1.96 (bookworm-security; installs as /usr/bin/cargo and /usr/bin/rustc)
   cargo-web rustc-web
+  # tests/fresh/quickstart_fresh_root.sh: a Debian 12 root made from Debian's
+  # packages (mmdebstrap), cached as a zstd tarball; git clones into it
+  mmdebstrap debian-archive-keyring zstd git
 )
 
 # Toolchains that the machines normally have outside of apt.
@@ -43,7 +48,7 @@ extra_test_pkgs() {
   command -v java >/dev/null 2>&1 || echo openjdk-17-jre-headless
   command -v mvn >/dev/null 2>&1 || echo maven
   # Debian 12's golang-go is Go 1.19, too old for FerretDB v1.24.2 (Go >=
-  # 1.24): scripts/servers/ferretdb.sh says so when it is the Go it finds.
+  # 1.24): scripts/go-toolchain.sh then fetches Go 1.24 with it.
   command -v go >/dev/null 2>&1 || echo golang-go
   return 0
 }
@@ -99,10 +104,11 @@ install_group() {
   fi
   local rc=0
   export DEBIAN_FRONTEND=noninteractive
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q || rc=$?
+  local -a apt_opts=(-q -o DPkg::Lock::Timeout=600)
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update || rc=$?
   if ((rc == 0)); then
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+      apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" || rc=$?
   fi
   if ((added_policy)); then
     "${SUDO[@]}" rm -f "$policy"

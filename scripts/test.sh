@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what is missing,
-# builds (plain and ASan+UBSan), starts the real servers on loopback, runs
-# unit, end-to-end and integration tests and the bounded fuzz runs, stops
-# the servers. Ends with one line "N passed, N failed".
+# builds with the tests (plain and ASan+UBSan), starts the real servers on
+# loopback, runs unit, end-to-end and integration tests, stops the servers,
+# runs the bounded fuzz runs and the README's quickstart on a fresh Debian 12
+# root (tests/fresh/quickstart_fresh_root.sh). Ends with one line
+# "N passed, N failed".
+#
+# Its builds go to build-test/ (servers' data in build-test/servers),
+# build-test-asan/ and build-test-fuzz/; the quickstart's build/ is left alone.
 #
 #   scripts/test.sh            everything
 #   SKIP_FUZZ=1 scripts/test.sh
 #   SKIP_ASAN=1 scripts/test.sh
+#   SKIP_FRESH_ROOT=1 scripts/test.sh   (for developers; CI runs it)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 jobs=${JOBS:-2}
 
@@ -23,12 +29,13 @@ record() { # name rc
 log "dependencies"
 bash scripts/deps.sh test || { echo "dependency installation failed"; exit 1; }
 
-log "build (RelWithDebInfo, -Werror)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDAPSYNC_WERROR=ON >/dev/null || exit 1
-cmake --build build -j"$jobs" || exit 1
+build="build-test"
+log "build with the tests into $build/ (RelWithDebInfo, -Werror)"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDAPSYNC_WERROR=ON -DRDAPSYNC_BUILD_TESTS=ON >/dev/null || exit 1
+cmake --build "$build" -j"$jobs" || exit 1
 
 servers=(postgres mariadb kafka ferretdb rdap)
-export RDAPSYNC_SERVERS_DIR="$root/build/servers"
+export RDAPSYNC_SERVERS_DIR="$root/$build/servers"
 stop_servers() { bash scripts/servers/all.sh stop "${servers[@]}" >/dev/null 2>&1 || true; }
 trap stop_servers EXIT
 log "servers: ${servers[*]}"
@@ -51,24 +58,36 @@ run_ctest() { # dir label-regex name
 }
 
 log "tests: unit, e2e, integration"
-run_ctest build 'unit|e2e|integration' plain
+run_ctest "$build" 'unit|e2e|integration' plain
 
 if [ -z "${SKIP_ASAN:-}" ]; then
-  log "build with AddressSanitizer + UndefinedBehaviorSanitizer"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRDAPSYNC_SANITIZE=ON >/dev/null || exit 1
-  if cmake --build build-asan -j"$jobs"; then
+  log "build with AddressSanitizer + UndefinedBehaviorSanitizer into $build-asan/"
+  cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DRDAPSYNC_SANITIZE=ON -DRDAPSYNC_BUILD_TESTS=ON >/dev/null || exit 1
+  if cmake --build "$build-asan" -j"$jobs"; then
     log "tests under ASan+UBSan: unit, e2e and the hostile-input integration tests"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      run_ctest build-asan 'unit|e2e|asan' asan
+      run_ctest "$build-asan" 'unit|e2e|asan' asan
   else
     record "asan build" 1
   fi
 fi
 
+# The rest needs no server.
+log "stopping the servers"
+stop_servers
+
 if [ -z "${SKIP_FUZZ:-}" ] && [ -f tests/fuzz/run.sh ]; then
   log "fuzzing (bounded)"
-  FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash tests/fuzz/run.sh
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60} FUZZ_BUILD_DIR="$root/$build-fuzz" bash tests/fuzz/run.sh
   record fuzz $?
+fi
+
+if [ -z "${SKIP_FRESH_ROOT:-}" ]; then
+  log "the quickstart on a fresh Debian 12 root"
+  RDAPSYNC_FRESH_DIR="$root/$build/fresh-root" bash tests/fresh/quickstart_fresh_root.sh
+  record fresh-root $?
+else
+  log "the quickstart on a fresh Debian 12 root: skipped (SKIP_FRESH_ROOT is set)"
 fi
 
 echo

@@ -59,7 +59,7 @@ command -v kcat >/dev/null || die "kcat not found (scripts/deps.sh test)"
 brokers=$RDAPSYNC_KAFKA_BROKERS
 
 say "build (Release) in $build"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDAPSYNC_BUILD_TESTS=ON >/dev/null
 cmake --build "$build" -j2 --target rdapsync rdapsync_source_kafka rdapsync_sink_kafka rdapsync_sink_discard \
   rdapsync_sink_postgres rdapsync_transform_redact rdapgen kafka_feed kafka_ceiling json_ceiling >/dev/null
 rdapgen=$build/tools/rdapgen/rdapgen

@@ -288,6 +288,28 @@ make_reachable() {
   as_user "$user" test -x "$dir" || die "user $user cannot reach $dir"
 }
 
+# run_logged LOGFILE WHAT CMD...: runs CMD (a command or a function) with its
+# output appended to LOGFILE, and logs "still WHAT (N s)" every
+# RDAPSYNC_PROGRESS_EVERY seconds (default 15) while it runs, so that a long
+# first-run step (a build, a download) is seen to be alive. Returns CMD's
+# exit status.
+run_logged() {
+  local logfile="$1" what="$2"; shift 2
+  local every="${RDAPSYNC_PROGRESS_EVERY:-15}"
+  "$@" >>"$logfile" 2>&1 </dev/null &
+  local pid=$! start=$SECONDS rc=0
+  local next=$every
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 0.5
+    if (( SECONDS - start >= next )); then
+      log "still $what ($((SECONDS - start)) s)"
+      next=$((next + every))
+    fi
+  done
+  wait "$pid" || rc=$?
+  return "$rc"
+}
+
 # lock_cache DIR: takes an exclusive lock on DIR/.lock (fd 9), so that two
 # first runs do not download/build at once; unlock_cache releases it.
 lock_cache() {

@@ -5,7 +5,9 @@
 #   ferretdb.sh start|stop|status|env
 #
 # The binary is built once from the Go module proxy into
-# ~/.cache/rdapsync/ferretdb-v1.24.2/ferretdb. A plain
+# ~/.cache/rdapsync/ferretdb-v1.24.2/ferretdb, with a Go >= 1.24 that
+# scripts/go-toolchain.sh finds or fetches (Debian 12's Go 1.19 is too old:
+# it fetches Go 1.24 from the Go module proxy with it). A plain
 # `go install …/cmd/ferretdb@v1.24.2` gives a binary that panics at start
 # ("Invalid build/version/version.txt": the file is generated, not in the
 # module, and the module cache is read-only), so this script builds from a
@@ -35,21 +37,19 @@ PING_SRC="$RDAPSYNC_SERVERS_SCRIPTS/mongo_ping.c"
 PING_BIN="$DIR/mongo_ping"
 MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT/"
 
+# go build of ./cmd/ferretdb in the prepared copy WORK (run in the background
+# by ensure_binary, output to the build log).
+go_build_ferretdb() {
+  cd "$1" && "$GO" build -trimpath -buildvcs=false -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb
+}
+
 # Builds the FerretDB binary once (workaround: writable copy of the module
-# with build/version/version.txt, then `go build ./cmd/ferretdb`).
+# with build/version/version.txt, then `go build ./cmd/ferretdb`), with a Go
+# >= 1.24 from scripts/go-toolchain.sh: the one on PATH when new enough, else
+# one it fetches with the machine's older Go (Debian 12's is 1.19).
 ensure_binary() {
   if [[ -x "$FERRETDB_BIN" ]]; then
     return 0
-  fi
-  command -v go >/dev/null 2>&1 || die "go not found (run scripts/deps.sh test)"
-  # Use the machine's Go unless the caller chose a toolchain; FerretDB
-  # v1.24.2 needs Go >= 1.24.
-  export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-  local gov
-  gov="$(go env GOVERSION)"
-  if [[ "$GOTOOLCHAIN" == local ]] && \
-     ! printf '%s\n%s\n' go1.24 "$gov" | sort -V -C; then
-    die "FerretDB $FERRETDB_VERSION needs Go >= 1.24, found $gov"
   fi
   lock_cache "$FERRETDB_CACHE"
   if [[ -x "$FERRETDB_BIN" ]]; then
@@ -57,18 +57,26 @@ ensure_binary() {
     return 0  # built by another run while we waited for the lock
   fi
   local t0; t0="$(now_ms)"
-  log "building FerretDB $FERRETDB_VERSION with $gov (first run only)"
+  GO="$(bash "$RDAPSYNC_SERVERS_SCRIPTS/../go-toolchain.sh" 1.24)" \
+    || die "FerretDB $FERRETDB_VERSION needs Go >= 1.24 and none could be found or fetched (see above)"
+  # That go and no other: no toolchain switching, its own GOROOT.
+  export GOTOOLCHAIN=local
+  unset GOROOT
+  PATH="$(dirname "$GO"):$PATH"
+  local gov
+  gov="$("$GO" env GOVERSION)"
+  log "building FerretDB $FERRETDB_VERSION with $gov ($GO), first run only: 1-2 minutes"
   mkdir -p "$FERRETDB_CACHE"
   local src
-  src="$(go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" \
+  src="$(cd "$FERRETDB_CACHE" && "$GO" mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" \
           | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
   [[ -n "$src" && -f "$src/go.mod" ]] || die "go mod download $FERRETDB_MODULE@$FERRETDB_VERSION gave no source folder"
   local work; work="$(mktemp -d "$FERRETDB_CACHE/src.XXXXXX")"
   cp -R "$src/." "$work/"
   chmod -R u+w "$work"
   printf '%s\n' "$FERRETDB_VERSION" >"$work/build/version/version.txt"
-  if ! (cd "$work" && go build -trimpath -buildvcs=false \
-          -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb >"$FERRETDB_CACHE/build.log" 2>&1); then
+  : >"$FERRETDB_CACHE/build.log"
+  if ! run_logged "$FERRETDB_CACHE/build.log" "building FerretDB" go_build_ferretdb "$work"; then
     tail_log "$FERRETDB_CACHE/build.log"
     rm -rf "$work"
     die "go build of FerretDB failed"

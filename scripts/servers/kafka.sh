@@ -35,6 +35,13 @@ BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found (run scripts/deps.sh test)"; }
 
+# Maven copies the jars of the pom in WORK into $KAFKA_LIBS.tmp (run in the
+# background by ensure_libs, output to WORK/mvn.log).
+mvn_copy_libs() {
+  cd "$1" && mvn -q -B dependency:copy-dependencies \
+    -DoutputDirectory="$KAFKA_LIBS.tmp" -DincludeScope=runtime
+}
+
 # Downloads the jars once; the marker file says the copy is complete.
 ensure_libs() {
   if [[ -f "$KAFKA_LIBS/.complete" && "$(cat "$KAFKA_LIBS/.complete")" == "$KAFKA_LIBS_SPEC" ]]; then
@@ -48,7 +55,7 @@ ensure_libs() {
     return 0  # made by another run while we waited for the lock
   fi
   local t0; t0="$(now_ms)"
-  log "downloading Kafka $KAFKA_VERSION jars with Maven into $KAFKA_LIBS (first run only)"
+  log "downloading Kafka $KAFKA_VERSION jars with Maven into $KAFKA_LIBS (first run only, about 20 s)"
   mkdir -p "$KAFKA_CACHE"
   local work; work="$(mktemp -d "$KAFKA_CACHE/pom.XXXXXX")"
   cat >"$work/pom.xml" <<POM
@@ -88,9 +95,7 @@ ensure_libs() {
 </project>
 POM
   rm -rf "$KAFKA_LIBS.tmp"
-  if ! (cd "$work" && mvn -q -B dependency:copy-dependencies \
-          -DoutputDirectory="$KAFKA_LIBS.tmp" -DincludeScope=runtime \
-          >"$work/mvn.log" 2>&1); then
+  if ! run_logged "$work/mvn.log" "downloading the Kafka jars" mvn_copy_libs "$work"; then
     tail_log "$work/mvn.log"
     die "mvn dependency:copy-dependencies failed (pom kept in $work)"
   fi
