@@ -33,8 +33,9 @@ TEST_PKGS=(
   valgrind
   # scripts/servers/kafka.sh checks the downloaded jars with unzip
   unzip ca-certificates
-  # test scripts: python3 checks outputs, curl reads /metrics and /status
-  python3 curl
+  # test scripts: python3 checks outputs, curl reads /metrics and /status,
+  # jq reads checkpoint files
+  python3 curl jq
   # tests/fresh/quickstart_fresh_root.sh: a Debian 12 root made from Debian's
   # packages (mmdebstrap), cached as a zstd tarball; git clones into it
   mmdebstrap debian-archive-keyring zstd git
