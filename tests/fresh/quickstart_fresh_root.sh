@@ -282,7 +282,14 @@ step "ended with exit status $rc after $t_quick s"
 # ---- 3. what it says ----
 
 problems=()
-((rc == 0)) || problems+=("exit status $rc (124: over RDAPSYNC_FRESH_TIMEOUT=$LIMIT s)")
+if ((rc == 124)); then
+  problems+=("stopped after RDAPSYNC_FRESH_TIMEOUT=$LIMIT s")
+elif ((rc != 0)); then
+  problems+=("exit status $rc")
+fi
+if grep -q 'cannot change root filesystem propagation' "$log"; then
+  problems+=("unshare could not make the mounts private: is / not a mount point here (inside a plain chroot)? Run this step on the machine itself or in a container")
+fi
 field() { sed -n "s/^  $1 *: \\([0-9?]*\\).*/\\1/p" "$log" | tail -n 1; }
 status="$(field 'exit status')"
 rows="$(field 'rows out')"
