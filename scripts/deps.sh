@@ -34,8 +34,8 @@ TEST_PKGS=(
   # scripts/servers/kafka.sh checks the downloaded jars with unzip
   unzip ca-certificates
   # test scripts: python3 checks outputs, curl reads /metrics and /status,
-  # jq reads checkpoint files
-  python3 curl jq
+  # jq reads checkpoint files, openssl makes a self-signed test certificate
+  python3 curl jq openssl
   # scripts/servers/rdap.sh builds icann-rdap-srv 0.0.30 with Debian's Rust
   # 1.96 (bookworm-security; installs as /usr/bin/cargo and /usr/bin/rustc)
   cargo-web rustc-web

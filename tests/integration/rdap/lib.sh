@@ -100,10 +100,11 @@ srv_reload() {
   env RDAP_SRV_DATA_DIR="$1" RDAP_SRV_LOG=warn "$RDAP_BIN_DIR/rdap-srv-store" --reload >/dev/null
 }
 
-# proxy_start NAME UPSTREAM_PORT: sets PROXY_PORT_<NAME>.
+# proxy_start NAME UPSTREAM_PORT [PROXY_ARGS...]: sets PROXY_PORT_<NAME>.
 proxy_start() {
   local name="$1" up="$2"
-  python3 "$RDAP_TESTS/proxy.py" 0 "$up" "$WORK/proxy-$name.port" --max-seconds 1800 >>"$WORK/proxy-$name.log" 2>&1 &
+  shift 2
+  python3 "$RDAP_TESTS/proxy.py" 0 "$up" "$WORK/proxy-$name.port" --max-seconds 1800 "$@" >>"$WORK/proxy-$name.log" 2>&1 &
   PIDS+=("$!")
   wait_until "proxy $name" test -s "$WORK/proxy-$name.port"
   eval "PROXY_PORT_$name=$(cat "$WORK/proxy-$name.port")"

@@ -13,11 +13,16 @@ proxy adds what a production RDAP server does:
     are not RDAP, one kind per request;
   * on demand (mode=stamp), a "last update of RDAP database" event of the
     current instant in every object, so no two answers are the same bytes;
+  * on demand (mode=redirect&same=NAME&other=NAME&to=URL), a 301 for the
+    object NAME named by `same` to /moved/... on this proxy (the path that
+    it then serves from the server), and a 302 for the object named by
+    `other` to URL + the path (another authority); /moved/... is always served;
+  * with --tls CERT KEY, HTTPS instead of HTTP (a self-signed test server);
   * counts of requests and answers, at GET /_stats (JSON);
   * control: GET /_ctl?mode=throttle&count=N&retry_after=S&status=429
              GET /_ctl?mode=normal
 
-Usage: proxy.py LISTEN_PORT UPSTREAM_PORT PORT_FILE
+Usage: proxy.py LISTEN_PORT UPSTREAM_PORT PORT_FILE [--max-seconds S] [--tls CERT KEY]
 It writes its port to PORT_FILE when ready and exits after --max-seconds
 (default 1800) so that a forgotten proxy cannot linger.
 """
@@ -25,6 +30,7 @@ import email.utils
 import hashlib
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -37,7 +43,8 @@ LOCK = threading.Lock()
 STATS = {"requests": 0, "status": {}, "conditional": 0, "throttled": 0, "early": 0, "by_path": {}}
 # End of the last Retry-After window announced: a request before it is "early".
 WINDOW = {"until": 0.0}
-FAULT = {"mode": "normal", "count": 0, "retry_after": "1", "status": 429, "kinds": []}
+FAULT = {"mode": "normal", "count": 0, "retry_after": "1", "status": 429, "kinds": [], "same": "", "other": "",
+         "to": ""}
 # What mode=garbage answers instead of the object, one kind per request.
 GARBAGE = {
     "html": (200, "text/html", b"<html><body>maintenance</body></html>"),
@@ -97,10 +104,28 @@ class Handler(BaseHTTPRequestHandler):
                 FAULT["retry_after"] = q.get("retry_after", "1")
                 FAULT["status"] = int(q.get("status", "429"))
                 FAULT["kinds"] = [k for k in q.get("kinds", "").split(",") if k]
+                FAULT["same"], FAULT["other"], FAULT["to"] = q.get("same", ""), q.get("other", ""), q.get("to", "")
                 if q.get("reset"):
                     STATS.update({"requests": 0, "status": {}, "conditional": 0, "throttled": 0, "early": 0,
                                   "by_path": {}})
             return self.reply(200, b"ok\n", [("Content-Type", "text/plain")])
+        path = self.path
+        if url.path.startswith("/moved/"):
+            path = path[len("/moved"):]
+        else:
+            with LOCK:
+                redirect = FAULT["mode"] == "redirect"
+                name = url.path.rsplit("/", 1)[-1]
+                if redirect and name and name == FAULT["same"]:
+                    where = "http://%s/moved%s" % (self.headers.get("Host", ""), self.path)
+                    status = 301
+                elif redirect and name and name == FAULT["other"]:
+                    where, status = FAULT["to"] + self.path, 302
+                else:
+                    where = None
+            if where:
+                count(url.path, status)
+                return self.reply(status, b"moved\n", [("Content-Type", "text/plain"), ("Location", where)])
         now = time.time()
         with LOCK:
             # 50 ms of slack: the client's clock reading and ours are not the same instant.
@@ -126,7 +151,7 @@ class Handler(BaseHTTPRequestHandler):
             count(url.path, status)
             return self.reply(status, b"slow down\n", [("Content-Type", "text/plain"), ("Retry-After", retry_after)])
         try:
-            req = urllib.request.Request(UPSTREAM + self.path, headers={"Accept": self.headers.get("Accept", "*/*")})
+            req = urllib.request.Request(UPSTREAM + path, headers={"Accept": self.headers.get("Accept", "*/*")})
             with urllib.request.urlopen(req, timeout=20) as r:
                 status, body, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
         except urllib.error.HTTPError as e:
@@ -157,10 +182,21 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global UPSTREAM
     port, upstream, port_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    max_seconds = float(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--max-seconds" else 1800.0
+    max_seconds, tls, rest = 1800.0, None, sys.argv[4:]
+    while rest:
+        if rest[0] == "--max-seconds" and len(rest) > 1:
+            max_seconds, rest = float(rest[1]), rest[2:]
+        elif rest[0] == "--tls" and len(rest) > 2:
+            tls, rest = (rest[1], rest[2]), rest[3:]
+        else:
+            sys.exit("proxy.py: unknown argument %s" % rest[0])
     UPSTREAM = "http://127.0.0.1:%d" % upstream
     srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls[0], tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(port_file + ".tmp", "w") as f:
         f.write("%d\n" % srv.server_address[1])
     os.replace(port_file + ".tmp", port_file)
