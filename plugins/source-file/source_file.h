@@ -12,6 +12,7 @@
 #include <rdapsync/rdapsync.h>
 
 #include "line_reader.h"
+#include "rfc3339.h" /* rfc3339_to_ms(), shared with the rdap source */
 
 /* The services table, saved by the entry function. */
 extern const rdapsync_host *source_file_host;
@@ -119,7 +120,5 @@ void marks_free(source_state *s);
 void marks_note_poll(source_state *s, size_t file);
 void marks_commit(source_state *s, const rdapsync_position *positions, size_t count);
 
-/* rfc3339.c */
-int rfc3339_to_ms(const char *text, int64_t *ms);
 
 #endif

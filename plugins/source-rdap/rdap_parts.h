@@ -83,9 +83,7 @@ bool tb_take(token_bucket *tb, int64_t now_ms);
 /* Milliseconds until a token is there (0: now). */
 int64_t tb_wait_ms(const token_bucket *tb, int64_t now_ms);
 
-/* ---- timeparse.c ---- */
-/* RFC 3339 (RDAP eventDate) to Unix ms. 0 or -1. */
-int rfc3339_ms(const char *text, int64_t *ms);
+/* ---- timeparse.c (eventDate: rfc3339_to_ms() of plugins/common/rfc3339.h) ---- */
 /* An HTTP-date (IMF-fixdate, RFC 850 or asctime) to Unix ms. 0 or -1. */
 int http_date_ms(const char *text, int64_t *ms);
 /* Retry-After: delta-seconds or an HTTP-date, as a delay from `now_unix_ms`

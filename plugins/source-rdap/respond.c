@@ -3,6 +3,7 @@
  * a dead letter, or a server to leave alone for a while.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "rfc3339.h"
 #include "fetch.h"
 
 #include <stdio.h>
@@ -156,7 +157,7 @@ static int64_t last_changed(const rdapsync_value *doc)
         const rdapsync_value *e = J->array_get(events, i);
         const char *action = J->string_value(J->object_get(e, "eventAction"));
         if (action && strcmp(action, "last changed") == 0 &&
-            rfc3339_ms(J->string_value(J->object_get(e, "eventDate")), &ms) == 0)
+            rfc3339_to_ms(J->string_value(J->object_get(e, "eventDate")), &ms) == 0)
             break;
     }
     return ms;

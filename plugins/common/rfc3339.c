@@ -2,12 +2,12 @@
  * RFC 3339 timestamps (RDAP eventDate) to Unix milliseconds, without the
  * C library's time zone machinery: timegm() is not C11 and mktime() reads TZ.
  */
-#include "source_file.h"
+#include "rfc3339.h"
 
 #include <ctype.h>
 #include <string.h>
 
-static int digits(const char *s, int n, int *out)
+int rfc3339_digits(const char *s, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -31,6 +31,16 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+int64_t rfc3339_civil_ms(int year, int month, int day, int hour, int minute, int second)
+{
+    return (days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) * 1000;
+}
+
+int rfc3339_civil_ok(int month, int day, int hour, int minute, int second)
+{
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
+}
+
 int rfc3339_to_ms(const char *text, int64_t *ms)
 {
     int year, month, day, hour, minute, second;
@@ -38,12 +48,12 @@ int rfc3339_to_ms(const char *text, int64_t *ms)
     const char *p;
     int64_t millis = 0;
 
-    if (len < 19 || digits(text, 4, &year) || text[4] != '-' || digits(text + 5, 2, &month) || text[7] != '-' ||
-        digits(text + 8, 2, &day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-        digits(text + 11, 2, &hour) || text[13] != ':' || digits(text + 14, 2, &minute) || text[16] != ':' ||
-        digits(text + 17, 2, &second))
+    if (len < 19 || rfc3339_digits(text, 4, &year) || text[4] != '-' || rfc3339_digits(text + 5, 2, &month) ||
+        text[7] != '-' || rfc3339_digits(text + 8, 2, &day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+        rfc3339_digits(text + 11, 2, &hour) || text[13] != ':' || rfc3339_digits(text + 14, 2, &minute) ||
+        text[16] != ':' || rfc3339_digits(text + 17, 2, &second))
         return -1;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    if (!rfc3339_civil_ok(month, day, hour, minute, second))
         return -1;
     p = text + 19;
     if (*p == '.') {
@@ -61,7 +71,7 @@ int rfc3339_to_ms(const char *text, int64_t *ms)
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
+        if (rfc3339_digits(p + 1, 2, &oh) || p[3] != ':' || rfc3339_digits(p + 4, 2, &om))
             return -1;
         offset_min = (int64_t)(oh * 60 + om) * (*p == '-' ? -1 : 1);
         p += 6;
@@ -70,7 +80,6 @@ int rfc3339_to_ms(const char *text, int64_t *ms)
     }
     if (*p != '\0')
         return -1;
-    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
-    *ms = (seconds - offset_min * 60) * 1000 + millis;
+    *ms = rfc3339_civil_ms(year, month, day, hour, minute, second) - offset_min * 60000 + millis;
     return 0;
 }
