@@ -3,7 +3,7 @@
  * what makes "committed" mean something after a power cut; see
  * docs/architecture.md.
  */
-#include "checkpoint.h"
+#include "base/checkpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 /* Diagnostics: a growable list of errors and warnings with their places. */
-#include "diag.h"
+#include "base/diag.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "secrets.h"
+#include "base/secrets.h"
 
 void diag_list_init(diag_list *list)
 {

@@ -2,7 +2,7 @@
  * Structured log lines. A line is built whole in a buffer and written with
  * one call under a lock, so lines from different task threads never mix.
  */
-#include "log.h"
+#include "base/log.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "secrets.h"
+#include "base/secrets.h"
 
 #define LOG_MESSAGE_MAX 4096
 

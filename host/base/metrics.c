@@ -4,7 +4,7 @@
  * task_stats keeps snapshots consistent; plugin metrics are atomics found
  * once through a locked registry and then updated lock-free.
  */
-#include "metrics.h"
+#include "base/metrics.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,5 +1,5 @@
 /* The process-wide list of secret values, and ${env:}/${file:} expansion. */
-#include "secrets.h"
+#include "base/secrets.h"
 
 #include <errno.h>
 #include <pthread.h>

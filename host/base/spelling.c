@@ -1,5 +1,5 @@
 /* "Did you mean": the nearest known word by edit distance. */
-#include "spelling.h"
+#include "base/spelling.h"
 
 #include <stdint.h>
 #include <string.h>

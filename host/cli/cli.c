@@ -1,5 +1,5 @@
 /* The command line: global options, then one command with its own options. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_plugins.h"
-#include "config.h"
-#include "diag.h"
-#include "loader.h"
-#include "plugin_trust.h"
-#include "runtime.h"
-#include "spelling.h"
+#include "base/diag.h"
+#include "base/spelling.h"
+#include "cli/cli_plugins.h"
+#include "config/config.h"
+#include "loader/loader.h"
+#include "loader/plugin_trust.h"
+#include "runtime/runtime.h"
 
 #ifndef RDAPSYNC_VERSION
 #define RDAPSYNC_VERSION "0.0.0"

@@ -1,13 +1,13 @@
 /* `rdapsync plugins`: text and JSON listings, both from the option tables. */
-#include "cli_plugins.h"
+#include "cli/cli_plugins.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "options.h"
-#include "runtime.h"
+#include "config/options.h"
+#include "runtime/runtime.h"
 
 typedef struct listing {
     bool json;

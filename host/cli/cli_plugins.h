@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "loader.h"
+#include "loader/loader.h"
 
 /* Prints the plugins whose name or "kind-name" is in `filters` (all when
  * filter_count is 0) as text, or as one JSON document with a JSON schema of

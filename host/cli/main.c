@@ -1,7 +1,7 @@
 /* rdapsync: the daemon's entry point; everything else is in cli.c. */
 #include <malloc.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {

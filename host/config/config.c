@@ -1,5 +1,5 @@
 /* Loading and validating the configuration file (shape in config.h). */
-#include "config.h"
+#include "config/config.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
-#include "spelling.h"
-#include "validate_checks.h"
+#include "base/spelling.h"
+#include "config/options.h"
+#include "config/validate_checks.h"
 
 #define TASKS_MAX 64
 #define BATCH_MAX_RECORDS 1000000

@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
-#include "loader.h"
-#include "yaml_tree.h"
+#include "base/diag.h"
+#include "config/yaml_tree.h"
+#include "loader/loader.h"
 
 typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;
 

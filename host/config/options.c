@@ -1,5 +1,5 @@
 /* Declared options: table sanity, filling config structs, fingerprints. */
-#include "options.h"
+#include "config/options.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "secrets.h"
-#include "spelling.h"
+#include "base/secrets.h"
+#include "base/spelling.h"
 
 /* A runaway (unterminated) table is a plugin bug; stop reading well before
  * walking off into unrelated memory for long. The explicit-set bits

@@ -12,8 +12,8 @@
 
 #include <rdapsync/rdapsync.h>
 
-#include "diag.h"
-#include "yaml_tree.h"
+#include "base/diag.h"
+#include "config/yaml_tree.h"
 
 /* Each returns 0 and sets *out, or -1 when `text` is not of the form. */
 int options_parse_int(const char *text, int64_t *out);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "options.h"
+#include "config/options.h"
 
 int options_parse_int(const char *text, int64_t *out)
 {

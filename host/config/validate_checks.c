@@ -1,5 +1,5 @@
 /* Checks beyond the schema: valid, but unsafe or probably a mistake. */
-#include "validate_checks.h"
+#include "config/validate_checks.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "options.h"
-#include "secrets.h"
+#include "base/secrets.h"
+#include "config/options.h"
 
 typedef struct check_scope {
     const char *file;

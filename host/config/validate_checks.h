@@ -12,8 +12,8 @@
 #ifndef RDAPSYNC_HOST_VALIDATE_CHECKS_H
 #define RDAPSYNC_HOST_VALIDATE_CHECKS_H
 
-#include "config.h"
-#include "diag.h"
+#include "base/diag.h"
+#include "config/config.h"
 
 /* `pipeline` may be partly built (plugins NULL after lookup errors);
  * `node` is its YAML mapping, for the places of the findings. Parts in

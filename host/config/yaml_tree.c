@@ -1,5 +1,5 @@
 /* libyaml events -> ynode tree with 1-based line/column on every node. */
-#include "yaml_tree.h"
+#include "config/yaml_tree.h"
 
 #include <errno.h>
 #include <stdio.h>

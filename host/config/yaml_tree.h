@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 typedef enum yaml_node_kind { YNODE_SCALAR, YNODE_SEQUENCE, YNODE_MAPPING } yaml_node_kind;
 

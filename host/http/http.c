@@ -4,7 +4,7 @@
  * ("Address already in use") and port 0 works; MHD parses HTTP, we only
  * route four GET paths to the renderers.
  */
-#include "http.h"
+#include "http/http.h"
 
 #include <errno.h>
 #include <arpa/inet.h>
@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #if defined(__has_include)
 #if __has_include(<microhttpd.h>)

@@ -5,7 +5,7 @@
  * because the format wants a family's samples together. The list of names
  * and what each means is in docs/operations.md.
  */
-#include "http.h"
+#include "http/http.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_snapshot.h"
+#include "http/http_snapshot.h"
 
 /* Label values: backslash, double quote and newline are escaped. */
 static void put_label_value(FILE *out, const char *s)

@@ -1,5 +1,5 @@
 /* Copies of the metrics registries for one request of the endpoint. */
-#include "http_snapshot.h"
+#include "http/http_snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>

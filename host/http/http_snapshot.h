@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "metrics.h"
+#include "base/metrics.h"
 
 typedef struct http_plugin_value {
     char *pipeline, *plugin, *name; /* owned */

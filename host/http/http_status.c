@@ -2,7 +2,7 @@
  * /status (JSON), /healthz and /readyz. Texts that came from plugins (last
  * errors) pass through secrets_mask(), like log lines.
  */
-#include "http.h"
+#include "http/http.h"
 
 #include <jansson.h>
 #include <stdatomic.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_snapshot.h"
-#include "secrets.h"
+#include "base/secrets.h"
+#include "http/http_snapshot.h"
 
 static atomic_bool draining;
 

@@ -1,8 +1,9 @@
 /*
  * rdapsync_ctx: one plugin instance's identity and its way back to its
- * task. Everything a plugin asks the host about "itself" goes through here.
+ * task (the context_owner the task hands in). Everything a plugin asks the
+ * host about "itself" goes through here.
  */
-#include "context.h"
+#include "loader/context.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -10,11 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "context_internal.h"
-#include "log.h"
-#include "metrics.h"
-#include "task.h"
+#include "base/checkpoint.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "loader/context_internal.h"
 
 #define METRIC_CACHE_SIZE 16
 
@@ -32,7 +32,7 @@ struct rdapsync_ctx {
     char *plugin;
     char *state_root;
     char *task_dir; /* made on first use */
-    struct task *task;
+    const context_owner *owner; /* borrowed; NULL without a task */
 
     pthread_mutex_t lock; /* the fields below: any thread may log or count */
     /* Slots are filled under the lock and published by metric_count, then
@@ -50,7 +50,7 @@ struct rdapsync_ctx {
 };
 
 rdapsync_ctx *context_new(const char *pipeline, int task_index, int task_count, rdapsync_kind kind,
-                          const char *plugin, const char *state_dir, struct task *task)
+                          const char *plugin, const char *state_dir, const context_owner *owner)
 {
     rdapsync_ctx *ctx = calloc(1, sizeof(*ctx));
 
@@ -62,7 +62,7 @@ rdapsync_ctx *context_new(const char *pipeline, int task_index, int task_count, 
     ctx->task_index = task_index;
     ctx->task_count = task_count > 0 ? task_count : 1;
     ctx->kind = kind;
-    ctx->task = task;
+    ctx->owner = owner;
     if (!ctx->pipeline || !ctx->plugin)
         goto fail;
     if (state_dir) {
@@ -73,7 +73,7 @@ rdapsync_ctx *context_new(const char *pipeline, int task_index, int task_count, 
         if (!ctx->task_dir)
             goto fail;
     }
-    if (!task && !(ctx->local_checkpoints = checkpoint_map_new()))
+    if (!owner && !(ctx->local_checkpoints = checkpoint_map_new()))
         goto fail;
     return ctx;
 fail:
@@ -100,7 +100,6 @@ int context_task_index(const rdapsync_ctx *ctx) { return ctx ? ctx->task_index :
 int context_task_count(const rdapsync_ctx *ctx) { return ctx ? ctx->task_count : 1; }
 rdapsync_kind context_kind(const rdapsync_ctx *ctx) { return ctx ? ctx->kind : RDAPSYNC_KIND_SOURCE; }
 const char *context_plugin(const rdapsync_ctx *ctx) { return ctx ? ctx->plugin : NULL; }
-struct task *context_task(const rdapsync_ctx *ctx) { return ctx ? ctx->task : NULL; }
 
 const char *context_state_dir(rdapsync_ctx *ctx)
 {
@@ -175,8 +174,8 @@ bool context_stopping(const rdapsync_ctx *ctx)
 {
     if (!ctx)
         return false;
-    if (ctx->task)
-        return task_stopping(ctx->task);
+    if (ctx->owner)
+        return ctx->owner->stopping(ctx->owner->self);
     return atomic_load(&((rdapsync_ctx *)ctx)->stop_requested);
 }
 
@@ -190,8 +189,8 @@ bool context_checkpoint_get(rdapsync_ctx *ctx, const char *stream, int32_t parti
 {
     if (!ctx)
         return false;
-    if (ctx->task)
-        return task_checkpoint_get(ctx->task, stream, partition, offset);
+    if (ctx->owner)
+        return ctx->owner->checkpoint_get(ctx->owner->self, stream, partition, offset);
     return checkpoint_map_get(ctx->local_checkpoints, stream, partition, offset);
 }
 
@@ -199,8 +198,8 @@ void context_checkpoint_override(rdapsync_ctx *ctx, const char *stream, int32_t 
 {
     if (!ctx)
         return;
-    if (ctx->task) {
-        task_checkpoint_override(ctx->task, ctx, stream, partition, offset);
+    if (ctx->owner) {
+        ctx->owner->checkpoint_override(ctx->owner->self, ctx, stream, partition, offset);
         return;
     }
     if (checkpoint_map_set(ctx->local_checkpoints, stream, partition, offset) != 0)
@@ -212,8 +211,8 @@ void context_reject(rdapsync_ctx *ctx, const rdapsync_record *record, const char
 {
     if (!ctx || !record)
         return;
-    if (ctx->task) {
-        task_reject(ctx->task, ctx, record, reason);
+    if (ctx->owner) {
+        ctx->owner->reject(ctx->owner->self, ctx, record, reason);
         return;
     }
     pthread_mutex_lock(&ctx->lock);

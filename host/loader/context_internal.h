@@ -11,14 +11,13 @@
 
 #include <rdapsync/rdapsync.h>
 
-#include "context.h"
+#include "loader/context.h"
 
 const char *context_pipeline(const rdapsync_ctx *ctx); /* borrowed */
 int context_task_index(const rdapsync_ctx *ctx);
 int context_task_count(const rdapsync_ctx *ctx);
 rdapsync_kind context_kind(const rdapsync_ctx *ctx);
 const char *context_plugin(const rdapsync_ctx *ctx); /* borrowed */
-struct task *context_task(const rdapsync_ctx *ctx);  /* NULL in unit tests */
 /* "<state_dir>/<pipeline>/task-<i>", created on first call; borrowed; NULL
  * if the context has no state dir or it cannot be created. */
 const char *context_state_dir(rdapsync_ctx *ctx);
@@ -28,7 +27,7 @@ void context_log(rdapsync_ctx *ctx, rdapsync_log_level level, const char *fmt, v
 void context_counter_add(rdapsync_ctx *ctx, const char *name, uint64_t delta);
 void context_gauge_set(rdapsync_ctx *ctx, const char *name, double value);
 
-/* With a task these go to it; without one (plugin unit tests) the context
+/* With an owner (a task) these go to it; without one (plugin unit tests) the context
  * keeps them itself so that a test can look. */
 bool context_stopping(const rdapsync_ctx *ctx);
 bool context_checkpoint_get(rdapsync_ctx *ctx, const char *stream, int32_t partition, int64_t *offset);

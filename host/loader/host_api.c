@@ -6,10 +6,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "batch_api.h"
-#include "context_internal.h"
-#include "json_api.h"
-#include "loader.h"
+#include "loader/context_internal.h"
+#include "loader/loader.h"
+#include "model/batch_api.h"
+#include "model/json_api.h"
 
 static void api_log(rdapsync_ctx *ctx, rdapsync_log_level level, const char *fmt, ...) RDAPSYNC_PRINTF(3, 4);
 

@@ -1,5 +1,5 @@
 /* Loading one plugin file and checking its descriptor before trusting it. */
-#include "loader.h"
+#include "loader/loader.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "options.h"
-#include "plugin_trust.h"
+#include "base/log.h"
+#include "config/options.h"
+#include "loader/plugin_trust.h"
 
 #define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 

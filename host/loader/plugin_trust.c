@@ -1,5 +1,5 @@
 /* The file-system check made before a plugin is dlopen()ed (plugin_trust.h). */
-#include "plugin_trust.h"
+#include "loader/plugin_trust.h"
 
 #include <errno.h>
 #include <limits.h>

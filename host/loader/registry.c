@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loader.h"
-#include "spelling.h"
+#include "base/spelling.h"
+#include "loader/loader.h"
 
 #ifndef RDAPSYNC_DEFAULT_PLUGIN_DIR
 #define RDAPSYNC_DEFAULT_PLUGIN_DIR "/usr/local/lib/rdapsync/plugins"

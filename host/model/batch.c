@@ -4,14 +4,14 @@
  * pointers stay valid until then. Values are reference-counted JSON and are
  * released one by one on reset.
  */
-#include "batch.h"
+#include "model/batch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch_api.h"
-#include "json_api.h"
-#include "json_tree.h"
+#include "model/batch_api.h"
+#include "model/json_api.h"
+#include "model/json_tree.h"
 
 #define ARENA_CHUNK_SIZE (64u * 1024u)
 

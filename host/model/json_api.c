@@ -3,8 +3,8 @@
  * keeps the tree out of plugins' sight, so that it can change without
  * touching a plugin; here is the only place where the two meet.
  */
-#include "json_api.h"
-#include "json_tree.h"
+#include "model/json_api.h"
+#include "model/json_tree.h"
 
 #include <stdlib.h>
 #include <string.h>

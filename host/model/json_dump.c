@@ -6,7 +6,7 @@
  *
  * Output is gathered in a 16 KB buffer and handed to the callback in pieces.
  */
-#include "json_tree.h"
+#include "model/json_tree.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -9,8 +9,8 @@
  * Children are collected on a stack and each container is allocated once, at
  * its exact size, when it closes.
  */
-#include "json_api.h"
-#include "json_tree.h"
+#include "model/json_api.h"
+#include "model/json_tree.h"
 
 #include <errno.h>
 #include <math.h>

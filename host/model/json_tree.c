@@ -2,7 +2,7 @@
  * The compact JSON tree (json_tree.h): heap nodes, document arenas,
  * reference counts, containers.
  */
-#include "json_tree.h"
+#include "model/json_tree.h"
 
 #include <stdlib.h>
 #include <string.h>

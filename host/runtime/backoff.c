@@ -1,4 +1,4 @@
-#include "backoff.h"
+#include "runtime/backoff.h"
 
 #include <pthread.h>
 #include <stdint.h>

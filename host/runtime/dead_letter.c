@@ -1,11 +1,11 @@
-#include "dead_letter.h"
+#include "runtime/dead_letter.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "batch.h"
-#include "batch_api.h"
+#include "model/batch.h"
+#include "model/batch_api.h"
 
 static int add_text(rdapsync_batch *batch, rdapsync_record *record, const char *name, const char *value)
 {

@@ -19,7 +19,7 @@
 
 #include <rdapsync/rdapsync.h>
 
-#include "metrics.h"
+#include "base/metrics.h"
 
 #define DEAD_LETTER_HEADER_REASON "rdapsync.error.reason"
 #define DEAD_LETTER_HEADER_PIPELINE "rdapsync.error.pipeline"

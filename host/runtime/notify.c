@@ -1,5 +1,5 @@
 /* sd_notify(3)'s wire protocol: a datagram of "KEY=VALUE" lines. */
-#include "notify.h"
+#include "runtime/notify.h"
 
 #include <errno.h>
 #include <stddef.h>

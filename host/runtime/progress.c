@@ -4,7 +4,7 @@
  * input_bytes_total, summed over a pipeline's tasks.
  */
 #define _GNU_SOURCE /* fopencookie: a log stream that shares the terminal with the status line */
-#include "progress.h"
+#include "runtime/progress.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "metrics.h"
-#include "options.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "config/options.h"
 
 #define PROGRESS_MAX_PIPELINES 64
 #define PROGRESS_LINE_MAX 1024

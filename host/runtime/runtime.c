@@ -21,7 +21,7 @@
  *                     EPIPE and the plugin answers RETRY. Not restored on
  *                     exit: plugins stay loaded until the process ends.
  */
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,14 +32,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
-#include "diag.h"
-#include "http.h"
-#include "log.h"
-#include "metrics.h"
-#include "notify.h"
-#include "progress.h"
-#include "supervisor.h"
+#include "base/checkpoint.h"
+#include "base/diag.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "http/http.h"
+#include "runtime/notify.h"
+#include "runtime/progress.h"
+#include "runtime/supervisor.h"
 
 #define EXIT_SECOND_SIGNAL 130
 

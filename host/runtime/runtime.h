@@ -6,8 +6,8 @@
 #ifndef RDAPSYNC_HOST_RUNTIME_H
 #define RDAPSYNC_HOST_RUNTIME_H
 
-#include "config.h"
-#include "loader.h"
+#include "config/config.h"
+#include "loader/loader.h"
 
 /* Process exit codes of `rdapsync` (documented in docs/operations.md). */
 enum {

@@ -3,7 +3,7 @@
  * it finishes, is stopped, or fails too often. Restart waits are timed
  * condition-variable waits, so a stop request ends them at once.
  */
-#include "supervisor.h"
+#include "runtime/supervisor.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "backoff.h"
-#include "log.h"
-#include "task.h"
+#include "base/log.h"
+#include "runtime/backoff.h"
+#include "runtime/task.h"
 
 typedef struct slot {
     supervisor *sup;

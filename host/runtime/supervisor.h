@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "metrics.h"
+#include "base/metrics.h"
+#include "config/config.h"
 
 typedef struct supervisor supervisor;
 

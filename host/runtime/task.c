@@ -7,7 +7,7 @@
  * the source's commit before the sink (and the dead-letter sink) flushed
  * it. See docs/architecture.md.
  */
-#include "task_internal.h"
+#include "runtime/task_shared.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,38 +19,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backoff.h"
-#include "batch.h"
-#include "json_api.h"
-#include "batch_api.h"
-#include "context.h"
-#include "context_internal.h"
-#include "dead_letter.h"
-#include "log.h"
+#include "base/log.h"
+#include "loader/context.h"
+#include "loader/context_internal.h"
+#include "model/batch.h"
+#include "model/batch_api.h"
+#include "model/json_api.h"
+#include "runtime/dead_letter.h"
+#include "runtime/task.h"
+#include "runtime/task_flush.h"
+#include "runtime/task_transform.h"
 
 /* ---- small helpers ---- */
-
-void task_log(struct task *t, rdapsync_log_level level, const instance *inst, const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    log_vwrite(level, t->pipeline->name, t->index, inst ? rdapsync_kind_str(inst->desc->kind) : NULL,
-               inst ? inst->desc->name : NULL, fmt, args);
-    va_end(args);
-}
-
-void task_fail(struct task *t, const char *fmt, ...)
-{
-    va_list args;
-
-    pthread_mutex_lock(&t->lock);
-    if (!t->error[0]) {
-        va_start(args, fmt);
-        vsnprintf(t->error, sizeof(t->error), fmt, args);
-        va_end(args);
-    }
-    pthread_mutex_unlock(&t->lock);
-}
 
 static bool task_failed(struct task *t)
 {
@@ -62,35 +42,9 @@ static bool task_failed(struct task *t)
 
 static void clear_err(struct task *t) { memset(t->err, 0, sizeof(t->err)); }
 
-/* Both threads change what the task is doing (a flusher backoff while the
- * task thread polls), so the state is derived from flags, not set. */
-static void refresh_state(struct task *t)
-{
-    task_state state = !t->started                  ? TASK_STARTING
-                       : atomic_load(&t->retrying)  ? TASK_RETRYING
-                       : atomic_load(&t->draining) || atomic_load(&t->stop) ? TASK_DRAINING
-                                                                           : TASK_RUNNING;
-    pthread_mutex_lock(&t->lock);
-    task_stats_set_state(t->stats, state);
-    pthread_mutex_unlock(&t->lock);
-}
+/* ---- time, stop ---- */
 
-/* ---- time ---- */
-
-static int64_t real_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t (*clock_now_ms)(void) = real_now_ms;
-
-int64_t task_now_ms(void) { return clock_now_ms(); }
-
-void task_test_set_clock(int64_t (*now_ms)(void)) { clock_now_ms = now_ms ? now_ms : real_now_ms; }
-
-/* ---- stop and waiting ---- */
+void task_test_set_clock(int64_t (*now_ms)(void)) { task_clock_set(now_ms); }
 
 void task_request_stop(struct task *t)
 {
@@ -100,44 +54,48 @@ void task_request_stop(struct task *t)
     pthread_mutex_unlock(&t->lock);
 }
 
-bool task_stopping(const struct task *t) { return atomic_load(&((struct task *)t)->stop); }
+bool task_stopping(const struct task *t) { return task_stop_requested(t); }
 
-/* Waits `ms` unless a stop is requested first; true if stopping. */
-static bool task_wait(struct task *t, int64_t ms)
+void task_test_set_transform_split(int split) { task_transform_pin_split(split); }
+void task_test_set_transform_share(int hi, double share) { task_transform_pin_share(hi, share); }
+
+/* ---- calls from plugins ---- */
+
+/* A plugin's context forwards what only the task can answer to these
+ * (t->owner, set in task_new()). */
+static bool owner_stopping(void *self) { return task_stop_requested(self); }
+
+/* Sources may ask from a client library's callback thread (partition
+ * assignment), so the map is read and written under the task's lock. */
+static bool owner_checkpoint_get(void *self, const char *stream, int32_t partition, int64_t *offset)
 {
-    struct timespec deadline;
-    bool stopping;
+    struct task *t = self;
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&t->lock);
-    while (!atomic_load(&t->stop)) {
-        if (pthread_cond_timedwait(&t->wake, &t->lock, &deadline) == ETIMEDOUT)
-            break;
-    }
-    stopping = atomic_load(&t->stop);
+    bool found = checkpoint_map_get(t->checkpoints, stream, partition, offset);
     pthread_mutex_unlock(&t->lock);
-    return stopping;
+    return found;
 }
 
-bool task_retry_backoff(struct task *t, const instance *inst, const char *what, unsigned attempt, const char *err)
+static void owner_checkpoint_override(void *self, rdapsync_ctx *ctx, const char *stream, int32_t partition,
+                                      int64_t offset)
 {
-    int64_t delay = backoff_delay_ms(t->pipeline->retry_backoff_initial_ms, t->pipeline->retry_backoff_max_ms,
-                                     attempt, backoff_random_unit());
-    task_log(t, attempt == 0 ? RDAPSYNC_LOG_WARN : RDAPSYNC_LOG_DEBUG, inst, "%s: retry in %" PRId64 " ms: %s", what,
-             delay, task_reason(err));
-    task_stats_count_retry(t->stats);
-    atomic_fetch_add(&t->retrying, 1);
-    refresh_state(t);
-    bool stopping = task_wait(t, delay);
-    atomic_fetch_sub(&t->retrying, 1);
-    refresh_state(t);
-    return !stopping;
+    struct task *t = self;
+
+    pthread_mutex_lock(&t->lock);
+    int rc = checkpoint_map_set(t->checkpoints, stream, partition, offset);
+    pthread_mutex_unlock(&t->lock);
+    if (rc != 0)
+        task_fail(t, "checkpoint override: out of memory");
+    else
+        log_write(RDAPSYNC_LOG_INFO, t->pipeline->name, t->index, "sink", context_plugin(ctx),
+                  "checkpoint override: %s partition %d resumes at offset %lld", stream ? stream : "(single stream)",
+                  (int)partition, (long long)offset);
+}
+
+static void owner_reject(void *self, rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason)
+{
+    task_reject(self, ctx, record, reason);
 }
 
 /* ---- construction ---- */
@@ -147,7 +105,7 @@ static int instance_init(struct task *t, instance *inst, const plugin_block *blo
     inst->block = block;
     inst->desc = block->plugin->desc;
     inst->ctx = context_new(t->pipeline->name, t->index, t->pipeline->tasks, inst->desc->kind, inst->desc->name,
-                            t->state_root, t);
+                            t->state_root, &t->owner);
     return inst->ctx ? 0 : -1;
 }
 
@@ -187,6 +145,11 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
     t->pipeline = pipeline;
     t->index = task_index;
     t->stats = stats;
+    t->owner = (context_owner){.self = t,
+                               .stopping = owner_stopping,
+                               .checkpoint_get = owner_checkpoint_get,
+                               .checkpoint_override = owner_checkpoint_override,
+                               .reject = owner_reject};
     pthread_mutex_init(&t->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -257,52 +220,6 @@ const char *task_error(const struct task *t) { return t->error; }
 bool task_started(const struct task *t) { return t->started; }
 bool task_open_refused(const struct task *t) { return t->open_refused; }
 const struct checkpoint_map *task_checkpoints(const struct task *t) { return t->checkpoints; }
-
-/* ---- calls from plugins ---- */
-
-/* Sources may ask from a client library's callback thread (partition
- * assignment), so the map is read and written under the task's lock. */
-bool task_checkpoint_get(struct task *t, const char *stream, int32_t partition, int64_t *offset)
-{
-    pthread_mutex_lock(&t->lock);
-    bool found = checkpoint_map_get(t->checkpoints, stream, partition, offset);
-    pthread_mutex_unlock(&t->lock);
-    return found;
-}
-
-void task_checkpoint_override(struct task *t, rdapsync_ctx *ctx, const char *stream, int32_t partition,
-                              int64_t offset)
-{
-    pthread_mutex_lock(&t->lock);
-    int rc = checkpoint_map_set(t->checkpoints, stream, partition, offset);
-    pthread_mutex_unlock(&t->lock);
-    if (rc != 0)
-        task_fail(t, "checkpoint override: out of memory");
-    else
-        log_write(RDAPSYNC_LOG_INFO, t->pipeline->name, t->index, "sink", context_plugin(ctx),
-                  "checkpoint override: %s partition %d resumes at offset %lld", stream ? stream : "(single stream)",
-                  (int)partition, (long long)offset);
-}
-
-int task_route_bad(struct task *t, task_cycle *c, const rdapsync_record *record, const char *reason,
-                   error_stage stage, const char *plugin)
-{
-    char where[512];
-
-    c->counts.errors[stage]++;
-    if (t->pipeline->tolerance == TOLERANCE_NONE) {
-        dead_letter_describe(record, where, sizeof(where));
-        task_fail(t, "%s %s: %s: %s (errors.tolerance none)", error_stage_str(stage), plugin, where, reason);
-        return -1;
-    }
-    dead_letter_info info = {reason, t->pipeline->name, plugin, stage};
-    if (!dead_letter_add(c->dead, record, &info)) {
-        dead_letter_describe(record, where, sizeof(where));
-        task_fail(t, "dead letter for %s: out of room or memory", where);
-        return -1;
-    }
-    return 0;
-}
 
 /* ---- open / close ---- */
 
@@ -378,7 +295,7 @@ static void close_all(struct task *t)
  * sets *ended on END. A stop request ends polling, not the cycle. */
 static call_end poll_batch(struct task *t, task_cycle *c, bool *ended, size_t *stop_at)
 {
-    int64_t deadline = clock_now_ms() + t->pipeline->batch_max_wait_ms;
+    int64_t deadline = task_now_ms() + t->pipeline->batch_max_wait_ms;
     unsigned attempt = 0;
     call_end end = CALL_DONE;
 
@@ -389,7 +306,7 @@ static call_end poll_batch(struct task *t, task_cycle *c, bool *ended, size_t *s
         batch_set_poll_limit(c->batch, t->transform_count ? before + TASK_POLL_CHUNK : 0);
         if (batch_room(c->batch) == 0)
             break;
-        int64_t remaining = deadline - clock_now_ms();
+        int64_t remaining = deadline - task_now_ms();
         if (remaining <= 0) {
             if (!first)
                 break;
@@ -455,7 +372,7 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
         return end;
     if (task_stopping(t) || *ended) {
         atomic_store(&t->draining, true);
-        refresh_state(t);
+        task_refresh_state(t);
     }
     count = c->polled = batch_count(c->batch);
     if (stop_at > count)
@@ -667,7 +584,7 @@ task_result task_run(struct task *t)
         return TASK_RESULT_FAILED;
     }
     t->ran = true;
-    refresh_state(t);
+    task_refresh_state(t);
     pthread_mutex_lock(&t->lock);
     int loaded = checkpoint_load(t->dir, t->checkpoints, err, sizeof(err));
     pthread_mutex_unlock(&t->lock);
@@ -681,7 +598,7 @@ task_result task_run(struct task *t)
     case CALL_FAILED: goto done;
     }
     t->started = true;
-    refresh_state(t);
+    task_refresh_state(t);
     if (task_flusher_start(t) != 0) {
         task_fail(t, "cannot start the flusher thread");
         goto done;

@@ -27,10 +27,9 @@
 
 #include <rdapsync/rdapsync.h>
 
-#include "config.h"
-#include "metrics.h"
+#include "base/metrics.h"
+#include "config/config.h"
 
-/* Not typedef'd: context.h names its parameter `task`. */
 struct task;
 
 typedef enum task_result {
@@ -67,11 +66,6 @@ bool task_open_refused(const struct task *t);
  * backoff wait at once. */
 void task_request_stop(struct task *t);
 bool task_stopping(const struct task *t);
-
-/* Calls from the task's plugins, through their context. */
-bool task_checkpoint_get(struct task *t, const char *stream, int32_t partition, int64_t *offset);
-void task_checkpoint_override(struct task *t, rdapsync_ctx *ctx, const char *stream, int32_t partition, int64_t offset);
-void task_reject(struct task *t, rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason);
 
 /* Test hooks: the task's checkpoint map (borrowed), and the clock that
  * batch deadlines (max_wait) are measured with (monotonic ms; NULL

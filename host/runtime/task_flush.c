@@ -7,16 +7,16 @@
  * run one at a time on this thread, and positions are committed in order.
  * See docs/architecture.md, "One cycle of a task".
  */
-#include "task_internal.h"
+#include "runtime/task_flush.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "batch.h"
-#include "batch_api.h"
-#include "context_internal.h"
-#include "dead_letter.h"
-#include "log.h"
+#include "base/log.h"
+#include "loader/context_internal.h"
+#include "model/batch.h"
+#include "model/batch_api.h"
+#include "runtime/dead_letter.h"
 
 static void clear_err(task_cycle *c) { memset(c->err, 0, sizeof(c->err)); }
 

@@ -1,15 +1,20 @@
 /*
- * The task's private parts, shared by its two threads' files only:
- *   task.c        the task thread: open, poll, bad records, transforms,
- *                 checkpoint, source commit, close, and the loop
- *   task_flush.c  the flusher thread: sink write, dead letters, sink flush
+ * The task's private parts: the one header that its three threads' files
+ * share, and nothing else does:
+ *   task.c            the task thread: open, poll, checkpoint, source
+ *                     commit, close, and the loop
+ *   task_transform.c  the transform stage (bad records, transforms,
+ *                     compaction), on the task thread or a thread of its own
+ *   task_flush.c      the flusher thread: sink write, dead letters, sink flush
+ *   task_shared.c     what all three call (below)
  * A cycle (one batch's worth of work) is filled by the task thread, handed
  * to the flusher, and settled (checkpoint, commit, counts) by the task
  * thread again; a task has two, so one can be filled while the other is
- * flushed. Not for other modules: they use task.h.
+ * flushed. Not for other modules: they use task.h. The stages' own entry
+ * points are in task_transform.h and task_flush.h, for task.c.
  */
-#ifndef RDAPSYNC_HOST_TASK_INTERNAL_H
-#define RDAPSYNC_HOST_TASK_INTERNAL_H
+#ifndef RDAPSYNC_HOST_TASK_SHARED_H
+#define RDAPSYNC_HOST_TASK_SHARED_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,9 +24,10 @@
 
 #include <rdapsync/rdapsync.h>
 
-#include "checkpoint.h"
-#include "metrics.h"
-#include "task.h"
+#include "base/checkpoint.h"
+#include "base/metrics.h"
+#include "config/config.h"
+#include "loader/context.h"
 
 #define TASK_ERR_SIZE 1024
 
@@ -159,6 +165,7 @@ struct task {
     bool started; /* every plugin opened; set before the flusher starts */
     bool open_refused; /* a plugin's open answered ERROR: permanent, not restarted */
 
+    context_owner owner; /* what the plugins' contexts forward to (task.c) */
     instance source, sink, dead_letter;
     instance *transforms;
     size_t transform_count;
@@ -189,28 +196,15 @@ bool task_retry_backoff(struct task *t, const instance *inst, const char *what, 
 int task_route_bad(struct task *t, task_cycle *c, const rdapsync_record *record, const char *reason,
                    error_stage stage, const char *plugin);
 
-/* The task's clock (tests replace it). */
+/* The task's clock: batch deadlines (max_wait) are measured with it;
+ * tests replace it (task_test_set_clock; NULL: the real one). */
 int64_t task_now_ms(void);
+void task_clock_set(int64_t (*now_ms)(void));
 
-/* task_transform.c. Records [from, count) of c's batch: bad ones to the
- * dead-letter path, the others through the transforms (err: the calling
- * thread's buffer). Sets *stop_at and c->record_failed at a record that
- * fails the task; CALL_STOPPED on a stop during a transform retry. */
-call_end task_process_polled(struct task *t, task_cycle *c, size_t from, size_t *stop_at, char *err);
-/* start: 0 or -1 (no thread). fill: polls c's batch full through the
- * transformer (as cycle_fill's serial poll does, *stop_at SIZE_MAX unless
- * a record failed the task). stop: joins the thread. Task thread only. */
-int task_transformer_start(struct task *t);
-call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_t *stop_at);
-void task_transformer_stop(struct task *t);
-
-/* task_flush.c. start: 0 or -1 (no thread). submit: hands c over (the
- * slot must be empty). wait: until c, the cycle handed over, is delivered;
- * answers how its delivery ended. stop: joins the thread (nothing may be in
- * flight). All from the task thread. */
-int task_flusher_start(struct task *t);
-void task_flusher_submit(struct task *t, task_cycle *c);
-call_end task_flusher_wait(struct task *t, const task_cycle *c);
-void task_flusher_stop(struct task *t);
+/* Whether a stop was requested (task_request_stop). Any thread. */
+bool task_stop_requested(const struct task *t);
+/* Derives the task's state (starting, running, retrying, draining) for its
+ * statistics from its flags. Either thread. */
+void task_refresh_state(struct task *t);
 
 #endif

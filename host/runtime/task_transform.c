@@ -19,7 +19,7 @@
  * transform's calls run one at a time unless it declared them concurrent.
  * See docs/architecture.md, "The transform thread".
  */
-#include "task_internal.h"
+#include "runtime/task_transform.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -27,10 +27,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "batch.h"
-#include "batch_api.h"
-#include "json_api.h"
-#include "loader.h"
+#include "loader/loader.h"
+#include "model/batch.h"
+#include "model/batch_api.h"
+#include "model/json_api.h"
 
 static uint64_t now_ns(void)
 {
@@ -188,8 +188,8 @@ call_end task_process_polled(struct task *t, task_cycle *c, size_t from, size_t 
 static int forced_split = -1, forced_hi = -1;
 static double forced_share = 0;
 
-void task_test_set_transform_split(int split) { forced_split = split; }
-void task_test_set_transform_share(int hi, double share)
+void task_transform_pin_split(int split) { forced_split = split; }
+void task_transform_pin_share(int hi, double share)
 {
     forced_hi = hi;
     forced_share = share < 0 ? 0 : share > 1 ? 1 : share;
@@ -537,7 +537,7 @@ call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_
     pthread_mutex_unlock(&x->lock);
 
     /* The first poll happens even with max_wait 0 (timeout 0: whatever is ready). */
-    for (bool first = true; !task_stopping(t); first = false) {
+    for (bool first = true; !task_stop_requested(t); first = false) {
         rdapsync_batch *chunk = x->chunks[k];
         size_t room;
 
