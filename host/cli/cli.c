@@ -1,0 +1,383 @@
+/* The command line: global options, then one command with its own options. */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/spelling.h"
+#include "cli/cli_plugins.h"
+#include "config/config.h"
+#include "loader/loader.h"
+#include "loader/plugin_trust.h"
+#include "runtime/runtime.h"
+
+#ifndef RDAPSYNC_VERSION
+#define RDAPSYNC_VERSION "0.0.0"
+#endif
+
+#define MAX_PLUGIN_DIRS 64
+
+/* What the global options set; they may also follow the command. */
+typedef struct cli_globals {
+    const char *plugin_dirs[MAX_PLUGIN_DIRS];
+    size_t plugin_dir_count;
+    int log_json;  /* -1 = from the file */
+    int log_level; /* -1 = from the file */
+} cli_globals;
+
+enum { OPT_PLUGIN_PATH = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_INSECURE_PLUGIN_PATH, OPT_STRICT, OPT_JSON };
+
+#define GLOBAL_LONG_OPTIONS                                                                                    \
+    { "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },                                               \
+        { "log-format", required_argument, NULL, OPT_LOG_FORMAT },                                             \
+        { "log-level", required_argument, NULL, OPT_LOG_LEVEL },                                               \
+        { "insecure-plugin-path", no_argument, NULL, OPT_INSECURE_PLUGIN_PATH }, { "help", no_argument, NULL, 'h' }
+
+typedef struct command {
+    const char *name;
+    const char *synopsis;
+    const char *help;
+    int (*run)(int argc, char **argv, cli_globals *globals);
+} command;
+
+static int command_run(int argc, char **argv, cli_globals *globals);
+static int command_validate(int argc, char **argv, cli_globals *globals);
+static int command_plugins(int argc, char **argv, cli_globals *globals);
+static int command_version(int argc, char **argv, cli_globals *globals);
+static int command_help(int argc, char **argv, cli_globals *globals);
+
+static const command commands[] = {
+    { "run", "run FILE",
+      "Loads and validates FILE, then runs its pipelines in the foreground until every bounded source has\n"
+      "finished or a signal asks to stop (SIGTERM/SIGINT drain, flush and commit; SIGHUP reloads FILE).\n"
+      "Exits 0 when every pipeline drained, 1 when a task failed for good, 3 when FILE is invalid,\n"
+      "4 when the pipelines could not start.",
+      command_run },
+    { "validate", "validate FILE [--strict]",
+      "Checks FILE without running anything but the plugins' check hooks: YAML shape, plugins, options,\n"
+      "${env:NAME} / ${file:PATH} references, and safety checks (literal secrets, plaintext transport,\n"
+      "no redaction before a database, ...). Prints one line per finding:\n"
+      "  FILE:LINE:COLUMN: error: MESSAGE\n"
+      "  FILE:LINE:COLUMN: warning: MESSAGE [check-id]\n"
+      "then 'FILE: ok (N pipelines)' when there is no error. Exits 3 on errors, and under --strict also\n"
+      "on warnings; 0 otherwise.\n"
+      "  --strict   treat warnings as errors",
+      command_validate },
+    { "plugins", "plugins [--json] [NAME...]",
+      "Lists every plugin found on the search path (--plugin-path, the file's plugin_path,\n"
+      "$RDAPSYNC_PLUGIN_PATH, next to the executable, the install directory) with its kind, version,\n"
+      "description and options. NAME filters by plugin name or KIND-NAME.\n"
+      "  --json     print a JSON document with a JSON-schema for each plugin's config",
+      command_plugins },
+    { "version", "version", "Prints the rdapsync version and the plugin ABI it supports.", command_version },
+    { "help", "help [COMMAND]", "Prints the usage, or the help of one command.", command_help },
+};
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* "'name'" or "'name' (did you mean 'run'?)" for an unknown command. */
+static void describe_unknown_command(const char *name, char *out, size_t out_size)
+{
+    spelling near;
+    spelling_start(&near, name);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        spelling_consider(&near, commands[i].name);
+    const char *meant = spelling_nearest(&near);
+    if (meant)
+        snprintf(out, out_size, "'%s' (did you mean '%s'?)", name, meant);
+    else
+        snprintf(out, out_size, "'%s'", name);
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: rdapsync [GLOBAL OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %s\n", commands[i].synopsis);
+    fprintf(out, "\nglobal options (also accepted after the command):\n"
+                 "  --plugin-path DIR           search DIR for plugins first (repeatable)\n"
+                 "  --log-format text|json      log line format (overrides the file's log.format)\n"
+                 "  --log-level error|warn|info|debug\n"
+                 "                              log verbosity (overrides the file's log.level)\n"
+                 "  --insecure-plugin-path      load plugins even from files or directories that\n"
+                 "                              other users can write to (a warning each)\n"
+                 "  -h, --help                  this help; 'rdapsync help COMMAND' for one command\n"
+                 "  -V, --version               same as 'rdapsync version'\n"
+                 "\nexit codes: 0 ok, 1 a task failed, 2 usage, 3 invalid configuration, 4 could not start\n");
+}
+
+static void print_command_help(const command *cmd, FILE *out)
+{
+    fprintf(out, "usage: rdapsync [GLOBAL OPTIONS] %s\n\n%s\n", cmd->synopsis, cmd->help);
+}
+
+static int usage_error(const char *fmt, const char *detail)
+{
+    fprintf(stderr, "rdapsync: ");
+    fprintf(stderr, fmt, detail);
+    fprintf(stderr, "\nTry 'rdapsync --help'.\n");
+    return EXIT_USAGE;
+}
+
+static int choice_index(const char *value, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(value, choices[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Handles one global option; returns 0, or EXIT_USAGE after a message. */
+static int apply_global(int option, const char *value, cli_globals *globals)
+{
+    static const char *const formats[] = { "text", "json", NULL };
+    static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+    switch (option) {
+    case OPT_PLUGIN_PATH:
+        if (globals->plugin_dir_count == MAX_PLUGIN_DIRS)
+            return usage_error("too many --plugin-path options%s", "");
+        globals->plugin_dirs[globals->plugin_dir_count++] = value;
+        return 0;
+    case OPT_LOG_FORMAT:
+        globals->log_json = choice_index(value, formats);
+        return globals->log_json < 0 ? usage_error("--log-format must be text or json, not '%s'", value) : 0;
+    case OPT_INSECURE_PLUGIN_PATH:
+        plugin_trust_set_insecure(true);
+        return 0;
+    case OPT_LOG_LEVEL:
+        globals->log_level = choice_index(value, levels);
+        return globals->log_level < 0 ? usage_error("--log-level must be error, warn, info or debug, not '%s'", value)
+                                      : 0;
+    }
+    return usage_error("unexpected option%s", "");
+}
+
+/*
+ * Parses a command's options (the globals plus `extra`); sets *flags bits
+ * for OPT_STRICT / OPT_JSON. On return *first_arg is the index of the first
+ * positional argument. Returns 0, EXIT_USAGE, or -1 when help was printed.
+ */
+static int parse_command_options(int argc, char **argv, const command *cmd, const struct option *extra,
+                                 cli_globals *globals, unsigned *flags, int *first_arg)
+{
+    struct option options[10] = { GLOBAL_LONG_OPTIONS };
+    size_t count = 5;
+    for (size_t i = 0; extra && extra[i].name && count < 9; i++)
+        options[count++] = extra[i];
+    memset(&options[count], 0, sizeof(options[count]));
+    optind = 0; /* GNU getopt: 0 re-initialises for a new argv */
+    opterr = 1;
+    int option;
+    while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (option) {
+        case 'h':
+            print_command_help(cmd, stdout);
+            return -1;
+        case OPT_STRICT:
+        case OPT_JSON:
+            *flags |= 1u << (option - OPT_STRICT);
+            break;
+        case '?':
+            fprintf(stderr, "Try 'rdapsync help %s'.\n", cmd->name);
+            return EXIT_USAGE;
+        default: {
+            int rc = apply_global(option, optarg, globals);
+            if (rc)
+                return rc;
+        }
+        }
+    }
+    *first_arg = optind;
+    return 0;
+}
+
+#define FLAG_STRICT (1u << (OPT_STRICT - OPT_STRICT))
+#define FLAG_JSON (1u << (OPT_JSON - OPT_STRICT))
+
+/* Exactly one FILE argument. */
+static int one_file(int argc, char **argv, int first, const command *cmd, const char **file)
+{
+    if (argc - first != 1) {
+        fprintf(stderr, "rdapsync %s: expected exactly one FILE\nusage: rdapsync %s\n", cmd->name, cmd->synopsis);
+        return EXIT_USAGE;
+    }
+    *file = argv[first];
+    return 0;
+}
+
+static plugin_registry *new_registry(const cli_globals *globals)
+{
+    plugin_registry *registry = registry_new(globals->plugin_dirs, globals->plugin_dir_count);
+    if (!registry)
+        fprintf(stderr, "rdapsync: out of memory\n");
+    return registry;
+}
+
+static int command_validate(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "strict", no_argument, NULL, OPT_STRICT }, { 0 } };
+    const command *cmd = find_command("validate");
+    unsigned flags = 0;
+    int first = 0;
+    const char *file = NULL;
+    int rc = parse_command_options(argc, argv, cmd, extra, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if ((rc = one_file(argc, argv, first, cmd, &file)))
+        return rc;
+    plugin_registry *registry = new_registry(globals);
+    if (!registry)
+        return EXIT_RUNTIME;
+    diag_list diags;
+    diag_list_init(&diags);
+    rdapsync_config *config = config_load(file, registry, &diags);
+    bool strict = flags & FLAG_STRICT;
+    if (strict)
+        for (size_t i = 0; i < diags.count; i++)
+            diags.items[i].severity = DIAG_ERROR;
+    diag_sort(&diags);
+    diag_print(&diags, stderr);
+    bool ok = config && diag_error_count(&diags) == 0;
+    if (ok)
+        printf("%s: ok (%zu pipeline%s)\n", file, config->pipeline_count, config->pipeline_count == 1 ? "" : "s");
+    config_free(config);
+    diag_list_free(&diags);
+    registry_free(registry);
+    return ok ? EXIT_OK : EXIT_CONFIG;
+}
+
+static int command_run(int argc, char **argv, cli_globals *globals)
+{
+    const command *cmd = find_command("run");
+    unsigned flags = 0;
+    int first = 0;
+    const char *file = NULL;
+    int rc = parse_command_options(argc, argv, cmd, NULL, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if ((rc = one_file(argc, argv, first, cmd, &file)))
+        return rc;
+    plugin_registry *registry = new_registry(globals);
+    if (!registry)
+        return EXIT_RUNTIME;
+    diag_list diags;
+    diag_list_init(&diags);
+    rdapsync_config *config = config_load(file, registry, &diags);
+    diag_sort(&diags);
+    diag_print(&diags, stderr);
+    diag_list_free(&diags);
+    if (!config) {
+        fprintf(stderr, "rdapsync: %s is invalid; nothing started\n", file);
+        registry_free(registry);
+        return EXIT_CONFIG;
+    }
+    if (globals->log_json >= 0)
+        config->log_json = globals->log_json;
+    if (globals->log_level >= 0)
+        config->log_level = globals->log_level;
+    rc = runtime_run(config, registry); /* takes config */
+    registry_free(registry);
+    return rc;
+}
+
+static int command_plugins(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "json", no_argument, NULL, OPT_JSON }, { 0 } };
+    const command *cmd = find_command("plugins");
+    unsigned flags = 0;
+    int first = 0;
+    int rc = parse_command_options(argc, argv, cmd, extra, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    plugin_registry *registry = new_registry(globals);
+    if (!registry)
+        return EXIT_RUNTIME;
+    rc = cli_plugins_print(registry, (flags & FLAG_JSON) != 0, (const char *const *)argv + first,
+                           (size_t)(argc - first), stdout);
+    registry_free(registry);
+    return rc;
+}
+
+static int command_version(int argc, char **argv, cli_globals *globals)
+{
+    const command *cmd = find_command("version");
+    unsigned flags = 0;
+    int first = 0;
+    int rc = parse_command_options(argc, argv, cmd, NULL, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if (first != argc)
+        return usage_error("version takes no arguments%s", "");
+    printf("rdapsync %s (plugin ABI %d.%d)\n", RDAPSYNC_VERSION, RDAPSYNC_ABI_MAJOR, RDAPSYNC_ABI_MINOR);
+    return EXIT_OK;
+}
+
+static int command_help(int argc, char **argv, cli_globals *globals)
+{
+    const command *cmd = find_command("help");
+    unsigned flags = 0;
+    int first = 0;
+    int rc = parse_command_options(argc, argv, cmd, NULL, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if (first == argc) {
+        print_usage(stdout);
+        return EXIT_OK;
+    }
+    const command *topic = find_command(argv[first]);
+    if (!topic || argc - first > 1) {
+        char described[256];
+        describe_unknown_command(argv[first], described, sizeof(described));
+        return usage_error("no such command %s", described);
+    }
+    print_command_help(topic, stdout);
+    return EXIT_OK;
+}
+
+int cli_main(int argc, char **argv)
+{
+    static const struct option options[] = { GLOBAL_LONG_OPTIONS, { "version", no_argument, NULL, 'V' }, { 0 } };
+    cli_globals globals = { .log_json = -1, .log_level = -1 };
+    optind = 0;
+    opterr = 1;
+    int option;
+    /* '+': stop at the command; its own options are parsed by the command. */
+    while ((option = getopt_long(argc, argv, "+hV", options, NULL)) != -1) {
+        switch (option) {
+        case 'h':
+            print_usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            return command_version(1, (char *[]){ "version", NULL }, &globals);
+        case '?':
+            fprintf(stderr, "Try 'rdapsync --help'.\n");
+            return EXIT_USAGE;
+        default: {
+            int rc = apply_global(option, optarg, &globals);
+            if (rc)
+                return rc;
+        }
+        }
+    }
+    if (optind >= argc) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const command *cmd = find_command(argv[optind]);
+    if (!cmd) {
+        char described[256];
+        describe_unknown_command(argv[optind], described, sizeof(described));
+        return usage_error("unknown command %s", described);
+    }
+    return cmd->run(argc - optind, argv + optind, &globals);
+}
