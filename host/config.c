@@ -28,7 +28,8 @@ static const char *const batch_keys[] = { "max_records", "max_wait", "max_bytes"
 static const char *const retry_keys[] = { "backoff_initial", "backoff_max", NULL };
 static const char *const restart_keys[] = { "max_failures", "window", "backoff_initial", "backoff_max", NULL };
 static const char *const errors_keys[] = { "tolerance", "dead_letter", NULL };
-static const char *const http_keys[] = { "listen", NULL };
+static const char *const http_keys[] = { "listen", "web_config_file", "tls_server_config", "basic_auth_users",
+                                         "authorization", NULL };
 static const char *const log_keys[] = { "format", "level", NULL };
 static const char *const log_formats[] = { "text", "json", NULL };
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
@@ -554,6 +555,7 @@ static void load_http(config_loader *cl, const ynode *root, rdapsync_config *con
     if (!http)
         return;
     check_keys(cl, http, http_keys, NULL, "in http");
+    http_settings_load(cl->file, http, cl->diags, &config->http);
     const ynode *listen = ynode_get(http, "listen");
     if (!listen)
         return;
@@ -661,6 +663,7 @@ void config_free(rdapsync_config *config)
         free(config->plugin_path[i]);
     free(config->plugin_path);
     free(config->http_listen);
+    http_settings_free(&config->http);
     free(config->state_dir);
     free(config->path);
     ynode_free(config->root);

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "http.h"
+
+/* No TLS, no authentication: what these tests are about is the server. */
+static const http_settings no_security;
 #include "log.h"
 #include "metrics.h"
 
@@ -62,7 +65,7 @@ static char *request(int port, const char *method, const char *path)
 static int start_any_port(void)
 {
     char err[256];
-    cr_assert_eq(http_start("127.0.0.1:0", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(http_start("127.0.0.1:0", &no_security, err, sizeof(err)), 0, "%s", err);
     int port = http_port();
     cr_assert_gt(port, 0);
     return port;
@@ -129,7 +132,7 @@ Test(server, a_port_in_use_is_refused_with_the_reason)
     getsockname(fd, (struct sockaddr *)&addr, &len);
     char listen_text[64], err[256];
     snprintf(listen_text, sizeof(listen_text), "127.0.0.1:%d", ntohs(addr.sin_port));
-    cr_assert_eq(http_start(listen_text, err, sizeof(err)), -1);
+    cr_assert_eq(http_start(listen_text, &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "Address already in use") != NULL, "%s", err);
     cr_assert(strstr(err, listen_text) != NULL, "%s", err);
     close(fd);
@@ -138,9 +141,9 @@ Test(server, a_port_in_use_is_refused_with_the_reason)
 Test(server, a_bad_address_is_refused)
 {
     char err[256];
-    cr_assert_eq(http_start("no-port-here", err, sizeof(err)), -1);
+    cr_assert_eq(http_start("no-port-here", &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "HOST:PORT") != NULL, "%s", err);
-    cr_assert_eq(http_start("host.invalid:8080", err, sizeof(err)), -1);
+    cr_assert_eq(http_start("host.invalid:8080", &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "host.invalid") != NULL, "%s", err);
 }
 
@@ -148,7 +151,7 @@ Test(server, only_one_endpoint_per_process)
 {
     char err[256];
     start_any_port();
-    cr_assert_eq(http_start("127.0.0.1:0", err, sizeof(err)), -1);
+    cr_assert_eq(http_start("127.0.0.1:0", &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "already running") != NULL, "%s", err);
 }
 
@@ -159,7 +162,7 @@ Test(server, stop_frees_the_port_for_a_new_start)
     http_stop();
     cr_assert_eq(http_port(), 0);
     snprintf(again, sizeof(again), "127.0.0.1:%d", port);
-    cr_assert_eq(http_start(again, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(http_start(again, &no_security, err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(http_port(), port);
 }
 
@@ -173,6 +176,6 @@ Test(server, ipv6_loopback_is_served_when_the_machine_has_it)
         close(fd);
     if (!have_v6)
         cr_skip_test("no IPv6 loopback on this machine");
-    cr_assert_eq(http_start("[::1]:0", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(http_start("[::1]:0", &no_security, err, sizeof(err)), 0, "%s", err);
     cr_assert_gt(http_port(), 0);
 }
