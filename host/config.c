@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_pins.h"
 #include "options.h"
 #include "spelling.h"
 #include "validate_checks.h"
@@ -20,7 +21,7 @@ typedef struct config_loader {
     diag_list *diags;
 } config_loader;
 
-static const char *const top_keys[] = { "state_dir", "plugin_path", "http", "log", "pipelines", NULL };
+static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins", "http", "log", "pipelines", NULL };
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
@@ -633,6 +634,7 @@ rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_l
     const char *state_text = state_dir ? as_string(&cl, state_dir, NULL, "state_dir") : NULL;
     config->state_dir = strdup(state_text ? state_text : "var/state");
     load_plugin_path(&cl, ynode_get(root, "plugin_path"), config);
+    config_pins_load(path, ynode_get(root, "plugins"), registry, diags);
     load_http(&cl, root, config);
     load_log(&cl, root, config);
     load_pipelines(&cl, root, config);
