@@ -568,6 +568,13 @@ static void load_http(config_loader *cl, const ynode *root, rdapsync_config *con
         return;
     }
     config->http_listen = strdup(text);
+    if (!http_listen_is_loopback(text) && (!config->http.cert_file || !http_settings_has_auth(&config->http)))
+        diag_add(cl->diags, DIAG_WARNING, cl->file, listen->line, listen->column, "http-exposed",
+                 "http: listen '%s' is not a loopback address, and the endpoint has %s; see tls_server_config, "
+                 "basic_auth_users and authorization in docs/configuration.md",
+                 text, config->http.cert_file ? "no authentication" : http_settings_has_auth(&config->http)
+                                                                      ? "no TLS (credentials cross the network in clear)"
+                                                                      : "neither TLS nor authentication");
 }
 
 static void load_log(config_loader *cl, const ynode *root, rdapsync_config *config)

@@ -48,6 +48,12 @@ static void say(settings_loader *sl, diag_severity severity, const char *check, 
     diag_add(sl->diags, severity, sl->file, at ? at->line : 0, at ? at->column : 0, check, "http: %s", message);
 }
 
+int http_listen_is_loopback(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "[::1]:", 6) == 0 ||
+           strncmp(listen, "localhost:", 10) == 0;
+}
+
 int http_settings_has_auth(const http_settings *settings)
 {
     return settings->user_count > 0 || settings->bearer_token != NULL;

@@ -39,6 +39,10 @@ typedef struct http_settings {
     char *bearer_token;   /* owned secret (registered with secrets.h); NULL = no bearer token */
 } http_settings;
 
+/* True when `listen` ("HOST:PORT") names a loopback host: 127.0.0.0/8,
+ * [::1] or localhost. */
+int http_listen_is_loopback(const char *listen);
+
 /* True when requests must authenticate (basic users or a bearer token). */
 int http_settings_has_auth(const http_settings *settings);
 

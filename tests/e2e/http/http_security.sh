@@ -275,4 +275,13 @@ validate 3
 grep -q "unknown key 'min_versoin' in tls_server_config (did you mean 'min_version'?)" out.txt ||
     { cat out.txt >&2; fail "a misspelt key has no suggestion"; }
 if grep -rlF -- "$TOKEN" out.txt; then fail "validate shows the token"; fi
+# An endpoint on a non-loopback address with TLS but without authentication
+write_config "$TLS_BLOCK"
+sed "s/127.0.0.1:$port/0.0.0.0:$port/" run.yaml > exposed.yaml && mv exposed.yaml run.yaml
+validate 0
+grep -q "run.yaml:3:11: warning: http: listen '0.0.0.0:$port' is not a loopback address.*no authentication.*\[http-exposed\]" out.txt ||
+    { cat out.txt >&2; fail "an exposed endpoint without authentication gives no warning"; }
+write_config "$TLS_BLOCK"$'\n'"$BEARER_BLOCK"
+sed "s/127.0.0.1:$port/0.0.0.0:$port/" run.yaml > exposed.yaml && mv exposed.yaml run.yaml
+validate 0 --strict
 echo "PASS http_security"
