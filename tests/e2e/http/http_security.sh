@@ -138,6 +138,14 @@ start
 request https; expect 200 "$code" "TLS request with the test CA"
 request http
 [[ "$code" != 200 ]] || fail "plain HTTP was answered 200 on the TLS port"
+# min_version: TLS 1.2 is accepted by default, refused under TLS13
+request https --tls-max 1.2; expect 200 "$code" "TLS 1.2 under the default min_version"
+stop
+write_config "$TLS_BLOCK"$'\n'"    min_version: TLS13"
+start
+request https --tls-max 1.2
+[[ "$code" != 200 ]] || fail "TLS 1.2 was accepted under min_version: TLS13"
+request https; expect 200 "$code" "TLS 1.3 under min_version: TLS13"
 stop
 
 check_basic() { # $1 = http or https

@@ -90,6 +90,21 @@ Test(auth, basic_and_bearer_together_accept_either)
     free(user.hash);
 }
 
+/* libxcrypt's bcrypt answers for both prefixes htpasswd and other tools write. */
+Test(auth, basic_checks_2b_hashes_too)
+{
+    char salt[64];
+    struct crypt_data data;
+    memset(&data, 0, sizeof(data));
+    cr_assert_not_null(crypt_gensalt_rn("$2b$", 4, NULL, 0, salt, sizeof(salt)));
+    http_user user = { .name = "bob", .hash = strdup(crypt_r("pw-2b", salt, &data)) };
+    cr_assert(strncmp(user.hash, "$2b$04$", 7) == 0, "%s", user.hash);
+    http_settings s = { .users = &user, .user_count = 1 };
+    cr_assert(allows_basic(&s, "bob", "pw-2b"));
+    cr_assert_not(allows_basic(&s, "bob", "pw-2c"));
+    free(user.hash);
+}
+
 Test(auth, only_bcrypt_hashes_are_accepted)
 {
     char *hash = bcrypt_of("x");
