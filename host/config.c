@@ -558,8 +558,12 @@ static void load_http(config_loader *cl, const ynode *root, rdapsync_config *con
     check_keys(cl, http, http_keys, NULL, "in http");
     http_settings_load(cl->file, http, cl->diags, &config->http);
     const ynode *listen = ynode_get(http, "listen");
-    if (!listen)
+    if (!listen) {
+        if (config->http.cert_file || http_settings_has_auth(&config->http))
+            diag_add(cl->diags, DIAG_WARNING, cl->file, http->line, http->column, "http-no-listen",
+                     "http: TLS or authentication is configured but there is no 'listen': no endpoint is started");
         return;
+    }
     const char *text = as_string(cl, listen, "http", "listen");
     if (!text)
         return;

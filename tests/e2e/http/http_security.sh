@@ -292,4 +292,9 @@ grep -q "run.yaml:3:11: warning: http: listen '0.0.0.0:$port' is not a loopback 
 write_config "$TLS_BLOCK"$'\n'"$BEARER_BLOCK"
 sed "s/127.0.0.1:$port/0.0.0.0:$port/" run.yaml > exposed.yaml && mv exposed.yaml run.yaml
 validate 0 --strict
+# Settings without listen start nothing: said, not ignored
+grep -v "listen:" run.yaml > nolisten.yaml && mv nolisten.yaml run.yaml
+validate 0
+grep -q "run.yaml:3:3: warning: http: TLS or authentication is configured but there is no 'listen'.*\[http-no-listen\]" out.txt ||
+    { cat out.txt run.yaml >&2; fail "settings without listen give no warning"; }
 echo "PASS http_security"
