@@ -20,7 +20,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libpq-dev libmariadb-dev libmongoc-dev libbson-dev libsqlite3-dev
-  libmicrohttpd-dev libcurl4-openssl-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libcrypt-dev
   sqlite3
 )
 
@@ -36,6 +36,8 @@ TEST_PKGS=(
   # test scripts: python3 checks outputs, curl reads /metrics and /status,
   # jq reads checkpoint files, openssl makes a self-signed test certificate
   python3 curl jq openssl
+  # tests/e2e/http: htpasswd makes the bcrypt hashes of basic authentication
+  apache2-utils
   # scripts/servers/rdap.sh builds icann-rdap-srv 0.0.30 with Debian's Rust
   # 1.96 (bookworm-security; installs as /usr/bin/cargo and /usr/bin/rustc)
   cargo-web rustc-web

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/spelling.h"
+#include "config/config_pins.h"
 #include "config/options.h"
 #include "config/validate_checks.h"
 
@@ -20,7 +21,7 @@ typedef struct config_loader {
     diag_list *diags;
 } config_loader;
 
-static const char *const top_keys[] = { "state_dir", "plugin_path", "http", "log", "pipelines", NULL };
+static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins", "http", "log", "pipelines", NULL };
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
@@ -28,7 +29,8 @@ static const char *const batch_keys[] = { "max_records", "max_wait", "max_bytes"
 static const char *const retry_keys[] = { "backoff_initial", "backoff_max", NULL };
 static const char *const restart_keys[] = { "max_failures", "window", "backoff_initial", "backoff_max", NULL };
 static const char *const errors_keys[] = { "tolerance", "dead_letter", NULL };
-static const char *const http_keys[] = { "listen", NULL };
+static const char *const http_keys[] = { "listen", "web_config_file", "tls_server_config", "basic_auth_users",
+                                         "authorization", NULL };
 static const char *const log_keys[] = { "format", "level", NULL };
 static const char *const log_formats[] = { "text", "json", NULL };
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
@@ -554,9 +556,14 @@ static void load_http(config_loader *cl, const ynode *root, rdapsync_config *con
     if (!http)
         return;
     check_keys(cl, http, http_keys, NULL, "in http");
+    http_settings_load(cl->file, http, cl->diags, &config->http);
     const ynode *listen = ynode_get(http, "listen");
-    if (!listen)
+    if (!listen) {
+        if (config->http.cert_file || http_settings_has_auth(&config->http))
+            diag_add(cl->diags, DIAG_WARNING, cl->file, http->line, http->column, "http-no-listen",
+                     "http: TLS or authentication is configured but there is no 'listen': no endpoint is started");
         return;
+    }
     const char *text = as_string(cl, listen, "http", "listen");
     if (!text)
         return;
@@ -565,6 +572,13 @@ static void load_http(config_loader *cl, const ynode *root, rdapsync_config *con
         return;
     }
     config->http_listen = strdup(text);
+    if (!http_listen_is_loopback(text) && (!config->http.cert_file || !http_settings_has_auth(&config->http)))
+        diag_add(cl->diags, DIAG_WARNING, cl->file, listen->line, listen->column, "http-exposed",
+                 "http: listen '%s' is not a loopback address, and the endpoint has %s; see tls_server_config, "
+                 "basic_auth_users and authorization in docs/configuration.md",
+                 text, config->http.cert_file ? "no authentication" : http_settings_has_auth(&config->http)
+                                                                      ? "no TLS (credentials cross the network in clear)"
+                                                                      : "neither TLS nor authentication");
 }
 
 static void load_log(config_loader *cl, const ynode *root, rdapsync_config *config)
@@ -631,6 +645,7 @@ rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_l
     const char *state_text = state_dir ? as_string(&cl, state_dir, NULL, "state_dir") : NULL;
     config->state_dir = strdup(state_text ? state_text : "var/state");
     load_plugin_path(&cl, ynode_get(root, "plugin_path"), config);
+    config_pins_load(path, ynode_get(root, "plugins"), registry, diags);
     load_http(&cl, root, config);
     load_log(&cl, root, config);
     load_pipelines(&cl, root, config);
@@ -661,6 +676,7 @@ void config_free(rdapsync_config *config)
         free(config->plugin_path[i]);
     free(config->plugin_path);
     free(config->http_listen);
+    http_settings_free(&config->http);
     free(config->state_dir);
     free(config->path);
     ynode_free(config->root);

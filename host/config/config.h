@@ -7,7 +7,8 @@
  *
  *   state_dir: var/state            # default "var/state" under the working directory
  *   plugin_path: [dir, ...]         # searched before RDAPSYNC_PLUGIN_PATH and the defaults
- *   http: { listen: "127.0.0.1:8080" }          # optional
+ *   http: { listen: "127.0.0.1:8080" }          # optional; TLS and authentication as in http_settings.h
+ *   plugins: { sink-redis: { sha256: HEX } }    # pins checked before loading (plugin_pins.h)
  *   log: { format: text|json, level: error|warn|info|debug }
  *   pipelines:
  *     - name: NAME                  # [A-Za-z0-9_.-]+, unique
@@ -29,6 +30,7 @@
 
 #include "base/diag.h"
 #include "config/yaml_tree.h"
+#include "config/http_settings.h"
 #include "loader/loader.h"
 
 typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;
@@ -107,6 +109,7 @@ typedef struct rdapsync_config {
     char **plugin_path; /* owned */
     size_t plugin_path_count;
     char *http_listen;  /* owned; NULL = no endpoint */
+    http_settings http; /* owned: the endpoint's TLS and authentication */
     int log_json;       /* 0 text (key=value), 1 JSON lines */
     int log_level;      /* rdapsync_log_level */
     pipeline_config *pipelines; /* owned array */

@@ -1,12 +1,21 @@
 /*
  * The endpoint's server: libmicrohttpd with its own polling thread. We bind
  * the listening socket ourselves so that a failure names its cause
- * ("Address already in use") and port 0 works; MHD parses HTTP, we only
- * route four GET paths to the renderers.
+ * ("Address already in use") and port 0 works; MHD parses HTTP (and TLS,
+ * through its GnuTLS build), we check credentials and route four GET paths
+ * to the renderers.
+ *
+ * A reload (SIGHUP) cannot change the certificate of a running MHD daemon,
+ * so http_reconfigure() starts a second daemon on the same listening
+ * socket, then quiesces the first (MHD hands the socket back instead of
+ * closing it) and stops it. The socket stays open throughout: no
+ * connection is refused. If the new daemon cannot start, the old one goes
+ * on serving with the old certificate.
  */
 #include "http/http.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "config/http_settings.h"
 
 #if defined(__has_include)
 #if __has_include(<microhttpd.h>)
@@ -27,8 +37,18 @@
 #ifdef HTTP_HAVE_MHD
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
-static struct MHD_Daemon *daemon_handle;
+/* One daemon and what it serves with; the handler gets it as its cls. */
+typedef struct server {
+    struct MHD_Daemon *daemon;
+    http_settings settings; /* owned copy */
+    char *cert_pem;         /* owned; NULL without TLS */
+    char *key_pem;          /* owned, wiped before free */
+} server;
+
+static server *current;
+static char *listen_address; /* owned: for log lines */
 static int listen_fd = -1;
 static int bound_port;
 
@@ -86,6 +106,9 @@ static int bind_listen(const char *address, bool *ipv6, char *err, size_t err_si
         freeaddrinfo(res);
         return -1;
     }
+    /* Two daemons share the socket during a reload: whichever loses the
+     * race for a connection must get EAGAIN, not block its thread. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     *ipv6 = res->ai_family == AF_INET6;
     freeaddrinfo(res);
     return fd;
@@ -133,6 +156,27 @@ static enum MHD_Result respond(struct MHD_Connection *connection, unsigned int c
 
 static char *text_copy(const char *s) { return strdup(s); }
 
+/* 401 with a challenge for each configured scheme (RFC 7235). */
+static enum MHD_Result unauthorized(struct MHD_Connection *connection, const server *srv)
+{
+    static const char body[] = "unauthorized\n";
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result result;
+
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (srv->settings.user_count > 0)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"rdapsync\", charset=\"UTF-8\"");
+    if (srv->settings.bearer_token)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"rdapsync\"");
+    result = MHD_queue_response(connection, MHD_HTTP_UNAUTHORIZED, response);
+    MHD_destroy_response(response);
+    return result;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size,
                               void **request_state)
@@ -141,11 +185,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
     char *body;
     int code;
 
-    (void)cls;
     (void)version;
     (void)upload_data;
     (void)upload_data_size;
     (void)request_state;
+    /* Before anything else: an unauthenticated peer learns nothing, not
+     * even which paths exist. */
+    if (!http_auth_allows(&((const server *)cls)->settings,
+                          MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))) {
+        log_write(RDAPSYNC_LOG_DEBUG, NULL, -1, NULL, "http", "401 for %s: missing or wrong credentials", url);
+        return unauthorized(connection, cls);
+    }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED, text_copy("only GET and HEAD\n"), text);
     if (strcmp(url, "/metrics") == 0)
@@ -178,47 +228,149 @@ static void mhd_log(void *cls, const char *fmt, va_list args)
     log_write(RDAPSYNC_LOG_WARN, NULL, -1, NULL, "http", "%s", line);
 }
 
-int http_start(const char *address, char *err, size_t err_size)
+static void server_free(server *srv)
 {
-    bool ipv6 = false;
-    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (!srv)
+        return;
+    http_settings_free(&srv->settings);
+    free(srv->cert_pem);
+    if (srv->key_pem)
+        OPENSSL_cleanse(srv->key_pem, strlen(srv->key_pem));
+    free(srv->key_pem);
+    free(srv);
+}
 
-    if (daemon_handle) {
+/* A daemon on listen_fd serving with a copy of `settings` (the files read
+ * now), or NULL with the reason in err. */
+static server *server_start(const http_settings *settings, bool ipv6, char *err, size_t err_size)
+{
+    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    server *srv = calloc(1, sizeof(*srv));
+
+    if (!srv || http_settings_copy(&srv->settings, settings) != 0) {
+        snprintf(err, err_size, "out of memory");
+        free(srv);
+        return NULL;
+    }
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    if (srv->settings.cert_file) {
+        char reason[1024];
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, err_size, "libmicrohttpd was built without TLS support");
+            goto fail;
+        }
+        if (http_tls_load(srv->settings.cert_file, srv->settings.key_file, &srv->cert_pem, &srv->key_pem, reason,
+                          sizeof(reason)) != 0) {
+            snprintf(err, err_size, "tls_server_config: %s", reason);
+            goto fail;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    /* The logger first, or MHD prints what comes before it on its own.
+     * The TLS options are given only with TLS: MHD refuses them otherwise. */
+    struct MHD_OptionItem tls_options[4];
+    size_t n = 0;
+    if (srv->cert_pem) {
+        tls_options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem };
+        tls_options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem };
+        if (srv->settings.tls_priorities)
+            tls_options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, srv->settings.tls_priorities };
+    }
+    tls_options[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+    srv->daemon = MHD_start_daemon(flags, (uint16_t)bound_port, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                                   mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+                                   (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+                                   MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, err_size, "libmicrohttpd could not start%s", srv->cert_pem ? " with TLS" : "");
+        goto fail;
+    }
+    return srv;
+fail:
+    server_free(srv);
+    return NULL;
+}
+
+static const char *describe(const http_settings *settings)
+{
+    bool tls = settings->cert_file != NULL;
+    if (settings->user_count && settings->bearer_token)
+        return tls ? "TLS, basic or bearer authentication" : "basic or bearer authentication, no TLS";
+    if (settings->user_count)
+        return tls ? "TLS, basic authentication" : "basic authentication, no TLS";
+    if (settings->bearer_token)
+        return tls ? "TLS, bearer authentication" : "bearer authentication, no TLS";
+    return tls ? "TLS, no authentication" : "no TLS, no authentication";
+}
+
+static bool listen_ipv6;
+
+int http_start(const char *address, const http_settings *settings, char *err, size_t err_size)
+{
+    char reason[1024];
+
+    if (current) {
         snprintf(err, err_size, "the HTTP endpoint is already running");
         return -1;
     }
-    listen_fd = bind_listen(address, &ipv6, err, err_size);
+    listen_fd = bind_listen(address, &listen_ipv6, err, err_size);
     if (listen_fd < 0)
         return -1;
-    if (ipv6)
-        flags |= MHD_USE_IPv6;
     bound_port = socket_port(listen_fd);
-    /* The logger first, or MHD prints what comes before it on its own. */
-    daemon_handle = MHD_start_daemon(flags, (uint16_t)bound_port, NULL, NULL, handle, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-                                     mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-                                     (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-                                     MHD_OPTION_END);
-    if (!daemon_handle) {
-        snprintf(err, err_size, "http.listen '%s': libmicrohttpd could not start", address);
+    current = server_start(settings, listen_ipv6, reason, sizeof(reason));
+    if (!current) {
+        snprintf(err, err_size, "http.listen '%s': %s", address, reason);
         close(listen_fd);
         listen_fd = -1;
         bound_port = 0;
         return -1;
     }
-    log_write(RDAPSYNC_LOG_INFO, NULL, -1, NULL, "http", "serving /metrics /status /healthz /readyz on %s (port %d)",
-              address, bound_port);
+    free(listen_address);
+    listen_address = strdup(address);
+    log_write(RDAPSYNC_LOG_INFO, NULL, -1, NULL, "http", "serving /metrics /status /healthz /readyz on %s (port %d; %s)",
+              address, bound_port, describe(settings));
     return 0;
 }
 
-int http_port(void) { return daemon_handle ? bound_port : 0; }
+int http_reconfigure(const http_settings *settings, char *err, size_t err_size)
+{
+    char reason[1024];
+
+    if (!current) {
+        snprintf(err, err_size, "the HTTP endpoint is not running");
+        return -1;
+    }
+    server *next = server_start(settings, listen_ipv6, reason, sizeof(reason));
+    if (!next) {
+        snprintf(err, err_size, "http: reload failed, still serving with the previous settings%s: %s",
+                 current->cert_pem ? " and certificate" : "", reason);
+        return -1;
+    }
+    /* Both daemons accept on the socket for a moment; then the old one
+     * gives it back (it must not close it) and finishes. */
+    if (MHD_quiesce_daemon(current->daemon) == MHD_INVALID_SOCKET)
+        log_write(RDAPSYNC_LOG_WARN, NULL, -1, NULL, "http", "could not quiesce the previous server");
+    MHD_stop_daemon(current->daemon);
+    server_free(current);
+    current = next;
+    log_write(RDAPSYNC_LOG_INFO, NULL, -1, NULL, "http", "reloaded on %s (port %d; %s)",
+              listen_address ? listen_address : "?", bound_port, describe(settings));
+    return 0;
+}
+
+int http_port(void) { return current ? bound_port : 0; }
 
 void http_stop(void)
 {
-    if (!daemon_handle)
+    if (!current)
         return;
-    /* MHD closes the listening socket it was given. */
-    MHD_stop_daemon(daemon_handle);
-    daemon_handle = NULL;
+    /* MHD closes the listening socket it was given (unless quiesced). */
+    MHD_stop_daemon(current->daemon);
+    server_free(current);
+    current = NULL;
+    free(listen_address);
+    listen_address = NULL;
     listen_fd = -1;
     bound_port = 0;
     http_set_draining(false);
@@ -226,9 +378,17 @@ void http_stop(void)
 
 #else /* built without libmicrohttpd */
 
-int http_start(const char *address, char *err, size_t err_size)
+int http_start(const char *address, const http_settings *settings, char *err, size_t err_size)
 {
+    (void)settings;
     snprintf(err, err_size, "http.listen '%s': rdapsync was built without libmicrohttpd", address);
+    return -1;
+}
+
+int http_reconfigure(const http_settings *settings, char *err, size_t err_size)
+{
+    (void)settings;
+    snprintf(err, err_size, "rdapsync was built without libmicrohttpd");
     return -1;
 }
 

@@ -17,13 +17,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/http_settings.h"
+
 /*
  * Binds `listen` ("HOST:PORT", "[V6]:PORT"; port 0 picks a free one) and
- * starts serving. One endpoint per process. Start it with the signals the
- * runtime handles blocked: its thread inherits the mask. Returns 0, or -1
- * with the reason in err (e.g. "127.0.0.1:8080: Address already in use").
+ * starts serving with `settings` (TLS and authentication, http_settings.h;
+ * copied, and the certificate and key files read now). One endpoint per
+ * process. Start it with the signals the runtime handles blocked: its
+ * thread inherits the mask. Returns 0, or -1 with the reason in err (e.g.
+ * "127.0.0.1:8080: Address already in use").
  */
-int http_start(const char *listen, char *err, size_t err_size);
+int http_start(const char *listen, const http_settings *settings, char *err, size_t err_size);
+/*
+ * Serves with new settings from now on, reading the certificate and key
+ * files again (SIGHUP), on the same listening socket: no connection is
+ * refused meanwhile. Call it with the signals blocked, like http_start().
+ * On failure (-1, reason in err) the endpoint goes on serving with what it
+ * had, the old certificate included.
+ */
+int http_reconfigure(const http_settings *settings, char *err, size_t err_size);
 /* The port actually bound (after port 0), or 0 when not started. */
 int http_port(void);
 /* Stops serving and joins the server thread. Safe when not started. */

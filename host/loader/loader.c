@@ -140,7 +140,14 @@ void loader_ignore_sigpipe(void)
 
 loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *name, char *err, size_t err_size)
 {
+    return loader_load_pinned(path, kind, name, NULL, err, err_size);
+}
+
+loaded_plugin *loader_load_pinned(const char *path, rdapsync_kind kind, const char *name, const plugin_pin *pin,
+                                  char *err, size_t err_size)
+{
     loaded_plugin *plugin = NULL;
+    unsigned char sha256[PLUGIN_SHA256_SIZE];
     char distrust[1024] = "";
     /* Before dlopen(): it runs the library's constructors. */
     if (plugin_trust_check(path, distrust, sizeof(distrust)) != 0) {
@@ -150,6 +157,11 @@ loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *nam
         }
         log_warn("%s (loading it anyway: --insecure-plugin-path)", distrust);
     }
+    /* Also before dlopen(), after the trust check: only root or the user
+     * running rdapsync can change the file between the two. */
+    if (plugin_sha256_file(path, sha256, err, err_size) != 0 ||
+        (pin && plugin_pin_check(pin, path, sha256, err, err_size) != 0))
+        return NULL;
     loader_ignore_sigpipe();
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
@@ -188,6 +200,7 @@ loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *nam
     }
     plugin->handle = handle;
     plugin->desc = desc;
+    memcpy(plugin->sha256, sha256, sizeof(sha256));
     return plugin;
 fail:
     if (plugin) {

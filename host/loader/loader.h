@@ -17,12 +17,15 @@
 
 #include <rdapsync/rdapsync.h>
 
+#include "loader/plugin_pins.h"
+
 typedef struct loaded_plugin {
     char *path;                    /* owned: the file it came from */
     void *handle;                  /* dlopen handle */
     const rdapsync_plugin *desc;   /* borrowed from the .so: valid until unload */
     char *trust_warning;           /* owned: why plugin_trust_check() refused the file, when
                                     * --insecure-plugin-path loaded it anyway; else NULL */
+    unsigned char sha256[PLUGIN_SHA256_SIZE]; /* of the file, read right before dlopen() */
 } loaded_plugin;
 
 typedef struct plugin_registry plugin_registry;
@@ -41,13 +44,28 @@ void registry_free(plugin_registry *registry);
 void registry_prepend_path(plugin_registry *registry, const char *const *dirs, size_t count);
 
 /* Finds (loading once, then cached) plugin `name` of `kind`. On failure
- * returns NULL and writes a one-line reason into err. */
+ * returns NULL and writes a one-line reason into err. A plugin with a pin
+ * (registry_set_pins) is refused, before dlopen(), when its file's SHA-256
+ * differs; a cached one when the file it was loaded from did. */
 const loaded_plugin *registry_get(plugin_registry *registry, rdapsync_kind kind, const char *name, char *err,
                                   size_t err_size);
+/* Replaces the registry's SHA-256 pins (copied). 0, or -1 when out of
+ * memory (the old pins are kept). */
+int registry_set_pins(plugin_registry *registry, const plugin_pin *pins, size_t count);
+/* Whether a plugin file "STEM.so" (e.g. "sink-redis") is on the search
+ * path: 1 with its path, else 0 and, in `meant` (SPELLING_MAX + 1 bytes),
+ * the nearest existing stem or "". */
+int registry_find_stem(const plugin_registry *registry, const char *stem, char *path, size_t path_size,
+                       char *meant);
+
 /* Loads one file and checks it; kind 0 accepts any kind, name NULL any name.
  * Ignores SIGPIPE for the whole process first (loader_ignore_sigpipe).
  * Caller frees with loader_unload(). */
 loaded_plugin *loader_load(const char *path, rdapsync_kind kind, const char *name, char *err, size_t err_size);
+/* The same, refusing the file before dlopen() when `pin` is not NULL and
+ * the file's SHA-256 differs from it. */
+loaded_plugin *loader_load_pinned(const char *path, rdapsync_kind kind, const char *name, const plugin_pin *pin,
+                                  char *err, size_t err_size);
 void loader_unload(loaded_plugin *plugin);
 /* Sets SIGPIPE to SIG_IGN for the process, so that a write to a closed
  * socket or pipe fails with EPIPE instead of killing it (why: loader.c).

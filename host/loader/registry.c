@@ -24,6 +24,8 @@ struct plugin_registry {
     size_t front_count; /* dirs given to registry_new(): they stay first */
     registry_entry *entries;
     size_t entry_count;
+    plugin_pin *pins; /* owned: the configuration's `plugins:` */
+    size_t pin_count;
 };
 
 static const rdapsync_kind all_kinds[] = { RDAPSYNC_KIND_SOURCE, RDAPSYNC_KIND_TRANSFORM, RDAPSYNC_KIND_SINK };
@@ -120,6 +122,7 @@ void registry_free(plugin_registry *registry)
     for (size_t i = 0; i < registry->entry_count; i++)
         loader_unload(registry->entries[i].plugin);
     free(registry->entries);
+    plugin_pins_free(registry->pins, registry->pin_count);
     for (size_t i = 0; i < registry->dir_count; i++)
         free(registry->dirs[i]);
     free(registry->dirs);
@@ -153,6 +156,38 @@ static const loaded_plugin *remember(plugin_registry *registry, loaded_plugin *p
     registry->entries = entries;
     entries[registry->entry_count++] = (registry_entry){ .kind = plugin->desc->kind, .plugin = plugin };
     return plugin;
+}
+
+static const plugin_pin *find_pin(const plugin_registry *registry, rdapsync_kind kind, const char *name)
+{
+    const char *prefix = rdapsync_kind_str(kind);
+    size_t len = strlen(prefix);
+    for (size_t i = 0; i < registry->pin_count; i++) {
+        const char *stem = registry->pins[i].stem;
+        if (strncmp(stem, prefix, len) == 0 && stem[len] == '-' && strcmp(stem + len + 1, name) == 0)
+            return &registry->pins[i];
+    }
+    return NULL;
+}
+
+int registry_set_pins(plugin_registry *registry, const plugin_pin *pins, size_t count)
+{
+    plugin_pin *copy = calloc(count ? count : 1, sizeof(*copy));
+    if (!copy)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        copy[i].stem = strdup(pins[i].stem);
+        copy[i].place = pins[i].place ? strdup(pins[i].place) : NULL;
+        memcpy(copy[i].sha256, pins[i].sha256, sizeof(copy[i].sha256));
+        if (!copy[i].stem || (pins[i].place && !copy[i].place)) {
+            plugin_pins_free(copy, i + 1);
+            return -1;
+        }
+    }
+    plugin_pins_free(registry->pins, registry->pin_count);
+    registry->pins = copy;
+    registry->pin_count = count;
+    return 0;
 }
 
 static bool valid_name(const char *name)
@@ -237,9 +272,15 @@ const loaded_plugin *registry_get(plugin_registry *registry, rdapsync_kind kind,
         snprintf(err, err_size, "invalid plugin name '%s' (use a-z, 0-9, _ and -)", name);
         return NULL;
     }
+    const plugin_pin *pin = find_pin(registry, kind, name);
     const loaded_plugin *hit = cached(registry, kind, name);
-    if (hit)
+    if (hit) {
+        /* Loaded before the pin was added or changed (a reload): the code
+         * running is the one hashed when it was loaded. */
+        if (pin && plugin_pin_check(pin, hit->path, hit->sha256, err, err_size) != 0)
+            return NULL;
         return hit;
+    }
     char path[PATH_MAX];
     if (!find_file(registry, kind, name, path, sizeof(path))) {
         not_found(registry, kind, name, err, err_size);
@@ -247,7 +288,7 @@ const loaded_plugin *registry_get(plugin_registry *registry, rdapsync_kind kind,
     }
     /* The first file on the path decides: a broken one is reported rather
      * than silently shadowed by an older copy further down. */
-    loaded_plugin *plugin = loader_load(path, kind, name, err, err_size);
+    loaded_plugin *plugin = loader_load_pinned(path, kind, name, pin, err, err_size);
     if (!plugin)
         return NULL;
     const loaded_plugin *kept = remember(registry, plugin);
@@ -310,6 +351,37 @@ static bool parse_file_name(const char *file, rdapsync_kind *kind, char *name, s
         return valid_name(name);
     }
     return false;
+}
+
+int registry_find_stem(const plugin_registry *registry, const char *stem, char *path, size_t path_size,
+                       char *meant)
+{
+    spelling near;
+    meant[0] = '\0';
+    for (size_t d = 0; d < registry->dir_count; d++) {
+        snprintf(path, path_size, "%s/%s.so", registry->dirs[d], stem);
+        if (access(path, F_OK) == 0)
+            return 1;
+    }
+    spelling_start(&near, stem);
+    for (size_t d = 0; d < registry->dir_count; d++) {
+        size_t count = 0;
+        char **files = list_plugin_files(registry->dirs[d], &count);
+        for (size_t i = 0; i < count; i++) {
+            rdapsync_kind kind;
+            char name[256];
+            if (parse_file_name(files[i], &kind, name, sizeof(name))) {
+                files[i][strlen(files[i]) - 3] = '\0';
+                spelling_consider(&near, files[i]);
+            }
+            free(files[i]);
+        }
+        free(files);
+    }
+    const char *nearest = spelling_nearest(&near);
+    if (nearest)
+        snprintf(meant, SPELLING_MAX + 1, "%s", nearest);
+    return 0;
 }
 
 void registry_each(plugin_registry *registry, void (*fn)(const loaded_plugin *plugin, void *opaque),

@@ -261,11 +261,12 @@ static void drain(runtime *rt)
 static bool same_text(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
 
 /* The HTTP server's thread must start with the signals blocked, like the
- * supervisors'. */
-static int start_http(const char *listen)
+ * supervisors'. `listen` NULL: serve the running endpoint with new
+ * settings (a reload). */
+static int start_http(const char *listen, const http_settings *settings)
 {
     sigset_t set, old;
-    char err[512];
+    char err[1536];
     int rc;
 
     sigemptyset(&set);
@@ -273,7 +274,7 @@ static int start_http(const char *listen)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, &old);
-    rc = http_start(listen, err, sizeof(err));
+    rc = listen ? http_start(listen, settings, err, sizeof(err)) : http_reconfigure(settings, err, sizeof(err));
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
         log_error("%s", err);
@@ -307,6 +308,8 @@ static void reload(runtime *rt)
     }
     if (!same_text(fresh->http_listen, rt->current->config->http_listen))
         log_warn("http.listen changed: it takes effect at the next start");
+    else if (fresh->http_listen)
+        start_http(NULL, &fresh->http); /* certificate files read again; on failure the old ones stay */
 
     /* Running pipelines: keep, restart (changed) or stop (removed). */
     for (size_t i = 0; i < rt->count; i++) {
@@ -420,7 +423,7 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
     sigaction(SIGINT, &action, &old_int);
     sigaction(SIGHUP, &action, &old_hup);
 
-    if (config->http_listen && start_http(config->http_listen) != 0) {
+    if (config->http_listen && start_http(config->http_listen, &config->http) != 0) {
         rc = EXIT_RUNTIME;
         goto restore;
     }

@@ -14,6 +14,9 @@
 #include "log.h"
 #include "metrics.h"
 
+/* No TLS, no authentication: what most of these tests are about is the server. */
+static const http_settings no_security;
+
 static task_stats *stats;
 static FILE *log_out;
 
@@ -34,18 +37,26 @@ static void teardown(void)
 
 TestSuite(server, .init = setup, .fini = teardown);
 
+static char *request_with(int port, const char *method, const char *path, const char *extra_header);
+
 /* One HTTP/1.0 request (the server closes after the response); the whole
  * response is returned, malloc'd. */
 static char *request(int port, const char *method, const char *path)
 {
+    return request_with(port, method, path, "");
+}
+
+/* The same with `extra_header` ("Name: value\r\n" or ""). */
+static char *request_with(int port, const char *method, const char *path, const char *extra_header)
+{
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    char head[256], *out = NULL;
+    char head[512], *out = NULL;
     size_t len = 0;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     cr_assert(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "connect: %s", strerror(errno));
-    snprintf(head, sizeof(head), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method, path);
+    snprintf(head, sizeof(head), "%s %s HTTP/1.0\r\nHost: localhost\r\n%s\r\n", method, path, extra_header);
     cr_assert_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
     for (;;) {
         out = realloc(out, len + 4097);
@@ -62,7 +73,7 @@ static char *request(int port, const char *method, const char *path)
 static int start_any_port(void)
 {
     char err[256];
-    cr_assert_eq(http_start("127.0.0.1:0", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(http_start("127.0.0.1:0", &no_security, err, sizeof(err)), 0, "%s", err);
     int port = http_port();
     cr_assert_gt(port, 0);
     return port;
@@ -129,7 +140,7 @@ Test(server, a_port_in_use_is_refused_with_the_reason)
     getsockname(fd, (struct sockaddr *)&addr, &len);
     char listen_text[64], err[256];
     snprintf(listen_text, sizeof(listen_text), "127.0.0.1:%d", ntohs(addr.sin_port));
-    cr_assert_eq(http_start(listen_text, err, sizeof(err)), -1);
+    cr_assert_eq(http_start(listen_text, &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "Address already in use") != NULL, "%s", err);
     cr_assert(strstr(err, listen_text) != NULL, "%s", err);
     close(fd);
@@ -138,9 +149,9 @@ Test(server, a_port_in_use_is_refused_with_the_reason)
 Test(server, a_bad_address_is_refused)
 {
     char err[256];
-    cr_assert_eq(http_start("no-port-here", err, sizeof(err)), -1);
+    cr_assert_eq(http_start("no-port-here", &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "HOST:PORT") != NULL, "%s", err);
-    cr_assert_eq(http_start("host.invalid:8080", err, sizeof(err)), -1);
+    cr_assert_eq(http_start("host.invalid:8080", &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "host.invalid") != NULL, "%s", err);
 }
 
@@ -148,7 +159,7 @@ Test(server, only_one_endpoint_per_process)
 {
     char err[256];
     start_any_port();
-    cr_assert_eq(http_start("127.0.0.1:0", err, sizeof(err)), -1);
+    cr_assert_eq(http_start("127.0.0.1:0", &no_security, err, sizeof(err)), -1);
     cr_assert(strstr(err, "already running") != NULL, "%s", err);
 }
 
@@ -159,7 +170,7 @@ Test(server, stop_frees_the_port_for_a_new_start)
     http_stop();
     cr_assert_eq(http_port(), 0);
     snprintf(again, sizeof(again), "127.0.0.1:%d", port);
-    cr_assert_eq(http_start(again, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(http_start(again, &no_security, err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(http_port(), port);
 }
 
@@ -173,6 +184,39 @@ Test(server, ipv6_loopback_is_served_when_the_machine_has_it)
         close(fd);
     if (!have_v6)
         cr_skip_test("no IPv6 loopback on this machine");
-    cr_assert_eq(http_start("[::1]:0", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(http_start("[::1]:0", &no_security, err, sizeof(err)), 0, "%s", err);
     cr_assert_gt(http_port(), 0);
+}
+
+/* A reload swaps the settings on the same socket: the port stays, and the
+ * new settings apply to the next request. */
+Test(server, reconfigure_applies_new_settings_on_the_same_port)
+{
+    char err[1024], token[] = "reload-token-31337";
+    int port = start_any_port();
+    http_settings bearer = { .bearer_token = token };
+    cr_assert_eq(http_reconfigure(&bearer, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(http_port(), port);
+    char *r = request(port, "GET", "/healthz");
+    cr_assert(strstr(r, " 401 ") != NULL, "%s", r);
+    cr_assert(strstr(r, "WWW-Authenticate: Bearer realm=\"rdapsync\"") != NULL, "%s", r);
+    free(r);
+    r = request_with(port, "GET", "/healthz", "Authorization: Bearer reload-token-31337\r\n");
+    cr_assert(strstr(r, " 200 ") != NULL, "%s", r);
+    free(r);
+}
+
+/* A reload whose certificate cannot be read leaves the endpoint as it was. */
+Test(server, a_failed_reconfigure_keeps_serving_with_the_previous_settings)
+{
+    char err[1024];
+    int port = start_any_port();
+    http_settings broken = { .cert_file = "/nonexistent/server.crt", .key_file = "/nonexistent/server.key" };
+    cr_assert_eq(http_reconfigure(&broken, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "still serving with the previous settings") != NULL, "%s", err);
+    cr_assert(strstr(err, "/nonexistent/server.crt") != NULL, "%s", err);
+    cr_assert_eq(http_port(), port);
+    char *r = request(port, "GET", "/healthz");
+    cr_assert(strstr(r, " 200 ") != NULL, "%s", r);
+    free(r);
 }
