@@ -182,6 +182,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
         if (asset)
             return respond_asset(connection, asset);
     }
+    /* Browsers ask for it on their own; the page has no icon. */
+    if (strcmp(url, "/favicon.ico") == 0)
+        return respond(connection, MHD_HTTP_NO_CONTENT, text_copy(""), text);
     if (strcmp(url, "/metrics") == 0)
         return respond(connection, MHD_HTTP_OK, http_render_metrics(http_wall_ms()),
                        "text/plain; version=0.0.4; charset=utf-8");
