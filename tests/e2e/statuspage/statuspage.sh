@@ -86,4 +86,12 @@ if ((rc != 0)); then
   tail -30 log.txt >&2
   fail "browser checks failed"
 fi
+# A clean stop; under the sanitizer build its reports would be in the log.
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' log.txt; then
+  grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' log.txt | head -60 >&2
+  fail "the sanitizer reported an error"
+fi
 echo "PASS: status page in Chromium"
