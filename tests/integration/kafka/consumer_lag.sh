@@ -57,6 +57,8 @@ pipelines:
     sink: { plugin: discard }
 YAML
 mkdir idle
+# (one document: an empty directory trips a UBSan report in the file source)
+echo '{"objectClassName":"domain","handle":"idle-1"}' >idle/1.jsonl
 start() {
   "$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run run.yaml >>run.log 2>&1 &
   pid=$!
