@@ -44,6 +44,9 @@ TEST_PKGS=(
   # tests/fresh/quickstart_fresh_root.sh: a Debian 12 root made from Debian's
   # packages (mmdebstrap), cached as a zstd tarball; git clones into it
   mmdebstrap debian-archive-keyring zstd git
+  # tests/e2e/statuspage: the status page in a headless browser, driven by
+  # playwright-core (from npm, into ~/.cache/rdapsync) against this Chromium
+  chromium
 )
 
 # Toolchains that the machines normally have outside of apt.
@@ -53,6 +56,9 @@ extra_test_pkgs() {
   # Debian 12's golang-go is Go 1.19, too old for FerretDB v1.24.2 (Go >=
   # 1.24): scripts/go-toolchain.sh then fetches Go 1.24 with it.
   command -v go >/dev/null 2>&1 || echo golang-go
+  # tests/e2e/statuspage installs playwright-core with npm
+  command -v node >/dev/null 2>&1 || echo nodejs
+  command -v npm >/dev/null 2>&1 || echo npm
   return 0
 }
 

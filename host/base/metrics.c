@@ -49,11 +49,14 @@ struct task_stats {
     int64_t last_checkpoint_ms;
     rdapsync_position *positions;
     size_t position_count;
+    rate_ring delivered; /* samples of out + dead_lettered + dropped */
     task_stats *next; /* registry list */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static task_stats *registry_head;
+
+static uint64_t delivered(const task_counts *c) { return c->records_out + c->dead_lettered + c->dropped; }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -71,6 +74,7 @@ task_stats *task_stats_new(const char *pipeline, int task_index)
     pthread_mutex_init(&stats->lock, NULL);
     stats->task_index = task_index;
     stats->state = TASK_STARTING;
+    rate_ring_note(&stats->delivered, rate_ring_now_ms(), 0); /* the first rate starts here */
 
     pthread_mutex_lock(&registry_lock);
     task_stats **tail = &registry_head;
@@ -138,6 +142,7 @@ void task_stats_add(task_stats *stats, const task_counts *delta)
     stats->counts.dropped += delta->dropped;
     for (int i = 0; i < STAGE_COUNT; i++)
         stats->counts.errors[i] += delta->errors[i];
+    rate_ring_note(&stats->delivered, rate_ring_now_ms(), delivered(&stats->counts));
     pthread_mutex_unlock(&stats->lock);
 }
 
@@ -233,8 +238,14 @@ void task_stats_checkpointed(task_stats *stats, int64_t time_ms, const rdapsync_
 
 int task_stats_snapshot_take(task_stats *stats, task_stats_snapshot *out)
 {
+    int64_t now_ms = rate_ring_now_ms();
+
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&stats->lock);
+    /* Reads sample too, so an idle task's rate falls to 0 on the page. */
+    rate_ring_note(&stats->delivered, now_ms, delivered(&stats->counts));
+    out->records_per_second = rate_ring_current(&stats->delivered, now_ms, delivered(&stats->counts));
+    out->rate_count = rate_ring_rates(&stats->delivered, now_ms, delivered(&stats->counts), out->rates);
     out->pipeline = strdup(stats->pipeline);
     out->task_index = stats->task_index;
     out->state = stats->state;

@@ -14,6 +14,8 @@
 
 #include <rdapsync/rdapsync.h>
 
+#include "base/rate_ring.h"
+
 typedef enum task_state {
     TASK_STARTING = 0,   /* opening plugins */
     TASK_RUNNING = 1,    /* polling / delivering */
@@ -82,6 +84,13 @@ typedef struct task_stats_snapshot {
     int64_t last_checkpoint_ms;    /* wall clock; 0 if never */
     rdapsync_position *positions;  /* owned array, stream strings owned */
     size_t position_count;
+    /* Records delivered (out + dead_lettered + dropped) per second: now,
+     * and between the samples of the last ~10 minutes, oldest first
+     * (rate_ring.h: one sample per task_stats_add or snapshot at least
+     * RATE_RING_INTERVAL_MS after the previous one). */
+    double records_per_second;
+    double rates[RATE_RING_SLOTS];
+    size_t rate_count;
 } task_stats_snapshot;
 
 /* Copies the current values; 0, or -1 on allocation failure. Free with

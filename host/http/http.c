@@ -27,6 +27,7 @@
 
 #include "base/log.h"
 #include "config/http_settings.h"
+#include "http/http_assets.h"
 
 #if defined(__has_include)
 #if __has_include(<microhttpd.h>)
@@ -128,11 +129,30 @@ static int socket_port(int fd)
     return 0;
 }
 
+/*
+ * Headers of every answer. The policy lets the status page load only its
+ * own /status.js and /status.css and fetch /status: no inline script or
+ * style, so even markup that got into the page could not run.
+ */
+static enum MHD_Result queue(struct MHD_Connection *connection, unsigned int code, struct MHD_Response *response,
+                             const char *content_type)
+{
+    enum MHD_Result result;
+
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(response, "Content-Security-Policy",
+                            "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    result = MHD_queue_response(connection, code, response);
+    MHD_destroy_response(response);
+    return result;
+}
+
 static enum MHD_Result respond(struct MHD_Connection *connection, unsigned int code, char *body,
                                const char *content_type)
 {
     struct MHD_Response *response;
-    enum MHD_Result result;
 
     if (!body) {
         static const char oom[] = "out of memory\n";
@@ -147,11 +167,17 @@ static enum MHD_Result respond(struct MHD_Connection *connection, unsigned int c
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    result = MHD_queue_response(connection, code, response);
-    MHD_destroy_response(response);
-    return result;
+    return queue(connection, code, response, content_type);
+}
+
+/* An embedded file: its bytes are static, MHD only reads them. */
+static enum MHD_Result respond_asset(struct MHD_Connection *connection, const http_asset *asset)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(asset->size, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
+    if (!response)
+        return MHD_NO;
+    return queue(connection, MHD_HTTP_OK, response, asset->content_type);
 }
 
 static char *text_copy(const char *s) { return strdup(s); }
@@ -198,6 +224,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED, text_copy("only GET and HEAD\n"), text);
+    if (strcmp(url, "/") == 0)
+        return respond(connection, MHD_HTTP_OK, http_render_page(http_wall_ms()), "text/html; charset=utf-8");
+    /* The page's script and style; the HTML template is served filled in at / only. */
+    if (strcmp(url, "/status.js") == 0 || strcmp(url, "/status.css") == 0) {
+        const http_asset *asset = http_asset_find(url);
+        if (asset)
+            return respond_asset(connection, asset);
+    }
+    /* Browsers ask for it on their own; the page has no icon. */
+    if (strcmp(url, "/favicon.ico") == 0)
+        return respond(connection, MHD_HTTP_NO_CONTENT, text_copy(""), text);
     if (strcmp(url, "/metrics") == 0)
         return respond(connection, MHD_HTTP_OK, http_render_metrics(http_wall_ms()),
                        "text/plain; version=0.0.4; charset=utf-8");
@@ -211,7 +248,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
         code = http_render_ready(&body);
         return respond(connection, (unsigned)code, body, text);
     }
-    return respond(connection, MHD_HTTP_NOT_FOUND, text_copy("not found: try /metrics, /status, /healthz, /readyz\n"),
+    return respond(connection, MHD_HTTP_NOT_FOUND, text_copy("not found: try /, /metrics, /status, /healthz, /readyz\n"),
                    text);
 }
 
@@ -328,7 +365,7 @@ int http_start(const char *address, const http_settings *settings, char *err, si
     }
     free(listen_address);
     listen_address = strdup(address);
-    log_write(RDAPSYNC_LOG_INFO, NULL, -1, NULL, "http", "serving /metrics /status /healthz /readyz on %s (port %d; %s)",
+    log_write(RDAPSYNC_LOG_INFO, NULL, -1, NULL, "http", "serving / /metrics /status /healthz /readyz on %s (port %d; %s)",
               address, bound_port, describe(settings));
     return 0;
 }

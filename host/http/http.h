@@ -6,6 +6,8 @@
  *   GET /status    JSON: per pipeline and task, state, circuit, last error, checkpoint, counts
  *   GET /healthz   200 "ok", or 503 naming the task slots that failed for good
  *   GET /readyz    200 "ready", or 503 naming what is not running (starting, retrying, draining...)
+ *   GET /          the status page (HTML; live through /status.js, a plain table without JavaScript)
+ *   GET /status.js, /status.css   its embedded assets (host/http_assets/)
  *
  * Everything it shows is read from metrics.h (task_stats snapshots, plugin
  * metrics): the endpoint owns no state of the tasks.
@@ -56,6 +58,9 @@ const char *http_circuit_str(int state);
  * are measured against. */
 char *http_render_metrics(int64_t now_ms);
 char *http_render_status(int64_t now_ms);
+/* The status page (GET /): host/http_assets/status.html with its table
+ * filled in, every text HTML-escaped (http_page.c). */
+char *http_render_page(int64_t now_ms);
 /* The HTTP status (200 or 503) and a malloc'd plain-text body in *body
  * (caller frees; NULL when out of memory). */
 int http_render_health(char **body);

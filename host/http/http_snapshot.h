@@ -33,4 +33,8 @@ void http_snapshot_free(http_snapshot *snap);
 /* The plugin gauge `name` of one task (any plugin), or false. */
 bool http_snapshot_gauge(const http_snapshot *snap, const char *pipeline, int task, const char *name, double *value);
 
+/* True when every task moves records or finished its input and the runtime
+ * is not draining: /readyz's answer (http_status.c). */
+bool http_status_ready(const http_snapshot *snap);
+
 #endif

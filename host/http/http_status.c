@@ -86,6 +86,20 @@ static json_t *checkpoint_json(const task_stats_snapshot *t, int64_t now_ms)
                      "positions", positions);
 }
 
+/* Records delivered per second, now and over the samples of the last
+ * minutes (the status page's sparkline). */
+static json_t *rate_json(const task_stats_snapshot *t)
+{
+    char spark[3 * 40 + 1];
+    json_t *samples = json_array();
+
+    for (size_t i = 0; i < t->rate_count; i++)
+        json_array_append_new(samples, json_real(t->rates[i]));
+    rate_ring_sparkline(t->rates, t->rate_count, 40, spark, sizeof(spark));
+    return json_pack("{s:f, s:i, s:o, s:s}", "records_per_second", t->records_per_second, "interval_seconds",
+                     RATE_RING_INTERVAL_MS / 1000, "samples", samples, "sparkline", spark);
+}
+
 static json_t *task_json(const http_snapshot *snap, const task_stats_snapshot *t, int64_t now_ms)
 {
     json_t *task = json_pack(
@@ -105,6 +119,16 @@ static json_t *task_json(const http_snapshot *snap, const task_stats_snapshot *t
     /* Conventions for sources that know them (docs/operations.md). */
     if (http_snapshot_gauge(snap, t->pipeline, t->task_index, "lag_seconds", &value))
         json_object_set_new(task, "lag_seconds", json_real(value));
+    /* Kafka: records between the committed position and the end of the
+     * assigned partitions; rdap: objects whose refresh is due. */
+    if (http_snapshot_gauge(snap, t->pipeline, t->task_index, "consumer_lag", &value))
+        json_object_set_new(task, "consumer_lag", json_integer((json_int_t)value));
+    if (http_snapshot_gauge(snap, t->pipeline, t->task_index, "objects_due", &value))
+        json_object_set_new(task, "objects_due", json_integer((json_int_t)value));
+    json_object_set_new(task, "rate", rate_json(t));
+    json_object_set_new(json_object_get(task, "records"), "delivered",
+                        json_integer((json_int_t)(t->counts.records_out + t->counts.dead_lettered +
+                                                  t->counts.dropped)));
     double done, total;
     if (http_snapshot_gauge(snap, t->pipeline, t->task_index, "input_bytes_total", &total) &&
         http_snapshot_gauge(snap, t->pipeline, t->task_index, "input_bytes_done", &done))
@@ -127,7 +151,7 @@ static json_t *pipeline_entry(json_t *pipelines, const char *name)
     return p;
 }
 
-static bool all_ready(const http_snapshot *snap)
+bool http_status_ready(const http_snapshot *snap)
 {
     if (atomic_load(&draining) || snap->task_count == 0)
         return false;
@@ -149,7 +173,7 @@ char *http_render_status(int64_t now_ms)
     format_time(now_ms, when, sizeof(when));
     pipelines = json_array();
     root = json_pack("{s:s, s:s, s:b, s:b, s:o}", "version", RDAPSYNC_VERSION, "time", when, "ready",
-                     all_ready(&snap), "draining", atomic_load(&draining), "pipelines", pipelines);
+                     http_status_ready(&snap), "draining", atomic_load(&draining), "pipelines", pipelines);
     if (!root)
         goto done;
     for (size_t i = 0; i < snap.task_count; i++) {
@@ -215,7 +239,7 @@ int http_render_ready(char **body)
     *body = NULL;
     if (http_snapshot_take(&snap) != 0)
         return 503;
-    ready = all_ready(&snap);
+    ready = http_status_ready(&snap);
     if (ready)
         *body = strdup("ready\n");
     else if (atomic_load(&draining))

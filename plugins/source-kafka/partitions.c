@@ -247,3 +247,30 @@ void partitions_commit_all(ks_state *s)
     commit_sync(s, list, "close");
     rd_kafka_topic_partition_list_destroy(list);
 }
+
+void partitions_report_lag(ks_state *s)
+{
+    int64_t now = client_now_ms();
+    double lag = 0;
+    bool known = false;
+
+    if (now - s->lag_gauge_ms < 500)
+        return;
+    s->lag_gauge_ms = now;
+    for (size_t i = 0; i < s->part_count; i++) {
+        const ks_partition *p = &s->parts[i];
+        int64_t low = 0, high = 0;
+        int64_t base = p->committed >= 0 ? p->committed : p->delivered;
+        if (!p->assigned || base < 0)
+            continue;
+        /* The cached values of the last fetch response: no broker call. */
+        if (rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            high < 0)
+            continue;
+        known = true;
+        if (high > base)
+            lag += (double)(high - base);
+    }
+    if (known)
+        H->gauge_set(s->ctx, "consumer_lag", lag);
+}

@@ -288,6 +288,7 @@ static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeo
         if (s->bad_records > bad_before)
             H->counter_add(s->ctx, "bad_records", s->bad_records - bad_before);
     }
+    partitions_report_lag(s);
     return RDAPSYNC_OK;
 }
 
@@ -298,6 +299,7 @@ static rdapsync_status source_commit(void *state, const rdapsync_position *posit
 
     partitions_commit(s, positions, count);
     latency_report(s, false);
+    partitions_report_lag(s);
     return RDAPSYNC_OK;
 }
 

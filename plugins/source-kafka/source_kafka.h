@@ -137,6 +137,7 @@ typedef struct ks_state {
     uint64_t rebalances;
     uint64_t records, bad_records;
     ks_latency *latency; /* owned */
+    int64_t lag_gauge_ms; /* monotonic ms of the last consumer_lag gauge */
 } ks_state;
 
 /* client.c: creates s->rk subscribed to the configured topics, or returns
@@ -163,6 +164,11 @@ void partitions_commit(ks_state *s, const rdapsync_position *positions, size_t c
 /* Synchronously commits every assigned partition's acknowledged offset (close). */
 void partitions_commit_all(ks_state *s);
 size_t partitions_assigned_count(const ks_state *s);
+/* Sets the gauge consumer_lag: over the assigned partitions, the high
+ * watermark librdkafka last saw minus the committed offset (before the
+ * first commit: minus the read position). At most twice a second;
+ * partitions whose watermark is not known yet count nothing. */
+void partitions_report_lag(ks_state *s);
 void last_delete_clear(ks_last_delete *d);
 
 /* decode.c: appends the record of `msg` to `batch`; -1 only when the host

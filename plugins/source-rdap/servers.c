@@ -194,6 +194,23 @@ size_t heap_pop(rdap_source *s, rdap_server *srv)
     return top;
 }
 
+/* Entries of the subtree at i that are due by `now`: a heap's children are
+ * never earlier than their parent, so only due nodes are visited. */
+static size_t heap_count_due(const rdap_source *s, const rdap_server *srv, size_t i, int64_t now)
+{
+    if (i >= srv->heap_len || s->objects[srv->heap[i]].next_due > now)
+        return 0;
+    return 1 + heap_count_due(s, srv, 2 * i + 1, now) + heap_count_due(s, srv, 2 * i + 2, now);
+}
+
+size_t servers_count_due(const rdap_source *s, int64_t now_wall)
+{
+    size_t due = 0;
+    for (size_t k = 0; k < s->server_count; k++)
+        due += heap_count_due(s, &s->servers[k], 0, now_wall);
+    return due;
+}
+
 void servers_route(rdap_source *s, size_t i)
 {
     rdap_object *o = &s->objects[i];

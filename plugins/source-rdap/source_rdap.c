@@ -211,6 +211,10 @@ static rdapsync_status rdap_poll(void *state, rdapsync_batch *batch, int timeout
             s->ended = false;
     }
     servers_maybe_refresh(s);
+    /* The gauge `objects_due` (the status page's "Objects due"): objects
+     * whose refresh time has come, queued or being fetched; a backlog
+     * that grows means the rate or concurrency is too low for `refresh`. */
+    H->gauge_set(s->ctx, "objects_due", (double)(servers_count_due(s, wall_ms()) + s->transfer_count));
     /* Bounded: every pass either waits until the deadline or returns. */
     for (int pass = 0; pass < 100000; pass++) {
         int64_t wait = fetch_start_due(s);

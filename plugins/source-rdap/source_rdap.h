@@ -160,6 +160,9 @@ void servers_maybe_refresh(rdap_source *s);
 /* Places object i on its server's queue (when it has a due time). */
 void servers_route(rdap_source *s, size_t i);
 void heap_push(rdap_source *s, rdap_server *srv, size_t object);
+/* Queued objects whose next_due (Unix ms) is at or before now_wall; costs
+ * the number counted, not the queue's length. */
+size_t servers_count_due(const rdap_source *s, int64_t now_wall);
 size_t heap_pop(rdap_source *s, rdap_server *srv);
 void servers_free(rdap_source *s);
 

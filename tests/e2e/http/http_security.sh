@@ -82,10 +82,10 @@ wait_log() {
 
 start() {
     local before
-    before=$(grep -c 'serving /metrics' log.txt 2>/dev/null || true)
+    before=$(grep -c 'serving / /metrics' log.txt 2>/dev/null || true)
     "$RDAPSYNC_BIN" run run.yaml >>log.txt 2>&1 &
     pid=$!
-    wait_log "serving /metrics" $((before + 1))
+    wait_log "serving / /metrics" $((before + 1))
 }
 
 stop() {

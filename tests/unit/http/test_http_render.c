@@ -286,3 +286,25 @@ Test(render, health_fails_only_for_slots_failed_for_good)
     cr_assert_null(strstr(body, "alpha/0"));
     free(body);
 }
+
+Test(render, status_shows_what_the_status_page_needs)
+{
+    task_stats_add(a0, &(task_counts){.records_in = 9, .records_out = 6, .dead_lettered = 2, .dropped = 1});
+    metrics_plugin_set(metrics_plugin_metric("alpha", 0, "kafka", "consumer_lag", false), 321);
+    metrics_plugin_set(metrics_plugin_metric("alpha", 1, "rdap", "objects_due", false), 17);
+    char *text = http_render_status(NOW_MS);
+    json_t *s = json_loads(text, 0, NULL);
+    cr_assert_not_null(s, "%s", text);
+    json_t *t0 = status_task(s, "alpha", 0), *t1 = status_task(s, "alpha", 1);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(t0, "records"), "delivered")), 9);
+    cr_assert_eq(json_integer_value(json_object_get(t0, "consumer_lag")), 321);
+    cr_assert_null(json_object_get(t0, "objects_due"));
+    cr_assert_eq(json_integer_value(json_object_get(t1, "objects_due")), 17);
+    json_t *rate = json_object_get(t0, "rate");
+    cr_assert(json_is_real(json_object_get(rate, "records_per_second")), "%s", text);
+    cr_assert_eq(json_integer_value(json_object_get(rate, "interval_seconds")), 5);
+    cr_assert(json_is_array(json_object_get(rate, "samples")));
+    cr_assert(json_is_string(json_object_get(rate, "sparkline")));
+    json_decref(s);
+    free(text);
+}

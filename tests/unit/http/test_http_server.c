@@ -220,3 +220,31 @@ Test(server, a_failed_reconfigure_keeps_serving_with_the_previous_settings)
     cr_assert(strstr(r, " 200 ") != NULL, "%s", r);
     free(r);
 }
+
+Test(server, serves_the_status_page_with_a_content_security_policy)
+{
+    int port = start_any_port();
+    char *r = request(port, "GET", "/");
+    cr_assert(strstr(r, " 200 ") != NULL, "%s", r);
+    cr_assert(strstr(r, "Content-Type: text/html; charset=utf-8") != NULL, "%s", r);
+    cr_assert(strstr(r, "Content-Security-Policy: default-src 'self';") != NULL, "%s", r);
+    cr_assert(strstr(r, "X-Content-Type-Options: nosniff") != NULL, "%s", r);
+    cr_assert(strstr(r, "<tr data-pipeline=\"p\" data-task=\"0\">") != NULL, "%s", r);
+    free(r);
+}
+
+Test(server, serves_the_pages_script_and_style_but_not_its_template)
+{
+    int port = start_any_port();
+    char *js = request(port, "GET", "/status.js"), *css = request(port, "GET", "/status.css"),
+         *html = request(port, "GET", "/status.html"), *icon = request(port, "GET", "/favicon.ico");
+    cr_assert(strstr(js, " 200 ") && strstr(js, "Content-Type: text/javascript; charset=utf-8"), "%s", js);
+    cr_assert(strstr(js, "fetch(\"/status\"") != NULL, "%s", js);
+    cr_assert(strstr(css, " 200 ") && strstr(css, "Content-Type: text/css; charset=utf-8"), "%s", css);
+    cr_assert(strstr(html, " 404 ") != NULL, "%s", html);
+    cr_assert(strstr(icon, " 204 ") != NULL, "%s", icon);
+    free(js);
+    free(css);
+    free(html);
+    free(icon);
+}
