@@ -1,0 +1,137 @@
+/*
+ * The session: connect, AUTH, SELECT, SCRIPT LOAD of the guard, and what
+ * an error reply means. The script is loaded at every connect, so a
+ * server that restarted (and lost its script cache) gets it again.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "rds.h"
+
+/*
+ * The version guard, atomic on the server: the stored version, in hex, is
+ * compared as a string. Lua compares strings with strcoll(); lowercase hex
+ * digits of the byte-sortable key order the same under any collation as
+ * bytewise, which is rdapsync_version_compare()'s order. An expired key
+ * (ttl, tombstone_ttl) holds nothing, so any version is newer than it.
+ * A write with a TTL sets it; one without removes an older key's TTL.
+ */
+const char rds_guard_script[] =
+    "local old = redis.call('HGET', KEYS[1], 'version')\n"
+    "if old and old >= ARGV[1] then return 0 end\n"
+    "if ARGV[2] == '' then\n"
+    "  if old then redis.call('HDEL', KEYS[1], 'doc') end\n"
+    "  redis.call('HSET', KEYS[1], 'version', ARGV[1])\n"
+    "else\n"
+    "  redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])\n"
+    "end\n"
+    "local ttl = tonumber(ARGV[3])\n"
+    "if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) elseif old then redis.call('PERSIST', KEYS[1]) end\n"
+    "return 1\n";
+
+/* Error codes after which the same command may succeed later. A script's
+ * error carries the inner command's code first too. */
+static const char *const retry_codes[] = { "LOADING", "BUSY", "READONLY", "MISCONF", "TRYAGAIN", "MASTERDOWN",
+                                           "NOSCRIPT", NULL };
+
+rdapsync_status rds_classify(const char *error_reply)
+{
+    size_t len = 0;
+    while (error_reply[len] && !isspace((unsigned char)error_reply[len]))
+        len++;
+    for (size_t i = 0; retry_codes[i]; i++)
+        if (strlen(retry_codes[i]) == len && strncmp(error_reply, retry_codes[i], len) == 0)
+            return RDAPSYNC_RETRY;
+    return RDAPSYNC_ERROR;
+}
+
+void rds_disconnect(rds_state *st)
+{
+    if (st->redis)
+        redisFree(st->redis);
+    st->redis = NULL;
+}
+
+rdapsync_status rds_lost(rds_state *st, const char *what, char *err, size_t err_size)
+{
+    snprintf(err, err_size, "redis %s:%d: %s: %s", st->endpoint.host, st->endpoint.port, what,
+             st->redis && st->redis->err ? st->redis->errstr : "connection lost");
+    rds_disconnect(st);
+    return RDAPSYNC_RETRY;
+}
+
+/* Runs one command; `status` gets the outcome. The reply (NULL unless OK) is
+ * the caller's to freeReplyObject(). */
+static redisReply *command(rds_state *st, const char *what, int argc, const char **argv, rdapsync_status *status,
+                           char *err, size_t err_size)
+{
+    redisReply *reply = redisCommandArgv(st->redis, argc, argv, NULL);
+    if (!reply) {
+        *status = rds_lost(st, what, err, err_size);
+        return NULL;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        *status = rds_classify(reply->str);
+        snprintf(err, err_size, "redis %s:%d: %s: %.300s", st->endpoint.host, st->endpoint.port, what, reply->str);
+        freeReplyObject(reply);
+        return NULL;
+    }
+    *status = RDAPSYNC_OK;
+    return reply;
+}
+
+rdapsync_status rds_connect(rds_state *st, char *err, size_t err_size)
+{
+    const rds_config *cfg = st->cfg;
+    struct timeval tv = { .tv_sec = cfg->timeout / 1000, .tv_usec = (cfg->timeout % 1000) * 1000 };
+    rdapsync_status status = RDAPSYNC_OK;
+    redisReply *reply;
+
+    st->redis = redisConnectWithTimeout(st->endpoint.host, st->endpoint.port, tv);
+    if (!st->redis || st->redis->err)
+        return rds_lost(st, "cannot connect", err, err_size);
+    if (redisSetTimeout(st->redis, tv) != REDIS_OK || redisEnableKeepAlive(st->redis) != REDIS_OK)
+        return rds_lost(st, "cannot set the socket options", err, err_size);
+    if (cfg->password && *cfg->password) {
+        bool user = cfg->username && *cfg->username;
+        const char *argv[3] = { "AUTH" };
+        int argc = 1;
+        if (user)
+            argv[argc++] = cfg->username;
+        argv[argc++] = cfg->password;
+        if (!(reply = command(st, "AUTH", argc, argv, &status, err, err_size))) {
+            /* Never echo the password; the server's reason names none. */
+            if (status == RDAPSYNC_ERROR)
+                snprintf(err, err_size, "redis %s:%d: authentication failed for user \"%s\" (check username and "
+                                        "password)",
+                         st->endpoint.host, st->endpoint.port, user ? cfg->username : "default");
+            goto fail;
+        }
+        freeReplyObject(reply);
+    }
+    char db[16];
+    snprintf(db, sizeof(db), "%d", st->endpoint.database);
+    if (!(reply = command(st, "SELECT", 2, (const char *[]){ "SELECT", db }, &status, err, err_size)))
+        goto fail;
+    freeReplyObject(reply);
+    if (!(reply = command(st, "SCRIPT LOAD", 3, (const char *[]){ "SCRIPT", "LOAD", rds_guard_script }, &status,
+                          err, err_size)))
+        goto fail;
+    if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+        freeReplyObject(reply);
+        snprintf(err, err_size, "redis %s:%d: SCRIPT LOAD did not answer a SHA1", st->endpoint.host,
+                 st->endpoint.port);
+        status = RDAPSYNC_ERROR;
+        goto fail;
+    }
+    memcpy(st->sha, reply->str, 41);
+    freeReplyObject(reply);
+    return RDAPSYNC_OK;
+
+fail:
+    rds_disconnect(st);
+    return status;
+}
