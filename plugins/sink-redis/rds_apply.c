@@ -88,14 +88,14 @@ rdapsync_status rds_apply(rds_state *st, rdapsync_sinktk_plan *plan, rdapsync_si
     for (size_t i = 0; i < plan->count; i++) {
         if (append_row(st, plan->rows[i].record, &version) != 0) {
             free(version.data);
-            /* Half a pipeline in the output buffer: drop the session. */
+            /* Half a pipeline in the output buffer: drop the connection. */
             rds_disconnect(st);
             snprintf(err, err_size, "out of memory");
             return RDAPSYNC_ERROR;
         }
     }
     free(version.data);
-    /* Every reply is read, also after an error one, so the session stays
+    /* Every reply is read, also after an error one, so the connection stays
      * in step; the first failure is the one reported. */
     for (size_t i = 0; i < plan->count; i++) {
         const rdapsync_record *record = plan->rows[i].record;

@@ -1,5 +1,5 @@
 /*
- * The session: connect, AUTH, SELECT, SCRIPT LOAD of the guard, and what
+ * The connection: connect, AUTH, SELECT, SCRIPT LOAD of the guard, and what
  * an error reply means. The script is loaded at every connect, so a
  * server that restarted (and lost its script cache) gets it again.
  */
