@@ -119,8 +119,6 @@ measure() {
   r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
   echo "$w $r"
 }
-pipe() { REDISCLI_AUTH="$RDAPSYNC_REDIS_PASSWORD" redis-cli --no-auth-warning -h "$RDAPSYNC_REDIS_HOST" \
-  -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" -n "$db" --pipe <"$work/sets.resp"; }
 
 cat "$data" "$work/sets.resp" >/dev/null # warm page cache
 best_load="" best_load_rss="" best_ceil=""
@@ -133,7 +131,8 @@ for run in $(seq 1 "$repeat"); do
   [ "$stored" = "$lines" ] || { echo "the sink stored $stored keys of $lines" >&2; exit 1; }
   rcli FLUSHDB >/dev/null
   say "ceiling $run/$repeat: redis-cli --pipe of the same SETs"
-  read -r ceil_wall _ < <(measure ceiling pipe)
+  read -r ceil_wall _ < <(measure ceiling env REDISCLI_AUTH="$RDAPSYNC_REDIS_PASSWORD" redis-cli --no-auth-warning \
+    -h "$RDAPSYNC_REDIS_HOST" -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" -n "$db" --pipe <"$work/sets.resp")
   grep -q "errors: 0, replies: $lines" "$work/ceiling.log" || { cat "$work/ceiling.log" >&2; exit 1; }
   if [ -z "$best_load" ] || awk -v a="$load_wall" -v b="$best_load" 'BEGIN {exit !(a < b)}'; then best_load=$load_wall; fi
   if [ -z "$best_load_rss" ] || [ "$load_rss" -gt "$best_load_rss" ]; then best_load_rss=$load_rss; fi

@@ -12,7 +12,8 @@
  *
  * Each key is a hash at <prefix><key>: `version` (the hex of the toolkit's
  * byte-sortable version key) and `doc` (the document as JSON; absent in a
- * tombstone). The guard runs on the server in one Lua script per row.
+ * tombstone). The guard runs on the server in a Lua script, one call per
+ * chunk of rows.
  */
 #ifndef RDAPSYNC_SINK_REDIS_RDS_H
 #define RDAPSYNC_SINK_REDIS_RDS_H
@@ -64,8 +65,11 @@ typedef struct rds_state {
     rdapsync_sinktk_writer writer;
     redisContext *redis; /* NULL while disconnected */
     char sha[41];        /* the guard script's SHA1, from SCRIPT LOAD */
-    rds_buffer key, doc;
+    rds_buffer arena;    /* one chunk's keys, versions and documents */
 } rds_state;
+
+/* Rows per EVALSHA of the guard script. */
+#define RDS_CHUNK 64
 
 /* ---- rds_url.c ---- */
 
@@ -76,8 +80,10 @@ int rds_url_parse(const char *url, rds_endpoint *out, char *err, size_t err_size
 
 /* ---- rds_conn.c ---- */
 
-/* The Lua guard script (KEYS[1]; ARGV: version hex, doc or "" for a
- * tombstone, ttl ms). Answers 1 when written, 0 when stale. */
+/* The Lua guard script. KEYS: the rows' keys; ARGV: ttl ms, tombstone
+ * ttl ms, then per key its version hex and document ("" for a delete).
+ * Answers one element per key: 1 written, 0 stale; or, for a key whose
+ * HGET failed (WRONGTYPE), that error's text as the last element. */
 extern const char rds_guard_script[];
 
 /* How an error reply is handled: RETRY for a server that is loading,
@@ -99,15 +105,16 @@ rdapsync_status rds_lost(rds_state *st, const char *what, char *err, size_t err_
 
 /* ---- rds_apply.c ---- */
 
-/* Writes every planned row in one pipeline (appends all, then reads all
- * replies). OK, RETRY or ERROR naming the key. */
+/* Writes every planned row in one pipeline of EVALSHA calls of up to
+ * RDS_CHUNK rows (appends all, then reads all replies). OK, RETRY or
+ * ERROR naming the key. */
 rdapsync_status rds_apply(rds_state *st, rdapsync_sinktk_plan *plan, rdapsync_sinktk_tally *tally, char *err,
                           size_t err_size);
 /* WAIT for cfg->wait_replicas replicas: OK, or RETRY when fewer answered
  * within wait_timeout_ms or the connection is gone. */
 rdapsync_status rds_wait(rds_state *st, char *err, size_t err_size);
-/* The hex of rdapsync_version_key(version) into `out` (reset first). 0, or
- * -1 when out of memory. */
+/* Appends the hex of rdapsync_version_key(version) to `out`. 0, or -1
+ * when out of memory. */
 int rds_version_hex(const rdapsync_version *version, rds_buffer *out);
 /* Appends bytes; 0 or -1 when out of memory. Matches rdapsync_dump_fn. */
 int rds_buffer_append(const char *bytes, size_t len, void *opaque);

@@ -12,25 +12,38 @@
 #include "rds.h"
 
 /*
- * The version guard, atomic on the server: the stored version, in hex, is
- * compared as a string. Lua compares strings with strcoll(); lowercase hex
- * digits of the byte-sortable key order the same under any collation as
- * bytewise, which is rdapsync_version_compare()'s order. An expired key
- * (ttl, tombstone_ttl) holds nothing, so any version is newer than it.
- * A write with a TTL sets it; one without removes an older key's TTL.
+ * The version guard, atomic on the server for each key: the stored
+ * version, in hex, is compared as a string. Lua compares strings with
+ * strcoll(); lowercase hex digits of the byte-sortable key order the same
+ * under the usual collations as bytewise, which is
+ * rdapsync_version_compare()'s order. An expired key (ttl, tombstone_ttl)
+ * holds nothing, so any version is newer than it. A write with a TTL sets
+ * it; one without removes an older key's TTL. HGET runs under pcall so
+ * that a key holding another type is named in the answer.
  */
 const char rds_guard_script[] =
-    "local old = redis.call('HGET', KEYS[1], 'version')\n"
-    "if old and old >= ARGV[1] then return 0 end\n"
-    "if ARGV[2] == '' then\n"
-    "  if old then redis.call('HDEL', KEYS[1], 'doc') end\n"
-    "  redis.call('HSET', KEYS[1], 'version', ARGV[1])\n"
-    "else\n"
-    "  redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])\n"
+    "local ttl, tombstone_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local out = {}\n"
+    "for i, key in ipairs(KEYS) do\n"
+    "  local version, doc = ARGV[2 * i + 1], ARGV[2 * i + 2]\n"
+    "  local old = redis.pcall('HGET', key, 'version')\n"
+    "  if type(old) == 'table' and old.err then out[i] = old.err; return out end\n"
+    "  if old and old >= version then\n"
+    "    out[i] = 0\n"
+    "  else\n"
+    "    local expire = ttl\n"
+    "    if doc == '' then\n"
+    "      if old then redis.call('HDEL', key, 'doc') end\n"
+    "      redis.call('HSET', key, 'version', version)\n"
+    "      expire = tombstone_ttl\n"
+    "    else\n"
+    "      redis.call('HSET', key, 'version', version, 'doc', doc)\n"
+    "    end\n"
+    "    if expire > 0 then redis.call('PEXPIRE', key, expire) elseif old then redis.call('PERSIST', key) end\n"
+    "    out[i] = 1\n"
+    "  end\n"
     "end\n"
-    "local ttl = tonumber(ARGV[3])\n"
-    "if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) elseif old then redis.call('PERSIST', KEYS[1]) end\n"
-    "return 1\n";
+    "return out\n";
 
 /* Error codes after which the same command may succeed later. A script's
  * error carries the inner command's code first too. */

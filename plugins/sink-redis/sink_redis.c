@@ -130,8 +130,7 @@ static void state_free(rds_state *st)
 {
     if (!st)
         return;
-    free(st->key.data);
-    free(st->doc.data);
+    free(st->arena.data);
     free(st);
 }
 

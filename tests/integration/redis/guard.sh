@@ -7,7 +7,8 @@
 #     upsert after it does not bring the key back; a newer one does;
 #   - ttl / tombstone_ttl set the keys' expiry, a write without them
 #     removes an earlier one;
-#   - the document is readable with redis-cli as stored JSON.
+#   - the document is readable with redis-cli as stored JSON;
+#   - a key of another type under the prefix is an ERROR naming the key.
 TEST_NAME=redis_guard
 . "$(dirname "$0")/lib.sh"
 drop_prefix
@@ -78,6 +79,17 @@ rcli PEXPIRE "${PREFIX}b" 1 >/dev/null
 wait_for 10 "the tombstone to expire" test "$(rcli EXISTS "${PREFIX}b")" = 0
 step after-expiry "" "$(env_line b 450 6 '{"n":"after"}')"
 live | grep -q '"key":"b","ts_ms":450' || fail "after the tombstone expired, the older upsert was not stored"
+
+# A key under the prefix that is not the sink's hash: ERROR naming it (the
+# task stops; nothing is dead-lettered for a server-side refusal).
+rcli SET "${PREFIX}w" "someone else's string" >/dev/null
+printf '%s\n' "$(env_line v 1 1 '{"n":1}')" "$(env_line w 1 1 '{"n":1}')" >wrongtype.jsonl
+sed 's/newer/wrongtype/g' newer.yaml >wrongtype.yaml
+if rdapsync_run wrongtype.yaml wrongtype.log; then fail "writing over another type's key succeeded"; fi
+grep -qF "key \\\"${PREFIX}w\\\": WRONGTYPE" wrongtype.log ||
+  { tail -n 5 wrongtype.log >&2; fail "the WRONGTYPE error does not name the key"; }
+[[ "$(rcli GET "${PREFIX}w")" == "someone else's string" ]] || fail "the other program's key was changed"
+log "a key of another type: ERROR naming it"
 
 drop_prefix
 log "PASS"
