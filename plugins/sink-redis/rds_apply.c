@@ -169,6 +169,12 @@ rdapsync_status rds_apply(rds_state *st, rdapsync_sinktk_plan *plan, rdapsync_si
             snprintf(err, err_size, "out of memory");
             return RDAPSYNC_ERROR;
         }
+        /* Send what is ready, so the server works on this chunk while the
+         * next one is serialized. The replies are small: the server never
+         * blocks on them while nobody reads. */
+        int done = 0;
+        if (redisBufferWrite(st->redis, &done) != REDIS_OK)
+            return rds_lost(st, "sending", err, err_size);
     }
     /* Every reply is read, also after an error one, so the connection stays
      * in step; the first failure is the one reported. */
