@@ -17,6 +17,9 @@
 #   ceiling   redis-cli --pipe of "SET <prefix><key> <document>" for every
 #             record, the documents serialized as the sink stores them;
 #             building the protocol file is not timed, only redis-cli
+#   lua-floor redis-cli --pipe of the same SETs run by a bare Lua loop, 64
+#             per EVAL as the sink's guard calls: what passing documents
+#             through any server-side script costs, before a guard
 # Target: >= 0.8 x ceiling. The ratio is printed for the load and for the
 # sink alone: the load also pays the pipeline's reading and parsing (the
 # discard row), which redis-cli, sending ready-made bytes, does not. Figures
@@ -92,6 +95,7 @@ export RDAPSYNC_PLUGIN_PATH=$build/plugins
 
 say "writing the SET commands of the same documents (not timed)"
 "$resp" bench: <"$data" >"$work/sets.resp"
+"$resp" bench: 64 <"$data" >"$work/lua.resp"
 
 cat >"$work/load.yaml" <<YAML
 state_dir: $work/state
@@ -142,7 +146,7 @@ measure() {
 }
 
 cat "$data" "$work/sets.resp" >/dev/null # warm page cache
-best_load="" best_load_rss="" best_ceil="" best_sink="" best_discard=""
+best_load="" best_load_rss="" best_ceil="" best_sink="" best_discard="" best_lua=""
 better() { [ -z "$2" ] || awk -v a="$1" -v b="$2" 'BEGIN {exit !(a < b)}'; }
 for run in $(seq 1 "$repeat"); do
   rcli FLUSHDB >/dev/null
@@ -157,6 +161,12 @@ for run in $(seq 1 "$repeat"); do
     -h "$RDAPSYNC_REDIS_HOST" -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" -n "$db" --pipe <"$work/sets.resp")
   grep -q "errors: 0, replies: $lines" "$work/ceiling.log" || { cat "$work/ceiling.log" >&2; exit 1; }
   rcli FLUSHDB >/dev/null
+  say "lua-floor $run/$repeat: redis-cli --pipe of the same SETs in a bare Lua loop"
+  read -r lua_wall _ < <(measure lua env REDISCLI_AUTH="$RDAPSYNC_REDIS_PASSWORD" redis-cli --no-auth-warning \
+    -h "$RDAPSYNC_REDIS_HOST" -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" -n "$db" --pipe <"$work/lua.resp")
+  grep -q "errors: 0," "$work/lua.log" || { cat "$work/lua.log" >&2; exit 1; }
+  if better "$lua_wall" "$best_lua"; then best_lua=$lua_wall; fi
+  rcli FLUSHDB >/dev/null
   say "sink-only $run/$repeat: write()+flush() of the same batches"
   read -r _ sink_n _ sink_s _ < <("$sink_bench" --plugin "$build/plugins/sink-redis.so" --config "$work/sink.yaml" \
     --input "$data" --batch "$batch")
@@ -169,19 +179,21 @@ for run in $(seq 1 "$repeat"); do
   if [ -z "$best_load" ] || awk -v a="$load_wall" -v b="$best_load" 'BEGIN {exit !(a < b)}'; then best_load=$load_wall; fi
   if [ -z "$best_load_rss" ] || [ "$load_rss" -gt "$best_load_rss" ]; then best_load_rss=$load_rss; fi
   if [ -z "$best_ceil" ] || awk -v a="$ceil_wall" -v b="$best_ceil" 'BEGIN {exit !(a < b)}'; then best_ceil=$ceil_wall; fi
-  printf '    run %d: load %.2f s, ceiling %.2f s, sink-only %.2f s, discard %.2f s\n' "$run" "$load_wall" \
-    "$ceil_wall" "$sink_s" "$discard_wall" >&2
+  printf '    run %d: load %.2f s, ceiling %.2f s, lua-floor %.2f s, sink-only %.2f s, discard %.2f s\n' "$run" \
+    "$load_wall" "$ceil_wall" "$lua_wall" "$sink_s" "$discard_wall" >&2
 done
 
 echo
 echo "file -> redis benchmark: $lines records of ~$size bytes, one task, $batch-record batches, best of $repeat"
 echo "server: redis $(rcli INFO server | tr -d '\r' | awk -F: '/^redis_version/ {print $2}') on $RDAPSYNC_REDIS_HOST:$RDAPSYNC_REDIS_PORT"
 awk -v n="$lines" -v w="$best_load" -v r="$best_load_rss" -v cs="$best_ceil" -v so="$best_sink" \
-    -v d="$best_discard" 'BEGIN {
+    -v d="$best_discard" -v lf="$best_lua" 'BEGIN {
   printf "%-36s %8.2f s %9.0f rows/s\n", "redis-cli --pipe SET (ceiling)", cs, n / cs
+  printf "%-36s %8.2f s %9.0f rows/s\n", "the same SETs in a Lua loop (floor)", lf, n / lf
   printf "%-36s %8.2f s %9.0f rows/s\n", "sink write()+flush() alone", so, n / so
   printf "%-36s %8.2f s %9.0f rows/s  %6.1f MB peak RSS\n", "rdapsync file -> redis (load)", w, n / w, r / 1024
   printf "%-36s %8.2f s %9.0f rows/s\n", "rdapsync file -> discard", d, n / d
   printf "ratio sink alone / ceiling          : %.2f (target >= 0.80)\n", cs / so
   printf "ratio load / ceiling                : %.2f\n", cs / w
+  printf "ratio sink alone / Lua floor        : %.2f\n", lf / so
 }'
