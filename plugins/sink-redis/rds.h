@@ -12,8 +12,10 @@
  *
  * Each key is a hash at <prefix><key>: `version` (the hex of the toolkit's
  * byte-sortable version key) and `doc` (the document as JSON; absent in a
- * tombstone). The guard runs on the server in a Lua script, one call per
- * chunk of rows.
+ * tombstone). Each row is first written to a staging hash,
+ * <prefix>\0staging:<token>:<n>, and the guard, a Lua script run on the
+ * server once per chunk of rows, renames it into place when its version
+ * is newer.
  */
 #ifndef RDAPSYNC_SINK_REDIS_RDS_H
 #define RDAPSYNC_SINK_REDIS_RDS_H
@@ -65,7 +67,9 @@ typedef struct rds_state {
     rdapsync_sinktk_writer writer;
     redisContext *redis; /* NULL while disconnected */
     char sha[41];        /* the guard script's SHA1, from SCRIPT LOAD */
-    rds_buffer arena;    /* one chunk's keys, versions and documents */
+    char token[40];      /* this connection's part of the staging keys */
+    rds_buffer arena;    /* one chunk's keys, staging keys and versions */
+    rds_buffer doc;      /* one row's document */
 } rds_state;
 
 /* Rows per EVALSHA of the guard script. */
@@ -80,10 +84,12 @@ int rds_url_parse(const char *url, rds_endpoint *out, char *err, size_t err_size
 
 /* ---- rds_conn.c ---- */
 
-/* The Lua guard script. KEYS: the rows' keys; ARGV: ttl ms, tombstone
- * ttl ms, then per key its version hex and document ("" for a delete).
- * Answers one element per key: 1 written, 0 stale; or, for a key whose
- * HGET failed (WRONGTYPE), that error's text as the last element. */
+/* The Lua guard script. KEYS: per row its staging key, then its key;
+ * ARGV: ttl ms, tombstone ttl ms, then per row its version hex and "u" or
+ * "d" (a delete). Answers one element per row: 1 written (the staging
+ * hash renamed into place), 0 stale (the staging hash deleted); or, for a
+ * key whose HGET failed (WRONGTYPE), that error's text as the last
+ * element. */
 extern const char rds_guard_script[];
 
 /* How an error reply is handled: RETRY for a server that is loading,
@@ -105,9 +111,9 @@ rdapsync_status rds_lost(rds_state *st, const char *what, char *err, size_t err_
 
 /* ---- rds_apply.c ---- */
 
-/* Writes every planned row in one pipeline of EVALSHA calls of up to
- * RDS_CHUNK rows (appends all, then reads all replies). OK, RETRY or
- * ERROR naming the key. */
+/* Writes every planned row in one pipeline: staging hashes, and one
+ * EVALSHA of the guard per RDS_CHUNK rows. OK, RETRY or ERROR naming the
+ * key. */
 rdapsync_status rds_apply(rds_state *st, rdapsync_sinktk_plan *plan, rdapsync_sinktk_tally *tally, char *err,
                           size_t err_size);
 /* WAIT for cfg->wait_replicas replicas: OK, or RETRY when fewer answered

@@ -3,11 +3,16 @@
  * an error reply means. The script is loaded at every connect, so a
  * server that restarted (and lost its script cache) gets it again.
  */
+#define _POSIX_C_SOURCE 200809L /* gethostname, getpid, clock_gettime */
+
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "rds.h"
 
@@ -16,30 +21,32 @@
  * version, in hex, is compared as a string. Lua compares strings with
  * strcoll(); lowercase hex digits of the byte-sortable key order the same
  * under the usual collations as bytewise, which is
- * rdapsync_version_compare()'s order. An expired key (ttl, tombstone_ttl)
- * holds nothing, so any version is newer than it. A write with a TTL sets
- * it; one without removes an older key's TTL. HGET runs under pcall so
- * that a key holding another type is named in the answer.
+ * rdapsync_version_compare()'s order. A newer row's staging hash is
+ * RENAMEd over the key (the whole hash: a tombstone has no `doc`), then
+ * given the key's TTL or none; a stale one is deleted. An expired key
+ * (ttl, tombstone_ttl) holds nothing, so any version is newer than it.
+ * HGET runs under pcall so that a key holding another type is named in
+ * the answer (the remaining staging hashes are deleted first).
  */
 const char rds_guard_script[] =
     "local ttl, tombstone_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
     "local out = {}\n"
-    "for i, key in ipairs(KEYS) do\n"
-    "  local version, doc = ARGV[2 * i + 1], ARGV[2 * i + 2]\n"
+    "for i = 1, #KEYS / 2 do\n"
+    "  local stage, key, version = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i + 1]\n"
     "  local old = redis.pcall('HGET', key, 'version')\n"
-    "  if type(old) == 'table' and old.err then out[i] = old.err; return out end\n"
+    "  if type(old) == 'table' and old.err then\n"
+    "    for j = i, #KEYS / 2 do redis.call('DEL', KEYS[2 * j - 1]) end\n"
+    "    out[i] = old.err\n"
+    "    return out\n"
+    "  end\n"
     "  if old and old >= version then\n"
+    "    redis.call('DEL', stage)\n"
     "    out[i] = 0\n"
     "  else\n"
+    "    redis.call('RENAME', stage, key)\n"
     "    local expire = ttl\n"
-    "    if doc == '' then\n"
-    "      if old then redis.call('HDEL', key, 'doc') end\n"
-    "      redis.call('HSET', key, 'version', version)\n"
-    "      expire = tombstone_ttl\n"
-    "    else\n"
-    "      redis.call('HSET', key, 'version', version, 'doc', doc)\n"
-    "    end\n"
-    "    if expire > 0 then redis.call('PEXPIRE', key, expire) elseif old then redis.call('PERSIST', key) end\n"
+    "    if ARGV[2 * i + 2] == 'd' then expire = tombstone_ttl end\n"
+    "    if expire > 0 then redis.call('PEXPIRE', key, expire) else redis.call('PERSIST', key) end\n"
     "    out[i] = 1\n"
     "  end\n"
     "end\n"
@@ -142,6 +149,17 @@ rdapsync_status rds_connect(rds_state *st, char *err, size_t err_size)
     }
     memcpy(st->sha, reply->str, 41);
     freeReplyObject(reply);
+    /* Unique among the writers of this server: the host, the process, the
+     * instance and the moment of connecting. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char host[64] = "";
+    gethostname(host, sizeof(host) - 1);
+    unsigned long hash = 5381;
+    for (const char *c = host; *c; c++)
+        hash = hash * 33 + (unsigned char)*c;
+    snprintf(st->token, sizeof(st->token), "%lx.%lx.%lx.%lx", hash & 0xffffffffUL, (unsigned long)getpid(),
+             (unsigned long)(uintptr_t)st & 0xffffffUL, (unsigned long)(now.tv_sec * 1000000000L + now.tv_nsec));
     return RDAPSYNC_OK;
 
 fail:

@@ -1,7 +1,7 @@
 /*
  * sink redis: the cache layer. Each key's latest document is a hash at
- * <prefix><key> (`doc` JSON, `version`), written by a Lua guard that keeps
- * out older versions atomically on the server; deletes leave a tombstone
+ * <prefix><key> (`doc` JSON, `version`), moved into place by a Lua guard
+ * that keeps out older versions atomically on the server; deletes leave a tombstone
  * with the version. Writes are pipelined; flush may WAIT for replicas.
  * docs/plugins/sink-redis.md.
  *
@@ -131,6 +131,7 @@ static void state_free(rds_state *st)
     if (!st)
         return;
     free(st->arena.data);
+    free(st->doc.data);
     free(st);
 }
 

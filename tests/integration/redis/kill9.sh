@@ -31,6 +31,8 @@ last=0
 for round in 1 2 3; do
   "$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run kill9.yaml >>"run-$round.log" 2>&1 &
   pid=$!
+  # A failing check must not leave it running.
+  trap 'kill -9 "$pid" 2>/dev/null || true; cleanup_work' EXIT
   # Kill once the checkpoint moved past where this round started (and
   # before the end), so each round is cut in the middle of its work.
   target=$(( last + (size - last) / 4 ))

@@ -151,7 +151,8 @@ int main(int argc, char **argv)
             const redisReply *key = keys->element[k];
             if (drop) {
                 freeReplyObject(run(2, (const char *[]){ "DEL", key->str }, (size_t[]){ 3, key->len }));
-            } else {
+            } else if (!memchr(key->str, '\0', key->len)) {
+                /* Keys with a NUL are the sink's staging hashes, not records. */
                 print_key(key->str, key->len, strlen(prefix), tombstones);
             }
         }

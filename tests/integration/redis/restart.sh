@@ -39,6 +39,8 @@ YAML
 
 "$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run restart.yaml >run.log 2>&1 &
 RDAPSYNC_PID=$!
+# A failing check must not leave it running.
+trap 'kill -9 "$RDAPSYNC_PID" 2>/dev/null || true; "$SERVER" start >/dev/null 2>&1 || true; cleanup_work' EXIT
 alive() { kill -0 "$RDAPSYNC_PID" 2>/dev/null || { tail -n 30 run.log >&2; fail "rdapsync exited early"; }; }
 checkpointed() {
   jq -r '[.positions[].offset] | max // 0' state/restart/task-0/checkpoint.json 2>/dev/null || echo 0

@@ -25,6 +25,8 @@ $(sink_config)
 YAML
 "$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run wait.yaml >run.log 2>&1 &
 pid=$!
+# A failing check must not leave it running.
+trap 'kill -9 "$pid" 2>/dev/null || true; cleanup_work' EXIT
 retried() {
   kill -0 "$pid" 2>/dev/null || { tail -n 20 run.log >&2; fail "rdapsync exited: a missing replica must be retried"; }
   grep -q 'retry in .*WAIT: 0 of 1 replicas acknowledged the writes within 100 ms' run.log
