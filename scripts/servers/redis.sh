@@ -2,12 +2,15 @@
 # Redis 7 (Debian's redis-server) on 127.0.0.1, for integration tests.
 #
 #   redis.sh start|stop|status|env
+#   redis.sh start-replica|stop-replica   # a replica of it, for WAIT tests
 #
 # Port RDAPSYNC_REDIS_PORT (56379); config, data (the default RDB
 # snapshots), log and pid file in $RDAPSYNC_SERVERS_DIR/redis/. Clients must
 # authenticate: the ACL user `rdapsync` (password `rdapsync-test`) and the
 # default user (password `rdapsync-default`), so the sink's username and
-# password options are really used.
+# password options are really used. The replica listens on
+# RDAPSYNC_REDIS_REPLICA_PORT (the port + 1), with the same users, its
+# files in $RDAPSYNC_SERVERS_DIR/redis/replica/.
 set -euo pipefail
 # shellcheck disable=SC2034 # read by common.sh
 SERVER_NAME=redis
@@ -19,11 +22,15 @@ REDIS_TIMEOUT="${RDAPSYNC_REDIS_START_TIMEOUT:-30}"
 REDIS_USER=rdapsync
 REDIS_PASSWORD=rdapsync-test
 REDIS_DEFAULT_PASSWORD=rdapsync-default
+REPLICA_PORT="${RDAPSYNC_REDIS_REPLICA_PORT:-$((REDIS_PORT + 1))}"
 
 DIR="$(server_dir redis)"
 PIDFILE="$DIR/redis.pid"
 LOGFILE="$DIR/redis.log"
 CONF="$DIR/redis.conf"
+REPLICA_DIR="$DIR/replica"
+REPLICA_PIDFILE="$REPLICA_DIR/redis.pid"
+REPLICA_LOGFILE="$REPLICA_DIR/redis.log"
 
 command -v redis-server >/dev/null || die "redis-server not found (Debian package redis-server: scripts/deps.sh test)"
 command -v redis-cli >/dev/null || die "redis-cli not found (Debian package redis-tools: scripts/deps.sh test)"
@@ -64,7 +71,50 @@ cmd_start() {
   log "ready on 127.0.0.1:$REDIS_PORT (pid $SPAWNED_PID) in $(elapsed_s "$t0")s"
 }
 
-cmd_stop() { stop_pidfile "$PIDFILE" "${RDAPSYNC_REDIS_STOP_TIMEOUT:-30}"; }
+cmd_stop() {
+  if pidfile_alive "$REPLICA_PIDFILE"; then
+    stop_pidfile "$REPLICA_PIDFILE" "${RDAPSYNC_REDIS_STOP_TIMEOUT:-30}"
+  fi
+  stop_pidfile "$PIDFILE" "${RDAPSYNC_REDIS_STOP_TIMEOUT:-30}"
+}
+
+# The replica: ready once its link to the primary is up.
+replica_ready() {
+  REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h 127.0.0.1 -p "$REPLICA_PORT" --user "$REDIS_USER" \
+    INFO replication 2>/dev/null | tr -d '\r' | grep -qx 'master_link_status:up'
+}
+
+cmd_start_replica() {
+  local t0; t0="$(now_ms)"
+  redis_ready || die "the primary is not running on 127.0.0.1:$REDIS_PORT (redis.sh start)"
+  mkdir -p "$REPLICA_DIR"
+  if pidfile_alive "$REPLICA_PIDFILE"; then
+    wait_until "$REDIS_TIMEOUT" "$REPLICA_LOGFILE" "" "the replica's link to the primary" replica_ready
+    log "replica already running on 127.0.0.1:$REPLICA_PORT"
+    return 0
+  fi
+  ensure_port_free 127.0.0.1 "$REPLICA_PORT" "Redis replica"
+  cat >"$REPLICA_DIR/redis.conf" <<CONF
+# Written by scripts/servers/redis.sh at every start-replica.
+bind 127.0.0.1
+port $REPLICA_PORT
+protected-mode yes
+daemonize no
+dir $REPLICA_DIR
+dbfilename dump.rdb
+requirepass $REDIS_DEFAULT_PASSWORD
+user $REDIS_USER on >$REDIS_PASSWORD ~* &* +@all
+replicaof 127.0.0.1 $REDIS_PORT
+masteruser $REDIS_USER
+masterauth $REDIS_PASSWORD
+CONF
+  chmod 600 "$REPLICA_DIR/redis.conf"
+  spawn "$REPLICA_PIDFILE" "$REPLICA_LOGFILE" env LC_ALL=C redis-server "$REPLICA_DIR/redis.conf"
+  wait_until "$REDIS_TIMEOUT" "$REPLICA_LOGFILE" "$SPAWNED_PID" "the replica's link to the primary" replica_ready
+  log "replica ready on 127.0.0.1:$REPLICA_PORT (pid $SPAWNED_PID) in $(elapsed_s "$t0")s"
+}
+
+cmd_stop_replica() { stop_pidfile "$REPLICA_PIDFILE" "${RDAPSYNC_REDIS_STOP_TIMEOUT:-30}"; }
 
 cmd_status() {
   if is_running; then
@@ -90,5 +140,7 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) rc=0; cmd_status || rc=$?; exit "$rc" ;;
   env) cmd_env ;;
-  *) usage_exit "{start|stop|status|env}" ;;
+  start-replica) cmd_start_replica ;;
+  stop-replica) cmd_stop_replica ;;
+  *) usage_exit "{start|stop|status|env|start-replica|stop-replica}" ;;
 esac
