@@ -20,14 +20,14 @@ BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libpq-dev libmariadb-dev libmongoc-dev libbson-dev libsqlite3-dev
-  libmicrohttpd-dev libcurl4-openssl-dev libcrypt-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libcrypt-dev libhiredis-dev
   sqlite3
 )
 
 TEST_PKGS=(
   "${BUILD_PKGS[@]}"
   libcriterion-dev
-  postgresql mariadb-server kcat
+  postgresql mariadb-server kcat redis-server redis-tools
   # clang with its runtime libraries for libFuzzer and the sanitizers
   clang libclang-rt-14-dev
   valgrind

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Swapping databases is an edit to YAML, never a rebuild (docs/
-# swapping-databases.md). One pipeline file is run four times over the same
+# swapping-databases.md). One pipeline file is run five times over the same
 # 10,000 generated changes (updates, deletes, out-of-order versions,
 # duplicates); between runs only its `sink:` block changes: postgres,
-# mysql, mongodb, sqlite. Each database's live content is exported and
-# canonicalized (canon-jsonl: rdapgen's --expected form); the four exports
+# mysql, mongodb, sqlite, redis. Each database's live content is exported and
+# canonicalized (canon-jsonl: rdapgen's --expected form); the five exports
 # must be byte-identical to each other and to rdapgen's expected state. The
 # rdapsync binary and every plugin file keep the same checksum, inode and
 # modification time from the first run to the last.
 #
-# It starts nothing: the test runner starts the four servers (scripts/
-# test.sh) and exports RDAPSYNC_PG_DSN, RDAPSYNC_MYSQL_*, RDAPSYNC_MONGO_URI.
+# It starts nothing: the test runner starts the four servers it needs (scripts/
+# test.sh) and exports RDAPSYNC_PG_DSN, RDAPSYNC_MYSQL_*, RDAPSYNC_MONGO_URI,
+# RDAPSYNC_REDIS_*.
 set -euo pipefail
 
 : "${RDAPSYNC_SOURCE_DIR:?run through ctest (RDAPSYNC_SOURCE_DIR is not set)}"
@@ -24,11 +25,12 @@ fail() { log "FAIL: $*"; exit 1; }
 
 missing=()
 for var in RDAPSYNC_PG_DSN RDAPSYNC_MYSQL_HOST RDAPSYNC_MYSQL_PORT RDAPSYNC_MYSQL_USER RDAPSYNC_MYSQL_PASSWORD \
-           RDAPSYNC_MYSQL_DB RDAPSYNC_MONGO_URI; do
+           RDAPSYNC_MYSQL_DB RDAPSYNC_MONGO_URI RDAPSYNC_REDIS_HOST RDAPSYNC_REDIS_PORT RDAPSYNC_REDIS_USER \
+           RDAPSYNC_REDIS_PASSWORD RDAPSYNC_REDIS_URL; do
   [[ -n "${!var:-}" ]] || missing+=("$var")
 done
 if (( ${#missing[@]} )); then
-  fail "not set: ${missing[*]}. This test needs all four servers: start them with scripts/servers/all.sh start postgres mariadb ferretdb and export what each scripts/servers/<name>.sh env prints (scripts/test.sh does both)"
+  fail "not set: ${missing[*]}. This test needs all four servers: start them with scripts/servers/all.sh start postgres mariadb ferretdb redis and export what each scripts/servers/<name>.sh env prints (scripts/test.sh does both)"
 fi
 command -v psql >/dev/null || fail "psql not found (Debian package postgresql-client)"
 MYSQL_CLIENT="$(command -v mariadb || command -v mysql || true)"
@@ -38,8 +40,9 @@ command -v sqlite3 >/dev/null || fail "sqlite3 not found (Debian package sqlite3
 RDAPGEN="$RDAPSYNC_BINARY_DIR/tools/rdapgen/rdapgen"
 CANON="$RDAPSYNC_BINARY_DIR/tests/integration/swap/canon-jsonl"
 MONGO_EXPORT="$RDAPSYNC_BINARY_DIR/tests/integration/mongodb/mongo-export"
-for tool in "$RDAPGEN" "$CANON" "$MONGO_EXPORT"; do [[ -x "$tool" ]] || fail "$tool not built"; done
-for sink in postgres mysql mongodb sqlite; do
+REDIS_EXPORT="$RDAPSYNC_BINARY_DIR/tests/integration/redis/redis-export"
+for tool in "$RDAPGEN" "$CANON" "$MONGO_EXPORT" "$REDIS_EXPORT"; do [[ -x "$tool" ]] || fail "$tool not built"; done
+for sink in postgres mysql mongodb sqlite redis; do
   [[ -f "$RDAPSYNC_PLUGIN_PATH/sink-$sink.so" ]] || fail "the $sink sink is not built ($RDAPSYNC_PLUGIN_PATH/sink-$sink.so)"
 done
 
@@ -48,7 +51,7 @@ RUN_ID="swap_$$"
 TABLE="$RUN_ID"
 MONGO_DB=rdapsync_test
 
-# ---- the four databases: clean-up and export ----
+# ---- the five databases: clean-up and export ----
 
 pgq() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -At "$RDAPSYNC_PG_DSN" -c "$1"; }
 myq() {
@@ -64,6 +67,8 @@ drop_all() {
     fail "MariaDB at RDAPSYNC_MYSQL_HOST:RDAPSYNC_MYSQL_PORT does not answer (scripts/servers/mariadb.sh status)"
   "$MONGO_EXPORT" --drop "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "$TABLE" ||
     fail "MongoDB at RDAPSYNC_MONGO_URI does not answer (scripts/servers/ferretdb.sh status)"
+  "$REDIS_EXPORT" --drop "$TABLE:" ||
+    fail "Redis at RDAPSYNC_REDIS_URL does not answer (scripts/servers/redis.sh status)"
   rm -f "$WORK/swap.db" "$WORK/swap.db-wal" "$WORK/swap.db-shm"
 }
 
@@ -94,6 +99,7 @@ export_mysql() {
        FROM \`$TABLE\` WHERE NOT deleted"
 }
 export_mongodb() { "$MONGO_EXPORT" "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "$TABLE"; }
+export_redis() { "$REDIS_EXPORT" "$TABLE:"; }
 export_sqlite() {
   sqlite3 -readonly swap.db "SELECT json_object('key', key, 'ts_ms', event_time_ms, 'origin', origin,
       'seq', seq, 'value', json(doc)) FROM \"$TABLE\" WHERE NOT deleted"
@@ -131,6 +137,16 @@ YAML
     sink:
       plugin: sqlite
       config: { path: swap.db, table: $TABLE }
+YAML
+      ;;
+    redis) cat <<YAML
+    sink:
+      plugin: redis
+      config:
+        url: "\${env:RDAPSYNC_REDIS_URL}"
+        username: "\${env:RDAPSYNC_REDIS_USER}"
+        password: "\${env:RDAPSYNC_REDIS_PASSWORD}"
+        prefix: "$TABLE:"
 YAML
       ;;
   esac
@@ -189,7 +205,7 @@ cmp -s expected.canon expected.jsonl || fail "rdapgen's expected file is not in 
 drop_all
 fingerprint >fingerprint.before
 outside=""
-for sink in postgres mysql mongodb sqlite; do
+for sink in postgres mysql mongodb sqlite redis; do
   use_sink "$sink"
   current="$(outside_sink)"
   if [[ -z "$outside" ]]; then
@@ -216,7 +232,7 @@ for sink in postgres mysql mongodb sqlite; do
 done
 
 status=0
-for sink in postgres mysql mongodb sqlite; do
+for sink in postgres mysql mongodb sqlite redis; do
   if ! cmp -s expected.jsonl "canon-$sink.jsonl"; then
     log "$sink differs from rdapgen's expected state:"
     diff <(cut -c1-150 expected.jsonl) <(cut -c1-150 "canon-$sink.jsonl") | head -n 6 >&2 || true
@@ -225,5 +241,5 @@ for sink in postgres mysql mongodb sqlite; do
 done
 (( status == 0 )) || fail "not every database holds the expected state"
 sha256sum canon-*.jsonl expected.jsonl | awk '{print $1}' | sort -u | wc -l | grep -qx 1 ||
-  fail "the four exports are not byte-identical"
-log "PASS: postgres, mysql, mongodb and sqlite exports are byte-identical ($(wc -l <expected.jsonl) live keys, sha256 $(sha256sum <expected.jsonl | cut -c1-16)); binary and $(($(wc -l <fingerprint.before) - 1)) plugins unchanged"
+  fail "the five exports are not byte-identical"
+log "PASS: postgres, mysql, mongodb, sqlite and redis exports are byte-identical ($(wc -l <expected.jsonl) live keys, sha256 $(sha256sum <expected.jsonl | cut -c1-16)); binary and $(($(wc -l <fingerprint.before) - 1)) plugins unchanged"

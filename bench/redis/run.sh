@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# file -> redis throughput and memory, against `redis-cli --pipe` doing the
+# same SETs (the same keys, the same document bytes) in the same run on the
+# same server.
+#
+#   bench/redis/run.sh                        # 50,000 ~4 KB RDAP domains
+#   RECORDS=20000 BATCH=1000 REPEAT=3 bench/redis/run.sh
+#
+# Runs, one task each, into an empty database, REPEAT times alternately
+# (the best of each counts: the machine is shared):
+#   load      rdapsync run: file -> redis (wall time and peak RSS of the
+#             whole process: reading, parsing, serializing, the guard script,
+#             pipelined)
+#   sink-only bench/sqlite/sink_only_bench: the sink's write()+flush() alone,
+#             the batches filled beforehand (no reading or parsing timed)
+#   discard   rdapsync run: file -> discard, the pipeline without a sink
+#   ceiling   redis-cli --pipe of "SET <prefix><key> <document>" for every
+#             record, the documents serialized as the sink stores them;
+#             building the protocol file is not timed, only redis-cli
+#   lua-floor redis-cli --pipe of the same SETs run by a bare Lua loop, 64
+#             per EVAL as the sink's guard calls: what passing documents
+#             through any server-side script costs, before a guard
+# Target: >= 0.8 x ceiling. The ratio is printed for the load and for the
+# sink alone: the load also pays the pipeline's reading and parsing (the
+# discard row), which redis-cli, sending ready-made bytes, does not. Figures
+# only, nothing fails.
+#
+# The server: RDAPSYNC_REDIS_URL (with RDAPSYNC_REDIS_HOST/_PORT/_USER/
+# _PASSWORD, as scripts/servers/redis.sh env prints) if set, else
+# scripts/servers/redis.sh is started (and stopped again at the end). The
+# benchmark empties the database it uses (RDAPSYNC_REDIS_BENCH_DB, default
+# 15) with FLUSHDB.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+build=${BUILD_DIR:-build}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+records=${RECORDS:-50000}
+size=${RECORD_SIZE:-4096}
+seed=${SEED:-1}
+batch=${BATCH:-1000}
+repeat=${REPEAT:-1}
+db=${RDAPSYNC_REDIS_BENCH_DB:-15}
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+if ! [ -x /usr/bin/time ]; then
+  say "installing Debian's time package (for /usr/bin/time -v)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq time >/dev/null
+fi
+command -v redis-cli >/dev/null || { echo "redis-cli not found (Debian package redis-tools)" >&2; exit 1; }
+
+say "build (Release) in $build"
+# Warnings do not stop a benchmark: -Werror is for the CI build.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDAPSYNC_WERROR=OFF >/dev/null
+cmake --build "$build" -j2 --target rdapsync rdapsync_source_file rdapsync_sink_redis rdapsync_sink_discard rdapgen \
+  redis_resp sink_only_bench >/dev/null
+rdapgen=$(find "$build" -name rdapgen -type f -perm -u+x | head -1)
+resp=$(find "$build" -name redis_resp -type f -perm -u+x | head -1)
+sink_bench=$(find "$build" -name sink_only_bench -type f -perm -u+x | head -1)
+[ -n "$rdapgen" ] && [ -n "$resp" ] && [ -n "$sink_bench" ] || { echo "a tool was not built" >&2; exit 1; }
+
+started_server=0
+if [ -z "${RDAPSYNC_REDIS_URL:-}" ]; then
+  export RDAPSYNC_SERVERS_DIR=${RDAPSYNC_SERVERS_DIR:-$build/servers}
+  say "starting Redis (scripts/servers/redis.sh) in $RDAPSYNC_SERVERS_DIR"
+  scripts/servers/redis.sh start
+  eval "$(scripts/servers/redis.sh env)"
+  started_server=1
+fi
+rcli() {
+  REDISCLI_AUTH="$RDAPSYNC_REDIS_PASSWORD" redis-cli --no-auth-warning -h "$RDAPSYNC_REDIS_HOST" \
+    -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" -n "$db" "$@"
+}
+
+mkdir -p "$build/bench-data"
+data=$build/bench-data/envelopes-$records-$size-$seed.jsonl
+if [ ! -s "$data" ]; then
+  say "generating $records change envelopes of ~$size bytes into $data"
+  "$rdapgen" --format envelope --count "$records" --seed "$seed" --size "$size" -o "$data.tmp"
+  mv "$data.tmp" "$data"
+fi
+lines=$(wc -l <"$data")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rdapsync-bench-redis.XXXXXX")
+cleanup() {
+  rcli FLUSHDB >/dev/null 2>&1 || true
+  rm -rf "$work"
+  if [ "$started_server" = 1 ]; then scripts/servers/redis.sh stop || true; fi
+}
+trap cleanup EXIT
+export RDAPSYNC_PLUGIN_PATH=$build/plugins
+
+say "writing the SET commands of the same documents (not timed)"
+"$resp" bench: <"$data" >"$work/sets.resp"
+"$resp" bench: 64 <"$data" >"$work/lua.resp"
+
+cat >"$work/load.yaml" <<YAML
+state_dir: $work/state
+log: { level: info }
+pipelines:
+  - name: bench
+    tasks: 1
+    source: { plugin: file, config: { path: "$data" } }
+    sink:
+      plugin: redis
+      config:
+        host: "\${env:RDAPSYNC_REDIS_HOST}"
+        port: \${env:RDAPSYNC_REDIS_PORT}
+        database: $db
+        username: "\${env:RDAPSYNC_REDIS_USER}"
+        password: "\${env:RDAPSYNC_REDIS_PASSWORD}"
+        prefix: "bench:"
+    batch: { max_records: $batch, max_wait: 1s }
+    errors: { tolerance: none }
+YAML
+
+sed -n '/^      config:$/,/^    batch:/p' "$work/load.yaml" | sed '1d;$d;s/^        //' >"$work/sink.yaml"
+cat >"$work/discard.yaml" <<YAML
+state_dir: $work/state-discard
+log: { level: warn }
+pipelines:
+  - name: bench
+    tasks: 1
+    source: { plugin: file, config: { path: "$data" } }
+    sink: { plugin: discard }
+    batch: { max_records: $batch, max_wait: 1s }
+    errors: { tolerance: none }
+YAML
+
+# measure NAME CMD...: wall time (s) and peak RSS (KB).
+measure() {
+  local name=$1 t w r
+  shift
+  t=$work/$name.time
+  /usr/bin/time -v -o "$t" "$@" >"$work/$name.log" 2>&1 || {
+    tail -n 20 "$work/$name.log" >&2
+    echo "$name failed" >&2
+    exit 1
+  }
+  w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$t")
+  r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+  echo "$w $r"
+}
+
+cat "$data" "$work/sets.resp" >/dev/null # warm page cache
+best_load="" best_load_rss="" best_ceil="" best_sink="" best_discard="" best_lua=""
+better() { [ -z "$2" ] || awk -v a="$1" -v b="$2" 'BEGIN {exit !(a < b)}'; }
+for run in $(seq 1 "$repeat"); do
+  rcli FLUSHDB >/dev/null
+  say "load $run/$repeat: file -> redis, empty database"
+  read -r load_wall load_rss < <(measure load "$build/host/rdapsync" run "$work/load.yaml")
+  rm -rf "$work/state"
+  stored=$(rcli DBSIZE)
+  [ "$stored" = "$lines" ] || { echo "the sink stored $stored keys of $lines" >&2; exit 1; }
+  rcli FLUSHDB >/dev/null
+  say "ceiling $run/$repeat: redis-cli --pipe of the same SETs"
+  read -r ceil_wall _ < <(measure ceiling env REDISCLI_AUTH="$RDAPSYNC_REDIS_PASSWORD" redis-cli --no-auth-warning \
+    -h "$RDAPSYNC_REDIS_HOST" -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" -n "$db" --pipe <"$work/sets.resp")
+  grep -q "errors: 0, replies: $lines" "$work/ceiling.log" || { cat "$work/ceiling.log" >&2; exit 1; }
+  rcli FLUSHDB >/dev/null
+  say "lua-floor $run/$repeat: redis-cli --pipe of the same SETs in a bare Lua loop"
+  read -r lua_wall _ < <(measure lua env REDISCLI_AUTH="$RDAPSYNC_REDIS_PASSWORD" redis-cli --no-auth-warning \
+    -h "$RDAPSYNC_REDIS_HOST" -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" -n "$db" --pipe <"$work/lua.resp")
+  grep -q "errors: 0," "$work/lua.log" || { cat "$work/lua.log" >&2; exit 1; }
+  if better "$lua_wall" "$best_lua"; then best_lua=$lua_wall; fi
+  rcli FLUSHDB >/dev/null
+  say "sink-only $run/$repeat: write()+flush() of the same batches"
+  read -r _ sink_n _ sink_s _ < <("$sink_bench" --plugin "$build/plugins/sink-redis.so" --config "$work/sink.yaml" \
+    --input "$data" --batch "$batch")
+  [ "$sink_n" = "$lines" ] || { echo "sink_only_bench wrote $sink_n records of $lines" >&2; exit 1; }
+  say "discard $run/$repeat: the pipeline without a sink"
+  read -r discard_wall _ < <(measure discard "$build/host/rdapsync" run "$work/discard.yaml")
+  rm -rf "$work/state-discard"
+  if better "$sink_s" "$best_sink"; then best_sink=$sink_s; fi
+  if better "$discard_wall" "$best_discard"; then best_discard=$discard_wall; fi
+  if [ -z "$best_load" ] || awk -v a="$load_wall" -v b="$best_load" 'BEGIN {exit !(a < b)}'; then best_load=$load_wall; fi
+  if [ -z "$best_load_rss" ] || [ "$load_rss" -gt "$best_load_rss" ]; then best_load_rss=$load_rss; fi
+  if [ -z "$best_ceil" ] || awk -v a="$ceil_wall" -v b="$best_ceil" 'BEGIN {exit !(a < b)}'; then best_ceil=$ceil_wall; fi
+  printf '    run %d: load %.2f s, ceiling %.2f s, lua-floor %.2f s, sink-only %.2f s, discard %.2f s\n' "$run" \
+    "$load_wall" "$ceil_wall" "$lua_wall" "$sink_s" "$discard_wall" >&2
+done
+
+echo
+echo "file -> redis benchmark: $lines records of ~$size bytes, one task, $batch-record batches, best of $repeat"
+echo "server: redis $(rcli INFO server | tr -d '\r' | awk -F: '/^redis_version/ {print $2}') on $RDAPSYNC_REDIS_HOST:$RDAPSYNC_REDIS_PORT"
+awk -v n="$lines" -v w="$best_load" -v r="$best_load_rss" -v cs="$best_ceil" -v so="$best_sink" \
+    -v d="$best_discard" -v lf="$best_lua" 'BEGIN {
+  printf "%-36s %8.2f s %9.0f rows/s\n", "redis-cli --pipe SET (ceiling)", cs, n / cs
+  printf "%-36s %8.2f s %9.0f rows/s\n", "the same SETs in a Lua loop (floor)", lf, n / lf
+  printf "%-36s %8.2f s %9.0f rows/s\n", "sink write()+flush() alone", so, n / so
+  printf "%-36s %8.2f s %9.0f rows/s  %6.1f MB peak RSS\n", "rdapsync file -> redis (load)", w, n / w, r / 1024
+  printf "%-36s %8.2f s %9.0f rows/s\n", "rdapsync file -> discard", d, n / d
+  printf "ratio sink alone / ceiling          : %.2f (target >= 0.80)\n", cs / so
+  printf "ratio load / ceiling                : %.2f\n", cs / w
+  printf "ratio sink alone / Lua floor        : %.2f\n", lf / so
+}'
