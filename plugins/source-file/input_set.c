@@ -107,7 +107,8 @@ static int inputs_scan_dir(source_state *s, char *err, size_t err_size)
             goto out;
         count++;
     }
-    qsort(names, count, sizeof(*names), compare_names);
+    if (count > 1) /* names is NULL when the directory is empty */
+        qsort(names, count, sizeof(*names), compare_names);
     for (size_t i = 0; i < count; i++) {
         char *path = join(s->dir, names[i]);
         struct stat st;

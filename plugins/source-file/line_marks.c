@@ -89,7 +89,7 @@ static size_t file_by_stream(const source_state *s, const char *stream)
 {
     if (!stream)
         return s->file_count;
-    if (s->current < s->file_count && strcmp(s->files[s->current].stream, stream) == 0)
+    if (s->current != NO_FILE && strcmp(s->files[s->current].stream, stream) == 0)
         return s->current;
     for (size_t i = 0; i < s->file_count; i++)
         if (strcmp(s->files[i].stream, stream) == 0)

@@ -102,7 +102,7 @@ static int await_input(source_state *s, char *err, size_t err_size)
     s->awaiting = false;
     if (inputs_take_path(s, &st, err, err_size) != 0)
         return -1;
-    s->current = s->file_count; /* no file open yet */
+    s->current = NO_FILE;
     H->log(s->ctx, RDAPSYNC_LOG_INFO, "%s appeared: reading it", s->cfg->path);
     if (!s->dir && s->task_index != 0)
         H->log(s->ctx, RDAPSYNC_LOG_INFO, "one input file: task 0 reads it, this task stays idle");
@@ -167,7 +167,7 @@ static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void *
     marks_load(s);
     if (!s->awaiting && inputs_take_path(s, &st, err, err_size) != 0)
         goto fail;
-    s->current = s->file_count;
+    s->current = NO_FILE;
     if (cfg->follow)
         watch_inputs(s);
     s->started_ms = s->last_progress_ms = now_ms();
@@ -282,7 +282,7 @@ static int read_one(source_state *s, rdapsync_batch *batch, char *err, size_t er
 static void leave_current(source_state *s)
 {
     reader_close(&s->reader);
-    s->current = s->file_count;
+    s->current = NO_FILE;
 }
 
 /* Fills the batch from the files; returns the records added or -1. */
@@ -291,7 +291,7 @@ static long fill_batch(source_state *s, rdapsync_batch *batch, char *err, size_t
     long added = 0;
 
     while (H->batch_room(batch) > 0) {
-        if (s->current == s->file_count) {
+        if (s->current == NO_FILE) {
             size_t next = inputs_next_pending(s, s->cfg->follow ? 0 : s->next_index);
             if (next == s->file_count)
                 break;
@@ -318,7 +318,7 @@ static long fill_batch(source_state *s, rdapsync_batch *batch, char *err, size_t
             break;
         leave_current(s);
     }
-    if (added > 0 && s->current < s->file_count)
+    if (added > 0 && s->current != NO_FILE)
         marks_note_poll(s, s->current);
     return added;
 }

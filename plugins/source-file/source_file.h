@@ -61,6 +61,8 @@ typedef struct pending_mark {
 } pending_mark;
 
 #define PENDING_MARKS 256
+/* source_state.current when no file is open. */
+#define NO_FILE SIZE_MAX
 
 typedef struct source_state {
     rdapsync_ctx *ctx;
@@ -69,7 +71,9 @@ typedef struct source_state {
     input_file *files;       /* owned, sorted by name */
     size_t file_count;
     size_t file_capacity;
-    size_t current;          /* index of the file being read; file_count when none */
+    size_t current;          /* index of the file being read; NO_FILE when none (not
+                              * file_count: a scan that adds files would make
+                              * that index a real, unopened file) */
     size_t next_index;       /* bounded runs: where to look for the next file */
     line_reader reader;
     int task_index;

@@ -225,6 +225,26 @@ int client_open(ks_state *s, char *err, size_t err_size)
     return subscribe(s, err, err_size);
 }
 
+/* The consumer queue is forwarded to the close queue, so messages fetched
+ * before the close arrive there too. rd_kafka_queue_poll_callback() aborts
+ * the process on such a message (librdkafka asserts that every op it serves
+ * as a callback is handled), so the queue is served as events: a revocation
+ * goes to on_rebalance as it would have, fetched messages are dropped (they
+ * were never handed to the host, so their offsets are not committed and the
+ * next owner reads them again). */
+static void serve_close_queue(ks_state *s, rd_kafka_queue_t *queue, int timeout_ms)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms);
+
+    if (!ev)
+        return;
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+        on_rebalance(s->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), s);
+    else if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR)
+        H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer close: %s", rd_kafka_event_error_string(ev));
+    rd_kafka_event_destroy(ev);
+}
+
 void client_close(ks_state *s)
 {
     if (!s->rk)
@@ -244,7 +264,7 @@ void client_close(ks_state *s)
     } else {
         int64_t deadline = client_now_ms() + 2 * s->cfg->commit_timeout_ms;
         while (!(closed = rd_kafka_consumer_closed(s->rk)) && client_now_ms() < deadline)
-            rd_kafka_queue_poll_callback(queue, 100); /* serves the revocation */
+            serve_close_queue(s, queue, 100);
         if (!closed)
             H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer close: the group did not answer in %lld ms; leaving anyway",
                    (long long)(2 * s->cfg->commit_timeout_ms));

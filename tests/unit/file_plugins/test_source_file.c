@@ -518,6 +518,27 @@ Test(source_file, follow_mode_sees_appended_lines_and_new_files)
     free(in);
 }
 
+/* An empty directory used to reach qsort(NULL, 0, ...), undefined
+ * behaviour that UBSan reports (the sanitizer build runs this test). */
+Test(source_file, following_an_empty_directory_polls_nothing_then_reads_a_new_file)
+{
+    char *in = path_join(dir, "in");
+    cr_assert_eq(mkdir(in, 0755), 0);
+    instance src = open_source(in, "follow: true", NULL);
+    rdapsync_batch *b = batch_new(16);
+    cr_assert_eq(src.plugin->desc->poll(src.state, b, 50, src.err, sizeof(src.err)), RDAPSYNC_OK, "%s", src.err);
+    cr_assert_eq(batch_count(b), 0, "an empty directory yields nothing");
+
+    char *a = path_join(in, "a.jsonl");
+    file_write_str(a, "{\"handle\":\"a1\"}\n");
+    poll_until(&src, b, 1);
+    cr_assert_str_eq(rec(b, 0)->key, "a1", "a file created later is read");
+    batch_free(b);
+    instance_close(&src);
+    free(a);
+    free(in);
+}
+
 Test(source_file, several_tasks_share_a_directory_without_overlap)
 {
     char *in = path_join(dir, "in");
