@@ -212,6 +212,8 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
         goto fail;
     if (pipeline->has_dead_letter && instance_init(t, &t->dead_letter, &pipeline->dead_letter) != 0)
         goto fail;
+    if (pipeline->protect_block.plugin && instance_init(t, &t->protect, &pipeline->protect_block) != 0)
+        goto fail;
     if (pipeline->transform_count) {
         t->transforms = calloc(pipeline->transform_count, sizeof(*t->transforms));
         if (!t->transforms)
@@ -237,6 +239,7 @@ void task_free(struct task *t)
     context_free(t->source.ctx);
     context_free(t->sink.ctx);
     context_free(t->dead_letter.ctx);
+    context_free(t->protect.ctx);
     for (size_t i = 0; i < 2; i++)
         cycle_free(&t->cycles[i]);
     free(t->keep);
@@ -296,11 +299,13 @@ int task_route_bad(struct task *t, task_cycle *c, const rdapsync_record *record,
         return -1;
     }
     dead_letter_info info = {reason, t->pipeline->name, plugin, stage};
-    if (!dead_letter_add(c->dead, record, &info)) {
+    rdapsync_record *copy = dead_letter_add(c->dead, record, &info);
+    if (!copy) {
         dead_letter_describe(record, where, sizeof(where));
         task_fail(t, "dead letter for %s: out of room or memory", where);
         return -1;
     }
+    task_protect_dead_letter(t, c->dead, copy);
     return 0;
 }
 
@@ -351,6 +356,8 @@ static call_end open_all(struct task *t)
 
     if (t->dead_letter.ctx && (end = open_instance(t, &t->dead_letter)) != CALL_DONE)
         return end;
+    if (t->protect.ctx && (end = open_instance(t, &t->protect)) != CALL_DONE)
+        return end;
     if ((end = open_instance(t, &t->sink)) != CALL_DONE)
         return end;
     for (size_t i = 0; i < t->transform_count; i++)
@@ -367,6 +374,7 @@ static void close_all(struct task *t)
     for (size_t i = t->transform_count; i > 0; i--)
         close_instance(&t->transforms[i - 1]);
     close_instance(&t->sink);
+    close_instance(&t->protect);
     close_instance(&t->dead_letter);
 }
 
