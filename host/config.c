@@ -697,18 +697,23 @@ static void load_pipelines(config_loader *cl, const ynode *root, rdapsync_config
 
 rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags)
 {
+    ynode *root = yaml_tree_load(path, diags);
+    return root ? config_load_tree(path, root, registry, diags) : NULL;
+}
+
+rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags)
+{
     size_t errors_before = diag_error_count(diags);
     config_loader cl = { .file = path, .registry = registry, .diags = diags };
     rdapsync_config *config = calloc(1, sizeof(*config));
     if (!config) {
+        ynode_free(tree);
         diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "out of memory");
         return NULL;
     }
     config->path = strdup(path);
     config->log_level = RDAPSYNC_LOG_INFO;
-    config->root = yaml_tree_load(path, diags);
-    if (!config->root)
-        goto fail;
+    config->root = tree;
     const ynode *root = config->root;
     if (root->kind != YNODE_MAPPING) {
         report(&cl, root, NULL, "the file must be a mapping with a 'pipelines' key, got %s", kind_name(root));

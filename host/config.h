@@ -136,6 +136,9 @@ typedef struct rdapsync_config {
  * settings are freed through the plugins' option tables.
  */
 rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags);
+/* The same from a tree already read from `path` (owned by the result, or
+ * freed on failure); `dlq replay` loads a tree it rewrote. */
+rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags);
 void config_free(rdapsync_config *config);
 
 #endif
