@@ -328,7 +328,7 @@ static int command_dlq(int argc, char **argv, cli_globals *globals)
     rdapsync_config *config = NULL;
     ynode *tree = yaml_tree_load(file, &diags);
     if (tree && dlq_replay_rewrite(tree, file, dead_letters, globals->pipeline, &diags) == 0)
-        config = config_load_tree(file, tree, registry, &diags);
+        config = config_load_tree(file, tree, registry, &diags, 0);
     else
         ynode_free(tree);
     diag_sort(&diags);

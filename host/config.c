@@ -697,13 +697,14 @@ static void load_pipelines(config_loader *cl, const ynode *root, rdapsync_config
 
 rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags)
 {
+    size_t errors_before = diag_error_count(diags);
     ynode *root = yaml_tree_load(path, diags);
-    return root ? config_load_tree(path, root, registry, diags) : NULL;
+    return root ? config_load_tree(path, root, registry, diags, errors_before) : NULL;
 }
 
-rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags)
+rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags,
+                                  size_t errors_before)
 {
-    size_t errors_before = diag_error_count(diags);
     config_loader cl = { .file = path, .registry = registry, .diags = diags };
     rdapsync_config *config = calloc(1, sizeof(*config));
     if (!config) {

@@ -137,8 +137,11 @@ typedef struct rdapsync_config {
  */
 rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags);
 /* The same from a tree already read from `path` (owned by the result, or
- * freed on failure); `dlq replay` loads a tree it rewrote. */
-rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags);
+ * freed on failure); `dlq replay` loads a tree it rewrote. Fails when diags
+ * holds more errors than `errors_before` (its count before the tree was
+ * read: a duplicate key still gives a tree). */
+rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags,
+                                  size_t errors_before);
 void config_free(rdapsync_config *config);
 
 #endif
