@@ -95,7 +95,19 @@ grep -q '"raw":"{\\"handle\\": \\"RAW\\", \\"email\\": \\"raw.secret@example.com
   fail "the unparsable line did not come back: $(cat opened.jsonl)"
 grep -q '"raw_hex":"fffe207261772e73656372657440' opened.jsonl || fail "the non-UTF-8 line did not come back as hex"
 grep -q 'jane.secret@example.com' opened.jsonl || fail "the refused document did not come back"
-rm -rf state state-open out.jsonl*
+# Replays that cannot be: the pipeline does not exist, or it writes its
+# dead letters to the very file to replay.
+if rdapsync dlq replay sealed-dlq.jsonl open.yaml --pipeline nosuch >/dev/null 2>replay.err; then
+  fail "dlq replay accepted a pipeline that does not exist"
+fi
+grep -q "no pipeline 'nosuch' to replay" replay.err || fail "unexpected message: $(cat replay.err)"
+cp sealed-dlq.jsonl dlq.jsonl
+if rdapsync dlq replay dlq.jsonl encrypt.yaml >/dev/null 2>replay.err; then
+  fail "dlq replay read the file its pipeline writes its dead letters to"
+fi
+grep -q "encrypt.yaml:11:.*writes its dead letters to dlq.jsonl, the file to replay: move the file aside first" replay.err ||
+  fail "unexpected message: $(cat replay.err)"
+rm -rf state state-open out.jsonl* dlq.jsonl
 
 note "protect: redact"
 config ', protect: redact' >redact.yaml
