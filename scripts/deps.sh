@@ -21,6 +21,8 @@ BUILD_PKGS=(
   librdkafka-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
   libpq-dev libmariadb-dev libmongoc-dev libbson-dev libsqlite3-dev
   libmicrohttpd-dev libcurl4-openssl-dev libcrypt-dev libhiredis-dev
+  # the encrypt/decrypt transforms: zstd before AES-256-GCM (OpenSSL is libssl-dev above)
+  libzstd-dev
   sqlite3
 )
 

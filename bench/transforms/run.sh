@@ -73,7 +73,7 @@ pipelines:
     transforms: $2
     sink: { plugin: discard }
     batch: { max_records: $batch, max_wait: 1s, transform_thread: ${3:-auto} }
-    errors: { tolerance: all, dead_letter: { plugin: discard } }
+    errors: { tolerance: all, dead_letter: { plugin: discard, protect: none } }
 YAML
   echo "$work/$1.yaml"
 }

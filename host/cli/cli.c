@@ -10,6 +10,7 @@
 #include "base/diag.h"
 #include "base/spelling.h"
 #include "cli/cli_plugins.h"
+#include "cli/dlq_replay.h"
 #include "config/config.h"
 #include "loader/loader.h"
 #include "loader/plugin_trust.h"
@@ -27,9 +28,10 @@ typedef struct cli_globals {
     size_t plugin_dir_count;
     int log_json;  /* -1 = from the file */
     int log_level; /* -1 = from the file */
+    const char *pipeline; /* dlq replay --pipeline */
 } cli_globals;
 
-enum { OPT_PLUGIN_PATH = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_INSECURE_PLUGIN_PATH, OPT_STRICT, OPT_JSON };
+enum { OPT_PLUGIN_PATH = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_INSECURE_PLUGIN_PATH, OPT_STRICT, OPT_JSON, OPT_PIPELINE };
 
 #define GLOBAL_LONG_OPTIONS                                                                                    \
     { "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },                                               \
@@ -48,6 +50,7 @@ static int command_run(int argc, char **argv, cli_globals *globals);
 static int command_validate(int argc, char **argv, cli_globals *globals);
 static int command_plugins(int argc, char **argv, cli_globals *globals);
 static int command_version(int argc, char **argv, cli_globals *globals);
+static int command_dlq(int argc, char **argv, cli_globals *globals);
 static int command_help(int argc, char **argv, cli_globals *globals);
 
 static const command commands[] = {
@@ -73,6 +76,16 @@ static const command commands[] = {
       "description and options. NAME filters by plugin name or KIND-NAME.\n"
       "  --json     print a JSON document with a JSON-schema for each plugin's config",
       command_plugins },
+    { "dlq", "dlq replay FILE CONFIG [--pipeline NAME]",
+      "Sends the dead letters in FILE (written by the file sink) back through their pipeline of CONFIG,\n"
+      "after a fix: the pipeline named by their rdapsync.error.pipeline header (or NAME), under the name\n"
+      "NAME.dlq-replay, one task, read by the file source, with the pipeline's transforms, sink and\n"
+      "errors. Dead letters encrypted with errors.dead_letter.keyring are decrypted first. Keys, ops\n"
+      "and versions are the originals, so version-guarded sinks take only what is newer; a replay\n"
+      "stopped halfway (even by kill -9) resumes from its checkpoint when run again. Those that fail\n"
+      "again are dead letters again. Exit codes as for run.\n"
+      "  --pipeline NAME   the pipeline to replay through",
+      command_dlq },
     { "version", "version", "Prints the rdapsync version and the plugin ABI it supports.", command_version },
     { "help", "help [COMMAND]", "Prints the usage, or the help of one command.", command_help },
 };
@@ -187,6 +200,9 @@ static int parse_command_options(int argc, char **argv, const command *cmd, cons
         case OPT_JSON:
             *flags |= 1u << (option - OPT_STRICT);
             break;
+        case OPT_PIPELINE:
+            globals->pipeline = optarg;
+            break;
         case '?':
             fprintf(stderr, "Try 'rdapsync help %s'.\n", cmd->name);
             return EXIT_USAGE;
@@ -278,6 +294,48 @@ static int command_run(int argc, char **argv, cli_globals *globals)
     diag_list_free(&diags);
     if (!config) {
         fprintf(stderr, "rdapsync: %s is invalid; nothing started\n", file);
+        registry_free(registry);
+        return EXIT_CONFIG;
+    }
+    if (globals->log_json >= 0)
+        config->log_json = globals->log_json;
+    if (globals->log_level >= 0)
+        config->log_level = globals->log_level;
+    rc = runtime_run(config, registry); /* takes config */
+    registry_free(registry);
+    return rc;
+}
+
+static int command_dlq(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "pipeline", required_argument, NULL, OPT_PIPELINE }, { 0 } };
+    const command *cmd = find_command("dlq");
+    unsigned flags = 0;
+    int first = 0;
+    int rc = parse_command_options(argc, argv, cmd, extra, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if (argc - first != 3 || strcmp(argv[first], "replay") != 0) {
+        fprintf(stderr, "rdapsync dlq: expected replay FILE CONFIG\nusage: rdapsync %s\n", cmd->synopsis);
+        return EXIT_USAGE;
+    }
+    const char *dead_letters = argv[first + 1], *file = argv[first + 2];
+    plugin_registry *registry = new_registry(globals);
+    if (!registry)
+        return EXIT_RUNTIME;
+    diag_list diags;
+    diag_list_init(&diags);
+    rdapsync_config *config = NULL;
+    ynode *tree = yaml_tree_load(file, &diags);
+    if (tree && dlq_replay_rewrite(tree, file, dead_letters, globals->pipeline, &diags) == 0)
+        config = config_load_tree(file, tree, registry, &diags, 0);
+    else
+        ynode_free(tree);
+    diag_sort(&diags);
+    diag_print(&diags, stderr);
+    diag_list_free(&diags);
+    if (!config) {
+        fprintf(stderr, "rdapsync: cannot replay %s through %s; nothing started\n", dead_letters, file);
         registry_free(registry);
         return EXIT_CONFIG;
     }

@@ -25,6 +25,8 @@ static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins", "
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
+static const char *const dead_letter_keys[] = { "plugin", "config", "protect", "keyring", NULL };
+static const char *const protections[] = { "none", "encrypt", "redact", NULL };
 static const char *const batch_keys[] = { "max_records", "max_wait", "max_bytes", "overlap", "transform_thread", NULL };
 static const char *const retry_keys[] = { "backoff_initial", "backoff_max", NULL };
 static const char *const restart_keys[] = { "max_failures", "window", "backoff_initial", "backoff_max", NULL };
@@ -212,7 +214,7 @@ static void load_block_content(config_loader *cl, const ynode *node, rdapsync_ki
     }
     char section[64];
     snprintf(section, sizeof(section), "in %s", role);
-    check_keys(cl, node, block_keys, prefix, section);
+    check_keys(cl, node, strcmp(role, "dead_letter") == 0 ? dead_letter_keys : block_keys, prefix, section);
     const ynode *plugin_node = ynode_get(node, "plugin");
     block->config_node = ynode_get(node, "config");
     if (!plugin_node) {
@@ -344,6 +346,88 @@ static void load_restart(config_loader *cl, const ynode *pipe, const char *prefi
                   "restart");
 }
 
+static bool has_transform(const pipeline_config *pipeline, const char *name)
+{
+    for (size_t i = 0; i < pipeline->transform_count; i++)
+        if (pipeline->transforms[i].name && strcmp(pipeline->transforms[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The encrypt transform for the dead letters, its options from a mapping
+ * made of the one key `keyring` (resolved like any plugin option). */
+static void load_protect_encrypt(config_loader *cl, const ynode *keyring, const char *prefix,
+                                 pipeline_config *pipeline)
+{
+    plugin_block *block = &pipeline->protect_block;
+    char err[4096], context[512];
+    ynode key = { .kind = YNODE_SCALAR, .line = keyring->line, .column = keyring->column, .scalar = "keyring" };
+    ynode *keys[1] = { &key };
+    ynode *values[1] = { (ynode *)keyring };
+    ynode map = { .kind = YNODE_MAPPING, .line = keyring->line, .column = keyring->column, .items = values,
+                  .keys = keys, .count = 1 };
+    bool failed = false;
+
+    block->line = keyring->line;
+    block->column = keyring->column;
+    block->name = strdup("encrypt");
+    block->plugin = registry_get(cl->registry, RDAPSYNC_KIND_TRANSFORM, "encrypt", err, sizeof(err));
+    if (!block->plugin) {
+        report(cl, keyring, prefix, "errors.dead_letter.protect encrypt needs the encrypt transform: %s", err);
+        return;
+    }
+    snprintf(context, sizeof(context), "%s: errors.dead_letter", prefix);
+    block->settings = options_fill(block->plugin->desc, &map, &map, cl->file, context, cl->diags, &failed);
+    if (failed || !block->settings || !block->plugin->desc->check)
+        return;
+    char reason[1024] = "";
+    if (block->plugin->desc->check(block->settings, reason, sizeof(reason)) != RDAPSYNC_OK)
+        report(cl, keyring, prefix, "errors.dead_letter.keyring: %s", reason);
+}
+
+/*
+ * errors.dead_letter.protect and .keyring. The default keeps personal data
+ * out of dead letters whenever the pipeline redacts: encrypt with the
+ * keyring, and without a keyring the pipeline is refused rather than
+ * writing anything in clear.
+ */
+static void load_protect(config_loader *cl, const ynode *dead_letter, const char *prefix, pipeline_config *pipeline)
+{
+    const ynode *protect = ynode_get(dead_letter, "protect");
+    const ynode *keyring = ynode_get(dead_letter, "keyring");
+    bool redacts = has_transform(pipeline, "redact");
+
+    pipeline->protect_line = protect ? protect->line : dead_letter->line;
+    pipeline->protect_column = protect ? protect->column : dead_letter->column;
+    if (protect) {
+        int choice = read_choice(cl, protect, "protect", protections, prefix);
+        if (choice < 0)
+            return;
+        pipeline->protect = (dead_letter_protect)choice;
+        pipeline->protect_explicit = true;
+    } else if (keyring) {
+        pipeline->protect = PROTECT_ENCRYPT;
+    } else if (redacts) {
+        report(cl, dead_letter, prefix,
+               "errors.dead_letter: the pipeline redacts personal data, so its dead letters must not hold documents "
+               "in clear: add 'keyring: ${file:PATH}' (protect: encrypt, the default), or 'protect: redact', or "
+               "'protect: none' to write them as they are");
+        return;
+    }
+    if (pipeline->protect == PROTECT_ENCRYPT) {
+        if (!keyring) {
+            report(cl, protect, prefix, "errors.dead_letter.protect is 'encrypt' but there is no "
+                                        "errors.dead_letter.keyring (e.g. keyring: ${file:PATH})");
+            return;
+        }
+        load_protect_encrypt(cl, keyring, prefix, pipeline);
+    } else if (keyring) {
+        report(cl, keyring, prefix, "errors.dead_letter.keyring is only used with protect: encrypt");
+    }
+    if (pipeline->protect == PROTECT_REDACT && !redacts)
+        report(cl, protect, prefix, "errors.dead_letter.protect is 'redact' but the pipeline has no redact transform");
+}
+
 static void load_errors(config_loader *cl, const ynode *pipe, const char *prefix, pipeline_config *pipeline)
 {
     const ynode *errors = as_mapping(cl, ynode_get(pipe, "errors"), prefix, "errors");
@@ -360,6 +444,7 @@ static void load_errors(config_loader *cl, const ynode *pipe, const char *prefix
     if (dead_letter && !options_is_null(dead_letter)) {
         pipeline->has_dead_letter = true;
         load_block(cl, dead_letter, RDAPSYNC_KIND_SINK, "dead_letter", prefix, &pipeline->dead_letter);
+        load_protect(cl, dead_letter, prefix, pipeline);
     }
 }
 
@@ -451,6 +536,9 @@ static uint64_t fingerprint(const pipeline_config *pipeline)
     fingerprint_block(&hash, &pipeline->sink, "sink");
     if (pipeline->has_dead_letter)
         fingerprint_block(&hash, &pipeline->dead_letter, "dead_letter");
+    hash = options_hash_bytes(hash, &pipeline->protect, sizeof(pipeline->protect));
+    if (pipeline->protect_block.name)
+        fingerprint_block(&hash, &pipeline->protect_block, "protect");
     return hash;
 }
 
@@ -624,17 +712,23 @@ static void load_pipelines(config_loader *cl, const ynode *root, rdapsync_config
 rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags)
 {
     size_t errors_before = diag_error_count(diags);
+    ynode *root = yaml_tree_load(path, diags);
+    return root ? config_load_tree(path, root, registry, diags, errors_before) : NULL;
+}
+
+rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags,
+                                  size_t errors_before)
+{
     config_loader cl = { .file = path, .registry = registry, .diags = diags };
     rdapsync_config *config = calloc(1, sizeof(*config));
     if (!config) {
+        ynode_free(tree);
         diag_add(diags, DIAG_ERROR, path, 0, 0, NULL, "out of memory");
         return NULL;
     }
     config->path = strdup(path);
     config->log_level = RDAPSYNC_LOG_INFO;
-    config->root = yaml_tree_load(path, diags);
-    if (!config->root)
-        goto fail;
+    config->root = tree;
     const ynode *root = config->root;
     if (root->kind != YNODE_MAPPING) {
         report(&cl, root, NULL, "the file must be a mapping with a 'pipelines' key, got %s", kind_name(root));
@@ -669,6 +763,7 @@ void config_free(rdapsync_config *config)
         free(pipeline->transforms);
         free_block(&pipeline->sink);
         free_block(&pipeline->dead_letter);
+        free_block(&pipeline->protect_block);
         free(pipeline->name);
     }
     free(config->pipelines);

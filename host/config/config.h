@@ -19,7 +19,8 @@
  *       batch:      { max_records: 1000, max_wait: 200ms, max_bytes: 16M, overlap: auto }
  *       retry:      { backoff_initial: 100ms, backoff_max: 30s }       # RETRY answers
  *       restart:    { max_failures: 5, window: 5m, backoff_initial: 1s, backoff_max: 60s }
- *       errors:     { tolerance: none|all, dead_letter: { plugin: NAME, config: {...} } }
+ *       errors:     { tolerance: none|all, dead_letter: { plugin: NAME, config: {...},
+ *                     protect: encrypt|redact|none, keyring: "${file:...}" } }
  */
 #ifndef RDAPSYNC_HOST_CONFIG_H
 #define RDAPSYNC_HOST_CONFIG_H
@@ -34,6 +35,12 @@
 #include "loader/loader.h"
 
 typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;
+
+/* errors.dead_letter.protect: what the dead letters carry of a document
+ * (docs/configuration.md). ENCRYPT seals it with the encrypt transform and
+ * the dead letter's keyring; REDACT runs the pipeline's redact transform on
+ * it; NONE writes it as it is. */
+typedef enum dead_letter_protect { PROTECT_NONE = 0, PROTECT_ENCRYPT = 1, PROTECT_REDACT = 2 } dead_letter_protect;
 
 /* One `{ plugin: NAME, config: {...} }` block. */
 typedef struct plugin_block {
@@ -88,6 +95,10 @@ typedef struct pipeline_config {
     error_tolerance tolerance;
     bool has_dead_letter;
     plugin_block dead_letter;
+    dead_letter_protect protect;
+    bool protect_explicit;     /* written in the file (protect: none is then a choice, not a default) */
+    int protect_line, protect_column; /* of protect:, else of the dead_letter block */
+    plugin_block protect_block; /* PROTECT_ENCRYPT: the encrypt transform with the dead letter's keyring */
     int64_t batch_max_records;
     int64_t batch_max_wait_ms;
     int64_t batch_max_bytes;
@@ -128,6 +139,12 @@ typedef struct rdapsync_config {
  * settings are freed through the plugins' option tables.
  */
 rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_list *diags);
+/* The same from a tree already read from `path` (owned by the result, or
+ * freed on failure); `dlq replay` loads a tree it rewrote. Fails when diags
+ * holds more errors than `errors_before` (its count before the tree was
+ * read: a duplicate key still gives a tree). */
+rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry *registry, diag_list *diags,
+                                  size_t errors_before);
 void config_free(rdapsync_config *config);
 
 #endif

@@ -380,6 +380,10 @@ static void check_dead_letter(check_scope *scope, const pipeline_config *pipelin
                 "errors.dead_letter is set but errors.tolerance is 'none': the first bad record fails the task "
                 "and the dead-letter sink is never used");
     }
+    if (pipeline->has_dead_letter && pipeline->protect_explicit && pipeline->protect == PROTECT_NONE)
+        finding(scope, DIAG_WARNING, "dead-letter-clear", pipeline->protect_line, pipeline->protect_column,
+                "errors.dead_letter.protect is 'none': dead letters hold the documents as received, personal data "
+                "in clear (protect: encrypt with a keyring, or protect: redact, keeps it out)");
 }
 
 /* ---- absurd values ---- */

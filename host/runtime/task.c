@@ -175,6 +175,8 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
         goto fail;
     if (pipeline->has_dead_letter && instance_init(t, &t->dead_letter, &pipeline->dead_letter) != 0)
         goto fail;
+    if (pipeline->protect_block.plugin && instance_init(t, &t->protect, &pipeline->protect_block) != 0)
+        goto fail;
     if (pipeline->transform_count) {
         t->transforms = calloc(pipeline->transform_count, sizeof(*t->transforms));
         if (!t->transforms)
@@ -200,6 +202,7 @@ void task_free(struct task *t)
     context_free(t->source.ctx);
     context_free(t->sink.ctx);
     context_free(t->dead_letter.ctx);
+    context_free(t->protect.ctx);
     for (size_t i = 0; i < 2; i++)
         cycle_free(&t->cycles[i]);
     free(t->keep);
@@ -268,6 +271,8 @@ static call_end open_all(struct task *t)
 
     if (t->dead_letter.ctx && (end = open_instance(t, &t->dead_letter)) != CALL_DONE)
         return end;
+    if (t->protect.ctx && (end = open_instance(t, &t->protect)) != CALL_DONE)
+        return end;
     if ((end = open_instance(t, &t->sink)) != CALL_DONE)
         return end;
     for (size_t i = 0; i < t->transform_count; i++)
@@ -284,6 +289,7 @@ static void close_all(struct task *t)
     for (size_t i = t->transform_count; i > 0; i--)
         close_instance(&t->transforms[i - 1]);
     close_instance(&t->sink);
+    close_instance(&t->protect);
     close_instance(&t->dead_letter);
 }
 

@@ -125,10 +125,12 @@ int task_route_bad(struct task *t, task_cycle *c, const rdapsync_record *record,
         return -1;
     }
     dead_letter_info info = {reason, t->pipeline->name, plugin, stage};
-    if (!dead_letter_add(c->dead, record, &info)) {
+    rdapsync_record *copy = dead_letter_add(c->dead, record, &info);
+    if (!copy) {
         dead_letter_describe(record, where, sizeof(where));
         task_fail(t, "dead letter for %s: out of room or memory", where);
         return -1;
     }
+    task_protect_dead_letter(t, c->dead, copy);
     return 0;
 }

@@ -167,6 +167,7 @@ struct task {
 
     context_owner owner; /* what the plugins' contexts forward to (task.c) */
     instance source, sink, dead_letter;
+    instance protect; /* errors.dead_letter.protect encrypt: the encrypt transform (ctx NULL otherwise) */
     instance *transforms;
     size_t transform_count;
 
@@ -193,6 +194,11 @@ bool task_retry_backoff(struct task *t, const instance *inst, const char *what, 
 /* A record that cannot go on, in cycle c: dead-letter it, or under
  * tolerance none fail the task naming the record. 0 when taken care of,
  * -1 when the task must fail. The thread that owns c. */
+/* task_protect.c: applies errors.dead_letter.protect to a dead letter just
+ * added to `dead` (any thread that routes bad records). Never fails: what
+ * cannot be protected loses its document. */
+void task_protect_dead_letter(struct task *t, rdapsync_batch *dead, rdapsync_record *copy);
+
 int task_route_bad(struct task *t, task_cycle *c, const rdapsync_record *record, const char *reason,
                    error_stage stage, const char *plugin);
 

@@ -20,7 +20,9 @@ const rdapsync_host *rds_host;
 #define H rds_host
 
 static const rdapsync_option options[] = {
-    { RDAPSYNC_OPTION_STRING(rds_config, url, NULL, "redis://host:port/db (instead of host, port and database)") },
+    /* Secret like every URL option: masked wherever it is shown. */
+    { RDAPSYNC_OPTION_STRING(rds_config, url, NULL, "redis://host:port/db (instead of host, port and database)"),
+      .flags = RDAPSYNC_OPT_SECRET },
     { RDAPSYNC_OPTION_STRING(rds_config, host, "127.0.0.1", "server host name or address") },
     { RDAPSYNC_OPTION_INT(rds_config, port, "6379", 1, 65535, "server port") },
     { RDAPSYNC_OPTION_INT(rds_config, database, "0", 0, 1000000, "database number (SELECT)") },

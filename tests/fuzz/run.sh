@@ -25,7 +25,8 @@ cmake --build "$build" --target fuzz_normalize fuzz_redact -j"$jobs" >"$build.bu
   { tail -50 "$build.build.log" >&2; echo "FAIL: build" >&2; exit 1; }
 # fuzz_config validates against the real plugins' option tables.
 cmake --build "$build" --target fuzz_config rdapsync_source_file rdapsync_sink_file rdapsync_sink_discard \
-  rdapsync_transform_normalize rdapsync_transform_redact -j"$jobs" >>"$build.build.log" 2>&1 ||
+  rdapsync_transform_normalize rdapsync_transform_redact rdapsync_transform_encrypt rdapsync_transform_decrypt \
+  -j"$jobs" >>"$build.build.log" 2>&1 ||
   { tail -50 "$build.build.log" >&2; echo "FAIL: build" >&2; exit 1; }
 
 # Seeds: every fixture small enough to mutate usefully (the 1 MiB one is

@@ -50,7 +50,7 @@ pipelines:
 $transforms
     sink: { plugin: file, config: { path: "$output" } }
     batch: { max_records: 500, max_wait: 100ms }
-    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$output.dead" } } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$output.dead" }, protect: none } }
 YAML
 }
 

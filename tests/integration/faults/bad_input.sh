@@ -36,7 +36,7 @@ pipelines:
       - { plugin: redact, config: { policy: gdpr-enterprise, policy_dir: "$RDAPSYNC_SOURCE_DIR/config/policies" } }
     sink: { plugin: file, config: { path: out/fixtures.jsonl } }
     batch: { max_records: 7, max_wait: 20ms }
-    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: out/fixtures-dead.jsonl } } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: out/fixtures-dead.jsonl }, protect: none } }
   - name: garbage
     source: { plugin: file, config: { path: garbage.jsonl, max_record_size: 64K } }
     transforms:
@@ -44,7 +44,7 @@ pipelines:
       - { plugin: redact, config: { policy: gdpr-enterprise, policy_dir: "$RDAPSYNC_SOURCE_DIR/config/policies" } }
     sink: { plugin: file, config: { path: out/garbage.jsonl } }
     batch: { max_records: 100, max_wait: 20ms }
-    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: out/garbage-dead.jsonl } } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: out/garbage-dead.jsonl }, protect: none } }
 YAML
 
 FAIL_LOGS="$WORK/run.log"

@@ -39,7 +39,7 @@ pipelines:
     transforms:
 $2
     sink: { plugin: file, config: { path: "$WORK/out/$1.jsonl" } }
-    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$WORK/out/$1.dead" } } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$WORK/out/$1.dead" }, protect: none } }
 YAML
   FAIL_LOGS="$WORK/$1.log"
   start_rdapsync "$1.yaml" "$1.log"

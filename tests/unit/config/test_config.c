@@ -64,7 +64,7 @@ Test(config, reads_every_top_level_and_pipeline_setting)
                   "    restart: { max_failures: 3, window: 10m, backoff_initial: 2s, backoff_max: 2m }\n"
                   "    errors:\n"
                   "      tolerance: all\n"
-                  "      dead_letter: { plugin: tsink, config: { table: dlq } }\n");
+                  "      dead_letter: { plugin: tsink, config: { table: dlq }, protect: redact }\n");
     cr_assert_not_null(l.config);
     const rdapsync_config *c = l.config;
     cr_assert_str_eq(c->state_dir, "/var/lib/rdapsync");
@@ -87,6 +87,7 @@ Test(config, reads_every_top_level_and_pipeline_setting)
     cr_assert_eq(p->tolerance, TOLERANCE_ALL);
     cr_assert(p->has_dead_letter);
     cr_assert_str_eq(p->dead_letter.name, "tsink");
+    cr_assert_eq(p->protect, PROTECT_REDACT);
     loaded_free(&l);
 }
 

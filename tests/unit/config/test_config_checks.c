@@ -134,9 +134,65 @@ Test(checks, warns_about_an_unused_dead_letter_sink)
 {
     loaded l;
     load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
-              "    errors: { dead_letter: { plugin: tsink, config: { table: dlq } } }\n");
+              "    errors: { dead_letter: { plugin: tsink, config: { table: dlq }, protect: redact } }\n");
     cr_assert_not_null(l.config);
     expect_warning(&l, 6, 28, "errors.dead_letter is set but errors.tolerance is 'none'");
+    loaded_free(&l);
+}
+
+Test(checks, refuses_clear_dead_letters_in_a_redacting_pipeline_naming_the_block)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerance: all, dead_letter: { plugin: tsink, config: { table: dlq } } }\n");
+    cr_assert_null(l.config, "dead letters in clear by default are an error");
+    expect_error(&l, 6, 44, "errors.dead_letter: the pipeline redacts personal data, so its dead letters must not "
+                            "hold documents in clear");
+    loaded_free(&l);
+}
+
+Test(checks, accepts_protect_redact_and_an_explicit_none_with_a_warning)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerance: all, dead_letter: { plugin: tsink, config: { table: dlq }, protect: redact } }\n");
+    cr_assert_not_null(l.config);
+    cr_assert_eq(l.config->pipelines[0].protect, PROTECT_REDACT);
+    cr_assert_null(find_check(&l, "dead-letter-clear"));
+    loaded_free(&l);
+
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerance: all, dead_letter: { plugin: tsink, config: { table: dlq }, protect: none } }\n");
+    cr_assert_not_null(l.config, "protect: none is a choice the file may make");
+    cr_assert_eq(l.config->pipelines[0].protect, PROTECT_NONE);
+    expect_warning(&l, 6, 94, "errors.dead_letter.protect is 'none': dead letters hold the documents as received");
+    loaded_free(&l);
+}
+
+Test(checks, refuses_protect_encrypt_without_a_keyring_and_redact_without_a_redact_transform)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: redact } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerance: all, dead_letter: { plugin: tsink, config: { table: dlq }, protect: encrypt } }\n");
+    cr_assert_null(l.config);
+    expect_error(&l, 6, 94, "errors.dead_letter.protect is 'encrypt' but there is no errors.dead_letter.keyring");
+    loaded_free(&l);
+
+    load_with(&l, "[ { plugin: tnoop } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerance: all, dead_letter: { plugin: tsink, config: { table: dlq }, protect: redact } }\n");
+    cr_assert_null(l.config);
+    expect_error(&l, 6, 94, "errors.dead_letter.protect is 'redact' but the pipeline has no redact transform");
+    loaded_free(&l);
+}
+
+Test(checks, a_pipeline_without_redact_keeps_clear_dead_letters_by_default)
+{
+    loaded l;
+    load_with(&l, "[ { plugin: tnoop } ]", "{ plugin: tsink, config: { table: t } }",
+              "    errors: { tolerance: all, dead_letter: { plugin: tsink, config: { table: dlq } } }\n");
+    cr_assert_not_null(l.config);
+    cr_assert_eq(l.config->pipelines[0].protect, PROTECT_NONE);
+    cr_assert_null(find_check(&l, "dead-letter-clear"), "an implicit none is not warned about");
     loaded_free(&l);
 }
 

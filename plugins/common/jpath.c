@@ -108,3 +108,30 @@ const char *jpath_str(const jpath *path)
 {
     return path->buf;
 }
+
+jpath_relation jpath_match(const char *pattern, const char *path)
+{
+    const char *p = pattern, *q = path;
+
+    while (*q) {
+        if (p[0] == '[' && p[1] == '*' && p[2] == ']' && q[0] == '[' && q[1] >= '0' && q[1] <= '9') {
+            /* "[*]" takes one whole index, digits and bracket. */
+            q++;
+            while (*q >= '0' && *q <= '9')
+                q++;
+            if (*q != ']')
+                return JPATH_UNRELATED;
+            q++;
+            p += 3;
+            continue;
+        }
+        if (*p != *q)
+            return JPATH_UNRELATED;
+        p++;
+        q++;
+    }
+    if (!*p)
+        return JPATH_EQUAL;
+    /* Below only when the pattern goes on with a new step, not a longer name. */
+    return *p == '.' || *p == '[' ? JPATH_ABOVE : JPATH_UNRELATED;
+}

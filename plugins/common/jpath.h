@@ -6,6 +6,11 @@
  * A jpath lives on the caller's stack; push returns a mark that pop restores.
  * Paths longer than JPATH_MAX are cut and end in "...": still good enough to
  * find the place, never a buffer overflow.
+ *
+ * Shared by the normalize, redact and encrypt/decrypt transforms
+ * (plugins/common); the crypt transforms select values by comparing the
+ * path built here with the configured ones (jpath_match), so a configured
+ * path is spelled exactly as the RFC 9537 entries of redact spell theirs.
  */
 #ifndef RDAPSYNC_JPATH_H
 #define RDAPSYNC_JPATH_H
@@ -30,5 +35,16 @@ size_t jpath_push_raw(jpath *path, const char *text);
 void jpath_pop(jpath *path, size_t mark);
 /* NUL-terminated, borrowed; valid until the next push/pop. */
 const char *jpath_str(const jpath *path);
+
+/* How a built path relates to a pattern: a pattern is a path in the same
+ * spelling, where "[*]" stands for any array index. */
+typedef enum jpath_relation {
+    JPATH_UNRELATED = 0, /* neither the place nor above it */
+    JPATH_ABOVE = 1,     /* the pattern names a place below this one: walk on */
+    JPATH_EQUAL = 2      /* this is the place */
+} jpath_relation;
+
+/* Compares the built path `path` (jpath_str) with `pattern`. */
+jpath_relation jpath_match(const char *pattern, const char *path);
 
 #endif
