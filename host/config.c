@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "otel_config.h"
 #include "spelling.h"
 #include "validate_checks.h"
 
@@ -20,7 +21,7 @@ typedef struct config_loader {
     diag_list *diags;
 } config_loader;
 
-static const char *const top_keys[] = { "state_dir", "plugin_path", "http", "log", "pipelines", NULL };
+static const char *const top_keys[] = { "state_dir", "plugin_path", "http", "log", "otel", "pipelines", NULL };
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
@@ -633,6 +634,7 @@ rdapsync_config *config_load(const char *path, plugin_registry *registry, diag_l
     load_plugin_path(&cl, ynode_get(root, "plugin_path"), config);
     load_http(&cl, root, config);
     load_log(&cl, root, config);
+    otel_config_load(ynode_get(root, "otel"), path, diags, &config->otel);
     load_pipelines(&cl, root, config);
     if (diag_error_count(diags) > errors_before)
         goto fail;
@@ -661,6 +663,7 @@ void config_free(rdapsync_config *config)
         free(config->plugin_path[i]);
     free(config->plugin_path);
     free(config->http_listen);
+    otel_settings_free(&config->otel);
     free(config->state_dir);
     free(config->path);
     ynode_free(config->root);

@@ -9,6 +9,7 @@
  *   plugin_path: [dir, ...]         # searched before RDAPSYNC_PLUGIN_PATH and the defaults
  *   http: { listen: "127.0.0.1:8080" }          # optional
  *   log: { format: text|json, level: error|warn|info|debug }
+ *   otel: { endpoint: URL, service_name: NAME, sample_ratio: 0.01, headers: {...} }  # optional (otel_config.c)
  *   pipelines:
  *     - name: NAME                  # [A-Za-z0-9_.-]+, unique
  *       tasks: 1                    # 1..64
@@ -29,6 +30,7 @@
 
 #include "diag.h"
 #include "loader.h"
+#include "otel.h"
 #include "yaml_tree.h"
 
 typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;
@@ -109,6 +111,7 @@ typedef struct rdapsync_config {
     char *http_listen;  /* owned; NULL = no endpoint */
     int log_json;       /* 0 text (key=value), 1 JSON lines */
     int log_level;      /* rdapsync_log_level */
+    otel_settings otel; /* owned; endpoint NULL = no traces */
     pipeline_config *pipelines; /* owned array */
     size_t pipeline_count;
     ynode *root; /* owned; plugin blocks point into it */

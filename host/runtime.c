@@ -38,6 +38,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "otel.h"
 #include "progress.h"
 #include "supervisor.h"
 
@@ -280,6 +281,16 @@ static int start_http(const char *listen)
     return rc;
 }
 
+static int start_otel(const otel_settings *settings)
+{
+    char err[256];
+    if (otel_start(settings, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 static void reload(runtime *rt)
 {
     diag_list diags;
@@ -307,6 +318,8 @@ static void reload(runtime *rt)
     }
     if (!same_text(fresh->http_listen, rt->current->config->http_listen))
         log_warn("http.listen changed: it takes effect at the next start");
+    if (!same_text(fresh->otel.endpoint, rt->current->config->otel.endpoint))
+        log_warn("otel.endpoint changed: otel settings take effect at the next start");
 
     /* Running pipelines: keep, restart (changed) or stop (removed). */
     for (size_t i = 0; i < rt->count; i++) {
@@ -424,6 +437,10 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
         rc = EXIT_RUNTIME;
         goto restore;
     }
+    if (config->otel.endpoint && start_otel(&config->otel) != 0) {
+        rc = EXIT_RUNTIME;
+        goto restore;
+    }
     progress_start();
     for (size_t i = 0; i < config->pipeline_count; i++) {
         if (add_running(&rt, &config->pipelines[i], rt.current) != 0) {
@@ -470,6 +487,8 @@ done:
         ref_release(rt.items[i].next_ref);
     }
     free(rt.items);
+    /* After every task ended: their last spans are sent. */
+    otel_stop();
     /* The endpoint reads the ended supervisors' statistics: stop it first. */
     http_stop();
     for (size_t i = 0; i < rt.ended_count; i++) {
