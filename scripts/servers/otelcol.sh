@@ -37,7 +37,8 @@ CONFIG="$DIR/config.yaml"
 TRACES="$DIR/traces.jsonl"
 URL="http://127.0.0.1:$OTEL_PORT"
 
-# The builder's manifest: only what the tests use.
+# The builder's manifest: only what the tests use (the env provider is
+# the collector's default scheme: it refuses to start without it).
 write_manifest() {
   cat >"$1" <<EOF
 dist:
@@ -50,6 +51,7 @@ receivers:
 exporters:
   - gomod: github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter v$OTELCOL_VERSION
 providers:
+  - gomod: go.opentelemetry.io/collector/confmap/provider/envprovider v$OTELCOL_V1
   - gomod: go.opentelemetry.io/collector/confmap/provider/fileprovider v$OTELCOL_V1
 EOF
 }

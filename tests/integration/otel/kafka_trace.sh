@@ -33,7 +33,7 @@ for i in range(int(sys.argv[1])):
     doc = {"objectClassName": "domain", "handle": "T%03d" % i, "ldhName": "t%03d.example" % i}
     print("T%03d\t%s" % (i, json.dumps(doc)))
 PY
-kcat -b "$BROKERS" -P -t "$IN" -K $'\t' -H "traceparent=$TP" -H "origin-app=feeder" messages.txt ||
+kcat -b "$BROKERS" -P -t "$IN" -K $'\t' -H "traceparent=$TP" -H "origin-app=feeder" <messages.txt ||
   fail "kcat could not produce to $IN"
 
 cat >pipeline.yaml <<YAML
