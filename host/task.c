@@ -621,6 +621,9 @@ static call_end task_loop(struct task *t, bool *ended)
                 overlap = overlap_pays(inflight);
             inflight = NULL;
             if (end != CALL_DONE) {
+                /* The batch filled meanwhile is abandoned. */
+                if (filled == CALL_DONE)
+                    task_trace_settle(t, c, false);
                 cycle_count(t, c, false);
                 return end;
             }
