@@ -230,8 +230,11 @@ static size_t discard_body(char *data, size_t size, size_t n, void *opaque)
     return size * n;
 }
 
-/* One POST of `count` spans; they count as exported or as dropped. */
-static void export_spans(CURL *curl, const otel_queued *spans, size_t count)
+/* One POST of `count` spans; they count as exported or as dropped.
+ * `failing` (the exporter thread's) is whether the last request failed:
+ * a collector that is down for an hour is one warning, then one line when
+ * it is back, not a line per request. Answers whether it was accepted. */
+static bool export_spans(CURL *curl, const otel_queued *spans, size_t count, bool *failing)
 {
     char *body = otel_json_encode(spans, count, exporter.service_name);
     long code = 0;
@@ -247,16 +250,24 @@ static void export_spans(CURL *curl, const otel_queued *spans, size_t count)
     }
     if (rc == CURLE_OK && code >= 200 && code < 300) {
         atomic_fetch_add(&exported, count);
-        return;
+        if (*failing)
+            log_info("otel: the collector at %s accepts spans again", exporter.url);
+        *failing = false;
+        return true;
     }
     atomic_fetch_add(&dropped, count);
-    /* Logged once per failure run, not per request: a collector that is
-     * down for an hour is one warning, then one line when it is back. */
-    if (atomic_fetch_add(&failures, 1) == 0 || code >= 300)
-        log_write(RDAPSYNC_LOG_WARN, NULL, -1, NULL, NULL, "otel: export of %zu spans to %s failed: %s", count,
-                  exporter.url, rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error");
-    if (code >= 300)
-        log_write(RDAPSYNC_LOG_DEBUG, NULL, -1, NULL, NULL, "otel: the collector answered HTTP %ld", code);
+    atomic_fetch_add(&failures, 1);
+    if (!*failing) {
+        char reason[64];
+        if (rc != CURLE_OK)
+            snprintf(reason, sizeof(reason), "%s", curl_easy_strerror(rc));
+        else
+            snprintf(reason, sizeof(reason), "HTTP %ld", code);
+        log_warn("otel: export of %zu spans to %s failed: %s; spans are dropped (and counted) until it works",
+                 count, exporter.url, reason);
+    }
+    *failing = true;
+    return false;
 }
 
 static void *exporter_main(void *arg)
@@ -264,6 +275,7 @@ static void *exporter_main(void *arg)
     (void)arg;
     otel_queued *out = malloc(OTEL_EXPORT_BATCH * sizeof(*out));
     CURL *curl = curl_easy_init();
+    bool failing = false;
 
     if (curl) {
         curl_easy_setopt(curl, CURLOPT_URL, exporter.url);
@@ -305,11 +317,16 @@ static void *exporter_main(void *arg)
         exporter.head = (exporter.head + n) % OTEL_QUEUE_CAPACITY;
         exporter.count -= n;
         pthread_mutex_unlock(&exporter.lock);
-        if (curl && out)
-            export_spans(curl, out, n);
-        else
+        bool sent = curl && out && export_spans(curl, out, n, &failing);
+        if (!curl || !out)
             atomic_fetch_add(&dropped, n);
         pthread_mutex_lock(&exporter.lock);
+        if (exporter.quit && !sent) {
+            /* Stopping with the collector away: one request per 512 spans
+             * could take OTEL_TIMEOUT_MS each; the rest is dropped. */
+            atomic_fetch_add(&dropped, exporter.count);
+            exporter.count = 0;
+        }
     }
     pthread_mutex_unlock(&exporter.lock);
     curl_easy_cleanup(curl);

@@ -4,7 +4,8 @@
 # a following file pipeline exports spans; then the collector is stopped,
 # and every record appended afterwards is still delivered, the spans that
 # could not be sent are counted in rdapsync_otel_spans_dropped_total, and
-# rdapsync still stops cleanly on SIGTERM.
+# once the collector is back spans flow again; rdapsync stops cleanly on
+# SIGTERM.
 TEST_NAME=otel_collector_down
 . "$(dirname "$0")/lib.sh"
 
@@ -68,5 +69,14 @@ wait_for 60 "dropped spans counted" "$pid" run.log metric_at_least "$URL" rdapsy
 failures="$(metric "$URL" rdapsync_otel_export_failures_total)"
 (( failures >= 1 )) || fail "rdapsync_otel_export_failures_total is $failures"
 grep -q 'otel: export of [0-9]* spans to .* failed' run.log || fail "no warning about the failed export in the log"
+
+# Back up: spans flow again, with nothing to do on rdapsync's side.
+exported="$(metric "$URL" rdapsync_otel_spans_exported_total)"
+log "starting the collector again"
+bash "$OTELCOL" start || fail "cannot start the collector again"
+append 1020 20
+wait_for 60 "1040 records delivered" "$pid" run.log metric_at_least "$URL" "$OUT_SAMPLE" 1040
+wait_for 60 "spans exported again" "$pid" run.log metric_at_least "$URL" rdapsync_otel_spans_exported_total $((exported + 1))
+grep -q 'otel: the collector at .* accepts spans again' run.log || fail "no line about the collector being back in the log"
 stop_rdapsync "$pid" run.log
-log "PASS: 1020 records delivered, $(grep -c . out/out.jsonl) written; export failures: $failures"
+log "PASS: 1040 records delivered; $failures export failures while the collector was down, exports resumed"
