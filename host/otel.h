@@ -1,6 +1,6 @@
 /*
  * OpenTelemetry traces: spans queued by the pipeline's threads and sent by
- * one exporter thread as OTLP/HTTP JSON (libcurl, jansson).
+ * one exporter thread as OTLP/HTTP JSON (libcurl).
  *
  * The pipeline never waits for the collector: otel_emit() copies a span
  * into a bounded queue under a short lock and returns; when the queue is

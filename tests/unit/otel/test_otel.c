@@ -161,6 +161,46 @@ Test(otel, json_body_is_otlp_json)
     json_decref(body);
 }
 
+Test(otel, json_body_escapes_keys_and_leaves_out_invalid_utf8)
+{
+    otel_queued q;
+    memset(&q, 0, sizeof(q));
+    q.span.name = "record";
+    q.span.span_id = 1;
+    q.span.trace_id[15] = 1;
+    q.span.task = -1;
+    q.span.records = -1;
+    q.span.key = "a\"b\\c\td\x01\xc3\xa9";   /* quote, backslash, tab, U+0001, é */
+    q.span.stream = "bad\xff\xfe";             /* not UTF-8 */
+    q.span.partition = 0;
+    q.span.offset = 5;
+    char *text = otel_json_encode(&q, 1, "svc\n");
+    cr_assert_not_null(text);
+    json_error_t error;
+    json_t *body = json_loads(text, 0, &error);
+    cr_assert_not_null(body, "%s in %s", error.text, text);
+    free(text);
+    json_t *span = json_array_get(
+        json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(body, "resourceSpans"), 0),
+                                                       "scopeSpans"),
+                                       0),
+                        "spans"),
+        0);
+    size_t i;
+    json_t *attr;
+    const char *key = NULL;
+    bool stream = false;
+    json_array_foreach(json_object_get(span, "attributes"), i, attr) {
+        const char *name = json_string_value(json_object_get(attr, "key"));
+        if (strcmp(name, "rdapsync.record.key") == 0)
+            key = json_string_value(json_object_get(json_object_get(attr, "value"), "stringValue"));
+        stream = stream || strcmp(name, "rdapsync.record.stream") == 0;
+    }
+    cr_assert_str_eq(key, "a\"b\\c\td\x01\xc3\xa9", "the key comes back as it was");
+    cr_assert_not(stream, "an attribute that is not UTF-8 is left out, not sent broken");
+    json_decref(body);
+}
+
 Test(otel, emit_without_start_does_nothing)
 {
     otel_span s = {.name = "x"};
