@@ -7,11 +7,12 @@
  * tree: a span is ~25 JSON objects, and building, dumping and freeing them
  * with jansson measured about 16 us of CPU per span (mostly malloc and
  * free), which at sample_ratio 1 cost a pipeline ~70 % more CPU. This
- * writer does the same in about 2 us (bench/README.md, bench/otel). The body's shape is
- * fixed; the only text from outside (pipeline, plugin, record key, stream)
- * goes through put_string(), which escapes what JSON requires and leaves
- * out a value that is not valid UTF-8 (the collector would refuse the
- * whole request). tests/unit/otel parses the output with jansson.
+ * writer does the same in about 2 us (bench/README.md, bench/otel). The
+ * body's shape is fixed; the only text from outside (pipeline, plugin,
+ * record key, stream) goes through put_string(), which escapes what JSON
+ * requires and leaves out a value that is not valid UTF-8 (the collector
+ * would refuse the whole request). tests/unit/otel parses the output with
+ * jansson.
  */
 #include "otel_internal.h"
 
