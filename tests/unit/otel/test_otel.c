@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "batch.h"
+#include "batch_api.h"
 #include "diag.h"
 #include "log.h"
 #include "otel.h"
@@ -345,4 +347,27 @@ Test(otel, config_errors_name_their_place)
     cr_assert(has_message(&diags, 2, "missing required key 'endpoint'"));
     otel_settings_free(&s);
     diag_list_free(&diags);
+}
+
+/* ---- the task's traceparent header ---- */
+
+Test(otel, put_header_replaces_the_first_of_that_name_or_appends)
+{
+    rdapsync_batch *batch = batch_new(2);
+    rdapsync_record *r = batch_record_add(batch);
+    cr_assert_not_null(r);
+    cr_assert_eq(batch_record_add_header(batch, r, "traceparent", TP, strlen(TP)), 0);
+    cr_assert_eq(batch_record_add_header(batch, r, "other", "x", 1), 0);
+    const char *mine = "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-01";
+    cr_assert_eq(batch_record_put_header(batch, r, "traceparent", mine, strlen(mine)), 0);
+    cr_assert_eq(r->header_count, 2, "replaced, not added");
+    cr_assert_str_eq(batch_record_header(r, "traceparent")->value, mine);
+    cr_assert_eq(batch_record_header(r, "traceparent")->value_len, strlen(mine));
+    cr_assert_str_eq(batch_record_header(r, "other")->value, "x");
+
+    rdapsync_record *bare = batch_record_add(batch);
+    cr_assert_eq(batch_record_put_header(batch, bare, "traceparent", mine, strlen(mine)), 0);
+    cr_assert_eq(bare->header_count, 1, "appended when missing");
+    cr_assert_str_eq(bare->headers[0].value, mine);
+    batch_free(batch);
 }
