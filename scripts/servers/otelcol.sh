@@ -13,6 +13,9 @@
 # ~/.cache/rdapsync/otelcol-0.161.0/bin (RDAPSYNC_CACHE_DIR moves it), the
 # modules to Go's module cache: a rerun finds the binary and starts at once.
 # The first build takes several minutes on 2 cores (under `nice -n 19`).
+# The modules need Go 1.26: the machine's Go when it is that new, else
+# scripts/go-toolchain.sh fetches RDAPSYNC_OTELCOL_GO_TOOLCHAIN (go1.27.3)
+# from the Go module proxy.
 #
 # Port: RDAPSYNC_OTEL_PORT (54318), OTLP/HTTP. Traces go to
 # $RDAPSYNC_SERVERS_DIR/otelcol/traces.jsonl (`env` prints it as
@@ -25,6 +28,7 @@ SERVER_NAME=otelcol
 
 OTELCOL_VERSION=0.161.0
 OTELCOL_V1=1.67.0
+GO_TOOLCHAIN="${RDAPSYNC_OTELCOL_GO_TOOLCHAIN:-go1.27.3}"
 OTEL_PORT="${RDAPSYNC_OTEL_PORT:-54318}"
 START_TIMEOUT="${RDAPSYNC_OTEL_START_TIMEOUT:-30}"
 CACHE="$RDAPSYNC_CACHE_DIR/otelcol-$OTELCOL_VERSION"
@@ -64,7 +68,10 @@ ensure_binary() {
     return 0
   fi
   local go t0 tmp="$CACHE/build" blog="$CACHE/build.log"
-  go="$(bash "$RDAPSYNC_SERVERS_SCRIPTS/../go-toolchain.sh" 1.24)" || die "no Go toolchain (scripts/go-toolchain.sh)"
+  # The collector's modules at this release say `go 1.26.0`: the machine's
+  # Go when it is that new, else go-toolchain.sh fetches $GO_TOOLCHAIN.
+  go="$(RDAPSYNC_GO_TOOLCHAIN="$GO_TOOLCHAIN" bash "$RDAPSYNC_SERVERS_SCRIPTS/../go-toolchain.sh" 1.26)" ||
+    die "no Go 1.26 toolchain (scripts/go-toolchain.sh)"
   t0="$(now_ms)"
   log "building the collector $OTELCOL_VERSION with $("$go" version | cut -d' ' -f3) (first run only, several minutes on 2 cores)"
   rm -rf "$tmp"
