@@ -30,7 +30,7 @@
 
 #include "diag.h"
 #include "loader.h"
-#include "otel.h"
+#include "otel_config.h"
 #include "yaml_tree.h"
 
 typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;

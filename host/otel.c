@@ -42,21 +42,6 @@ static struct {
 static atomic_bool enabled;
 static atomic_uint_fast64_t exported, dropped, failures;
 
-void otel_settings_free(otel_settings *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->header_count; i++) {
-        free(s->header_names[i]);
-        free(s->header_values[i]);
-    }
-    free(s->header_names);
-    free(s->header_values);
-    free(s->endpoint);
-    free(s->service_name);
-    memset(s, 0, sizeof(*s));
-}
-
 bool otel_enabled(void) { return atomic_load_explicit(&enabled, memory_order_relaxed); }
 uint64_t otel_spans_exported(void) { return atomic_load(&exported); }
 uint64_t otel_spans_dropped(void) { return atomic_load(&dropped); }

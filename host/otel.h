@@ -20,22 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "otel_config.h"
+
 /* Spans held at most while the exporter is behind. */
 #define OTEL_QUEUE_CAPACITY 8192
 /* Spans per export request. */
 #define OTEL_EXPORT_BATCH 512
-
-/* The `otel:` block of the configuration (config.c fills it). */
-typedef struct otel_settings {
-    char *endpoint;      /* owned; NULL: tracing off. Base URL, /v1/traces is appended */
-    char *service_name;  /* owned; "rdapsync" unless set */
-    double sample_ratio; /* 0..1: share of records that get a span of their own */
-    char **header_names; /* owned arrays of header_count owned strings; values may be secrets */
-    char **header_values;
-    size_t header_count;
-} otel_settings;
-
-void otel_settings_free(otel_settings *s);
 
 /* A trace context: W3C traceparent's trace id, span id and sampled flag. */
 typedef struct otel_context {

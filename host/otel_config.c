@@ -92,6 +92,21 @@ static void load_headers(diag_list *diags, const char *file, const ynode *map, o
     }
 }
 
+void otel_settings_free(otel_settings *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->header_count; i++) {
+        free(s->header_names[i]);
+        free(s->header_values[i]);
+    }
+    free(s->header_names);
+    free(s->header_values);
+    free(s->endpoint);
+    free(s->service_name);
+    memset(s, 0, sizeof(*s));
+}
+
 void otel_config_load(const ynode *node, const char *file, diag_list *diags, otel_settings *out)
 {
     memset(out, 0, sizeof(*out));
