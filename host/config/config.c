@@ -10,6 +10,7 @@
 #include "base/spelling.h"
 #include "config/config_pins.h"
 #include "config/options.h"
+#include "config/otel_config.h"
 #include "config/validate_checks.h"
 
 #define TASKS_MAX 64
@@ -21,7 +22,7 @@ typedef struct config_loader {
     diag_list *diags;
 } config_loader;
 
-static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins", "http", "log", "pipelines", NULL };
+static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins", "http", "log", "otel", "pipelines", NULL };
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
@@ -742,6 +743,7 @@ rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry
     config_pins_load(path, ynode_get(root, "plugins"), registry, diags);
     load_http(&cl, root, config);
     load_log(&cl, root, config);
+    otel_config_load(ynode_get(root, "otel"), path, diags, &config->otel);
     load_pipelines(&cl, root, config);
     if (diag_error_count(diags) > errors_before)
         goto fail;
@@ -772,6 +774,7 @@ void config_free(rdapsync_config *config)
     free(config->plugin_path);
     free(config->http_listen);
     http_settings_free(&config->http);
+    otel_settings_free(&config->otel);
     free(config->state_dir);
     free(config->path);
     ynode_free(config->root);

@@ -10,6 +10,7 @@
  *   http: { listen: "127.0.0.1:8080" }          # optional; TLS and authentication as in http_settings.h
  *   plugins: { sink-redis: { sha256: HEX } }    # pins checked before loading (plugin_pins.h)
  *   log: { format: text|json, level: error|warn|info|debug }
+ *   otel: { endpoint: URL, service_name: NAME, sample_ratio: 0.01, headers: {...} }  # optional (otel_config.c)
  *   pipelines:
  *     - name: NAME                  # [A-Za-z0-9_.-]+, unique
  *       tasks: 1                    # 1..64
@@ -32,6 +33,7 @@
 #include "base/diag.h"
 #include "config/yaml_tree.h"
 #include "config/http_settings.h"
+#include "config/otel_config.h"
 #include "loader/loader.h"
 
 typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;
@@ -123,6 +125,7 @@ typedef struct rdapsync_config {
     http_settings http; /* owned: the endpoint's TLS and authentication */
     int log_json;       /* 0 text (key=value), 1 JSON lines */
     int log_level;      /* rdapsync_log_level */
+    otel_settings otel; /* owned; endpoint NULL = no traces */
     pipeline_config *pipelines; /* owned array */
     size_t pipeline_count;
     ynode *root; /* owned; plugin blocks point into it */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "http/http_snapshot.h"
+#include "trace/otel.h"
 
 /* Label values: backslash, double quote and newline are escaped. */
 static void put_label_value(FILE *out, const char *s)
@@ -202,6 +203,18 @@ static void plugin_metrics(FILE *out, const http_snapshot *snap)
     }
 }
 
+/* The span exporter's counts (otel.h); present, at 0, without `otel:`. */
+static void otel_metrics(FILE *out)
+{
+    family(out, "rdapsync_otel_spans_exported_total", "counter", "Spans the OpenTelemetry collector accepted.");
+    fprintf(out, "rdapsync_otel_spans_exported_total %" PRIu64 "\n", otel_spans_exported());
+    family(out, "rdapsync_otel_spans_dropped_total", "counter",
+           "Spans dropped: the export queue was full, or their export failed.");
+    fprintf(out, "rdapsync_otel_spans_dropped_total %" PRIu64 "\n", otel_spans_dropped());
+    family(out, "rdapsync_otel_export_failures_total", "counter", "Span export requests that failed.");
+    fprintf(out, "rdapsync_otel_export_failures_total %" PRIu64 "\n", otel_export_failures());
+}
+
 char *http_render_metrics(int64_t now_ms)
 {
     http_snapshot snap;
@@ -234,6 +247,7 @@ char *http_render_metrics(int64_t now_ms)
     task_states(out, &snap);
     task_checkpoints(out, &snap, now_ms);
     plugin_metrics(out, &snap);
+    otel_metrics(out);
     http_snapshot_free(&snap);
     if (fclose(out) != 0) {
         free(text);

@@ -390,6 +390,26 @@ int batch_record_add_header(rdapsync_batch *batch, rdapsync_record *record, cons
     return 0;
 }
 
+int batch_record_put_header(rdapsync_batch *batch, rdapsync_record *record, const char *name, const char *value,
+                            size_t value_len)
+{
+    rdapsync_header *h = (rdapsync_header *)batch_record_header(record, name);
+    char *copy;
+
+    if (!h)
+        return batch_record_add_header(batch, record, name, value, value_len);
+    if (batch_index_of(batch, record) == (size_t)-1 || (!value && value_len))
+        return -1;
+    /* The old value stays in the arena until the batch is reset. */
+    copy = arena_strndup(batch, value ? value : "", value_len);
+    if (!copy)
+        return -1;
+    batch->bytes += value_len;
+    h->value = copy;
+    h->value_len = value_len;
+    return 0;
+}
+
 int batch_record_set_error(rdapsync_batch *batch, rdapsync_record *record, const char *reason)
 {
     char *copy = NULL;

@@ -31,6 +31,10 @@ int batch_record_set_bad(rdapsync_batch *batch, rdapsync_record *record, const c
  * value or raw bytes: the dead-letter copy of a good record keeps both. */
 int batch_record_set_error(rdapsync_batch *batch, rdapsync_record *record, const char *reason);
 const rdapsync_header *batch_record_header(const rdapsync_record *record, const char *name);
+/* Host only: replaces the value of the first header called `name`, or
+ * appends one (the task's traceparent, written before the sink's write). */
+int batch_record_put_header(rdapsync_batch *batch, rdapsync_record *record, const char *name, const char *value,
+                            size_t value_len);
 
 /* Once batch_bytes() + batch_value_bytes() reach `max_bytes` (0 = no limit),
  * batch_room() answers 0 and record_add() NULL: the batch is full by size. */

@@ -40,6 +40,7 @@
 #include "runtime/notify.h"
 #include "runtime/progress.h"
 #include "runtime/supervisor.h"
+#include "trace/otel.h"
 
 #define EXIT_SECOND_SIGNAL 130
 
@@ -281,6 +282,16 @@ static int start_http(const char *listen, const http_settings *settings)
     return rc;
 }
 
+static int start_otel(const otel_settings *settings)
+{
+    char err[256];
+    if (otel_start(settings, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 static void reload(runtime *rt)
 {
     diag_list diags;
@@ -310,6 +321,8 @@ static void reload(runtime *rt)
         log_warn("http.listen changed: it takes effect at the next start");
     else if (fresh->http_listen)
         start_http(NULL, &fresh->http); /* certificate files read again; on failure the old ones stay */
+    if (!same_text(fresh->otel.endpoint, rt->current->config->otel.endpoint))
+        log_warn("otel.endpoint changed: otel settings take effect at the next start");
 
     /* Running pipelines: keep, restart (changed) or stop (removed). */
     for (size_t i = 0; i < rt->count; i++) {
@@ -427,6 +440,10 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
         rc = EXIT_RUNTIME;
         goto restore;
     }
+    if (config->otel.endpoint && start_otel(&config->otel) != 0) {
+        rc = EXIT_RUNTIME;
+        goto restore;
+    }
     progress_start();
     for (size_t i = 0; i < config->pipeline_count; i++) {
         if (add_running(&rt, &config->pipelines[i], rt.current) != 0) {
@@ -473,6 +490,8 @@ done:
         ref_release(rt.items[i].next_ref);
     }
     free(rt.items);
+    /* After every task ended: their last spans are sent. */
+    otel_stop();
     /* The endpoint reads the ended supervisors' statistics: stop it first. */
     http_stop();
     for (size_t i = 0; i < rt.ended_count; i++) {

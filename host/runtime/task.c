@@ -203,6 +203,7 @@ void task_free(struct task *t)
     context_free(t->sink.ctx);
     context_free(t->dead_letter.ctx);
     context_free(t->protect.ctx);
+    task_trace_free(t);
     for (size_t i = 0; i < 2; i++)
         cycle_free(&t->cycles[i]);
     free(t->keep);
@@ -370,6 +371,7 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
     c->polled = c->survivors = 0;
     c->record_failed = c->reject_fatal = false;
     c->delivered = CALL_FAILED;
+    task_trace_fill_begin(t, c);
 
     end = t->transformer.running ? task_transformer_fill(t, c, ended, &stop_at) : poll_batch(t, c, ended, &stop_at);
     task_stats_add(t->stats, &(task_counts){.records_in = c->counts.records_in});
@@ -398,6 +400,7 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
         if (t->keep[i])
             c->survivors++;
     }
+    task_trace_fill_end(t, c);
     batch_keep(c->batch, t->keep);
     return CALL_DONE;
 }
@@ -478,11 +481,16 @@ static call_end cycle_settle(struct task *t, task_cycle *c)
     call_end end = task_flusher_wait(t, c);
 
     if (end != CALL_DONE) {
+        task_trace_settle(t, c, false);
         cycle_count(t, c, false);
         cycle_release(c);
         return end;
     }
+    uint64_t commit_started = task_trace_now(t);
     end = commit_positions(t, c);
+    task_trace_stage(t, c, "checkpoint.commit", &t->source, "source", commit_started, (int64_t)c->polled,
+                     end != CALL_FAILED);
+    task_trace_settle(t, c, end != CALL_FAILED);
     if (end != CALL_FAILED) {
         /* Delivered and checkpointed: the cycle's numbers are true now. */
         c->counts.records_out = c->survivors - c->rejects;
@@ -536,6 +544,9 @@ static call_end task_loop(struct task *t, bool *ended)
                 overlap = overlap_pays(inflight);
             inflight = NULL;
             if (end != CALL_DONE) {
+                /* The batch filled meanwhile is abandoned. */
+                if (filled == CALL_DONE)
+                    task_trace_settle(t, c, false);
                 cycle_count(t, c, false);
                 return end;
             }
@@ -605,6 +616,10 @@ task_result task_run(struct task *t)
     }
     t->started = true;
     task_refresh_state(t);
+    if (task_trace_start(t) != 0) {
+        task_fail(t, "tracing: out of memory");
+        goto done;
+    }
     if (task_flusher_start(t) != 0) {
         task_fail(t, "cannot start the flusher thread");
         goto done;

@@ -176,6 +176,8 @@ static call_end deliver_cycle(struct task *t, task_cycle *c)
     c->rejects = 0;
     c->attempt_rejects = 0;
     c->sink_dead_first = c->sink_dead_delivered = first;
+    if (has_survivors)
+        task_trace_deliver_begin(t, c);
     for (unsigned attempt = 0;; attempt++) {
         rdapsync_status status = RDAPSYNC_OK;
 
@@ -187,7 +189,10 @@ static call_end deliver_cycle(struct task *t, task_cycle *c)
             c->counts.errors[STAGE_SINK] -= c->attempt_rejects;
             c->attempt_rejects = 0;
             clear_err(c);
+            uint64_t write_started = task_trace_now(t);
             status = inst->desc->write(inst->state, c->batch, c->err, sizeof(c->err));
+            task_trace_stage(t, c, "sink.write", inst, "sink", write_started, (int64_t)c->survivors,
+                             status == RDAPSYNC_OK && !c->reject_fatal);
             if (c->reject_fatal)
                 return CALL_FAILED;
         }
@@ -199,9 +204,13 @@ static call_end deliver_cycle(struct task *t, task_cycle *c)
             if (!has_survivors)
                 return CALL_DONE;
             clear_err(c);
+            uint64_t flush_started = task_trace_now(t);
             status = inst->desc->flush ? inst->desc->flush(inst->state, c->err, sizeof(c->err)) : RDAPSYNC_OK;
+            task_trace_stage(t, c, "sink.flush", inst, "sink", flush_started, (int64_t)c->survivors,
+                             status == RDAPSYNC_OK);
             if (status == RDAPSYNC_OK) {
                 c->rejects = c->attempt_rejects;
+                task_trace_deliver_end(t, c);
                 return CALL_DONE;
             }
         }

@@ -28,6 +28,8 @@
 #include "base/metrics.h"
 #include "config/config.h"
 #include "loader/context.h"
+#include "runtime/task_trace.h"
+#include "trace/otel.h"
 
 #define TASK_ERR_SIZE 1024
 
@@ -64,6 +66,7 @@ typedef struct task_cycle {
     uint64_t fill_us;    /* poll, bad records, transforms */
     call_end delivered;
     char err[TASK_ERR_SIZE]; /* plugins' err buffer on the flusher thread */
+    task_cycle_trace trace;  /* spans (task_trace.c); the thread holding the cycle */
 } task_cycle;
 
 /* A one-slot handoff to the flusher thread. */
@@ -179,6 +182,9 @@ struct task {
 
     char err[TASK_ERR_SIZE];   /* plugins' err buffer on the task thread */
     char error[TASK_ERR_SIZE]; /* why the task failed (under lock) */
+
+    bool tracing;                      /* otel was on when the task started */
+    task_trace_window *trace_windows; /* owned; one per transform, while tracing */
 };
 
 static inline const char *task_reason(const char *err) { return err[0] ? err : "(no reason given)"; }
@@ -212,5 +218,30 @@ bool task_stop_requested(const struct task *t);
 /* Derives the task's state (starting, running, retrying, draining) for its
  * statistics from its flags. Either thread. */
 void task_refresh_state(struct task *t);
+
+/*
+ * task_trace.c: the spans of a cycle; each is a no-op unless t->tracing.
+ * start: at task_run (allocates; -1 out of memory). fill_begin / fill_end:
+ * around cycle_fill, task thread (fill_end: the batch span's context from
+ * the records' traceparent headers; the poll and transform spans).
+ * transform: a transform k ran [start, end] (either thread). deliver_begin:
+ * the flusher, before the first write: spans for sampled records, and each
+ * record's traceparent header set for the sink. stage: a child span of the
+ * batch from `start` to now (flusher or task thread, the cycle's holder).
+ * deliver_end: the records' spans, after the sink's flush. settle: the
+ * batch span, once the cycle is checkpointed (ok) or given up.
+ */
+int task_trace_start(struct task *t);
+void task_trace_free(struct task *t);
+void task_trace_fill_begin(struct task *t, task_cycle *c);
+void task_trace_fill_end(struct task *t, task_cycle *c);
+void task_trace_transform(struct task *t, size_t k, uint64_t start, uint64_t end);
+void task_trace_deliver_begin(struct task *t, task_cycle *c);
+void task_trace_stage(struct task *t, task_cycle *c, const char *name, const instance *inst, const char *stage,
+                      uint64_t start, int64_t records, bool ok);
+void task_trace_deliver_end(struct task *t, task_cycle *c);
+void task_trace_settle(struct task *t, task_cycle *c, bool ok);
+/* Unix ns when tracing, else 0 (no clock read). */
+static inline uint64_t task_trace_now(const struct task *t) { return t->tracing ? otel_now_ns() : 0; }
 
 #endif

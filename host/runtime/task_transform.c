@@ -57,6 +57,7 @@ static verdict run_chain(struct task *t, rdapsync_batch *batch, rdapsync_record 
     for (size_t k = from; k < to && v == V_OK; k++) {
         instance *inst = &t->transforms[k];
         uint64_t started = spent ? now_ns() : 0;
+        uint64_t traced = task_trace_now(t);
         for (unsigned attempt = 0;; attempt++) {
             memset(err, 0, TASK_ERR_SIZE);
             rdapsync_status status = inst->desc->transform(inst->state, batch, record, err, TASK_ERR_SIZE);
@@ -81,6 +82,8 @@ static verdict run_chain(struct task *t, rdapsync_batch *batch, rdapsync_record 
         }
         if (spent)
             spent[k] += now_ns() - started;
+        if (traced)
+            task_trace_transform(t, k, traced, otel_now_ns());
     }
     json_api_scope_end();
     return v;

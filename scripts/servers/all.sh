@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts, stops or queries several test servers at once.
 #
-#   all.sh start  [postgres mariadb kafka ferretdb rdap redis]   # default: the first four
+#   all.sh start  [postgres mariadb kafka ferretdb rdap redis otelcol]   # default: the first four
 #   all.sh stop   [...]      # idempotent, never fails for a stopped server
 #   all.sh status [...]      # exit 0 only when all named servers run
 #   all.sh env    [...]      # eval "$(scripts/servers/all.sh env)"
@@ -14,14 +14,14 @@ SERVER_NAME=all
 ALL=(postgres mariadb kafka ferretdb)
 
 verb="${1:-}"
-[[ -n "$verb" ]] || usage_exit "{start|stop|status|env} [postgres mariadb kafka ferretdb rdap redis]"
+[[ -n "$verb" ]] || usage_exit "{start|stop|status|env} [postgres mariadb kafka ferretdb rdap redis otelcol]"
 shift
 names=("$@")
 ((${#names[@]})) || names=("${ALL[@]}")
 for n in "${names[@]}"; do
   case "$n" in
-    postgres|mariadb|kafka|ferretdb|rdap|redis) ;;
-    *) die "unknown server '$n' (known: ${ALL[*]} rdap redis)" ;;
+    postgres|mariadb|kafka|ferretdb|rdap|redis|otelcol) ;;
+    *) die "unknown server '$n' (known: ${ALL[*]} rdap redis otelcol)" ;;
   esac
 done
 
