@@ -107,6 +107,7 @@ static const char *schema_type(rdapsync_option_type type)
     case RDAPSYNC_OPT_DOUBLE: return "number";
     case RDAPSYNC_OPT_LIST: return "array";
     case RDAPSYNC_OPT_MAP: return "object";
+    case RDAPSYNC_OPT_JSON: /* any YAML value */
     case RDAPSYNC_OPT_SIZE:
     case RDAPSYNC_OPT_DURATION: return NULL; /* "16M" or a bare number */
     }
