@@ -64,7 +64,7 @@ rdapsync_status sqs_history_prepare(sqs_state *st, char *err, size_t err_size)
     free(head);
     if ((status = prepare(st->db, insert, &st->history_insert, names->history, err, err_size)) != RDAPSYNC_OK)
         return status;
-    return prepare(st->db, rdapsync_sinktk_history_close_sql(names->history, names->key, "?1"), &st->history_close,
+    return prepare(st->db, rdapsync_sinktk_history_close_sql(names->history, names->key, "= ?1"), &st->history_close,
                    names->history, err, err_size);
 }
 

@@ -67,12 +67,12 @@ static char *format(const char *fmt, ...)
     return out;
 }
 
-char *rdapsync_sinktk_history_close_sql(const char *table, const char *key, const char *param)
+char *rdapsync_sinktk_history_close_sql(const char *table, const char *key, const char *keys)
 {
     return format("UPDATE %1$s AS cur SET valid_to = (SELECT MIN(n.valid_from) FROM %1$s n WHERE n.%2$s = cur.%2$s "
                   "AND (n.valid_from, n.origin, n.seq) > (cur.valid_from, cur.origin, cur.seq)) "
-                  "WHERE cur.%2$s = %3$s",
-                  table, key, param);
+                  "WHERE cur.%2$s %3$s",
+                  table, key, keys);
 }
 
 char *rdapsync_sinktk_history_insert_head(const char *table, const char *key)

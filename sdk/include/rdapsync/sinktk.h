@@ -461,13 +461,14 @@ int rdapsync_sinktk_history_each(const rdapsync_sinktk_plan *plan, const rdapsyn
  * SQL that PostgreSQL, MariaDB (10.3+) and SQLite (3.33+) all run:
  *   UPDATE <table> AS cur SET valid_to = (SELECT MIN(n.valid_from) FROM
  *   <table> n WHERE n.<key> = cur.<key> AND (n.valid_from, n.origin, n.seq)
- *   > (cur.valid_from, cur.origin, cur.seq)) WHERE cur.<key> = <param>
- * `table` and `key` are already quoted for the store, `param` its
- * placeholder ("$1", "?", or a literal). Versions that arrive out of order
+ *   > (cur.valid_from, cur.origin, cur.seq)) WHERE cur.<key> <keys>
+ * `table` and `key` are already quoted for the store, `keys` the test of
+ * the keys to recompute ("= $1", "= ?1", "IN ('a', 'b')": several keys in
+ * one statement). Versions that arrive out of order
  * get their place: the older neighbour's interval ends at the new one.
  * Returns a malloc'd string the caller frees, or NULL (memory).
  */
-char *rdapsync_sinktk_history_close_sql(const char *table, const char *key, const char *param);
+char *rdapsync_sinktk_history_close_sql(const char *table, const char *key, const char *keys);
 
 /* "INSERT INTO <table> (<key>, valid_from, origin, seq, deleted, doc,
  * retention_until) VALUES ": the head of the history insert, columns in the
