@@ -120,7 +120,8 @@ Test(loader, refuses_a_descriptor_shorter_than_its_abi_minor_requires)
 {
     char expected[128];
     snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI %d.%d",
-             offsetof(rdapsync_plugin, flush), offsetof(rdapsync_plugin, options_set_end) + sizeof(size_t),
+             offsetof(rdapsync_plugin, flush),
+             offsetof(rdapsync_plugin, transform_commit) + sizeof(((rdapsync_plugin *)0)->transform_commit),
              RDAPSYNC_ABI_MAJOR, RDAPSYNC_ABI_MINOR);
     expect_refusal(FIXTURE("sink-short"), RDAPSYNC_KIND_SINK, "short", expected);
 }
