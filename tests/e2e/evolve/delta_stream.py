@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A change stream for the delta transform's tests and benchmark.
 
-  delta_stream.py OUT EVENTS KEYS SEED [REPEAT] [DELETES] [--expected FILE]
+  delta_stream.py OUT EVENTS KEYS SEED [REPEAT] [DELETES] [SIZE] [--expected FILE]
 
 Writes EVENTS envelope lines (the file source's change format) over KEYS
 keys: the first event of a key brings a new document; after that an event
@@ -17,13 +17,13 @@ import random
 import sys
 
 
-def new_doc(rng, key):
+def new_doc(rng, key, size):
     return {
         "objectClassName": "domain", "handle": key, "ldhName": key.lower() + ".example",
         "status": ["active"], "port43": "whois.example",
         "nameservers": [{"ldhName": "ns%d.example" % i} for i in range(1, 3)],
         "events": [{"eventAction": "registration", "eventDate": "2020-01-0%dT00:00:00Z" % rng.randint(1, 9)}],
-        "remarks": [{"description": ["x" * rng.randint(200, 600)]}],
+        "remarks": [{"description": ["x" * rng.randint(size // 3, size)]}],
         "counter": 0, "note": "n0", "secureDNS": {"delegationSigned": False},
     }
 
@@ -55,6 +55,7 @@ def main(argv):
     out, events, keys, seed = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     repeat = float(argv[4]) if len(argv) > 4 else 0.9
     deletes = float(argv[5]) if len(argv) > 5 else 0.0
+    size = int(argv[6]) if len(argv) > 6 else 600
     rng = random.Random(seed)
     last = {}
     expected = []
@@ -64,7 +65,7 @@ def main(argv):
             op, value = "upsert", None
             roll = rng.random()
             if key not in last:
-                value = new_doc(rng, key)
+                value = new_doc(rng, key, size)
                 expected.append(seq)
             elif roll < deletes:
                 op = "delete"
