@@ -16,6 +16,11 @@
 #   postgres delta            file -> delta -> postgres
 # Bytes are the sum of the message values (and keys) read back from each
 # topic with kcat; records per second are input events over wall time.
+# Beside the wall time: the CPU seconds of rdapsync (user + system, from
+# /usr/bin/time) and, when the PostgreSQL server runs on this machine, of
+# the server (its postmaster's own and reaped children's times in /proc):
+# on a machine busy with other work the CPU figures stay meaningful, the
+# wall figures do not.
 # Targets: delta's Kafka bytes <= 15% of the baseline's, and >= 2x the
 # records per second into PostgreSQL. Figures only, nothing fails.
 #
@@ -31,6 +36,7 @@ size=${DOC_SIZE:-3000}
 keys=${KEYS:-5000}
 say() { printf '==> %s\n' "$*" >&2; }
 command -v kcat >/dev/null || { echo "kcat not found (Debian package kcat)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time not found (Debian package time)" >&2; exit 1; }
 command -v psql >/dev/null || { echo "psql not found (Debian package postgresql-client)" >&2; exit 1; }
 
 if [ ! -x "$build/host/rdapsync" ]; then
@@ -66,7 +72,16 @@ python3 tests/e2e/evolve/delta_stream.py "$work/in.jsonl" "$events" "$keys" 42 0
 changed=$(wc -l <"$work/changed.txt")
 run_id=$$
 
-# pipeline NAME TRANSFORMS_YAML SINK_YAML: writes the file and runs it; prints wall seconds.
+# Seconds of CPU the PostgreSQL server used so far (0 when it is not local).
+pg_cpu() {
+  local pidfile=$RDAPSYNC_SERVERS_DIR/postgres/data/postmaster.pid pid
+  [ -r "$pidfile" ] || { echo 0; return; }
+  pid=$(head -1 "$pidfile")
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) / hz }' "/proc/$pid/stat" 2>/dev/null || echo 0
+}
+
+# pipeline NAME TRANSFORMS_YAML SINK_YAML: writes the file and runs it;
+# prints "wall_s client_cpu_s server_cpu_s".
 pipeline() {
   local name=$1 transforms=$2 sink=$3
   cat >"$work/$name.yaml" <<YAML
@@ -78,11 +93,15 @@ pipelines:
     sink: $sink
     batch: { max_records: 1000, max_wait: 50ms }
 YAML
-  local start end
+  local start end cpu0 cpu1 client
+  cpu0=$(pg_cpu)
   start=$(date +%s.%N)
-  "$bin" run "$work/$name.yaml" >"$work/$name.log" 2>&1 || { tail -20 "$work/$name.log" >&2; exit 1; }
+  /usr/bin/time -f "%U %S" -o "$work/$name.time" "$bin" run "$work/$name.yaml" >"$work/$name.log" 2>&1 ||
+    { tail -20 "$work/$name.log" >&2; exit 1; }
   end=$(date +%s.%N)
-  echo "$start $end" | awk '{printf "%.3f", $2 - $1}'
+  cpu1=$(pg_cpu)
+  client=$(awk '{ print $1 + $2 }' "$work/$name.time")
+  echo "$start $end $client $cpu0 $cpu1" | awk '{ printf "%.3f %.2f %.2f", $2 - $1, $3, $5 - $4 }'
 }
 
 # TOPIC: bytes of the messages' values and keys
@@ -111,10 +130,17 @@ psql -X -q "$RDAPSYNC_PG_DSN" -c "DROP VIEW IF EXISTS delta_base_${run_id}_live,
 
 echo
 echo "delta benchmark: $events events, $keys keys, $changed changed (the rest repeat their key's document)"
-awk -v b0="$b0" -v b1="$b1" -v b2="$b2" -v t0="$t_k0" -v t1="$t_k1" -v t2="$t_k2" 'BEGIN {
-  printf "kafka bytes  without delta      %12d            (%.2fs)\n", b0, t0
-  printf "kafka bytes  delta, full        %12d  %6.2f%%  (%.2fs)  target <= 15%%\n", b1, 100 * b1 / b0, t1
-  printf "kafka bytes  delta, merge-patch %12d  %6.2f%%  (%.2fs)\n", b2, 100 * b2 / b0, t2 }'
-awk -v n="$events" -v t0="$t_p0" -v t1="$t_p1" 'BEGIN {
-  printf "postgres     without delta      %10.0f rec/s  (%.2fs)\n", n / t0, t0
-  printf "postgres     delta              %10.0f rec/s  (%.2fs)  %.2fx  target >= 2x\n", n / t1, t1, t0 / t1 }'
+echo "                                     bytes   of base   wall s  rdapsync cpu s"
+set -- $t_k0; k0=($@); set -- $t_k1; k1=($@); set -- $t_k2; k2=($@)
+awk -v b0="$b0" -v b1="$b1" -v b2="$b2" -v w0="${k0[0]}" -v w1="${k1[0]}" -v w2="${k2[0]}" \
+    -v c0="${k0[1]}" -v c1="${k1[1]}" -v c2="${k2[1]}" 'BEGIN {
+  printf "kafka  without delta      %12d            %7.2f  %7.2f\n", b0, w0, c0
+  printf "kafka  delta, full        %12d  %6.2f%%   %7.2f  %7.2f   target <= 15%%\n", b1, 100 * b1 / b0, w1, c1
+  printf "kafka  delta, merge-patch %12d  %6.2f%%   %7.2f  %7.2f\n", b2, 100 * b2 / b0, w2, c2 }'
+echo "                                 rec/s (wall)   wall s  rdapsync cpu s  server cpu s  rec per cpu s (both)"
+set -- $t_p0; p0=($@); set -- $t_p1; p1=($@)
+awk -v n="$events" -v w0="${p0[0]}" -v w1="${p1[0]}" -v c0="${p0[1]}" -v c1="${p1[1]}" -v s0="${p0[2]}" \
+    -v s1="${p1[2]}" 'BEGIN {
+  printf "postgres  without delta   %10.0f   %7.2f  %7.2f         %7.2f       %10.0f\n", n / w0, w0, c0, s0, n / (c0 + s0)
+  printf "postgres  delta           %10.0f   %7.2f  %7.2f         %7.2f       %10.0f\n", n / w1, w1, c1, s1, n / (c1 + s1)
+  printf "postgres  ratio (delta / without): %.2fx by wall time, %.2fx by CPU time   target >= 2x\n", w0 / w1, (c0 + s0) / (c1 + s1) }'
