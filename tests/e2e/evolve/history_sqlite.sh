@@ -68,4 +68,29 @@ live=$(sqlite3 db.sqlite "SELECT count(*) FROM domains_history h JOIN domains d 
                           AND h.seq = d.seq")
 keys=$(sqlite3 db.sqlite "SELECT count(*) FROM domains")
 [ "$live" -eq "$keys" ] || fail "only $live of $keys live rows are the current version of their history"
+note "validate refuses a history table in append mode, or the data table itself, at its place"
+cat >bad.yaml <<YAML
+pipelines:
+  - name: append
+    source: { plugin: file, config: { path: "$work/changes.jsonl" } }
+    sink:
+      plugin: sqlite
+      config:
+        path: "$work/x.sqlite"
+        mode: append
+        history: { table: h }
+  - name: same
+    source: { plugin: file, config: { path: "$work/changes.jsonl" } }
+    sink:
+      plugin: sqlite
+      config: { path: "$work/x.sqlite", table: t, history: { table: T } }
+YAML
+status=0
+"$RDAPSYNC_BIN" validate bad.yaml >bad.out 2>&1 || status=$?
+cat bad.out
+[ "$status" -ne 0 ] || fail "validate accepted a bad history option"
+grep -qF "bad.yaml:9:18: error: pipeline 'append': sink 'sqlite': invalid configuration: history needs mode upsert" bad.out ||
+  fail "no positioned error for history in append mode"
+grep -qF "bad.yaml:14:95: error: pipeline 'same': sink 'sqlite': invalid configuration: the history table must differ" bad.out ||
+  fail "no positioned error for history on the data table"
 echo "PASS history_sqlite"
