@@ -3,10 +3,10 @@
  * the last version of its key that was delivered, and can send RFC 7386
  * merge patches instead of whole documents (docs/schema-and-history.md).
  *
- * Content hash: SHA-256 (OpenSSL) of the document serialized with sorted
- * keys. A collision would silently skip a changed document, and the input
- * comes from servers we do not control, so a collision-resistant hash is
- * worth its cost, which is small beside the serialization itself.
+ * Content hash: SHA-256 (OpenSSL) of a canonical walk of the document
+ * (feed_value). A collision would silently skip a changed document, and
+ * the input comes from servers we do not control, so a collision-resistant
+ * hash is worth its cost, which is small (the CPU's SHA instructions).
  *
  * State: per key in SQLite in the task's state directory (dstate.h),
  * made durable by transform_commit (ABI 1.3) only after the sink flushed
@@ -141,49 +141,86 @@ static int drop_member(rdapsync_value *parent, const docpath_seg *last, void *op
     return 0;
 }
 
-typedef struct hashing {
-    EVP_MD_CTX *md;
-    char *text; /* the serialization, kept when wanted */
-    size_t len, cap;
-    bool keep;
-} hashing;
-
-static int feed(const char *bytes, size_t len, void *opaque)
+/* Feeds one value to the digest in a canonical form: a type tag, then for
+ * scalars their bytes (strings with their length), for arrays the count
+ * and the items, for objects the count and the members in bytewise key
+ * order. Walking the tree costs far less than serializing it (no
+ * escaping), and two documents hash the same exactly when they are equal
+ * JSON (member order aside). 0 or -1 (allocation, digest). */
+static int key_order(const void *a, const void *b)
 {
-    hashing *h = opaque;
-    if (EVP_DigestUpdate(h->md, bytes, len) != 1)
-        return -1;
-    if (!h->keep)
-        return 0;
-    if (h->len + len + 1 > h->cap) {
-        size_t cap = h->cap ? h->cap : 4096;
-        while (cap < h->len + len + 1)
-            cap *= 2;
-        char *text = realloc(h->text, cap);
-        if (!text)
-            return -1;
-        h->text = text;
-        h->cap = cap;
-    }
-    memcpy(h->text + h->len, bytes, len);
-    h->len += len;
-    h->text[h->len] = '\0';
-    return 0;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* SHA-256 of the canonical document (ignored paths left out); with
- * `keep`, *text gets the canonical text of the whole document (malloc'd,
- * the caller frees). 0 or -1. */
-static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DSTATE_HASH_BYTES], bool keep,
-                        char **text)
+static int feed(EVP_MD_CTX *md, const void *bytes, size_t len)
+{
+    return EVP_DigestUpdate(md, bytes, len) == 1 ? 0 : -1;
+}
+
+static int feed_value(EVP_MD_CTX *md, const rdapsync_value *v)
 {
     const rdapsync_json_api *j = H->json;
-    hashing h = {.md = s->md};
+    rdapsync_value_type type = j->type(v);
+    unsigned char tag = (unsigned char)type;
+    uint64_t n;
+
+    if (feed(md, &tag, 1) != 0)
+        return -1;
+    switch (type) {
+    case RDAPSYNC_JSON_NULL: return 0;
+    case RDAPSYNC_JSON_BOOL: tag = j->bool_value(v); return feed(md, &tag, 1);
+    case RDAPSYNC_JSON_INTEGER: {
+        int64_t i = j->integer_value(v);
+        return feed(md, &i, sizeof i);
+    }
+    case RDAPSYNC_JSON_REAL: {
+        double d = j->number_value(v);
+        return feed(md, &d, sizeof d);
+    }
+    case RDAPSYNC_JSON_STRING:
+        n = j->string_length(v);
+        return feed(md, &n, sizeof n) != 0 ? -1 : feed(md, j->string_value(v), (size_t)n);
+    case RDAPSYNC_JSON_ARRAY:
+        n = j->array_size(v);
+        if (feed(md, &n, sizeof n) != 0)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (feed_value(md, j->array_get(v, i)) != 0)
+                return -1;
+        return 0;
+    case RDAPSYNC_JSON_OBJECT: {
+        n = j->object_size(v);
+        const char *small[32], **keys = n <= 32 ? small : malloc(n * sizeof *keys);
+        size_t k = 0;
+        int rc = keys && feed(md, &n, sizeof n) == 0 ? 0 : -1;
+        for (rdapsync_value_iter *it = j->object_iter((rdapsync_value *)v); rc == 0 && it && k < n;
+             it = j->object_iter_next((rdapsync_value *)v, it))
+            keys[k++] = j->object_iter_key(it);
+        if (rc == 0)
+            qsort(keys, k, sizeof *keys, key_order);
+        for (size_t i = 0; rc == 0 && i < k; i++) {
+            uint64_t len = strlen(keys[i]);
+            rc = feed(md, &len, sizeof len) != 0 || feed(md, keys[i], (size_t)len) != 0 ||
+                         feed_value(md, j->object_get(v, keys[i])) != 0
+                     ? -1
+                     : 0;
+        }
+        if (keys != small)
+            free(keys);
+        return rc;
+    }
+    }
+    return -1;
+}
+
+/* SHA-256 of the canonical document (ignored paths left out). 0 or -1. */
+static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DSTATE_HASH_BYTES])
+{
+    const rdapsync_json_api *j = H->json;
     rdapsync_value *subject = doc;
     unsigned int n = 0;
     int rc = -1;
 
-    *text = NULL;
     if (s->ignore_count) {
         subject = j->deep_copy(doc);
         if (!subject)
@@ -191,28 +228,9 @@ static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DST
         for (size_t i = 0; i < s->ignore_count; i++)
             docpath_each_parent(j, subject, &s->ignore[i], false, drop_member, (void *)j);
     }
-    if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
-        goto out;
-    h.keep = keep && subject == doc;
-    if (j->dump_cb(subject, RDAPSYNC_DUMP_SORT_KEYS, feed, &h) != 0 || EVP_DigestFinal_ex(s->md, hash, &n) != 1 ||
-        n != DSTATE_HASH_BYTES)
-        goto out;
-    if (keep && subject != doc) {
-        /* The stored document is the whole one, ignored members included. */
-        size_t len;
-        char *whole = j->dump(doc, RDAPSYNC_DUMP_SORT_KEYS, &len);
-        if (!whole)
-            goto out;
-        h.text = strdup(whole);
-        H->free(whole);
-        if (!h.text)
-            goto out;
-    }
-    *text = keep ? h.text : NULL;
-    h.text = keep ? NULL : h.text;
-    rc = 0;
-out:
-    free(h.text);
+    if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1 && feed_value(s->md, subject) == 0 &&
+        EVP_DigestFinal_ex(s->md, hash, &n) == 1 && n == DSTATE_HASH_BYTES)
+        rc = 0;
     if (subject != doc)
         j->decref(subject);
     return rc;
@@ -259,17 +277,23 @@ static rdapsync_status delta_transform(void *state, rdapsync_batch *batch, rdaps
             return RDAPSYNC_RETRY;
         return RDAPSYNC_OK;
     }
-    if (content_hash(s, record->value, now, patches, &text) != 0) {
+    if (content_hash(s, record->value, now) != 0) {
         snprintf(err, err_size, "delta: out of memory hashing the document");
         return RDAPSYNC_RETRY;
     }
-    int known = dstate_lookup(s->state, record->key, record->key_len, before, patches ? &old_text : NULL, err,
-                              err_size);
+    /* The stored document is read only for a change that becomes a patch. */
+    int known = dstate_lookup(s->state, record->key, record->key_len, before, NULL, err, err_size);
+    if (known == 1 && patches && memcmp(before, now, sizeof now) != 0)
+        known = dstate_lookup(s->state, record->key, record->key_len, before, &old_text, err, err_size);
     if (known < 0) {
         status = RDAPSYNC_RETRY;
     } else if (known == 1 && memcmp(before, now, sizeof now) == 0) {
         H->counter_add(s->ctx, "delta_unchanged", 1);
         status = RDAPSYNC_DROP;
+    } else if (patches && !(text = H->json->dump(record->value, RDAPSYNC_DUMP_SORT_KEYS, NULL))) {
+        /* The next patch of this key is made against this document. */
+        snprintf(err, err_size, "delta: out of memory serializing the document");
+        status = RDAPSYNC_RETRY;
     } else if (dstate_pending(s->state, record->key, record->key_len, now, text, &record->position, err,
                               err_size) != 0) {
         status = RDAPSYNC_RETRY;
@@ -279,7 +303,7 @@ static rdapsync_status delta_transform(void *state, rdapsync_batch *batch, rdaps
     } else {
         H->counter_add(s->ctx, "delta_changed", 1);
     }
-    free(text);
+    H->free(text);
     free(old_text);
     return status;
 }

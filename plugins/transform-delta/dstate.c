@@ -26,14 +26,15 @@ static int failed(sqlite3 *db, const char *what, char *err, size_t err_size)
  * checkpoint: documents are then sent again, never skipped. */
 static const char schema[] =
     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-    "PRAGMA wal_autocheckpoint=16384; PRAGMA temp_store=MEMORY; "
-    "CREATE TABLE IF NOT EXISTS delivered (key BLOB PRIMARY KEY, hash BLOB NOT NULL, doc TEXT) WITHOUT ROWID; "
+    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
+    /* A rowid table: rows with documents are too big for WITHOUT ROWID. */
+    "CREATE TABLE IF NOT EXISTS delivered (key BLOB PRIMARY KEY, hash BLOB NOT NULL, doc TEXT); "
     /* Append-only, no index: one page written per row. */
     "CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY, key BLOB NOT NULL, hash BLOB, doc TEXT, "
     "stream TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL); "
     /* In memory: the latest version passed of each key with pending rows,
      * for lookups. */
-    "CREATE TEMP TABLE recent (key BLOB PRIMARY KEY, hash BLOB, doc TEXT) WITHOUT ROWID;";
+    "CREATE TEMP TABLE recent (key BLOB PRIMARY KEY, hash BLOB, doc TEXT);";
 
 static int prepare(dstate *s, const char *sql, sqlite3_stmt **out, char *err, size_t err_size)
 {
