@@ -99,6 +99,9 @@ YAML
   /usr/bin/time -f "%U %S" -o "$work/$name.time" "$bin" run "$work/$name.yaml" >"$work/$name.log" 2>&1 ||
     { tail -20 "$work/$name.log" >&2; exit 1; }
   end=$(date +%s.%N)
+  # The session's backend exits after the run; its time counts once the
+  # postmaster has reaped it.
+  sleep 2
   cpu1=$(pg_cpu)
   client=$(awk '{ print $1 + $2 }' "$work/$name.time")
   echo "$start $end $client $cpu0 $cpu1" | awk '{ printf "%.3f %.2f %.2f", $2 - $1, $3, $5 - $4 }'
