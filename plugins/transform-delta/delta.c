@@ -49,6 +49,14 @@ static const rdapsync_option options[] = {
     RDAPSYNC_OPTIONS_END,
 };
 
+/* The canonical bytes go to the digest in blocks: many small updates
+ * cost more than the hashing itself. */
+typedef struct feeder {
+    EVP_MD_CTX *md;
+    size_t len;
+    unsigned char buf[8192];
+} feeder;
+
 typedef struct instance {
     rdapsync_ctx *ctx;
     const struct config *config;
@@ -56,6 +64,7 @@ typedef struct instance {
     docpath *ignore;
     size_t ignore_count;
     EVP_MD_CTX *md;
+    feeder feed; /* content_hash's buffer */
 } instance;
 
 static rdapsync_status delta_check(const void *config, char *err, size_t err_size)
@@ -152,12 +161,27 @@ static int key_order(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int feed(EVP_MD_CTX *md, const void *bytes, size_t len)
+static int flush_feed(feeder *f)
 {
-    return EVP_DigestUpdate(md, bytes, len) == 1 ? 0 : -1;
+    int rc = f->len && EVP_DigestUpdate(f->md, f->buf, f->len) != 1 ? -1 : 0;
+    f->len = 0;
+    return rc;
 }
 
-static int feed_value(EVP_MD_CTX *md, const rdapsync_value *v)
+static int feed(feeder *f, const void *bytes, size_t len)
+{
+    if (f->len + len > sizeof f->buf) {
+        if (flush_feed(f) != 0)
+            return -1;
+        if (len > sizeof f->buf)
+            return EVP_DigestUpdate(f->md, bytes, len) == 1 ? 0 : -1;
+    }
+    memcpy(f->buf + f->len, bytes, len);
+    f->len += len;
+    return 0;
+}
+
+static int feed_value(feeder *md, const rdapsync_value *v)
 {
     const rdapsync_json_api *j = H->json;
     rdapsync_value_type type = j->type(v);
@@ -228,8 +252,10 @@ static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DST
         for (size_t i = 0; i < s->ignore_count; i++)
             docpath_each_parent(j, subject, &s->ignore[i], false, drop_member, (void *)j);
     }
-    if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1 && feed_value(s->md, subject) == 0 &&
-        EVP_DigestFinal_ex(s->md, hash, &n) == 1 && n == DSTATE_HASH_BYTES)
+    s->feed.md = s->md;
+    s->feed.len = 0;
+    if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1 && feed_value(&s->feed, subject) == 0 &&
+        flush_feed(&s->feed) == 0 && EVP_DigestFinal_ex(s->md, hash, &n) == 1 && n == DSTATE_HASH_BYTES)
         rc = 0;
     if (subject != doc)
         j->decref(subject);
