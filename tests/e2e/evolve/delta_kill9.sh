@@ -34,7 +34,14 @@ kill_and_finish() {
     [ "$attempts" -le 100 ] || fail "the run kept finishing before the kill ($kills kills)"
     "$RDAPSYNC_BIN" run "$config" >>"$config.log" 2>&1 &
     pid=$!
-    sleep "0.$(printf '%02d' $((RANDOM % 60 + 5)))"
+    # Not before the file sink's first flush: until its sidecar exists, a
+    # file left by a killed run is kept whole (the file sink's rule, not
+    # delta's), and the replay would duplicate its lines.
+    for _ in $(seq 1 200); do
+      [ -f "$work/out-$name/out.jsonl.flushed" ] || ! kill -0 "$pid" 2>/dev/null && break
+      sleep 0.01
+    done
+    sleep "0.$(printf '%02d' $((RANDOM % 40 + 1)))"
     if kill -0 "$pid" 2>/dev/null; then
       kill -9 "$pid"; wait "$pid" 2>/dev/null || true
       kills=$((kills + 1))
