@@ -107,6 +107,7 @@ static const char *schema_type(rdapsync_option_type type)
     case RDAPSYNC_OPT_DOUBLE: return "number";
     case RDAPSYNC_OPT_LIST: return "array";
     case RDAPSYNC_OPT_MAP: return "object";
+    case RDAPSYNC_OPT_JSON: /* any YAML value */
     case RDAPSYNC_OPT_SIZE:
     case RDAPSYNC_OPT_DURATION: return NULL; /* "16M" or a bare number */
     }
@@ -127,6 +128,10 @@ static json_t *default_json(const rdapsync_option *opt)
         return options_parse_bool(text, &flag) == 0 ? json_boolean(flag) : json_string(text);
     case RDAPSYNC_OPT_DOUBLE:
         return options_parse_double(text, &real) == 0 ? json_real(real) : json_string(text);
+    case RDAPSYNC_OPT_JSON: {
+        json_t *value = json_loads(text, JSON_DECODE_ANY, NULL);
+        return value ? value : json_string(text);
+    }
     case RDAPSYNC_OPT_LIST: {
         json_t *items = json_array();
         char *copy = strdup(text);
@@ -147,6 +152,8 @@ static json_t *option_schema(const rdapsync_option *opt)
     const char *type = schema_type(opt->type);
     if (type) {
         json_object_set_new(schema, "type", json_string(type));
+    } else if (opt->type == RDAPSYNC_OPT_JSON) {
+        /* Any value: no "type" constraint. */
     } else {
         json_t *types = json_array();
         json_array_append_new(types, json_string("string"));

@@ -10,6 +10,7 @@
 #include "base/spelling.h"
 #include "config/config_pins.h"
 #include "config/options.h"
+#include "config/options_json.h"
 #include "config/otel_config.h"
 #include "config/validate_checks.h"
 
@@ -245,7 +246,10 @@ static void load_block_content(config_loader *cl, const ynode *node, rdapsync_ki
     char reason[1024] = "";
     if (desc->check(block->settings, reason, sizeof(reason)) != RDAPSYNC_OK) {
         const ynode *at = block->config_node && !options_is_null(block->config_node) ? block->config_node : node;
-        report(cl, at, context, "invalid configuration: %s", reason[0] ? reason : "(the plugin gave no reason)");
+        const char *text = reason;
+        const ynode *inside = options_json_locate(block->config_node, reason, &text); /* "@PATH: " (ABI 1.3) */
+        report(cl, inside ? inside : at, context, "invalid configuration: %s",
+               text[0] ? text : "(the plugin gave no reason)");
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/secrets.h"
 #include "base/spelling.h"
+#include "config/options_json.h"
 
 /* A runaway (unterminated) table is a plugin bug; stop reading well before
  * walking off into unrelated memory for long. The explicit-set bits
@@ -30,6 +31,7 @@ static const char *type_expectation(rdapsync_option_type type)
     case RDAPSYNC_OPT_LIST: return "a list of scalars (or one scalar)";
     case RDAPSYNC_OPT_DOUBLE: return "a number";
     case RDAPSYNC_OPT_MAP: return "a mapping of scalars";
+    case RDAPSYNC_OPT_JSON: return "any YAML value";
     }
     return "a value";
 }
@@ -47,7 +49,8 @@ const rdapsync_option *options_find(const rdapsync_option *table, const char *na
 static size_t slot_size(rdapsync_option_type type)
 {
     switch (type) {
-    case RDAPSYNC_OPT_STRING: return sizeof(char *);
+    case RDAPSYNC_OPT_STRING:
+    case RDAPSYNC_OPT_JSON: return sizeof(char *);
     case RDAPSYNC_OPT_INT:
     case RDAPSYNC_OPT_SIZE:
     case RDAPSYNC_OPT_DURATION: return sizeof(int64_t);
@@ -63,7 +66,8 @@ static size_t slot_size(rdapsync_option_type type)
 static size_t slot_align(rdapsync_option_type type)
 {
     switch (type) {
-    case RDAPSYNC_OPT_STRING: return alignof(char *);
+    case RDAPSYNC_OPT_STRING:
+    case RDAPSYNC_OPT_JSON: return alignof(char *);
     case RDAPSYNC_OPT_INT:
     case RDAPSYNC_OPT_SIZE:
     case RDAPSYNC_OPT_DURATION: return alignof(int64_t);
@@ -105,7 +109,8 @@ static void slot_clear(void *settings, const rdapsync_option *opt)
 {
     void *at = slot(settings, opt);
     switch (opt->type) {
-    case RDAPSYNC_OPT_STRING: {
+    case RDAPSYNC_OPT_STRING:
+    case RDAPSYNC_OPT_JSON: {
         char *text;
         memcpy(&text, at, sizeof(text));
         free(text);
@@ -158,7 +163,8 @@ static int store_scalar(void *settings, const rdapsync_option *opt, const char *
     void *at = slot(settings, opt);
     int64_t number = 0;
     switch (opt->type) {
-    case RDAPSYNC_OPT_STRING: {
+    case RDAPSYNC_OPT_STRING:
+    case RDAPSYNC_OPT_JSON: /* only defaults come here: JSON text as written in the table */ {
         char *copy = strdup(text);
         if (!copy)
             goto nomem;
@@ -514,6 +520,19 @@ static void fill_map(fill_state *fs, void *settings, const rdapsync_option *opt,
     }
 }
 
+/* A structured option (ABI 1.3): the YAML value as JSON text. */
+static void fill_json(fill_state *fs, void *settings, const rdapsync_option *opt, const ynode *node)
+{
+    char reason[512];
+    const ynode *at = node;
+    char *text = options_json_from_yaml(node, is_secret(opt), &at, reason, sizeof(reason));
+    if (!text) {
+        fill_error(fs, at, "option '%s': %s", opt->name, reason);
+        return;
+    }
+    memcpy(slot(settings, opt), &text, sizeof(text));
+}
+
 /* "a, b, c" of every option name, for an unknown-option message. */
 static void known_options(const rdapsync_option *table, char *out, size_t out_size)
 {
@@ -572,6 +591,8 @@ void *options_fill(const rdapsync_plugin *desc, const ynode *config, const ynode
             fill_list(&fs, settings, opt, config->items[i]);
         else if (opt->type == RDAPSYNC_OPT_MAP)
             fill_map(&fs, settings, opt, config->items[i]);
+        else if (opt->type == RDAPSYNC_OPT_JSON)
+            fill_json(&fs, settings, opt, config->items[i]);
         else
             fill_scalar(&fs, settings, opt, config->items[i]);
     }
@@ -635,7 +656,8 @@ uint64_t options_hash(const rdapsync_plugin *desc, const void *settings, uint64_
         const void *at = (const char *)settings + opt->offset;
         hash = hash_string(hash, opt->name);
         switch (opt->type) {
-        case RDAPSYNC_OPT_STRING: {
+        case RDAPSYNC_OPT_STRING:
+        case RDAPSYNC_OPT_JSON: {
             const char *text;
             memcpy(&text, at, sizeof(text));
             hash = hash_string(hash, text);

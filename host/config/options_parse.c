@@ -144,6 +144,7 @@ const char *options_type_name(rdapsync_option_type type)
     case RDAPSYNC_OPT_LIST: return "list";
     case RDAPSYNC_OPT_DOUBLE: return "double";
     case RDAPSYNC_OPT_MAP: return "map";
+    case RDAPSYNC_OPT_JSON: return "json";
     }
     return "unknown";
 }

@@ -20,6 +20,7 @@ static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [0] = END_OF(rdapsync_plugin, flush),
     [1] = END_OF(rdapsync_plugin, flags),
     [2] = END_OF(rdapsync_plugin, options_set_end),
+    [3] = END_OF(rdapsync_plugin, transform_commit),
 };
 
 uint32_t loader_plugin_flags(const rdapsync_plugin *desc)

@@ -405,8 +405,29 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
     return CALL_DONE;
 }
 
-/* Checkpoint file, then the source's commit: on the task thread, so the
- * source's callbacks never run concurrently with each other. */
+/* ABI 1.3: the transforms that keep state of what they passed make it
+ * durable now that the sink flushed it, before the checkpoint says so: a
+ * crash in between replays the batch against state that already has it,
+ * never the other way round (plugin.h, transform_commit). The fill of the
+ * next batch is over, so no transform call runs meanwhile. */
+static call_end commit_transforms(struct task *t, const rdapsync_position *positions, size_t count)
+{
+    for (size_t i = 0; i < t->transform_count; i++) {
+        const instance *in = &t->transforms[i];
+        if (!in->opened || !RDAPSYNC_HAS(rdapsync_plugin, in->desc, transform_commit) || !in->desc->transform_commit)
+            continue;
+        clear_err(t);
+        if (in->desc->transform_commit(in->state, positions, count, t->err, sizeof(t->err)) != RDAPSYNC_OK) {
+            task_fail(t, "commit transform %s: %s", in->desc->name, task_reason(t->err));
+            return CALL_FAILED;
+        }
+    }
+    return CALL_DONE;
+}
+
+/* Transforms' state, the checkpoint file, then the source's commit: on the
+ * task thread, so the source's callbacks never run concurrently with each
+ * other. */
 static call_end commit_positions(struct task *t, task_cycle *c)
 {
     size_t count = checkpoint_map_count(c->positions);
@@ -416,6 +437,8 @@ static call_end commit_positions(struct task *t, task_cycle *c)
 
     if (count == 0)
         return CALL_DONE;
+    if (commit_transforms(t, positions, count) != CALL_DONE)
+        return CALL_FAILED;
     int rc = 0;
     pthread_mutex_lock(&t->lock);
     for (size_t i = 0; i < count && rc == 0; i++)

@@ -67,6 +67,7 @@ typedef struct mys_config {
     bool exactly_once;
     char *positions_table;
     int method;
+    char *history; /* JSON { "table": NAME } or NULL */
     rdapsync_options_set set; /* which of them the file wrote */
 } mys_config;
 
@@ -76,6 +77,7 @@ typedef struct mys_names {
     char *key;       /* `key` */
     char *positions; /* `rdapsync_positions` */
     char *live_view; /* `table_live` */
+    char *history;   /* `history`, or NULL without history */
 } mys_names;
 
 /* A growable byte buffer. */
@@ -115,6 +117,7 @@ typedef struct mys_state {
     char *statement_tail;         /* ON DUPLICATE KEY UPDATE ... (upsert) or "" */
     mys_buffer statements[3];     /* one on the wire, one being built, one for finding refused rows */
     mys_buffer load_chunk;        /* LOAD DATA text of the rows being streamed */
+    char *history_table;          /* the unquoted history table name, or NULL */
     /* The direct path's state, kept across reconnects (mys_load.c). */
     bool load_refused;     /* the server or client refuses LOCAL INFILE: statements for the rest of the run */
     uint32_t load_pause;   /* batches still to send by statements before LOAD DATA is tried again */
@@ -153,7 +156,8 @@ char *mys_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 
 /* ---- mys_schema.c ---- */
 
-int mys_names_build(const mys_config *cfg, mys_names *names);
+/* `history`: the unquoted history table name, or NULL. */
+int mys_names_build(const mys_config *cfg, const char *history, mys_names *names);
 void mys_names_free(mys_names *names);
 /* Creates the table (and in upsert mode the live view) if asked, under a
  * named lock so that tasks starting together do not race. */
@@ -214,5 +218,15 @@ rdapsync_status mys_positions_load(MYSQL *conn, const mys_names *names, const ch
 /* Writes `positions` inside the open transaction (one statement). */
 rdapsync_status mys_positions_store(MYSQL *conn, const mys_names *names, const char *pipeline, int task,
                                     const rdapsync_sinktk_positions *positions, char *err, size_t err_size);
+
+/* ---- mys_history.c: the history table (history: { table: NAME }) ---- */
+
+/* Creates the history table if missing (at open, with create_table). */
+rdapsync_status mys_history_ensure(MYSQL *conn, const mys_names *names, char *err, size_t err_size);
+/* Appends the plan's versions (multi-row INSERT ... ON DUPLICATE KEY UPDATE
+ * with no change) and recomputes valid_to of their keys, inside the open
+ * transaction. Any failure fails the write. */
+rdapsync_status mys_history_apply(mys_state *st, const rdapsync_sinktk_plan *plan,
+                                  const rdapsync_sinktk_rejects *rejects, char *err, size_t err_size);
 
 #endif

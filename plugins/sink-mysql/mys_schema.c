@@ -22,9 +22,11 @@
 #define MYS_SCHEMA_LOCK "SELECT GET_LOCK('rdapsync_schema', 30)"
 #define MYS_SCHEMA_UNLOCK "SELECT RELEASE_LOCK('rdapsync_schema')"
 
-int mys_names_build(const mys_config *cfg, mys_names *names)
+int mys_names_build(const mys_config *cfg, const char *history, mys_names *names)
 {
     memset(names, 0, sizeof(*names));
+    if (history && !(names->history = mys_quote_ident(history)))
+        return -1;
     char *live = mys_printf("%s_live", cfg->table);
     names->table = mys_quote_ident(cfg->table);
     names->key = mys_quote_ident(cfg->key_column);
@@ -44,6 +46,7 @@ void mys_names_free(mys_names *names)
     free(names->key);
     free(names->positions);
     free(names->live_view);
+    free(names->history);
     memset(names, 0, sizeof(*names));
 }
 

@@ -50,6 +50,7 @@ static const rdapsync_option options[] = {
                                "how long to wait for the server's answer before the connection counts as lost "
                                "(whole seconds)") },
     RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(mys_config),
+    RDAPSYNC_SINKTK_OPTIONS_HISTORY(mys_config),
     /* insert is the default: on MariaDB 10.11 the LOAD DATA path measured
      * slower than the statements (docs/plugins/sink-mysql.md#benchmark). */
     { RDAPSYNC_OPTION_ENUM(mys_config, method, "insert", method_values,
@@ -100,8 +101,17 @@ static rdapsync_status mys_check(const void *config, char *err, size_t err_size)
         return RDAPSYNC_ERROR;
     }
     /* Table names may be case-insensitive on the server (lower_case_table_names). */
-    return rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
-                                              strcasecmp, err, err_size);
+    if (rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
+                                           strcasecmp, err, err_size) != RDAPSYNC_OK)
+        return RDAPSYNC_ERROR;
+    char *history = NULL;
+    rdapsync_status status = rdapsync_sinktk_history_option(H, cfg->history, cfg->mode, cfg->table,
+                                                            cfg->exactly_once ? cfg->positions_table : NULL,
+                                                            strcasecmp, &history, err, err_size);
+    if (status == RDAPSYNC_OK && history)
+        status = check_ident("history table", history, MYS_MAX_IDENT, err, err_size);
+    free(history);
+    return status;
 }
 
 /* The table exists with every column the statements name. */
@@ -169,6 +179,9 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
     if (first && cfg->exactly_once &&
         (status = mys_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
+    if (first && cfg->create_table && st->names.history &&
+        (status = mys_history_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
     if ((status = size_statements(st, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (!first) {
@@ -205,6 +218,8 @@ static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdap
 {
     mys_tally counts = { 0 };
     rdapsync_status status = mys_load_apply(store, plan, rejects, &counts, err, err_size);
+    if (status == RDAPSYNC_OK && ((mys_state *)store)->names.history)
+        status = mys_history_apply(store, plan, rejects, err, err_size);
     tally->applied = counts.applied;
     tally->stale = counts.stale;
     (void)rdapsync_sinktk_tally_add(tally, "statements", counts.statements);
@@ -252,6 +267,7 @@ static void state_free(mys_state *st)
     free(st->statement_head);
     free(st->statement_tail);
     mys_names_free(&st->names);
+    free(st->history_table);
     free(st);
 }
 
@@ -263,7 +279,12 @@ static rdapsync_status mys_open(rdapsync_ctx *ctx, const void *config, void **st
         return status;
 
     mys_state *st = calloc(1, sizeof(*st));
-    if (!st || mys_names_build(cfg, &st->names) != 0 ||
+    if (st && (status = rdapsync_sinktk_history_option(H, cfg->history, cfg->mode, cfg->table, NULL, strcasecmp,
+                                                       &st->history_table, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
+    if (!st || mys_names_build(cfg, st->history_table, &st->names) != 0 ||
         mys_schema_statement(cfg, &st->names, &st->statement_head, &st->statement_tail) != 0) {
         state_free(st);
         snprintf(err, err_size, "out of memory");

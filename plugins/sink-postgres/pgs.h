@@ -52,6 +52,7 @@ typedef struct pgs_config {
     int64_t statement_timeout; /* ms */
     bool exactly_once;
     char *positions_table;
+    char *history; /* JSON { "table": NAME } or NULL */
     rdapsync_options_set set; /* which of them the file wrote */
 } pgs_config;
 
@@ -61,6 +62,7 @@ typedef struct pgs_names {
     char *key;       /* "key" */
     char *positions; /* "schema"."rdapsync_positions" or "rdapsync_positions" */
     char *live_view; /* "schema"."table_live" */
+    char *history;   /* "schema"."history", or NULL without history */
 } pgs_names;
 
 /* A growing byte buffer, reused for every document of a write: one
@@ -81,6 +83,7 @@ typedef struct pgs_state {
     bool stage_dirty; /* COPY method: the stage holds rows of this transaction */
     bool direct_capable; /* COPY method: the table takes the stage's binary rows as they are */
     unsigned direct_skip, direct_backoff; /* COPY method: writes until new keys are copied straight in again */
+    char *history_table; /* the unquoted history table name, or NULL */
 } pgs_state;
 
 /* How a failed statement should be handled. */
@@ -111,7 +114,8 @@ char *pgs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 
 /* ---- pgs_schema.c ---- */
 
-int pgs_names_build(const pgs_config *cfg, pgs_names *names);
+/* `history`: the unquoted history table name, or NULL. */
+int pgs_names_build(const pgs_config *cfg, const char *history, pgs_names *names);
 void pgs_names_free(pgs_names *names);
 /* Creates the table (and the live view) if asked, under an advisory lock
  * so that tasks starting together do not race. */
@@ -183,5 +187,18 @@ rdapsync_status pgs_positions_load(PGconn *conn, const pgs_names *names, const c
 /* Writes `positions` inside the open transaction. */
 rdapsync_status pgs_positions_store(PGconn *conn, const char *pipeline, int task,
                                     const rdapsync_sinktk_positions *positions, char *err, size_t err_size);
+
+/* ---- pgs_history.c: the history table (history: { table: NAME }) ---- */
+
+#define PGS_STMT_HISTORY_INSERT "rdapsync_history_insert"
+#define PGS_STMT_HISTORY_CLOSE "rdapsync_history_close"
+/* Creates the history table if missing (at open, with create_table). */
+rdapsync_status pgs_history_ensure(PGconn *conn, const pgs_names *names, char *err, size_t err_size);
+/* Prepares the two history statements on this connection. */
+rdapsync_status pgs_history_prepare(PGconn *conn, const pgs_names *names, char *err, size_t err_size);
+/* Appends the plan's versions and recomputes valid_to of their keys inside
+ * the open transaction (pipelined). Any failure fails the write. */
+rdapsync_status pgs_history_apply(pgs_state *st, const rdapsync_sinktk_plan *plan,
+                                  const rdapsync_sinktk_rejects *rejects, char *err, size_t err_size);
 
 #endif

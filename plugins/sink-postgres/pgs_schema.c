@@ -29,9 +29,11 @@ static char *qualify(const char *schema, const char *name)
     return out;
 }
 
-int pgs_names_build(const pgs_config *cfg, pgs_names *names)
+int pgs_names_build(const pgs_config *cfg, const char *history, pgs_names *names)
 {
     memset(names, 0, sizeof(*names));
+    if (history && !(names->history = qualify(cfg->schema, history)))
+        return -1;
     char *live = pgs_printf("%s_live", cfg->table);
     names->table = qualify(cfg->schema, cfg->table);
     names->key = pgs_quote_ident(cfg->key_column);
@@ -51,6 +53,7 @@ void pgs_names_free(pgs_names *names)
     free(names->key);
     free(names->positions);
     free(names->live_view);
+    free(names->history);
     memset(names, 0, sizeof(*names));
 }
 

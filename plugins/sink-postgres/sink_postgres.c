@@ -44,6 +44,7 @@ static const rdapsync_option options[] = {
     { RDAPSYNC_OPTION_DURATION(pgs_config, statement_timeout, "0", 0, 86400000,
                                "server-side statement_timeout of the session; 0 keeps the server's") },
     RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(pgs_config),
+    RDAPSYNC_SINKTK_OPTIONS_HISTORY(pgs_config),
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -89,8 +90,17 @@ static rdapsync_status pgs_check(const void *config, char *err, size_t err_size)
         return RDAPSYNC_ERROR;
     if (cfg->schema && *cfg->schema && check_ident("schema", cfg->schema, PGS_MAX_IDENT, err, err_size) != RDAPSYNC_OK)
         return RDAPSYNC_ERROR;
-    return rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
-                                              strcmp, err, err_size);
+    if (rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
+                                           strcmp, err, err_size) != RDAPSYNC_OK)
+        return RDAPSYNC_ERROR;
+    char *history = NULL;
+    rdapsync_status status = rdapsync_sinktk_history_option(H, cfg->history, cfg->mode, cfg->table,
+                                                            cfg->exactly_once ? cfg->positions_table : NULL, strcmp,
+                                                            &history, err, err_size);
+    if (status == RDAPSYNC_OK && history)
+        status = check_ident("history table", history, PGS_MAX_IDENT, err, err_size);
+    free(history);
+    return status;
 }
 
 /* Server notices ("already exists, skipping") are not errors. */
@@ -137,7 +147,12 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
     if (first && cfg->exactly_once &&
         (status = pgs_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
+    if (first && cfg->create_table && st->names.history &&
+        (status = pgs_history_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
     if ((status = pgs_schema_prepare(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
+    if (st->names.history && (status = pgs_history_prepare(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (!first) {
         H->log(st->ctx, RDAPSYNC_LOG_INFO, "reconnected to PostgreSQL");
@@ -181,9 +196,12 @@ static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdap
                                    rdapsync_sinktk_tally *tally, char *err, size_t err_size)
 {
     pgs_state *st = store;
-    if (st->cfg->method == PGS_METHOD_COPY)
-        return pgs_copy_apply(st, plan, rejects, tally, err, err_size);
-    return pgs_pipeline_apply(st, plan, rejects, tally, err, err_size);
+    rdapsync_status status = st->cfg->method == PGS_METHOD_COPY
+                                 ? pgs_copy_apply(st, plan, rejects, tally, err, err_size)
+                                 : pgs_pipeline_apply(st, plan, rejects, tally, err, err_size);
+    if (status == RDAPSYNC_OK && st->names.history)
+        status = pgs_history_apply(st, plan, rejects, err, err_size);
+    return status;
 }
 
 static rdapsync_status store_load_positions(void *store, const char *pipeline, int task,
@@ -218,6 +236,7 @@ static void state_free(pgs_state *st)
         return;
     pgs_buffer_free(&st->buffer);
     pgs_names_free(&st->names);
+    free(st->history_table);
     free(st);
 }
 
@@ -229,7 +248,12 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         return status;
 
     pgs_state *st = calloc(1, sizeof(*st));
-    if (!st || pgs_names_build(cfg, &st->names) != 0) {
+    if (st && (status = rdapsync_sinktk_history_option(H, cfg->history, cfg->mode, cfg->table, NULL, strcmp,
+                                                       &st->history_table, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
+    if (!st || pgs_names_build(cfg, st->history_table, &st->names) != 0) {
         state_free(st);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_ERROR;

@@ -31,6 +31,7 @@ static const rdapsync_option options[] = {
     { RDAPSYNC_OPTION_DURATION(sqs_config, busy_timeout, "5s", 0, 600000,
                                "how long to wait for another writer's lock before answering retry") },
     RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(sqs_config),
+    RDAPSYNC_SINKTK_OPTIONS_HISTORY(sqs_config),
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -60,8 +61,17 @@ static rdapsync_status sqs_check(const void *config, char *err, size_t err_size)
         check_name("positions_table", cfg->positions_table, err, err_size) != RDAPSYNC_OK)
         return RDAPSYNC_ERROR;
     /* SQLite's names are case-insensitive (ASCII). */
-    return rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
-                                              strcasecmp, err, err_size);
+    if (rdapsync_sinktk_check_exactly_once(options, &cfg->set, cfg->exactly_once, cfg->table, cfg->positions_table,
+                                           strcasecmp, err, err_size) != RDAPSYNC_OK)
+        return RDAPSYNC_ERROR;
+    char *history = NULL;
+    rdapsync_status status = rdapsync_sinktk_history_option(H, cfg->history, cfg->mode, cfg->table,
+                                                            cfg->exactly_once ? cfg->positions_table : NULL,
+                                                            strcasecmp, &history, err, err_size);
+    if (status == RDAPSYNC_OK && history)
+        status = check_name("history table", history, err, err_size);
+    free(history);
+    return status;
 }
 
 /* ---- the store's operations (rdapsync/sinktk.h) ---- */
@@ -71,8 +81,12 @@ static void store_disconnect(void *store)
     sqs_state *st = store;
     sqlite3_finalize(st->write_stmt);
     sqlite3_finalize(st->position_stmt);
+    sqlite3_finalize(st->history_insert);
+    sqlite3_finalize(st->history_close);
     st->write_stmt = NULL;
     st->position_stmt = NULL;
+    st->history_insert = NULL;
+    st->history_close = NULL;
     /* Closing with a transaction open rolls it back. */
     sqlite3_close_v2(st->db);
     st->db = NULL;
@@ -96,6 +110,8 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
          (status = sqs_positions_prepare(st->db, &st->names, &st->position_stmt, err, err_size)) != RDAPSYNC_OK))
         goto fail;
     if ((status = sqs_schema_prepare(st->db, cfg, &st->names, &st->write_stmt, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
+    if (st->names.history && (status = sqs_history_prepare(st, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (!first) {
         H->log(st->ctx, RDAPSYNC_LOG_INFO, "reopened %s", cfg->path);
@@ -132,7 +148,11 @@ static rdapsync_status store_rollback(void *store, char *err, size_t err_size)
 static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
                                    rdapsync_sinktk_tally *tally, char *err, size_t err_size)
 {
-    return sqs_apply(store, plan, rejects, tally, err, err_size);
+    sqs_state *st = store;
+    rdapsync_status status = sqs_apply(st, plan, rejects, tally, err, err_size);
+    if (status == RDAPSYNC_OK && st->names.history)
+        status = sqs_history_apply(st, plan, rejects, err, err_size);
+    return status;
 }
 
 static rdapsync_status store_load_positions(void *store, const char *pipeline, int task,
@@ -167,6 +187,7 @@ static void state_free(sqs_state *st)
     if (!st)
         return;
     sqs_names_free(&st->names);
+    free(st->history_table);
     free(st->doc.data);
     free(st);
 }
@@ -179,7 +200,12 @@ static rdapsync_status sqs_open(rdapsync_ctx *ctx, const void *config, void **st
         return status;
 
     sqs_state *st = calloc(1, sizeof(*st));
-    if (!st || sqs_names_build(cfg, &st->names) != 0) {
+    if (st && (status = rdapsync_sinktk_history_option(H, cfg->history, cfg->mode, cfg->table, NULL, strcasecmp,
+                                                       &st->history_table, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
+    if (!st || sqs_names_build(cfg, st->history_table, &st->names) != 0) {
         state_free(st);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_ERROR;

@@ -10,6 +10,7 @@
  *   sqs_schema.c     the table, the live view, the write statement
  *   sqs_apply.c      stepping the prepared statement, rejects and fallbacks
  *   sqs_positions.c  exactly-once: the positions table
+ *   sqs_history.c    the history table (history: { table: NAME })
  *
  * The table has the shape of the PostgreSQL sink's (docs/plugins/
  * sink-postgres.md), so that the same records give the same rows.
@@ -41,6 +42,7 @@ typedef struct sqs_config {
     int64_t busy_timeout; /* ms */
     bool exactly_once;
     char *positions_table;
+    char *history; /* JSON { "table": NAME } or NULL */
     rdapsync_options_set set; /* which of them the file wrote */
 } sqs_config;
 
@@ -50,6 +52,7 @@ typedef struct sqs_names {
     char *key;       /* "key" */
     char *positions; /* "rdapsync_positions" */
     char *live_view; /* "table_live" */
+    char *history;   /* "history table", or NULL without history */
 } sqs_names;
 
 /* A growable byte buffer (documents are serialized into one, reused). */
@@ -66,6 +69,9 @@ typedef struct sqs_state {
     sqlite3 *db;
     sqlite3_stmt *write_stmt;
     sqlite3_stmt *position_stmt; /* exactly-once only */
+    sqlite3_stmt *history_insert; /* history only */
+    sqlite3_stmt *history_close;  /* history only */
+    char *history_table;          /* the unquoted name from the option, or NULL */
     sqs_buffer doc;
 } sqs_state;
 
@@ -97,7 +103,8 @@ char *sqs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 
 /* ---- sqs_schema.c ---- */
 
-int sqs_names_build(const sqs_config *cfg, sqs_names *names);
+/* `history` is the unquoted history table name, or NULL. */
+int sqs_names_build(const sqs_config *cfg, const char *history, sqs_names *names);
 void sqs_names_free(sqs_names *names);
 /* Creates the table (and in upsert mode the live view) if asked, in one
  * immediate transaction so that tasks starting together do not race. */
@@ -133,5 +140,16 @@ rdapsync_status sqs_positions_prepare(sqlite3 *db, const sqs_names *names, sqlit
 /* Writes `positions` inside the open transaction. */
 rdapsync_status sqs_positions_store(sqlite3 *db, sqlite3_stmt *stmt, const char *pipeline, int task,
                                     const rdapsync_sinktk_positions *positions, char *err, size_t err_size);
+
+/* ---- sqs_history.c ---- */
+
+/* Creates the history table (if create_table) and prepares its insert and
+ * valid_to statements into st. */
+rdapsync_status sqs_history_prepare(sqs_state *st, char *err, size_t err_size);
+/* Appends the plan's versions to the history table and recomputes valid_to
+ * of their keys, inside the open transaction. Any failure fails the write
+ * (a version the table refuses would leave a hole in the history). */
+rdapsync_status sqs_history_apply(sqs_state *st, const rdapsync_sinktk_plan *plan,
+                                  const rdapsync_sinktk_rejects *rejects, char *err, size_t err_size);
 
 #endif

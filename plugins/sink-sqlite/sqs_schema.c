@@ -21,9 +21,11 @@
  * printf formats (hence the doubled %). */
 #define SQS_NOW "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')"
 
-int sqs_names_build(const sqs_config *cfg, sqs_names *names)
+int sqs_names_build(const sqs_config *cfg, const char *history, sqs_names *names)
 {
     memset(names, 0, sizeof(*names));
+    if (history && !(names->history = sqs_quote_ident(history)))
+        return -1;
     char *live = sqs_printf("%s_live", cfg->table);
     names->table = sqs_quote_ident(cfg->table);
     names->key = sqs_quote_ident(cfg->key_column);
@@ -43,6 +45,7 @@ void sqs_names_free(sqs_names *names)
     free(names->key);
     free(names->positions);
     free(names->live_view);
+    free(names->history);
     memset(names, 0, sizeof(*names));
 }
 

@@ -24,6 +24,7 @@ struct config {
     int64_t max_depth;
     int64_t max_string;
     int error_value;
+    bool schema_version;
 };
 
 static const char *const key_values[] = {"handle", "ldh_name", "keep", NULL};
@@ -41,6 +42,8 @@ static const rdapsync_option options[] = {
     {"error_value", RDAPSYNC_OPT_ENUM, 0, "keep", 0, 0, error_values, offsetof(struct config, error_value),
      "a record that fails goes to the dead-letter sink with its document (keep) or without it (clear: nothing of "
      "the input leaves the pipeline; the position still names it)"},
+    {"schema_version", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, offsetof(struct config, schema_version),
+     "stamp the shape's version as _schemaVersion in the document and the header rdapsync.schema_version"},
     {NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -105,6 +108,18 @@ static const char *header_text(const rdapsync_record *record, const char *name)
     return h && h->value_len ? h->value : NULL;
 }
 
+/* _schemaVersion in the document and the rdapsync.schema_version header;
+ * 0 or -1 (allocation). */
+static int stamp_version(rdapsync_batch *batch, rdapsync_record *record, rdapsync_value *doc)
+{
+    const rdapsync_json_api *j = H->json;
+    const char *v = UNIFIED_SCHEMA_VERSION;
+
+    if (j->object_set(doc, "_schemaVersion", j->string_new(v, strlen(v))) != 0)
+        return -1;
+    return H->record_add_header(batch, record, "rdapsync.schema_version", v, strlen(v));
+}
+
 static rdapsync_status normalize_transform(void *state, rdapsync_batch *batch, rdapsync_record *record, char *err,
                                            size_t err_size)
 {
@@ -143,6 +158,10 @@ static rdapsync_status normalize_transform(void *state, rdapsync_batch *batch, r
         return record_failed(s, batch, record);
     key = s->config->key == KEY_KEEP ? NULL : unified_key(j, out, s->config->key == KEY_LDH_NAME);
     if (key && H->record_set_key(batch, record, key, strlen(key)) != 0) {
+        j->decref(out);
+        return RDAPSYNC_RETRY;
+    }
+    if (s->config->schema_version && stamp_version(batch, record, out) != 0) {
         j->decref(out);
         return RDAPSYNC_RETRY;
     }

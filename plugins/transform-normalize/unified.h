@@ -14,6 +14,10 @@
 
 /* Stamped on every output record as rdapsync.schema. */
 #define UNIFIED_SCHEMA "rdapsync.unified/1"
+/* The version of the shape stamped as the document's _schemaVersion and the
+ * header rdapsync.schema_version (MAJOR.MINOR; the migrate transform moves
+ * documents between versions, docs/schema-and-history.md). */
+#define UNIFIED_SCHEMA_VERSION "1.0"
 
 typedef struct unified_options {
     bool keep_raw;     /* keep the input document under "raw" */

@@ -27,8 +27,23 @@ typedef enum rdapsync_option_type {
     RDAPSYNC_OPT_ENUM = 6,     /* int: index into enum_values */
     RDAPSYNC_OPT_LIST = 7,     /* rdapsync_string_list: a YAML sequence of scalars (or one scalar) */
     RDAPSYNC_OPT_DOUBLE = 8,   /* double */
-    RDAPSYNC_OPT_MAP = 9       /* rdapsync_string_map: a YAML mapping of scalars (pass-through properties) */
+    RDAPSYNC_OPT_MAP = 9,      /* rdapsync_string_map: a YAML mapping of scalars (pass-through properties) */
+    RDAPSYNC_OPT_JSON = 10     /* char *: ABI 1.3, any YAML value as one JSON text (see below) */
 } rdapsync_option_type;
+
+/*
+ * RDAPSYNC_OPT_JSON (ABI 1.3): structured configuration (lists of
+ * mappings, nested rules) for plugins that need more than scalars. The host
+ * turns the YAML value into a compact JSON text, which the plugin parses
+ * with host->json->parse: a quoted scalar becomes a string; an unquoted
+ * true/false a boolean, null/~ null, a decimal integer a number; every other
+ * scalar a string (so `1.0` stays the string "1.0", as a version should).
+ * ${env:}/${file:} references in scalars are expanded first. The default
+ * is written as JSON text ("[]"). NULL when unset without a default.
+ * Positions: a check() reason that starts with "@PATH: " (PATH as
+ * `option[0].member`, relative to the plugin's config mapping) is reported
+ * at the file:line:column of that node, without the prefix.
+ */
 
 #define RDAPSYNC_OPT_REQUIRED 0x1u /* no default; missing is an error */
 #define RDAPSYNC_OPT_SECRET 0x2u   /* never printed or logged; validate warns if written literally */
@@ -101,6 +116,9 @@ typedef struct rdapsync_option {
     RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_LIST, config_, member_, rdapsync_string_list, default_, help_)
 #define RDAPSYNC_OPTION_MAP(config_, member_, default_, help_) \
     RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_MAP, config_, member_, rdapsync_string_map, default_, help_)
+/* ABI 1.3: the member holds the JSON text (see RDAPSYNC_OPT_JSON). */
+#define RDAPSYNC_OPTION_JSON(config_, member_, default_, help_) \
+    RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_JSON, config_, member_, char *, default_, help_)
 /* `min_` < `max_` bound the value; equal bounds (0, 0) mean none. */
 #define RDAPSYNC_OPTION_INT(config_, member_, default_, min_, max_, help_) \
     RDAPSYNC_OPTION_ROW_(RDAPSYNC_OPT_INT, config_, member_, int64_t, default_, help_), .min = min_, .max = max_

@@ -118,6 +118,27 @@ typedef struct rdapsync_plugin {
      * it only from a descriptor whose struct_size holds it. */
     size_t options_set_end;
 
+    /* ---- ABI 1.3 ----
+     * Transforms only, optional: the records this instance saw up to these
+     * positions (one per stream/partition, as for a source's commit) have
+     * been flushed by the sink, and the host is about to write the task's
+     * checkpoint for them. A transform that keeps state derived from the
+     * records it passed (e.g. the last delivered content per key) makes
+     * that state durable here, and only here: state of records the sink
+     * has not flushed must stay pending, so that a crash (kill -9) before
+     * the checkpoint replays those records against the state as it was.
+     * Called on the task's thread, never concurrently with transform()
+     * calls of the same instance (the host waits for the batch's transform
+     * calls to finish first), with the same positions the source's commit
+     * then receives. Records dropped by this or a later transform, and
+     * records sent to the dead-letter sink, count as delivered.
+     * OK, or ERROR (+ err): the task fails before its checkpoint is
+     * written, so the batch is replayed after the restart. The host reads
+     * it only from a descriptor whose struct_size holds it: test with
+     * RDAPSYNC_HAS(rdapsync_plugin, desc, transform_commit). */
+    rdapsync_status (*transform_commit)(void *state, const rdapsync_position *positions, size_t count, char *err,
+                                        size_t err_size);
+
     /* New fields are appended here (ABI minor + 1). */
 } rdapsync_plugin;
 

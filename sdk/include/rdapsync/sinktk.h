@@ -427,4 +427,85 @@ rdapsync_status rdapsync_sinktk_writer_flush(rdapsync_sinktk_writer *writer, cha
  * the store's own state is the sink's to free afterwards. */
 void rdapsync_sinktk_writer_close(rdapsync_sinktk_writer *writer);
 
+/* ======================================================================
+ * History tables (history: { table: NAME })
+ * ====================================================================== */
+
+/*
+ * A history table keeps every applied version of every key beside the
+ * live row, in the same transaction: (key, valid_from, origin, seq) is
+ * unique (the version; valid_from is its event time), `deleted` marks a
+ * delete, `doc` the document, `retention_until` the redact transform's
+ * deadline copied from the document, and `valid_to` the event time of the
+ * key's next version in the table (NULL while the version is current; a
+ * delete closes the interval of the version before it). A replay inserts
+ * nothing twice (the store inserts with "do nothing on conflict"), so the
+ * table stays exactly-once with or without exactly_once positions.
+ * Upsert mode only: an append-mode table already is a history.
+ */
+
+/*
+ * Calls fn for every version of `plan` a history table gets: for each row
+ * (in plan order), the older records of its key still behind it in the
+ * batch and then the row's record, oldest first; records in `rejects` (the
+ * store refused them) are skipped. `last` is true for the last call of a
+ * key: the moment to recompute its valid_to (see below). Stops at the
+ * first fn that returns non-zero and returns it; 0 otherwise. Call it after
+ * the rows were applied (fallbacks settled). Allocates nothing.
+ */
+int rdapsync_sinktk_history_each(const rdapsync_sinktk_plan *plan, const rdapsync_sinktk_rejects *rejects,
+                                 int (*fn)(const rdapsync_record *record, bool last, void *opaque), void *opaque);
+
+/*
+ * The statement that recomputes valid_to for every version of one key, in
+ * SQL that PostgreSQL, MariaDB (10.3+) and SQLite (3.33+) all run:
+ *   UPDATE <table> AS cur SET valid_to = (SELECT MIN(n.valid_from) FROM
+ *   <table> n WHERE n.<key> = cur.<key> AND (n.valid_from, n.origin, n.seq)
+ *   > (cur.valid_from, cur.origin, cur.seq)) WHERE cur.<key> <keys>
+ * `table` and `key` are already quoted for the store, `keys` the test of
+ * the keys to recompute ("= $1", "= ?1", "IN ('a', 'b')": several keys in
+ * one statement). Versions that arrive out of order
+ * get their place: the older neighbour's interval ends at the new one.
+ * Returns a malloc'd string the caller frees, or NULL (memory).
+ */
+char *rdapsync_sinktk_history_close_sql(const char *table, const char *key, const char *keys);
+
+/* "INSERT INTO <table> (<key>, valid_from, origin, seq, deleted, doc,
+ * retention_until) VALUES ": the head of the history insert, columns in the
+ * order of rdapsync_sinktk_history_param; the store appends the values and
+ * its "do nothing on conflict". malloc'd, caller frees; NULL (memory). */
+char *rdapsync_sinktk_history_insert_head(const char *table, const char *key);
+enum rdapsync_sinktk_history_param {
+    RDAPSYNC_SINKTK_HP_KEY = 0, RDAPSYNC_SINKTK_HP_VALID_FROM, RDAPSYNC_SINKTK_HP_ORIGIN, RDAPSYNC_SINKTK_HP_SEQ,
+    RDAPSYNC_SINKTK_HP_DELETED, RDAPSYNC_SINKTK_HP_DOC, RDAPSYNC_SINKTK_HP_RETENTION, RDAPSYNC_SINKTK_HP_COUNT
+};
+
+/*
+ * The redact transform's retention deadline of a document: the string
+ * member rdapsync.retention_until (RFC 3339), borrowed from `doc`, or NULL
+ * when there is none (or doc is NULL: a delete).
+ */
+const char *rdapsync_sinktk_retention_until(const rdapsync_host *host, const rdapsync_value *doc);
+
+/*
+ * The history option (written `history: { table: NAME }`, an
+ * RDAPSYNC_OPT_JSON option, ABI 1.3) read and checked: a mapping with a
+ * `table` string, only in upsert mode, not the data table nor the
+ * positions table (compared with `compare`: 0 means the same). NULL
+ * `history_json` (not written): OK with *table NULL. OK with *table a
+ * malloc'd copy of the name (the caller frees), or ERROR with err starting
+ * "@history" so that the host names the place. Uses host->json only.
+ */
+rdapsync_status rdapsync_sinktk_history_option(const rdapsync_host *host, const char *history_json, int mode,
+                                               const char *data_table, const char *positions_table,
+                                               int (*compare)(const char *, const char *), char **table, char *err,
+                                               size_t err_size);
+
+/* The option row of the history table, the same in every table sink:
+ * `config_` has a member `char *history` (the JSON text). */
+#define RDAPSYNC_SINKTK_OPTIONS_HISTORY(config_)                                                                \
+    { RDAPSYNC_OPTION_JSON(config_, history, NULL,                                                            \
+                           "{ table: NAME }: keep every applied version there, with valid_from/valid_to "     \
+                           "(upsert mode)") }
+
 #endif

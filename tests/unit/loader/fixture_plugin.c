@@ -178,6 +178,12 @@ RDAPSYNC_PLUGIN_ENTRY(host)
     descriptor.flags = RDAPSYNC_TRANSFORM_CONCURRENT;
     descriptor.options_set_end = 1;
 #endif
+#if defined(VARIANT_ABI_1_2)
+    /* Built before transform_commit existed: the descriptor ends after
+     * options_set_end; a host reading further would call garbage. */
+    descriptor.abi_minor = 2;
+    descriptor.struct_size = (uint32_t)(offsetof(rdapsync_plugin, options_set_end) + sizeof(size_t));
+#endif
 #if defined(VARIANT_OPTSET_OVERLAP)
     descriptor.options_set_end = sizeof(rdapsync_options_set); /* over path, at offset 0 */
 #endif

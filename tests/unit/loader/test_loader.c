@@ -120,7 +120,8 @@ Test(loader, refuses_a_descriptor_shorter_than_its_abi_minor_requires)
 {
     char expected[128];
     snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI %d.%d",
-             offsetof(rdapsync_plugin, flush), offsetof(rdapsync_plugin, options_set_end) + sizeof(size_t),
+             offsetof(rdapsync_plugin, flush),
+             offsetof(rdapsync_plugin, transform_commit) + sizeof(((rdapsync_plugin *)0)->transform_commit),
              RDAPSYNC_ABI_MAJOR, RDAPSYNC_ABI_MINOR);
     expect_refusal(FIXTURE("sink-short"), RDAPSYNC_KIND_SINK, "short", expected);
 }
@@ -143,6 +144,17 @@ Test(loader, loads_a_plugin_built_against_abi_1_1_and_reads_no_options_set_from_
     cr_assert_eq(plugin->desc->abi_minor, 1);
     cr_assert_eq(loader_plugin_flags(plugin->desc), RDAPSYNC_TRANSFORM_CONCURRENT);
     cr_assert_eq(options_set_end(plugin->desc), 0u, "options_set_end beyond struct_size must not be read");
+    loader_unload(plugin);
+}
+
+Test(loader, loads_a_plugin_built_against_abi_1_2_which_has_no_transform_commit)
+{
+    char err[512] = "";
+    loaded_plugin *plugin = loader_load(FIXTURE("sink-abi12"), RDAPSYNC_KIND_SINK, "abi12", err, sizeof(err));
+    cr_assert_not_null(plugin, "refused: %s", err);
+    cr_assert_eq(plugin->desc->abi_minor, 2);
+    cr_assert(!RDAPSYNC_HAS(rdapsync_plugin, plugin->desc, transform_commit),
+              "the host must not read transform_commit beyond struct_size");
     loader_unload(plugin);
 }
 

@@ -1,0 +1,60 @@
+/*
+ * The delta transform's per-key state: the content hash (and, for merge
+ * patches, the document) of the last version of each key that was
+ * delivered, in SQLite in the task's state directory. What the transform
+ * passed but the sink has not flushed yet is pending (a table of its own,
+ * written without an fsync: it survives a kill of the process);
+ * dstate_commit() moves what a checkpoint covers into the durable table in
+ * one fsynced transaction, and dstate_recover() settles what a killed run
+ * left pending.
+ */
+#ifndef RDAPSYNC_DSTATE_H
+#define RDAPSYNC_DSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rdapsync/rdapsync.h>
+
+#define DSTATE_HASH_BYTES 32 /* SHA-256 */
+
+typedef struct dstate dstate;
+
+/* Opens (creating) <dir>/<file>. NULL with err; *status RETRY or ERROR.
+ * Caller frees with dstate_close(). */
+dstate *dstate_open(const char *dir, const char *file, rdapsync_status *status, char *err, size_t err_size);
+void dstate_close(dstate *s);
+
+/*
+ * What is known of `key` (pending first, then durable): 1 with hash (and,
+ * when doc is not NULL, *doc a malloc'd copy of the stored document text or
+ * NULL when none was kept; the caller frees) filled, 0 when the key has no
+ * live version (unknown or deleted), -1 with err.
+ */
+int dstate_lookup(dstate *s, const char *key, size_t key_len, unsigned char hash[DSTATE_HASH_BYTES], char **doc,
+                  char *err, size_t err_size);
+
+/* Notes a version passed at `position`: hash NULL for a delete; doc may be
+ * NULL (not kept). 0 or -1 with err. */
+int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
+                   const rdapsync_position *position, char *err, size_t err_size);
+
+/* Makes the pending versions at or before `positions` durable (in the
+ * order they were passed) and forgets them as pending. 0 or -1 with err
+ * (then nothing changed). */
+int dstate_commit(dstate *s, const rdapsync_position *positions, size_t count, char *err, size_t err_size);
+
+/*
+ * At open, for pending rows a previous run left: the rows a resumed
+ * checkpoint covers (resume() gives the offset of a stream and partition,
+ * false when there is none; a sink that stores positions with its data may
+ * be ahead of the checkpoint file and has said so by then) were delivered
+ * and become state; the others are forgotten (the source sends them
+ * again). 0 or -1 with err.
+ */
+typedef bool (*dstate_resume_fn)(void *opaque, const char *stream, int32_t partition, int64_t *offset);
+int dstate_recover(dstate *s, dstate_resume_fn resume, void *opaque, size_t *promoted, size_t *discarded, char *err,
+                   size_t err_size);
+
+#endif
