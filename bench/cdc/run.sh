@@ -21,6 +21,8 @@
 #                 inside the sink's transaction, which commits right after)
 #                 minus the source commit time (Debezium's source.ts_ms, the
 #                 row's event_time_ms with event_time: source): p50, p99, max.
+#                 kafka/s: messages Debezium appended to the topic while
+#                 pgbench ran, per second (what Connect kept up with).
 #   unthrottled   pgbench as fast as it goes with 4 clients (the baseline:
 #                 what the source alone commits while Debezium reads it), and
 #                 the rate at which the redacted rows land in the target over
@@ -46,8 +48,9 @@ die() { printf 'bench/cdc: %s\n' "$*" >&2; exit 1; }
 [ -n "${RDAPSYNC_PG_DSN:-}" ] || die "RDAPSYNC_PG_DSN is not set (scripts/servers/postgres.sh start; eval \"\$(scripts/servers/postgres.sh env)\")"
 [ -n "${RDAPSYNC_KAFKA_BROKERS:-}" ] || die "RDAPSYNC_KAFKA_BROKERS is not set (scripts/servers/kafka.sh start; eval \"\$(scripts/servers/kafka.sh env)\")"
 [ -n "${RDAPSYNC_CONNECT_URL:-}" ] || die "RDAPSYNC_CONNECT_URL is not set (scripts/servers/kafka-connect.sh start; eval \"\$(scripts/servers/kafka-connect.sh env)\")"
-command -v pgbench >/dev/null || die "pgbench not found (Debian package postgresql-contrib / postgresql)"
+command -v pgbench >/dev/null || die "pgbench not found (Debian package postgresql, scripts/deps.sh test)"
 command -v jq >/dev/null || die "jq not found"
+command -v kcat >/dev/null || die "kcat not found (scripts/deps.sh test)"
 
 say "build (Release) in $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRDAPSYNC_BUILD_TESTS=ON >/dev/null
@@ -168,13 +171,25 @@ UPDATE rdap_domains SET doc = jsonb_set(doc, '{port43}', to_jsonb(clock_timestam
  WHERE handle IN (SELECT handle FROM keys WHERE n BETWEEN :n AND :n + $((per_tx - 1)));
 SQL
 
-# step LABEL PGBENCH_ARGS...: prints "label commits/s p50 p99 max delivered/s"
+# Messages in the data topic (the sum of its partitions' end offsets).
+topic_end() {
+  local p s=0 o
+  for ((p = 0; p < partitions; p++)); do
+    o=$(kcat -b "$RDAPSYNC_KAFKA_BROKERS" -Q -t "$P.public.rdap_domains:$p:-1" 2>/dev/null | awk '{print $NF}')
+    s=$((s + ${o:-0}))
+  done
+  echo "$s"
+}
+
+# step LABEL PGBENCH_ARGS...: prints "label commits/s p50 p99 max written/s rows changes kafka/s"
 step() {
   local label=$1; shift
   dst -c "TRUNCATE ${table}_lat"
-  local out
+  local out k0 k1
+  k0=$(topic_end)
   out=$(pgbench -n -h 127.0.0.1 -p "$pg_port" -U postgres -f "$work/update.sql" -T "$step_s" "$@" "$P" 2>&1) ||
     { printf '%s\n' "$out" >&2; die "pgbench failed"; }
+  k1=$(topic_end)
   local done_tx tps
   done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -n 1)
@@ -190,7 +205,7 @@ step() {
                  percentile_disc(0.99) WITHIN GROUP (ORDER BY written_ms - event_time_ms),
                  max(written_ms - event_time_ms),
                  round(count(*) * 1000.0 / greatest(max(written_ms) - min(event_time_ms), 1)), count(*),
-                 $((done_tx * per_tx))
+                 $((done_tx * per_tx)), $(((k1 - k0) / step_s))
             FROM ${table}_lat" | tr '|' ' '
 }
 
@@ -207,11 +222,12 @@ echo
 echo "CDC: PostgreSQL -> Debezium 3.6.1 (Kafka Connect 4.3) -> Kafka -> rdapsync normalize+redact -> PostgreSQL"
 echo "$nkeys rows of ~1.5 KB; $per_tx rows per transaction; $tasks tasks, $partitions partitions;" \
   "snapshot in the target after ${snap_s}s; $dead dead letters"
-printf '%-14s %10s %9s %9s %9s %12s %9s %9s\n' step "changes/s" "p50 ms" "p99 ms" "max ms" "written/s" rows changes
+printf '%-14s %10s %9s %9s %9s %9s %10s %9s %9s\n' step "changes/s" "kafka/s" "p50 ms" "p99 ms" "max ms" \
+  "written/s" rows changes
 for line in "${results[@]}"; do
   # shellcheck disable=SC2086 # one row of fields
   set -- $line
-  printf '%-14s %10s %9s %9s %9s %12s %9s %9s\n' "$1" $(($2 * per_tx)) "$3" "$4" "$5" "$6" "$7" "$8"
+  printf '%-14s %10s %9s %9s %9s %9s %10s %9s %9s\n' "$1" $(($2 * per_tx)) "$9" "$3" "$4" "$5" "$6" "$7" "$8"
 done
 last=${results[${#results[@]}-1]}
 # shellcheck disable=SC2086
