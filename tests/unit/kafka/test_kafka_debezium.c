@@ -388,3 +388,53 @@ Test(kafka_debezium, the_document_options_need_the_debezium_format)
     cr_assert_eq(instance_check(RDAPSYNC_KIND_SOURCE, yaml, err, sizeof(err)), RDAPSYNC_ERROR);
     cr_assert(strstr(err, "needs document"), "%s", err);
 }
+
+/* Edge cases the captured row does not have, in the same envelope shape:
+ * instants before the epoch (floor, not truncation toward zero), nanosecond
+ * and Connect types, a zero Decimal with its scale, a Decimal that is not
+ * base64. */
+#define FIELD(type, name, field) "{\"type\":\"" type "\",\"optional\":true,\"name\":\"" name "\",\"field\":\"" field "\"}"
+static const char *const edge_schema =
+    "{\"type\":\"struct\",\"name\":\"x.Envelope\",\"fields\":[{\"type\":\"struct\",\"field\":\"after\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"handle\"},"
+    FIELD("int64", "io.debezium.time.MicroTimestamp", "before_epoch") ","
+    FIELD("int64", "io.debezium.time.NanoTimestamp", "nano") ","
+    FIELD("int64", "io.debezium.time.MicroTime", "micro_time") ","
+    FIELD("int32", "org.apache.kafka.connect.data.Date", "connect_date") ","
+    FIELD("int64", "org.apache.kafka.connect.data.Timestamp", "connect_ts") ","
+    "{\"type\":\"bytes\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Decimal\","
+    "\"parameters\":{\"scale\":\"3\"},\"field\":\"zero\"}]}]}";
+
+static void produce_edge(const char *after)
+{
+    char value[4096];
+    snprintf(value, sizeof(value), "{\"schema\":%s,\"payload\":{\"op\":\"c\",\"ts_ms\":1,\"after\":%s}}", edge_schema,
+             after);
+    mock_produce(&cluster, "t", 0, "E1", value, NULL);
+}
+
+Test(kafka_debezium, instants_before_the_epoch_nanoseconds_and_connect_types_are_decoded_exactly)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    produce_edge("{\"handle\":\"E1\",\"before_epoch\":-1,\"nano\":1700000000123456789,\"micro_time\":1000001,"
+                 "\"connect_date\":0,\"connect_ts\":-86400001,\"zero\":\"AA==\"}");
+    produce_edge("{\"handle\":\"E1\",\"zero\":\"not base64!\"}");
+    open_source(&src, "key: value, key_path: handle,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 2, 30000), 2);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_null(r->error, "bad: %s", r->error);
+    cr_assert_str_eq(str_at(r->value, "before_epoch"), "1969-12-31T23:59:59.999999Z");
+    cr_assert_str_eq(str_at(r->value, "nano"), "2023-11-14T22:13:20.123456789Z");
+    cr_assert_str_eq(str_at(r->value, "micro_time"), "00:00:01.000001");
+    cr_assert_str_eq(str_at(r->value, "connect_date"), "1970-01-01");
+    cr_assert_str_eq(str_at(r->value, "connect_ts"), "1969-12-30T23:59:59.999Z");
+    cr_assert_str_eq(str_at(r->value, "zero"), "0.000", "zero keeps its scale");
+    r = batch_get(batch, 1);
+    cr_assert_not_null(r->error);
+    cr_assert(strstr(r->error, "column zero is not a base64 Decimal with scale 3"), "reason: %s", r->error);
+    batch_free(batch);
+    instance_close(&src);
+}
