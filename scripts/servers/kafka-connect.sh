@@ -31,7 +31,7 @@ CONNECT_START_TIMEOUT="${RDAPSYNC_CONNECT_START_TIMEOUT:-120}"
 KC_CACHE="$RDAPSYNC_CACHE_DIR/kafka-connect-$KC_VERSION"
 KC_LIBS="$KC_CACHE/libs"
 KC_PLUGINS="$KC_CACHE/plugins"
-KC_SPEC="connect-runtime:$KC_VERSION debezium-connector-postgres:$DBZ_VERSION slf4j:$SLF4J_VERSION"
+KC_SPEC="connect-runtime:$KC_VERSION debezium-connector-postgres:$DBZ_VERSION slf4j:$SLF4J_VERSION no-plugin-jackson"
 
 DIR="$(server_dir kafka-connect)"
 CONF="$DIR/worker.properties"
@@ -112,11 +112,14 @@ ensure_libs() {
     die "mvn dependency:copy-dependencies (connect-runtime $KC_VERSION) failed (pom kept in $work)"
   fi
   # The plugin folder holds the connector and what it needs, without the
-  # Kafka jars that the worker already has (one copy on the class path).
+  # Kafka, slf4j and Jackson jars that the worker already has: with its own
+  # Jackson, the plugin's classes and the worker's JsonConverter would see
+  # two JsonNode classes (Debezium's CloudEventsConverter then fails to load).
   if ! run_logged "$work/mvn.log" "downloading the Debezium connector jars" \
        mvn_run "$work/plugin" dependency:copy-dependencies \
        -DoutputDirectory="$KC_PLUGINS.tmp/debezium-connector-postgres" \
-       -DincludeScope=runtime -DexcludeGroupIds=org.apache.kafka,org.slf4j; then
+       -DincludeScope=runtime -DexcludeGroupIds=org.apache.kafka,org.slf4j \
+       -DexcludeArtifactIds=jackson-core,jackson-databind,jackson-annotations; then
     tail_log "$work/mvn.log"
     die "mvn dependency:copy-dependencies (debezium-connector-postgres $DBZ_VERSION) failed (pom kept in $work)"
   fi
