@@ -504,8 +504,9 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
     }
 
     if (d.skip_counter && !d.reason[0]) {
-        /* No record: the next record of the partition commits past it (one
-         * read again after a restart is skipped again). */
+        /* No record: committed with the next record of the partition, or
+         * after the last one (partitions_commit); one read again after a
+         * restart is skipped again. */
         H->counter_add(s->ctx, d.skip_counter, 1);
         rc = 0;
         goto done;
@@ -513,6 +514,7 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
     rec = H->record_add(batch);
     if (!rec || H->record_set_position(batch, rec, d.topic, msg->partition, msg->offset + 1) != 0)
         goto done;
+    part->recorded = msg->offset + 1;
     if (copy_headers(batch, rec, msg) != 0)
         goto done;
     int64_t produced = message_time(msg);

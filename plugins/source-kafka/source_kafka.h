@@ -114,7 +114,11 @@ typedef struct ks_partition {
     bool retained;
     int64_t committed; /* highest offset committed (or found committed) since assignment */
     int64_t acked;     /* highest offset the host acknowledged through commit() */
-    int64_t delivered; /* offset after the last message handed to the host */
+    int64_t delivered; /* offset after the last message handed to the host (or skipped) */
+    /* Offset after the last message that became a record, -1 when none
+     * since the assignment: when the host has acknowledged it, the messages
+     * skipped after it (Debezium heartbeats...) are done too. */
+    int64_t recorded;
     ks_last_delete last_delete;
     ks_stamps stamps;
 } ks_partition;

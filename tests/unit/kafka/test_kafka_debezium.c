@@ -71,12 +71,14 @@ static void captured_free(captured *c)
     free(c->payload);
 }
 
-static void produce_fixture(const char *file, size_t index)
+static void produce_fixture_to(const char *file, size_t index, int partition)
 {
     captured c = fixture(file, index);
-    mock_produce(&cluster, "t", 0, c.key, c.payload, NULL);
+    mock_produce(&cluster, "t", partition, c.key, c.payload, NULL);
     captured_free(&c);
 }
+
+static void produce_fixture(const char *file, size_t index) { produce_fixture_to(file, index, 0); }
 
 /* Sums the plugin counter `name` over every context. */
 typedef struct counter_sum {
@@ -435,6 +437,31 @@ Test(kafka_debezium, instants_before_the_epoch_nanoseconds_and_connect_types_are
     r = batch_get(batch, 1);
     cr_assert_not_null(r->error);
     cr_assert(strstr(r->error, "column zero is not a base64 Decimal with scale 3"), "reason: %s", r->error);
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_debezium, a_partition_of_skipped_messages_only_is_committed_with_the_tasks_next_commit)
+{
+    instance src;
+    mock_topic(&cluster, "t", 2);
+    for (size_t i = 0; i < 3; i++)
+        produce_fixture_to(HEARTBEATS, i, 1);
+    produce_fixture_to(DOMAINS, 2, 0);
+    produce_fixture_to(DOMAINS, 3, 0);
+    open_source(&src, "key_path: handle, document: doc,");
+    rdapsync_batch *batch = batch_new(10);
+    cr_assert_eq(poll_until(&src, batch, 2, 30000), 2);
+    poll_for(&src, batch, 500);
+    cr_assert_eq(batch_count(batch), 2);
+    cr_assert_eq(counter("debezium_heartbeats"), 3);
+
+    /* The host acknowledges the first record only: partition 0 is committed
+     * there; partition 1 (heartbeats only, nothing held) at its end. */
+    commit_position(&src, "t", 0, 1);
+    poll_for(&src, batch, 300); /* serves the asynchronous commit's result */
+    cr_assert_eq(mock_committed(&cluster, "g", "t", 0), 1, "the second record is still held");
+    cr_assert_eq(mock_committed(&cluster, "g", "t", 1), 3, "the heartbeats are done once nothing is held");
     batch_free(batch);
     instance_close(&src);
 }
