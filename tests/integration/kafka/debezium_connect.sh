@@ -55,8 +55,9 @@ cleanup_cdc() {
   bash "$CONNECT_SH" status >/dev/null 2>&1 || bash "$CONNECT_SH" start >/dev/null 2>&1 || true
 }
 # Then lib.sh's own cleanup (kills rdapsync, keeps or removes the work folder)
-# with the test's exit status.
-trap 'rc=$?; cleanup_cdc; (exit $rc); cleanup_work' EXIT
+# with the test's exit status; errexit off first, or `(exit 1)` would end
+# the trap before it and leave rdapsync running after a failure.
+trap 'rc=$?; set +e; cleanup_cdc; (exit $rc); cleanup_work' EXIT
 
 # ---- the source database: 10,000 rows before the connector starts ----
 "$RDAPGEN" --count 10000 --size 1500 --seed 21 -o snapshot.jsonl
