@@ -34,7 +34,7 @@ log "build with the tests into $build/ (RelWithDebInfo, -Werror)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRDAPSYNC_WERROR=ON -DRDAPSYNC_BUILD_TESTS=ON >/dev/null || exit 1
 cmake --build "$build" -j"$jobs" || exit 1
 
-servers=(postgres mariadb kafka ferretdb rdap redis otelcol)
+servers=(postgres mariadb kafka ferretdb rdap redis otelcol kafka-connect)
 export RDAPSYNC_SERVERS_DIR="$root/$build/servers"
 stop_servers() { bash scripts/servers/all.sh stop "${servers[@]}" >/dev/null 2>&1 || true; }
 trap stop_servers EXIT

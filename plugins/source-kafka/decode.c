@@ -7,10 +7,16 @@
  *           when present, else (message timestamp, origin option, offset).
  * debezium: the value is a change envelope, with or without the JsonConverter
  *           schema wrapper ({"schema":..,"payload":{..}}). op c/u/r upserts
- *           `after`, op d deletes (key from `before` when key: value); the
- *           tombstone that follows a delete becomes a delete with the same
- *           version. Version: ts_ms (or source.ts_ms), origin option or
- *           source.name, source.lsn (or the offset).
+ *           `after` (or its `document` column), op d deletes (key from
+ *           `before` when key: value); the tombstone that follows a delete
+ *           becomes a delete with the same version (or is skipped). Columns
+ *           of Debezium semantic types are decoded (dbz_types.c). Version:
+ *           ts_ms (or source.ts_ms), origin option or source.name,
+ *           source.lsn (or the offset). Debezium's messages that are not row
+ *           changes (heartbeats, transaction metadata, schema changes, op m,
+ *           op t unless configured) add no record: they are counted in
+ *           rdapsync_plugin_debezium_<kind>_total and their offset is
+ *           committed with the next record of the partition.
  *
  * Anything else is a bad record (raw bytes kept) whose reason names the
  * topic, partition and offset; the partition keeps flowing.
@@ -44,7 +50,9 @@ typedef struct decoded {
     const char *origin; /* borrowed */
     char origin_buf[256];
     int64_t sequence;
-    char reason[768]; /* set: the record is bad */
+    rdapsync_value *row;      /* owned: the row image whose other columns become headers */
+    const char *skip_counter; /* set: not a row change, no record; the counter it adds to */
+    char reason[768];         /* set: the record is bad */
 } decoded;
 
 static void bad(decoded *d, const char *fmt, ...) RDAPSYNC_PRINTF(2, 3);
@@ -250,27 +258,116 @@ static void remember_delete(ks_partition *part, const decoded *d)
     ld->set = true;
 }
 
+/* The counter of a Debezium message that is not a row change, or NULL.
+ * By schema name when the converter wrote one, else by shape. */
+static const char *non_row_kind(rdapsync_value *doc, rdapsync_value *env)
+{
+    const char *schema = env != doc ? J->string_value(J->object_get(J->object_get(doc, "schema"), "name")) : NULL;
+
+    if (schema) {
+        if (strcmp(schema, "io.debezium.connector.common.Heartbeat") == 0)
+            return "debezium_heartbeats";
+        if (strcmp(schema, "io.debezium.connector.common.TransactionMetadataValue") == 0)
+            return "debezium_transactions";
+        if (strstr(schema, "SchemaChangeValue"))
+            return "debezium_schema_changes";
+    }
+    if (J->object_get(env, "op"))
+        return NULL;
+    if (J->object_size(env) == 1 && is_int(J->object_get(env, "ts_ms")))
+        return "debezium_heartbeats";
+    if (J->string_value(J->object_get(env, "status")) && J->object_get(env, "id"))
+        return "debezium_transactions";
+    if (J->object_get(env, "ddl") || J->object_get(env, "tableChanges"))
+        return "debezium_schema_changes";
+    return NULL;
+}
+
+static const char *json_type_name(const rdapsync_value *v)
+{
+    switch (J->type(v)) {
+    case RDAPSYNC_JSON_OBJECT: return "object";
+    case RDAPSYNC_JSON_ARRAY: return "array";
+    case RDAPSYNC_JSON_STRING: return "string";
+    case RDAPSYNC_JSON_INTEGER:
+    case RDAPSYNC_JSON_REAL: return "number";
+    case RDAPSYNC_JSON_BOOL: return "boolean";
+    default: return "null";
+    }
+}
+
+/* document: COLUMN -> d->value is that column of `row` (an object). */
+static void pick_document(ks_state *s, decoded *d, rdapsync_value *row)
+{
+    const char *col = s->cfg->document;
+    rdapsync_value *doc = J->object_get(row, col);
+
+    if (J->type(doc) != RDAPSYNC_JSON_OBJECT) {
+        bad(d, "column %s of after is %s %s, not a JSON object%s", col, doc ? "a JSON" : "absent,",
+            doc ? json_type_name(doc) : "", J->type(doc) == RDAPSYNC_JSON_STRING
+                ? " (a json/jsonb column read without schemas: list it in json_fields)" : "");
+        return;
+    }
+    d->value = J->incref(doc);
+    if (s->cfg->other_columns == KS_COLUMNS_HEADERS)
+        d->row = J->incref(row);
+}
+
+static void decode_truncate(ks_state *s, decoded *d, rdapsync_value *env)
+{
+    rdapsync_value *source = J->object_get(env, "source");
+    const char *table = J->string_value(J->object_get(source, "table"));
+
+    if (s->cfg->truncate == KS_TRUNCATE_DEAD_LETTER) {
+        bad(d, "TRUNCATE of table %.128s (Debezium op t): the target keeps its rows", table ? table : "?");
+        return;
+    }
+    H->log(s->ctx, RDAPSYNC_LOG_WARN,
+           "topic %s partition %d offset %" PRId64 ": TRUNCATE of table %s skipped (truncate: skip); "
+           "the target keeps its rows",
+           d->topic, (int)d->msg->partition, (int64_t)d->msg->offset, table ? table : "?");
+    d->skip_counter = "debezium_truncates";
+}
+
 static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_partition *part)
 {
     rdapsync_value *env = unwrap(doc);
+    char why[512];
 
     if (J->type(env) != RDAPSYNC_JSON_OBJECT) {
         bad(d, "not a Debezium envelope (not a JSON object)");
         return;
     }
+    if ((d->skip_counter = non_row_kind(doc, env)))
+        return;
     const char *op = J->string_value(J->object_get(env, "op"));
     if (!op) {
         bad(d, "not a Debezium envelope (no string op)");
         return;
     }
-    bool upsert = strcmp(op, "c") == 0 || strcmp(op, "u") == 0 || strcmp(op, "r") == 0;
-    if (!upsert && strcmp(op, "d") != 0) {
-        bad(d, "unsupported Debezium op '%.16s' (expected c, u, d or r)", op);
+    if (strcmp(op, "t") == 0) {
+        decode_truncate(s, d, env);
         return;
     }
-    rdapsync_value *row = J->object_get(env, upsert ? "after" : "before");
+    if (strcmp(op, "m") == 0) { /* pg_logical_emit_message(): not a row */
+        d->skip_counter = "debezium_messages";
+        return;
+    }
+    bool upsert = strcmp(op, "c") == 0 || strcmp(op, "u") == 0 || strcmp(op, "r") == 0;
+    if (!upsert && strcmp(op, "d") != 0) {
+        bad(d, "unsupported Debezium op '%.16s' (expected c, u, d, r, or t and m which are skipped)", op);
+        return;
+    }
+    const char *image = upsert ? "after" : "before";
+    rdapsync_value *row = J->object_get(env, image);
     if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
         bad(d, "Debezium op '%s' without an after object", op);
+        return;
+    }
+    const rdapsync_value *row_schema =
+        env != doc ? dbz_field_schema(J->object_get(doc, "schema"), image) : NULL;
+    if (dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
+        bad(d, "%s: %s", image, why);
         return;
     }
     if (s->cfg->key_from == KS_KEY_VALUE) {
@@ -285,7 +382,10 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     }
     debezium_version(s, d, env);
     d->op = upsert ? RDAPSYNC_OP_UPSERT : RDAPSYNC_OP_DELETE;
-    d->value = upsert ? J->incref(row) : NULL;
+    if (upsert && s->cfg->document)
+        pick_document(s, d, row);
+    else if (upsert)
+        d->value = J->incref(row);
     if (!upsert)
         remember_delete(part, d);
 }
@@ -297,6 +397,10 @@ static void decode_tombstone(ks_state *s, decoded *d, ks_partition *part)
     ks_last_delete *ld = &part->last_delete;
 
     d->op = RDAPSYNC_OP_DELETE;
+    if (s->cfg->format == KS_FORMAT_DEBEZIUM && s->cfg->tombstones == KS_TOMBSTONES_SKIP) {
+        d->skip_counter = "debezium_tombstones";
+        return;
+    }
     if (s->cfg->format == KS_FORMAT_DEBEZIUM && ld->set && m->key && m->key_len == ld->message_key_len &&
         memcmp(m->key, ld->message_key, m->key_len) == 0) {
         /* Same version as the delete it follows: a no-op for a guarded sink. */
@@ -351,26 +455,43 @@ static int write_bad(ks_state *s, rdapsync_batch *batch, rdapsync_record *rec, c
     return 0;
 }
 
+/* The row's columns other than the document as headers: text as it is,
+ * other JSON compact; null columns are left out. */
+static int column_headers(ks_state *s, rdapsync_batch *batch, rdapsync_record *rec, rdapsync_value *row)
+{
+    for (rdapsync_value_iter *it = J->object_iter(row); it; it = J->object_iter_next(row, it)) {
+        const char *name = J->object_iter_key(it);
+        rdapsync_value *v = J->object_iter_value(it);
+        int rc;
+
+        if (strcmp(name, s->cfg->document) == 0 || J->type(v) == RDAPSYNC_JSON_NULL)
+            continue;
+        if (J->type(v) == RDAPSYNC_JSON_STRING) {
+            rc = H->record_add_header(batch, rec, name, J->string_value(v), J->string_length(v));
+        } else {
+            size_t len;
+            char *text = J->dump(v, 0, &len);
+            rc = text ? H->record_add_header(batch, rec, name, text, len) : -1;
+            H->free(text);
+        }
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t *msg, ks_partition *part)
 {
     char err[256];
     decoded d;
     rdapsync_value *doc = NULL;
+    rdapsync_record *rec;
     int rc = -1;
 
     memset(&d, 0, sizeof(d));
     d.msg = msg;
     d.topic = rd_kafka_topic_name(msg->rkt);
-
-    rdapsync_record *rec = H->record_add(batch);
-    if (!rec || H->record_set_position(batch, rec, d.topic, msg->partition, msg->offset + 1) != 0)
-        return -1;
-    if (copy_headers(batch, rec, msg) != 0)
-        return -1;
     part->delivered = msg->offset + 1;
-    int64_t produced = message_time(msg);
-    if (produced > 0)
-        (void)stamps_push(&part->stamps, msg->offset + 1, produced); /* no memory: one sample fewer */
 
     if (!msg->payload) {
         decode_tombstone(s, &d, part);
@@ -382,22 +503,43 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
         decode_json(s, &d, doc);
     }
 
+    if (d.skip_counter && !d.reason[0]) {
+        /* No record: committed with the next record of the partition, or
+         * after the last one (partitions_commit); one read again after a
+         * restart is skipped again. */
+        H->counter_add(s->ctx, d.skip_counter, 1);
+        rc = 0;
+        goto done;
+    }
+    rec = H->record_add(batch);
+    if (!rec || H->record_set_position(batch, rec, d.topic, msg->partition, msg->offset + 1) != 0)
+        goto done;
+    part->recorded = msg->offset + 1;
+    if (copy_headers(batch, rec, msg) != 0)
+        goto done;
+    int64_t produced = message_time(msg);
+    if (produced > 0)
+        (void)stamps_push(&part->stamps, msg->offset + 1, produced); /* no memory: one sample fewer */
+
     if (d.reason[0]) {
-        rc = write_bad(s, batch, rec, &d);
+        rc = write_bad(s, batch, rec, &d) == 0 ? 1 : -1;
         goto done;
     }
     if (H->record_set_key(batch, rec, d.key, d.key_len) != 0) {
         bad(&d, "the key is not valid UTF-8");
-        rc = write_bad(s, batch, rec, &d);
+        rc = write_bad(s, batch, rec, &d) == 0 ? 1 : -1;
         goto done;
     }
+    if (d.row && column_headers(s, batch, rec, d.row) != 0)
+        goto done;
     if (H->record_set_op(batch, rec, d.op) != 0 ||
         H->record_set_version(batch, rec, d.event_time_ms, d.origin, d.sequence) != 0)
         goto done;
-    rc = H->record_set_value(batch, rec, d.value); /* steals */
+    rc = H->record_set_value(batch, rec, d.value) == 0 ? 1 : -1; /* steals */
     d.value = NULL;
 done:
     J->decref(d.value);
+    J->decref(d.row);
     J->decref(d.key_doc);
     J->decref(doc);
     return rc;

@@ -65,7 +65,7 @@ ks_partition *partitions_get(ks_state *s, const char *topic, int32_t partition)
     if (!(p->topic = strdup(topic)))
         return NULL;
     p->partition = partition;
-    p->committed = p->acked = p->delivered = -1;
+    p->committed = p->acked = p->delivered = p->recorded = -1;
     s->last_part = s->part_count++;
     return p;
 }
@@ -131,6 +131,8 @@ void partitions_assign(ks_state *s, rd_kafka_topic_partition_list_t *list)
         if (start > group)
             tp->offset = start;
         p->assigned = true;
+        if (!p->retained)
+            p->recorded = -1; /* the host holds none of its records */
         p->retained = false;
         p->committed = flushed;
         p->acked = p->committed;
@@ -220,6 +222,21 @@ void partitions_commit(ks_state *s, const rdapsync_position *positions, size_t c
             rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->acked;
             p->committed = p->acked;
         }
+    }
+    /* Partitions whose messages since their last record were all skipped
+     * (Debezium heartbeats, transaction metadata): once the host has
+     * acknowledged that record, the skipped ones are done too. A topic that
+     * carries only skipped messages is committed this way, with the next
+     * commit of the task. */
+    for (size_t i = 0; i < s->part_count; i++) {
+        ks_partition *p = &s->parts[i];
+        if (!p->assigned || p->delivered <= p->committed || p->recorded > p->acked)
+            continue;
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(list, p->topic, p->partition);
+        if (!tp)
+            tp = rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
+        tp->offset = p->delivered;
+        p->acked = p->committed = p->delivered;
     }
     if (list->cnt > 0) {
         rd_kafka_resp_err_t rc = rd_kafka_commit(s->rk, list, 1);

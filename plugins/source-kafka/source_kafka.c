@@ -19,6 +19,10 @@ static const char *const key_values[] = {"message", "value", NULL};
 static const char *const time_values[] = {"envelope", "source", "message", NULL};
 static const char *const sequence_values[] = {"auto", "offset", NULL};
 static const char *const start_values[] = {"earliest", "latest", NULL};
+static const char *const time_format_values[] = {"rfc3339", "epoch_ms", NULL};
+static const char *const columns_values[] = {"drop", "headers", NULL};
+static const char *const truncate_values[] = {"skip", "dead_letter", NULL};
+static const char *const tombstone_values[] = {"delete", "skip", NULL};
 
 #define OPT(field) offsetof(ks_config, field)
 
@@ -54,6 +58,19 @@ static const rdapsync_option options[] = {
      "bound of the synchronous commit and committed-offset lookups of a rebalance"},
     {"properties", RDAPSYNC_OPT_MAP, 0, NULL, 0, 0, NULL, OPT(properties),
      "librdkafka consumer properties passed through (security.protocol, sasl.*, ssl.*, ...)"},
+    {"document", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, OPT(document),
+     "debezium: the column of the row image that is the record's document (default: the whole row)"},
+    {"other_columns", RDAPSYNC_OPT_ENUM, 0, "drop", 0, 0, columns_values, OPT(other_columns),
+     "debezium with document: the row's other columns are dropped, or become record headers"},
+    {"json_fields", RDAPSYNC_OPT_LIST, 0, NULL, 0, 0, NULL, OPT(json_fields),
+     "debezium: columns whose string value is parsed as JSON (for converters without schemas)"},
+    {"time_format", RDAPSYNC_OPT_ENUM, 0, "rfc3339", 0, 0, time_format_values, OPT(time_format),
+     "debezium: io.debezium.time.* columns as RFC 3339 text (UTC) or epoch milliseconds"},
+    {"truncate", RDAPSYNC_OPT_ENUM, 0, "skip", 0, 0, truncate_values, OPT(truncate),
+     "debezium op t (TRUNCATE): skipped and counted, or sent to the dead-letter sink"},
+    {"tombstones", RDAPSYNC_OPT_ENUM, 0, "delete", 0, 0, tombstone_values, OPT(tombstones),
+     "debezium: a null-valued message deletes its key (the same version as the delete it follows), "
+     "or is skipped and counted"},
     {NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -81,6 +98,15 @@ static rdapsync_status check(const void *config, char *err, size_t err_size)
                          reserved[r]);
                 return RDAPSYNC_ERROR;
             }
+    if (cfg->format != KS_FORMAT_DEBEZIUM &&
+        (cfg->document || cfg->json_fields.count || cfg->other_columns != KS_COLUMNS_DROP)) {
+        snprintf(err, err_size, "document, other_columns and json_fields need format: debezium");
+        return RDAPSYNC_ERROR;
+    }
+    if (cfg->other_columns == KS_COLUMNS_HEADERS && !cfg->document) {
+        snprintf(err, err_size, "other_columns: headers needs document (the column that is the document)");
+        return RDAPSYNC_ERROR;
+    }
     if (cfg->key_path) {
         ks_path path = {0};
         if (jpath_compile(&path, cfg->key_path, err, err_size) != 0)
@@ -190,12 +216,13 @@ static long take(ks_state *s, rdapsync_batch *batch, rd_kafka_message_t **msgs, 
             rd_kafka_message_destroy(msg);
             continue;
         }
-        if (!part || decode_message(s, batch, msg, part) != 0) {
+        int got = part ? decode_message(s, batch, msg, part) : -1;
+        if (got < 0) {
             snprintf(err, err_size, "out of memory while adding a record");
             goto fail;
         }
         rd_kafka_message_destroy(msg);
-        added++;
+        added += got;
     }
     return added;
 fail:

@@ -8,6 +8,7 @@
  *   partitions.c     per-partition state: rebalances, acknowledged and
  *                    committed offsets, resume points
  *   decode.c         one Kafka message -> one record (json or debezium)
+ *   dbz_types.c      Debezium semantic types (JsonConverter schema) -> JSON
  *   jpath.c          the small JSON path used for keys
  *   latency.c        producer timestamp -> commit latency histogram
  *
@@ -33,6 +34,10 @@ enum ks_key_from { KS_KEY_MESSAGE = 0, KS_KEY_VALUE = 1 };
 enum ks_event_time { KS_TIME_ENVELOPE = 0, KS_TIME_SOURCE = 1, KS_TIME_MESSAGE = 2 };
 enum ks_sequence { KS_SEQUENCE_AUTO = 0, KS_SEQUENCE_OFFSET = 1 };
 enum ks_start { KS_START_EARLIEST = 0, KS_START_LATEST = 1 };
+enum ks_time_format { KS_TIME_FORMAT_RFC3339 = 0, KS_TIME_FORMAT_EPOCH_MS = 1 };
+enum ks_other_columns { KS_COLUMNS_DROP = 0, KS_COLUMNS_HEADERS = 1 };
+enum ks_truncate { KS_TRUNCATE_SKIP = 0, KS_TRUNCATE_DEAD_LETTER = 1 };
+enum ks_tombstones { KS_TOMBSTONES_DELETE = 0, KS_TOMBSTONES_SKIP = 1 };
 
 /* Filled by the host from the option table in source_kafka.c. */
 typedef struct ks_config {
@@ -51,6 +56,13 @@ typedef struct ks_config {
     int64_t session_timeout_ms;
     int64_t commit_timeout_ms;
     rdapsync_string_map properties;
+    /* debezium only */
+    char *document;                   /* column of the row image that is the document; NULL: the row */
+    int other_columns;                /* with document: the other columns as headers, or dropped */
+    rdapsync_string_list json_fields; /* columns parsed as JSON without a schema saying so */
+    int time_format;                  /* io.debezium.time.* as RFC 3339 text or epoch ms */
+    int truncate;                     /* op t: skipped (counted) or dead-lettered */
+    int tombstones;                   /* deletes of the message key, or skipped (counted) */
 } ks_config;
 
 /* A parsed "a.b[2].c" path; segments point into `text`. */
@@ -102,7 +114,11 @@ typedef struct ks_partition {
     bool retained;
     int64_t committed; /* highest offset committed (or found committed) since assignment */
     int64_t acked;     /* highest offset the host acknowledged through commit() */
-    int64_t delivered; /* offset after the last message handed to the host */
+    int64_t delivered; /* offset after the last message handed to the host (or skipped) */
+    /* Offset after the last message that became a record, -1 when none
+     * since the assignment: when the host has acknowledged it, the messages
+     * skipped after it (Debezium heartbeats...) are done too. */
+    int64_t recorded;
     ks_last_delete last_delete;
     ks_stamps stamps;
 } ks_partition;
@@ -171,9 +187,20 @@ size_t partitions_assigned_count(const ks_state *s);
 void partitions_report_lag(ks_state *s);
 void last_delete_clear(ks_last_delete *d);
 
-/* decode.c: appends the record of `msg` to `batch`; -1 only when the host
- * could not take it (allocation). */
+/* decode.c: appends the record of `msg` to `batch`: 1; 0 when the message
+ * is skipped on purpose (a Debezium message that is not a row change, see
+ * decode.c) and adds no record; -1 only when the host could not take it
+ * (allocation). */
 int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t *msg, ks_partition *part);
+
+/* dbz_types.c: converts the columns of `row` (an object; anything else is
+ * left alone) in place: Debezium semantic types named by `row_schema` (the
+ * JsonConverter struct schema of the row; NULL when schemaless) and the
+ * json_fields columns. 0, or -1 with err naming the column. */
+int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdapsync_value *row, char *err,
+                    size_t err_size);
+/* The schema of field `name` of a JsonConverter struct schema (borrowed), or NULL. */
+const rdapsync_value *dbz_field_schema(const rdapsync_value *struct_schema, const char *name);
 
 /* jpath.c: "a.b[0].c" (an optional leading "$." is allowed); 0 or -1 with err. */
 int jpath_compile(ks_path *path, const char *text, char *err, size_t err_size);

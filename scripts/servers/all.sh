@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts, stops or queries several test servers at once.
 #
-#   all.sh start  [postgres mariadb kafka ferretdb rdap redis otelcol]   # default: the first four
+#   all.sh start  [postgres mariadb kafka ferretdb rdap redis otelcol kafka-connect]   # default: the first four
 #   all.sh stop   [...]      # idempotent, never fails for a stopped server
 #   all.sh status [...]      # exit 0 only when all named servers run
 #   all.sh env    [...]      # eval "$(scripts/servers/all.sh env)"
@@ -20,8 +20,8 @@ names=("$@")
 ((${#names[@]})) || names=("${ALL[@]}")
 for n in "${names[@]}"; do
   case "$n" in
-    postgres|mariadb|kafka|ferretdb|rdap|redis|otelcol) ;;
-    *) die "unknown server '$n' (known: ${ALL[*]} rdap redis otelcol)" ;;
+    postgres|mariadb|kafka|ferretdb|rdap|redis|otelcol|kafka-connect) ;;
+    *) die "unknown server '$n' (known: ${ALL[*]} rdap redis otelcol kafka-connect)" ;;
   esac
 done
 
