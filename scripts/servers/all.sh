@@ -30,6 +30,8 @@ script() { printf '%s/%s.sh\n' "$RDAPSYNC_SERVERS_SCRIPTS" "$1"; }
 case "$verb" in
   start)
     t0="$(now_ms)"
+    # shellcheck disable=SC2046 # one port a word
+    reserve_ports $(all_server_ports)
     for n in "${names[@]}"; do
       "$(script "$n")" start
     done

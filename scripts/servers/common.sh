@@ -124,6 +124,37 @@ ensure_port_free() {
   if port_listening "$1" "$2"; then
     die "port $1:$2 ($3) is already in use by another process; set the port variable to a free port"
   fi
+  reserve_ports "$2"
+}
+
+# reserve_ports PORT...: our ports lie in Linux's ephemeral range
+# (32768-60999), so any outgoing connection on this machine (a Kafka
+# client, a JVM) may take one as its local port, and a server started on it
+# then fails with "address already in use" although nothing listens there.
+# As root, add them to net.ipv4.ip_local_reserved_ports, which keeps the
+# kernel from choosing them for outgoing connections (an explicit bind still
+# works). Best effort: without the right to write it, nothing changes.
+reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports current p list
+  [[ -w "$f" ]] || return 0
+  current="$(cat "$f" 2>/dev/null)" || return 0
+  list="$current"
+  for p in "$@"; do
+    [[ "$p" =~ ^[0-9]+$ ]] || continue
+    [[ ",$current," == *",$p,"* ]] && continue
+    list="${list:+$list,}$p"
+  done
+  [[ "$list" == "$current" ]] || echo "$list" >"$f" 2>/dev/null || true
+}
+
+# Every test server's ports (the defaults are the server scripts' own), so
+# all.sh can reserve them all before the first server opens connections.
+all_server_ports() {
+  local redis="${RDAPSYNC_REDIS_PORT:-56379}"
+  printf '%s\n' "${RDAPSYNC_PG_PORT:-55432}" "${RDAPSYNC_MYSQL_PORT:-53306}" "${RDAPSYNC_MONGO_PORT:-57017}" \
+    "${RDAPSYNC_FERRETDB_DEBUG_PORT:-58088}" "${RDAPSYNC_KAFKA_PORT:-59092}" "${RDAPSYNC_KAFKA_CONTROLLER_PORT:-59093}" \
+    "${RDAPSYNC_RDAP_PORT:-58480}" "$redis" "${RDAPSYNC_REDIS_REPLICA_PORT:-$((redis + 1))}" \
+    "${RDAPSYNC_OTEL_PORT:-54318}" "${RDAPSYNC_CONNECT_PORT:-58083}"
 }
 
 # wait_until TIMEOUT_S LOGFILE PID DESCRIPTION CMD...:
