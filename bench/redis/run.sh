@@ -24,6 +24,10 @@
 #   script-arg redis-cli --pipe of one EVAL "return 1" per document with the
 #             document as its argument, then the same with a 2-byte
 #             argument: what handing a document to a script costs by itself
+#   vguard    redis-cli --pipe of the same SETs, and per 64 of them one EVAL
+#             that only compares and sets a version key per document: less
+#             than any correct guard does, so the least a script-guarded
+#             sink adds on the server
 # After each step the server's INFO commandstats is read (CONFIG RESETSTAT
 # before it), and its usec_per_call per command printed: the server's own
 # time per command, without the protocol reading that the wall time also
@@ -106,6 +110,7 @@ say "writing the SET commands of the same documents (not timed)"
 "$resp" bench: 64 <"$data" >"$work/lua.resp"
 "$resp" bench: noop <"$data" >"$work/noop.resp"
 "$resp" bench: small <"$data" >"$work/small.resp"
+"$resp" bench: vguard <"$data" >"$work/vguard.resp"
 
 cat >"$work/load.yaml" <<YAML
 state_dir: $work/state
@@ -172,7 +177,7 @@ pipe() {
 no_errors() { grep -q "errors: 0," "$work/$1.log" || { cat "$work/$1.log" >&2; exit 1; }; }
 
 cat "$data" "$work/sets.resp" >/dev/null # warm page cache
-best_load="" best_load_rss="" best_ceil="" best_sink="" best_discard="" best_lua="" best_noop="" best_small=""
+best_load="" best_load_rss="" best_ceil="" best_sink="" best_discard="" best_lua="" best_noop="" best_small="" best_vguard=""
 better() { [ -z "$2" ] || awk -v a="$1" -v b="$2" 'BEGIN {exit !(a < b)}'; }
 for run in $(seq 1 "$repeat"); do
   rcli FLUSHDB >/dev/null
@@ -206,6 +211,13 @@ for run in $(seq 1 "$repeat"); do
   if better "$small_wall" "$best_small"; then best_small=$small_wall; fi
   rcli FLUSHDB >/dev/null
   rcli CONFIG RESETSTAT >/dev/null
+  say "vguard $run/$repeat: the same SETs and a version-only guard script per 64"
+  read -r vguard_wall _ < <(pipe vguard "$work/vguard.resp")
+  no_errors vguard
+  stats vguard
+  if better "$vguard_wall" "$best_vguard"; then best_vguard=$vguard_wall; fi
+  rcli FLUSHDB >/dev/null
+  rcli CONFIG RESETSTAT >/dev/null
   say "sink-only $run/$repeat: write()+flush() of the same batches"
   read -r _ sink_n _ sink_s _ < <("$sink_bench" --plugin "$build/plugins/sink-redis.so" --config "$work/sink.yaml" \
     --input "$data" --batch "$batch")
@@ -228,26 +240,29 @@ echo
 echo "file -> redis benchmark: $lines records of ~$size bytes, one task, $batch-record batches, best of $repeat"
 echo "server: redis $(rcli INFO server | tr -d '\r' | awk -F: '/^redis_version/ {print $2}') on $RDAPSYNC_REDIS_HOST:$RDAPSYNC_REDIS_PORT"
 awk -v n="$lines" -v w="$best_load" -v r="$best_load_rss" -v cs="$best_ceil" -v so="$best_sink" \
-    -v d="$best_discard" -v lf="$best_lua" -v no="$best_noop" -v sm="$best_small" 'BEGIN {
+    -v d="$best_discard" -v lf="$best_lua" -v no="$best_noop" -v sm="$best_small" -v vg="$best_vguard" 'BEGIN {
   printf "%-36s %8.2f s %9.0f rows/s\n", "redis-cli --pipe SET (ceiling)", cs, n / cs
   printf "%-36s %8.2f s %9.0f rows/s\n", "the same SETs in a Lua loop (floor)", lf, n / lf
   printf "%-36s %8.2f s %9.0f rows/s\n", "EVAL \"return 1\" with each document", no, n / no
   printf "%-36s %8.2f s %9.0f rows/s\n", "EVAL \"return 1\" with 2 bytes", sm, n / sm
+  printf "%-36s %8.2f s %9.0f rows/s\n", "SETs + version-only guard (vguard)", vg, n / vg
   printf "%-36s %8.2f s %9.0f rows/s\n", "sink write()+flush() alone", so, n / so
   printf "%-36s %8.2f s %9.0f rows/s  %6.1f MB peak RSS\n", "rdapsync file -> redis (load)", w, n / w, r / 1024
   printf "%-36s %8.2f s %9.0f rows/s\n", "rdapsync file -> discard", d, n / d
   printf "ratio sink alone / ceiling          : %.2f (target >= 0.80)\n", cs / so
   printf "ratio load / ceiling                : %.2f\n", cs / w
   printf "ratio sink alone / Lua floor        : %.2f\n", lf / so
+  printf "ratio vguard / ceiling              : %.2f (the least any script guard costs)\n", cs / vg
 }'
 echo
 echo "server time per command (INFO commandstats usec_per_call, last run; calls in brackets):"
-for step in ceiling lua noop small sink; do
+for step in ceiling lua noop small vguard sink; do
   case $step in
   ceiling) label="redis-cli --pipe SET" ;;
   lua) label="SETs in a Lua loop" ;;
   noop) label="EVAL with each document" ;;
   small) label="EVAL with 2 bytes" ;;
+  vguard) label="SETs + version-only guard" ;;
   sink) label="sink write()+flush()" ;;
   esac
   printf '  %-26s %s\n' "$label" "$(awk '{printf "%s%s %.2f us [%d]", (NR > 1 ? ", " : ""), $1, $2, $3}' "$work/$step.stats")"
@@ -258,3 +273,12 @@ awk -v n="$lines" '$1 == "set" {s = $2} $1 == "evalsha" {e = $2 * $3} END {
   printf "  %-26s %.2f us per row (staging SET %.2f + guard script %.2f)\n", "sink server time", s + e / n, s, e / n}' \
   "$work/sink.stats"
 awk -v n="$lines" '{t += $2 * $3} END {printf "  %-26s %.2f us per row\n", "ceiling server time", t / n}' "$work/ceiling.stats"
+# What the server alone allows: in the ceiling it is busy about the
+# ceiling's wall time per row (reading the 4 KB, the SET); a guarded sink
+# adds at least its script's time on top, whatever the client does.
+awk -v n="$lines" -v cs="$best_ceil" '$1 == "evalsha" {e = $2 * $3} END {
+  printf "  %-26s %.2f (ceiling wall / (ceiling wall + the guard script'"'"'s server time))\n", "ratio bound from server", cs / (cs + e / 1e6)}' \
+  "$work/sink.stats"
+awk -v n="$lines" -v cs="$best_ceil" '$1 == "eval" {e = $2 * $3} END {
+  printf "  %-26s %.2f (the same bound with the version-only guard)\n", "vguard bound from server", cs / (cs + e / 1e6)}' \
+  "$work/vguard.stats"
