@@ -193,7 +193,7 @@ static const rdapsync_plugin descriptor = {
     RDAPSYNC_DESCRIPTOR_HEADER,
     .name = "redis",
     .kind = RDAPSYNC_KIND_SINK,
-    .version = "1.0.0",
+    .version = "2.0.0",
     .description = "Redis (cache layer): each key's latest document as a JSON string, version-guarded on the "
                    "server by a Lua script, tombstones, TTLs, pipelined writes, optional WAIT for replicas",
     .options = options,
