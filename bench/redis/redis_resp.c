@@ -1,9 +1,16 @@
 /*
- * redis_resp PREFIX [CHUNK] < envelopes.jsonl > commands.resp: one RESP
- * "SET <PREFIX><key> <value as compact JSON>" per upsert envelope, for
- * redis-cli --pipe (bench/redis/run.sh's baseline). With CHUNK, the same
- * SETs run by a bare Lua loop instead, CHUNK per EVAL: what passing the
- * documents through a script costs before any guard. The value is
+ * redis_resp PREFIX [CHUNK|noop|small|vguard] < envelopes.jsonl > commands.resp:
+ * one RESP "SET <PREFIX><key> <value as compact JSON>" per upsert
+ * envelope, for redis-cli --pipe (bench/redis/run.sh's baseline). With
+ * CHUNK, the same SETs run by a bare Lua loop instead, CHUNK per EVAL: what
+ * passing the documents through a script costs before any guard. With
+ * "noop", one EVAL of a script that does nothing per document, the
+ * document its one argument; with "small", the same with a 2-byte argument
+ * instead: the two tell what handing a document to a script costs by
+ * itself. With "vguard", the plain SETs again, and per 64 of them one EVAL
+ * that only compares and sets a version key per document (GET, compare,
+ * SET): less than any correct guard does (it is not even atomic with the
+ * document's write), so the least a script-guarded sink costs the server. The value is
  * re-serialized compactly in its original member order, as the sink stores
  * it. Exit 0, or 1 for a line that is not an envelope.
  */
@@ -21,6 +28,11 @@ static void bulk(const char *bytes, size_t len)
 }
 
 static const char loop[] = "for i, k in ipairs(KEYS) do redis.call('SET', k, ARGV[i]) end return 1";
+static const char noop[] = "return 1";
+static const char vguard[] = "for i, k in ipairs(KEYS) do local old = redis.call('GET', k) "
+                             "if not old or old < ARGV[i] then redis.call('SET', k, ARGV[i]) end end return 1";
+static int vguard_mode;
+static size_t versions;
 
 /* The pending chunk: keys and documents, owned. */
 static char *keys[1024], *docs[1024];
@@ -32,6 +44,32 @@ static void flush_chunk(void)
         return;
     char count[24];
     snprintf(count, sizeof(count), "%zu", pending);
+    if (vguard_mode) {
+        for (size_t i = 0; i < pending; i++) {
+            fputs("*3\r\n", stdout);
+            bulk("SET", 3);
+            bulk(keys[i], key_lens[i]);
+            bulk(docs[i], strlen(docs[i]));
+        }
+        printf("*%zu\r\n", 3 + 2 * pending);
+        bulk("EVAL", 4);
+        bulk(vguard, strlen(vguard));
+        bulk(count, strlen(count));
+        for (size_t i = 0; i < pending; i++) {
+            printf("$%zu\r\n", key_lens[i] + 3);
+            fwrite(keys[i], 1, key_lens[i], stdout);
+            fwrite("\0v:\r\n", 1, 5, stdout);
+        }
+        for (size_t i = 0; i < pending; i++) {
+            char version[40];
+            snprintf(version, sizeof(version), "%032zx", ++versions);
+            bulk(version, strlen(version));
+            free(keys[i]);
+            free(docs[i]);
+        }
+        pending = 0;
+        return;
+    }
     printf("*%zu\r\n", 3 + 2 * pending);
     bulk("EVAL", 4);
     bulk(loop, strlen(loop));
@@ -49,13 +87,15 @@ static void flush_chunk(void)
 int main(int argc, char **argv)
 {
     if (argc != 2 && argc != 3) {
-        fprintf(stderr, "usage: redis_resp PREFIX [CHUNK] < envelopes.jsonl\n");
+        fprintf(stderr, "usage: redis_resp PREFIX [CHUNK|noop|small|vguard] < envelopes.jsonl\n");
         return 1;
     }
     const char *prefix = argv[1];
-    size_t chunk = argc == 3 ? strtoul(argv[2], NULL, 10) : 0;
-    if (argc == 3 && (chunk < 1 || chunk > 1024)) {
-        fprintf(stderr, "redis_resp: CHUNK must be 1 to 1024\n");
+    int noop_arg = argc == 3 && strcmp(argv[2], "noop") == 0, small_arg = argc == 3 && strcmp(argv[2], "small") == 0;
+    vguard_mode = argc == 3 && strcmp(argv[2], "vguard") == 0;
+    size_t chunk = vguard_mode ? 64 : argc == 3 && !noop_arg && !small_arg ? strtoul(argv[2], NULL, 10) : 0;
+    if (argc == 3 && !noop_arg && !small_arg && (chunk < 1 || chunk > 1024)) {
+        fprintf(stderr, "redis_resp: CHUNK must be 1 to 1024, or noop, small, vguard\n");
         return 1;
     }
     char *line = NULL, *key = NULL;
@@ -78,6 +118,17 @@ int main(int argc, char **argv)
                 return 1;
             memcpy(key, prefix, strlen(prefix));
             memcpy(key + strlen(prefix), json_string_value(k), json_string_length(k));
+            if (noop_arg || small_arg) {
+                fputs("*5\r\n", stdout);
+                bulk("EVAL", 4);
+                bulk(noop, strlen(noop));
+                bulk("1", 1);
+                bulk(key, klen);
+                bulk(small_arg ? "{}" : doc, small_arg ? 2 : strlen(doc));
+                free(doc);
+                json_decref(env);
+                continue;
+            }
             if (chunk) {
                 keys[pending] = key;
                 key_lens[pending] = klen;

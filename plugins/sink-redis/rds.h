@@ -10,12 +10,12 @@
  *                 error replies into RETRY and ERROR
  *   rds_apply.c   the pipelined, version-guarded writes
  *
- * Each key is a hash at <prefix><key>: `version` (the hex of the toolkit's
- * byte-sortable version key) and `doc` (the document as JSON; absent in a
- * tombstone). Each row is first written to a staging hash,
- * <prefix>\0staging:<token>:<n>, and the guard, a Lua script run on the
- * server once per chunk of rows, renames it into place when its version
- * is newer.
+ * Each live key's document is a plain string at <prefix><key> (the JSON,
+ * what GET answers), its version a string at <prefix>\0v:<key> (the hex of
+ * the toolkit's byte-sortable version key); a tombstone is the version key
+ * alone. Each row's document is first SET to a staging string,
+ * <prefix>\0s:<token>:<n>, and the guard, a Lua script run on the server
+ * once per chunk of rows, renames it into place when its version is newer.
  */
 #ifndef RDAPSYNC_SINK_REDIS_RDS_H
 #define RDAPSYNC_SINK_REDIS_RDS_H
@@ -68,7 +68,7 @@ typedef struct rds_state {
     redisContext *redis; /* NULL while disconnected */
     char sha[41];        /* the guard script's SHA1, from SCRIPT LOAD */
     char token[40];      /* this connection's part of the staging keys */
-    rds_buffer arena;    /* one chunk's keys, staging keys and versions */
+    rds_buffer arena;    /* one chunk's keys, version keys, staging keys, versions */
     rds_buffer doc;      /* one row's document */
 } rds_state;
 
@@ -84,11 +84,13 @@ int rds_url_parse(const char *url, rds_endpoint *out, char *err, size_t err_size
 
 /* ---- rds_conn.c ---- */
 
-/* The Lua guard script. KEYS: per row its staging key, then its key;
- * ARGV: ttl ms, tombstone ttl ms, then per row its version hex and "u" or
- * "d" (a delete). Answers one element per row: 1 written (the staging
- * hash renamed into place), 0 stale (the staging hash deleted); or, for a
- * key whose HGET failed (WRONGTYPE), that error's text as the last
+/* The Lua guard script. KEYS: per row its staging key, its key and its
+ * version key; ARGV: ttl ms, tombstone ttl ms, then per row its version
+ * hex and "u" or "d" (a delete). Answers one element per row: 1 written
+ * (the staging string renamed into place, or the key deleted, and the
+ * version stored), 0 stale (the staging string deleted); or, for a key the
+ * sink may not write (a version key of another type: WRONGTYPE; a document
+ * key without a version key: NOTOURS), that error's text as the last
  * element. */
 extern const char rds_guard_script[];
 
@@ -111,7 +113,7 @@ rdapsync_status rds_lost(rds_state *st, const char *what, char *err, size_t err_
 
 /* ---- rds_apply.c ---- */
 
-/* Writes every planned row in one pipeline: staging hashes, and one
+/* Writes every planned row in one pipeline: staging strings, and one
  * EVALSHA of the guard per RDS_CHUNK rows. OK, RETRY or ERROR naming the
  * key. */
 rdapsync_status rds_apply(rds_state *st, rdapsync_sinktk_plan *plan, rdapsync_sinktk_tally *tally, char *err,

@@ -1,13 +1,15 @@
 /*
- * The write path: each row's document goes to a staging hash with plain
- * commands (HSET, PEXPIRE), then one EVALSHA of the guard script per chunk
- * of up to RDS_CHUNK rows compares the versions and RENAMEs each newer
- * staging hash into place (or deletes it). The documents never enter Lua:
- * handing a 4 KB string to a script costs ten times a SET of it. All of it
- * is appended to hiredis's output buffer, each chunk sent as soon as it is
- * built, then the replies are read. Each row is atomic on the server; a batch
- * is not, and needs not be: a RETRY writes the same batch again and the
- * guard makes the rows already written answer "stale".
+ * The write path: each upsert's document goes to a staging string with a
+ * plain SET (PX: it expires by itself if the guard never runs), then one
+ * EVALSHA of the guard script per chunk of up to RDS_CHUNK rows compares
+ * the versions and RENAMEs each newer staging string into place (or
+ * deletes it). The documents never enter Lua: handing a 4 KB string to a
+ * script costs the server about ten plain SETs of it (measured:
+ * docs/plugins/sink-redis.md). All of it is appended to hiredis's output
+ * buffer, each chunk sent as soon as it is built, then the replies are
+ * read. Each row is atomic on the server; a batch is not, and needs not
+ * be: a RETRY writes the same batch again and the guard makes the rows
+ * already written answer "stale".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,76 +62,90 @@ oom:
  * connection is lost before the guard moved or deleted them. */
 #define STAGE_TTL_MS "600000"
 
-/* Appends to `arena` the row's key, its staging key, its version (hex) and
- * its kind ("u" or "d"), their offsets and lengths to off/len. 0, or -1
- * when out of memory. */
+/* Names per row in the arena: key, version key, staging key, version hex,
+ * kind. */
+enum { NAMES = 5 };
+
+/* Appends `prefix`, then `infix` (infix_len bytes, may hold a NUL), then
+ * `rest`. 0, or -1 when out of memory. */
+static int append_name(rds_buffer *arena, const char *prefix, const char *infix, size_t infix_len, const char *rest,
+                       size_t rest_len)
+{
+    return rds_buffer_append(prefix, strlen(prefix), arena) == 0 &&
+                   rds_buffer_append(infix, infix_len, arena) == 0 && rds_buffer_append(rest, rest_len, arena) == 0
+               ? 0
+               : -1;
+}
+
+/* Appends to `arena` the row's NAMES, their offsets and lengths to off/len.
+ * 0, or -1 when out of memory. */
 static int add_names(rds_state *st, const rdapsync_record *record, size_t index, rds_buffer *arena, size_t *off,
                      size_t *len)
 {
     const char *prefix = st->cfg->prefix;
     char stage[96];
     /* The NUL cannot occur in a record key (the toolkit rejects such keys),
-     * so a staging key never collides with a record's. */
-    int stage_len = snprintf(stage, sizeof(stage), "%cstaging:%s:%zu", '\0', st->token, index);
+     * so neither a version key nor a staging key collides with a record's. */
+    int stage_len = snprintf(stage, sizeof(stage), "%cs:%s:%zu", '\0', st->token, index);
     const char *kind = record->op == RDAPSYNC_OP_DELETE ? "d" : "u";
     off[0] = arena->len;
-    if (rds_buffer_append(prefix, strlen(prefix), arena) != 0 ||
-        rds_buffer_append(record->key, record->key_len, arena) != 0)
+    if (append_name(arena, prefix, "", 0, record->key, record->key_len) != 0)
         return -1;
     len[0] = arena->len - off[0];
     off[1] = arena->len;
-    if (rds_buffer_append(prefix, strlen(prefix), arena) != 0 ||
-        rds_buffer_append(stage, (size_t)stage_len, arena) != 0)
+    if (append_name(arena, prefix, "\0v:", 3, record->key, record->key_len) != 0)
         return -1;
     len[1] = arena->len - off[1];
     off[2] = arena->len;
-    if (rds_version_hex(&record->version, arena) != 0)
+    if (append_name(arena, prefix, stage, (size_t)stage_len, "", 0) != 0)
         return -1;
     len[2] = arena->len - off[2];
     off[3] = arena->len;
-    len[3] = 1;
+    if (rds_version_hex(&record->version, arena) != 0)
+        return -1;
+    len[3] = arena->len - off[3];
+    off[4] = arena->len;
+    len[4] = 1;
     return rds_buffer_append(kind, 1, arena);
 }
 
-/* Appends the row's staging hash to the pipeline: HSET <stage> version
- * <hex> [doc <json>], then PEXPIRE <stage>. 0, or -1 when out of memory. */
+/* Appends an upsert's staging string to the pipeline: SET <stage> <json>
+ * PX STAGE_TTL_MS. A delete stages nothing. 0, or -1 when out of memory. */
 static int append_stage(rds_state *st, const rdapsync_record *record, const char *names, const size_t *off,
                         const size_t *len)
 {
-    bool deleted = record->op == RDAPSYNC_OP_DELETE;
+    if (record->op == RDAPSYNC_OP_DELETE)
+        return 0;
     st->doc.len = 0;
-    if (!deleted && rds_host->json->dump_cb(record->value, 0, rds_buffer_append, &st->doc) != 0)
+    if (rds_host->json->dump_cb(record->value, 0, rds_buffer_append, &st->doc) != 0)
         return -1;
-    const char *argv[] = { "HSET", names + off[1], "version", names + off[2], "doc", st->doc.len ? st->doc.data : "" };
-    size_t lens[] = { 4, len[1], 7, len[2], 3, st->doc.len };
-    const char *expire[] = { "PEXPIRE", names + off[1], STAGE_TTL_MS };
-    size_t expire_lens[] = { 7, len[1], strlen(STAGE_TTL_MS) };
+    const char *argv[] = { "SET", names + off[2], st->doc.len ? st->doc.data : "", "PX", STAGE_TTL_MS };
+    size_t lens[] = { 3, len[2], st->doc.len, 2, strlen(STAGE_TTL_MS) };
     /* hiredis copies the arguments into its output buffer. */
-    return redisAppendCommandArgv(st->redis, deleted ? 4 : 6, argv, lens) == REDIS_OK &&
-                   redisAppendCommandArgv(st->redis, 3, expire, expire_lens) == REDIS_OK
-               ? 0
-               : -1;
+    return redisAppendCommandArgv(st->redis, 5, argv, lens) == REDIS_OK ? 0 : -1;
 }
 
-/* Appends rows [first, first + n) to the pipeline: each row's staging
- * hash, then one EVALSHA sha 2n (stage key)... ttl tombstone_ttl
- * (version kind)... that moves each newer one into place. The documents
- * never pass through Lua. 0, or -1 when out of memory. */
+/* Appends rows [first, first + n) to the pipeline: each upsert's staging
+ * string, then one EVALSHA sha 3n (stage key, key, version key)... ttl
+ * tombstone_ttl (version kind)... that moves each newer one into place.
+ * The documents never pass through Lua. 0, or -1 when out of memory. */
 static int append_chunk(rds_state *st, const rdapsync_sinktk_plan *plan, size_t first, size_t n)
 {
-    enum { FIXED = 5, MAX_ARGS = FIXED + 4 * RDS_CHUNK };
+    enum { FIXED = 5, MAX_ARGS = FIXED + NAMES * RDS_CHUNK };
     const char *argv[MAX_ARGS];
-    size_t lens[MAX_ARGS], off[4 * RDS_CHUNK], len[4 * RDS_CHUNK];
+    size_t lens[MAX_ARGS], off[NAMES * RDS_CHUNK], len[NAMES * RDS_CHUNK];
     char count[24], ttl[24], tombstone_ttl[24];
+    static const size_t key_order[3] = { 2, 0, 1 }; /* stage, key, version key */
 
     st->arena.len = 0;
     for (size_t i = 0; i < n; i++)
-        if (add_names(st, plan->rows[first + i].record, first + i, &st->arena, &off[4 * i], &len[4 * i]) != 0)
+        if (add_names(st, plan->rows[first + i].record, first + i, &st->arena, &off[NAMES * i],
+                      &len[NAMES * i]) != 0)
             return -1;
     for (size_t i = 0; i < n; i++)
-        if (append_stage(st, plan->rows[first + i].record, st->arena.data, &off[4 * i], &len[4 * i]) != 0)
+        if (append_stage(st, plan->rows[first + i].record, st->arena.data, &off[NAMES * i], &len[NAMES * i]) != 0)
             return -1;
-    snprintf(count, sizeof(count), "%zu", 2 * n);
+    snprintf(count, sizeof(count), "%zu", 3 * n);
     snprintf(ttl, sizeof(ttl), "%lld", (long long)st->cfg->ttl);
     snprintf(tombstone_ttl, sizeof(tombstone_ttl), "%lld", (long long)st->cfg->tombstone_ttl);
     const char *fixed[FIXED] = { "EVALSHA", st->sha, count, ttl, tombstone_ttl };
@@ -138,19 +154,19 @@ static int append_chunk(rds_state *st, const rdapsync_sinktk_plan *plan, size_t 
         argv[argc] = fixed[i];
         lens[argc] = strlen(fixed[i]);
     }
-    for (size_t i = 0; i < n; i++) /* KEYS: stage, key */
-        for (size_t j = 0; j < 2; j++, argc++) {
-            argv[argc] = st->arena.data + off[4 * i + 1 - j];
-            lens[argc] = len[4 * i + 1 - j];
+    for (size_t i = 0; i < n; i++) /* KEYS */
+        for (size_t j = 0; j < 3; j++, argc++) {
+            argv[argc] = st->arena.data + off[NAMES * i + key_order[j]];
+            lens[argc] = len[NAMES * i + key_order[j]];
         }
     for (size_t i = 3; i < FIXED; i++, argc++) {
         argv[argc] = fixed[i];
         lens[argc] = strlen(fixed[i]);
     }
     for (size_t i = 0; i < n; i++) /* ARGV: version, kind */
-        for (size_t j = 2; j < 4; j++, argc++) {
-            argv[argc] = st->arena.data + off[4 * i + j];
-            lens[argc] = len[4 * i + j];
+        for (size_t j = 3; j < 5; j++, argc++) {
+            argv[argc] = st->arena.data + off[NAMES * i + j];
+            lens[argc] = len[NAMES * i + j];
         }
     return redisAppendCommandArgv(st->redis, (int)argc, argv, lens) == REDIS_OK ? 0 : -1;
 }
@@ -166,14 +182,14 @@ static void failed(rds_state *st, const rdapsync_record *record, const char *why
              st->cfg->prefix, record->key, why);
 }
 
-/* Takes one staging command's reply. */
+/* Takes one staging SET's reply. */
 static void take_stage_reply(rds_state *st, const rdapsync_record *record, const redisReply *reply,
                              rdapsync_status *status, char *err, size_t err_size)
 {
     if (reply->type == REDIS_REPLY_ERROR)
         failed(st, record, reply->str, status, err, err_size);
-    else if (reply->type != REDIS_REPLY_INTEGER)
-        failed(st, record, "unexpected reply to HSET or PEXPIRE", status, err, err_size);
+    else if (reply->type != REDIS_REPLY_STATUS)
+        failed(st, record, "unexpected reply to SET", status, err, err_size);
 }
 
 /* Takes the guard's reply for rows [first, first + n) into the tally. */
@@ -195,7 +211,7 @@ static void take_reply(rds_state *st, const rdapsync_sinktk_plan *plan, size_t f
             tally->applied += e->integer == 1;
             tally->stale += e->integer == 0;
         } else {
-            /* The guard's HGET failed on this key: its error text. */
+            /* The guard refused this key: its error text. */
             failed(st, plan->rows[first + i].record, e->type == REDIS_REPLY_STRING ? e->str : "unexpected reply",
                    status, err, err_size);
             return;
@@ -229,18 +245,21 @@ rdapsync_status rds_apply(rds_state *st, rdapsync_sinktk_plan *plan, rdapsync_si
             return rds_lost(st, "sending", err, err_size);
     }
     /* Every reply is read, also after an error one, so the connection stays
-     * in step; the first failure is the one reported. */
+     * in step; the first failure is the one reported. Per chunk: one reply
+     * per upsert's staging SET, then the guard's. */
     for (size_t first = 0; first < plan->count; first += RDS_CHUNK) {
         size_t n = plan->count - first < RDS_CHUNK ? plan->count - first : RDS_CHUNK;
-        for (size_t i = 0; i <= 2 * n; i++) {
-            const rdapsync_record *record = plan->rows[first + (i < 2 * n ? i / 2 : 0)].record;
+        for (size_t i = 0; i <= n; i++) {
+            const rdapsync_record *record = plan->rows[first + (i < n ? i : 0)].record;
+            if (i < n && record->op == RDAPSYNC_OP_DELETE)
+                continue;
             redisReply *reply = NULL;
             if (redisGetReply(st->redis, (void **)&reply) != REDIS_OK || !reply) {
                 char what[300];
                 snprintf(what, sizeof(what), "writing key \"%.200s\"", record->key);
                 return rds_lost(st, what, err, err_size);
             }
-            if (i < 2 * n)
+            if (i < n)
                 take_stage_reply(st, record, reply, &status, err, err_size);
             else
                 take_reply(st, plan, first, n, reply, tally, &status, err, err_size);

@@ -21,32 +21,49 @@
  * version, in hex, is compared as a string. Lua compares strings with
  * strcoll(); lowercase hex digits of the byte-sortable key order the same
  * under the usual collations as bytewise, which is
- * rdapsync_version_compare()'s order. A newer row's staging hash is
- * RENAMEd over the key (the whole hash: a tombstone has no `doc`), then
- * given the key's TTL or none; a stale one is deleted. An expired key
- * (ttl, tombstone_ttl) holds nothing, so any version is newer than it.
- * HGET runs under pcall so that a key holding another type is named in
- * the answer (the remaining staging hashes are deleted first).
+ * rdapsync_version_compare()'s order. A newer row's staging string is
+ * RENAMEd over the document key (a delete DELetes it instead), then given
+ * the key's TTL or none, and the version key gets the new version; a
+ * stale row's staging string is deleted. An expired version key (ttl,
+ * tombstone_ttl) holds nothing, so any version is newer than it. Only
+ * short strings enter the script: a document passed as an argument costs
+ * the server about ten plain SETs (docs/plugins/sink-redis.md, "Why this
+ * layout"). GET runs under pcall so that a version key holding another
+ * type is named in the answer; a document key without a version key was
+ * not written by the sink and is refused the same way (the remaining
+ * staging strings are deleted first). For a key without a version, the
+ * check and the move are one RENAMENX: a call less per new key.
  */
 const char rds_guard_script[] =
     "local ttl, tombstone_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
     "local out = {}\n"
-    "for i = 1, #KEYS / 2 do\n"
-    "  local stage, key, version = KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i + 1]\n"
-    "  local old = redis.pcall('HGET', key, 'version')\n"
-    "  if type(old) == 'table' and old.err then\n"
-    "    for j = i, #KEYS / 2 do redis.call('DEL', KEYS[2 * j - 1]) end\n"
-    "    out[i] = old.err\n"
-    "    return out\n"
+    "local function refuse(i, why)\n"
+    "  for j = i, #KEYS / 3 do redis.call('DEL', KEYS[3 * j - 2]) end\n"
+    "  out[i] = why\n"
+    "  return out\n"
+    "end\n"
+    "for i = 1, #KEYS / 3 do\n"
+    "  local stage, key, vkey, version = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[2 * i + 1]\n"
+    "  local old = redis.pcall('GET', vkey)\n"
+    "  if type(old) == 'table' and old.err then return refuse(i, old.err) end\n"
+    "  local delete = ARGV[2 * i + 2] == 'd'\n"
+    "  if not old and (delete and redis.call('EXISTS', key) == 1 or\n"
+    "                  not delete and redis.call('RENAMENX', stage, key) == 0) then\n"
+    "    return refuse(i, 'NOTOURS the key exists without the sink\\'s version key: not written by this sink')\n"
     "  end\n"
     "  if old and old >= version then\n"
     "    redis.call('DEL', stage)\n"
     "    out[i] = 0\n"
     "  else\n"
-    "    redis.call('RENAME', stage, key)\n"
     "    local expire = ttl\n"
-    "    if ARGV[2 * i + 2] == 'd' then expire = tombstone_ttl end\n"
-    "    if expire > 0 then redis.call('PEXPIRE', key, expire) else redis.call('PERSIST', key) end\n"
+    "    if delete then\n"
+    "      expire = tombstone_ttl\n"
+    "      redis.call('DEL', key)\n"
+    "    else\n"
+    "      if old then redis.call('RENAME', stage, key) end\n"
+    "      if expire > 0 then redis.call('PEXPIRE', key, expire) else redis.call('PERSIST', key) end\n"
+    "    end\n"
+    "    if expire > 0 then redis.call('SET', vkey, version, 'PX', expire) else redis.call('SET', vkey, version) end\n"
     "    out[i] = 1\n"
     "  end\n"
     "end\n"

@@ -1,8 +1,8 @@
 /*
- * sink redis: the cache layer. Each key's latest document is a hash at
- * <prefix><key> (`doc` JSON, `version`), moved into place by a Lua guard
- * that keeps out older versions atomically on the server; deletes leave a tombstone
- * with the version. Writes are pipelined; flush may WAIT for replicas.
+ * sink redis: the cache layer. Each key's latest document is a JSON string
+ * at <prefix><key>, its version at <prefix>\0v:<key>, moved into place by a
+ * Lua guard that keeps out older versions atomically on the server;
+ * deletes leave a tombstone (the version key alone). Writes are pipelined; flush may WAIT for replicas.
  * docs/plugins/sink-redis.md.
  *
  * The SDK's writer (rdapsync/sinktk.h) plans each batch (the greatest
@@ -195,8 +195,8 @@ static const rdapsync_plugin descriptor = {
     RDAPSYNC_DESCRIPTOR_HEADER,
     .name = "redis",
     .kind = RDAPSYNC_KIND_SINK,
-    .version = "1.0.0",
-    .description = "Redis (cache layer): each key's latest document as JSON in a hash, version-guarded on the "
+    .version = "2.0.0",
+    .description = "Redis (cache layer): each key's latest document as a JSON string, version-guarded on the "
                    "server by a Lua script, tombstones, TTLs, pipelined writes, optional WAIT for replicas",
     .options = options,
     .config_size = sizeof(rds_config),

@@ -10,8 +10,11 @@
  *
  * The server comes from RDAPSYNC_REDIS_HOST / _PORT / _USER / _PASSWORD
  * (what scripts/servers/redis.sh env prints), database 0 or
- * RDAPSYNC_REDIS_DB. The version is decoded from the hash's `version`
- * (hex of the toolkit's version key). Exit 0, or 1 with a reason.
+ * RDAPSYNC_REDIS_DB. The layout (docs/plugins/sink-redis.md): the document
+ * as a JSON string at PREFIX<key>, the version at PREFIX\0v:<key> (hex of
+ * the toolkit's version key); a tombstone is a version key without a
+ * document. A document without a version key is an error. Exit 0, or 1
+ * with a reason.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,17 +68,26 @@ static char *pattern_of(const char *prefix)
     return out;
 }
 
-static void print_key(const char *rkey, size_t rlen, size_t prefix_len, int tombstones)
+/* One record from its version key `vkey` (PREFIX\0v:<key>). */
+static void print_key(const char *vkey, size_t vlen, size_t prefix_len, int tombstones)
 {
-    const char *argv[] = { "HMGET", rkey, "version", "doc" };
-    size_t lens[] = { 5, rlen, 7, 3 };
-    redisReply *r = run(4, argv, lens);
+    const char *key_of = vkey + prefix_len + 3;
+    size_t key_len = vlen - prefix_len - 3;
+    char *rkey = malloc(prefix_len + key_len + 1);
+    if (!rkey)
+        die("key", "out of memory");
+    memcpy(rkey, vkey, prefix_len);
+    memcpy(rkey + prefix_len, key_of, key_len);
+    rkey[prefix_len + key_len] = '\0';
+    size_t rlen = prefix_len + key_len;
+    redisReply *r = run(3, (const char *[]){ "MGET", vkey, rkey }, (size_t[]){ 4, vlen, rlen });
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING)
-        die(rkey, "not a hash with a version");
+        die(rkey, "the version key holds no string");
     const redisReply *hex = r->element[0], *doc = r->element[1];
     int live = doc->type == REDIS_REPLY_STRING;
     if (live == tombstones) {
         freeReplyObject(r);
+        free(rkey);
         return;
     }
     size_t n = hex->len / 2;
@@ -90,7 +102,7 @@ static void print_key(const char *rkey, size_t rlen, size_t prefix_len, int tomb
     if (!vk || hex->len % 2 || rdapsync_version_from_key(vk, n, &v) != 0)
         die(rkey, "version is not a version key");
     json_t *line = json_object();
-    json_object_set_new(line, "key", json_stringn(rkey + prefix_len, rlen - prefix_len));
+    json_object_set_new(line, "key", json_stringn(key_of, key_len));
     json_object_set_new(line, "ts_ms", json_integer(v.event_time_ms));
     json_object_set_new(line, "origin", json_string(v.origin ? v.origin : ""));
     json_object_set_new(line, "seq", json_integer(v.sequence));
@@ -101,9 +113,7 @@ static void print_key(const char *rkey, size_t rlen, size_t prefix_len, int tomb
             die(rkey, error.text);
         json_object_set_new(line, "value", value);
     } else {
-        const char *targv[] = { "PTTL", rkey };
-        size_t tlens[] = { 4, rlen };
-        redisReply *t = run(2, targv, tlens);
+        redisReply *t = run(2, (const char *[]){ "PTTL", vkey }, (size_t[]){ 4, vlen });
         json_object_set_new(line, "ttl_ms", json_integer(t->integer));
         freeReplyObject(t);
     }
@@ -114,7 +124,24 @@ static void print_key(const char *rkey, size_t rlen, size_t prefix_len, int tomb
     free(text);
     json_decref(line);
     free(vk);
+    free(rkey);
     freeReplyObject(r);
+}
+
+/* A document key: it must have its version key. */
+static void check_document(const char *rkey, size_t rlen, size_t prefix_len)
+{
+    char *vkey = malloc(rlen + 4);
+    if (!vkey)
+        die("key", "out of memory");
+    memcpy(vkey, rkey, prefix_len);
+    memcpy(vkey + prefix_len, "\0v:", 3);
+    memcpy(vkey + prefix_len + 3, rkey + prefix_len, rlen - prefix_len);
+    redisReply *r = run(2, (const char *[]){ "EXISTS", vkey }, (size_t[]){ 6, rlen + 3 });
+    if (r->integer != 1)
+        die(rkey, "a document without a version key");
+    freeReplyObject(r);
+    free(vkey);
 }
 
 int main(int argc, char **argv)
@@ -142,6 +169,7 @@ int main(int argc, char **argv)
                               : run(2, (const char *[]){ "AUTH", password }, NULL));
     freeReplyObject(run(2, (const char *[]){ "SELECT", env("RDAPSYNC_REDIS_DB", "0") }, NULL));
     char *pattern = pattern_of(prefix);
+    size_t plen = strlen(prefix);
     char cursor[32] = "0";
     do {
         redisReply *r = run(6, (const char *[]){ "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" }, NULL);
@@ -151,10 +179,11 @@ int main(int argc, char **argv)
             const redisReply *key = keys->element[k];
             if (drop) {
                 freeReplyObject(run(2, (const char *[]){ "DEL", key->str }, (size_t[]){ 3, key->len }));
+            } else if (key->len >= plen + 3 && memcmp(key->str + plen, "\0v:", 3) == 0) {
+                print_key(key->str, key->len, plen, tombstones);
             } else if (!memchr(key->str, '\0', key->len)) {
-                /* Keys with a NUL are the sink's staging hashes, not records. */
-                print_key(key->str, key->len, strlen(prefix), tombstones);
-            }
+                check_document(key->str, key->len, plen);
+            } /* else a staging string (PREFIX\0s:...): not a record */
         }
         freeReplyObject(r);
     } while (strcmp(cursor, "0") != 0);

@@ -44,6 +44,11 @@ log "no replica: RETRY with the reason, no checkpoint"
 
 trap '"$SERVER" stop-replica >/dev/null 2>&1 || true; cleanup_work' EXIT
 "$SERVER" start-replica
+# The replica's link is up, but the primary puts a replica that loaded its
+# data without a disk online only at that replica's first acknowledgement
+# (about a second later): until then WAIT counts 0. Wait for that first.
+replica_acks() { [[ "$(rcli WAIT 1 1000)" == 1 ]]; }
+wait_for 30 "the primary to count the replica in WAIT" replica_acks
 rm -rf state
 printf '{"key":"k2","op":"upsert","ts_ms":2,"origin":"o","seq":1,"value":{"n":2}}\n' >>in.jsonl
 rdapsync_run wait.yaml replica.log || { tail -n 20 replica.log >&2; fail "the run with a replica failed"; }

@@ -78,6 +78,7 @@ Test(sink_redis_classify, transient_server_states_retry_and_the_rest_is_an_error
     };
     static const char *const error[] = {
         "WRONGTYPE Operation against a key holding the wrong kind of value script: 1f0e, on @user_script:1.",
+        "NOTOURS the key exists without the sink's version key: not written by this sink",
         "ERR unknown command 'EVALSHA'",
         "NOPERM this user has no permissions to run the 'evalsha' command",
         "OOM command not allowed when used memory > 'maxmemory'.",
