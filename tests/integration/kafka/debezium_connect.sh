@@ -135,7 +135,7 @@ pipelines:
       plugin: postgres
       config: { dsn: "\${env:RDAPSYNC_PG_DSN}", table: $TABLE }
     batch: { max_records: 500, max_wait: 100ms }
-    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "dlq-{task}.jsonl" } } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "dlq-{task}.jsonl" }, protect: redact } }
 YAML
 
 live_count() { pgq "SELECT count(*) FROM $TABLE WHERE NOT deleted" 2>/dev/null || echo 0; }
@@ -192,7 +192,7 @@ pipelines:
       - { plugin: normalize, config: { error_value: clear } }
       - { plugin: redact, config: { policy: gdpr-enterprise, policy_dir: "$POLICIES" } }
     sink: { plugin: file, config: { path: "$WORK/offline/out.jsonl", format: envelope } }
-    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$WORK/offline/dead.jsonl" } } }
+    errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$WORK/offline/dead.jsonl" }, protect: redact } }
 YAML
 "$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run offline.yaml >offline.log 2>&1 ||
   { tail -n 20 offline.log >&2; fail "the offline file pipeline failed"; }
