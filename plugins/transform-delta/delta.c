@@ -64,7 +64,8 @@ typedef struct instance {
     docpath *ignore;
     size_t ignore_count;
     EVP_MD_CTX *md;
-    feeder feed; /* content_hash's buffer */
+    EVP_MD *sha256; /* fetched once: an implicit fetch per record costs more than a small document's hashing */
+    feeder feed;    /* content_hash's buffer */
 } instance;
 
 static rdapsync_status delta_check(const void *config, char *err, size_t err_size)
@@ -97,6 +98,7 @@ static void delta_close(void *state)
         docpath_free(&s->ignore[i]);
     free(s->ignore);
     EVP_MD_CTX_free(s->md);
+    EVP_MD_free(s->sha256);
     free(s);
 }
 
@@ -117,7 +119,8 @@ static rdapsync_status delta_open(rdapsync_ctx *ctx, const void *config, void **
         return RDAPSYNC_ERROR;
     }
     instance *s = calloc(1, sizeof *s);
-    if (!s || !(s->md = EVP_MD_CTX_new()) || !(s->ignore = calloc(c->ignore.count + 1, sizeof *s->ignore))) {
+    if (!s || !(s->md = EVP_MD_CTX_new()) || !(s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
+        !(s->ignore = calloc(c->ignore.count + 1, sizeof *s->ignore))) {
         delta_close(s);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_RETRY;
@@ -239,8 +242,19 @@ static int feed_value(feeder *md, const rdapsync_value *v)
         for (rdapsync_value_iter *it = j->object_iter((rdapsync_value *)v); rc == 0 && it && k < n;
              it = j->object_iter_next((rdapsync_value *)v, it))
             members[k++] = (member){j->object_iter_key(it), j->object_iter_value(it)};
-        if (rc == 0 && k > 1)
+        if (rc == 0 && k > 16) {
             qsort(members, k, sizeof *members, key_order);
+        } else if (rc == 0) {
+            /* RDAP objects have a few members: an insertion sort beats
+             * qsort's indirect calls and its buffer. */
+            for (size_t i = 1; i < k; i++) {
+                member m = members[i];
+                size_t at = i;
+                for (; at > 0 && strcmp(members[at - 1].key, m.key) > 0; at--)
+                    members[at] = members[at - 1];
+                members[at] = m;
+            }
+        }
         for (size_t i = 0; rc == 0 && i < k; i++) {
             uint64_t len = strlen(members[i].key);
             rc = feed(md, &len, sizeof len) != 0 || feed(md, members[i].key, (size_t)len) != 0 ||
@@ -273,7 +287,7 @@ static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DST
     }
     s->feed.md = s->md;
     s->feed.len = 0;
-    if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1 && feed_value(&s->feed, subject) == 0 &&
+    if (EVP_DigestInit_ex2(s->md, s->sha256, NULL) == 1 && feed_value(&s->feed, subject) == 0 &&
         flush_feed(&s->feed) == 0 && EVP_DigestFinal_ex(s->md, hash, &n) == 1 && n == DSTATE_HASH_BYTES)
         rc = 0;
     if (subject != doc)
