@@ -11,7 +11,8 @@
  * State: per key in SQLite in the task's state directory (dstate.h),
  * made durable by transform_commit (ABI 1.3) only after the sink flushed
  * the records, before the checkpoint: a kill -9 never skips a changed
- * document, nor sends a delivered one again as changed.
+ * document, nor sends a delivered one again as changed. A repeat is judged
+ * from memory (keymap.h); only a change writes to SQLite.
  */
 #include <stdbool.h>
 #include <stddef.h>
