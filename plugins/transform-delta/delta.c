@@ -11,7 +11,8 @@
  * State: per key in SQLite in the task's state directory (dstate.h),
  * made durable by transform_commit (ABI 1.3) only after the sink flushed
  * the records, before the checkpoint: a kill -9 never skips a changed
- * document, nor sends a delivered one again as changed.
+ * document, nor sends a delivered one again as changed. A repeat is judged
+ * from memory (keymap.h); only a change writes to SQLite.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,7 +65,8 @@ typedef struct instance {
     docpath *ignore;
     size_t ignore_count;
     EVP_MD_CTX *md;
-    feeder feed; /* content_hash's buffer */
+    EVP_MD *sha256; /* fetched once: an implicit fetch per record costs more than a small document's hashing */
+    feeder feed;    /* content_hash's buffer */
 } instance;
 
 static rdapsync_status delta_check(const void *config, char *err, size_t err_size)
@@ -97,6 +99,7 @@ static void delta_close(void *state)
         docpath_free(&s->ignore[i]);
     free(s->ignore);
     EVP_MD_CTX_free(s->md);
+    EVP_MD_free(s->sha256);
     free(s);
 }
 
@@ -117,7 +120,8 @@ static rdapsync_status delta_open(rdapsync_ctx *ctx, const void *config, void **
         return RDAPSYNC_ERROR;
     }
     instance *s = calloc(1, sizeof *s);
-    if (!s || !(s->md = EVP_MD_CTX_new()) || !(s->ignore = calloc(c->ignore.count + 1, sizeof *s->ignore))) {
+    if (!s || !(s->md = EVP_MD_CTX_new()) || !(s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
+        !(s->ignore = calloc(c->ignore.count + 1, sizeof *s->ignore))) {
         delta_close(s);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_RETRY;
@@ -126,7 +130,7 @@ static rdapsync_status delta_open(rdapsync_ctx *ctx, const void *config, void **
     s->config = c;
     for (; s->ignore_count < c->ignore.count; s->ignore_count++)
         docpath_parse(c->ignore.items[s->ignore_count], &s->ignore[s->ignore_count], NULL, 0);
-    s->state = dstate_open(dir, c->state_file, &status, err, err_size);
+    s->state = dstate_open(dir, c->state_file, c->emit == EMIT_MERGE_PATCH, &status, err, err_size);
     if (!s->state) {
         delta_close(s);
         return status;
@@ -156,9 +160,14 @@ static int drop_member(rdapsync_value *parent, const docpath_seg *last, void *op
  * order. Walking the tree costs far less than serializing it (no
  * escaping), and two documents hash the same exactly when they are equal
  * JSON (member order aside). 0 or -1 (allocation, digest). */
+typedef struct member {
+    const char *key;
+    const rdapsync_value *value;
+} member;
+
 static int key_order(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const member *)a)->key, ((const member *)b)->key);
 }
 
 static int flush_feed(feeder *f)
@@ -168,7 +177,8 @@ static int flush_feed(feeder *f)
     return rc;
 }
 
-static int feed(feeder *f, const void *bytes, size_t len)
+/* Inline: most calls add a byte or eight to the buffer. */
+static inline int feed(feeder *f, const void *bytes, size_t len)
 {
     if (f->len + len > sizeof f->buf) {
         if (flush_feed(f) != 0)
@@ -181,6 +191,15 @@ static int feed(feeder *f, const void *bytes, size_t len)
     return 0;
 }
 
+/* A type tag and a 64-bit count or length, the head of most values. */
+static inline int feed_head(feeder *f, unsigned char tag, uint64_t n)
+{
+    unsigned char head[1 + sizeof n];
+    head[0] = tag;
+    memcpy(head + 1, &n, sizeof n);
+    return feed(f, head, sizeof head);
+}
+
 static int feed_value(feeder *md, const rdapsync_value *v)
 {
     const rdapsync_json_api *j = H->json;
@@ -188,49 +207,64 @@ static int feed_value(feeder *md, const rdapsync_value *v)
     unsigned char tag = (unsigned char)type;
     uint64_t n;
 
-    if (feed(md, &tag, 1) != 0)
-        return -1;
     switch (type) {
-    case RDAPSYNC_JSON_NULL: return 0;
-    case RDAPSYNC_JSON_BOOL: tag = j->bool_value(v); return feed(md, &tag, 1);
+    case RDAPSYNC_JSON_NULL: return feed(md, &tag, 1);
+    case RDAPSYNC_JSON_BOOL: {
+        unsigned char b[2] = {tag, j->bool_value(v)};
+        return feed(md, b, 2);
+    }
     case RDAPSYNC_JSON_INTEGER: {
         int64_t i = j->integer_value(v);
-        return feed(md, &i, sizeof i);
+        return feed_head(md, tag, (uint64_t)i);
     }
     case RDAPSYNC_JSON_REAL: {
         double d = j->number_value(v);
-        return feed(md, &d, sizeof d);
+        memcpy(&n, &d, sizeof n);
+        return feed_head(md, tag, n);
     }
     case RDAPSYNC_JSON_STRING:
         n = j->string_length(v);
-        return feed(md, &n, sizeof n) != 0 ? -1 : feed(md, j->string_value(v), (size_t)n);
+        return feed_head(md, tag, n) != 0 ? -1 : feed(md, j->string_value(v), (size_t)n);
     case RDAPSYNC_JSON_ARRAY:
         n = j->array_size(v);
-        if (feed(md, &n, sizeof n) != 0)
+        if (feed_head(md, tag, n) != 0)
             return -1;
         for (size_t i = 0; i < n; i++)
             if (feed_value(md, j->array_get(v, i)) != 0)
                 return -1;
         return 0;
     case RDAPSYNC_JSON_OBJECT: {
+        /* Members as (key, value) pairs from one iteration: no lookup of
+         * each key again after sorting. */
         n = j->object_size(v);
-        const char *small[32], **keys = n <= 32 ? small : malloc(n * sizeof *keys);
+        member small[32], *members = n <= 32 ? small : malloc(n * sizeof *members);
         size_t k = 0;
-        int rc = keys && feed(md, &n, sizeof n) == 0 ? 0 : -1;
+        int rc = members && feed_head(md, tag, n) == 0 ? 0 : -1;
         for (rdapsync_value_iter *it = j->object_iter((rdapsync_value *)v); rc == 0 && it && k < n;
              it = j->object_iter_next((rdapsync_value *)v, it))
-            keys[k++] = j->object_iter_key(it);
-        if (rc == 0)
-            qsort(keys, k, sizeof *keys, key_order);
+            members[k++] = (member){j->object_iter_key(it), j->object_iter_value(it)};
+        if (rc == 0 && k > 16) {
+            qsort(members, k, sizeof *members, key_order);
+        } else if (rc == 0) {
+            /* RDAP objects have a few members: an insertion sort beats
+             * qsort's indirect calls and its buffer. */
+            for (size_t i = 1; i < k; i++) {
+                member m = members[i];
+                size_t at = i;
+                for (; at > 0 && strcmp(members[at - 1].key, m.key) > 0; at--)
+                    members[at] = members[at - 1];
+                members[at] = m;
+            }
+        }
         for (size_t i = 0; rc == 0 && i < k; i++) {
-            uint64_t len = strlen(keys[i]);
-            rc = feed(md, &len, sizeof len) != 0 || feed(md, keys[i], (size_t)len) != 0 ||
-                         feed_value(md, j->object_get(v, keys[i])) != 0
+            uint64_t len = strlen(members[i].key);
+            rc = feed(md, &len, sizeof len) != 0 || feed(md, members[i].key, (size_t)len) != 0 ||
+                         feed_value(md, members[i].value) != 0
                      ? -1
                      : 0;
         }
-        if (keys != small)
-            free(keys);
+        if (members != small)
+            free(members);
         return rc;
     }
     }
@@ -254,7 +288,7 @@ static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DST
     }
     s->feed.md = s->md;
     s->feed.len = 0;
-    if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1 && feed_value(&s->feed, subject) == 0 &&
+    if (EVP_DigestInit_ex2(s->md, s->sha256, NULL) == 1 && feed_value(&s->feed, subject) == 0 &&
         flush_feed(&s->feed) == 0 && EVP_DigestFinal_ex(s->md, hash, &n) == 1 && n == DSTATE_HASH_BYTES)
         rc = 0;
     if (subject != doc)

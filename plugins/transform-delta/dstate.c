@@ -7,8 +7,14 @@
 
 #include <sqlite3.h>
 
+#include "keymap.h"
+
+_Static_assert(KEYMAP_HASH_BYTES == DSTATE_HASH_BYTES, "one hash size");
+
 struct dstate {
     sqlite3 *db;
+    keymap *keys; /* latest hash per key seen since open (keymap.h) */
+    bool docs;    /* documents kept: temp.recent is written and read */
     sqlite3_stmt *get_pending, *get_durable, *add_pending, *add_recent, *scan, *put, *del, *forget, *trim;
 };
 
@@ -43,16 +49,19 @@ static int prepare(dstate *s, const char *sql, sqlite3_stmt **out, char *err, si
     return 0;
 }
 
-dstate *dstate_open(const char *dir, const char *file, rdapsync_status *status, char *err, size_t err_size)
+dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_status *status, char *err,
+                    size_t err_size)
 {
     dstate *s = calloc(1, sizeof *s);
     char path[4096];
     *status = RDAPSYNC_ERROR;
-    if (!s) {
+    if (!s || !(s->keys = keymap_new())) {
+        dstate_close(s);
         snprintf(err, err_size, "out of memory");
         *status = RDAPSYNC_RETRY;
         return NULL;
     }
+    s->docs = docs;
     snprintf(path, sizeof path, "%s/%s", dir, file);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
@@ -92,6 +101,7 @@ void dstate_close(dstate *s)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close_v2(s->db);
+    keymap_free(s->keys);
     free(s);
 }
 
@@ -124,17 +134,26 @@ int dstate_lookup(dstate *s, const char *key, size_t key_len, unsigned char hash
                   char *err, size_t err_size)
 {
     sqlite3_stmt *qs[2] = {s->get_pending, s->get_durable};
+    bool live;
     if (doc)
         *doc = NULL;
+    else if (keymap_get(s->keys, key, key_len, hash, &live))
+        return live ? 1 : 0; /* the common path: no SQLite call */
     for (int i = 0; i < 2; i++) {
         bool deleted;
         sqlite3_bind_blob(qs[i], 1, key, (int)key_len, SQLITE_STATIC);
         int rc = read_row(qs[i], hash, doc, &deleted);
         if (rc < 0)
             return failed(s->db, "lookup", err, err_size);
-        if (rc == 1)
+        if (rc == 1) {
+            /* A failed keymap_put only costs this lookup again. */
+            if (!doc)
+                keymap_put(s->keys, key, key_len, deleted ? NULL : hash);
             return deleted ? 0 : 1;
+        }
     }
+    if (!doc)
+        keymap_put(s->keys, key, key_len, NULL);
     return 0;
 }
 
@@ -158,6 +177,12 @@ int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned ch
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         return failed(s->db, "pending", err, err_size);
+    /* Lookups of the key now answer this version: from the map, and (for
+     * the documents of merge patches, or when the map is out of memory)
+     * from temp.recent, which hides the durable row until the commit. */
+    bool mapped = keymap_put(s->keys, key, key_len, hash) == 0;
+    if (mapped && !s->docs)
+        return 0;
     q = s->add_recent;
     sqlite3_bind_blob(q, 1, key, (int)key_len, SQLITE_STATIC);
     if (hash)

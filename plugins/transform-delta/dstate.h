@@ -6,7 +6,9 @@
  * written without an fsync: it survives a kill of the process);
  * dstate_commit() moves what a checkpoint covers into the durable table in
  * one fsynced transaction, and dstate_recover() settles what a killed run
- * left pending.
+ * left pending. Lookups of hashes are answered from memory after a key's
+ * first sight (keymap.h): the repeat of a key's last document costs no
+ * SQLite call; only a change writes (one pending row, unsynced).
  */
 #ifndef RDAPSYNC_DSTATE_H
 #define RDAPSYNC_DSTATE_H
@@ -21,9 +23,11 @@
 
 typedef struct dstate dstate;
 
-/* Opens (creating) <dir>/<file>. NULL with err; *status RETRY or ERROR.
- * Caller frees with dstate_close(). */
-dstate *dstate_open(const char *dir, const char *file, rdapsync_status *status, char *err, size_t err_size);
+/* Opens (creating) <dir>/<file>; docs: documents will be stored and read
+ * back (merge patches). NULL with err; *status RETRY or ERROR. Caller
+ * frees with dstate_close(). */
+dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_status *status, char *err,
+                    size_t err_size);
 void dstate_close(dstate *s);
 
 /*

@@ -1,0 +1,122 @@
+/* The delta transform's per-key hash map (keymap.h): open addressing with
+ * linear probing over one allocation per entry. */
+#include "keymap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct entry {
+    uint64_t h;
+    size_t key_len;
+    bool live;
+    unsigned char hash[KEYMAP_HASH_BYTES];
+    char key[]; /* key_len bytes */
+} entry;
+
+struct keymap {
+    entry **slots; /* NULL: free */
+    size_t cap;    /* a power of two */
+    size_t count;
+};
+
+/* FNV-1a, then a final mix so that the low bits (the slot) depend on all
+ * of the key: keys are handles that often share long prefixes. */
+static uint64_t key_hash(const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+keymap *keymap_new(void)
+{
+    keymap *m = calloc(1, sizeof *m);
+    if (m && !(m->slots = calloc(m->cap = 1024, sizeof *m->slots))) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void keymap_free(keymap *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i]);
+    free(m->slots);
+    free(m);
+}
+
+/* The slot of `key`, or the free slot where it would go. */
+static size_t find(const keymap *m, const char *key, size_t len, uint64_t h)
+{
+    size_t i = (size_t)h & (m->cap - 1);
+    for (entry *e; (e = m->slots[i]); i = (i + 1) & (m->cap - 1))
+        if (e->h == h && e->key_len == len && memcmp(e->key, key, len) == 0)
+            break;
+    return i;
+}
+
+int keymap_get(const keymap *m, const char *key, size_t key_len, unsigned char hash[KEYMAP_HASH_BYTES], bool *live)
+{
+    const entry *e = m->slots[find(m, key, key_len, key_hash(key, key_len))];
+    if (!e)
+        return 0;
+    *live = e->live;
+    if (e->live)
+        memcpy(hash, e->hash, KEYMAP_HASH_BYTES);
+    return 1;
+}
+
+/* Doubles the table (at 3/4 full). 0 or -1 (then unchanged). */
+static int grow(keymap *m)
+{
+    size_t cap = m->cap * 2;
+    entry **slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        entry *e = m->slots[i];
+        if (!e)
+            continue;
+        size_t j = (size_t)e->h & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = e;
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return 0;
+}
+
+int keymap_put(keymap *m, const char *key, size_t key_len, const unsigned char *hash)
+{
+    uint64_t h = key_hash(key, key_len);
+    size_t i = find(m, key, key_len, h);
+    entry *e = m->slots[i];
+    if (!e) {
+        if ((m->count + 1) * 4 > m->cap * 3) {
+            if (grow(m) != 0)
+                return -1;
+            i = find(m, key, key_len, h);
+        }
+        if (!(e = malloc(sizeof *e + key_len)))
+            return -1;
+        e->h = h;
+        e->key_len = key_len;
+        memcpy(e->key, key, key_len);
+        m->slots[i] = e;
+        m->count++;
+    }
+    e->live = hash != NULL;
+    if (hash)
+        memcpy(e->hash, hash, KEYMAP_HASH_BYTES);
+    return 0;
+}
