@@ -61,6 +61,7 @@ subs = [
     ("bootstrap: https://data.iana.org/rdap/", 'servers: { "*": "http://127.0.0.1:%s/rdap/" }' % port),
     ('listen: "127.0.0.1:8080"', 'listen: "127.0.0.1:%s"' % http_port),
     ("table: rdap_portfolio\n", "table: %s\n" % table),
+    ("${file:/etc/rdapsync/dlq.keyring}", "${file:%s/dlq.keyring}" % os.getcwd()),
 ]
 for a, b in subs:
     if y.count(a) != 1:
@@ -69,6 +70,8 @@ for a, b in subs:
 open("follow.yaml", "w").write(y)
 PY
 log "objects: $(grep -vc '^#' config/follow/*.txt), follow.yaml from the document"
+# The dead letters' keyring the document reads from /etc/rdapsync.
+( umask 077; printf 'k1:%s\n' "$(openssl rand -base64 32)" >dlq.keyring )
 mkdir -p var
 
 cleanup_table() { pgq "DROP VIEW IF EXISTS ${TABLE}_live; DROP TABLE IF EXISTS $TABLE" >/dev/null 2>&1 || true; }
