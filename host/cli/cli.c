@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,36 @@ typedef struct command {
     const char *help;
     int (*run)(int argc, char **argv, cli_globals *globals);
 } command;
+
+/* The end of run and dlq replay: prints and frees the diagnostics, then runs
+ * the configuration with the command line's log settings, or, when config
+ * is NULL, says why (printf-style `refused`) and stops. Takes config, diags
+ * and registry. */
+RDAPSYNC_PRINTF(5, 6)
+static int run_loaded(rdapsync_config *config, diag_list *diags, plugin_registry *registry,
+                      const cli_globals *globals, const char *refused, ...)
+{
+    diag_sort(diags);
+    diag_print(diags, stderr);
+    diag_list_free(diags);
+    if (!config) {
+        va_list ap;
+        va_start(ap, refused);
+        fputs("rdapsync: ", stderr);
+        vfprintf(stderr, refused, ap);
+        va_end(ap);
+        fputs("; nothing started\n", stderr);
+        registry_free(registry);
+        return EXIT_CONFIG;
+    }
+    if (globals->log_json >= 0)
+        config->log_json = globals->log_json;
+    if (globals->log_level >= 0)
+        config->log_level = globals->log_level;
+    int rc = runtime_run(config, registry); /* takes config */
+    registry_free(registry);
+    return rc;
+}
 
 static int command_run(int argc, char **argv, cli_globals *globals);
 static int command_validate(int argc, char **argv, cli_globals *globals);
@@ -289,21 +320,7 @@ static int command_run(int argc, char **argv, cli_globals *globals)
     diag_list diags;
     diag_list_init(&diags);
     rdapsync_config *config = config_load(file, registry, &diags);
-    diag_sort(&diags);
-    diag_print(&diags, stderr);
-    diag_list_free(&diags);
-    if (!config) {
-        fprintf(stderr, "rdapsync: %s is invalid; nothing started\n", file);
-        registry_free(registry);
-        return EXIT_CONFIG;
-    }
-    if (globals->log_json >= 0)
-        config->log_json = globals->log_json;
-    if (globals->log_level >= 0)
-        config->log_level = globals->log_level;
-    rc = runtime_run(config, registry); /* takes config */
-    registry_free(registry);
-    return rc;
+    return run_loaded(config, &diags, registry, globals, "%s is invalid", file);
 }
 
 static int command_dlq(int argc, char **argv, cli_globals *globals)
@@ -331,21 +348,7 @@ static int command_dlq(int argc, char **argv, cli_globals *globals)
         config = config_load_tree(file, tree, registry, &diags, 0);
     else
         ynode_free(tree);
-    diag_sort(&diags);
-    diag_print(&diags, stderr);
-    diag_list_free(&diags);
-    if (!config) {
-        fprintf(stderr, "rdapsync: cannot replay %s through %s; nothing started\n", dead_letters, file);
-        registry_free(registry);
-        return EXIT_CONFIG;
-    }
-    if (globals->log_json >= 0)
-        config->log_json = globals->log_json;
-    if (globals->log_level >= 0)
-        config->log_level = globals->log_level;
-    rc = runtime_run(config, registry); /* takes config */
-    registry_free(registry);
-    return rc;
+    return run_loaded(config, &diags, registry, globals, "cannot replay %s through %s", dead_letters, file);
 }
 
 static int command_plugins(int argc, char **argv, cli_globals *globals)
