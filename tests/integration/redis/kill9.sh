@@ -41,7 +41,13 @@ for round in 1 2 3; do
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   last="$(checkpointed)"
-  (( last < size )) || fail "round $round ran to the end before the kill: make the input larger"
+  # A fast machine may finish a later round before its kill lands: the
+  # rounds killed so far still prove the replay; the first must be killed.
+  if (( last >= size )); then
+    (( round > 1 )) || fail "round 1 ran to the end before the kill: make the input larger"
+    log "round $round ran to the end before its kill; $((round - 1)) kill(s) made"
+    break
+  fi
   log "round $round: killed at checkpoint $last of $size bytes"
 done
 rdapsync_run kill9.yaml final.log || { tail -n 20 final.log >&2; fail "the final run failed"; }
