@@ -2,8 +2,10 @@
 # defining:
 #   sink_block     the pipeline's `sink:` value (YAML flow mapping)
 #   raw_scan       prints everything the store holds, as raw as the store
-#                  allows (a dump, the database files, the file bytes)
-# and, optionally, DLQ_BLOCK (a `dead_letter:` value) and EXPECT_HISTORY=1.
+#                  allows (a dump, the database files, the file bytes),
+#                  the dead letters included
+# and, optionally, DLQ_BLOCK (an `errors.dead_letter:` value: a line that
+# is not JSON, about the subject, then goes there) and EXPECT_HISTORY=1.
 # Writes documents about Maren Oakhurst (a unified domain in two versions,
 # her entity, a raw RDAP response) and about two others; finds her by
 # email; erases her (delete); finds nothing; the raw store holds none of her
@@ -32,7 +34,12 @@ line() { printf '{"key":"%s","op":"upsert","ts_ms":%s,"origin":"t","seq":%s,"val
   line domain/raw.example 1000 4 "$raw_rdap"
   line domain/tallgrass.example 1000 5 "$(domain tallgrass.example 2099-01-01T00:00:00Z "$yusuf")"
   line domain/correio.example 1000 6 "$(domain correio.example 2020-01-01T00:00:00Z "$anouk")"
+  # A line that is not JSON: a dead letter with the raw bytes, when the
+  # pipeline has a dead-letter sink.
+  [[ -z "${DLQ_BLOCK:-}" ]] || printf '%s\n' '{"key":"domain/broken.example","value":{"emails":["maren@larkspur-bindery.example"]'
 } >docs.jsonl
+errors=""
+[[ -z "${DLQ_BLOCK:-}" ]] || errors="    errors: { tolerance: all, dead_letter: $DLQ_BLOCK }"
 cat >s.yaml <<YAML
 state_dir: $WORK/state
 pipelines:
@@ -40,6 +47,7 @@ pipelines:
     source: { plugin: file, config: { path: "$WORK/docs.jsonl" } }
     sink: $(sink_block)
     batch: { max_records: 2, max_wait: 50ms }
+$errors
 YAML
 "$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run s.yaml >run.log 2>&1 || { tail -20 run.log >&2; fail "the run failed"; }
 
