@@ -215,13 +215,12 @@ static void put_canonical(jw_t *w, const json_t *doc)
 }
 
 typedef struct {
-    regions_t *g;
     const write_t *w;
     const uint32_t *vv;
     json_t *doc;
 } head_ref;
 
-static regions_t *lww_ctx;
+static regions_t *lww_ctx; /* qsort has no context argument in C11 */
 
 static int head_lww_cmp(const void *a, const void *b)
 {
@@ -237,7 +236,7 @@ static void expected_line(regions_t *g, FILE *f, uint32_t key, const char *handl
     for (unsigned h = 0; h < g->n; h++) {
         write_t *hd = head(g, key, h);
         if (hd->present)
-            refs[count++] = (head_ref){ g, hd, head_vv(g, key, h), write_doc(g, key, hd) };
+            refs[count++] = (head_ref){ hd, head_vv(g, key, h), write_doc(g, key, hd) };
     }
     lww_ctx = g;
     qsort(refs, count, sizeof(*refs), head_lww_cmp);
