@@ -136,12 +136,14 @@ pipelines:
         group: {group}
         format: debezium
         key_path: handle
-        document: doc
+        document: doc{properties}
     sink:
       plugin: postgres
       config: {{ dsn: "{dsn}", table: {table}, connections: {connections} }}
 """.format(d=run_dir, tasks=a.tasks, brokers=ENV["KCB_BROKERS"], topic=ENV["KCB_TOPIC"], group=group,
-           dsn=ENV["KCB_PG_DSN"], table=table, connections=a.connections))
+           dsn=ENV["KCB_PG_DSN"], table=table, connections=a.connections,
+           properties="\n        properties: { %s }" % ", ".join(
+               '"%s": "%s"' % tuple(kv.split("=", 1)) for kv in a.properties.split(",")) if a.properties else ""))
     return [ENV["KCB_RDAPSYNC"], "--plugin-path", ENV["KCB_PLUGINS"], "run", run_dir + "/pipeline.yaml"]
 
 
@@ -152,6 +154,7 @@ def main():
     ap.add_argument("--tasks", type=int, default=1)
     ap.add_argument("--batch", type=int, default=500, help="kc: batch.size and max.poll.records")
     ap.add_argument("--connections", type=int, default=1, help="rs: the postgres sink's connections")
+    ap.add_argument("--properties", default="", help="rs: librdkafka properties of the source, k=v,k=v")
     ap.add_argument("--label", default="")
     a = ap.parse_args()
 
