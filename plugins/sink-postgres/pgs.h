@@ -14,6 +14,8 @@
  *   pgs_pipeline.c    the other write path: pipelined prepared statements
  *   pgs_positions.c   exactly-once: the positions table
  *   pgs_subject.c     subject find/erase and retention purge (ABI 1.5)
+ *   pgs_lanes.c       connections: N, the batch split by key hash over N
+ *                     connections written at once (one thread per extra one)
  */
 #ifndef RDAPSYNC_SINK_POSTGRES_PGS_H
 #define RDAPSYNC_SINK_POSTGRES_PGS_H
@@ -54,6 +56,7 @@ typedef struct pgs_config {
     bool exactly_once;
     char *positions_table;
     char *history; /* JSON { "table": NAME } or NULL */
+    int64_t connections;
     rdapsync_options_set set; /* which of them the file wrote */
 } pgs_config;
 
@@ -73,11 +76,24 @@ typedef struct pgs_buffer {
     size_t len, capacity;
 } pgs_buffer;
 
-typedef struct pgs_state {
+/*
+ * The sink instance, and each of its connections ("lanes"): lanes[k] is a
+ * pgs_state of its own whose ctx, cfg and names are the instance's,
+ * borrowed; the write paths below take a lane. With connections: 1 there
+ * is one lane and the batch goes to it whole.
+ */
+typedef struct pgs_state pgs_state;
+struct pgs_state {
     rdapsync_ctx *ctx;
     const pgs_config *cfg;
     pgs_names names;
-    rdapsync_sinktk_writer writer;
+    rdapsync_sinktk_writer writer; /* the instance's */
+    pgs_state *lanes;              /* the instance's: lane_count of them */
+    size_t lane_count;
+    size_t lane_index;                       /* a lane's: its number */
+    char *lane_pipeline;                     /* a lane's: its pipeline column in the positions table (owned) */
+    rdapsync_sinktk_positions lane_stored;   /* a lane's, exactly-once: what its connection committed */
+    rdapsync_sinktk_positions lane_saving;   /* a lane's, exactly-once: written in the open transaction */
     PGconn *conn;
     pgs_buffer buffer; /* the document being sent, or the COPY data being streamed */
     bool stage_ready; /* COPY method: the temporary stage exists on this connection */
@@ -85,7 +101,7 @@ typedef struct pgs_state {
     bool direct_capable; /* COPY method: the table takes the stage's binary rows as they are */
     unsigned direct_skip, direct_backoff; /* COPY method: writes until new keys are copied straight in again */
     char *history_table; /* the unquoted history table name, or NULL */
-} pgs_state;
+};
 
 /* How a failed statement should be handled. */
 typedef enum pgs_failure {
@@ -182,9 +198,15 @@ int pgs_copy_put_row(pgs_buffer *buffer, const rdapsync_record *record, bool bin
 
 /* Creates the positions table if needed. */
 rdapsync_status pgs_positions_ensure(PGconn *conn, const pgs_names *names, char *err, size_t err_size);
-/* Reads this task's stored positions into `out`. */
-rdapsync_status pgs_positions_load(PGconn *conn, const pgs_names *names, const char *pipeline, int task,
-                                   rdapsync_sinktk_positions *out, char *err, size_t err_size);
+/* Reads this task's stored positions, of every lane layout, into each of
+ * st's lanes (lane_stored) and, their minimum, into `out` (where the
+ * source resumes). See the top of pgs_positions.c. */
+rdapsync_status pgs_positions_load(pgs_state *st, const char *pipeline, int task, rdapsync_sinktk_positions *out,
+                                   char *err, size_t err_size);
+/* The pipeline column of lane `lane` of `lanes`: the pipeline name itself
+ * for a single lane, "<pipeline>/<lane>/<lanes>" otherwise. malloc'd,
+ * caller frees; NULL (memory). */
+char *pgs_positions_lane_pipeline(const char *pipeline, size_t lane, size_t lanes);
 /* Writes `positions` inside the open transaction. */
 rdapsync_status pgs_positions_store(PGconn *conn, const char *pipeline, int task,
                                     const rdapsync_sinktk_positions *positions, char *err, size_t err_size);
@@ -209,5 +231,16 @@ rdapsync_status pgs_subject_erase(void *state, const rdapsync_subject *s, rdapsy
                                   uint64_t *changed, char *err, size_t err_size);
 rdapsync_status pgs_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
                                     uint64_t *purged, char *err, size_t err_size);
+/* ---- pgs_lanes.c ---- */
+
+/* Makes the instance's lanes (cfg->connections of them, unconnected).
+ * 0 or -1 (memory; the lanes made are freed by pgs_lanes_free). */
+int pgs_lanes_make(pgs_state *st);
+void pgs_lanes_free(pgs_state *st);
+/* The lane of a record: FNV-1a of its key modulo `lanes` (keyless: 0). */
+size_t pgs_lane_of(const rdapsync_record *record, size_t lanes);
+/* Writes the plan over every lane at once (see pgs_lanes.c). */
+rdapsync_status pgs_lanes_apply(pgs_state *st, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
+                                rdapsync_sinktk_tally *tally, char *err, size_t err_size);
 
 #endif

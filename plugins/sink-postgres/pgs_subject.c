@@ -101,10 +101,18 @@ static int found_row(void *opaque, const char *key, size_t key_len, const char *
     return 0;
 }
 
+/* Subject calls run on the instance's first connection: the instance
+ * itself holds none once its lanes exist (connections: N). */
+static pgs_state *subject_lane(void *state)
+{
+    pgs_state *st = state;
+    return st->lanes && st->lane_count > 0 ? &st->lanes[0] : st;
+}
+
 rdapsync_status pgs_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
                                  char *err, size_t err_size)
 {
-    pgs_state *st = state;
+    pgs_state *st = subject_lane(state);
     rdapsync_sinktk_subject subject;
     rdapsync_status status = rdapsync_sinktk_subject_prepare(&subject, s, err, err_size);
     char *pattern = status == RDAPSYNC_OK && subject.needle ? rdapsync_sinktk_like_pattern(subject.needle) : NULL;
@@ -204,7 +212,7 @@ rdapsync_status pgs_subject_erase(void *state, const rdapsync_subject *s, rdapsy
     if (status != RDAPSYNC_OK)
         return status;
     rdapsync_sinktk_scrub scrub = {.host = pgs_host, .subject = &subject, .fn = fn, .arg = arg};
-    status = scrub_all(state, &scrub, changed, err, err_size);
+    status = scrub_all(subject_lane(state), &scrub, changed, err, err_size);
     rdapsync_sinktk_subject_free(&subject);
     return status;
 }
@@ -213,5 +221,5 @@ rdapsync_status pgs_retention_purge(void *state, int64_t now_ms, rdapsync_subjec
                                     uint64_t *purged, char *err, size_t err_size)
 {
     rdapsync_sinktk_scrub scrub = {.host = pgs_host, .now_ms = now_ms, .fn = anonymise, .arg = arg};
-    return scrub_all(state, &scrub, purged, err, err_size);
+    return scrub_all(subject_lane(state), &scrub, purged, err, err_size);
 }

@@ -45,6 +45,9 @@ static const rdapsync_option options[] = {
                                "server-side statement_timeout of the session; 0 keeps the server's") },
     RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(pgs_config),
     RDAPSYNC_SINKTK_OPTIONS_HISTORY(pgs_config),
+    { RDAPSYNC_OPTION_INT(pgs_config, connections, "1", 1, 16,
+                          "connections (server backends) writing at once; rows are spread by a hash of their key, "
+                          "so each key keeps its order") },
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -103,7 +106,7 @@ static rdapsync_status pgs_check(const void *config, char *err, size_t err_size)
     return status;
 }
 
-/* Server notices ("already exists, skipping") are not errors. */
+/* Server notices ("already exists, skipping") are not errors. `arg`: a lane. */
 static void on_notice(void *arg, const char *message)
 {
     pgs_state *st = arg;
@@ -113,108 +116,160 @@ static void on_notice(void *arg, const char *message)
     H->log(st->ctx, RDAPSYNC_LOG_DEBUG, "server notice: %s", line);
 }
 
-/* ---- the store's operations (rdapsync/sinktk.h) ---- */
+/* ---- the store's operations (rdapsync/sinktk.h), over every lane ---- */
+
+static void lane_disconnect(pgs_state *lane)
+{
+    PQfinish(lane->conn);
+    lane->conn = NULL;
+    lane->stage_ready = false;
+    lane->stage_dirty = false;
+    rdapsync_sinktk_positions_clear(&lane->lane_saving);
+}
 
 static void store_disconnect(void *store)
 {
     pgs_state *st = store;
-    PQfinish(st->conn);
-    st->conn = NULL;
-    st->stage_ready = false;
-    st->stage_dirty = false;
+    for (size_t k = 0; k < st->lane_count; k++)
+        lane_disconnect(&st->lanes[k]);
 }
 
-/* A connection ready to write: connected, session settings, at open the
- * table and the exactly-once positions table, the prepared statements. */
-static rdapsync_status store_connect(void *store, bool first, char *err, size_t err_size)
+/* A connection ready to write: connected, session settings, with `ensure`
+ * the table and the exactly-once positions table, the prepared statements. */
+static rdapsync_status lane_connect(pgs_state *lane, bool ensure, char *err, size_t err_size)
 {
-    pgs_state *st = store;
-    const pgs_config *cfg = st->cfg;
+    const pgs_config *cfg = lane->cfg;
     rdapsync_status status;
 
-    st->conn = pgs_connect(cfg, err, err_size);
-    if (!st->conn)
+    lane->conn = pgs_connect(cfg, err, err_size);
+    if (!lane->conn)
         return RDAPSYNC_RETRY;
-    PQsetNoticeProcessor(st->conn, on_notice, st);
+    PQsetNoticeProcessor(lane->conn, on_notice, lane);
     if (cfg->statement_timeout > 0) {
         char sql[64];
         snprintf(sql, sizeof(sql), "SET statement_timeout = %lld", (long long)cfg->statement_timeout);
-        if ((status = pgs_exec(st->conn, sql, err, err_size)) != RDAPSYNC_OK)
+        if ((status = pgs_exec(lane->conn, sql, err, err_size)) != RDAPSYNC_OK)
             goto fail;
     }
-    if (first && (status = pgs_schema_ensure(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
+    if (ensure && (status = pgs_schema_ensure(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if (first && cfg->exactly_once &&
-        (status = pgs_positions_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+    if (ensure && cfg->exactly_once &&
+        (status = pgs_positions_ensure(lane->conn, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if (first && cfg->create_table && st->names.history &&
-        (status = pgs_history_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+    if (ensure && cfg->create_table && lane->names.history &&
+        (status = pgs_history_ensure(lane->conn, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if ((status = pgs_schema_prepare(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
+    if ((status = pgs_schema_prepare(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if (st->names.history && (status = pgs_history_prepare(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+    if (lane->names.history &&
+        (status = pgs_history_prepare(lane->conn, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
+    return RDAPSYNC_OK;
+
+fail:
+    lane_disconnect(lane);
+    return status;
+}
+
+/* Lane 0 first: it creates the tables the others prepare statements on. */
+static rdapsync_status store_connect(void *store, bool first, char *err, size_t err_size)
+{
+    pgs_state *st = store;
+    for (size_t k = 0; k < st->lane_count; k++) {
+        rdapsync_status status = lane_connect(&st->lanes[k], first && k == 0, err, err_size);
+        if (status != RDAPSYNC_OK) {
+            store_disconnect(st);
+            return status;
+        }
+    }
     if (!first) {
         H->log(st->ctx, RDAPSYNC_LOG_INFO, "reconnected to PostgreSQL");
         H->counter_add(st->ctx, "reconnects", 1);
     }
     return RDAPSYNC_OK;
-
-fail:
-    store_disconnect(st);
-    return status;
 }
 
 static rdapsync_status store_begin(void *store, char *err, size_t err_size)
 {
-    return pgs_exec(((pgs_state *)store)->conn, "BEGIN", err, err_size);
+    pgs_state *st = store;
+    for (size_t k = 0; k < st->lane_count; k++) {
+        rdapsync_status status = pgs_exec(st->lanes[k].conn, "BEGIN", err, err_size);
+        if (status != RDAPSYNC_OK)
+            return status;
+    }
+    return RDAPSYNC_OK;
 }
 
+/* Lane by lane: a failure after the first COMMIT leaves the lanes before
+ * it committed, with their positions (pgs_positions.c tells how a restart
+ * resumes from that). */
 static rdapsync_status store_commit(void *store, char *err, size_t err_size)
 {
     pgs_state *st = store;
-    rdapsync_status status = pgs_exec(st->conn, "COMMIT", err, err_size);
-    if (status == RDAPSYNC_OK)
-        st->stage_dirty = false;
-    return status;
+    for (size_t k = 0; k < st->lane_count; k++) {
+        pgs_state *lane = &st->lanes[k];
+        rdapsync_status status = pgs_exec(lane->conn, "COMMIT", err, err_size);
+        if (status != RDAPSYNC_OK)
+            return status;
+        lane->stage_dirty = false;
+        if (rdapsync_sinktk_positions_merge(&lane->lane_stored, &lane->lane_saving) != 0) {
+            snprintf(err, err_size, "out of memory");
+            return RDAPSYNC_ERROR;
+        }
+        rdapsync_sinktk_positions_clear(&lane->lane_saving);
+    }
+    return RDAPSYNC_OK;
 }
 
 /* The temporary stage goes with a rolled-back transaction that created it. */
 static rdapsync_status store_rollback(void *store, char *err, size_t err_size)
 {
     pgs_state *st = store;
-    st->stage_ready = false;
-    st->stage_dirty = false;
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        snprintf(err, err_size, "connection lost");
-        return RDAPSYNC_RETRY;
+    rdapsync_status status = RDAPSYNC_OK;
+    for (size_t k = 0; k < st->lane_count; k++) {
+        pgs_state *lane = &st->lanes[k];
+        lane->stage_ready = false;
+        lane->stage_dirty = false;
+        rdapsync_sinktk_positions_clear(&lane->lane_saving);
+        if (PQstatus(lane->conn) != CONNECTION_OK) {
+            snprintf(err, err_size, "connection lost");
+            status = RDAPSYNC_RETRY;
+        } else if (status == RDAPSYNC_OK) {
+            status = pgs_exec(lane->conn, "ROLLBACK", err, err_size);
+        }
     }
-    return pgs_exec(st->conn, "ROLLBACK", err, err_size);
+    return status;
 }
 
 static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
                                    rdapsync_sinktk_tally *tally, char *err, size_t err_size)
 {
-    pgs_state *st = store;
-    rdapsync_status status = st->cfg->method == PGS_METHOD_COPY
-                                 ? pgs_copy_apply(st, plan, rejects, tally, err, err_size)
-                                 : pgs_pipeline_apply(st, plan, rejects, tally, err, err_size);
-    if (status == RDAPSYNC_OK && st->names.history)
-        status = pgs_history_apply(st, plan, rejects, err, err_size);
-    return status;
+    return pgs_lanes_apply(store, plan, rejects, tally, err, err_size);
 }
 
 static rdapsync_status store_load_positions(void *store, const char *pipeline, int task,
                                             rdapsync_sinktk_positions *out, char *err, size_t err_size)
 {
-    pgs_state *st = store;
-    return pgs_positions_load(st->conn, &st->names, pipeline, task, out, err, err_size);
+    return pgs_positions_load(store, pipeline, task, out, err, err_size);
 }
 
+/* Every lane stores every position of the transaction: see pgs_positions.c. */
 static rdapsync_status store_save_positions(void *store, const char *pipeline, int task,
                                             const rdapsync_sinktk_positions *positions, char *err, size_t err_size)
 {
-    return pgs_positions_store(((pgs_state *)store)->conn, pipeline, task, positions, err, err_size);
+    pgs_state *st = store;
+    (void)pipeline;
+    for (size_t k = 0; k < st->lane_count; k++) {
+        pgs_state *lane = &st->lanes[k];
+        rdapsync_status status = pgs_positions_store(lane->conn, lane->lane_pipeline, task, positions, err, err_size);
+        if (status != RDAPSYNC_OK)
+            return status;
+        if (rdapsync_sinktk_positions_merge(&lane->lane_saving, positions) != 0) {
+            snprintf(err, err_size, "out of memory");
+            return RDAPSYNC_ERROR;
+        }
+    }
+    return RDAPSYNC_OK;
 }
 
 static const rdapsync_sinktk_store_ops store_ops = {
@@ -234,6 +289,7 @@ static void state_free(pgs_state *st)
 {
     if (!st)
         return;
+    pgs_lanes_free(st);
     pgs_buffer_free(&st->buffer);
     pgs_names_free(&st->names);
     free(st->history_table);
@@ -260,6 +316,11 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
     }
     st->ctx = ctx;
     st->cfg = cfg;
+    if (pgs_lanes_make(st) != 0) {
+        state_free(st);
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
     rdapsync_sinktk_writer_config writer = {
         .host = H,
         .ctx = ctx,

@@ -73,6 +73,13 @@ run_kit commands --reset-cmd "$RESET" --readback-cmd "$READBACK" --large-batch 1
 sed -i '$a method: pipeline' sink.yaml
 run_kit pipeline-method --hook "$HOOK" --large-batch 2000
 
+# So must several connections writing at once (connections: 3), both paths.
+sed -i '$a connections: 3' sink.yaml
+run_kit pipeline-connections --hook "$HOOK" --large-batch 2000
+sed -i '/^method: pipeline$/d' sink.yaml
+run_kit copy-connections --hook "$HOOK" --large-batch 2000
+sed -i '/^connections: 3$/d' sink.yaml
+
 # The kit must notice a target that loses changes: the same sink, but the
 # reset recreates the table with a trigger that silently drops every UPDATE
 # (new keys still land, newer versions and deletes never do).
