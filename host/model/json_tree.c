@@ -210,6 +210,38 @@ rdapsync_value *jt_doc_string(jt_doc *doc, const char *bytes, size_t len)
     return v;
 }
 
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, uint16_t lazy_flags)
+{
+    rdapsync_value *v = doc_node(doc, JT_LAZY, 0);
+
+    if (!v)
+        return NULL;
+    v->spare = lazy_flags;
+    v->u.str.len = len;
+    v->u.str.bytes = (char *)text;
+    return v;
+}
+
+int jt_doc_reserve(jt_doc *doc, size_t bytes)
+{
+    jt_chunk *c;
+
+    if (doc->size - (doc->used < doc->size ? doc->used : doc->size) >= bytes + 8)
+        return 0;
+    if (bytes > SIZE_MAX - sizeof(*c) - 8)
+        return -1;
+    c = malloc(sizeof(*c) + bytes + 8);
+    if (!c)
+        return -1;
+    c->next = doc->chunks;
+    c->size = bytes + 8;
+    doc->chunks = c;
+    doc->total += bytes + 8;
+    doc->used = 0;
+    doc->size = bytes + 8;
+    return 0;
+}
+
 rdapsync_value *jt_doc_integer(jt_doc *doc, int64_t i)
 {
     rdapsync_value *v = doc_node(doc, JT_INTEGER, 0);

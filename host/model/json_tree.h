@@ -23,7 +23,18 @@
 
 #include <rdapsync/value.h>
 
-enum jt_kind { JT_NULL, JT_TRUE, JT_FALSE, JT_INTEGER, JT_REAL, JT_STRING, JT_ARRAY, JT_OBJECT };
+enum jt_kind { JT_NULL, JT_TRUE, JT_FALSE, JT_INTEGER, JT_REAL, JT_STRING, JT_ARRAY, JT_OBJECT, JT_LAZY };
+
+/*
+ * JT_LAZY: a parsed document's root whose tree is not built yet (json_lazy.h).
+ * It is an arena node whose u.str holds the validated text (in the arena,
+ * padded for simdjson); `spare` holds JT_LAZY_* flags. The first access
+ * through the API builds the tree in the same arena and turns this node,
+ * in place, into the tree's root: pointers plugins hold stay valid. Only a
+ * root is ever lazy, and only json_api.c sees one: it makes the node ready
+ * (jl_ready) before anything in json_tree.c or json_dump.c looks at it.
+ */
+#define JT_LAZY_CANONICAL 0x1u /* the text is byte for byte what jt_dump writes for its tree */
 
 /* One object member. `key` lives where the object's nodes live: in the
  * document's arena for a parsed object, in its own heap block otherwise. */
@@ -100,6 +111,11 @@ rdapsync_value *jt_doc_integer(jt_doc *doc, int64_t v);
 rdapsync_value *jt_doc_real(jt_doc *doc, double v);
 rdapsync_value *jt_doc_array(jt_doc *doc, size_t count);
 rdapsync_value *jt_doc_object(jt_doc *doc, size_t count);
+/* A JT_LAZY node in doc over `text` (which the caller placed in the arena). */
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, uint16_t lazy_flags);
+/* Makes sure the current chunk has `bytes` free, so that a tree about to be
+ * built takes one allocation instead of several chunks; 0 or -1. */
+int jt_doc_reserve(jt_doc *doc, size_t bytes);
 /* Arena bytes jt_doc_deep_copy() takes for v (an upper bound: alignment
  * padding after keys is counted at its worst). */
 size_t jt_doc_measure(const rdapsync_value *v);

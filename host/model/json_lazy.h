@@ -1,0 +1,46 @@
+/*
+ * Lazy documents: JSON text validated at SIMD speed (simdjson, json_simd.h)
+ * and kept as bytes; the tree (json_tree.h) is built on first access.
+ *
+ * A record whose document no transform reads is validated once at the
+ * source and handed to the sink as the same bytes: no tree, no dump. The
+ * validation refuses exactly what jt_parse() refuses; whenever it refuses,
+ * jt_parse() runs on the text to give the very same verdict and message
+ * (a cold path). Texts holding a real number go to jt_parse() at once: its
+ * reading of them (strtod, "-0" as an integer) is what the tree keeps.
+ */
+#ifndef RDAPSYNC_HOST_JSON_LAZY_H
+#define RDAPSYNC_HOST_JSON_LAZY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/json_tree.h"
+
+/* Same contract as jt_parse(): caller owns the result (a JT_LAZY node, or a
+ * built tree when the text holds a real); NULL and the message in err. */
+rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_size);
+
+/* Builds the tree of a JT_LAZY node in place; 0, or -1 when memory ran out
+ * (the node stays lazy, and reads as an unknown kind). */
+int jl_materialize(rdapsync_value *v);
+
+/* Makes any value ready for json_tree.c: a no-op unless v is lazy. */
+static inline void jl_ready(const rdapsync_value *v)
+{
+    if (v && v->kind == JT_LAZY)
+        (void)jl_materialize((rdapsync_value *)v);
+}
+
+/* The text of a lazy document when it is exactly what jt_dump() (unsorted)
+ * would write for its tree; NULL otherwise (built, or not in that form). */
+static inline const char *jl_canonical_text(const rdapsync_value *v, size_t *len)
+{
+    if (!v || v->kind != JT_LAZY || !(v->spare & JT_LAZY_CANONICAL))
+        return NULL;
+    if (len)
+        *len = v->u.str.len;
+    return v->u.str.bytes;
+}
+
+#endif
