@@ -211,7 +211,9 @@ static int text_ok(parser *p, const unsigned char *s, size_t len)
     if ((const char *)s < p->text || (const char *)s >= p->text + p->len) {
         if (memchr(s, '\0', len))
             return refuse(p, "\\u0000 is not allowed in a string");
-        if (memchr(s, '?', len) && !surrogates_paired(p))
+        /* Not only when yajl wrote '?': it also joins a high surrogate
+         * with any escape that follows ("\ud800\u0041" became U+10041). */
+        if (!surrogates_paired(p))
             return refuse(p, "invalid Unicode escape: unpaired surrogate");
     }
     if (!jt_utf8_valid((const char *)s, len))

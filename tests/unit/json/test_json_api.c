@@ -286,6 +286,8 @@ Test(json, rejects_unpaired_surrogate_escapes)
     cr_assert(strstr(err, "surrogate") != NULL, "%s", err);
     cr_assert_null(parse("[\"\\udc00\"]"));
     cr_assert_null(parse("{\"\\ud800\":1}"));
+    cr_assert_null(parse("[\"\\ud800\\u0041\"]"), "a high surrogate followed by another escape");
+    cr_assert(strstr(err, "unpaired surrogate") != NULL, "%s", err);
     rdapsync_value *v = parse("[\"\\ud83d\\ude00 ok?\",\"\\\\ud800 is text\"]");
     cr_assert_not_null(v, "%s", err);
     cr_assert_str_eq(J->string_value(J->array_get(v, 0)), "\xf0\x9f\x98\x80 ok?");

@@ -1,0 +1,67 @@
+#include "lazy_diff.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/json_api.h"
+#include "model/json_lazy.h"
+
+static int same(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return a && b && alen == blen && memcmp(a, b, alen) == 0;
+}
+
+int lazy_diff(const char *text, size_t len, char *why, size_t why_size)
+{
+    const rdapsync_json_api *J = json_api_table();
+    char err_tree[256], err_lazy[256];
+    rdapsync_value *tree = jt_parse(text, len, err_tree, sizeof(err_tree));
+    rdapsync_value *lazy = J->parse(text, len, err_lazy, sizeof(err_lazy));
+    char *tree_dump = NULL, *lazy_dump = NULL, *tree_sorted = NULL, *lazy_sorted = NULL;
+    size_t tree_len = 0, lazy_len = 0, tree_slen = 0, lazy_slen = 0, canon_len = 0;
+    const char *canon;
+    int rc = -1;
+
+    why[0] = '\0';
+    if (!tree || !lazy) {
+        if (tree || lazy)
+            snprintf(why, why_size, "tree parser %s, lazy %s (%s)", tree ? "accepts" : "refuses",
+                     lazy ? "accepts" : "refuses", tree ? err_lazy : err_tree);
+        else if (strcmp(err_tree, err_lazy) != 0)
+            snprintf(why, why_size, "messages differ: \"%s\" vs \"%s\"", err_tree, err_lazy);
+        else
+            rc = 0;
+        goto out;
+    }
+    tree_dump = jt_dump_string(tree, false, &tree_len);
+    canon = J->validated_text(lazy, &canon_len);
+    if (canon && !same(canon, canon_len, tree_dump, tree_len)) {
+        snprintf(why, why_size, "validated text is not the dump");
+        goto out;
+    }
+    lazy_dump = J->dump(lazy, 0, &lazy_len);
+    if (!same(lazy_dump, lazy_len, tree_dump, tree_len)) {
+        snprintf(why, why_size, "dumps differ");
+        goto out;
+    }
+    tree_sorted = jt_dump_string(tree, true, &tree_slen);
+    lazy_sorted = J->dump(lazy, RDAPSYNC_DUMP_SORT_KEYS, &lazy_slen); /* builds the tree */
+    if (!same(lazy_sorted, lazy_slen, tree_sorted, tree_slen) || !J->equal(lazy, tree)) {
+        snprintf(why, why_size, "built trees differ");
+        goto out;
+    }
+    if (J->validated_text(lazy, NULL)) {
+        snprintf(why, why_size, "a built document still offers its text");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(tree_dump);
+    free(lazy_dump);
+    free(tree_sorted);
+    free(lazy_sorted);
+    jt_decref(tree);
+    jt_decref(lazy);
+    return rc;
+}
