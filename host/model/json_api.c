@@ -48,8 +48,9 @@ rdapsync_value *json_api_compact(const rdapsync_value *value)
     rdapsync_value *copy;
     size_t bytes;
 
-    /* A lazy document is its compact text already. */
-    if (!value || !(value->flags & JT_ARENA) || value->kind == JT_LAZY)
+    /* A document nothing changed holds only its text and its tree, and
+     * keeps its text for the sink. */
+    if (!value || !(value->flags & JT_ARENA) || value->kind == JT_LAZY || jl_canonical_text(value, NULL))
         return NULL;
     bytes = jt_doc_measure(value);
     doc = jt_doc_new(bytes + 16); /* one chunk, exactly enough */
@@ -245,6 +246,7 @@ static int api_object_set(rdapsync_value *object, const char *key, rdapsync_valu
 
     jl_ready(object);
     jl_ready(member);
+    jl_edited(object);
     if (!object || !key || !member || object->kind != JT_OBJECT || object == member) {
         jt_decref(member);
         return -1;
@@ -265,6 +267,7 @@ static int api_object_del(rdapsync_value *object, const char *key)
     if (!object || !key)
         return -1;
     jl_ready(object);
+    jl_edited(object);
     return jt_object_del(object, key, strlen(key));
 }
 
@@ -310,6 +313,7 @@ static int api_array_append(rdapsync_value *array, rdapsync_value *item)
 {
     jl_ready(array);
     jl_ready(item);
+    jl_edited(array);
     if (!array || !item || array == item || array->kind != JT_ARRAY) {
         jt_decref(item);
         return -1;
@@ -321,6 +325,7 @@ static int api_array_insert(rdapsync_value *array, size_t index, rdapsync_value 
 {
     jl_ready(array);
     jl_ready(item);
+    jl_edited(array);
     if (!array || !item || array == item) {
         jt_decref(item);
         return -1;
@@ -332,6 +337,7 @@ static int api_array_set(rdapsync_value *array, size_t index, rdapsync_value *it
 {
     jl_ready(array);
     jl_ready(item);
+    jl_edited(array);
     if (!array || !item || array == item) {
         jt_decref(item);
         return -1;
@@ -342,6 +348,7 @@ static int api_array_set(rdapsync_value *array, size_t index, rdapsync_value *it
 static int api_array_remove(rdapsync_value *array, size_t index)
 {
     jl_ready(array);
+    jl_edited(array);
     return jt_array_remove(array, index);
 }
 

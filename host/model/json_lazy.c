@@ -191,6 +191,7 @@ rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_siz
     validator v;
     jt_doc *doc;
     char *copy;
+    uint32_t ticket = 0;
     int st;
 
     if (!text || len > SIZE_MAX / 8)
@@ -213,13 +214,12 @@ rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_siz
     v.keys = v.keys_inline;
     v.nkeys = 0;
     v.keys_cap = sizeof(v.keys_inline) / sizeof(v.keys_inline[0]);
-    st = jsimd_walk(copy, len, 1, &validate_events, &v);
+    st = jsimd_walk(copy, len, 1, &validate_events, &v, &ticket);
     if (v.keys != v.keys_inline)
         free(v.keys);
     if (st == JSIMD_OK) {
-        rdapsync_value *node = jt_doc_lazy(doc, copy, len, v.canonical && v.length == len ? JT_LAZY_CANONICAL : 0);
+        rdapsync_value *node = jt_doc_lazy(doc, copy, len, v.canonical && v.length == len, ticket);
         if (node) {
-            doc->text_len = len;
             if (err && err_size)
                 err[0] = '\0';
             return node;
@@ -330,13 +330,12 @@ int jl_materialize(rdapsync_value *v)
     /* A built RDAP document takes about 4.1 times its text (json_parse.c). */
     if (jt_doc_reserve(b.doc, len * 4 + len / 4 + 512) != 0)
         return -1;
-    if (jsimd_walk(v->u.str.bytes, len, 1, &build_events, &b) != JSIMD_OK || !b.root)
+    if (jsimd_walk_again(v->u.str.bytes, len, v->count, &build_events, &b) != JSIMD_OK || !b.root)
         return -1; /* out of memory: the text was validated already */
     /* The node plugins hold becomes the root; the built root's own node is
      * left unused in the arena. Only the kind is needed for null/true/false. */
     r = b.root;
     v->kind = r->kind;
-    v->spare = 0;
     v->count = r->count;
     v->u = r->u;
     return 0;

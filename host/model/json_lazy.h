@@ -3,7 +3,9 @@
  * and kept as bytes; the tree (json_tree.h) is built on first access.
  *
  * A record whose document no transform reads is validated once at the
- * source and handed to the sink as the same bytes: no tree, no dump. The
+ * source and handed to the sink as the same bytes: no tree, no dump. One
+ * that is only read (a source taking its key) gets its tree, built from
+ * the DOM simdjson still holds, and still reaches the sink as its text. The
  * validation refuses exactly what jt_parse() refuses; whenever it refuses,
  * jt_parse() runs on the text to give the very same verdict and message
  * (a cold path). Texts holding a real number go to jt_parse() at once: its
@@ -32,15 +34,30 @@ static inline void jl_ready(const rdapsync_value *v)
         (void)jl_materialize((rdapsync_value *)v);
 }
 
-/* The text of a lazy document when it is exactly what jt_dump() (unsorted)
- * would write for its tree; NULL otherwise (built, or not in that form). */
+/* The text a document was parsed from, when it is exactly what jt_dump()
+ * (unsorted) writes for v: v is the root of a lazily parsed document whose
+ * text was in that form, and nothing in its arena was changed since (the
+ * tree may have been built for reading). NULL otherwise. */
 static inline const char *jl_canonical_text(const rdapsync_value *v, size_t *len)
 {
-    if (!v || v->kind != JT_LAZY || !(v->spare & JT_LAZY_CANONICAL))
+    const jt_doc *doc;
+
+    if (!v || !(v->flags & JT_ARENA))
+        return NULL;
+    doc = v->own.doc;
+    if (doc->root != v || !doc->text_canonical || doc->edited)
         return NULL;
     if (len)
-        *len = v->u.str.len;
-    return v->u.str.bytes;
+        *len = doc->text_len;
+    return doc->text;
+}
+
+/* Any change through the API to a node of an arena: its text no longer
+ * stands for the tree. */
+static inline void jl_edited(rdapsync_value *v)
+{
+    if (v && (v->flags & JT_ARENA))
+        v->own.doc->edited = 1;
 }
 
 #endif

@@ -3,6 +3,7 @@
 // codes, and allocation failure is caught here.
 #include "model/json_simd.h"
 
+#include <atomic>
 #include <memory>
 #include <new>
 
@@ -13,6 +14,17 @@ namespace {
 // One parser per thread: its buffers are reused from text to text, which
 // is what makes a parse cost no allocation once the largest text was seen.
 thread_local std::unique_ptr<simdjson::dom::parser> tls_parser;
+// What the thread's parser holds: the root of the last text it parsed, the
+// text and its ticket (tickets are unique across threads, so a text freed
+// and another one allocated at its address is never mistaken for it).
+thread_local simdjson::dom::element tls_root;
+thread_local const char *tls_text;
+thread_local size_t tls_len;
+thread_local uint32_t tls_ticket;
+std::atomic<uint32_t> next_ticket{1};
+
+// Texts larger than this do not keep their parser's buffers afterwards.
+constexpr size_t keep_limit = 4u << 20;
 
 struct walker {
     const jsimd_events *ev;
@@ -71,26 +83,69 @@ struct walker {
 
 extern "C" size_t jsimd_padding(void) { return simdjson::SIMDJSON_PADDING; }
 
-extern "C" void jsimd_thread_release(void) { tls_parser.reset(); }
+extern "C" void jsimd_thread_release(void)
+{
+    tls_parser.reset();
+    tls_text = nullptr;
+    tls_ticket = 0;
+}
 
-extern "C" int jsimd_walk(const char *text, size_t len, int padded, const jsimd_events *events, void *ctx)
+static int parse_and_walk(const char *text, size_t len, int padded, const jsimd_events *events, void *ctx,
+                          uint32_t ticket)
+{
+    tls_text = nullptr;
+    tls_ticket = 0;
+    if (!tls_parser)
+        tls_parser.reset(new simdjson::dom::parser(simdjson::SIMDJSON_MAXSIZE_BYTES));
+    simdjson::dom::parser &p = *tls_parser;
+    if (p.max_depth() != JSIMD_MAX_DEPTH || p.capacity() < len) {
+        if (p.allocate(len < 4096 ? 4096 : len, JSIMD_MAX_DEPTH) != simdjson::SUCCESS)
+            return JSIMD_NO_MEMORY;
+    }
+    simdjson::dom::element root;
+    simdjson::error_code err = p.parse(text, len, !padded).get(root);
+    if (err == simdjson::MEMALLOC)
+        return JSIMD_NO_MEMORY;
+    if (err)
+        return JSIMD_REFUSED;
+    walker w{events, ctx};
+    int st = w.element(root);
+    if (len > keep_limit) {
+        tls_parser.reset();
+    } else if (padded) {
+        tls_root = root;
+        tls_text = text;
+        tls_len = len;
+        tls_ticket = ticket;
+    }
+    return st;
+}
+
+extern "C" int jsimd_walk(const char *text, size_t len, int padded, const jsimd_events *events, void *ctx,
+                          uint32_t *ticket)
+{
+    uint32_t t = next_ticket.fetch_add(1, std::memory_order_relaxed);
+
+    if (t == 0) // 0 is "none"
+        t = next_ticket.fetch_add(1, std::memory_order_relaxed);
+    if (ticket)
+        *ticket = t;
+    try {
+        return parse_and_walk(text, len, padded, events, ctx, t);
+    } catch (const std::bad_alloc &) {
+        return JSIMD_NO_MEMORY;
+    }
+}
+
+extern "C" int jsimd_walk_again(const char *text, size_t len, uint32_t ticket, const jsimd_events *events,
+                                void *ctx)
 {
     try {
-        if (!tls_parser)
-            tls_parser.reset(new simdjson::dom::parser(simdjson::SIMDJSON_MAXSIZE_BYTES));
-        simdjson::dom::parser &p = *tls_parser;
-        if (p.max_depth() != JSIMD_MAX_DEPTH || p.capacity() < len) {
-            if (p.allocate(len < 4096 ? 4096 : len, JSIMD_MAX_DEPTH) != simdjson::SUCCESS)
-                return JSIMD_NO_MEMORY;
+        if (ticket && ticket == tls_ticket && text == tls_text && len == tls_len) {
+            walker w{events, ctx};
+            return w.element(tls_root);
         }
-        simdjson::dom::element root;
-        simdjson::error_code err = p.parse(text, len, !padded).get(root);
-        if (err == simdjson::MEMALLOC)
-            return JSIMD_NO_MEMORY;
-        if (err)
-            return JSIMD_REFUSED;
-        walker w{events, ctx};
-        return w.element(root);
+        return parse_and_walk(text, len, 1, events, ctx, ticket);
     } catch (const std::bad_alloc &) {
         return JSIMD_NO_MEMORY;
     }

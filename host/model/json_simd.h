@@ -41,10 +41,16 @@ typedef struct jsimd_events {
  * parse: text must point to len + jsimd_padding() readable bytes. */
 size_t jsimd_padding(void);
 
-/* Parses text[0..len) with this thread's parser (kept for the next call)
- * and walks it. `padded`: the padding bytes are readable, so simdjson reads
- * the text in place instead of copying it. */
-int jsimd_walk(const char *text, size_t len, int padded, const jsimd_events *events, void *ctx);
+/* Parses text[0..len) with this thread's parser and walks it. `padded`:
+ * the padding bytes are readable, so simdjson reads the text in place
+ * instead of copying it. *ticket identifies this parse for
+ * jsimd_walk_again (may be NULL). */
+int jsimd_walk(const char *text, size_t len, int padded, const jsimd_events *events, void *ctx, uint32_t *ticket);
+
+/* Walks a text that jsimd_walk parsed (padded) and gave `ticket` for: on the
+ * same thread with nothing parsed since, the parser still holds its DOM and
+ * the walk costs no parse; anywhere else the text is parsed again. */
+int jsimd_walk_again(const char *text, size_t len, uint32_t ticket, const jsimd_events *events, void *ctx);
 
 /* Frees this thread's parser (its buffers grow to the largest text seen). */
 void jsimd_thread_release(void);

@@ -210,15 +210,19 @@ rdapsync_value *jt_doc_string(jt_doc *doc, const char *bytes, size_t len)
     return v;
 }
 
-rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, uint16_t lazy_flags)
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket)
 {
     rdapsync_value *v = doc_node(doc, JT_LAZY, 0);
 
     if (!v)
         return NULL;
-    v->spare = lazy_flags;
+    v->count = ticket;
     v->u.str.len = len;
     v->u.str.bytes = (char *)text;
+    doc->text = text;
+    doc->text_len = len;
+    doc->root = v;
+    doc->text_canonical = canonical;
     return v;
 }
 

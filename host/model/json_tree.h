@@ -28,13 +28,13 @@ enum jt_kind { JT_NULL, JT_TRUE, JT_FALSE, JT_INTEGER, JT_REAL, JT_STRING, JT_AR
 /*
  * JT_LAZY: a parsed document's root whose tree is not built yet (json_lazy.h).
  * It is an arena node whose u.str holds the validated text (in the arena,
- * padded for simdjson); `spare` holds JT_LAZY_* flags. The first access
+ * padded for simdjson) and `count` the ticket of its simdjson parse
+ * (json_simd.h); the document's `text` fields describe it. The first access
  * through the API builds the tree in the same arena and turns this node,
  * in place, into the tree's root: pointers plugins hold stay valid. Only a
  * root is ever lazy, and only json_api.c sees one: it makes the node ready
  * (jl_ready) before anything in json_tree.c or json_dump.c looks at it.
  */
-#define JT_LAZY_CANONICAL 0x1u /* the text is byte for byte what jt_dump writes for its tree */
 
 /* One object member. `key` lives where the object's nodes live: in the
  * document's arena for a parsed object, in its own heap block otherwise. */
@@ -61,6 +61,15 @@ typedef struct jt_doc {
     uint32_t nforeign, foreign_cap;
     rdapsync_value **foreign;
     size_t text_len;  /* length of the JSON text it was parsed from */
+    /* A lazily parsed document (json_lazy.h) keeps its validated text in
+     * the arena: `root` is its root node, `text_canonical` says the text is
+     * what jt_dump writes for the tree, and `edited` is set by any change
+     * made through the API to a node of this arena. While `edited` is
+     * clear the text still is the root's dump, built tree or not. */
+    const char *text;
+    rdapsync_value *root;
+    uint8_t text_canonical;
+    uint8_t edited;
     jt_chunk *chunks; /* most recent first */
     size_t used, size; /* bump position in chunks */
     size_t total;      /* bytes of all chunks */
@@ -111,8 +120,9 @@ rdapsync_value *jt_doc_integer(jt_doc *doc, int64_t v);
 rdapsync_value *jt_doc_real(jt_doc *doc, double v);
 rdapsync_value *jt_doc_array(jt_doc *doc, size_t count);
 rdapsync_value *jt_doc_object(jt_doc *doc, size_t count);
-/* A JT_LAZY node in doc over `text` (which the caller placed in the arena). */
-rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, uint16_t lazy_flags);
+/* The JT_LAZY root of doc over `text` (which the caller placed in the
+ * arena); `canonical`: the text is byte for byte jt_dump's. */
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket);
 /* Makes sure the current chunk has `bytes` free, so that a tree about to be
  * built takes one allocation instead of several chunks; 0 or -1. */
 int jt_doc_reserve(jt_doc *doc, size_t bytes);

@@ -200,7 +200,7 @@ Test(json_lazy, only_the_dumps_own_spelling_is_offered_as_validated_text)
     }
 }
 
-Test(json_lazy, the_first_read_builds_the_tree_in_place_and_ends_the_text)
+Test(json_lazy, reading_builds_the_tree_in_place_and_only_a_change_withdraws_the_text)
 {
     const char *text = "{\"handle\":\"D1\",\"n\":[1,2]}";
     size_t before = json_api_live_values(), len = 0;
@@ -210,14 +210,26 @@ Test(json_lazy, the_first_read_builds_the_tree_in_place_and_ends_the_text)
     cr_assert_eq(len, strlen(text));
     rdapsync_value *handle = J->object_get(v, "handle");
     cr_assert_str_eq(J->string_value(handle), "D1");
-    cr_assert_null(J->validated_text(v, NULL), "read: the text is no longer offered");
     cr_assert_eq(J->type(v), RDAPSYNC_JSON_OBJECT, "the same pointer is now the tree's root");
+    cr_assert_not_null(J->validated_text(v, NULL), "read only: the text still is the dump");
+    cr_assert_eq(J->array_append(J->object_get(v, "n"), J->integer_new(3)), 0);
+    cr_assert_null(J->validated_text(v, NULL), "a change deep inside withdraws it");
     cr_assert_eq(J->object_set(v, "handle", J->string_new("D2", 2)), 0);
     char *out = J->dump(v, 0, NULL);
-    cr_assert_str_eq(out, "{\"handle\":\"D2\",\"n\":[1,2]}");
+    cr_assert_str_eq(out, "{\"handle\":\"D2\",\"n\":[1,2,3]}");
     free(out);
     J->decref(v);
     cr_assert_eq(json_api_live_values(), before);
+}
+
+Test(json_lazy, only_the_root_offers_the_text)
+{
+    const char *text = "{\"after\":{\"a\":1}}";
+    rdapsync_value *v = J->parse(text, strlen(text), err, sizeof(err));
+
+    cr_assert_null(J->validated_text(J->object_get(v, "after"), NULL));
+    cr_assert_not_null(J->validated_text(v, NULL));
+    J->decref(v);
 }
 
 Test(json_lazy, a_scalar_root_is_built_like_any_other)
