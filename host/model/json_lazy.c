@@ -1,6 +1,6 @@
 /*
- * Lazy documents (json_lazy.h): validation on simdjson's events, and the
- * tree built from the same events on first access.
+ * Lazy documents (json_lazy.h): validation on simdjson's tape (json_simd.h),
+ * and the tree built from the same tape on first access.
  *
  * Validation also decides whether the text is already in jt_dump()'s form,
  * without writing that form: it adds up the length of the dump (each token
@@ -17,6 +17,7 @@
 #include "model/json_api.h"
 #include "model/json_simd.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,25 +30,24 @@ typedef struct vkey {
     size_t len;
 } vkey;
 
-enum { V_REFUSED = 1, V_REAL, V_NO_MEMORY };
+enum { V_OK, V_REFUSED, V_REAL, V_NO_MEMORY };
+
+/* One open container while the tape is read. */
+typedef struct vframe {
+    size_t first;   /* keys[] index where this object's keys start */
+    bool is_object;
+    bool want_key;  /* objects: the next string is a key */
+} vframe;
 
 typedef struct validator {
-    int depth;
-    int escapes;   /* the text has a backslash: decoded strings need a look */
-    int canonical; /* so far no string rules it out */
-    int why;       /* V_* when the walk was stopped */
-    size_t length; /* of the dump */
-    size_t first[JSON_API_MAX_DEPTH + 1]; /* keys[] index where each open object's keys start */
+    bool escapes;   /* the text has a backslash: decoded strings need a look */
+    bool canonical; /* so far no string rules it out */
+    size_t length;  /* of the dump */
     vkey *keys;
     size_t nkeys, keys_cap;
     vkey keys_inline[256];
+    vframe frames[JSON_API_MAX_DEPTH + 1];
 } validator;
-
-static int stop(validator *v, int why)
-{
-    v->why = why;
-    return 1;
-}
 
 /* Length of s as jt_dump writes it (escapes included); (size_t)-1 for a NUL.
  * Only texts with a backslash can decode to anything that needs escaping. */
@@ -72,7 +72,7 @@ static size_t dump_length(validator *v, const char *s, size_t len)
         case '\t': n += 1; break;
         default:
             n += 5;
-            v->canonical = 0;
+            v->canonical = false;
         }
     }
     return n;
@@ -90,28 +90,6 @@ static size_t int_length(int64_t i)
     return n;
 }
 
-static int v_scalar(void *ctx, enum jsimd_scalar kind, int64_t i, double d, const char *s, size_t len)
-{
-    validator *v = ctx;
-    size_t n;
-
-    switch (kind) {
-    case JSIMD_NULL:
-    case JSIMD_TRUE: v->length += 4; return 0;
-    case JSIMD_FALSE: v->length += 5; return 0;
-    case JSIMD_INT: v->length += int_length(i); return 0;
-    case JSIMD_UINT: return stop(v, V_REFUSED); /* beyond int64: "too big integer" */
-    case JSIMD_REAL: return stop(v, V_REAL);
-    case JSIMD_STRING:
-        n = dump_length(v, s, len);
-        if (n == (size_t)-1)
-            return stop(v, V_REFUSED);
-        v->length += n + 2;
-        return 0;
-    }
-    return stop(v, V_REFUSED);
-}
-
 static int vkey_cmp(const void *a, const void *b)
 {
     const vkey *x = a, *y = b;
@@ -120,24 +98,18 @@ static int vkey_cmp(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static int v_key(void *ctx, const char *s, size_t len)
+static int add_key(validator *v, const vframe *f, const char *s, size_t len)
 {
-    validator *v = ctx;
-    size_t first = v->first[v->depth - 1], n = dump_length(v, s, len);
-
-    if (n == (size_t)-1)
-        return stop(v, V_REFUSED);
-    v->length += n + 2;
-    if (v->nkeys - first < DUP_SCAN_LIMIT) {
-        for (size_t k = first; k < v->nkeys; k++)
+    if (v->nkeys - f->first < DUP_SCAN_LIMIT) {
+        for (size_t k = f->first; k < v->nkeys; k++)
             if (v->keys[k].len == len && memcmp(v->keys[k].s, s, len) == 0)
-                return stop(v, V_REFUSED);
+                return V_REFUSED;
     }
     if (v->nkeys == v->keys_cap) {
         size_t cap = v->keys_cap * 2;
         vkey *grown = v->keys == v->keys_inline ? malloc(cap * sizeof(*grown)) : realloc(v->keys, cap * sizeof(*grown));
         if (!grown)
-            return stop(v, V_NO_MEMORY);
+            return V_NO_MEMORY;
         if (v->keys == v->keys_inline)
             memcpy(grown, v->keys_inline, sizeof(v->keys_inline));
         v->keys = grown;
@@ -146,49 +118,121 @@ static int v_key(void *ctx, const char *s, size_t len)
     v->keys[v->nkeys].s = s;
     v->keys[v->nkeys].len = len;
     v->nkeys++;
-    return 0;
+    return V_OK;
 }
 
-static int v_open(void *ctx, int is_object, size_t count)
+/* Large objects: their keys sorted once, when they close. */
+static int large_object_ok(const vkey *keys, size_t n)
 {
-    validator *v = ctx;
+    vkey *sorted;
+    int dup = 0;
 
-    if (v->depth >= JSON_API_MAX_DEPTH)
-        return stop(v, V_REFUSED);
-    v->first[v->depth++] = v->nkeys;
-    /* Brackets, commas between items, and a colon per member. */
-    v->length += 2 + (count ? count - 1 : 0) + (is_object ? count : 0);
-    return 0;
+    if (n < DUP_SCAN_LIMIT)
+        return V_OK;
+    sorted = malloc(n * sizeof(*sorted));
+    if (!sorted)
+        return V_NO_MEMORY;
+    memcpy(sorted, keys, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), vkey_cmp);
+    for (size_t k = 1; k < n && !dup; k++)
+        dup = vkey_cmp(&sorted[k - 1], &sorted[k]) == 0;
+    free(sorted);
+    return dup ? V_REFUSED : V_OK;
 }
 
-static int v_close(void *ctx, int is_object)
+/* The checks jt_parse makes beyond simdjson, and the dump's length, in one
+ * pass over the tape. V_OK, or why the text goes to jt_parse. */
+static int validate(validator *v, const jsimd_tape *t)
 {
-    validator *v = ctx;
-    size_t first = v->first[--v->depth], n = v->nkeys - first;
+    const uint64_t *tape = t->tape;
+    size_t end = JSIMD_END(tape), i = 1;
+    int depth = 0, rc;
 
-    if (is_object && n >= DUP_SCAN_LIMIT) {
-        vkey *sorted = malloc(n * sizeof(*sorted));
-        int dup = 0;
-        if (!sorted)
-            return stop(v, V_NO_MEMORY);
-        memcpy(sorted, v->keys + first, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), vkey_cmp);
-        for (size_t k = 1; k < n && !dup; k++)
-            dup = vkey_cmp(&sorted[k - 1], &sorted[k]) == 0;
-        free(sorted);
-        if (dup)
-            return stop(v, V_REFUSED);
+    while (i < end) {
+        uint64_t w = tape[i];
+        vframe *top = depth ? &v->frames[depth - 1] : NULL;
+        unsigned char type = JSIMD_TYPE(w);
+        size_t count, n;
+        uint32_t len32;
+        const char *s;
+
+        /* Whatever comes where a key was read is that key's value. */
+        if (top && top->is_object && type != '}' && type != '"' && top->want_key)
+            return V_REFUSED; /* cannot happen on simdjson's tapes */
+        switch (type) {
+        case '{':
+        case '[':
+            count = JSIMD_COUNT(w);
+            if (depth >= JSON_API_MAX_DEPTH || count == JSIMD_COUNT_SATURATED)
+                return V_REFUSED; /* jt_parse says which */
+            if (top && top->is_object)
+                top->want_key = true;
+            /* Brackets, commas between items, and a colon per member. */
+            v->length += 2 + (count ? count - 1 : 0) + (type == '{' ? count : 0);
+            v->frames[depth].first = v->nkeys;
+            v->frames[depth].is_object = type == '{';
+            v->frames[depth].want_key = type == '{';
+            depth++;
+            i++;
+            continue;
+        case '}':
+            rc = large_object_ok(v->keys + top->first, v->nkeys - top->first);
+            if (rc != V_OK)
+                return rc;
+            v->nkeys = top->first;
+            depth--;
+            i++;
+            continue;
+        case ']':
+            depth--;
+            i++;
+            continue;
+        case '"':
+            memcpy(&len32, t->strings + JSIMD_PAYLOAD(w), sizeof(len32));
+            s = (const char *)t->strings + JSIMD_PAYLOAD(w) + sizeof(len32);
+            n = dump_length(v, s, len32);
+            if (n == (size_t)-1)
+                return V_REFUSED; /* \u0000 */
+            if (top && top->is_object && top->want_key) {
+                v->length += n + 2;
+                top->want_key = false;
+                rc = add_key(v, top, s, len32);
+                if (rc != V_OK)
+                    return rc;
+                i++;
+                continue;
+            }
+            v->length += n + 2;
+            i++;
+            break;
+        case 'l':
+            v->length += int_length((int64_t)tape[i + 1]);
+            i += 2;
+            break;
+        case 'u': return V_REFUSED; /* beyond int64: "too big integer" */
+        case 'd': return V_REAL;
+        case 't':
+        case 'n':
+            v->length += 4;
+            i++;
+            break;
+        case 'f':
+            v->length += 5;
+            i++;
+            break;
+        default: return V_REFUSED;
+        }
+        if (top && top->is_object)
+            top->want_key = true;
     }
-    v->nkeys = first;
-    return 0;
+    return depth == 0 ? V_OK : V_REFUSED;
 }
-
-static const jsimd_events validate_events = {v_scalar, v_key, v_open, v_close};
 
 rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_size)
 {
     size_t pad = jsimd_padding();
-    validator v;
+    validator *v = NULL;
+    jsimd_tape t;
     jt_doc *doc;
     char *copy;
     uint32_t ticket = 0;
@@ -206,27 +250,32 @@ rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_siz
     }
     memcpy(copy, text, len);
     memset(copy + len, 0, pad);
-    v.depth = 0;
-    v.escapes = memchr(text, '\\', len) != NULL;
-    v.canonical = 1;
-    v.why = 0;
-    v.length = 0;
-    v.keys = v.keys_inline;
-    v.nkeys = 0;
-    v.keys_cap = sizeof(v.keys_inline) / sizeof(v.keys_inline[0]);
-    st = jsimd_walk(copy, len, 1, &validate_events, &v, &ticket);
-    if (v.keys != v.keys_inline)
-        free(v.keys);
+    st = jsimd_parse(copy, len, 1, &t, &ticket);
     if (st == JSIMD_OK) {
-        rdapsync_value *node = jt_doc_lazy(doc, copy, len, v.canonical && v.length == len, ticket);
+        /* Per thread and reused: the frames take 8 KB, too much for every
+         * caller's stack. */
+        static _Thread_local validator tls_validator;
+        v = &tls_validator;
+        v->escapes = memchr(text, '\\', len) != NULL;
+        v->canonical = true;
+        v->length = 0;
+        v->keys = v->keys_inline;
+        v->nkeys = 0;
+        v->keys_cap = sizeof(v->keys_inline) / sizeof(v->keys_inline[0]);
+        st = validate(v, &t);
+        if (v->keys != v->keys_inline)
+            free(v->keys);
+    }
+    if (st == JSIMD_OK) {
+        rdapsync_value *node = jt_doc_lazy(doc, copy, len, v->canonical && v->length == len, ticket);
         if (node) {
             if (err && err_size)
                 err[0] = '\0';
             return node;
         }
     }
-    /* Refused, a real number, or out of memory: the tree parser's verdict,
-     * message and tree. */
+    /* Refused, a real number, no simdjson, or out of memory: the tree
+     * parser's verdict, message and tree. */
     jt_doc_release(doc);
     return jt_parse(text, len, err, err_size);
 }
@@ -238,103 +287,93 @@ typedef struct bframe {
     uint32_t next;
 } bframe;
 
-typedef struct builder {
-    jt_doc *doc;
-    int depth;
-    const char *key;
-    size_t key_len;
-    rdapsync_value *root;
-    bframe stack[JSIMD_MAX_DEPTH + 1];
-} builder;
-
-/* Puts v into the open container (pre-sized at open), or makes it the root. */
-static int place(builder *b, rdapsync_value *v)
+/* Builds the tree of a validated tape into doc; the root, or NULL when
+ * memory runs out. */
+static rdapsync_value *build(jt_doc *doc, const jsimd_tape *t)
 {
-    bframe *f;
+    static _Thread_local bframe stack[JSON_API_MAX_DEPTH + 1];
+    const uint64_t *tape = t->tape;
+    size_t end = JSIMD_END(tape), i = 1;
+    int depth = 0;
+    const char *key = NULL;
+    size_t key_len = 0;
+    rdapsync_value *root = NULL;
 
-    if (!v)
-        return 1;
-    if (b->depth == 0) {
-        b->root = v;
-        return 0;
+    while (i < end) {
+        uint64_t w = tape[i];
+        bframe *top = depth ? &stack[depth - 1] : NULL;
+        rdapsync_value *v;
+        uint32_t len32;
+        const char *s;
+
+        switch (JSIMD_TYPE(w)) {
+        case '{': v = jt_doc_object(doc, JSIMD_COUNT(w)); break;
+        case '[': v = jt_doc_array(doc, JSIMD_COUNT(w)); break;
+        case '}':
+        case ']':
+            depth--;
+            i++;
+            continue;
+        case '"':
+            memcpy(&len32, t->strings + JSIMD_PAYLOAD(w), sizeof(len32));
+            s = (const char *)t->strings + JSIMD_PAYLOAD(w) + sizeof(len32);
+            if (top && top->c->kind == JT_OBJECT && !key) {
+                key = s;
+                key_len = len32;
+                i++;
+                continue;
+            }
+            v = jt_doc_string(doc, s, len32);
+            break;
+        case 'l':
+            v = jt_doc_integer(doc, (int64_t)tape[i + 1]);
+            i++;
+            break;
+        case 't': v = jt_bool(true); break;
+        case 'f': v = jt_bool(false); break;
+        case 'n': v = jt_null(); break;
+        default: return NULL; /* validation sent 'u' and 'd' to jt_parse */
+        }
+        if (!v)
+            return NULL;
+        i++;
+        if (!top) {
+            root = v;
+        } else if (top->c->kind == JT_OBJECT) {
+            if (jt_doc_object_put(top->c, top->next++, key, key_len, v) != 0)
+                return NULL;
+            key = NULL;
+        } else {
+            top->c->u.items[top->next++] = v;
+        }
+        if (v->kind == JT_OBJECT || v->kind == JT_ARRAY) {
+            stack[depth].c = v;
+            stack[depth].next = 0;
+            depth++;
+        }
     }
-    f = &b->stack[b->depth - 1];
-    if (f->c->kind == JT_OBJECT)
-        return jt_doc_object_put(f->c, f->next++, b->key, b->key_len, v) != 0;
-    f->c->u.items[f->next++] = v;
-    return 0;
+    return root;
 }
-
-static int b_scalar(void *ctx, enum jsimd_scalar kind, int64_t i, double d, const char *s, size_t len)
-{
-    builder *b = ctx;
-
-    switch (kind) {
-    case JSIMD_NULL: return place(b, jt_null());
-    case JSIMD_TRUE: return place(b, jt_bool(true));
-    case JSIMD_FALSE: return place(b, jt_bool(false));
-    case JSIMD_INT: return place(b, jt_doc_integer(b->doc, i));
-    case JSIMD_STRING: return place(b, jt_doc_string(b->doc, s, len));
-    case JSIMD_UINT:
-    case JSIMD_REAL: break; /* validation sent these texts to jt_parse */
-    }
-    return 1;
-}
-
-static int b_key(void *ctx, const char *s, size_t len)
-{
-    builder *b = ctx;
-
-    b->key = s;
-    b->key_len = len;
-    return 0;
-}
-
-static int b_open(void *ctx, int is_object, size_t count)
-{
-    builder *b = ctx;
-    rdapsync_value *c = is_object ? jt_doc_object(b->doc, count) : jt_doc_array(b->doc, count);
-
-    if (!c || place(b, c) != 0)
-        return 1;
-    b->stack[b->depth].c = c;
-    b->stack[b->depth].next = 0;
-    b->depth++;
-    return 0;
-}
-
-static int b_close(void *ctx, int is_object)
-{
-    builder *b = ctx;
-
-    b->depth--;
-    return 0;
-}
-
-static const jsimd_events build_events = {b_scalar, b_key, b_open, b_close};
 
 int jl_materialize(rdapsync_value *v)
 {
-    builder b;
     size_t len;
+    jsimd_tape t;
     rdapsync_value *r;
 
     if (!v || v->kind != JT_LAZY)
         return 0;
     len = v->u.str.len;
-    b.doc = v->own.doc;
-    b.depth = 0;
-    b.key = NULL;
-    b.key_len = 0;
-    b.root = NULL;
     /* A built RDAP document takes about 4.1 times its text (json_parse.c). */
-    if (jt_doc_reserve(b.doc, len * 4 + len / 4 + 512) != 0)
+    if (jt_doc_reserve(v->own.doc, len * 4 + len / 4 + 512) != 0)
         return -1;
-    if (jsimd_walk_again(v->u.str.bytes, len, v->count, &build_events, &b) != JSIMD_OK || !b.root)
+    if (jsimd_reparse(v->u.str.bytes, len, v->count, &t) != JSIMD_OK)
         return -1; /* out of memory: the text was validated already */
+    r = build(v->own.doc, &t);
+    if (!r)
+        return -1;
     /* The node plugins hold becomes the root; the built root's own node is
      * left unused in the arena. Only the kind is needed for null/true/false. */
-    r = b.root;
     v->kind = r->kind;
     v->count = r->count;
     v->u = r->u;

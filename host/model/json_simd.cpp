@@ -4,6 +4,7 @@
 #include "model/json_simd.h"
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <new>
 
@@ -14,84 +15,19 @@ namespace {
 // One parser per thread: its buffers are reused from text to text, which
 // is what makes a parse cost no allocation once the largest text was seen.
 thread_local std::unique_ptr<simdjson::dom::parser> tls_parser;
-// What the thread's parser holds: the root of the last text it parsed, the
-// text and its ticket (tickets are unique across threads, so a text freed
-// and another one allocated at its address is never mistaken for it).
-thread_local simdjson::dom::element tls_root;
+// What the thread's parser holds: the last text it parsed and that parse's
+// ticket (tickets are unique across threads, so a text freed and another
+// one allocated at its address is never mistaken for it).
 thread_local const char *tls_text;
 thread_local size_t tls_len;
 thread_local uint32_t tls_ticket;
 std::atomic<uint32_t> next_ticket{1};
+std::atomic<int> layout_ok{-1};
 
 // Texts larger than this do not keep their parser's buffers afterwards.
 constexpr size_t keep_limit = 4u << 20;
 
-struct walker {
-    const jsimd_events *ev;
-    void *ctx;
-
-    int element(simdjson::dom::element e)
-    {
-        using simdjson::dom::element_type;
-        switch (e.type()) {
-        case element_type::OBJECT: {
-            simdjson::dom::object o = e.get_object().value_unsafe();
-            if (ev->open(ctx, 1, o.size()))
-                return JSIMD_STOPPED;
-            for (simdjson::dom::key_value_pair kv : o) {
-                if (ev->key(ctx, kv.key.data(), kv.key.size()))
-                    return JSIMD_STOPPED;
-                int st = element(kv.value);
-                if (st)
-                    return st;
-            }
-            return ev->close(ctx, 1) ? JSIMD_STOPPED : JSIMD_OK;
-        }
-        case element_type::ARRAY: {
-            simdjson::dom::array a = e.get_array().value_unsafe();
-            if (ev->open(ctx, 0, a.size()))
-                return JSIMD_STOPPED;
-            for (simdjson::dom::element item : a) {
-                int st = element(item);
-                if (st)
-                    return st;
-            }
-            return ev->close(ctx, 0) ? JSIMD_STOPPED : JSIMD_OK;
-        }
-        case element_type::STRING: {
-            std::string_view s = e.get_string().value_unsafe();
-            return ev->scalar(ctx, JSIMD_STRING, 0, 0.0, s.data(), s.size()) ? JSIMD_STOPPED : JSIMD_OK;
-        }
-        case element_type::INT64:
-            return ev->scalar(ctx, JSIMD_INT, e.get_int64().value_unsafe(), 0.0, nullptr, 0) ? JSIMD_STOPPED : JSIMD_OK;
-        case element_type::UINT64:
-            return ev->scalar(ctx, JSIMD_UINT, 0, 0.0, nullptr, 0) ? JSIMD_STOPPED : JSIMD_OK;
-        case element_type::DOUBLE:
-            return ev->scalar(ctx, JSIMD_REAL, 0, e.get_double().value_unsafe(), nullptr, 0) ? JSIMD_STOPPED : JSIMD_OK;
-        case element_type::BOOL:
-            return ev->scalar(ctx, e.get_bool().value_unsafe() ? JSIMD_TRUE : JSIMD_FALSE, 0, 0.0, nullptr, 0)
-                       ? JSIMD_STOPPED
-                       : JSIMD_OK;
-        case element_type::NULL_VALUE:
-            return ev->scalar(ctx, JSIMD_NULL, 0, 0.0, nullptr, 0) ? JSIMD_STOPPED : JSIMD_OK;
-        }
-        return JSIMD_REFUSED;
-    }
-};
-
-} // namespace
-
-extern "C" size_t jsimd_padding(void) { return simdjson::SIMDJSON_PADDING; }
-
-extern "C" void jsimd_thread_release(void)
-{
-    tls_parser.reset();
-    tls_text = nullptr;
-    tls_ticket = 0;
-}
-
-static int parse_and_walk(const char *text, size_t len, int padded, const jsimd_events *events, void *ctx,
-                          uint32_t ticket)
+int parse(const char *text, size_t len, bool padded, jsimd_tape *out)
 {
     tls_text = nullptr;
     tls_ticket = 0;
@@ -108,12 +44,45 @@ static int parse_and_walk(const char *text, size_t len, int padded, const jsimd_
         return JSIMD_NO_MEMORY;
     if (err)
         return JSIMD_REFUSED;
-    walker w{events, ctx};
-    int st = w.element(root);
-    if (len > keep_limit) {
-        tls_parser.reset();
-    } else if (padded) {
-        tls_root = root;
+    out->tape = p.doc.tape.get();
+    out->strings = p.doc.string_buf.get();
+    return JSIMD_OK;
+}
+
+// The layout json_simd.h describes, checked once on a probe text.
+bool layout_holds()
+{
+    static const char probe[] = "{\"a\":[-5,\"bc\",true]}";
+    jsimd_tape t;
+    uint32_t len = 0;
+
+    if (parse(probe, sizeof(probe) - 1, false, &t) != JSIMD_OK)
+        return false;
+    const uint64_t *w = t.tape;
+    if (JSIMD_TYPE(w[0]) != 'r' || JSIMD_END(w) != 10 || JSIMD_TYPE(w[1]) != '{' || JSIMD_COUNT(w[1]) != 1 ||
+        (w[1] & 0xFFFFFFFFu) != 10 || JSIMD_TYPE(w[2]) != '"' || JSIMD_TYPE(w[3]) != '[' || JSIMD_COUNT(w[3]) != 3 ||
+        JSIMD_TYPE(w[4]) != 'l' || static_cast<int64_t>(w[5]) != -5 || JSIMD_TYPE(w[6]) != '"' ||
+        JSIMD_TYPE(w[7]) != 't' || JSIMD_TYPE(w[8]) != ']' || JSIMD_TYPE(w[9]) != '}' || JSIMD_TYPE(w[10]) != 'r')
+        return false;
+    std::memcpy(&len, t.strings + JSIMD_PAYLOAD(w[6]), sizeof(len));
+    return len == 2 && std::memcmp(t.strings + JSIMD_PAYLOAD(w[6]) + 4, "bc", 3) == 0;
+}
+
+int parse_kept(const char *text, size_t len, bool padded, jsimd_tape *out, uint32_t ticket)
+{
+    int ok = layout_ok.load(std::memory_order_relaxed);
+    if (ok < 0) {
+        ok = layout_holds() ? 1 : 0;
+        layout_ok.store(ok, std::memory_order_relaxed);
+    }
+    if (!ok)
+        return JSIMD_UNAVAILABLE;
+    int st = parse(text, len, padded, out);
+    if (st == JSIMD_OK && len > keep_limit) {
+        // The caller reads the tape before anything else runs on this
+        // thread: the parser goes at the next parse, not now.
+        tls_ticket = 0;
+    } else if (st == JSIMD_OK && padded) {
         tls_text = text;
         tls_len = len;
         tls_ticket = ticket;
@@ -121,31 +90,43 @@ static int parse_and_walk(const char *text, size_t len, int padded, const jsimd_
     return st;
 }
 
-extern "C" int jsimd_walk(const char *text, size_t len, int padded, const jsimd_events *events, void *ctx,
-                          uint32_t *ticket)
+} // namespace
+
+extern "C" size_t jsimd_padding(void) { return simdjson::SIMDJSON_PADDING; }
+
+extern "C" void jsimd_thread_release(void)
+{
+    tls_parser.reset();
+    tls_text = nullptr;
+    tls_ticket = 0;
+}
+
+extern "C" int jsimd_parse(const char *text, size_t len, int padded, jsimd_tape *out, uint32_t *ticket)
 {
     uint32_t t = next_ticket.fetch_add(1, std::memory_order_relaxed);
 
-    if (t == 0) // 0 is "none"
+    if (t == 0) // 0 means "none"
         t = next_ticket.fetch_add(1, std::memory_order_relaxed);
     if (ticket)
         *ticket = t;
     try {
-        return parse_and_walk(text, len, padded, events, ctx, t);
+        if (tls_parser && tls_parser->capacity() > keep_limit && len <= keep_limit)
+            tls_parser.reset();
+        return parse_kept(text, len, padded != 0, out, t);
     } catch (const std::bad_alloc &) {
         return JSIMD_NO_MEMORY;
     }
 }
 
-extern "C" int jsimd_walk_again(const char *text, size_t len, uint32_t ticket, const jsimd_events *events,
-                                void *ctx)
+extern "C" int jsimd_reparse(const char *text, size_t len, uint32_t ticket, jsimd_tape *out)
 {
     try {
-        if (ticket && ticket == tls_ticket && text == tls_text && len == tls_len) {
-            walker w{events, ctx};
-            return w.element(tls_root);
+        if (ticket && ticket == tls_ticket && text == tls_text && len == tls_len && tls_parser) {
+            out->tape = tls_parser->doc.tape.get();
+            out->strings = tls_parser->doc.string_buf.get();
+            return JSIMD_OK;
         }
-        return parse_and_walk(text, len, 1, events, ctx, ticket);
+        return parse_kept(text, len, true, out, ticket);
     } catch (const std::bad_alloc &) {
         return JSIMD_NO_MEMORY;
     }
