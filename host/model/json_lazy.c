@@ -34,14 +34,14 @@ enum { V_OK, V_REFUSED, V_REAL, V_NO_MEMORY };
 
 /* One open container while the tape is read. */
 typedef struct vframe {
-    size_t first;   /* keys[] index where this object's keys start */
+    size_t first; /* keys[] index where this object's keys start */
     bool is_object;
-    bool want_key;  /* objects: the next string is a key */
+    bool want_key; /* objects: the next string is a key */
 } vframe;
 
 typedef struct validator {
-    bool escapes;   /* the text has a backslash: decoded strings need a look */
-    bool canonical; /* so far no string rules it out */
+    bool scan;      /* the text has \u or \/ escapes: decoded strings need a look */
+    bool canonical; /* so far nothing rules it out */
     size_t length;  /* of the dump */
     vkey *keys;
     size_t nkeys, keys_cap;
@@ -49,15 +49,45 @@ typedef struct validator {
     vframe frames[JSON_API_MAX_DEPTH + 1];
 } validator;
 
-/* Length of s as jt_dump writes it (escapes included); (size_t)-1 for a NUL.
- * Only texts with a backslash can decode to anything that needs escaping. */
+/*
+ * The text's escapes, found with memchr (most texts have none or a few).
+ * Short ones (\" \\ \b \f \n \r \t) are what jt_dump writes for what
+ * they decode to, one byte longer than it: they add to the dump's length
+ * without any string being looked at. Any other escape (\uXXXX, \/) makes
+ * the text non-canonical and decoded strings are scanned (for \u0000, and
+ * for the dump's length).
+ */
+static void look_at_escapes(validator *v, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+
+    v->scan = false;
+    while (p < end && (p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (p + 1 >= end)
+            break; /* simdjson refuses it */
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': v->length++; break;
+        default: v->scan = true; v->canonical = false;
+        }
+        p += 2;
+    }
+}
+
+/* Length of s as jt_dump writes it (escapes included); (size_t)-1 for a NUL. */
 static size_t dump_length(validator *v, const char *s, size_t len)
 {
     size_t n = len;
 
-    if (!v->escapes)
-        return n;
     for (size_t i = 0; i < len; i++) {
+        i = jt_plain_until(s, i, len);
+        if (i >= len)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -141,90 +171,76 @@ static int large_object_ok(const vkey *keys, size_t n)
 }
 
 /* The checks jt_parse makes beyond simdjson, and the dump's length, in one
- * pass over the tape. V_OK, or why the text goes to jt_parse. */
+ * pass over the tape. V_OK, or why the text goes to jt_parse. The open
+ * container's state lives in locals; frames keep the enclosing ones. */
 static int validate(validator *v, const jsimd_tape *t)
 {
     const uint64_t *tape = t->tape;
-    size_t end = JSIMD_END(tape), i = 1;
+    size_t end = JSIMD_END(tape), i = 1, length = v->length;
     int depth = 0, rc;
+    bool is_object = false, want_key = false;
 
     while (i < end) {
-        uint64_t w = tape[i];
-        vframe *top = depth ? &v->frames[depth - 1] : NULL;
-        unsigned char type = JSIMD_TYPE(w);
+        uint64_t w = tape[i++];
         size_t count, n;
         uint32_t len32;
         const char *s;
 
-        /* Whatever comes where a key was read is that key's value. */
-        if (top && top->is_object && type != '}' && type != '"' && top->want_key)
-            return V_REFUSED; /* cannot happen on simdjson's tapes */
-        switch (type) {
+        switch (JSIMD_TYPE(w)) {
+        case '"':
+            memcpy(&len32, t->strings + JSIMD_PAYLOAD(w), sizeof(len32));
+            s = (const char *)t->strings + JSIMD_PAYLOAD(w) + sizeof(len32);
+            n = v->scan ? dump_length(v, s, len32) : len32;
+            if (n == (size_t)-1)
+                return V_REFUSED; /* \u0000 */
+            length += n + 2;
+            if (want_key) {
+                want_key = false;
+                rc = add_key(v, &v->frames[depth - 1], s, len32);
+                if (rc != V_OK)
+                    return rc;
+                continue;
+            }
+            break;
         case '{':
         case '[':
             count = JSIMD_COUNT(w);
             if (depth >= JSON_API_MAX_DEPTH || count == JSIMD_COUNT_SATURATED)
                 return V_REFUSED; /* jt_parse says which */
-            if (top && top->is_object)
-                top->want_key = true;
             /* Brackets, commas between items, and a colon per member. */
-            v->length += 2 + (count ? count - 1 : 0) + (type == '{' ? count : 0);
+            length += 2 + (count ? count - 1 : 0) + (JSIMD_TYPE(w) == '{' ? count : 0);
+            if (depth)
+                v->frames[depth - 1].want_key = is_object; /* after this value, a key */
+            is_object = JSIMD_TYPE(w) == '{';
+            want_key = is_object;
             v->frames[depth].first = v->nkeys;
-            v->frames[depth].is_object = type == '{';
-            v->frames[depth].want_key = type == '{';
+            v->frames[depth].is_object = is_object;
             depth++;
-            i++;
             continue;
         case '}':
-            rc = large_object_ok(v->keys + top->first, v->nkeys - top->first);
+            rc = large_object_ok(v->keys + v->frames[depth - 1].first, v->nkeys - v->frames[depth - 1].first);
             if (rc != V_OK)
                 return rc;
-            v->nkeys = top->first;
-            depth--;
-            i++;
-            continue;
+            v->nkeys = v->frames[depth - 1].first;
+            /* fall through */
         case ']':
             depth--;
-            i++;
+            is_object = depth && v->frames[depth - 1].is_object;
+            want_key = depth && v->frames[depth - 1].want_key;
             continue;
-        case '"':
-            memcpy(&len32, t->strings + JSIMD_PAYLOAD(w), sizeof(len32));
-            s = (const char *)t->strings + JSIMD_PAYLOAD(w) + sizeof(len32);
-            n = dump_length(v, s, len32);
-            if (n == (size_t)-1)
-                return V_REFUSED; /* \u0000 */
-            if (top && top->is_object && top->want_key) {
-                v->length += n + 2;
-                top->want_key = false;
-                rc = add_key(v, top, s, len32);
-                if (rc != V_OK)
-                    return rc;
-                i++;
-                continue;
-            }
-            v->length += n + 2;
-            i++;
-            break;
         case 'l':
-            v->length += int_length((int64_t)tape[i + 1]);
-            i += 2;
+            length += int_length((int64_t)tape[i++]);
             break;
         case 'u': return V_REFUSED; /* beyond int64: "too big integer" */
         case 'd': return V_REAL;
         case 't':
-        case 'n':
-            v->length += 4;
-            i++;
-            break;
-        case 'f':
-            v->length += 5;
-            i++;
-            break;
+        case 'n': length += 4; break;
+        case 'f': length += 5; break;
         default: return V_REFUSED;
         }
-        if (top && top->is_object)
-            top->want_key = true;
+        want_key = is_object;
     }
+    v->length = length;
     return depth == 0 ? V_OK : V_REFUSED;
 }
 
@@ -256,9 +272,9 @@ rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_siz
          * caller's stack. */
         static _Thread_local validator tls_validator;
         v = &tls_validator;
-        v->escapes = memchr(text, '\\', len) != NULL;
         v->canonical = true;
         v->length = 0;
+        look_at_escapes(v, copy, len);
         v->keys = v->keys_inline;
         v->nkeys = 0;
         v->keys_cap = sizeof(v->keys_inline) / sizeof(v->keys_inline[0]);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rdapsync/value.h>
 
@@ -182,6 +183,24 @@ char *jt_dump_string(const rdapsync_value *v, bool sort_keys, size_t *len);
 /* Parses one JSON text (see value.h for what it refuses); caller owns the
  * result; on failure NULL and "line L column C (byte B): reason" in err. */
 rdapsync_value *jt_parse(const char *text, size_t len, char *err, size_t err_size);
+
+/* How many bytes from s[i] on need no escape in a JSON string (none below
+ * 0x20, no '"', no '\\'), looked at eight at a time: the index of the
+ * first 8-byte word that may hold one, or len. */
+static inline size_t jt_plain_until(const char *s, size_t i, size_t len)
+{
+    while (len - i >= 8) {
+        uint64_t w, lo, q, b;
+        memcpy(&w, s + i, 8);
+        lo = (w - 0x2020202020202020ull) & ~w;
+        q = ((w ^ 0x2222222222222222ull) - 0x0101010101010101ull) & ~(w ^ 0x2222222222222222ull);
+        b = ((w ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull) & ~(w ^ 0x5C5C5C5C5C5C5C5Cull);
+        if ((lo | q | b) & 0x8080808080808080ull)
+            break;
+        i += 8;
+    }
+    return i;
+}
 
 /* True when bytes[0..len) is valid UTF-8 (no surrogates, no overlongs). */
 bool jt_utf8_valid(const char *bytes, size_t len);
