@@ -81,7 +81,7 @@ file_cfg=$(pipeline file "{ plugin: file, config: { path: \"$work/out/out.jsonl\
 timed() {
   local parser=$1 name=$2 t
   shift 2
-  rm -rf "$work/state-$name" "$work/out"
+  rm -rf "$work"/state-* "$work/out" # every run reads the whole file
   cat "$data" >/dev/null # the same warm page cache for everyone
   t=$work/$name.time
   env RDAPSYNC_JSON_PARSER="$parser" /usr/bin/time -v -o "$t" "$@" >"$work/$name.log" 2>&1 || {

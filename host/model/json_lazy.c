@@ -25,6 +25,10 @@
  * sorted, when they close (as jt_parse does). */
 #define DUP_SCAN_LIMIT 32
 
+/* Arena sizes of json_tree.c's nodes (null, true and false take none). */
+#define NODE sizeof(rdapsync_value)
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
 typedef struct vkey {
     const char *s;
     size_t len;
@@ -43,6 +47,7 @@ typedef struct validator {
     bool scan;      /* the text has \u or \/ escapes: decoded strings need a look */
     bool canonical; /* so far nothing rules it out */
     size_t length;  /* of the dump */
+    size_t tree;    /* arena bytes of the tree (json_tree.c's layout) */
     vkey *keys;
     size_t nkeys, keys_cap;
     vkey keys_inline[256];
@@ -176,7 +181,7 @@ static int large_object_ok(const vkey *keys, size_t n)
 static int validate(validator *v, const jsimd_tape *t)
 {
     const uint64_t *tape = t->tape;
-    size_t end = JSIMD_END(tape), i = 1, length = v->length;
+    size_t end = JSIMD_END(tape), i = 1, length = v->length, tree = 0;
     int depth = 0, rc;
     bool is_object = false, want_key = false;
 
@@ -196,11 +201,13 @@ static int validate(validator *v, const jsimd_tape *t)
             length += n + 2;
             if (want_key) {
                 want_key = false;
+                tree += len32 + 1 + 7; /* the key, and the padding after it at worst */
                 rc = add_key(v, &v->frames[depth - 1], s, len32);
                 if (rc != V_OK)
                     return rc;
                 continue;
             }
+            tree += NODE + ALIGN8(len32 + 1);
             break;
         case '{':
         case '[':
@@ -209,6 +216,7 @@ static int validate(validator *v, const jsimd_tape *t)
                 return V_REFUSED; /* jt_parse says which */
             /* Brackets, commas between items, and a colon per member. */
             length += 2 + (count ? count - 1 : 0) + (JSIMD_TYPE(w) == '{' ? count : 0);
+            tree += NODE + ALIGN8(count * (JSIMD_TYPE(w) == '{' ? sizeof(jt_member) : sizeof(rdapsync_value *)));
             if (depth)
                 v->frames[depth - 1].want_key = is_object; /* after this value, a key */
             is_object = JSIMD_TYPE(w) == '{';
@@ -230,6 +238,7 @@ static int validate(validator *v, const jsimd_tape *t)
             continue;
         case 'l':
             length += int_length((int64_t)tape[i++]);
+            tree += NODE;
             break;
         case 'u': return V_REFUSED; /* beyond int64: "too big integer" */
         case 'd': return V_REAL;
@@ -241,6 +250,7 @@ static int validate(validator *v, const jsimd_tape *t)
         want_key = is_object;
     }
     v->length = length;
+    v->tree = tree;
     return depth == 0 ? V_OK : V_REFUSED;
 }
 
@@ -283,7 +293,7 @@ rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_siz
             free(v->keys);
     }
     if (st == JSIMD_OK) {
-        rdapsync_value *node = jt_doc_lazy(doc, copy, len, v->canonical && v->length == len, ticket);
+        rdapsync_value *node = jt_doc_lazy(doc, copy, len, v->canonical && v->length == len, ticket, v->tree);
         if (node) {
             if (err && err_size)
                 err[0] = '\0';
@@ -380,8 +390,8 @@ int jl_materialize(rdapsync_value *v)
     if (!v || v->kind != JT_LAZY)
         return 0;
     len = v->u.str.len;
-    /* A built RDAP document takes about 4.1 times its text (json_parse.c). */
-    if (jt_doc_reserve(v->own.doc, len * 4 + len / 4 + 512) != 0)
+    /* Exactly what the tree takes, counted during validation: one chunk. */
+    if (jt_doc_reserve(v->own.doc, v->own.doc->tree_bytes + 64) != 0)
         return -1;
     if (jsimd_reparse(v->u.str.bytes, len, v->count, &t) != JSIMD_OK)
         return -1; /* out of memory: the text was validated already */

@@ -117,6 +117,14 @@ static void *doc_take(jt_doc *doc, size_t size, size_t align)
 
 void *jt_doc_alloc(jt_doc *doc, size_t size) { return doc_take(doc, size, 8); }
 
+size_t jt_doc_chunks(const jt_doc *doc)
+{
+    size_t n = 0;
+    for (const jt_chunk *c = doc->chunks; c; c = c->next)
+        n++;
+    return n;
+}
+
 static void doc_free(jt_doc *doc)
 {
     jt_chunk *c = doc->chunks;
@@ -210,7 +218,8 @@ rdapsync_value *jt_doc_string(jt_doc *doc, const char *bytes, size_t len)
     return v;
 }
 
-rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket)
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket,
+                            size_t tree_bytes)
 {
     rdapsync_value *v = doc_node(doc, JT_LAZY, 0);
 
@@ -223,6 +232,7 @@ rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool cano
     doc->text_len = len;
     doc->root = v;
     doc->text_canonical = canonical;
+    doc->tree_bytes = tree_bytes;
     return v;
 }
 

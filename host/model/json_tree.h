@@ -71,6 +71,7 @@ typedef struct jt_doc {
     rdapsync_value *root;
     uint8_t text_canonical;
     uint8_t edited;
+    size_t tree_bytes; /* arena bytes the tree of `text` takes (counted on the tape) */
     jt_chunk *chunks; /* most recent first */
     size_t used, size; /* bump position in chunks */
     size_t total;      /* bytes of all chunks */
@@ -123,7 +124,8 @@ rdapsync_value *jt_doc_array(jt_doc *doc, size_t count);
 rdapsync_value *jt_doc_object(jt_doc *doc, size_t count);
 /* The JT_LAZY root of doc over `text` (which the caller placed in the
  * arena); `canonical`: the text is byte for byte jt_dump's. */
-rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket);
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket,
+                            size_t tree_bytes);
 /* Makes sure the current chunk has `bytes` free, so that a tree about to be
  * built takes one allocation instead of several chunks; 0 or -1. */
 int jt_doc_reserve(jt_doc *doc, size_t bytes);
@@ -135,6 +137,9 @@ size_t jt_doc_measure(const rdapsync_value *v);
 rdapsync_value *jt_doc_deep_copy(jt_doc *doc, const rdapsync_value *v);
 /* Sets member i of a jt_doc_object (key copied into the arena); 0 or -1. */
 int jt_doc_object_put(rdapsync_value *obj, size_t i, const char *key, size_t key_len, rdapsync_value *member);
+
+/* How many chunks the arena has (tests check the sizing of arenas). */
+size_t jt_doc_chunks(const jt_doc *doc);
 
 /* Documents plus heap nodes currently allocated (tests compare it before
  * and after: a leak cannot hide behind a forked test worker). */

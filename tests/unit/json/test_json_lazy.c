@@ -70,6 +70,9 @@ static int check_folder(const char *sub)
             const char *t = J->validated_text(lazy, &tlen);
             cr_assert(t && tlen == dlen && memcmp(t, compact, dlen) == 0, "%s: compact text not offered as is",
                       e->d_name);
+            /* The tree's arena bytes are counted on the tape: one chunk holds it. */
+            J->type(lazy);
+            cr_assert_eq(jt_doc_chunks(lazy->own.doc), 2, "%s: the tree took more than its one chunk", e->d_name);
             J->decref(lazy);
             free(compact);
             jt_decref(tree);
