@@ -173,7 +173,8 @@ static rdapsync_value_type api_type(const rdapsync_value *v)
 {
     if (!v)
         return RDAPSYNC_JSON_NULL;
-    jl_ready(v);
+    if (v->kind == JT_LAZY)
+        return jl_type(v);
     switch (v->kind) {
     case JT_OBJECT: return RDAPSYNC_JSON_OBJECT;
     case JT_ARRAY: return RDAPSYNC_JSON_ARRAY;
@@ -250,7 +251,12 @@ static rdapsync_value *api_object_get(const rdapsync_value *object, const char *
 
     if (!key)
         return NULL;
-    jl_ready(object);
+    if (object && object->kind == JT_LAZY) {
+        rdapsync_value *member;
+        if (jl_member((rdapsync_value *)object, key, strlen(key), &member) == 0)
+            return member;
+        jl_ready(object); /* out of memory on the way: the whole tree, or nothing */
+    }
     m = jt_object_find(object, key, strlen(key));
     return m ? m->value : NULL;
 }

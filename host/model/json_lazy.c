@@ -313,56 +313,91 @@ typedef struct bframe {
     uint32_t next;
 } bframe;
 
-/* Builds the tree of a validated tape into doc; the root, or NULL when
- * memory runs out. */
-static rdapsync_value *build(jt_doc *doc, const jsimd_tape *t)
+/* The tape index after the value at i. */
+static size_t value_end(const uint64_t *tape, size_t i)
+{
+    switch (JSIMD_TYPE(tape[i])) {
+    case '{':
+    case '[': return (size_t)(tape[i] & 0xFFFFFFFFu);
+    case 'l':
+    case 'u':
+    case 'd': return i + 2;
+    default: return i + 1;
+    }
+}
+
+static rdapsync_value *piece_at(const jt_piece *p, size_t at)
+{
+    for (; p; p = p->next)
+        if (p->at == at)
+            return p->value;
+    return NULL;
+}
+
+/* Builds the value at tape[from] (which ends before `to`) into doc, putting
+ * in the root object's members already built (`pieces`) instead of building
+ * them again; the value, or NULL when memory runs out. */
+static rdapsync_value *build(jt_doc *doc, const jsimd_tape *t, size_t from, size_t to, const jt_piece *pieces)
 {
     static _Thread_local bframe stack[JSON_API_MAX_DEPTH + 1];
     const uint64_t *tape = t->tape;
-    size_t end = JSIMD_END(tape), i = 1;
+    size_t i = from;
     int depth = 0;
     const char *key = NULL;
     size_t key_len = 0;
     rdapsync_value *root = NULL;
 
-    while (i < end) {
+    while (i < to) {
         uint64_t w = tape[i];
         bframe *top = depth ? &stack[depth - 1] : NULL;
-        rdapsync_value *v;
+        rdapsync_value *v = NULL;
+        bool opened = false;
         uint32_t len32;
         const char *s;
 
-        switch (JSIMD_TYPE(w)) {
-        case '{': v = jt_doc_object(doc, JSIMD_COUNT(w)); break;
-        case '[': v = jt_doc_array(doc, JSIMD_COUNT(w)); break;
-        case '}':
-        case ']':
-            depth--;
-            i++;
-            continue;
-        case '"':
-            memcpy(&len32, t->strings + JSIMD_PAYLOAD(w), sizeof(len32));
-            s = (const char *)t->strings + JSIMD_PAYLOAD(w) + sizeof(len32);
-            if (top && top->c->kind == JT_OBJECT && !key) {
-                key = s;
-                key_len = len32;
+        if (pieces && depth == 1 && key)
+            v = piece_at(pieces, i);
+        if (v) {
+            i = value_end(tape, i);
+        } else {
+            switch (JSIMD_TYPE(w)) {
+            case '{': v = jt_doc_object(doc, JSIMD_COUNT(w)); break;
+            case '[': v = jt_doc_array(doc, JSIMD_COUNT(w)); break;
+            case '}':
+            case ']':
+                depth--;
                 i++;
                 continue;
+            case '"':
+                memcpy(&len32, t->strings + JSIMD_PAYLOAD(w), sizeof(len32));
+                s = (const char *)t->strings + JSIMD_PAYLOAD(w) + sizeof(len32);
+                if (top && top->c->kind == JT_OBJECT && !key) {
+                    key = s;
+                    key_len = len32;
+                    i++;
+                    continue;
+                }
+                v = jt_doc_string(doc, s, len32);
+                break;
+            case 'l':
+                v = jt_doc_integer(doc, (int64_t)tape[i + 1]);
+                i++;
+                break;
+            case 't': v = jt_bool(true); break;
+            case 'f': v = jt_bool(false); break;
+            case 'n': v = jt_null(); break;
+            default: return NULL; /* validation sent 'u' and 'd' to jt_parse */
             }
-            v = jt_doc_string(doc, s, len32);
-            break;
-        case 'l':
-            v = jt_doc_integer(doc, (int64_t)tape[i + 1]);
+            if (!v)
+                return NULL;
             i++;
-            break;
-        case 't': v = jt_bool(true); break;
-        case 'f': v = jt_bool(false); break;
-        case 'n': v = jt_null(); break;
-        default: return NULL; /* validation sent 'u' and 'd' to jt_parse */
+            if (v->kind == JT_OBJECT || v->kind == JT_ARRAY) {
+                /* Placed below, then filled: containers are sized already. */
+                stack[depth].c = v;
+                stack[depth].next = 0;
+                opened = true;
+            }
         }
-        if (!v)
-            return NULL;
-        i++;
         if (!top) {
             root = v;
         } else if (top->c->kind == JT_OBJECT) {
@@ -372,11 +407,8 @@ static rdapsync_value *build(jt_doc *doc, const jsimd_tape *t)
         } else {
             top->c->u.items[top->next++] = v;
         }
-        if (v->kind == JT_OBJECT || v->kind == JT_ARRAY) {
-            stack[depth].c = v;
-            stack[depth].next = 0;
-            depth++;
-        }
+        if (opened)
+            depth++; /* its members or items come next */
     }
     return root;
 }
@@ -386,16 +418,18 @@ int jl_materialize(rdapsync_value *v)
     size_t len;
     jsimd_tape t;
     rdapsync_value *r;
+    jt_doc *doc;
 
     if (!v || v->kind != JT_LAZY)
         return 0;
     len = v->u.str.len;
+    doc = v->own.doc;
     /* Exactly what the tree takes, counted during validation: one chunk. */
-    if (jt_doc_reserve(v->own.doc, v->own.doc->tree_bytes + 64) != 0)
+    if (jt_doc_reserve(doc, doc->tree_bytes + 64) != 0)
         return -1;
     if (jsimd_reparse(v->u.str.bytes, len, v->count, &t) != JSIMD_OK)
         return -1; /* out of memory: the text was validated already */
-    r = build(v->own.doc, &t);
+    r = build(doc, &t, 1, JSIMD_END(t.tape), doc->pieces);
     if (!r)
         return -1;
     /* The node plugins hold becomes the root; the built root's own node is
@@ -403,5 +437,57 @@ int jl_materialize(rdapsync_value *v)
     v->kind = r->kind;
     v->count = r->count;
     v->u = r->u;
+    return 0;
+}
+
+rdapsync_value_type jl_type(const rdapsync_value *v)
+{
+    const char *p = v->u.str.bytes, *end = p + v->u.str.len;
+
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    switch (p < end ? *p : 0) {
+    case '{': return RDAPSYNC_JSON_OBJECT;
+    case '[': return RDAPSYNC_JSON_ARRAY;
+    case '"': return RDAPSYNC_JSON_STRING;
+    case 't':
+    case 'f': return RDAPSYNC_JSON_BOOL;
+    case 'n': return RDAPSYNC_JSON_NULL;
+    default: return RDAPSYNC_JSON_INTEGER; /* texts with reals are never lazy */
+    }
+}
+
+int jl_member(rdapsync_value *v, const char *key, size_t key_len, rdapsync_value **out)
+{
+    jt_doc *doc = v->own.doc;
+    const uint64_t *tape;
+    jsimd_tape t;
+    size_t i, end;
+
+    *out = NULL;
+    if (jsimd_reparse(v->u.str.bytes, v->u.str.len, v->count, &t) != JSIMD_OK)
+        return -1;
+    tape = t.tape;
+    if (JSIMD_TYPE(tape[1]) != '{')
+        return 0;
+    end = value_end(tape, 1) - 1; /* the closing brace */
+    for (i = 2; i < end; i = value_end(tape, i + 1)) {
+        uint32_t len32;
+        jt_piece *piece;
+        memcpy(&len32, t.strings + JSIMD_PAYLOAD(tape[i]), sizeof(len32));
+        if (len32 != key_len || memcmp(t.strings + JSIMD_PAYLOAD(tape[i]) + sizeof(len32), key, key_len) != 0)
+            continue;
+        if ((*out = piece_at(doc->pieces, i + 1)))
+            return 0;
+        piece = jt_doc_alloc(doc, sizeof(*piece));
+        *out = piece ? build(doc, &t, i + 1, value_end(tape, i + 1), NULL) : NULL;
+        if (!*out)
+            return -1;
+        piece->at = i + 1;
+        piece->value = *out;
+        piece->next = doc->pieces;
+        doc->pieces = piece;
+        return 0;
+    }
     return 0;
 }

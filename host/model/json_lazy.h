@@ -4,8 +4,10 @@
  *
  * A record whose document no transform reads is validated once at the
  * source and handed to the sink as the same bytes: no tree, no dump. One
- * that is only read (a source taking its key) gets its tree, built from
- * the DOM simdjson still holds, and still reaches the sink as its text. The
+ * whose root members are only looked up (a source taking its key) gets
+ * those members built alone; one read further gets its tree, built from
+ * the tape simdjson still holds. Either still reaches the sink as its text
+ * while nothing was changed. The
  * validation refuses exactly what jt_parse() refuses; whenever it refuses,
  * jt_parse() runs on the text to give the very same verdict and message
  * (a cold path). Texts holding a real number go to jt_parse() at once: its
@@ -26,6 +28,16 @@ rdapsync_value *jl_parse(const char *text, size_t len, char *err, size_t err_siz
 /* Builds the tree of a JT_LAZY node in place; 0, or -1 when memory ran out
  * (the node stays lazy, and reads as an unknown kind). */
 int jl_materialize(rdapsync_value *v);
+
+/* The type of a lazy value, read from its text's first byte (no tree). */
+rdapsync_value_type jl_type(const rdapsync_value *v);
+
+/* object_get on a lazy root without building its tree: finds the member on
+ * the tape (which the thread's parser still holds right after the parse)
+ * and builds that member alone, once; the full build later puts the same
+ * node in place, so the pointer stays the member's. 0 with *out the member
+ * (NULL when absent or the root is no object), -1 when memory ran out. */
+int jl_member(rdapsync_value *v, const char *key, size_t key_len, rdapsync_value **out);
 
 /* Makes any value ready for json_tree.c: a no-op unless v is lazy. */
 static inline void jl_ready(const rdapsync_value *v)

@@ -55,6 +55,14 @@ typedef struct jt_member {
  * edits made to one record.
  */
 typedef struct jt_chunk jt_chunk;
+/* A member of a lazy document's root built on its own, before the tree
+ * (json_lazy.h, jl_member): the tape index of its value and its node,
+ * which the full build puts in place instead of building it again. */
+typedef struct jt_piece {
+    struct jt_piece *next;
+    size_t at;
+    struct rdapsync_value *value;
+} jt_piece;
 typedef struct jt_doc {
     uint32_t refs; /* atomic */
     uint8_t heap_foreign; /* a heap value is on `foreign` (see jt_doc_release) */
@@ -72,6 +80,7 @@ typedef struct jt_doc {
     uint8_t text_canonical;
     uint8_t edited;
     size_t tree_bytes; /* arena bytes the tree of `text` takes (counted on the tape) */
+    jt_piece *pieces;  /* members of the lazy root built before the tree (in the arena) */
     jt_chunk *chunks; /* most recent first */
     size_t used, size; /* bump position in chunks */
     size_t total;      /* bytes of all chunks */

@@ -40,6 +40,27 @@ int lazy_diff(const char *text, size_t len, char *why, size_t why_size)
         snprintf(why, why_size, "validated text is not the dump");
         goto out;
     }
+    /* Every other root member looked up before the tree is built: each the
+     * same as the tree parser's, and the same node once the tree is built. */
+    rdapsync_value *looked[64];
+    size_t nlooked = 0;
+    if (tree->kind == JT_OBJECT) {
+        for (uint32_t m = 0; m < tree->count && nlooked < 64; m += 2) {
+            const jt_member *member = &tree->u.obj.members[m];
+            if (memchr(member->key, '\0', member->key_len))
+                continue; /* object_get takes C strings */
+            rdapsync_value *got = J->object_get(lazy, member->key);
+            char *a = jt_dump_string(member->value, false, NULL), *b = got ? J->dump(got, 0, NULL) : NULL;
+            int differ = !a || !b || strcmp(a, b) != 0;
+            free(a);
+            free(b);
+            if (differ) {
+                snprintf(why, why_size, "member \"%s\" looked up alone differs", member->key);
+                goto out;
+            }
+            looked[nlooked++] = got;
+        }
+    }
     lazy_dump = J->dump(lazy, 0, &lazy_len);
     if (!same(lazy_dump, lazy_len, tree_dump, tree_len)) {
         snprintf(why, why_size, "dumps differ");
@@ -50,6 +71,15 @@ int lazy_diff(const char *text, size_t len, char *why, size_t why_size)
     if (!same(lazy_sorted, lazy_slen, tree_sorted, tree_slen) || !J->equal(lazy, tree)) {
         snprintf(why, why_size, "built trees differ");
         goto out;
+    }
+    for (size_t k = 0, m = 0; k < nlooked; m += 2) {
+        const jt_member *member = &tree->u.obj.members[m];
+        if (memchr(member->key, '\0', member->key_len))
+            continue;
+        if (J->object_get(lazy, member->key) != looked[k++]) {
+            snprintf(why, why_size, "member \"%s\" is another node once the tree is built", member->key);
+            goto out;
+        }
     }
     /* Built for reading, unchanged: the same text, if any, is still offered. */
     if (J->validated_text(lazy, NULL) != canon) {

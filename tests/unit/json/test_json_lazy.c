@@ -71,7 +71,7 @@ static int check_folder(const char *sub)
             cr_assert(t && tlen == dlen && memcmp(t, compact, dlen) == 0, "%s: compact text not offered as is",
                       e->d_name);
             /* The tree's arena bytes are counted on the tape: one chunk holds it. */
-            J->type(lazy);
+            (void)J->object_size(lazy); /* builds the tree */
             cr_assert_eq(jt_doc_chunks(lazy->own.doc), 2, "%s: the tree took more than its one chunk", e->d_name);
             J->decref(lazy);
             free(compact);
@@ -289,3 +289,41 @@ Test(json_lazy, dump_cb_hands_an_untouched_text_over_in_one_piece_and_can_be_abo
     J->decref(v);
 }
 
+
+Test(json_lazy, looking_up_root_members_builds_only_them_and_the_tree_keeps_them)
+{
+    const char *text = "{\"handle\":\"D1\",\"events\":[{\"eventAction\":\"registration\"}],\"x\":{\"y\":[1]}}";
+    rdapsync_value *v = J->parse(text, strlen(text), err, sizeof(err));
+
+    cr_assert_eq(J->type(v), RDAPSYNC_JSON_OBJECT);
+    rdapsync_value *events = J->object_get(v, "events");
+    cr_assert_eq(J->array_size(events), 1);
+    cr_assert_null(J->object_get(v, "absent"));
+    cr_assert_eq(J->object_get(v, "events"), events, "looked up once, built once");
+    cr_assert_eq(v->kind, JT_LAZY, "the rest of the tree is not built");
+    cr_assert_not_null(J->validated_text(v, NULL));
+    /* A change through the member: the text is withdrawn, the tree has it. */
+    cr_assert_eq(J->object_set(J->array_get(events, 0), "eventDate", J->string_new("2020", 4)), 0);
+    cr_assert_null(J->validated_text(v, NULL));
+    char *out = J->dump(v, 0, NULL);
+    cr_assert_str_eq(out, "{\"handle\":\"D1\",\"events\":[{\"eventAction\":\"registration\",\"eventDate\":\"2020\"}],"
+                          "\"x\":{\"y\":[1]}}");
+    free(out);
+    cr_assert_eq(J->object_get(v, "events"), events, "the built tree holds the same node");
+    J->decref(v);
+}
+
+Test(json_lazy, a_lazy_root_tells_its_type_without_a_tree)
+{
+    static const struct {
+        const char *text;
+        rdapsync_value_type type;
+    } cases[] = {{" {}", RDAPSYNC_JSON_OBJECT}, {"[1]", RDAPSYNC_JSON_ARRAY}, {"\"s\"", RDAPSYNC_JSON_STRING},
+                 {"true", RDAPSYNC_JSON_BOOL},  {"null", RDAPSYNC_JSON_NULL},  {"-3", RDAPSYNC_JSON_INTEGER},
+                 {"2.5", RDAPSYNC_JSON_REAL}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rdapsync_value *v = J->parse(cases[i].text, strlen(cases[i].text), err, sizeof(err));
+        cr_assert_eq(J->type(v), cases[i].type, "%s", cases[i].text);
+        J->decref(v);
+    }
+}
