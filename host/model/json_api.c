@@ -196,12 +196,14 @@ static const char *api_string_value(const rdapsync_value *v)
 static size_t api_string_length(const rdapsync_value *v)
 {
     jl_ready(v);
-    return v && v->kind == JT_STRING ? v->u.str.len : 0; }
+    return v && v->kind == JT_STRING ? v->u.str.len : 0;
+}
 
 static int64_t api_integer_value(const rdapsync_value *v)
 {
     jl_ready(v);
-    return v && v->kind == JT_INTEGER ? v->u.integer : 0; }
+    return v && v->kind == JT_INTEGER ? v->u.integer : 0;
+}
 
 static double api_number_value(const rdapsync_value *v)
 {
@@ -216,7 +218,8 @@ static double api_number_value(const rdapsync_value *v)
 static bool api_bool_value(const rdapsync_value *v)
 {
     jl_ready(v);
-    return v && v->kind == JT_TRUE; }
+    return v && v->kind == JT_TRUE;
+}
 
 static rdapsync_value *api_string_new(const char *bytes, size_t len)
 {
@@ -243,7 +246,8 @@ static rdapsync_value *api_array_new(void) { return scope ? scoped(jt_doc_array(
 static size_t api_object_size(const rdapsync_value *v)
 {
     jl_ready(v);
-    return v && v->kind == JT_OBJECT ? v->count : 0; }
+    return v && v->kind == JT_OBJECT ? v->count : 0;
+}
 
 static rdapsync_value *api_object_get(const rdapsync_value *object, const char *key)
 {
@@ -324,7 +328,8 @@ static rdapsync_value *api_object_iter_value(rdapsync_value_iter *iter)
 static size_t api_array_size(const rdapsync_value *v)
 {
     jl_ready(v);
-    return v && v->kind == JT_ARRAY ? v->count : 0; }
+    return v && v->kind == JT_ARRAY ? v->count : 0;
+}
 
 static rdapsync_value *api_array_get(const rdapsync_value *v, size_t index)
 {
