@@ -123,6 +123,7 @@ kcat_s=$( { /usr/bin/time -f '%e' kcat -b "$brokers" -C -t "lazy_json_$run_id" -
 
 declare -A secs cpu rss count
 table=lazy_$run_id
+drop_table() { psql -X -q -At "$RDAPSYNC_PG_DSN" -c "DROP TABLE IF EXISTS $table" >/dev/null 2>&1 || true; }
 rows=("json->discard" "debezium->discard" "json->normalize->redact->kafka")
 [ -n "${RDAPSYNC_PG_DSN:-}" ] && rows+=("json->postgres")
 for row in "${rows[@]}"; do
@@ -138,12 +139,12 @@ for row in "${rows[@]}"; do
   esac
   for parser in tree lazy; do
     say "$row ($parser)"
-    [ "$row" = "json->postgres" ] && psql -X -q -At "$RDAPSYNC_PG_DSN" -c "DROP TABLE IF EXISTS $table" >/dev/null 2>&1
+    if [ "$row" = "json->postgres" ]; then drop_table; fi
     read -r s c r < <(run "${row//[^a-z]/_}" "$parser" "$fmt" "$n" "$body")
     secs[$row/$parser]=$s cpu[$row/$parser]=$c rss[$row/$parser]=$r count[$row]=$n
   done
 done
-[ -n "${RDAPSYNC_PG_DSN:-}" ] && psql -X -q -At "$RDAPSYNC_PG_DSN" -c "DROP TABLE IF EXISTS $table" >/dev/null 2>&1
+if [ -n "${RDAPSYNC_PG_DSN:-}" ]; then drop_table; fi
 
 echo
 echo "kafka record model benchmark: $json_messages records, 6 partitions, 1 task, batches of $batch ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
