@@ -35,7 +35,14 @@ int parse(const char *text, size_t len, bool padded, jsimd_tape *out)
         tls_parser.reset(new simdjson::dom::parser(simdjson::SIMDJSON_MAXSIZE_BYTES));
     simdjson::dom::parser &p = *tls_parser;
     if (p.max_depth() != JSIMD_MAX_DEPTH || p.capacity() < len) {
-        if (p.allocate(len < 4096 ? 4096 : len, JSIMD_MAX_DEPTH) != simdjson::SUCCESS)
+        // Grows geometrically (texts of a stream vary in size), up to the
+        // size kept between texts.
+        size_t cap = p.capacity() * 2 < keep_limit ? p.capacity() * 2 : keep_limit;
+        if (cap < 4096)
+            cap = 4096;
+        if (cap < len)
+            cap = len;
+        if (p.allocate(cap, JSIMD_MAX_DEPTH) != simdjson::SUCCESS)
             return JSIMD_NO_MEMORY;
     }
     simdjson::dom::element root;
