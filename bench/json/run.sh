@@ -12,7 +12,9 @@
 #   parse+dump       bench/file/json_ceiling: parse, dump, free (a document
 #                    nothing reads: file -> discard, or a sink writing JSON)
 #   parse+read+dump  the same reading the "handle" member first (a source
-#                    taking its key: the tree gets built)
+#                    taking its key: that member alone gets built)
+#   parse+build+dump the same building the whole tree first (a transform
+#                    that reads the document)
 #   file->discard    rdapsync run: file source -> discard sink
 #   file->file       rdapsync run: file source -> file sink (envelopes)
 # CPU is user + system time of the process over the records (µs/record);
@@ -106,15 +108,17 @@ run_row() { # ROW CMD...
 }
 run_row "parse+dump" "$ceiling" "$data"
 run_row "parse+read+dump" "$ceiling" --read "$data"
+run_row "parse+build+dump" "$ceiling" --build "$data"
 run_row "file->discard" "$build/host/rdapsync" run "$discard_cfg"
 run_row "file->file" "$build/host/rdapsync" run "$file_cfg"
 
 declare -A ir
 if command -v valgrind >/dev/null; then
   head -n "$cg_records" "$data" >"$work/cg.jsonl"
-  for mode in "parse+dump" "parse+read+dump"; do
+  for mode in "parse+dump" "parse+read+dump" "parse+build+dump"; do
     flag=""
     [ "$mode" = "parse+read+dump" ] && flag=--read
+    [ "$mode" = "parse+build+dump" ] && flag=--build
     for parser in tree lazy; do
       say "callgrind $mode ($parser)"
       ir[$mode/$parser]=$(RDAPSYNC_JSON_PARSER=$parser valgrind --tool=callgrind --callgrind-out-file=/dev/null \
@@ -126,14 +130,14 @@ fi
 echo
 echo "record model benchmark: $lines records of ~$size bytes, one task, $batch-record batches ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-16s %14s %14s %8s %10s %10s %12s %12s\n' row "tree µs/rec" "lazy µs/rec" ratio "tree s" "lazy s" "tree RSS MB" "lazy RSS MB"
-for row in "parse+dump" "parse+read+dump" "file->discard" "file->file"; do
+for row in "parse+dump" "parse+read+dump" "parse+build+dump" "file->discard" "file->file"; do
   awk -v n="$row" -v ct="${cpu[$row/tree]}" -v cl="${cpu[$row/lazy]}" -v wt="${wall[$row/tree]}" \
     -v wl="${wall[$row/lazy]}" -v rt="${rss[$row/tree]}" -v rl="${rss[$row/lazy]}" -v rec="$lines" \
     'BEGIN {printf "%-16s %14.2f %14.2f %7.2fx %10.2f %10.2f %12.1f %12.1f\n", n, ct / rec * 1e6, cl / rec * 1e6, ct / cl, wt, wl, rt / 1024, rl / 1024}'
 done
 if [ "${#ir[@]}" -gt 0 ]; then
   echo "instructions per record (callgrind, $cg_records records; simdjson runs its AVX2 kernel under valgrind):"
-  for mode in "parse+dump" "parse+read+dump"; do
+  for mode in "parse+dump" "parse+read+dump" "parse+build+dump"; do
     awk -v n="$mode" -v t="${ir[$mode/tree]}" -v l="${ir[$mode/lazy]}" -v rec="$cg_records" \
       'BEGIN {printf "%-16s %14.0f %14.0f %7.2fx\n", n, t / rec, l / rec, t / l}'
   done
