@@ -19,6 +19,8 @@ die() { log "ERROR: $*"; exit 1; }
 BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libyaml-dev libjansson-dev libyajl-dev libssl-dev
+  # JSON validation at SIMD speed (host/model/json_simd.cpp; needs g++)
+  libsimdjson-dev g++
   libpq-dev libmariadb-dev libmongoc-dev libbson-dev libsqlite3-dev
   libmicrohttpd-dev libcurl4-openssl-dev libcrypt-dev libhiredis-dev
   # the encrypt/decrypt transforms: zstd before AES-256-GCM (OpenSSL is libssl-dev above)

@@ -6,8 +6,8 @@
  * buffer, as a sink would), nothing else. The file pipeline cannot beat
  * this; its ratio to it is the overhead of rdapsync.
  *
- *   json_ceiling [--jansson | --validate] [--hold N] FILE
- * prints: records=N bytes=B seconds=S
+ *   json_ceiling [--jansson | --validate] [--read | --build] [--hold N] FILE
+ * prints: records=N bytes=B seconds=S cpu=S (user + system)
  *
  * --jansson measures jansson (the library the record model used before)
  * the same way, for the comparison in docs/benchmarks.md.
@@ -16,6 +16,14 @@
  * dump, none of the host's own checks (strict UTF-8, duplicate keys). The
  * least any pipeline that must tell valid JSON from invalid can spend with
  * the library; bench/kafka compares kcat's rate with it.
+ *
+ * --read reads the "handle" member of each document before the dump, as a
+ * source taking its key does: with lazy documents (the default; the tree
+ * parser with RDAPSYNC_JSON_PARSER=tree) that builds the tree, without it
+ * the document stays text from parse to dump but for that member.
+ *
+ * --build measures each document first (host->json->measure), which builds
+ * its whole tree, as a transform that reads the document does.
  *
  * --hold N keeps N parsed documents alive before releasing them together,
  * as a pipeline batch of N records does: the cost of that live set (cache
@@ -28,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
@@ -68,7 +77,7 @@ static double now_s(void)
 
 static void **held;
 static size_t hold, held_count;
-static bool use_jansson, validate_only;
+static bool use_jansson, validate_only, read_member, build_tree;
 
 static void release_held(void)
 {
@@ -92,7 +101,13 @@ static void *parse_dump(const char *line, size_t len, out_buffer *out, int *rc)
     }
     char err[160];
     rdapsync_value *v = json_api_table()->parse(line, len, err, sizeof(err));
-    if (v)
+    if (v && read_member && !json_api_table()->object_get(v, "handle"))
+        *rc = -1;
+    if (v && build_tree) {
+        rdapsync_json_shape shape;
+        json_api_table()->measure(v, 512, &shape);
+    }
+    if (v && *rc == 0)
         *rc = json_api_table()->dump_cb(v, 0, append, out);
     return v;
 }
@@ -136,6 +151,10 @@ int main(int argc, char **argv)
             use_jansson = true;
         } else if (strcmp(argv[i], "--validate") == 0) {
             validate_only = true;
+        } else if (strcmp(argv[i], "--read") == 0) {
+            read_member = true;
+        } else if (strcmp(argv[i], "--build") == 0) {
+            build_tree = true;
         } else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc) {
             hold = strtoul(argv[++i], NULL, 10);
             if (hold == 0 || !(held = calloc(hold, sizeof(*held)))) {
@@ -150,7 +169,7 @@ int main(int argc, char **argv)
         }
     }
     if (!path) {
-        fprintf(stderr, "usage: json_ceiling [--jansson | --validate] [--hold N] FILE\n");
+        fprintf(stderr, "usage: json_ceiling [--jansson | --validate] [--read | --build] [--hold N] FILE\n");
         return 2;
     }
     int fd = open(path, O_RDONLY);
@@ -191,7 +210,11 @@ int main(int argc, char **argv)
     if (end > start && handle_line(buf + start, end - start, &out, &records) != 0)
         return 1;
     release_held();
-    printf("records=%llu bytes=%llu seconds=%.3f\n", records, bytes, now_s() - t0);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("records=%llu bytes=%llu seconds=%.3f cpu=%.3f\n", records, bytes, now_s() - t0,
+           (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+               (double)ru.ru_stime.tv_usec / 1e6);
     free(buf);
     free(held);
     free(out.data);

@@ -1,17 +1,37 @@
 /*
  * rdapsync_json_api (value.h) over the compact tree of json_tree.h. The SDK
  * keeps the tree out of plugins' sight, so that it can change without
- * touching a plugin; here is the only place where the two meet.
+ * touching a plugin; here is the only place where the two meet. A parsed
+ * document may still be lazy (json_lazy.h): every accessor that looks at a
+ * value, or hands one to json_tree.c, makes it ready first (jl_ready).
  */
 #include "model/json_api.h"
+#include "model/json_lazy.h"
 #include "model/json_tree.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* RDAPSYNC_JSON_PARSER=tree makes every parse build its tree with the tree
+ * parser at once, as before lazy documents: the benchmarks' baseline in
+ * the same binary, and a way back should the lazy path ever be in doubt. */
+static int eager_parse(void)
+{
+    static int eager = -1; /* every thread that finds it unset computes the same */
+    int v = __atomic_load_n(&eager, __ATOMIC_RELAXED);
+    if (v < 0) {
+        const char *e = getenv("RDAPSYNC_JSON_PARSER");
+        v = e && strcmp(e, "tree") == 0;
+        __atomic_store_n(&eager, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
 static rdapsync_value *api_parse(const char *text, size_t len, char *err, size_t err_size)
 {
-    return jt_parse(text, len, err, err_size);
+    if (eager_parse())
+        return jt_parse(text, len, err, err_size);
+    return jl_parse(text, len, err, err_size);
 }
 
 /* The open build scope of this thread (json_api.h); NULL when none. */
@@ -45,7 +65,9 @@ rdapsync_value *json_api_compact(const rdapsync_value *value)
     rdapsync_value *copy;
     size_t bytes;
 
-    if (!value || !(value->flags & JT_ARENA))
+    /* A document nothing changed holds only its text and its tree, and
+     * keeps its text for the sink. */
+    if (!value || !(value->flags & JT_ARENA) || value->kind == JT_LAZY || jl_canonical_text(value, NULL))
         return NULL;
     bytes = jt_doc_measure(value);
     doc = jt_doc_new(bytes + 16); /* one chunk, exactly enough */
@@ -78,6 +100,7 @@ size_t json_api_estimate_size(const rdapsync_value *v)
     if (!v)
         return 0;
     switch (v->kind) {
+    case JT_LAZY: return v->u.str.len;
     case JT_OBJECT:
         for (uint32_t i = 0; i < v->count; i++)
             total += v->u.obj.members[i].key_len + 4 + json_api_estimate_size(v->u.obj.members[i].value);
@@ -99,11 +122,31 @@ size_t json_api_estimate_size(const rdapsync_value *v)
 /* Caller frees with free() (host->free). */
 static char *api_dump(const rdapsync_value *value, unsigned flags, size_t *len)
 {
+    size_t n;
+    const char *text = flags & RDAPSYNC_DUMP_SORT_KEYS ? NULL : jl_canonical_text(value, &n);
+
+    if (text) {
+        char *copy = malloc(n + 1);
+        if (!copy)
+            return NULL;
+        memcpy(copy, text, n);
+        copy[n] = '\0';
+        if (len)
+            *len = n;
+        return copy;
+    }
+    jl_ready(value);
     return jt_dump_string(value, (flags & RDAPSYNC_DUMP_SORT_KEYS) != 0, len);
 }
 
 static int api_dump_cb(const rdapsync_value *value, unsigned flags, rdapsync_dump_fn fn, void *opaque)
 {
+    size_t n;
+    const char *text = flags & RDAPSYNC_DUMP_SORT_KEYS ? NULL : jl_canonical_text(value, &n);
+
+    if (text)
+        return fn(text, n, opaque) != 0 ? -1 : 0;
+    jl_ready(value);
     return jt_dump(value, (flags & RDAPSYNC_DUMP_SORT_KEYS) != 0, fn, opaque);
 }
 
@@ -111,11 +154,18 @@ static rdapsync_value *api_incref(rdapsync_value *value) { return jt_incref(valu
 static void api_decref(rdapsync_value *value) { jt_decref(value); }
 static rdapsync_value *api_deep_copy(const rdapsync_value *value)
 {
+    jl_ready(value);
     return scope ? scoped(jt_doc_deep_copy(scope, value)) : jt_deep_copy(value);
 }
-static bool api_equal(const rdapsync_value *a, const rdapsync_value *b) { return jt_equal(a, b); }
+static bool api_equal(const rdapsync_value *a, const rdapsync_value *b)
+{
+    jl_ready(a);
+    jl_ready(b);
+    return jt_equal(a, b);
+}
 static void api_measure(const rdapsync_value *value, int depth_cap, rdapsync_json_shape *shape)
 {
+    jl_ready(value);
     jt_measure(value, depth_cap, shape);
 }
 
@@ -123,6 +173,8 @@ static rdapsync_value_type api_type(const rdapsync_value *v)
 {
     if (!v)
         return RDAPSYNC_JSON_NULL;
+    if (v->kind == JT_LAZY)
+        return jl_type(v);
     switch (v->kind) {
     case JT_OBJECT: return RDAPSYNC_JSON_OBJECT;
     case JT_ARRAY: return RDAPSYNC_JSON_ARRAY;
@@ -137,23 +189,37 @@ static rdapsync_value_type api_type(const rdapsync_value *v)
 
 static const char *api_string_value(const rdapsync_value *v)
 {
+    jl_ready(v);
     return v && v->kind == JT_STRING ? v->u.str.bytes : NULL;
 }
 
-static size_t api_string_length(const rdapsync_value *v) { return v && v->kind == JT_STRING ? v->u.str.len : 0; }
+static size_t api_string_length(const rdapsync_value *v)
+{
+    jl_ready(v);
+    return v && v->kind == JT_STRING ? v->u.str.len : 0;
+}
 
-static int64_t api_integer_value(const rdapsync_value *v) { return v && v->kind == JT_INTEGER ? v->u.integer : 0; }
+static int64_t api_integer_value(const rdapsync_value *v)
+{
+    jl_ready(v);
+    return v && v->kind == JT_INTEGER ? v->u.integer : 0;
+}
 
 static double api_number_value(const rdapsync_value *v)
 {
     if (!v)
         return 0.0;
+    jl_ready(v);
     if (v->kind == JT_INTEGER)
         return (double)v->u.integer;
     return v->kind == JT_REAL ? v->u.real : 0.0;
 }
 
-static bool api_bool_value(const rdapsync_value *v) { return v && v->kind == JT_TRUE; }
+static bool api_bool_value(const rdapsync_value *v)
+{
+    jl_ready(v);
+    return v && v->kind == JT_TRUE;
+}
 
 static rdapsync_value *api_string_new(const char *bytes, size_t len)
 {
@@ -177,7 +243,11 @@ static rdapsync_value *api_null_new(void) { return jt_null(); }
 static rdapsync_value *api_object_new(void) { return scope ? scoped(jt_doc_object(scope, 0)) : jt_object(0); }
 static rdapsync_value *api_array_new(void) { return scope ? scoped(jt_doc_array(scope, 0)) : jt_array(0); }
 
-static size_t api_object_size(const rdapsync_value *v) { return v && v->kind == JT_OBJECT ? v->count : 0; }
+static size_t api_object_size(const rdapsync_value *v)
+{
+    jl_ready(v);
+    return v && v->kind == JT_OBJECT ? v->count : 0;
+}
 
 static rdapsync_value *api_object_get(const rdapsync_value *object, const char *key)
 {
@@ -185,6 +255,12 @@ static rdapsync_value *api_object_get(const rdapsync_value *object, const char *
 
     if (!key)
         return NULL;
+    if (object && object->kind == JT_LAZY) {
+        rdapsync_value *member;
+        if (jl_member((rdapsync_value *)object, key, strlen(key), &member) == 0)
+            return member;
+        jl_ready(object); /* out of memory on the way: the whole tree, or nothing */
+    }
     m = jt_object_find(object, key, strlen(key));
     return m ? m->value : NULL;
 }
@@ -195,6 +271,9 @@ static int api_object_set(rdapsync_value *object, const char *key, rdapsync_valu
 {
     size_t len;
 
+    jl_ready(object);
+    jl_ready(member);
+    jl_edited(object);
     if (!object || !key || !member || object->kind != JT_OBJECT || object == member) {
         jt_decref(member);
         return -1;
@@ -214,6 +293,8 @@ static int api_object_del(rdapsync_value *object, const char *key)
 {
     if (!object || !key)
         return -1;
+    jl_ready(object);
+    jl_edited(object);
     return jt_object_del(object, key, strlen(key));
 }
 
@@ -221,6 +302,7 @@ static int api_object_del(rdapsync_value *object, const char *key)
  * slots, so (as with jansson) an object must not grow while iterated. */
 static rdapsync_value_iter *api_object_iter(rdapsync_value *object)
 {
+    jl_ready(object);
     if (!object || object->kind != JT_OBJECT || object->count == 0)
         return NULL;
     return object->u.obj.members;
@@ -243,15 +325,23 @@ static rdapsync_value *api_object_iter_value(rdapsync_value_iter *iter)
     return iter ? ((jt_member *)iter)->value : NULL;
 }
 
-static size_t api_array_size(const rdapsync_value *v) { return v && v->kind == JT_ARRAY ? v->count : 0; }
+static size_t api_array_size(const rdapsync_value *v)
+{
+    jl_ready(v);
+    return v && v->kind == JT_ARRAY ? v->count : 0;
+}
 
 static rdapsync_value *api_array_get(const rdapsync_value *v, size_t index)
 {
+    jl_ready(v);
     return v && v->kind == JT_ARRAY && index < v->count ? v->u.items[index] : NULL;
 }
 
 static int api_array_append(rdapsync_value *array, rdapsync_value *item)
 {
+    jl_ready(array);
+    jl_ready(item);
+    jl_edited(array);
     if (!array || !item || array == item || array->kind != JT_ARRAY) {
         jt_decref(item);
         return -1;
@@ -261,6 +351,9 @@ static int api_array_append(rdapsync_value *array, rdapsync_value *item)
 
 static int api_array_insert(rdapsync_value *array, size_t index, rdapsync_value *item)
 {
+    jl_ready(array);
+    jl_ready(item);
+    jl_edited(array);
     if (!array || !item || array == item) {
         jt_decref(item);
         return -1;
@@ -270,6 +363,9 @@ static int api_array_insert(rdapsync_value *array, size_t index, rdapsync_value 
 
 static int api_array_set(rdapsync_value *array, size_t index, rdapsync_value *item)
 {
+    jl_ready(array);
+    jl_ready(item);
+    jl_edited(array);
     if (!array || !item || array == item) {
         jt_decref(item);
         return -1;
@@ -277,7 +373,17 @@ static int api_array_set(rdapsync_value *array, size_t index, rdapsync_value *it
     return jt_array_set(array, index, item);
 }
 
-static int api_array_remove(rdapsync_value *array, size_t index) { return jt_array_remove(array, index); }
+static int api_array_remove(rdapsync_value *array, size_t index)
+{
+    jl_ready(array);
+    jl_edited(array);
+    return jt_array_remove(array, index);
+}
+
+static const char *api_validated_text(const rdapsync_value *value, size_t *len)
+{
+    return jl_canonical_text(value, len);
+}
 
 const rdapsync_json_api json_api_functions = {
     .struct_size = sizeof(rdapsync_json_api),
@@ -316,6 +422,7 @@ const rdapsync_json_api json_api_functions = {
     .array_set = api_array_set,
     .array_remove = api_array_remove,
     .measure = api_measure,
+    .validated_text = api_validated_text,
 };
 
 const rdapsync_json_api *json_api_table(void) { return &json_api_functions; }

@@ -57,17 +57,7 @@ static void put_string(out *o, const char *s, size_t len)
 
     out_byte(o, '"');
     for (size_t i = 0; i < len; i++) {
-        /* Skip eight plain bytes at a time: none below 0x20, no '"', no '\\'. */
-        while (len - i >= 8) {
-            uint64_t w, lo, q, b;
-            memcpy(&w, s + i, 8);
-            lo = (w - 0x2020202020202020ull) & ~w;
-            q = ((w ^ 0x2222222222222222ull) - 0x0101010101010101ull) & ~(w ^ 0x2222222222222222ull);
-            b = ((w ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull) & ~(w ^ 0x5C5C5C5C5C5C5C5Cull);
-            if ((lo | q | b) & 0x8080808080808080ull)
-                break;
-            i += 8;
-        }
+        i = jt_plain_until(s, i, len);
         if (i >= len)
             break;
         unsigned char c = (unsigned char)s[i];

@@ -157,6 +157,26 @@ static int add(parser *p, rdapsync_value *v)
     return 1;
 }
 
+/* Four hex digits at t[0..4) (the caller made sure they are in the text:
+ * it is not NUL-terminated, so no sscanf); 1 with *cp, or 0. */
+static int hex4(const char *t, unsigned *cp)
+{
+    unsigned v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        char c = t[i];
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16u;
+        if (d > 15)
+            return 0;
+        v = v * 16 + d;
+    }
+    *cp = v;
+    return 1;
+}
+
 /* An escaped string whose escapes yajl decoded: look at the raw token for
  * \uD800-\uDBFF not followed by \uDC00-\uDFFF, or a lone \uDC00-\uDFFF. The
  * token ends where yajl has consumed up to. */
@@ -182,7 +202,7 @@ static int surrogates_paired(parser *p)
         unsigned cp;
         if (t[i] != '\\')
             continue;
-        if (t[i + 1] != 'u' || i + 6 > end || sscanf(t + i + 2, "%4x", &cp) != 1) {
+        if (t[i + 1] != 'u' || i + 6 > end || !hex4(t + i + 2, &cp)) {
             i++;
             continue;
         }
@@ -190,7 +210,7 @@ static int surrogates_paired(parser *p)
             return 0;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             unsigned low;
-            if (i + 12 > end || t[i + 6] != '\\' || t[i + 7] != 'u' || sscanf(t + i + 8, "%4x", &low) != 1 ||
+            if (i + 12 > end || t[i + 6] != '\\' || t[i + 7] != 'u' || !hex4(t + i + 8, &low) ||
                 low < 0xDC00 || low > 0xDFFF)
                 return 0;
             i += 6;
@@ -211,7 +231,9 @@ static int text_ok(parser *p, const unsigned char *s, size_t len)
     if ((const char *)s < p->text || (const char *)s >= p->text + p->len) {
         if (memchr(s, '\0', len))
             return refuse(p, "\\u0000 is not allowed in a string");
-        if (memchr(s, '?', len) && !surrogates_paired(p))
+        /* Not only when yajl wrote '?': it also joins a high surrogate
+         * with any escape that follows ("\ud800\u0041" became U+10041). */
+        if (!surrogates_paired(p))
             return refuse(p, "invalid Unicode escape: unpaired surrogate");
     }
     if (!jt_utf8_valid((const char *)s, len))

@@ -117,6 +117,14 @@ static void *doc_take(jt_doc *doc, size_t size, size_t align)
 
 void *jt_doc_alloc(jt_doc *doc, size_t size) { return doc_take(doc, size, 8); }
 
+size_t jt_doc_chunks(const jt_doc *doc)
+{
+    size_t n = 0;
+    for (const jt_chunk *c = doc->chunks; c; c = c->next)
+        n++;
+    return n;
+}
+
 static void doc_free(jt_doc *doc)
 {
     jt_chunk *c = doc->chunks;
@@ -208,6 +216,44 @@ rdapsync_value *jt_doc_string(jt_doc *doc, const char *bytes, size_t len)
         memcpy(v->u.str.bytes, bytes, len);
     v->u.str.bytes[len] = '\0';
     return v;
+}
+
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket,
+                            size_t tree_bytes)
+{
+    rdapsync_value *v = doc_node(doc, JT_LAZY, 0);
+
+    if (!v)
+        return NULL;
+    v->count = ticket;
+    v->u.str.len = len;
+    v->u.str.bytes = (char *)text;
+    doc->text = text;
+    doc->text_len = len;
+    doc->root = v;
+    doc->text_canonical = canonical;
+    doc->tree_bytes = tree_bytes;
+    return v;
+}
+
+int jt_doc_reserve(jt_doc *doc, size_t bytes)
+{
+    jt_chunk *c;
+
+    if (doc->size - (doc->used < doc->size ? doc->used : doc->size) >= bytes + 8)
+        return 0;
+    if (bytes > SIZE_MAX - sizeof(*c) - 8)
+        return -1;
+    c = malloc(sizeof(*c) + bytes + 8);
+    if (!c)
+        return -1;
+    c->next = doc->chunks;
+    c->size = bytes + 8;
+    doc->chunks = c;
+    doc->total += bytes + 8;
+    doc->used = 0;
+    doc->size = bytes + 8;
+    return 0;
 }
 
 rdapsync_value *jt_doc_integer(jt_doc *doc, int64_t i)

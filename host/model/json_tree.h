@@ -20,10 +20,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rdapsync/value.h>
 
-enum jt_kind { JT_NULL, JT_TRUE, JT_FALSE, JT_INTEGER, JT_REAL, JT_STRING, JT_ARRAY, JT_OBJECT };
+enum jt_kind { JT_NULL, JT_TRUE, JT_FALSE, JT_INTEGER, JT_REAL, JT_STRING, JT_ARRAY, JT_OBJECT, JT_LAZY };
+
+/*
+ * JT_LAZY: a parsed document's root whose tree is not built yet (json_lazy.h).
+ * It is an arena node whose u.str holds the validated text (in the arena,
+ * padded for simdjson) and `count` the ticket of its simdjson parse
+ * (json_simd.h); the document's `text` fields describe it. The first access
+ * through the API builds the tree in the same arena and turns this node,
+ * in place, into the tree's root: pointers plugins hold stay valid. Only a
+ * root is ever lazy, and only json_api.c sees one: it makes the node ready
+ * (jl_ready) before anything in json_tree.c or json_dump.c looks at it.
+ */
 
 /* One object member. `key` lives where the object's nodes live: in the
  * document's arena for a parsed object, in its own heap block otherwise. */
@@ -43,6 +55,14 @@ typedef struct jt_member {
  * edits made to one record.
  */
 typedef struct jt_chunk jt_chunk;
+/* A member of a lazy document's root built on its own, before the tree
+ * (json_lazy.h, jl_member): the tape index of its value and its node,
+ * which the full build puts in place instead of building it again. */
+typedef struct jt_piece {
+    struct jt_piece *next;
+    size_t at;
+    struct rdapsync_value *value;
+} jt_piece;
 typedef struct jt_doc {
     uint32_t refs; /* atomic */
     uint8_t heap_foreign; /* a heap value is on `foreign` (see jt_doc_release) */
@@ -50,6 +70,17 @@ typedef struct jt_doc {
     uint32_t nforeign, foreign_cap;
     rdapsync_value **foreign;
     size_t text_len;  /* length of the JSON text it was parsed from */
+    /* A lazily parsed document (json_lazy.h) keeps its validated text in
+     * the arena: `root` is its root node, `text_canonical` says the text is
+     * what jt_dump writes for the tree, and `edited` is set by any change
+     * made through the API to a node of this arena. While `edited` is
+     * clear the text still is the root's dump, built tree or not. */
+    const char *text;
+    rdapsync_value *root;
+    uint8_t text_canonical;
+    uint8_t edited;
+    size_t tree_bytes; /* arena bytes the tree of `text` takes (counted on the tape) */
+    jt_piece *pieces;  /* members of the lazy root built before the tree (in the arena) */
     jt_chunk *chunks; /* most recent first */
     size_t used, size; /* bump position in chunks */
     size_t total;      /* bytes of all chunks */
@@ -100,6 +131,13 @@ rdapsync_value *jt_doc_integer(jt_doc *doc, int64_t v);
 rdapsync_value *jt_doc_real(jt_doc *doc, double v);
 rdapsync_value *jt_doc_array(jt_doc *doc, size_t count);
 rdapsync_value *jt_doc_object(jt_doc *doc, size_t count);
+/* The JT_LAZY root of doc over `text` (which the caller placed in the
+ * arena); `canonical`: the text is byte for byte jt_dump's. */
+rdapsync_value *jt_doc_lazy(jt_doc *doc, const char *text, size_t len, bool canonical, uint32_t ticket,
+                            size_t tree_bytes);
+/* Makes sure the current chunk has `bytes` free, so that a tree about to be
+ * built takes one allocation instead of several chunks; 0 or -1. */
+int jt_doc_reserve(jt_doc *doc, size_t bytes);
 /* Arena bytes jt_doc_deep_copy() takes for v (an upper bound: alignment
  * padding after keys is counted at its worst). */
 size_t jt_doc_measure(const rdapsync_value *v);
@@ -108,6 +146,9 @@ size_t jt_doc_measure(const rdapsync_value *v);
 rdapsync_value *jt_doc_deep_copy(jt_doc *doc, const rdapsync_value *v);
 /* Sets member i of a jt_doc_object (key copied into the arena); 0 or -1. */
 int jt_doc_object_put(rdapsync_value *obj, size_t i, const char *key, size_t key_len, rdapsync_value *member);
+
+/* How many chunks the arena has (tests check the sizing of arenas). */
+size_t jt_doc_chunks(const jt_doc *doc);
 
 /* Documents plus heap nodes currently allocated (tests compare it before
  * and after: a leak cannot hide behind a forked test worker). */
@@ -156,6 +197,24 @@ char *jt_dump_string(const rdapsync_value *v, bool sort_keys, size_t *len);
 /* Parses one JSON text (see value.h for what it refuses); caller owns the
  * result; on failure NULL and "line L column C (byte B): reason" in err. */
 rdapsync_value *jt_parse(const char *text, size_t len, char *err, size_t err_size);
+
+/* How many bytes from s[i] on need no escape in a JSON string (none below
+ * 0x20, no '"', no '\\'), looked at eight at a time: the index of the
+ * first 8-byte word that may hold one, or len. */
+static inline size_t jt_plain_until(const char *s, size_t i, size_t len)
+{
+    while (len - i >= 8) {
+        uint64_t w, lo, q, b;
+        memcpy(&w, s + i, 8);
+        lo = (w - 0x2020202020202020ull) & ~w;
+        q = ((w ^ 0x2222222222222222ull) - 0x0101010101010101ull) & ~(w ^ 0x2222222222222222ull);
+        b = ((w ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull) & ~(w ^ 0x5C5C5C5C5C5C5C5Cull);
+        if ((lo | q | b) & 0x8080808080808080ull)
+            break;
+        i += 8;
+    }
+    return i;
+}
 
 /* True when bytes[0..len) is valid UTF-8 (no surrogates, no overlongs). */
 bool jt_utf8_valid(const char *bytes, size_t len);

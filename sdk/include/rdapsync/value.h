@@ -2,7 +2,11 @@
  * rdapsync SDK: JSON documents.
  *
  * A record's value is an opaque `rdapsync_value`: a parsed JSON document that
- * the host parses once at the source and serializes once at the sink. Plugins
+ * the host parses once at the source and serializes once at the sink. The
+ * host validates a parsed text at once but builds its tree only when an
+ * accessor first needs it; that is invisible through this table, except
+ * that a document no plugin has read can reach the sink as its validated
+ * text (validated_text), with no tree ever built. Plugins
  * reach it only through the function table below (host->json), so the JSON
  * library behind it can change without touching a plugin.
  *
@@ -130,6 +134,20 @@ typedef struct rdapsync_json_api {
      * reports depth_cap + 1, and `longest` covers the part above the cap.
      * NULL measures as a scalar. Never fails; allocates nothing. */
     void (*measure)(const rdapsync_value *value, int depth_cap, rdapsync_json_shape *shape);
+
+    /* ---- ABI 1.6: test RDAPSYNC_HAS(rdapsync_json_api, json, validated_text) first ---- */
+
+    /* For a sink that writes documents as JSON text: the validated text of a
+     * document that nothing has read or changed since parse(), when that
+     * text is byte for byte what dump(value, 0) would return (compact, the
+     * same escapes and number forms); NULL otherwise, and then the sink
+     * calls dump as before. Using it never changes what a sink stores; it
+     * only saves building and serializing a tree. *len gets the length
+     * (may be NULL). Borrowed: valid while the caller holds its reference
+     * and does not read the value through any other accessor (the first
+     * such access builds the tree and ends the text's life). Allocates
+     * nothing; NULL-safe. */
+    const char *(*validated_text)(const rdapsync_value *value, size_t *len);
 } rdapsync_json_api;
 
 #endif

@@ -286,6 +286,8 @@ Test(json, rejects_unpaired_surrogate_escapes)
     cr_assert(strstr(err, "surrogate") != NULL, "%s", err);
     cr_assert_null(parse("[\"\\udc00\"]"));
     cr_assert_null(parse("{\"\\ud800\":1}"));
+    cr_assert_null(parse("[\"\\ud800\\u0041\"]"), "a high surrogate followed by another escape");
+    cr_assert(strstr(err, "unpaired surrogate") != NULL, "%s", err);
     rdapsync_value *v = parse("[\"\\ud83d\\ude00 ok?\",\"\\\\ud800 is text\"]");
     cr_assert_not_null(v, "%s", err);
     cr_assert_str_eq(J->string_value(J->array_get(v, 0)), "\xf0\x9f\x98\x80 ok?");
@@ -436,4 +438,20 @@ Test(json, measure_stops_at_the_cap_however_deep_a_built_value_is)
     J->measure(root, 32, &shape);
     cr_assert_eq(shape.depth, 33);
     J->decref(root);
+}
+
+/* The text is not NUL-terminated: reading an escape must stay inside it
+ * (it used sscanf, which reads on to a NUL; ASan saw it). */
+Test(json, escapes_are_read_within_the_text_only)
+{
+    static const char *texts[] = {"[\"\\u00e9\"]", "{\"\\ud83d\\ude00\":1}", "[\"\\ud800\"]"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        size_t len = strlen(texts[i]);
+        char *exact = malloc(len);
+        memcpy(exact, texts[i], len);
+        rdapsync_value *v = J->parse(exact, len, err, sizeof(err));
+        cr_assert_eq(v != NULL, i < 2, "%s: %s", texts[i], err);
+        J->decref(v);
+        free(exact);
+    }
 }
