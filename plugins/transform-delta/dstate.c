@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <sqlite3.h>
 
@@ -15,6 +16,7 @@ struct dstate {
     sqlite3 *db;
     keymap *keys; /* latest hash per key seen since open (keymap.h) */
     bool docs;    /* documents kept: temp.recent is written and read */
+    unsigned char *key; /* the content hash's key (meta 'key'), NULL when it takes none */
     sqlite3_stmt *get_pending, *get_durable, *add_pending, *add_recent, *scan, *put, *del, *forget, *trim;
 };
 
@@ -30,9 +32,12 @@ static int failed(sqlite3 *db, const char *what, char *err, size_t err_size)
  * promotion) is in the file when the call returns and survives a kill -9;
  * a power loss may undo the last ones, which leaves the state behind the
  * checkpoint: documents are then sent again, never skipped. */
-static const char schema[] =
+static const char pragmas[] =
     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
+    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;";
+static const char schema[] =
+    /* format (DSTATE_FORMAT), hash (its name), key (its key, a blob) */
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value); "
     /* A rowid table: rows with documents are too big for WITHOUT ROWID. */
     "CREATE TABLE IF NOT EXISTS delivered (key BLOB PRIMARY KEY, hash BLOB NOT NULL, doc TEXT); "
     /* Append-only, no index: one page written per row. */
@@ -49,8 +54,146 @@ static int prepare(dstate *s, const char *sql, sqlite3_stmt **out, char *err, si
     return 0;
 }
 
-dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_status *status, char *err,
-                    size_t err_size)
+/* Whether the main database has a table named `name`: 1, 0, or -1. */
+static int has_table(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The meta value `name` into *out (a statement the caller finalizes, stepped
+ * onto its row): 1, 0 when there is none, -1. */
+static int meta_get(sqlite3 *db, const char *name, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?1", -1, out, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(*out, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(*out);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int meta_put(sqlite3 *db, const char *name, int64_t number, const char *text, const void *blob, size_t len)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)", -1, &q, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (text)
+        sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
+    else if (blob)
+        sqlite3_bind_blob(q, 2, blob, (int)len, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(q, 2, number);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* What the file holds: its format (0 for a new file) and, in `hash`, the
+ * name of the hash its rows were made with. 0 or -1. */
+static int stored_format(sqlite3 *db, int *format, char hash[32])
+{
+    int meta = has_table(db, "meta"), rows = has_table(db, "delivered");
+    sqlite3_stmt *q = NULL;
+    if (meta < 0 || rows < 0)
+        return -1;
+    *format = meta ? 0 : rows ? 1 : 0;
+    snprintf(hash, 32, "%s", rows ? "sha256" : "");
+    if (meta && meta_get(db, "format", &q) == 1)
+        *format = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    q = NULL;
+    if (meta && meta_get(db, "hash", &q) == 1 && sqlite3_column_type(q, 0) == SQLITE_TEXT)
+        snprintf(hash, 32, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return 0;
+}
+
+/* Reads the hash's key, or makes a new one (then the file records the
+ * current format, the hash and the key). 0 or -1. */
+static int settle_key(dstate *s, const char *hash, size_t key_bytes, bool make)
+{
+    sqlite3_stmt *q = NULL;
+    if (!key_bytes)
+        return make ? meta_put(s->db, "format", DSTATE_FORMAT, NULL, NULL, 0) ||
+                          meta_put(s->db, "hash", 0, hash, NULL, 0)
+                    : 0;
+    if (!(s->key = malloc(key_bytes)))
+        return -1;
+    if (!make) {
+        int rc = meta_get(s->db, "key", &q);
+        bool ok = rc == 1 && sqlite3_column_bytes(q, 0) == (int)key_bytes;
+        if (ok)
+            memcpy(s->key, sqlite3_column_blob(q, 0), key_bytes);
+        sqlite3_finalize(q);
+        return ok ? 0 : -1;
+    }
+    for (size_t got = 0; got < key_bytes;) {
+        ssize_t n = getrandom(s->key + got, key_bytes - got, 0);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return meta_put(s->db, "format", DSTATE_FORMAT, NULL, NULL, 0) || meta_put(s->db, "hash", 0, hash, NULL, 0) ||
+                   meta_put(s->db, "key", 0, NULL, s->key, key_bytes)
+               ? -1
+               : 0;
+}
+
+/* Creates the tables and brings the file to DSTATE_FORMAT for `hash`, in
+ * one transaction (dstate_open says how). 0, or -1 with err. */
+static int settle_format(dstate *s, const char *path, const char *hash, size_t key_bytes, bool *rebuilt, char *err,
+                         size_t err_size)
+{
+    int format;
+    char stored[32];
+    *rebuilt = false;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return failed(s->db, "begin", err, err_size);
+    if (stored_format(s->db, &format, stored) != 0) {
+        failed(s->db, "reading its format", err, err_size);
+        goto fail;
+    }
+    if (format > DSTATE_FORMAT) {
+        snprintf(err, err_size, "delta state %s: format %d is newer than this delta's (%d): written by a later "
+                 "rdapsync; give this one another state_file, or upgrade", path, format, DSTATE_FORMAT);
+        goto fail;
+    }
+    bool same = format == DSTATE_FORMAT && strcmp(stored, hash) == 0;
+    if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        failed(s->db, "schema", err, err_size);
+        goto fail;
+    }
+    /* Hashes of another kind cannot be compared with the new ones. */
+    if (format != 0 && strcmp(stored, hash) != 0) {
+        if (sqlite3_exec(s->db, "DELETE FROM delivered; DELETE FROM pending;", NULL, NULL, NULL) != SQLITE_OK) {
+            failed(s->db, "rebuilding", err, err_size);
+            goto fail;
+        }
+        *rebuilt = true;
+    }
+    if (settle_key(s, hash, key_bytes, !same) != 0) {
+        snprintf(err, err_size, "delta state %s: its hash key is missing or of the wrong size (%s)", path,
+                 sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    failed(s->db, "commit", err, err_size);
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+dstate *dstate_open(const char *dir, const char *file, bool docs, const char *hash, size_t key_bytes, bool *rebuilt,
+                    rdapsync_status *status, char *err, size_t err_size)
 {
     dstate *s = calloc(1, sizeof *s);
     char path[4096];
@@ -65,12 +208,16 @@ dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_statu
     snprintf(path, sizeof path, "%s/%s", dir, file);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, err_size, "delta state %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
         dstate_close(s);
         return NULL;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    if (settle_format(s, path, hash, key_bytes, rebuilt, err, err_size) != 0) {
+        dstate_close(s);
+        return NULL;
+    }
     if (prepare(s, "SELECT hash, doc FROM temp.recent WHERE key = ?1", &s->get_pending, err, err_size) ||
         prepare(s, "INSERT OR REPLACE INTO temp.recent (key, hash, doc) VALUES (?1, ?2, ?3)", &s->add_recent, err,
                 err_size) ||
@@ -102,8 +249,11 @@ void dstate_close(dstate *s)
         sqlite3_finalize(all[i]);
     sqlite3_close_v2(s->db);
     keymap_free(s->keys);
+    free(s->key);
     free(s);
 }
+
+const unsigned char *dstate_hash_key(const dstate *s) { return s->key; }
 
 /* 1 found (hash and doc read), 0 not found, -1 error; resets the statement. */
 static int read_row(sqlite3_stmt *q, unsigned char hash[DSTATE_HASH_BYTES], char **doc, bool *deleted)

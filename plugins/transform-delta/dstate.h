@@ -19,16 +19,32 @@
 
 #include <rdapsync/rdapsync.h>
 
-#define DSTATE_HASH_BYTES 32 /* SHA-256 */
+#define DSTATE_HASH_BYTES 32 /* chash.h's CHASH_BYTES */
+
+/* The state file's layout and meaning, in its `meta` table. 1: no meta
+ * table, SHA-256 hashes (rdapsync before the keyed XXH3 hash); 2: a meta
+ * table naming the hash and holding its key. A newer format is refused,
+ * never read. */
+#define DSTATE_FORMAT 2
 
 typedef struct dstate dstate;
 
-/* Opens (creating) <dir>/<file>; docs: documents will be stored and read
- * back (merge patches). NULL with err; *status RETRY or ERROR. Caller
- * frees with dstate_close(). */
-dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_status *status, char *err,
-                    size_t err_size);
+/*
+ * Opens (creating) <dir>/<file>; docs: documents will be stored and read
+ * back (merge patches); hash: the content hash's name (chash.h), whose
+ * key_bytes of key are made at random with the state and kept in it.
+ * A state of format 1 or of another hash is rebuilt empty (*rebuilt set):
+ * its hashes cannot be compared with the new ones, so every key's next
+ * version passes as changed, once; a format-1 state of SHA-256 opened for
+ * SHA-256 keeps its rows. A state of a newer format is an ERROR. NULL with
+ * err; *status RETRY or ERROR. Caller frees with dstate_close().
+ */
+dstate *dstate_open(const char *dir, const char *file, bool docs, const char *hash, size_t key_bytes, bool *rebuilt,
+                    rdapsync_status *status, char *err, size_t err_size);
 void dstate_close(dstate *s);
+
+/* The hash's key (dstate_open's key_bytes), valid until dstate_close. */
+const unsigned char *dstate_hash_key(const dstate *s);
 
 /*
  * What is known of `key` (pending first, then durable): 1 with hash (and,
