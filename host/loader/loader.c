@@ -21,6 +21,11 @@ static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [1] = END_OF(rdapsync_plugin, flags),
     [2] = END_OF(rdapsync_plugin, options_set_end),
     [3] = END_OF(rdapsync_plugin, transform_commit),
+    /* 4-6 are reserved for other work and grow other tables. */
+    [4] = END_OF(rdapsync_plugin, transform_commit),
+    [5] = END_OF(rdapsync_plugin, transform_commit),
+    [6] = END_OF(rdapsync_plugin, transform_commit),
+    [7] = END_OF(rdapsync_plugin, transform_batch_end),
 };
 
 uint32_t loader_plugin_flags(const rdapsync_plugin *desc)

@@ -10,7 +10,9 @@
  * made durable by transform_commit (ABI 1.3) only after the sink flushed
  * the records, before the checkpoint: a kill -9 never skips a changed
  * document, nor sends a delivered one again as changed. A repeat is judged
- * from memory (keymap.h); only a change writes to SQLite.
+ * from memory (keymap.h); the changes of a batch are written as pending in
+ * one transaction at its end (transform_batch_end, ABI 1.7), before the
+ * sink writes it.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -357,6 +359,14 @@ static rdapsync_status delta_commit(void *state, const rdapsync_position *positi
     return dstate_commit(s->state, positions, count, err, err_size) == 0 ? RDAPSYNC_OK : RDAPSYNC_ERROR;
 }
 
+/* The batch's pending versions go to the file in one transaction before
+ * the sink writes the batch (dstate_flush). */
+static rdapsync_status delta_batch_end(void *state, char *err, size_t err_size)
+{
+    instance *s = state;
+    return dstate_flush(s->state, err, err_size) == 0 ? RDAPSYNC_OK : RDAPSYNC_ERROR;
+}
+
 static const rdapsync_plugin descriptor = {
     RDAPSYNC_DESCRIPTOR_HEADER,
     .name = "delta",
@@ -372,6 +382,7 @@ static const rdapsync_plugin descriptor = {
     .transform = delta_transform,
     /* Not concurrent: each call reads and writes the per-key state. */
     .transform_commit = delta_commit,
+    .transform_batch_end = delta_batch_end,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

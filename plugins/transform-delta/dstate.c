@@ -12,11 +12,30 @@
 
 _Static_assert(KEYMAP_HASH_BYTES == DSTATE_HASH_BYTES, "one hash size");
 
+/* A pending row not written yet: copies of the record's key, hash,
+ * document and position. */
+struct held {
+    char *key;
+    size_t key_len;
+    bool live;
+    unsigned char hash[DSTATE_HASH_BYTES];
+    char *doc;
+    char *stream;
+    int32_t partition;
+    int64_t offset;
+};
+
 struct dstate {
     sqlite3 *db;
     keymap *keys; /* latest hash per key seen since open (keymap.h) */
     bool docs;    /* documents kept: temp.recent is written and read */
     unsigned char *key; /* the content hash's key (meta 'key'), NULL when it takes none */
+    /* Once dstate_flush() was called (the host calls transform_batch_end),
+     * pending rows wait here until it is called again, and go to the file
+     * in one transaction; before that, each is written as it comes. */
+    bool batched;
+    struct held *held;
+    size_t held_count, held_cap;
     sqlite3_stmt *get_pending, *get_durable, *add_pending, *add_recent, *scan, *put, *del, *forget, *trim;
 };
 
@@ -239,6 +258,16 @@ dstate *dstate_open(const char *dir, const char *file, bool docs, const char *ha
     return s;
 }
 
+static void forget_held(dstate *s)
+{
+    for (size_t i = 0; i < s->held_count; i++) {
+        free(s->held[i].key);
+        free(s->held[i].doc);
+        free(s->held[i].stream);
+    }
+    s->held_count = 0;
+}
+
 void dstate_close(dstate *s)
 {
     if (!s)
@@ -250,6 +279,8 @@ void dstate_close(dstate *s)
     sqlite3_close_v2(s->db);
     keymap_free(s->keys);
     free(s->key);
+    forget_held(s);
+    free(s->held);
     free(s);
 }
 
@@ -307,8 +338,9 @@ int dstate_lookup(dstate *s, const char *key, size_t key_len, unsigned char hash
     return 0;
 }
 
-int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
-                   const rdapsync_position *position, char *err, size_t err_size)
+/* One row into `pending`. SQLITE_DONE or an SQLite error. */
+static int write_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
+                         const char *stream, int32_t partition, int64_t offset)
 {
     sqlite3_stmt *q = s->add_pending;
     sqlite3_bind_blob(q, 1, key, (int)key_len, SQLITE_STATIC);
@@ -320,12 +352,77 @@ int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned ch
         sqlite3_bind_text(q, 3, doc, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(q, 3);
-    sqlite3_bind_text(q, 4, position->stream ? position->stream : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 5, position->partition);
-    sqlite3_bind_int64(q, 6, position->offset);
+    sqlite3_bind_text(q, 4, stream ? stream : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 5, partition);
+    sqlite3_bind_int64(q, 6, offset);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
+    return rc;
+}
+
+/* Keeps a copy of the row for dstate_flush. 0 or -1 (out of memory). */
+static int hold(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
+                const rdapsync_position *position)
+{
+    if (s->held_count == s->held_cap) {
+        size_t cap = s->held_cap ? s->held_cap * 2 : 256;
+        struct held *grown = realloc(s->held, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        s->held = grown;
+        s->held_cap = cap;
+    }
+    struct held *h = &s->held[s->held_count];
+    *h = (struct held){.key = malloc(key_len ? key_len : 1), .key_len = key_len, .live = hash != NULL,
+                       .doc = doc ? strdup(doc) : NULL, .stream = position->stream ? strdup(position->stream) : NULL,
+                       .partition = position->partition, .offset = position->offset};
+    if (!h->key || (doc && !h->doc) || (position->stream && !h->stream)) {
+        free(h->key);
+        free(h->doc);
+        free(h->stream);
+        return -1;
+    }
+    memcpy(h->key, key, key_len);
+    if (hash)
+        memcpy(h->hash, hash, DSTATE_HASH_BYTES);
+    s->held_count++;
+    return 0;
+}
+
+int dstate_flush(dstate *s, char *err, size_t err_size)
+{
+    s->batched = true;
+    if (!s->held_count)
+        return 0;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return failed(s->db, "begin", err, err_size);
+    for (size_t i = 0; i < s->held_count; i++) {
+        const struct held *h = &s->held[i];
+        if (write_pending(s, h->key, h->key_len, h->live ? h->hash : NULL, h->doc, h->stream, h->partition,
+                          h->offset) != SQLITE_DONE) {
+            failed(s->db, "pending", err, err_size);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        failed(s->db, "pending", err, err_size);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    forget_held(s);
+    return 0;
+}
+
+int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
+                   const rdapsync_position *position, char *err, size_t err_size)
+{
+    if (s->batched && hold(s, key, key_len, hash, doc, position) != 0) {
+        snprintf(err, err_size, "delta state: out of memory");
+        return -1;
+    }
+    if (!s->batched && write_pending(s, key, key_len, hash, doc, position->stream, position->partition,
+                                     position->offset) != SQLITE_DONE)
         return failed(s->db, "pending", err, err_size);
     /* Lookups of the key now answer this version: from the map, and (for
      * the documents of merge patches, or when the map is out of memory)
@@ -333,7 +430,7 @@ int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned ch
     bool mapped = keymap_put(s->keys, key, key_len, hash) == 0;
     if (mapped && !s->docs)
         return 0;
-    q = s->add_recent;
+    sqlite3_stmt *q = s->add_recent;
     sqlite3_bind_blob(q, 1, key, (int)key_len, SQLITE_STATIC);
     if (hash)
         sqlite3_bind_blob(q, 2, hash, DSTATE_HASH_BYTES, SQLITE_STATIC);
@@ -343,7 +440,7 @@ int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned ch
         sqlite3_bind_text(q, 3, doc, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(q, 3);
-    rc = sqlite3_step(q);
+    int rc = sqlite3_step(q);
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : failed(s->db, "pending", err, err_size);
 }
@@ -384,6 +481,10 @@ static int commit_one(dstate *s, const rdapsync_position *p)
 
 int dstate_commit(dstate *s, const rdapsync_position *positions, size_t count, char *err, size_t err_size)
 {
+    /* Never the case with a host that keeps its contract (the batch's end
+     * came first), but rows the commit covers must be in the file. */
+    if (s->held_count && dstate_flush(s, err, err_size) != 0)
+        return -1;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return failed(s->db, "begin", err, err_size);
     bool ok = true;

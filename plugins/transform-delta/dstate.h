@@ -56,9 +56,18 @@ int dstate_lookup(dstate *s, const char *key, size_t key_len, unsigned char hash
                   char *err, size_t err_size);
 
 /* Notes a version passed at `position`: hash NULL for a delete; doc may be
- * NULL (not kept). 0 or -1 with err. */
+ * NULL (not kept). Until the first dstate_flush() it is written at once (a
+ * host without transform_batch_end); after it, it is held in memory until
+ * the next dstate_flush(). Lookups see it either way. 0 or -1 with err. */
 int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
                    const rdapsync_position *position, char *err, size_t err_size);
+
+/* Writes the pending versions held since the last call, in one
+ * transaction (unsynced: in the file, which survives a kill -9), and from
+ * now on holds them: the host calls it (transform_batch_end) before the
+ * sink writes what they belong to. 0 or -1 with err (then they are still
+ * held). */
+int dstate_flush(dstate *s, char *err, size_t err_size);
 
 /* Makes the pending versions at or before `positions` durable (in the
  * order they were passed) and forgets them as pending. 0 or -1 with err

@@ -361,3 +361,41 @@ Test(chash, xxh3_depends_on_the_key_and_on_every_byte_fed_in_pieces_or_whole)
     cr_assert_eq(memcmp(whole, b, CHASH_BYTES), 0);
     cr_assert_null(chash_new("md5", k1), "an unknown hash");
 }
+
+Test(dstate, after_the_first_flush_a_batch_s_versions_reach_the_file_only_at_the_next_flush)
+{
+    char err[256];
+    unsigned char b;
+    dstate *s = open_state(false);
+    pass(s, "A", 1, NULL, 1); /* before any flush: written at once (a host without batch ends) */
+    cr_assert_eq(dstate_flush(s, err, sizeof err), 0, "%s", err);
+    pass(s, "B", 2, NULL, 2); /* held */
+    cr_assert_eq(lookup(s, "B", &b), 1, "a held version is seen by lookups");
+    cr_assert_eq(b, 2);
+    cr_assert_eq(dstate_flush(s, err, sizeof err), 0, "%s", err);
+    pass(s, "C", 3, NULL, 3); /* held, never flushed: its batch was never written */
+    dstate_close(s);          /* as a kill leaves it */
+
+    s = open_state(false);
+    recover(s, 3, 2, 0);
+    cr_assert_eq(lookup(s, "A", &b), 1, "written at once, then made state by the checkpoint");
+    cr_assert_eq(lookup(s, "B", &b), 1, "flushed at its batch's end, then made state by the checkpoint");
+    cr_assert_eq(b, 2);
+    cr_assert_eq(lookup(s, "C", &b), 0, "never flushed: its batch comes again");
+    dstate_close(s);
+}
+
+Test(dstate, a_commit_writes_held_versions_it_covers_first)
+{
+    char err[256];
+    unsigned char b;
+    dstate *s = open_state(false);
+    cr_assert_eq(dstate_flush(s, err, sizeof err), 0, "%s", err);
+    pass(s, "A", 4, NULL, 1);
+    commit(s, 1);
+    dstate_close(s);
+    s = open_state(false);
+    cr_assert_eq(lookup(s, "A", &b), 1);
+    cr_assert_eq(b, 4);
+    dstate_close(s);
+}

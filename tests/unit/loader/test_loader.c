@@ -121,7 +121,7 @@ Test(loader, refuses_a_descriptor_shorter_than_its_abi_minor_requires)
     char expected[128];
     snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI %d.%d",
              offsetof(rdapsync_plugin, flush),
-             offsetof(rdapsync_plugin, transform_commit) + sizeof(((rdapsync_plugin *)0)->transform_commit),
+             offsetof(rdapsync_plugin, transform_batch_end) + sizeof(((rdapsync_plugin *)0)->transform_batch_end),
              RDAPSYNC_ABI_MAJOR, RDAPSYNC_ABI_MINOR);
     expect_refusal(FIXTURE("sink-short"), RDAPSYNC_KIND_SINK, "short", expected);
 }
