@@ -158,6 +158,18 @@ Test(loader, loads_a_plugin_built_against_abi_1_2_which_has_no_transform_commit)
     loader_unload(plugin);
 }
 
+Test(loader, loads_a_plugin_built_against_abi_1_3_which_has_no_transform_batch_end)
+{
+    char err[512] = "";
+    loaded_plugin *plugin = loader_load(FIXTURE("sink-abi13"), RDAPSYNC_KIND_SINK, "abi13", err, sizeof(err));
+    cr_assert_not_null(plugin, "refused: %s", err);
+    cr_assert_eq(plugin->desc->abi_minor, 3);
+    cr_assert(RDAPSYNC_HAS(rdapsync_plugin, plugin->desc, transform_commit));
+    cr_assert(!RDAPSYNC_HAS(rdapsync_plugin, plugin->desc, transform_batch_end),
+              "the host must not read transform_batch_end beyond struct_size");
+    loader_unload(plugin);
+}
+
 Test(loader, reads_the_flags_and_options_set_of_a_plugin_built_against_the_current_abi)
 {
     char err[512] = "";
