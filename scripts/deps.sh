@@ -25,6 +25,8 @@ BUILD_PKGS=(
   libmicrohttpd-dev libcurl4-openssl-dev libcrypt-dev libhiredis-dev
   # the encrypt/decrypt transforms: zstd before AES-256-GCM (OpenSSL is libssl-dev above)
   libzstd-dev
+  # the delta transform's content hash (XXH3-128)
+  libxxhash-dev
   sqlite3
 )
 

@@ -7,6 +7,9 @@
 #   bench/delta/run.sh                         # 100,000 events over 5,000 keys
 #   EVENTS=200000 KEYS=10000 DOC_SIZE=1000 bench/delta/run.sh   # DOC_SIZE: free text per document
 #   BUILD_DIR=build-t bench/delta/run.sh       # an existing build (any type)
+#   ONLY=postgres bench/delta/run.sh           # only the PostgreSQL runs (ONLY=kafka: only Kafka's)
+#   TRANSFORM_THREAD=false bench/delta/run.sh  # batch.transform_thread of every run (default auto)
+#   ROUNDS=5 ONLY=postgres bench/delta/run.sh  # five pairs of PostgreSQL runs, interleaved, and their medians
 #
 # Runs, one task each, each from an empty state directory:
 #   kafka  without delta      file -> kafka: every event is a message
@@ -31,6 +34,9 @@ cd "$(dirname "$0")/../.."
 
 build=${BUILD_DIR:-build}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
+only=${ONLY:-}
+thread=${TRANSFORM_THREAD:-auto}
+rounds=${ROUNDS:-1}
 events=${EVENTS:-100000}
 size=${DOC_SIZE:-3000}
 keys=${KEYS:-5000}
@@ -50,12 +56,12 @@ export RDAPSYNC_PLUGIN_PATH=$build/plugins
 
 started=()
 export RDAPSYNC_SERVERS_DIR=${RDAPSYNC_SERVERS_DIR:-$build/servers}
-if [ -z "${RDAPSYNC_KAFKA_BROKERS:-}" ]; then
+if [ "$only" != postgres ] && [ -z "${RDAPSYNC_KAFKA_BROKERS:-}" ]; then
   scripts/servers/kafka.sh start >&2
   eval "$(scripts/servers/kafka.sh env)"
   started+=(kafka)
 fi
-if [ -z "${RDAPSYNC_PG_DSN:-}" ]; then
+if [ "$only" != kafka ] && [ -z "${RDAPSYNC_PG_DSN:-}" ]; then
   scripts/servers/postgres.sh start >&2
   eval "$(scripts/servers/postgres.sh env)"
   started+=(postgres)
@@ -91,7 +97,7 @@ pipelines:
     source: { plugin: file, config: { path: "$work/in.jsonl" } }
     transforms: $transforms
     sink: $sink
-    batch: { max_records: 1000, max_wait: 50ms }
+    batch: { max_records: 1000, max_wait: 50ms, transform_thread: $thread }
 YAML
   local start end cpu0 cpu1 client
   cpu0=$(pg_cpu)
@@ -116,34 +122,52 @@ topic_bytes() {
 kafka_sink() { printf '{ plugin: kafka, config: { brokers: "%s", topic: %s } }' "$RDAPSYNC_KAFKA_BROKERS" "$1"; }
 pg_sink() { printf '{ plugin: postgres, config: { dsn: "${env:RDAPSYNC_PG_DSN}", table: %s } }' "$1"; }
 
-say "kafka"
-for t in base full patch; do scripts/servers/kafka.sh create-topic "delta_${t}_$run_id" 1 >&2; done
-t_k0=$(pipeline kafka-base "[]" "$(kafka_sink "delta_base_$run_id")")
-t_k1=$(pipeline kafka-full "[ { plugin: delta } ]" "$(kafka_sink "delta_full_$run_id")")
-t_k2=$(pipeline kafka-patch "[ { plugin: delta, config: { emit: merge-patch } } ]" "$(kafka_sink "delta_patch_$run_id")")
-b0=$(topic_bytes "delta_base_$run_id")
-b1=$(topic_bytes "delta_full_$run_id")
-b2=$(topic_bytes "delta_patch_$run_id")
+kafka_runs() {
+  say "kafka"
+  for t in base full patch; do scripts/servers/kafka.sh create-topic "delta_${t}_$run_id" 1 >&2; done
+  local t_k0 t_k1 t_k2 b0 b1 b2 k0 k1 k2
+  t_k0=$(pipeline kafka-base "[]" "$(kafka_sink "delta_base_$run_id")")
+  t_k1=$(pipeline kafka-full "[ { plugin: delta } ]" "$(kafka_sink "delta_full_$run_id")")
+  t_k2=$(pipeline kafka-patch "[ { plugin: delta, config: { emit: merge-patch } } ]" "$(kafka_sink "delta_patch_$run_id")")
+  b0=$(topic_bytes "delta_base_$run_id")
+  b1=$(topic_bytes "delta_full_$run_id")
+  b2=$(topic_bytes "delta_patch_$run_id")
+  read -ra k0 <<<"$t_k0"; read -ra k1 <<<"$t_k1"; read -ra k2 <<<"$t_k2"
+  echo "                                     bytes   of base   wall s  rdapsync cpu s"
+  awk -v b0="$b0" -v b1="$b1" -v b2="$b2" -v w0="${k0[0]}" -v w1="${k1[0]}" -v w2="${k2[0]}" \
+      -v c0="${k0[1]}" -v c1="${k1[1]}" -v c2="${k2[1]}" 'BEGIN {
+    printf "kafka  without delta      %12d            %7.2f  %7.2f\n", b0, w0, c0
+    printf "kafka  delta, full        %12d  %6.2f%%   %7.2f  %7.2f   target <= 15%%\n", b1, 100 * b1 / b0, w1, c1
+    printf "kafka  delta, merge-patch %12d  %6.2f%%   %7.2f  %7.2f\n", b2, 100 * b2 / b0, w2, c2 }'
+}
 
-say "postgres"
-t_p0=$(pipeline pg-base "[]" "$(pg_sink "delta_base_$run_id")")
-t_p1=$(pipeline pg-delta "[ { plugin: delta } ]" "$(pg_sink "delta_delta_$run_id")")
-psql -X -q "$RDAPSYNC_PG_DSN" -c "DROP VIEW IF EXISTS delta_base_${run_id}_live, delta_delta_${run_id}_live;
-  DROP TABLE IF EXISTS delta_base_$run_id, delta_delta_$run_id" >/dev/null 2>&1 || true
+# ROUNDS pairs of runs (without, then with delta), each into fresh tables;
+# a ratio per pair, then the medians.
+pg_runs() {
+  local r t_p0 t_p1 p0 p1 ratios=()
+  echo "                                 rec/s (wall)   wall s  rdapsync cpu s  server cpu s  rec per cpu s (both)"
+  for ((r = 1; r <= rounds; r++)); do
+    say "postgres, round $r of $rounds"
+    t_p0=$(pipeline "pg-base-$r" "[]" "$(pg_sink "delta_base_${run_id}_$r")")
+    t_p1=$(pipeline "pg-delta-$r" "[ { plugin: delta } ]" "$(pg_sink "delta_delta_${run_id}_$r")")
+    psql -X -q "$RDAPSYNC_PG_DSN" -c "DROP VIEW IF EXISTS delta_base_${run_id}_${r}_live, delta_delta_${run_id}_${r}_live;
+      DROP TABLE IF EXISTS delta_base_${run_id}_$r, delta_delta_${run_id}_$r" >/dev/null 2>&1 || true
+    read -ra p0 <<<"$t_p0"; read -ra p1 <<<"$t_p1"
+    awk -v n="$events" -v r="$r" -v w0="${p0[0]}" -v w1="${p1[0]}" -v c0="${p0[1]}" -v c1="${p1[1]}" \
+        -v s0="${p0[2]}" -v s1="${p1[2]}" 'BEGIN {
+      printf "postgres  without delta   %10.0f   %7.2f  %7.2f         %7.2f       %10.0f\n", n / w0, w0, c0, s0, n / (c0 + s0)
+      printf "postgres  delta           %10.0f   %7.2f  %7.2f         %7.2f       %10.0f\n", n / w1, w1, c1, s1, n / (c1 + s1)
+      printf "postgres  ratio, round %d (delta / without): %.2fx by wall time, %.2fx by CPU time   target >= 2x\n", r,
+        w0 / w1, (c0 + s0) / (c1 + s1) }'
+  done
+}
 
 echo
-echo "delta benchmark: $events events, $keys keys, $changed changed (the rest repeat their key's document)"
-echo "                                     bytes   of base   wall s  rdapsync cpu s"
-set -- $t_k0; k0=($@); set -- $t_k1; k1=($@); set -- $t_k2; k2=($@)
-awk -v b0="$b0" -v b1="$b1" -v b2="$b2" -v w0="${k0[0]}" -v w1="${k1[0]}" -v w2="${k2[0]}" \
-    -v c0="${k0[1]}" -v c1="${k1[1]}" -v c2="${k2[1]}" 'BEGIN {
-  printf "kafka  without delta      %12d            %7.2f  %7.2f\n", b0, w0, c0
-  printf "kafka  delta, full        %12d  %6.2f%%   %7.2f  %7.2f   target <= 15%%\n", b1, 100 * b1 / b0, w1, c1
-  printf "kafka  delta, merge-patch %12d  %6.2f%%   %7.2f  %7.2f\n", b2, 100 * b2 / b0, w2, c2 }'
-echo "                                 rec/s (wall)   wall s  rdapsync cpu s  server cpu s  rec per cpu s (both)"
-set -- $t_p0; p0=($@); set -- $t_p1; p1=($@)
-awk -v n="$events" -v w0="${p0[0]}" -v w1="${p1[0]}" -v c0="${p0[1]}" -v c1="${p1[1]}" -v s0="${p0[2]}" \
-    -v s1="${p1[2]}" 'BEGIN {
-  printf "postgres  without delta   %10.0f   %7.2f  %7.2f         %7.2f       %10.0f\n", n / w0, w0, c0, s0, n / (c0 + s0)
-  printf "postgres  delta           %10.0f   %7.2f  %7.2f         %7.2f       %10.0f\n", n / w1, w1, c1, s1, n / (c1 + s1)
-  printf "postgres  ratio (delta / without): %.2fx by wall time, %.2fx by CPU time   target >= 2x\n", w0 / w1, (c0 + s0) / (c1 + s1) }'
+echo "delta benchmark: $events events, $keys keys, $changed changed (the rest repeat their key's document), transform_thread: $thread"
+[ "$only" = postgres ] || kafka_runs
+[ "$only" = kafka ] || pg_runs | tee "$work/pg.out"
+[ "$only" = kafka ] || awk '/ratio, round/ { w[++n] = $8 + 0; c[n] = $12 + 0 }
+  function median(a, n,   i, j, t) {
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  END { if (n > 1) printf "postgres  median of %d rounds: %.2fx by wall time, %.2fx by CPU time\n", n, median(w, n), median(c, n) }' "$work/pg.out"

@@ -24,6 +24,7 @@ static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [4] = END_OF(rdapsync_plugin, transform_commit), /* 1.4 appended to records and the host table only */
     [5] = END_OF(rdapsync_plugin, retention_purge),
     [6] = END_OF(rdapsync_plugin, retention_purge), /* 1.6 appended to the JSON table only */
+    [7] = END_OF(rdapsync_plugin, transform_batch_end),
 };
 
 bool loader_has_subject_ops(const rdapsync_plugin *desc)

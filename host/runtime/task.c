@@ -352,6 +352,25 @@ static call_end poll_batch(struct task *t, task_cycle *c, bool *ended, size_t *s
     return end;
 }
 
+/* ABI 1.7: the fill is over and the sink writes the batch next; the
+ * transforms that must note what they passed before the sink's flush do so
+ * now, once per batch (plugin.h, transform_batch_end). */
+static call_end end_batch_transforms(struct task *t)
+{
+    for (size_t i = 0; i < t->transform_count; i++) {
+        const instance *in = &t->transforms[i];
+        if (!in->opened || !RDAPSYNC_HAS(rdapsync_plugin, in->desc, transform_batch_end) ||
+            !in->desc->transform_batch_end)
+            continue;
+        clear_err(t);
+        if (in->desc->transform_batch_end(in->state, t->err, sizeof(t->err)) != RDAPSYNC_OK) {
+            task_fail(t, "end of batch, transform %s: %s", in->desc->name, task_reason(t->err));
+            return CALL_FAILED;
+        }
+    }
+    return CALL_DONE;
+}
+
 /*
  * poll -> bad records -> transforms -> positions, into c. CALL_DONE: c is
  * ready for the flusher (c->polled may be 0; c->record_failed under
@@ -402,7 +421,7 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
     }
     task_trace_fill_end(t, c);
     batch_keep(c->batch, t->keep);
-    return CALL_DONE;
+    return end_batch_transforms(t);
 }
 
 /* ABI 1.3: the transforms that keep state of what they passed make it

@@ -141,6 +141,7 @@ typedef struct task_transformer {
     _Alignas(64) double share_credit; /* Bresenham-style spreading of `share` over records */
     uint64_t poll_ns;                 /* this fill: time in poll() */
     uint64_t *spent_task;             /* ns per stage this fill (owned; a line of its own) */
+    unsigned spin_shift_task;         /* wait_chunk's spin budget: the longest one >> this */
 
     /* Transformer only, during a fill. */
     _Alignas(64) call_end end; /* how the stage went: CALL_STOPPED, CALL_FAILED */
@@ -148,6 +149,7 @@ typedef struct task_transformer {
     uint64_t busy_ns;          /* this fill: transformer busy */
     size_t records;            /* this fill: records moved */
     uint64_t *spent_x;         /* ns per stage this fill (owned; a line of its own) */
+    unsigned spin_shift_x;     /* wait_chunk's spin budget: the longest one >> this */
     char err[TASK_ERR_SIZE];   /* plugins' err buffer on the transformer */
 } task_transformer;
 

@@ -253,17 +253,32 @@ static void transform_chunk(struct task *t, task_transformer *x, size_t k)
  * microseconds apart; sleeping on the condition variable at each one costs
  * a wake-up that can take tens of microseconds on a virtual machine, so a
  * thread that is about to get its next chunk spins for a few microseconds
- * first. Returns with the lock held.
+ * first. The spin adapts (*shift, the caller thread's own): a wait that
+ * ended while spinning doubles the next one's budget, up to 2,000 pauses;
+ * one that had to sleep halves it, down to 15. A thread that always waits
+ * long (its side of the chain is much cheaper than the other's, e.g. a
+ * light transform after a parse) then stops burning CPU on spins that
+ * never succeed. Returns with the lock held.
  */
-static void wait_chunk(task_transformer *x, size_t k, bool want, bool or_quit)
+#define SPIN_MAX 2000
+#define SPIN_SHIFT_MAX 7
+static void wait_chunk(task_transformer *x, size_t k, bool want, bool or_quit, unsigned *shift)
 {
-    for (int spin = 0; spin < 2000; spin++) {
-        if (atomic_load_explicit(&x->full[k], memory_order_acquire) == want)
+    int budget = SPIN_MAX >> *shift;
+    bool ready = false;
+    for (int spin = 0; spin < budget; spin++) {
+        if (atomic_load_explicit(&x->full[k], memory_order_acquire) == want) {
+            ready = true;
             break;
+        }
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
     }
+    if (ready && *shift > 0)
+        (*shift)--;
+    else if (!ready && *shift < SPIN_SHIFT_MAX)
+        (*shift)++;
     pthread_mutex_lock(&x->lock);
     while (atomic_load(&x->full[k]) != want && !(or_quit && x->quit))
         pthread_cond_wait(&x->cond, &x->lock);
@@ -275,7 +290,7 @@ static void *transformer_main(void *arg)
     task_transformer *x = &t->transformer;
 
     for (;;) {
-        wait_chunk(x, x->next, true, true);
+        wait_chunk(x, x->next, true, true, &x->spin_shift_x);
         if (x->quit)
             break;
         size_t k = x->next;
@@ -377,7 +392,7 @@ static void transformer_drain(task_transformer *x)
     /* The transformer takes the chunks in ring order: the last one handed
      * over is the last one it frees. */
     for (size_t k = 0; k < TASK_CHUNKS; k++) {
-        wait_chunk(x, k, false, false);
+        wait_chunk(x, k, false, false, &x->spin_shift_task);
         pthread_mutex_unlock(&x->lock);
     }
 }
@@ -546,7 +561,7 @@ call_end task_transformer_fill(struct task *t, task_cycle *c, bool *ended, size_
 
         /* Chunk k is free once the transformer is done with it; the batch
          * takes what is held plus what is still on its way. */
-        wait_chunk(x, k, false, false);
+        wait_chunk(x, k, false, false, &x->spin_shift_task);
         size_t taken = x->held + x->queued;
         bool stop = x->halt || x->over_bytes;
         pthread_mutex_unlock(&x->lock);

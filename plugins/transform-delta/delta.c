@@ -3,16 +3,16 @@
  * the last version of its key that was delivered, and can send RFC 7386
  * merge patches instead of whole documents (docs/schema-and-history.md).
  *
- * Content hash: SHA-256 (OpenSSL) of a canonical walk of the document
- * (feed_value). A collision would silently skip a changed document, and
- * the input comes from servers we do not control, so a collision-resistant
- * hash is worth its cost, which is small (the CPU's SHA instructions).
+ * Content hash: keyed XXH3-128 by default, or SHA-256 (chash.h), of a
+ * canonical walk of the document (feed_value).
  *
  * State: per key in SQLite in the task's state directory (dstate.h),
  * made durable by transform_commit (ABI 1.3) only after the sink flushed
  * the records, before the checkpoint: a kill -9 never skips a changed
  * document, nor sends a delivered one again as changed. A repeat is judged
- * from memory (keymap.h); only a change writes to SQLite.
+ * from memory (keymap.h); the changes of a batch are written as pending in
+ * one transaction at its end (transform_batch_end, ABI 1.7), before the
+ * sink writes it.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <rdapsync/rdapsync.h>
 
+#include "chash.h"
 #include "docpath.h"
 #include "dstate.h"
 #include "mpatch.h"
@@ -31,18 +31,26 @@ static const rdapsync_host *H;
 
 enum emit { EMIT_FULL = 0, EMIT_MERGE_PATCH = 1 };
 
+_Static_assert(CHASH_BYTES == DSTATE_HASH_BYTES, "one hash size");
+
 struct config {
     int emit;
+    int hash;
     char *state_file;
     rdapsync_string_list ignore;
 };
 
 static const char *const emit_values[] = {"full", "merge-patch", NULL};
+static const char *const hash_values[] = {"xxh3-128", "sha256", NULL}; /* chash.h's names */
 
 static const rdapsync_option options[] = {
     {RDAPSYNC_OPTION_ENUM(struct config, emit, "full", emit_values,
                           "full: changed documents go whole; merge-patch: as RFC 7386 patches against the last "
                           "delivered version (header rdapsync.delta says which)")},
+    {RDAPSYNC_OPTION_ENUM(struct config, hash, "xxh3-128", hash_values,
+                          "content hash: xxh3-128 (keyed with a random secret kept in the state) or sha256 "
+                          "(cryptographic, slower); changing it rebuilds the state: every key's next version "
+                          "passes once")},
     {RDAPSYNC_OPTION_STRING(struct config, state_file, "delta.sqlite",
                             "SQLite file of the per-key state, in the task's state directory")},
     {RDAPSYNC_OPTION_LIST(struct config, ignore, NULL,
@@ -50,23 +58,13 @@ static const rdapsync_option options[] = {
     RDAPSYNC_OPTIONS_END,
 };
 
-/* The canonical bytes go to the digest in blocks: many small updates
- * cost more than the hashing itself. */
-typedef struct feeder {
-    EVP_MD_CTX *md;
-    size_t len;
-    unsigned char buf[8192];
-} feeder;
-
 typedef struct instance {
     rdapsync_ctx *ctx;
     const struct config *config;
     dstate *state;
     docpath *ignore;
     size_t ignore_count;
-    EVP_MD_CTX *md;
-    EVP_MD *sha256; /* fetched once: an implicit fetch per record costs more than a small document's hashing */
-    feeder feed;    /* content_hash's buffer */
+    chash_buffer feed; /* content_hash's digest and buffer */
 } instance;
 
 static rdapsync_status delta_check(const void *config, char *err, size_t err_size)
@@ -98,8 +96,7 @@ static void delta_close(void *state)
     for (size_t i = 0; i < s->ignore_count; i++)
         docpath_free(&s->ignore[i]);
     free(s->ignore);
-    EVP_MD_CTX_free(s->md);
-    EVP_MD_free(s->sha256);
+    chash_free(s->feed.h);
     free(s);
 }
 
@@ -120,8 +117,7 @@ static rdapsync_status delta_open(rdapsync_ctx *ctx, const void *config, void **
         return RDAPSYNC_ERROR;
     }
     instance *s = calloc(1, sizeof *s);
-    if (!s || !(s->md = EVP_MD_CTX_new()) || !(s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) ||
-        !(s->ignore = calloc(c->ignore.count + 1, sizeof *s->ignore))) {
+    if (!s || !(s->ignore = calloc(c->ignore.count + 1, sizeof *s->ignore))) {
         delta_close(s);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_RETRY;
@@ -130,11 +126,22 @@ static rdapsync_status delta_open(rdapsync_ctx *ctx, const void *config, void **
     s->config = c;
     for (; s->ignore_count < c->ignore.count; s->ignore_count++)
         docpath_parse(c->ignore.items[s->ignore_count], &s->ignore[s->ignore_count], NULL, 0);
-    s->state = dstate_open(dir, c->state_file, c->emit == EMIT_MERGE_PATCH, &status, err, err_size);
+    const char *hash = hash_values[c->hash];
+    bool rebuilt;
+    s->state = dstate_open(dir, c->state_file, c->emit == EMIT_MERGE_PATCH, hash, chash_key_bytes(hash), &rebuilt,
+                           &status, err, err_size);
     if (!s->state) {
         delta_close(s);
         return status;
     }
+    if (!(s->feed.h = chash_new(hash, dstate_hash_key(s->state)))) {
+        delta_close(s);
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_RETRY;
+    }
+    if (rebuilt)
+        H->log(ctx, RDAPSYNC_LOG_WARN, "delta state %s was made with another content hash (or by an earlier "
+               "rdapsync): rebuilt empty, so every key's next version passes as changed, once", c->state_file);
     /* The sink opened first: the checkpoint already says what it holds. */
     size_t promoted, discarded;
     if (dstate_recover(s->state, resume_at, ctx, &promoted, &discarded, err, err_size) != 0) {
@@ -170,37 +177,16 @@ static int key_order(const void *a, const void *b)
     return strcmp(((const member *)a)->key, ((const member *)b)->key);
 }
 
-static int flush_feed(feeder *f)
-{
-    int rc = f->len && EVP_DigestUpdate(f->md, f->buf, f->len) != 1 ? -1 : 0;
-    f->len = 0;
-    return rc;
-}
-
-/* Inline: most calls add a byte or eight to the buffer. */
-static inline int feed(feeder *f, const void *bytes, size_t len)
-{
-    if (f->len + len > sizeof f->buf) {
-        if (flush_feed(f) != 0)
-            return -1;
-        if (len > sizeof f->buf)
-            return EVP_DigestUpdate(f->md, bytes, len) == 1 ? 0 : -1;
-    }
-    memcpy(f->buf + f->len, bytes, len);
-    f->len += len;
-    return 0;
-}
-
 /* A type tag and a 64-bit count or length, the head of most values. */
-static inline int feed_head(feeder *f, unsigned char tag, uint64_t n)
+static inline int feed_head(chash_buffer *f, unsigned char tag, uint64_t n)
 {
     unsigned char head[1 + sizeof n];
     head[0] = tag;
     memcpy(head + 1, &n, sizeof n);
-    return feed(f, head, sizeof head);
+    return chash_feed(f, head, sizeof head);
 }
 
-static int feed_value(feeder *md, const rdapsync_value *v)
+static int feed_value(chash_buffer *md, const rdapsync_value *v)
 {
     const rdapsync_json_api *j = H->json;
     rdapsync_value_type type = j->type(v);
@@ -208,10 +194,10 @@ static int feed_value(feeder *md, const rdapsync_value *v)
     uint64_t n;
 
     switch (type) {
-    case RDAPSYNC_JSON_NULL: return feed(md, &tag, 1);
+    case RDAPSYNC_JSON_NULL: return chash_feed(md, &tag, 1);
     case RDAPSYNC_JSON_BOOL: {
         unsigned char b[2] = {tag, j->bool_value(v)};
-        return feed(md, b, 2);
+        return chash_feed(md, b, 2);
     }
     case RDAPSYNC_JSON_INTEGER: {
         int64_t i = j->integer_value(v);
@@ -224,7 +210,7 @@ static int feed_value(feeder *md, const rdapsync_value *v)
     }
     case RDAPSYNC_JSON_STRING:
         n = j->string_length(v);
-        return feed_head(md, tag, n) != 0 ? -1 : feed(md, j->string_value(v), (size_t)n);
+        return feed_head(md, tag, n) != 0 ? -1 : chash_feed(md, j->string_value(v), (size_t)n);
     case RDAPSYNC_JSON_ARRAY:
         n = j->array_size(v);
         if (feed_head(md, tag, n) != 0)
@@ -258,7 +244,7 @@ static int feed_value(feeder *md, const rdapsync_value *v)
         }
         for (size_t i = 0; rc == 0 && i < k; i++) {
             uint64_t len = strlen(members[i].key);
-            rc = feed(md, &len, sizeof len) != 0 || feed(md, members[i].key, (size_t)len) != 0 ||
+            rc = chash_feed(md, &len, sizeof len) != 0 || chash_feed(md, members[i].key, (size_t)len) != 0 ||
                          feed_value(md, members[i].value) != 0
                      ? -1
                      : 0;
@@ -271,12 +257,11 @@ static int feed_value(feeder *md, const rdapsync_value *v)
     return -1;
 }
 
-/* SHA-256 of the canonical document (ignored paths left out). 0 or -1. */
+/* The content hash of the canonical document (ignored paths left out). 0 or -1. */
 static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DSTATE_HASH_BYTES])
 {
     const rdapsync_json_api *j = H->json;
     rdapsync_value *subject = doc;
-    unsigned int n = 0;
     int rc = -1;
 
     if (s->ignore_count) {
@@ -286,10 +271,9 @@ static int content_hash(instance *s, rdapsync_value *doc, unsigned char hash[DST
         for (size_t i = 0; i < s->ignore_count; i++)
             docpath_each_parent(j, subject, &s->ignore[i], false, drop_member, (void *)j);
     }
-    s->feed.md = s->md;
     s->feed.len = 0;
-    if (EVP_DigestInit_ex2(s->md, s->sha256, NULL) == 1 && feed_value(&s->feed, subject) == 0 &&
-        flush_feed(&s->feed) == 0 && EVP_DigestFinal_ex(s->md, hash, &n) == 1 && n == DSTATE_HASH_BYTES)
+    if (chash_begin(s->feed.h) == 0 && feed_value(&s->feed, subject) == 0 && chash_buffer_flush(&s->feed) == 0 &&
+        chash_end(s->feed.h, hash) == 0)
         rc = 0;
     if (subject != doc)
         j->decref(subject);
@@ -375,11 +359,19 @@ static rdapsync_status delta_commit(void *state, const rdapsync_position *positi
     return dstate_commit(s->state, positions, count, err, err_size) == 0 ? RDAPSYNC_OK : RDAPSYNC_ERROR;
 }
 
+/* The batch's pending versions go to the file in one transaction before
+ * the sink writes the batch (dstate_flush). */
+static rdapsync_status delta_batch_end(void *state, char *err, size_t err_size)
+{
+    instance *s = state;
+    return dstate_flush(s->state, err, err_size) == 0 ? RDAPSYNC_OK : RDAPSYNC_ERROR;
+}
+
 static const rdapsync_plugin descriptor = {
     RDAPSYNC_DESCRIPTOR_HEADER,
     .name = "delta",
     .kind = RDAPSYNC_KIND_TRANSFORM,
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "drops documents unchanged since their key's last delivered version; optional RFC 7386 merge "
                    "patches",
     .options = options,
@@ -390,6 +382,7 @@ static const rdapsync_plugin descriptor = {
     .transform = delta_transform,
     /* Not concurrent: each call reads and writes the per-key state. */
     .transform_commit = delta_commit,
+    .transform_batch_end = delta_batch_end,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <sqlite3.h>
 
@@ -11,10 +12,30 @@
 
 _Static_assert(KEYMAP_HASH_BYTES == DSTATE_HASH_BYTES, "one hash size");
 
+/* A pending row not written yet: copies of the record's key, hash,
+ * document and position. */
+struct held {
+    char *key;
+    size_t key_len;
+    bool live;
+    unsigned char hash[DSTATE_HASH_BYTES];
+    char *doc;
+    char *stream;
+    int32_t partition;
+    int64_t offset;
+};
+
 struct dstate {
     sqlite3 *db;
     keymap *keys; /* latest hash per key seen since open (keymap.h) */
     bool docs;    /* documents kept: temp.recent is written and read */
+    unsigned char *key; /* the content hash's key (meta 'key'), NULL when it takes none */
+    /* Once dstate_flush() was called (the host calls transform_batch_end),
+     * pending rows wait here until it is called again, and go to the file
+     * in one transaction; before that, each is written as it comes. */
+    bool batched;
+    struct held *held;
+    size_t held_count, held_cap;
     sqlite3_stmt *get_pending, *get_durable, *add_pending, *add_recent, *scan, *put, *del, *forget, *trim;
 };
 
@@ -30,9 +51,12 @@ static int failed(sqlite3 *db, const char *what, char *err, size_t err_size)
  * promotion) is in the file when the call returns and survives a kill -9;
  * a power loss may undo the last ones, which leaves the state behind the
  * checkpoint: documents are then sent again, never skipped. */
-static const char schema[] =
+static const char pragmas[] =
     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
+    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;";
+static const char schema[] =
+    /* format (DSTATE_FORMAT), hash (its name), key (its key, a blob) */
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value); "
     /* A rowid table: rows with documents are too big for WITHOUT ROWID. */
     "CREATE TABLE IF NOT EXISTS delivered (key BLOB PRIMARY KEY, hash BLOB NOT NULL, doc TEXT); "
     /* Append-only, no index: one page written per row. */
@@ -49,8 +73,146 @@ static int prepare(dstate *s, const char *sql, sqlite3_stmt **out, char *err, si
     return 0;
 }
 
-dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_status *status, char *err,
-                    size_t err_size)
+/* Whether the main database has a table named `name`: 1, 0, or -1. */
+static int has_table(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The meta value `name` into *out (a statement the caller finalizes, stepped
+ * onto its row): 1, 0 when there is none, -1. */
+static int meta_get(sqlite3 *db, const char *name, sqlite3_stmt **out)
+{
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?1", -1, out, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(*out, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(*out);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int meta_put(sqlite3 *db, const char *name, int64_t number, const char *text, const void *blob, size_t len)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)", -1, &q, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (text)
+        sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
+    else if (blob)
+        sqlite3_bind_blob(q, 2, blob, (int)len, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(q, 2, number);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* What the file holds: its format (0 for a new file) and, in `hash`, the
+ * name of the hash its rows were made with. 0 or -1. */
+static int stored_format(sqlite3 *db, int *format, char hash[32])
+{
+    int meta = has_table(db, "meta"), rows = has_table(db, "delivered");
+    sqlite3_stmt *q = NULL;
+    if (meta < 0 || rows < 0)
+        return -1;
+    *format = meta ? 0 : rows ? 1 : 0;
+    snprintf(hash, 32, "%s", rows ? "sha256" : "");
+    if (meta && meta_get(db, "format", &q) == 1)
+        *format = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    q = NULL;
+    if (meta && meta_get(db, "hash", &q) == 1 && sqlite3_column_type(q, 0) == SQLITE_TEXT)
+        snprintf(hash, 32, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return 0;
+}
+
+/* Reads the hash's key, or makes a new one (then the file records the
+ * current format, the hash and the key). 0 or -1. */
+static int settle_key(dstate *s, const char *hash, size_t key_bytes, bool make)
+{
+    sqlite3_stmt *q = NULL;
+    if (!key_bytes)
+        return make ? meta_put(s->db, "format", DSTATE_FORMAT, NULL, NULL, 0) ||
+                          meta_put(s->db, "hash", 0, hash, NULL, 0)
+                    : 0;
+    if (!(s->key = malloc(key_bytes)))
+        return -1;
+    if (!make) {
+        int rc = meta_get(s->db, "key", &q);
+        bool ok = rc == 1 && sqlite3_column_bytes(q, 0) == (int)key_bytes;
+        if (ok)
+            memcpy(s->key, sqlite3_column_blob(q, 0), key_bytes);
+        sqlite3_finalize(q);
+        return ok ? 0 : -1;
+    }
+    for (size_t got = 0; got < key_bytes;) {
+        ssize_t n = getrandom(s->key + got, key_bytes - got, 0);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return meta_put(s->db, "format", DSTATE_FORMAT, NULL, NULL, 0) || meta_put(s->db, "hash", 0, hash, NULL, 0) ||
+                   meta_put(s->db, "key", 0, NULL, s->key, key_bytes)
+               ? -1
+               : 0;
+}
+
+/* Creates the tables and brings the file to DSTATE_FORMAT for `hash`, in
+ * one transaction (dstate_open says how). 0, or -1 with err. */
+static int settle_format(dstate *s, const char *path, const char *hash, size_t key_bytes, bool *rebuilt, char *err,
+                         size_t err_size)
+{
+    int format;
+    char stored[32];
+    *rebuilt = false;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return failed(s->db, "begin", err, err_size);
+    if (stored_format(s->db, &format, stored) != 0) {
+        failed(s->db, "reading its format", err, err_size);
+        goto fail;
+    }
+    if (format > DSTATE_FORMAT) {
+        snprintf(err, err_size, "delta state %s: format %d is newer than this delta's (%d): written by a later "
+                 "rdapsync; give this one another state_file, or upgrade", path, format, DSTATE_FORMAT);
+        goto fail;
+    }
+    bool same = format == DSTATE_FORMAT && strcmp(stored, hash) == 0;
+    if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        failed(s->db, "schema", err, err_size);
+        goto fail;
+    }
+    /* Hashes of another kind cannot be compared with the new ones. */
+    if (format != 0 && strcmp(stored, hash) != 0) {
+        if (sqlite3_exec(s->db, "DELETE FROM delivered; DELETE FROM pending;", NULL, NULL, NULL) != SQLITE_OK) {
+            failed(s->db, "rebuilding", err, err_size);
+            goto fail;
+        }
+        *rebuilt = true;
+    }
+    if (settle_key(s, hash, key_bytes, !same) != 0) {
+        snprintf(err, err_size, "delta state %s: its hash key is missing or of the wrong size (%s)", path,
+                 sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    failed(s->db, "commit", err, err_size);
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+dstate *dstate_open(const char *dir, const char *file, bool docs, const char *hash, size_t key_bytes, bool *rebuilt,
+                    rdapsync_status *status, char *err, size_t err_size)
 {
     dstate *s = calloc(1, sizeof *s);
     char path[4096];
@@ -65,12 +227,16 @@ dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_statu
     snprintf(path, sizeof path, "%s/%s", dir, file);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, err_size, "delta state %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
         dstate_close(s);
         return NULL;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    if (settle_format(s, path, hash, key_bytes, rebuilt, err, err_size) != 0) {
+        dstate_close(s);
+        return NULL;
+    }
     if (prepare(s, "SELECT hash, doc FROM temp.recent WHERE key = ?1", &s->get_pending, err, err_size) ||
         prepare(s, "INSERT OR REPLACE INTO temp.recent (key, hash, doc) VALUES (?1, ?2, ?3)", &s->add_recent, err,
                 err_size) ||
@@ -92,6 +258,16 @@ dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_statu
     return s;
 }
 
+static void forget_held(dstate *s)
+{
+    for (size_t i = 0; i < s->held_count; i++) {
+        free(s->held[i].key);
+        free(s->held[i].doc);
+        free(s->held[i].stream);
+    }
+    s->held_count = 0;
+}
+
 void dstate_close(dstate *s)
 {
     if (!s)
@@ -102,8 +278,13 @@ void dstate_close(dstate *s)
         sqlite3_finalize(all[i]);
     sqlite3_close_v2(s->db);
     keymap_free(s->keys);
+    free(s->key);
+    forget_held(s);
+    free(s->held);
     free(s);
 }
+
+const unsigned char *dstate_hash_key(const dstate *s) { return s->key; }
 
 /* 1 found (hash and doc read), 0 not found, -1 error; resets the statement. */
 static int read_row(sqlite3_stmt *q, unsigned char hash[DSTATE_HASH_BYTES], char **doc, bool *deleted)
@@ -157,8 +338,9 @@ int dstate_lookup(dstate *s, const char *key, size_t key_len, unsigned char hash
     return 0;
 }
 
-int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
-                   const rdapsync_position *position, char *err, size_t err_size)
+/* One row into `pending`. SQLITE_DONE or an SQLite error. */
+static int write_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
+                         const char *stream, int32_t partition, int64_t offset)
 {
     sqlite3_stmt *q = s->add_pending;
     sqlite3_bind_blob(q, 1, key, (int)key_len, SQLITE_STATIC);
@@ -170,12 +352,77 @@ int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned ch
         sqlite3_bind_text(q, 3, doc, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(q, 3);
-    sqlite3_bind_text(q, 4, position->stream ? position->stream : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 5, position->partition);
-    sqlite3_bind_int64(q, 6, position->offset);
+    sqlite3_bind_text(q, 4, stream ? stream : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 5, partition);
+    sqlite3_bind_int64(q, 6, offset);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
+    return rc;
+}
+
+/* Keeps a copy of the row for dstate_flush. 0 or -1 (out of memory). */
+static int hold(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
+                const rdapsync_position *position)
+{
+    if (s->held_count == s->held_cap) {
+        size_t cap = s->held_cap ? s->held_cap * 2 : 256;
+        struct held *grown = realloc(s->held, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        s->held = grown;
+        s->held_cap = cap;
+    }
+    struct held *h = &s->held[s->held_count];
+    *h = (struct held){.key = malloc(key_len ? key_len : 1), .key_len = key_len, .live = hash != NULL,
+                       .doc = doc ? strdup(doc) : NULL, .stream = position->stream ? strdup(position->stream) : NULL,
+                       .partition = position->partition, .offset = position->offset};
+    if (!h->key || (doc && !h->doc) || (position->stream && !h->stream)) {
+        free(h->key);
+        free(h->doc);
+        free(h->stream);
+        return -1;
+    }
+    memcpy(h->key, key, key_len);
+    if (hash)
+        memcpy(h->hash, hash, DSTATE_HASH_BYTES);
+    s->held_count++;
+    return 0;
+}
+
+int dstate_flush(dstate *s, char *err, size_t err_size)
+{
+    s->batched = true;
+    if (!s->held_count)
+        return 0;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return failed(s->db, "begin", err, err_size);
+    for (size_t i = 0; i < s->held_count; i++) {
+        const struct held *h = &s->held[i];
+        if (write_pending(s, h->key, h->key_len, h->live ? h->hash : NULL, h->doc, h->stream, h->partition,
+                          h->offset) != SQLITE_DONE) {
+            failed(s->db, "pending", err, err_size);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        failed(s->db, "pending", err, err_size);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    forget_held(s);
+    return 0;
+}
+
+int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
+                   const rdapsync_position *position, char *err, size_t err_size)
+{
+    if (s->batched && hold(s, key, key_len, hash, doc, position) != 0) {
+        snprintf(err, err_size, "delta state: out of memory");
+        return -1;
+    }
+    if (!s->batched && write_pending(s, key, key_len, hash, doc, position->stream, position->partition,
+                                     position->offset) != SQLITE_DONE)
         return failed(s->db, "pending", err, err_size);
     /* Lookups of the key now answer this version: from the map, and (for
      * the documents of merge patches, or when the map is out of memory)
@@ -183,7 +430,7 @@ int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned ch
     bool mapped = keymap_put(s->keys, key, key_len, hash) == 0;
     if (mapped && !s->docs)
         return 0;
-    q = s->add_recent;
+    sqlite3_stmt *q = s->add_recent;
     sqlite3_bind_blob(q, 1, key, (int)key_len, SQLITE_STATIC);
     if (hash)
         sqlite3_bind_blob(q, 2, hash, DSTATE_HASH_BYTES, SQLITE_STATIC);
@@ -193,7 +440,7 @@ int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned ch
         sqlite3_bind_text(q, 3, doc, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(q, 3);
-    rc = sqlite3_step(q);
+    int rc = sqlite3_step(q);
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : failed(s->db, "pending", err, err_size);
 }
@@ -234,6 +481,10 @@ static int commit_one(dstate *s, const rdapsync_position *p)
 
 int dstate_commit(dstate *s, const rdapsync_position *positions, size_t count, char *err, size_t err_size)
 {
+    /* Never the case with a host that keeps its contract (the batch's end
+     * came first), but rows the commit covers must be in the file. */
+    if (s->held_count && dstate_flush(s, err, err_size) != 0)
+        return -1;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return failed(s->db, "begin", err, err_size);
     bool ok = true;

@@ -19,16 +19,32 @@
 
 #include <rdapsync/rdapsync.h>
 
-#define DSTATE_HASH_BYTES 32 /* SHA-256 */
+#define DSTATE_HASH_BYTES 32 /* chash.h's CHASH_BYTES */
+
+/* The state file's layout and meaning, in its `meta` table. 1: no meta
+ * table, SHA-256 hashes (rdapsync before the keyed XXH3 hash); 2: a meta
+ * table naming the hash and holding its key. A newer format is refused,
+ * never read. */
+#define DSTATE_FORMAT 2
 
 typedef struct dstate dstate;
 
-/* Opens (creating) <dir>/<file>; docs: documents will be stored and read
- * back (merge patches). NULL with err; *status RETRY or ERROR. Caller
- * frees with dstate_close(). */
-dstate *dstate_open(const char *dir, const char *file, bool docs, rdapsync_status *status, char *err,
-                    size_t err_size);
+/*
+ * Opens (creating) <dir>/<file>; docs: documents will be stored and read
+ * back (merge patches); hash: the content hash's name (chash.h), whose
+ * key_bytes of key are made at random with the state and kept in it.
+ * A state of format 1 or of another hash is rebuilt empty (*rebuilt set):
+ * its hashes cannot be compared with the new ones, so every key's next
+ * version passes as changed, once; a format-1 state of SHA-256 opened for
+ * SHA-256 keeps its rows. A state of a newer format is an ERROR. NULL with
+ * err; *status RETRY or ERROR. Caller frees with dstate_close().
+ */
+dstate *dstate_open(const char *dir, const char *file, bool docs, const char *hash, size_t key_bytes, bool *rebuilt,
+                    rdapsync_status *status, char *err, size_t err_size);
 void dstate_close(dstate *s);
+
+/* The hash's key (dstate_open's key_bytes), valid until dstate_close. */
+const unsigned char *dstate_hash_key(const dstate *s);
 
 /*
  * What is known of `key` (pending first, then durable): 1 with hash (and,
@@ -40,9 +56,18 @@ int dstate_lookup(dstate *s, const char *key, size_t key_len, unsigned char hash
                   char *err, size_t err_size);
 
 /* Notes a version passed at `position`: hash NULL for a delete; doc may be
- * NULL (not kept). 0 or -1 with err. */
+ * NULL (not kept). Until the first dstate_flush() it is written at once (a
+ * host without transform_batch_end); after it, it is held in memory until
+ * the next dstate_flush(). Lookups see it either way. 0 or -1 with err. */
 int dstate_pending(dstate *s, const char *key, size_t key_len, const unsigned char *hash, const char *doc,
                    const rdapsync_position *position, char *err, size_t err_size);
+
+/* Writes the pending versions held since the last call, in one
+ * transaction (unsynced: in the file, which survives a kill -9), and from
+ * now on holds them: the host calls it (transform_batch_end) before the
+ * sink writes what they belong to. 0 or -1 with err (then they are still
+ * held). */
+int dstate_flush(dstate *s, char *err, size_t err_size);
 
 /* Makes the pending versions at or before `positions` durable (in the
  * order they were passed) and forgets them as pending. 0 or -1 with err

@@ -248,6 +248,24 @@ typedef struct rdapsync_plugin {
     rdapsync_status (*retention_purge)(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
                                        uint64_t *purged, char *err, size_t err_size);
 
+    /* ---- ABI 1.7 ----
+     * Transforms only, optional: the fill of a batch is over (every record
+     * of it that reached this instance went through transform()), and the
+     * sink writes and flushes that batch next. A transform whose notes of
+     * what it passed must be on disk before the sink's flush (a sink that
+     * stores its positions with its data can be ahead of the checkpoint
+     * after a kill -9, and the records in between are then not replayed)
+     * writes them here, once per batch, instead of at every record. Called
+     * on the task's thread after each fill that ends normally (also of a
+     * batch with no records), never concurrently with transform() calls of
+     * the same instance, before the batch's write and before the next
+     * batch's first transform() call. OK, or ERROR (+ err): the task fails
+     * before the batch is written, and it is replayed after the restart.
+     * The host reads it only from a descriptor whose struct_size holds it:
+     * test with RDAPSYNC_HAS(rdapsync_plugin, desc, transform_batch_end). A
+     * plugin learns that its host calls it from the first call. */
+    rdapsync_status (*transform_batch_end)(void *state, char *err, size_t err_size);
+
     /* New fields are appended here (ABI minor + 1). */
 } rdapsync_plugin;
 

@@ -2,7 +2,10 @@
  * The delta transform's per-key state (plugins/transform-delta/dstate.c and
  * keymap.c): a lookup answers the latest version passed, from memory after
  * a key's first sight, and what SQLite holds after a commit, a reopen, or a
- * restart that forgets versions the checkpoint does not cover.
+ * restart that forgets versions the checkpoint does not cover; the state's
+ * format (its content hash and key) is kept, and a state of another hash,
+ * an earlier format or a newer one is rebuilt, migrated or refused, never
+ * misread. The content hash itself (chash.c) is checked at the end.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -10,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "chash.h"
 #include "dstate.h"
 #include "keymap.h"
 
@@ -35,13 +41,30 @@ static void fill(unsigned char hash[DSTATE_HASH_BYTES], unsigned char byte)
     memset(hash, byte, DSTATE_HASH_BYTES);
 }
 
-static dstate *open_state(bool docs)
+/* Opens d.sqlite for `hash`; *rebuilt (when not NULL) says whether it was. */
+static dstate *open_with(const char *hash, bool docs, bool *rebuilt)
 {
     char err[256];
     rdapsync_status status;
-    dstate *s = dstate_open(dir, "d.sqlite", docs, &status, err, sizeof err);
+    bool r;
+    dstate *s = dstate_open(dir, "d.sqlite", docs, hash, chash_key_bytes(hash), &r, &status, err, sizeof err);
     cr_assert_not_null(s, "%s", err);
+    if (rebuilt)
+        *rebuilt = r;
     return s;
+}
+
+static dstate *open_state(bool docs) { return open_with("xxh3-128", docs, NULL); }
+
+/* Runs SQL on d.sqlite as another program would. */
+static void sql(const char *text)
+{
+    char path[sizeof dir + 16];
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/d.sqlite", dir);
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, text, NULL, NULL, NULL), SQLITE_OK, "%s: %s", text, sqlite3_errmsg(db));
+    sqlite3_close(db);
 }
 
 /* resume() of dstate_recover: the checkpoint of stream "s" partition 0 is
@@ -178,4 +201,201 @@ Test(keymap, keeps_every_key_apart_through_growth_and_updates)
     cr_assert(live, "an update gives a deleted key a version again");
     cr_assert_eq(got[0], 0xee);
     keymap_free(m);
+}
+
+/* The tables of a format-1 state (before the meta table), with key K
+ * delivered at hash byte 7, as an earlier rdapsync left them. */
+static void write_format_1_state(void)
+{
+    sql("PRAGMA journal_mode=WAL;"
+        "CREATE TABLE delivered (key BLOB PRIMARY KEY, hash BLOB NOT NULL, doc TEXT);"
+        "CREATE TABLE pending (seq INTEGER PRIMARY KEY, key BLOB NOT NULL, hash BLOB, doc TEXT, "
+        "stream TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL);"
+        "INSERT INTO delivered VALUES (CAST('K' AS BLOB), zeroblob(32), NULL);"
+        "UPDATE delivered SET hash = CAST(x'0707070707070707070707070707070707070707070707070707070707070707' AS BLOB);");
+}
+
+Test(dstate, a_state_keeps_its_hash_key_across_reopens_and_a_new_state_gets_a_new_one)
+{
+    unsigned char first[CHASH_KEY_BYTES], zero[CHASH_KEY_BYTES] = {0};
+    bool rebuilt;
+    dstate *s = open_with("xxh3-128", false, &rebuilt);
+    cr_assert_not(rebuilt, "a new state has nothing to rebuild");
+    memcpy(first, dstate_hash_key(s), sizeof first);
+    cr_assert_neq(memcmp(first, zero, sizeof first), 0, "the key is random");
+    dstate_close(s);
+    s = open_with("xxh3-128", false, &rebuilt);
+    cr_assert_not(rebuilt);
+    cr_assert_eq(memcmp(first, dstate_hash_key(s), sizeof first), 0, "the same state, the same key");
+    dstate_close(s);
+    teardown();
+    strcpy(dir + sizeof dir - 7, "XXXXXX");
+    setup();
+    s = open_with("xxh3-128", false, NULL);
+    cr_assert_neq(memcmp(first, dstate_hash_key(s), sizeof first), 0, "another state, another key");
+    dstate_close(s);
+}
+
+Test(dstate, a_state_of_another_hash_is_rebuilt_empty_never_compared)
+{
+    unsigned char b;
+    bool rebuilt;
+    dstate *s = open_with("xxh3-128", false, NULL);
+    pass(s, "A", 1, NULL, 1);
+    commit(s, 1);
+    pass(s, "B", 2, NULL, 2); /* left pending, as a kill leaves it */
+    dstate_close(s);
+    s = open_with("sha256", false, &rebuilt);
+    cr_assert(rebuilt);
+    cr_assert_null(dstate_hash_key(s), "SHA-256 takes no key");
+    recover(s, 2, 0, 0);
+    cr_assert_eq(lookup(s, "A", &b), 0, "a hash of the other kind is gone: the key's next version passes");
+    cr_assert_eq(lookup(s, "B", &b), 0);
+    pass(s, "A", 3, NULL, 3);
+    commit(s, 3);
+    dstate_close(s);
+    s = open_with("sha256", false, &rebuilt);
+    cr_assert_not(rebuilt, "the same hash again: kept");
+    cr_assert_eq(lookup(s, "A", &b), 1);
+    cr_assert_eq(b, 3);
+    dstate_close(s);
+}
+
+Test(dstate, a_format_1_state_is_rebuilt_for_xxh3)
+{
+    unsigned char b;
+    bool rebuilt;
+    write_format_1_state();
+    dstate *s = open_with("xxh3-128", false, &rebuilt);
+    cr_assert(rebuilt, "format 1 held SHA-256 hashes");
+    cr_assert_eq(lookup(s, "K", &b), 0, "its SHA-256 hash is not compared with XXH3 ones");
+    dstate_close(s);
+}
+
+Test(dstate, a_format_1_state_opened_for_sha256_keeps_its_rows)
+{
+    unsigned char b;
+    bool rebuilt;
+    write_format_1_state();
+    dstate *s = open_with("sha256", false, &rebuilt);
+    cr_assert_not(rebuilt);
+    cr_assert_eq(lookup(s, "K", &b), 1, "the same hash: the delivered version is kept");
+    cr_assert_eq(b, 7);
+    dstate_close(s);
+    s = open_with("xxh3-128", false, &rebuilt);
+    cr_assert(rebuilt, "now recorded as a SHA-256 state (format 2): another hash rebuilds it");
+    dstate_close(s);
+}
+
+Test(dstate, a_state_of_a_newer_format_is_refused_and_left_as_it_is)
+{
+    char err[256];
+    rdapsync_status status;
+    bool rebuilt;
+    dstate *s = open_state(false);
+    pass(s, "A", 1, NULL, 1);
+    commit(s, 1);
+    dstate_close(s);
+    sql("UPDATE meta SET value = 3 WHERE name = 'format'");
+    s = dstate_open(dir, "d.sqlite", false, "xxh3-128", CHASH_KEY_BYTES, &rebuilt, &status, err, sizeof err);
+    cr_assert_null(s);
+    cr_assert_eq(status, RDAPSYNC_ERROR, "refused, not retried");
+    cr_assert(strstr(err, "format 3 is newer") != NULL, "%s", err);
+    sql("UPDATE meta SET value = 2 WHERE name = 'format'");
+    unsigned char b;
+    s = open_state(false);
+    cr_assert_eq(lookup(s, "A", &b), 1, "the refused open changed nothing");
+    dstate_close(s);
+}
+
+/* The digest of `text` with a fresh context of kind `name` and key. */
+static void digest(const char *name, const unsigned char *key, const char *text, unsigned char out[CHASH_BYTES])
+{
+    chash *h = chash_new(name, key);
+    cr_assert_not_null(h);
+    chash_buffer b = {.h = h};
+    cr_assert_eq(chash_begin(h), 0);
+    /* Short pieces through the buffer, a long one past it. */
+    for (const char *p = text; *p; p++)
+        cr_assert_eq(chash_feed(&b, p, 1), 0);
+    cr_assert_eq(chash_buffer_flush(&b), 0);
+    cr_assert_eq(chash_end(h, out), 0);
+    chash_free(h);
+}
+
+Test(chash, sha256_is_the_standard_digest)
+{
+    unsigned char out[CHASH_BYTES];
+    digest("sha256", NULL, "abc", out);
+    static const unsigned char want[4] = {0xba, 0x78, 0x16, 0xbf};
+    cr_assert_eq(memcmp(out, want, sizeof want), 0);
+}
+
+Test(chash, xxh3_depends_on_the_key_and_on_every_byte_fed_in_pieces_or_whole)
+{
+    unsigned char k1[CHASH_KEY_BYTES], k2[CHASH_KEY_BYTES], a[CHASH_BYTES], b[CHASH_BYTES], zero[16] = {0};
+    for (size_t i = 0; i < CHASH_KEY_BYTES; i++) {
+        k1[i] = (unsigned char)(i * 7 + 1);
+        k2[i] = (unsigned char)(i * 7 + 2);
+    }
+    char text[2000];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = 0;
+    digest("xxh3-128", k1, text, a);
+    cr_assert_eq(memcmp(a + 16, zero, 16), 0, "16 bytes of digest, then zeros");
+    digest("xxh3-128", k2, text, b);
+    cr_assert_neq(memcmp(a, b, 16), 0, "another key, another digest");
+    text[1000] = 'y';
+    digest("xxh3-128", k1, text, b);
+    cr_assert_neq(memcmp(a, b, 16), 0, "one byte changed");
+    /* Fed whole (past the buffer) or byte by byte: the same digest. */
+    chash *h = chash_new("xxh3-128", k1);
+    chash_buffer buf = {.h = h};
+    unsigned char whole[CHASH_BYTES];
+    cr_assert_eq(chash_begin(h), 0);
+    cr_assert_eq(chash_feed(&buf, "x", 1), 0);
+    cr_assert_eq(chash_feed(&buf, text + 1, strlen(text) - 1), 0);
+    cr_assert_eq(chash_buffer_flush(&buf), 0);
+    cr_assert_eq(chash_end(h, whole), 0);
+    chash_free(h);
+    cr_assert_eq(memcmp(whole, b, CHASH_BYTES), 0);
+    cr_assert_null(chash_new("md5", k1), "an unknown hash");
+}
+
+Test(dstate, after_the_first_flush_a_batch_s_versions_reach_the_file_only_at_the_next_flush)
+{
+    char err[256];
+    unsigned char b;
+    dstate *s = open_state(false);
+    pass(s, "A", 1, NULL, 1); /* before any flush: written at once (a host without batch ends) */
+    cr_assert_eq(dstate_flush(s, err, sizeof err), 0, "%s", err);
+    pass(s, "B", 2, NULL, 2); /* held */
+    cr_assert_eq(lookup(s, "B", &b), 1, "a held version is seen by lookups");
+    cr_assert_eq(b, 2);
+    cr_assert_eq(dstate_flush(s, err, sizeof err), 0, "%s", err);
+    pass(s, "C", 3, NULL, 3); /* held, never flushed: its batch was never written */
+    dstate_close(s);          /* as a kill leaves it */
+
+    s = open_state(false);
+    recover(s, 3, 2, 0);
+    cr_assert_eq(lookup(s, "A", &b), 1, "written at once, then made state by the checkpoint");
+    cr_assert_eq(lookup(s, "B", &b), 1, "flushed at its batch's end, then made state by the checkpoint");
+    cr_assert_eq(b, 2);
+    cr_assert_eq(lookup(s, "C", &b), 0, "never flushed: its batch comes again");
+    dstate_close(s);
+}
+
+Test(dstate, a_commit_writes_held_versions_it_covers_first)
+{
+    char err[256];
+    unsigned char b;
+    dstate *s = open_state(false);
+    cr_assert_eq(dstate_flush(s, err, sizeof err), 0, "%s", err);
+    pass(s, "A", 4, NULL, 1);
+    commit(s, 1);
+    dstate_close(s);
+    s = open_state(false);
+    cr_assert_eq(lookup(s, "A", &b), 1);
+    cr_assert_eq(b, 4);
+    dstate_close(s);
 }

@@ -195,6 +195,12 @@ RDAPSYNC_PLUGIN_ENTRY(host)
     descriptor.abi_minor = 2;
     descriptor.struct_size = (uint32_t)(offsetof(rdapsync_plugin, options_set_end) + sizeof(size_t));
 #endif
+#if defined(VARIANT_ABI_1_3)
+    /* Built before transform_batch_end existed: the descriptor ends after
+     * transform_commit. */
+    descriptor.abi_minor = 3;
+    descriptor.struct_size = (uint32_t)(offsetof(rdapsync_plugin, transform_commit) + sizeof(void (*)(void)));
+#endif
 #if defined(VARIANT_OPTSET_OVERLAP)
     descriptor.options_set_end = sizeof(rdapsync_options_set); /* over path, at offset 0 */
 #endif

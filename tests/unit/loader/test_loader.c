@@ -121,7 +121,7 @@ Test(loader, refuses_a_descriptor_shorter_than_its_abi_minor_requires)
     char expected[128];
     snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI %d.%d",
              offsetof(rdapsync_plugin, flush),
-             offsetof(rdapsync_plugin, retention_purge) + sizeof(((rdapsync_plugin *)0)->retention_purge),
+             offsetof(rdapsync_plugin, transform_batch_end) + sizeof(((rdapsync_plugin *)0)->transform_batch_end),
              RDAPSYNC_ABI_MAJOR, RDAPSYNC_ABI_MINOR);
     expect_refusal(FIXTURE("sink-short"), RDAPSYNC_KIND_SINK, "short", expected);
 }
@@ -161,6 +161,18 @@ Test(loader, loads_a_plugin_built_against_abi_1_2_which_has_no_transform_commit)
     cr_assert_eq(plugin->desc->abi_minor, 2);
     cr_assert(!RDAPSYNC_HAS(rdapsync_plugin, plugin->desc, transform_commit),
               "the host must not read transform_commit beyond struct_size");
+    loader_unload(plugin);
+}
+
+Test(loader, loads_a_plugin_built_against_abi_1_3_which_has_no_transform_batch_end)
+{
+    char err[512] = "";
+    loaded_plugin *plugin = loader_load(FIXTURE("sink-abi13"), RDAPSYNC_KIND_SINK, "abi13", err, sizeof(err));
+    cr_assert_not_null(plugin, "refused: %s", err);
+    cr_assert_eq(plugin->desc->abi_minor, 3);
+    cr_assert(RDAPSYNC_HAS(rdapsync_plugin, plugin->desc, transform_commit));
+    cr_assert(!RDAPSYNC_HAS(rdapsync_plugin, plugin->desc, transform_batch_end),
+              "the host must not read transform_batch_end beyond struct_size");
     loader_unload(plugin);
 }
 
