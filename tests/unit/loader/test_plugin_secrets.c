@@ -33,8 +33,12 @@ static void check_plugin(const loaded_plugin *plugin, void *opaque)
     bool any = false;
     for (const rdapsync_option *opt = plugin->desc->options; opt && opt->name; opt++) {
         /* Maps are pass-through properties: their entries are secret by key
-         * (sasl.password), which the host decides when it fills them. */
-        if (opt->type == RDAPSYNC_OPT_MAP || opt->type == RDAPSYNC_OPT_BOOL || opt->type == RDAPSYNC_OPT_ENUM)
+         * (sasl.password), which the host decides when it fills them. A
+         * number (postgres `connections: 2`) holds no password whatever its
+         * name. */
+        if (opt->type == RDAPSYNC_OPT_MAP || opt->type == RDAPSYNC_OPT_BOOL || opt->type == RDAPSYNC_OPT_ENUM ||
+            opt->type == RDAPSYNC_OPT_INT || opt->type == RDAPSYNC_OPT_SIZE || opt->type == RDAPSYNC_OPT_DURATION ||
+            opt->type == RDAPSYNC_OPT_DOUBLE)
             continue;
         if (!secrets_is_credential_name(opt->name) && !may_embed_credentials(opt->name))
             continue;
