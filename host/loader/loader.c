@@ -21,6 +21,7 @@ static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [1] = END_OF(rdapsync_plugin, flags),
     [2] = END_OF(rdapsync_plugin, options_set_end),
     [3] = END_OF(rdapsync_plugin, transform_commit),
+    [4] = END_OF(rdapsync_plugin, transform_commit), /* 1.4 appended to records and the host table only */
 };
 
 uint32_t loader_plugin_flags(const rdapsync_plugin *desc)

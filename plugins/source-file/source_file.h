@@ -17,6 +17,10 @@
 /* The services table, saved by the entry function. */
 extern const rdapsync_host *source_file_host;
 
+/* Regions a version vector may name: far above any deployment, and a
+ * bound on the stack array an envelope's "vv" is read into. */
+#define SOURCE_FILE_MAX_REGIONS 64
+
 enum source_format { FORMAT_AUTO = 0, FORMAT_JSONL = 1, FORMAT_JSON = 2 };
 
 /* Filled by the host from the option table in source_file.c. */
