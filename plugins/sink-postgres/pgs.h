@@ -13,6 +13,8 @@
  *   pgs_copy.c        the write path: COPY, straight in or through a stage
  *   pgs_pipeline.c    the other write path: pipelined prepared statements
  *   pgs_positions.c   exactly-once: the positions table
+ *   pgs_history.c     the history table (history: { table: NAME })
+ *   pgs_mvr.c         the heads and conflict log tables (conflicts: {...})
  */
 #ifndef RDAPSYNC_SINK_POSTGRES_PGS_H
 #define RDAPSYNC_SINK_POSTGRES_PGS_H
@@ -53,6 +55,7 @@ typedef struct pgs_config {
     bool exactly_once;
     char *positions_table;
     char *history; /* JSON { "table": NAME } or NULL */
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
     rdapsync_options_set set; /* which of them the file wrote */
 } pgs_config;
 
@@ -63,6 +66,8 @@ typedef struct pgs_names {
     char *positions; /* "schema"."rdapsync_positions" or "rdapsync_positions" */
     char *live_view; /* "schema"."table_live" */
     char *history;   /* "schema"."history", or NULL without history */
+    char *heads;     /* "schema"."table_heads", or NULL without conflicts */
+    char *conflicts; /* the conflict log, or NULL without conflicts */
 } pgs_names;
 
 /* A growing byte buffer, reused for every document of a write: one
@@ -84,6 +89,7 @@ typedef struct pgs_state {
     bool direct_capable; /* COPY method: the table takes the stage's binary rows as they are */
     unsigned direct_skip, direct_backoff; /* COPY method: writes until new keys are copied straight in again */
     char *history_table; /* the unquoted history table name, or NULL */
+    rdapsync_sinktk_conflicts *conflicts; /* the conflicts option read, or NULL */
 } pgs_state;
 
 /* How a failed statement should be handled. */
@@ -114,8 +120,9 @@ char *pgs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 
 /* ---- pgs_schema.c ---- */
 
-/* `history`: the unquoted history table name, or NULL. */
-int pgs_names_build(const pgs_config *cfg, const char *history, pgs_names *names);
+/* `history`: the unquoted history table name, `conflicts` the conflict
+ * log's, or NULL. */
+int pgs_names_build(const pgs_config *cfg, const char *history, const char *conflicts, pgs_names *names);
 void pgs_names_free(pgs_names *names);
 /* Creates the table (and the live view) if asked, under an advisory lock
  * so that tasks starting together do not race. */
@@ -200,5 +207,14 @@ rdapsync_status pgs_history_prepare(PGconn *conn, const pgs_names *names, char *
  * the open transaction (pipelined). Any failure fails the write. */
 rdapsync_status pgs_history_apply(pgs_state *st, const rdapsync_sinktk_plan *plan,
                                   const rdapsync_sinktk_rejects *rejects, char *err, size_t err_size);
+
+/* ---- pgs_mvr.c: the heads and conflict log tables (conflicts: {...}) ---- */
+
+/* Creates both tables if missing (at open, with create_table). */
+rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_names *names, char *err, size_t err_size);
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

@@ -45,6 +45,7 @@ static const rdapsync_option options[] = {
                                "server-side statement_timeout of the session; 0 keeps the server's") },
     RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(pgs_config),
     RDAPSYNC_SINKTK_OPTIONS_HISTORY(pgs_config),
+    RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(pgs_config),
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -100,6 +101,17 @@ static rdapsync_status pgs_check(const void *config, char *err, size_t err_size)
     if (status == RDAPSYNC_OK && history)
         status = check_ident("history table", history, PGS_MAX_IDENT, err, err_size);
     free(history);
+    rdapsync_sinktk_conflicts *conflicts = NULL;
+    if (status == RDAPSYNC_OK)
+        status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table,
+                                                  cfg->exactly_once ? cfg->positions_table : NULL, strcmp, &conflicts,
+                                                  err, err_size);
+    if (status == RDAPSYNC_OK && conflicts)
+        status = check_ident("conflicts table", conflicts->table, PGS_MAX_IDENT, err, err_size);
+    /* <table>_heads needs six more bytes than the table. */
+    if (status == RDAPSYNC_OK && conflicts)
+        status = check_ident("table (with conflicts)", cfg->table, PGS_MAX_IDENT - 6, err, err_size);
+    rdapsync_sinktk_conflicts_free(conflicts);
     return status;
 }
 
@@ -149,6 +161,9 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
         goto fail;
     if (first && cfg->create_table && st->names.history &&
         (status = pgs_history_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
+    if (first && cfg->create_table && st->names.heads &&
+        (status = pgs_mvr_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if ((status = pgs_schema_prepare(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
@@ -217,6 +232,18 @@ static rdapsync_status store_save_positions(void *store, const char *pipeline, i
     return pgs_positions_store(((pgs_state *)store)->conn, pipeline, task, positions, err, err_size);
 }
 
+static rdapsync_status store_heads_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                        size_t err_size)
+{
+    return pgs_mvr_load(store, keys, count, err, err_size);
+}
+
+static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                         size_t err_size)
+{
+    return pgs_mvr_write(store, keys, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
@@ -226,6 +253,8 @@ static const rdapsync_sinktk_store_ops store_ops = {
     .apply = store_apply,
     .load_positions = store_load_positions,
     .save_positions = store_save_positions,
+    .heads_load = store_heads_load,
+    .heads_write = store_heads_write,
 };
 
 /* ---- the plugin's callbacks ---- */
@@ -237,6 +266,7 @@ static void state_free(pgs_state *st)
     pgs_buffer_free(&st->buffer);
     pgs_names_free(&st->names);
     free(st->history_table);
+    rdapsync_sinktk_conflicts_free(st->conflicts);
     free(st);
 }
 
@@ -253,7 +283,13 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         state_free(st);
         return status;
     }
-    if (!st || pgs_names_build(cfg, st->history_table, &st->names) != 0) {
+    if (st && (status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table, NULL, strcmp,
+                                                         &st->conflicts, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
+    if (!st || pgs_names_build(cfg, st->history_table, st->conflicts ? st->conflicts->table : NULL, &st->names) !=
+                   0) {
         state_free(st);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_ERROR;
@@ -268,6 +304,7 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         .label = "postgres sink",
         .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
+        .conflicts = st->conflicts,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);
