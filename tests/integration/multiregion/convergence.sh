@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Multi-region convergence: three regions' streams with version vectors
-# (regions.py gen), each replica (SQLite, PostgreSQL) receiving all three in
+# (regions.py gen), each replica (SQLite, PostgreSQL, MariaDB) receiving all three in
 # its own random order with 10% duplicates, under each conflict strategy,
 # with several kill -9s of rdapsync on the way. At the end every replica of
 # a strategy shows byte-identical visible documents (canonical dump) equal
@@ -9,8 +9,26 @@
 # exactly the keys left with concurrent heads: none missed, none spurious.
 source "$RDAPSYNC_SOURCE_DIR/tests/integration/postgres/lib.sh"
 
+for var in RDAPSYNC_MYSQL_HOST RDAPSYNC_MYSQL_PORT RDAPSYNC_MYSQL_USER RDAPSYNC_MYSQL_PASSWORD; do
+  [[ -n "${!var:-}" ]] || fail "$var is not set: start scripts/servers/mariadb.sh and export its env"
+done
+MYSQL_CLIENT="$(command -v mariadb || command -v mysql || true)"
+[[ -n "$MYSQL_CLIENT" ]] || fail "the mariadb client is not installed (Debian package mariadb-client)"
+SINK_DB="rdapsync_$RUN_ID"
+export SINK_DB
+myq() {
+  "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h "$RDAPSYNC_MYSQL_HOST" -P "$RDAPSYNC_MYSQL_PORT" \
+    -u "$RDAPSYNC_MYSQL_USER" -p"$RDAPSYNC_MYSQL_PASSWORD" --default-character-set=utf8mb4 -N -B -r --quick \
+    ${2:+"$2"} -e "$1"
+}
+myq "DROP DATABASE IF EXISTS \`$SINK_DB\`; CREATE DATABASE \`$SINK_DB\` CHARACTER SET utf8mb4"
+drop_mysql() { myq "DROP DATABASE IF EXISTS \`$SINK_DB\`" >/dev/null 2>&1 || true; }
+# The work folder's own cleanup (lib.sh) reads the exit status: keep it.
+trap 'rc=$?; drop_mysql; (exit $rc); cleanup_work' EXIT
+
 rg() { python3 "$RDAPSYNC_SOURCE_DIR/tests/integration/multiregion/regions.py" "$@"; }
 strategies=(lww region-priority merge manual)
+replicas=(sqlite postgres mariadb)
 priority="[ap, eu, us]"
 
 rg gen streams --keys 300 --writes "${MR_WRITES:-6000}" --conflict-rate 0.3 --seed 15
@@ -31,14 +49,14 @@ seed=100
   echo "state_dir: $WORK/state"
   echo "pipelines:"
   for s in "${strategies[@]}"; do
-    for sink in sqlite postgres; do
+    for sink in "${replicas[@]}"; do
       seed=$((seed + 1))
       rg replica streams "$seed" "in-$sink-$s.jsonl"
-      if [[ $sink == sqlite ]]; then
-        block="{ plugin: sqlite, config: { path: \"$WORK/out/$s.db\", table: rdap, conflicts: $(conflicts_block "$s") } }"
-      else
-        block="{ plugin: postgres, config: { dsn: \"\${env:SINK_DSN}\", table: $(table_of "$s"), exactly_once: true, conflicts: $(conflicts_block "$s") } }"
-      fi
+      case $sink in
+        sqlite) block="{ plugin: sqlite, config: { path: \"$WORK/out/$s.db\", table: rdap, conflicts: $(conflicts_block "$s") } }" ;;
+        postgres) block="{ plugin: postgres, config: { dsn: \"\${env:SINK_DSN}\", table: $(table_of "$s"), exactly_once: true, conflicts: $(conflicts_block "$s") } }" ;;
+        mariadb) block="{ plugin: mysql, config: { host: \"\${env:RDAPSYNC_MYSQL_HOST}\", port: \"\${env:RDAPSYNC_MYSQL_PORT}\", user: \"\${env:RDAPSYNC_MYSQL_USER}\", password: \"\${env:RDAPSYNC_MYSQL_PASSWORD}\", database: \"\${env:SINK_DB}\", table: $(table_of "$s"), exactly_once: true, conflicts: $(conflicts_block "$s") } }" ;;
+      esac
       cat <<YAML
   - name: $sink-$s
     source: { plugin: file, config: { path: "$WORK/in-$sink-$s.jsonl" } }
@@ -76,31 +94,39 @@ for row in db.execute(sys.argv[2]):
 PY
 }
 
+# rows NAME REPLICA STRATEGY SQL: the rows of SQL on that replica, "|" between columns.
+rows() {
+  local t; t=$(table_of "$2")
+  case $1 in
+    sqlite) sqlite_rows "out/$2.db" "${3//@/rdap}" ;;
+    postgres) pgq "${3//@/$t}" ;;
+    mariadb) local q=${3//@/$t}; myq "${q//key/\`key\`}" "$SINK_DB" | tr '\t' '|' ;;
+  esac
+}
+
 for s in "${strategies[@]}"; do
-  t=$(table_of "$s")
   extra=()
   [[ $s == region-priority ]] && extra=(ap eu us)
   rg expect streams "$s" "${extra[@]}" >"expected-$s.tsv"
-  sqlite_rows "out/$s.db" "SELECT key, deleted, doc FROM rdap" | rg canon >"sqlite-$s.tsv"
-  pgq "SELECT key, deleted, doc::text FROM $t" | rg canon >"postgres-$s.tsv"
-  cmp -s "sqlite-$s.tsv" "postgres-$s.tsv" || { diff "sqlite-$s.tsv" "postgres-$s.tsv" | head >&2; fail "$s: the replicas differ"; }
-  cmp -s "expected-$s.tsv" "sqlite-$s.tsv" || { diff "expected-$s.tsv" "sqlite-$s.tsv" | head >&2; fail "$s: the visible documents are not the heads' ($s)"; }
-
-  sqlite_rows "out/$s.db" "SELECT key, heads FROM rdap_heads" | LC_ALL=C sort >"heads-sqlite-$s.txt"
-  pgq "SELECT key || '|' || heads FROM ${t}_heads" | LC_ALL=C sort >"heads-postgres-$s.txt"
-  cmp -s "heads-sqlite-$s.txt" "heads-postgres-$s.txt" || fail "$s: the heads tables differ between replicas"
-
-  sqlite_rows "out/$s.db" "SELECT key FROM rdap_conflicts WHERE resolved_at IS NULL" | LC_ALL=C sort >"open-sqlite-$s.txt"
-  pgq "SELECT key FROM ${t}_conflicts WHERE resolved_at IS NULL" | LC_ALL=C sort >"open-postgres-$s.txt"
-  for replica in sqlite postgres; do
-    missed=$(comm -23 open.expected "open-$replica-$s.txt" | wc -l)
-    spurious=$(comm -13 open.expected "open-$replica-$s.txt" | wc -l)
-    (( missed == 0 && spurious == 0 )) || fail "$s/$replica conflict log: $missed missed, $spurious spurious"
+  for r in "${replicas[@]}"; do
+    deleted="deleted"
+    [[ $r == postgres ]] && deleted="deleted::int"
+    rows "$r" "$s" "SELECT key, $deleted, doc FROM @" | rg canon >"$r-$s.tsv"
+    cmp -s "expected-$s.tsv" "$r-$s.tsv" || { diff "expected-$s.tsv" "$r-$s.tsv" | head >&2; fail "$s/$r: the visible documents are not the heads'"; }
+    rows "$r" "$s" "SELECT key, heads FROM @_heads" | LC_ALL=C sort >"heads-$r-$s.txt"
+    cmp -s "heads-${replicas[0]}-$s.txt" "heads-$r-$s.txt" || fail "$s: the heads of $r differ from ${replicas[0]}'s"
+    rows "$r" "$s" "SELECT key FROM @_conflicts WHERE resolved_at IS NULL" | LC_ALL=C sort >"open-$r-$s.txt"
+    missed=$(comm -23 open.expected "open-$r-$s.txt" | wc -l)
+    spurious=$(comm -13 open.expected "open-$r-$s.txt" | wc -l)
+    (( missed == 0 && spurious == 0 )) || fail "$s/$r conflict log: $missed missed, $spurious spurious"
+    resolved=$(rows "$r" "$s" "SELECT count(*) FROM @_conflicts WHERE resolved_at IS NOT NULL")
+    (( resolved > 0 )) || fail "$s/$r: no conflict was resolved: resolution is not exercised"
   done
-  resolved=$(pgq "SELECT count(*) FROM ${t}_conflicts WHERE resolved_at IS NOT NULL")
-  (( resolved > 0 )) || fail "$s: no conflict was resolved: resolution is not exercised"
-  log "$s: $(wc -l <"expected-$s.tsv") keys equal on both replicas, $(wc -l <open.expected) open conflicts, $resolved resolved"
-  pgq "DROP TABLE $t, ${t}_heads, ${t}_conflicts CASCADE" >/dev/null
+  for r in "${replicas[@]}"; do
+    cmp -s "${replicas[0]}-$s.tsv" "$r-$s.tsv" || fail "$s: $r differs from ${replicas[0]}"
+  done
+  log "$s: $(wc -l <"expected-$s.tsv") keys byte-identical on ${replicas[*]}, $(wc -l <open.expected) open conflicts, $resolved resolved"
+  pgq "DROP TABLE $(table_of "$s"), $(table_of "$s")_heads, $(table_of "$s")_conflicts CASCADE" >/dev/null
 done
 pgq "DELETE FROM rdapsync_positions WHERE pipeline LIKE 'postgres-%'" >/dev/null || true
 echo "PASS multiregion convergence ($kills kills)"
