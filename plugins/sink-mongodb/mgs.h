@@ -11,6 +11,7 @@
  *   mgs_apply.c      the write path: insert new keys, then a guarded replace
  *                    (or delete + insert) of existing ones; rejects and
  *                    fallbacks
+ *   mgs_mvr.c        the heads and conflict log collections (conflicts: {...})
  *
  * The stored document has the fields of the PostgreSQL sink's row
  * (docs/plugins/sink-postgres.md), so that the same records give the same
@@ -57,6 +58,7 @@ typedef struct mgs_config {
     int64_t operation_timeout; /* ms */
     int64_t read_chunk;
     char *app_name;
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
 } mgs_config;
 
 /* What open() learned about the server, and the choices made from it. */
@@ -88,6 +90,7 @@ typedef struct mgs_state {
      * writer drops the client once the handles made from it (bulks,
      * cursors) are gone. */
     bool broken;
+    rdapsync_sinktk_conflicts *conflicts; /* the conflicts option read, or NULL */
 } mgs_state;
 
 /* ---- mgs_conn.c ---- */
@@ -136,5 +139,12 @@ rdapsync_status mgs_apply(mgs_state *st, rdapsync_sinktk_plan *rows, rdapsync_si
                           mgs_tally *tally, char *err, size_t err_size);
 /* Frees a row's stored document (rdapsync_sinktk_plan_config.release). */
 void mgs_doc_release(void *doc);
+
+/* ---- mgs_mvr.c ---- */
+
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status mgs_mvr_load(mgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status mgs_mvr_write(mgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Multi-region convergence: three regions' streams with version vectors
-# (regions.py gen), each replica (SQLite, PostgreSQL, MariaDB) receiving all three in
+# (regions.py gen), each replica (SQLite, PostgreSQL, MariaDB, FerretDB) receiving all three in
 # its own random order with 10% duplicates, under each conflict strategy,
 # with several kill -9s of rdapsync on the way. At the end every replica of
 # a strategy shows byte-identical visible documents (canonical dump) equal
@@ -16,19 +16,32 @@ MYSQL_CLIENT="$(command -v mariadb || command -v mysql || true)"
 [[ -n "$MYSQL_CLIENT" ]] || fail "the mariadb client is not installed (Debian package mariadb-client)"
 SINK_DB="rdapsync_$RUN_ID"
 export SINK_DB
+[[ -n "${RDAPSYNC_MONGO_URI:-}" ]] || fail "RDAPSYNC_MONGO_URI is not set: start scripts/servers/ferretdb.sh and export its env"
+MONGO_EXPORT="$RDAPSYNC_BINARY_DIR/tests/integration/mongodb/mongo-export"
+[[ -x $MONGO_EXPORT ]] || fail "mongo-export is not built"
+MONGO_DB="mr_$RUN_ID"
+
 myq() {
   "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h "$RDAPSYNC_MYSQL_HOST" -P "$RDAPSYNC_MYSQL_PORT" \
     -u "$RDAPSYNC_MYSQL_USER" -p"$RDAPSYNC_MYSQL_PASSWORD" --default-character-set=utf8mb4 -N -B -r --quick \
     ${2:+"$2"} -e "$1"
 }
 myq "DROP DATABASE IF EXISTS \`$SINK_DB\`; CREATE DATABASE \`$SINK_DB\` CHARACTER SET utf8mb4"
-drop_mysql() { myq "DROP DATABASE IF EXISTS \`$SINK_DB\`" >/dev/null 2>&1 || true; }
+drop_mysql() {
+  myq "DROP DATABASE IF EXISTS \`$SINK_DB\`" >/dev/null 2>&1 || true
+  local s
+  for s in lww region_priority merge manual; do
+    for c in "" _heads _conflicts; do
+      "$MONGO_EXPORT" --drop "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "mr_${RUN_ID}_$s$c" >/dev/null 2>&1 || true
+    done
+  done
+}
 # The work folder's own cleanup (lib.sh) reads the exit status: keep it.
 trap 'rc=$?; drop_mysql; (exit $rc); cleanup_work' EXIT
 
 rg() { python3 "$RDAPSYNC_SOURCE_DIR/tests/integration/multiregion/regions.py" "$@"; }
 strategies=(lww region-priority merge manual)
-replicas=(sqlite postgres mariadb)
+replicas=(sqlite postgres mariadb ferretdb)
 priority="[ap, eu, us]"
 
 rg gen streams --keys 300 --writes "${MR_WRITES:-6000}" --conflict-rate 0.3 --seed 15
@@ -55,6 +68,7 @@ seed=100
       case $sink in
         sqlite) block="{ plugin: sqlite, config: { path: \"$WORK/out/$s.db\", table: rdap, conflicts: $(conflicts_block "$s") } }" ;;
         postgres) block="{ plugin: postgres, config: { dsn: \"\${env:SINK_DSN}\", table: $(table_of "$s"), exactly_once: true, conflicts: $(conflicts_block "$s") } }" ;;
+        ferretdb) block="{ plugin: mongodb, config: { uri: \"\${env:RDAPSYNC_MONGO_URI}\", database: $MONGO_DB, collection: $(table_of "$s"), conflicts: $(conflicts_block "$s") } }" ;;
         mariadb) block="{ plugin: mysql, config: { host: \"\${env:RDAPSYNC_MYSQL_HOST}\", port: \"\${env:RDAPSYNC_MYSQL_PORT}\", user: \"\${env:RDAPSYNC_MYSQL_USER}\", password: \"\${env:RDAPSYNC_MYSQL_PASSWORD}\", database: \"\${env:SINK_DB}\", table: $(table_of "$s"), exactly_once: true, conflicts: $(conflicts_block "$s") } }" ;;
       esac
       cat <<YAML
@@ -94,13 +108,27 @@ for row in db.execute(sys.argv[2]):
 PY
 }
 
-# rows NAME REPLICA STRATEGY SQL: the rows of SQL on that replica, "|" between columns.
-rows() {
-  local t; t=$(table_of "$2")
+# sql KIND: the query of KIND on the data table @.
+sql() {
   case $1 in
-    sqlite) sqlite_rows "out/$2.db" "${3//@/rdap}" ;;
-    postgres) pgq "${3//@/$t}" ;;
-    mariadb) local q=${3//@/$t}; myq "${q//key/\`key\`}" "$SINK_DB" | tr '\t' '|' ;;
+    docs) echo "SELECT key, deleted, doc FROM @" ;;
+    heads) echo "SELECT key, heads FROM @_heads" ;;
+    open) echo "SELECT key FROM @_conflicts WHERE resolved_at IS NULL" ;;
+    resolved) echo "SELECT count(*) FROM @_conflicts WHERE resolved_at IS NOT NULL" ;;
+  esac
+}
+# rows REPLICA STRATEGY KIND: KIND's rows on that replica, "|" between columns.
+rows() {
+  local t q; t=$(table_of "$2"); q=$(sql "$3")
+  case $1 in
+    sqlite) sqlite_rows "out/$2.db" "${q//@/rdap}" ;;
+    postgres) pgq "${q//@/$t}" ;;
+    mariadb) q=${q//@/$t}; myq "${q//key/\`key\`}" "$SINK_DB" | tr '\t' '|' ;;
+    ferretdb)
+      local c=${t}_conflicts
+      [[ $3 == docs ]] && c=$t
+      [[ $3 == heads ]] && c=${t}_heads
+      "$MONGO_EXPORT" --raw "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "$c" | rg mongo-rows "$3" ;;
   esac
 }
 
@@ -109,17 +137,15 @@ for s in "${strategies[@]}"; do
   [[ $s == region-priority ]] && extra=(ap eu us)
   rg expect streams "$s" "${extra[@]}" >"expected-$s.tsv"
   for r in "${replicas[@]}"; do
-    deleted="deleted"
-    [[ $r == postgres ]] && deleted="deleted::int"
-    rows "$r" "$s" "SELECT key, $deleted, doc FROM @" | rg canon >"$r-$s.tsv"
+    rows "$r" "$s" docs | rg canon >"$r-$s.tsv"
     cmp -s "expected-$s.tsv" "$r-$s.tsv" || { diff "expected-$s.tsv" "$r-$s.tsv" | head >&2; fail "$s/$r: the visible documents are not the heads'"; }
-    rows "$r" "$s" "SELECT key, heads FROM @_heads" | LC_ALL=C sort >"heads-$r-$s.txt"
+    rows "$r" "$s" heads | LC_ALL=C sort >"heads-$r-$s.txt"
     cmp -s "heads-${replicas[0]}-$s.txt" "heads-$r-$s.txt" || fail "$s: the heads of $r differ from ${replicas[0]}'s"
-    rows "$r" "$s" "SELECT key FROM @_conflicts WHERE resolved_at IS NULL" | LC_ALL=C sort >"open-$r-$s.txt"
+    rows "$r" "$s" open | LC_ALL=C sort >"open-$r-$s.txt"
     missed=$(comm -23 open.expected "open-$r-$s.txt" | wc -l)
     spurious=$(comm -13 open.expected "open-$r-$s.txt" | wc -l)
     (( missed == 0 && spurious == 0 )) || fail "$s/$r conflict log: $missed missed, $spurious spurious"
-    resolved=$(rows "$r" "$s" "SELECT count(*) FROM @_conflicts WHERE resolved_at IS NOT NULL")
+    resolved=$(rows "$r" "$s" resolved)
     (( resolved > 0 )) || fail "$s/$r: no conflict was resolved: resolution is not exercised"
   done
   for r in "${replicas[@]}"; do

@@ -17,6 +17,8 @@ convergence test (convergence.sh).
       the keys left with more than one head, one a line.
   regions.py canon < "key|deleted|doc" lines
       the same canonical dump from a sink's rows.
+  regions.py mongo-rows docs|heads|open|resolved < mongo-export --raw lines
+      a MongoDB collection's documents as those rows.
 """
 import json
 import random
@@ -143,6 +145,18 @@ def main():
             gone = deleted in ("1", "t", "true")
             rows.append("%s\t%d\t%s" % (key, gone, "" if gone else canon_doc(json.loads(doc))))
         print("\n".join(sorted(rows)))
+    elif cmd == "mongo-rows":
+        # mongo-export --raw lines as the SQL replicas' rows.
+        docs = [json.loads(line) for line in sys.stdin.read().splitlines()]
+        for d in docs:
+            if args[0] == "docs":
+                print("%s|%d|%s" % (d["_id"], d["deleted"], json.dumps(d["doc"], separators=(",", ":"))))
+            elif args[0] == "heads":
+                print("%s|%s" % (d["_id"], d["heads"]))
+            elif args[0] == "open" and d.get("resolved_at") is None:
+                print(d["_id"])
+        if args[0] == "resolved":
+            print(sum(1 for d in docs if d.get("resolved_at") is not None))
     else:
         sys.exit("unknown command " + cmd)
 
