@@ -50,6 +50,7 @@ int decode_bad(source_state *s, rdapsync_batch *batch, const input_file *file, c
 
     if (!rec || H->record_set_position(batch, rec, file->stream, -1, next_offset) != 0)
         return -1;
+    s->last_added = rec;
     return mark_bad(s, batch, rec, file, bytes, len, line, why);
 }
 
@@ -252,6 +253,27 @@ static const char *type_name(rdapsync_value_type t)
     return "unknown";
 }
 
+/* The envelope's version origin (either shape), or NULL. */
+static const char *envelope_origin(const rdapsync_value *doc)
+{
+    const rdapsync_value *version = J->object_get(doc, "version");
+    return J->string_value(J->object_get(J->type(version) == RDAPSYNC_JSON_OBJECT ? version : doc, "origin"));
+}
+
+/* A record of a skipped origin: not emitted, counted. Its position moves
+ * onto the last record this poll added from the same file, so that the
+ * checkpoint covers it; without one, the line is read (and skipped) again
+ * after a restart. 1, or -1 when the host refused the position. */
+static int skip_record(source_state *s, rdapsync_batch *batch, const input_file *file, int64_t next_offset)
+{
+    s->skipped++;
+    H->counter_add(s->ctx, ORIGIN_SKIP_COUNTER, 1);
+    if (s->last_added && s->last_added->position.stream && strcmp(s->last_added->position.stream, file->stream) == 0 &&
+        H->record_set_position(batch, s->last_added, file->stream, -1, next_offset) != 0)
+        return -1;
+    return 1;
+}
+
 int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
                   int64_t line, int64_t next_offset)
 {
@@ -269,11 +291,17 @@ int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file
         J->decref(doc);
         return decode_bad(s, batch, file, bytes, len, line, next_offset, why);
     }
+    bool envelope = J->object_get(doc, "op") && J->object_get(doc, "key");
+    if (envelope && s->cfg->skip_origins.count && origin_skipped(&s->cfg->skip_origins, envelope_origin(doc))) {
+        rc = skip_record(s, batch, file, next_offset);
+        goto out;
+    }
     if (!(rec = H->record_add(batch)))
         goto out;
+    s->last_added = rec;
     if (H->record_set_position(batch, rec, file->stream, -1, next_offset) != 0)
         goto out;
-    if (J->object_get(doc, "op") && J->object_get(doc, "key"))
+    if (envelope)
         rc = decode_envelope(s, batch, rec, doc, line, &bad, vv_why, sizeof(vv_why));
     else
         rc = decode_document(s, batch, rec, doc, file, line);

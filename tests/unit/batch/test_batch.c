@@ -274,3 +274,21 @@ Test(batch, copied_and_moved_records_keep_their_vector)
     batch_free(b);
     batch_free(c);
 }
+
+Test(batch, a_plugin_under_a_host_older_than_abi_1_4_reads_no_vector)
+{
+    rdapsync_batch *b = batch_new(2);
+    rdapsync_vv_entry in[] = { { "eu", 1 } };
+    rdapsync_record *r = H->record_add(b);
+    cr_assert_eq(H->record_set_vv(b, r, in, 1), 0);
+    cr_assert_eq(rdapsync_record_vv(H, r).count, 1, "this host has vectors");
+
+    /* A 1.3 host's table ends before record_set_vv, and its records before
+     * vv: the helper must not read the field. */
+    rdapsync_host old = *H;
+    old.struct_size = (uint32_t)offsetof(rdapsync_host, record_set_vv);
+    rdapsync_vv none = rdapsync_record_vv(&old, r);
+    cr_assert_eq(none.count, 0);
+    cr_assert_null(none.entries);
+    batch_free(b);
+}

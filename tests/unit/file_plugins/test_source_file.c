@@ -124,6 +124,35 @@ Test(source_file, envelope_lines_carry_op_key_version_and_headers)
     free(input);
 }
 
+Test(source_file, skip_origins_leaves_out_the_listed_origins_and_their_positions_go_to_the_previous_record)
+{
+    char *input = path_join(dir, "two-regions.jsonl");
+    const char *lines[] = {
+        "{\"key\":\"a\",\"op\":\"upsert\",\"ts_ms\":1,\"origin\":\"eu\",\"seq\":1,\"value\":{}}\n",
+        "{\"key\":\"b\",\"op\":\"upsert\",\"ts_ms\":2,\"origin\":\"us\",\"seq\":1,\"value\":{}}\n",
+        "{\"key\":\"c\",\"op\":\"upsert\",\"version\":{\"ts_ms\":3,\"origin\":\"us\",\"seq\":2},\"value\":{}}\n",
+        "{\"key\":\"d\",\"op\":\"delete\",\"ts_ms\":4,\"origin\":\"ap\",\"seq\":1}\n",
+        "{\"handle\":\"plain-document\"}\n",
+        "{\"key\":\"e\",\"op\":\"upsert\",\"ts_ms\":5,\"origin\":\"us\",\"seq\":3,\"value\":{}}\n",
+    };
+    char text[2048] = "";
+    for (size_t i = 0; i < 6; i++)
+        strcat(text, lines[i]);
+    file_write_str(input, text);
+    instance src = open_source(input, "skip_origins: [us, ap]", NULL);
+    rdapsync_batch *b = poll_all(&src, 16, 10);
+
+    cr_assert_eq(batch_count(b), 2, "us and ap are left out; an origin-less document is kept");
+    cr_assert_str_eq(rec(b, 0)->key, "a");
+    cr_assert_str_eq(rec(b, 1)->key, "plain-document");
+    cr_assert_eq(rec(b, 1)->position.offset, (int64_t)strlen(text),
+                 "the skipped last line's position moved onto the last record emitted");
+    cr_assert_eq(metric_value("file", "origins_skipped"), 4.0, "every skipped record is counted");
+    batch_free(b);
+    instance_close(&src);
+    free(input);
+}
+
 Test(source_file, key_field_option_chooses_the_key)
 {
     char *input = path_join(dir, "in.jsonl");
