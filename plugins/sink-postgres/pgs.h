@@ -141,6 +141,10 @@ enum {
 };
 /* The ON CONFLICT tail shared by both write methods (upsert mode). */
 char *pgs_schema_conflict_clause(const pgs_names *names);
+/* The COMPRESSION clause of a created document column ("" for the
+ * server's default): lz4 when `compression` asks for it or, auto, when the
+ * server has it. */
+const char *pgs_schema_compression(PGconn *conn, int compression);
 /* The column list shared by both write methods. */
 const char *pgs_schema_columns(int mode);
 
@@ -211,7 +215,8 @@ rdapsync_status pgs_history_apply(pgs_state *st, const rdapsync_sinktk_plan *pla
 /* ---- pgs_mvr.c: the heads and conflict log tables (conflicts: {...}) ---- */
 
 /* Creates both tables if missing (at open, with create_table). */
-rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_names *names, char *err, size_t err_size);
+rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_config *cfg, const pgs_names *names, char *err,
+                               size_t err_size);
 /* The store's heads_load / heads_write (rdapsync/sinktk.h). */
 rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,

@@ -86,7 +86,7 @@ static bool server_has_lz4(PGconn *conn)
     return has;
 }
 
-static const char *compression_clause(PGconn *conn, int compression)
+const char *pgs_schema_compression(PGconn *conn, int compression)
 {
     switch (compression) {
     case PGS_COMPRESSION_PGLZ: return " COMPRESSION pglz";
@@ -113,7 +113,7 @@ static char *create_table_sql(PGconn *conn, const pgs_config *cfg, const pgs_nam
                       "src_partition integer, "
                       "src_offset bigint, "
                       "updated_at timestamptz NOT NULL DEFAULT now())",
-                      names->table, id_def, names->key, key_def, compression_clause(conn, cfg->compression));
+                      names->table, id_def, names->key, key_def, pgs_schema_compression(conn, cfg->compression));
 }
 
 static char *create_view_sql(const pgs_names *names)

@@ -163,7 +163,7 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
         (status = pgs_history_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (first && cfg->create_table && st->names.heads &&
-        (status = pgs_mvr_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+        (status = pgs_mvr_ensure(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if ((status = pgs_schema_prepare(st->conn, cfg, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
