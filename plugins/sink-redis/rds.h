@@ -9,6 +9,7 @@
  *   rds_conn.c    connecting (AUTH, SELECT, SCRIPT LOAD), classifying
  *                 error replies into RETRY and ERROR
  *   rds_apply.c   the pipelined, version-guarded writes
+ *   rds_mvr.c     the heads and the conflict log (conflicts: {...})
  *
  * Each live key's document is a plain string at <prefix><key> (the JSON,
  * what GET answers), its version a string at <prefix>\0v:<key> (the hex of
@@ -44,6 +45,7 @@ typedef struct rds_config {
     int64_t wait_replicas;
     int64_t wait_timeout_ms;
     int64_t timeout; /* ms */
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
     rdapsync_options_set set;
 } rds_config;
 
@@ -70,6 +72,7 @@ typedef struct rds_state {
     char token[40];      /* this connection's part of the staging keys */
     rds_buffer arena;    /* one chunk's keys, version keys, staging keys, versions */
     rds_buffer doc;      /* one row's document */
+    rdapsync_sinktk_conflicts *conflicts; /* the conflicts option read, or NULL */
 } rds_state;
 
 /* Rows per EVALSHA of the guard script. */
@@ -126,5 +129,12 @@ rdapsync_status rds_wait(rds_state *st, char *err, size_t err_size);
 int rds_version_hex(const rdapsync_version *version, rds_buffer *out);
 /* Appends bytes; 0 or -1 when out of memory. Matches rdapsync_dump_fn. */
 int rds_buffer_append(const char *bytes, size_t len, void *opaque);
+
+/* ---- rds_mvr.c ---- */
+
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status rds_mvr_load(rds_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status rds_mvr_write(rds_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

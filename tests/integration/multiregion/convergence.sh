@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Multi-region convergence: three regions' streams with version vectors
-# (rdapgen --regions 3), each replica (SQLite, PostgreSQL, MariaDB, FerretDB) receiving all three in
+# (rdapgen --regions 3), each replica (SQLite, PostgreSQL, MariaDB, FerretDB, Redis) receiving all three in
 # its own random order with 10% duplicates, under each conflict strategy,
 # with several kill -9s of rdapsync on the way. At the end every replica of
 # a strategy shows byte-identical visible documents (canonical dump) equal
@@ -20,6 +20,12 @@ export SINK_DB
 MONGO_EXPORT="$RDAPSYNC_BINARY_DIR/tests/integration/mongodb/mongo-export"
 [[ -x $MONGO_EXPORT ]] || fail "mongo-export is not built"
 MONGO_DB="mr_$RUN_ID"
+[[ -n "${RDAPSYNC_REDIS_URL:-}" ]] || fail "RDAPSYNC_REDIS_URL is not set: start scripts/servers/redis.sh and export its env"
+# redis-cli reading commands from stdin, one reply a line (--raw).
+rcli() {
+  REDISCLI_AUTH="$RDAPSYNC_REDIS_PASSWORD" redis-cli --no-auth-warning -h "$RDAPSYNC_REDIS_HOST" \
+    -p "$RDAPSYNC_REDIS_PORT" --user "$RDAPSYNC_REDIS_USER" --raw
+}
 
 myq() {
   "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h "$RDAPSYNC_MYSQL_HOST" -P "$RDAPSYNC_MYSQL_PORT" \
@@ -30,6 +36,8 @@ myq "DROP DATABASE IF EXISTS \`$SINK_DB\`; CREATE DATABASE \`$SINK_DB\` CHARACTE
 drop_mysql() {
   myq "DROP DATABASE IF EXISTS \`$SINK_DB\`" >/dev/null 2>&1 || true
   local s
+  rcli <<<"EVAL \"for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end\" 0 mr_${RUN_ID}_*" \
+    >/dev/null 2>&1 || true
   for s in lww region_priority merge manual; do
     for c in "" _heads _conflicts; do
       "$MONGO_EXPORT" --drop "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "mr_${RUN_ID}_$s$c" >/dev/null 2>&1 || true
@@ -41,7 +49,7 @@ trap 'rc=$?; drop_mysql; (exit $rc); cleanup_work' EXIT
 
 rg() { python3 "$RDAPSYNC_SOURCE_DIR/tests/integration/multiregion/regions.py" "$@"; }
 strategies=(lww region-priority merge manual)
-replicas=(sqlite postgres mariadb ferretdb)
+replicas=(sqlite postgres mariadb ferretdb redis)
 priority="[region-3, region-1]"
 
 "$(rdapgen_bin)" --format envelope --regions 3 --conflict-rate 0.3 --count "${MR_WRITES:-3000}" --keys 300 \
@@ -70,6 +78,7 @@ seed=100
         sqlite) block="{ plugin: sqlite, config: { path: \"$WORK/out/$s.db\", table: rdap, conflicts: $(conflicts_block "$s") } }" ;;
         postgres) block="{ plugin: postgres, config: { dsn: \"\${env:SINK_DSN}\", table: $(table_of "$s"), exactly_once: true, conflicts: $(conflicts_block "$s") } }" ;;
         ferretdb) block="{ plugin: mongodb, config: { uri: \"\${env:RDAPSYNC_MONGO_URI}\", database: $MONGO_DB, collection: $(table_of "$s"), conflicts: $(conflicts_block "$s") } }" ;;
+        redis) block="{ plugin: redis, config: { url: \"\${env:RDAPSYNC_REDIS_URL}\", username: \"\${env:RDAPSYNC_REDIS_USER}\", password: \"\${env:RDAPSYNC_REDIS_PASSWORD}\", prefix: \"$(table_of "$s"):\", conflicts: $(conflicts_block "$s") } }" ;;
         mariadb) block="{ plugin: mysql, config: { host: \"\${env:RDAPSYNC_MYSQL_HOST}\", port: \"\${env:RDAPSYNC_MYSQL_PORT}\", user: \"\${env:RDAPSYNC_MYSQL_USER}\", password: \"\${env:RDAPSYNC_MYSQL_PASSWORD}\", database: \"\${env:SINK_DB}\", table: $(table_of "$s"), exactly_once: true, conflicts: $(conflicts_block "$s") } }" ;;
       esac
       cat <<YAML
@@ -130,6 +139,7 @@ rows() {
       [[ $3 == docs ]] && c=$t
       [[ $3 == heads ]] && c=${t}_heads
       "$MONGO_EXPORT" --raw "$RDAPSYNC_MONGO_URI" "$MONGO_DB" "$c" | rg mongo-rows "$3" ;;
+    redis) rg expected-keys streams | rg redis-query "$t:" "$3" | rcli | rg redis-rows "$3" streams ;;
   esac
 }
 

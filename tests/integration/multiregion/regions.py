@@ -13,6 +13,12 @@ rdapgen --regions output (a directory of region-N.jsonl and expected.jsonl).
       the same canonical dump from a sink's rows.
   regions.py mongo-rows docs|heads|open|resolved < mongo-export --raw lines
       a MongoDB collection's documents as those rows.
+  regions.py expected-keys DIR
+      every key of expected.jsonl, one a line.
+  regions.py redis-query PREFIX docs|heads|open|resolved < keys
+      the redis-cli commands that read those rows of the Redis sink.
+  regions.py redis-rows docs|heads|open|resolved DIR < redis-cli --raw replies
+      the replies as those rows.
 """
 import json
 import random
@@ -78,6 +84,44 @@ def main():
                 print(d["_id"])
         if args[0] == "resolved":
             print(sum(1 for d in docs if d.get("resolved_at") is not None))
+    elif cmd == "expected-keys":
+        print("\n".join(k["key"] for k in expected(args[0])))
+    elif cmd == "redis-query":
+        quote = lambda b: '"' + b.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        keys = sys.stdin.read().split()
+        prefix, kind = args[0], args[1]
+        if kind == "docs":
+            for k in keys:
+                print("GET %s" % quote(prefix + k))
+                print("EXISTS %s" % quote(prefix + "\\x00v:" + k).replace("\\\\x00", "\\x00"))
+        elif kind == "heads":
+            for k in keys:
+                print("GET %s" % quote(prefix + "\\x00h:" + k).replace("\\\\x00", "\\x00"))
+        else:
+            print("HGETALL %s" % quote(prefix + "\\x00c:records_conflicts").replace("\\\\x00", "\\x00"))
+    elif cmd == "redis-rows":
+        kind = args[0]
+        lines = sys.stdin.read().split("\n")
+        keys = [k["key"] for k in expected(args[1])]
+        if kind == "docs":
+            for i, k in enumerate(keys):
+                doc, exists = lines[2 * i], lines[2 * i + 1]
+                if doc:
+                    print("%s|0|%s" % (k, doc))
+                elif exists == "1":
+                    print("%s|1|" % k)
+        elif kind == "heads":
+            for k, h in zip(keys, lines):
+                if h:
+                    print("%s|%s" % (k, h))
+        else:
+            entries = {lines[i]: json.loads(lines[i + 1]) for i in range(0, len(lines) - 1, 2) if lines[i]}
+            if kind == "open":
+                for k, e in entries.items():
+                    if e["resolved_at"] is None:
+                        print(k)
+            else:
+                print(sum(1 for e in entries.values() if e["resolved_at"] is not None))
     else:
         sys.exit("unknown command " + cmd)
 
