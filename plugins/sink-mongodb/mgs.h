@@ -12,6 +12,7 @@
  *                    (or delete + insert) of existing ones; rejects and
  *                    fallbacks
  *   mgs_subject.c    subject find/erase and retention purge (ABI 1.5)
+ *   mgs_mvr.c        the heads and conflict log collections (conflicts: {...})
  *
  * The stored document has the fields of the PostgreSQL sink's row
  * (docs/plugins/sink-postgres.md), so that the same records give the same
@@ -58,6 +59,7 @@ typedef struct mgs_config {
     int64_t operation_timeout; /* ms */
     int64_t read_chunk;
     char *app_name;
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
 } mgs_config;
 
 /* What open() learned about the server, and the choices made from it. */
@@ -89,6 +91,7 @@ typedef struct mgs_state {
      * writer drops the client once the handles made from it (bulks,
      * cursors) are gone. */
     bool broken;
+    rdapsync_sinktk_conflicts *conflicts; /* the conflicts option read, or NULL */
 } mgs_state;
 
 /* ---- mgs_conn.c ---- */
@@ -145,5 +148,11 @@ rdapsync_status mgs_subject_erase(void *state, const rdapsync_subject *s, rdapsy
                                   uint64_t *changed, char *err, size_t err_size);
 rdapsync_status mgs_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
                                     uint64_t *purged, char *err, size_t err_size);
+/* ---- mgs_mvr.c ---- */
+
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status mgs_mvr_load(mgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status mgs_mvr_write(mgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

@@ -52,12 +52,27 @@ static const rdapsync_option options[] = {
     { RDAPSYNC_OPTION_STRING(mgs_config, app_name, "rdapsync",
                              "application name sent in the handshake (server logs, currentOp); the URI's appname "
                              "wins") },
+    RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(mgs_config),
     RDAPSYNC_OPTIONS_END,
 };
 
+/* The conflicts option of this collection: the log is a collection of
+ * the same database (its name compared exactly, like MongoDB's). */
+static rdapsync_status conflicts_option(const mgs_config *cfg, rdapsync_sinktk_conflicts **out, char *err,
+                                        size_t err_size)
+{
+    return rdapsync_sinktk_conflicts_option(H, cfg->conflicts, RDAPSYNC_SINKTK_UPSERT, cfg->collection, NULL, strcmp,
+                                            out, err, err_size);
+}
+
 static rdapsync_status mgs_check(const void *config, char *err, size_t err_size)
 {
-    return mgs_config_check(config, err, err_size);
+    rdapsync_status status = mgs_config_check(config, err, err_size);
+    rdapsync_sinktk_conflicts *conflicts = NULL;
+    if (status == RDAPSYNC_OK)
+        status = conflicts_option(config, &conflicts, err, err_size);
+    rdapsync_sinktk_conflicts_free(conflicts);
+    return status;
 }
 
 /* ---- the store's operations (rdapsync/sinktk.h) ---- */
@@ -88,10 +103,24 @@ static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdap
     return status;
 }
 
+static rdapsync_status store_heads_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                        size_t err_size)
+{
+    return mgs_mvr_load(store, keys, count, err, err_size);
+}
+
+static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                         size_t err_size)
+{
+    return mgs_mvr_write(store, keys, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
     .apply = store_apply,
+    .heads_load = store_heads_load,
+    .heads_write = store_heads_write,
 };
 
 /* ---- the plugin's callbacks ---- */
@@ -108,6 +137,10 @@ static rdapsync_status mgs_open(rdapsync_ctx *ctx, const void *config, void **st
     }
     st->ctx = ctx;
     st->cfg = config;
+    if ((status = conflicts_option(config, &st->conflicts, err, err_size)) != RDAPSYNC_OK) {
+        free(st);
+        return status;
+    }
     rdapsync_sinktk_writer_config writer = {
         .host = H,
         .ctx = ctx,
@@ -116,8 +149,10 @@ static rdapsync_status mgs_open(rdapsync_ctx *ctx, const void *config, void **st
         .label = "mongodb sink",
         .mode = RDAPSYNC_SINKTK_UPSERT,
         .release = mgs_doc_release,
+        .conflicts = st->conflicts,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
+        rdapsync_sinktk_conflicts_free(st->conflicts);
         free(st);
         return status;
     }
@@ -129,6 +164,7 @@ static void mgs_close(void *state)
 {
     mgs_state *st = state;
     rdapsync_sinktk_writer_close(&st->writer);
+    rdapsync_sinktk_conflicts_free(st->conflicts);
     free(st);
 }
 

@@ -15,6 +15,8 @@
  *                    memory, falling back to mys_apply.c's statements
  *   mys_positions.c  exactly-once: the positions table
  *   mys_subject.c    subject find/erase and retention purge (ABI 1.5)
+ *   mys_history.c    the history table (history: { table: NAME })
+ *   mys_mvr.c        the heads and conflict log tables (conflicts: {...})
  *
  * The table has the shape of the PostgreSQL sink's (docs/plugins/
  * sink-postgres.md), so that the same records give the same rows.
@@ -69,6 +71,7 @@ typedef struct mys_config {
     char *positions_table;
     int method;
     char *history; /* JSON { "table": NAME } or NULL */
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
     rdapsync_options_set set; /* which of them the file wrote */
 } mys_config;
 
@@ -79,6 +82,8 @@ typedef struct mys_names {
     char *positions; /* `rdapsync_positions` */
     char *live_view; /* `table_live` */
     char *history;   /* `history`, or NULL without history */
+    char *heads;     /* `table_heads`, or NULL without conflicts */
+    char *conflicts; /* the conflict log, or NULL without conflicts */
 } mys_names;
 
 /* A growable byte buffer. */
@@ -119,6 +124,7 @@ typedef struct mys_state {
     mys_buffer statements[3];     /* one on the wire, one being built, one for finding refused rows */
     mys_buffer load_chunk;        /* LOAD DATA text of the rows being streamed */
     char *history_table;          /* the unquoted history table name, or NULL */
+    rdapsync_sinktk_conflicts *conflicts; /* the conflicts option read, or NULL */
     /* The direct path's state, kept across reconnects (mys_load.c). */
     bool load_refused;     /* the server or client refuses LOCAL INFILE: statements for the rest of the run */
     uint32_t load_pause;   /* batches still to send by statements before LOAD DATA is tried again */
@@ -157,8 +163,9 @@ char *mys_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 
 /* ---- mys_schema.c ---- */
 
-/* `history`: the unquoted history table name, or NULL. */
-int mys_names_build(const mys_config *cfg, const char *history, mys_names *names);
+/* `history`: the unquoted history table name, `conflicts` the conflict
+ * log's, or NULL. */
+int mys_names_build(const mys_config *cfg, const char *history, const char *conflicts, mys_names *names);
 void mys_names_free(mys_names *names);
 /* Creates the table (and in upsert mode the live view) if asked, under a
  * named lock so that tasks starting together do not race. */
@@ -237,5 +244,13 @@ rdapsync_status mys_subject_erase(void *state, const rdapsync_subject *s, rdapsy
                                   uint64_t *changed, char *err, size_t err_size);
 rdapsync_status mys_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
                                     uint64_t *purged, char *err, size_t err_size);
+/* ---- mys_mvr.c: the heads and conflict log tables (conflicts: {...}) ---- */
+
+/* Creates both tables if missing (at open, with create_table). */
+rdapsync_status mys_mvr_ensure(MYSQL *conn, const mys_names *names, char *err, size_t err_size);
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status mys_mvr_load(mys_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status mys_mvr_write(mys_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

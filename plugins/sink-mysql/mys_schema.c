@@ -22,11 +22,21 @@
 #define MYS_SCHEMA_LOCK "SELECT GET_LOCK('rdapsync_schema', 30)"
 #define MYS_SCHEMA_UNLOCK "SELECT RELEASE_LOCK('rdapsync_schema')"
 
-int mys_names_build(const mys_config *cfg, const char *history, mys_names *names)
+int mys_names_build(const mys_config *cfg, const char *history, const char *conflicts, mys_names *names)
 {
     memset(names, 0, sizeof(*names));
     if (history && !(names->history = mys_quote_ident(history)))
         return -1;
+    if (conflicts) {
+        char *heads = mys_printf("%s_heads", cfg->table);
+        names->heads = heads ? mys_quote_ident(heads) : NULL;
+        names->conflicts = mys_quote_ident(conflicts);
+        free(heads);
+        if (!names->heads || !names->conflicts) {
+            mys_names_free(names);
+            return -1;
+        }
+    }
     char *live = mys_printf("%s_live", cfg->table);
     names->table = mys_quote_ident(cfg->table);
     names->key = mys_quote_ident(cfg->key_column);
@@ -47,6 +57,8 @@ void mys_names_free(mys_names *names)
     free(names->positions);
     free(names->live_view);
     free(names->history);
+    free(names->heads);
+    free(names->conflicts);
     memset(names, 0, sizeof(*names));
 }
 

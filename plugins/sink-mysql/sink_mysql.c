@@ -51,6 +51,7 @@ static const rdapsync_option options[] = {
                                "(whole seconds)") },
     RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(mys_config),
     RDAPSYNC_SINKTK_OPTIONS_HISTORY(mys_config),
+    RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(mys_config),
     /* insert is the default: on MariaDB 10.11 the LOAD DATA path measured
      * slower than the statements (docs/plugins/sink-mysql.md#benchmark). */
     { RDAPSYNC_OPTION_ENUM(mys_config, method, "insert", method_values,
@@ -111,6 +112,17 @@ static rdapsync_status mys_check(const void *config, char *err, size_t err_size)
     if (status == RDAPSYNC_OK && history)
         status = check_ident("history table", history, MYS_MAX_IDENT, err, err_size);
     free(history);
+    rdapsync_sinktk_conflicts *conflicts = NULL;
+    if (status == RDAPSYNC_OK)
+        status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table,
+                                                  cfg->exactly_once ? cfg->positions_table : NULL, strcasecmp,
+                                                  &conflicts, err, err_size);
+    if (status == RDAPSYNC_OK && conflicts)
+        status = check_ident("conflicts table", conflicts->table, MYS_MAX_IDENT, err, err_size);
+    /* <table>_heads needs six more characters than the table. */
+    if (status == RDAPSYNC_OK && conflicts)
+        status = check_ident("table (with conflicts)", cfg->table, MYS_MAX_IDENT - 6, err, err_size);
+    rdapsync_sinktk_conflicts_free(conflicts);
     return status;
 }
 
@@ -182,6 +194,9 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
     if (first && cfg->create_table && st->names.history &&
         (status = mys_history_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
+    if (first && cfg->create_table && st->names.heads &&
+        (status = mys_mvr_ensure(st->conn, &st->names, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
     if ((status = size_statements(st, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (!first) {
@@ -244,6 +259,18 @@ static rdapsync_status store_save_positions(void *store, const char *pipeline, i
     return mys_positions_store(st->conn, &st->names, pipeline, task, positions, err, err_size);
 }
 
+static rdapsync_status store_heads_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                        size_t err_size)
+{
+    return mys_mvr_load(store, keys, count, err, err_size);
+}
+
+static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                         size_t err_size)
+{
+    return mys_mvr_write(store, keys, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
@@ -253,6 +280,8 @@ static const rdapsync_sinktk_store_ops store_ops = {
     .apply = store_apply,
     .load_positions = store_load_positions,
     .save_positions = store_save_positions,
+    .heads_load = store_heads_load,
+    .heads_write = store_heads_write,
 };
 
 /* ---- the plugin's callbacks ---- */
@@ -268,6 +297,7 @@ static void state_free(mys_state *st)
     free(st->statement_tail);
     mys_names_free(&st->names);
     free(st->history_table);
+    rdapsync_sinktk_conflicts_free(st->conflicts);
     free(st);
 }
 
@@ -284,7 +314,12 @@ static rdapsync_status mys_open(rdapsync_ctx *ctx, const void *config, void **st
         state_free(st);
         return status;
     }
-    if (!st || mys_names_build(cfg, st->history_table, &st->names) != 0 ||
+    if (st && (status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table, NULL, strcasecmp,
+                                                         &st->conflicts, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
+    if (!st || mys_names_build(cfg, st->history_table, st->conflicts ? st->conflicts->table : NULL, &st->names) != 0 ||
         mys_schema_statement(cfg, &st->names, &st->statement_head, &st->statement_tail) != 0) {
         state_free(st);
         snprintf(err, err_size, "out of memory");
@@ -300,6 +335,7 @@ static rdapsync_status mys_open(rdapsync_ctx *ctx, const void *config, void **st
         .label = "mysql sink",
         .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
+        .conflicts = st->conflicts,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);

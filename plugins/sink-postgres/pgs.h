@@ -16,6 +16,7 @@
  *   pgs_subject.c     subject find/erase and retention purge (ABI 1.5)
  *   pgs_lanes.c       connections: N, the batch split by key hash over N
  *                     connections written at once (one thread per extra one)
+ *   pgs_mvr.c         the heads and conflict log tables (conflicts: {...})
  */
 #ifndef RDAPSYNC_SINK_POSTGRES_PGS_H
 #define RDAPSYNC_SINK_POSTGRES_PGS_H
@@ -57,6 +58,7 @@ typedef struct pgs_config {
     char *positions_table;
     char *history; /* JSON { "table": NAME } or NULL */
     int64_t connections;
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
     rdapsync_options_set set; /* which of them the file wrote */
 } pgs_config;
 
@@ -67,6 +69,8 @@ typedef struct pgs_names {
     char *positions; /* "schema"."rdapsync_positions" or "rdapsync_positions" */
     char *live_view; /* "schema"."table_live" */
     char *history;   /* "schema"."history", or NULL without history */
+    char *heads;     /* "schema"."table_heads", or NULL without conflicts */
+    char *conflicts; /* the conflict log, or NULL without conflicts */
 } pgs_names;
 
 /* A growing byte buffer, reused for every document of a write: one
@@ -101,6 +105,7 @@ struct pgs_state {
     bool direct_capable; /* COPY method: the table takes the stage's binary rows as they are */
     unsigned direct_skip, direct_backoff; /* COPY method: writes until new keys are copied straight in again */
     char *history_table; /* the unquoted history table name, or NULL */
+    rdapsync_sinktk_conflicts *conflicts; /* the instance's conflicts option read, or NULL */
 };
 
 /* How a failed statement should be handled. */
@@ -131,8 +136,9 @@ char *pgs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 
 /* ---- pgs_schema.c ---- */
 
-/* `history`: the unquoted history table name, or NULL. */
-int pgs_names_build(const pgs_config *cfg, const char *history, pgs_names *names);
+/* `history`: the unquoted history table name, `conflicts` the conflict
+ * log's, or NULL. */
+int pgs_names_build(const pgs_config *cfg, const char *history, const char *conflicts, pgs_names *names);
 void pgs_names_free(pgs_names *names);
 /* Creates the table (and the live view) if asked, under an advisory lock
  * so that tasks starting together do not race. */
@@ -151,6 +157,10 @@ enum {
 };
 /* The ON CONFLICT tail shared by both write methods (upsert mode). */
 char *pgs_schema_conflict_clause(const pgs_names *names);
+/* The COMPRESSION clause of a created document column ("" for the
+ * server's default): lz4 when `compression` asks for it or, auto, when the
+ * server has it. */
+const char *pgs_schema_compression(PGconn *conn, int compression);
 /* The column list shared by both write methods. */
 const char *pgs_schema_columns(int mode);
 
@@ -242,5 +252,14 @@ size_t pgs_lane_of(const rdapsync_record *record, size_t lanes);
 /* Writes the plan over every lane at once (see pgs_lanes.c). */
 rdapsync_status pgs_lanes_apply(pgs_state *st, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
                                 rdapsync_sinktk_tally *tally, char *err, size_t err_size);
+/* ---- pgs_mvr.c: the heads and conflict log tables (conflicts: {...}) ---- */
+
+/* Creates both tables if missing (at open, with create_table). */
+rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_config *cfg, const pgs_names *names, char *err,
+                               size_t err_size);
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

@@ -30,7 +30,8 @@ int pgs_lanes_make(pgs_state *st)
         pgs_state *lane = &st->lanes[k];
         lane->ctx = st->ctx;
         lane->cfg = st->cfg;
-        lane->names = st->names; /* borrowed: the instance frees them */
+        lane->names = st->names;         /* borrowed: the instance frees them */
+        lane->conflicts = st->conflicts; /* borrowed too */
         lane->lane_index = k;
         lane->lane_pipeline = pgs_positions_lane_pipeline(pipeline ? pipeline : "", k, n);
         if (!lane->lane_pipeline)

@@ -29,11 +29,21 @@ static char *qualify(const char *schema, const char *name)
     return out;
 }
 
-int pgs_names_build(const pgs_config *cfg, const char *history, pgs_names *names)
+int pgs_names_build(const pgs_config *cfg, const char *history, const char *conflicts, pgs_names *names)
 {
     memset(names, 0, sizeof(*names));
     if (history && !(names->history = qualify(cfg->schema, history)))
         return -1;
+    if (conflicts) {
+        char *heads = pgs_printf("%s_heads", cfg->table);
+        names->heads = heads ? qualify(cfg->schema, heads) : NULL;
+        names->conflicts = qualify(cfg->schema, conflicts);
+        free(heads);
+        if (!names->heads || !names->conflicts) {
+            pgs_names_free(names);
+            return -1;
+        }
+    }
     char *live = pgs_printf("%s_live", cfg->table);
     names->table = qualify(cfg->schema, cfg->table);
     names->key = pgs_quote_ident(cfg->key_column);
@@ -54,6 +64,8 @@ void pgs_names_free(pgs_names *names)
     free(names->positions);
     free(names->live_view);
     free(names->history);
+    free(names->heads);
+    free(names->conflicts);
     memset(names, 0, sizeof(*names));
 }
 
@@ -74,7 +86,7 @@ static bool server_has_lz4(PGconn *conn)
     return has;
 }
 
-static const char *compression_clause(PGconn *conn, int compression)
+const char *pgs_schema_compression(PGconn *conn, int compression)
 {
     switch (compression) {
     case PGS_COMPRESSION_PGLZ: return " COMPRESSION pglz";
@@ -101,7 +113,7 @@ static char *create_table_sql(PGconn *conn, const pgs_config *cfg, const pgs_nam
                       "src_partition integer, "
                       "src_offset bigint, "
                       "updated_at timestamptz NOT NULL DEFAULT now())",
-                      names->table, id_def, names->key, key_def, compression_clause(conn, cfg->compression));
+                      names->table, id_def, names->key, key_def, pgs_schema_compression(conn, cfg->compression));
 }
 
 static char *create_view_sql(const pgs_names *names)

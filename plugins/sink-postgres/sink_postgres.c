@@ -48,6 +48,7 @@ static const rdapsync_option options[] = {
     { RDAPSYNC_OPTION_INT(pgs_config, connections, "1", 1, 16,
                           "connections (server backends) writing at once; rows are spread by a hash of their key, "
                           "so each key keeps its order") },
+    RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(pgs_config),
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -103,6 +104,25 @@ static rdapsync_status pgs_check(const void *config, char *err, size_t err_size)
     if (status == RDAPSYNC_OK && history)
         status = check_ident("history table", history, PGS_MAX_IDENT, err, err_size);
     free(history);
+    rdapsync_sinktk_conflicts *conflicts = NULL;
+    if (status == RDAPSYNC_OK)
+        status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table,
+                                                  cfg->exactly_once ? cfg->positions_table : NULL, strcmp, &conflicts,
+                                                  err, err_size);
+    if (status == RDAPSYNC_OK && conflicts)
+        status = check_ident("conflicts table", conflicts->table, PGS_MAX_IDENT, err, err_size);
+    /* <table>_heads needs six more bytes than the table. */
+    if (status == RDAPSYNC_OK && conflicts)
+        status = check_ident("table (with conflicts)", cfg->table, PGS_MAX_IDENT - 6, err, err_size);
+    /* The register writes a key's heads and its visible row in one
+     * transaction, which one connection holds; keys spread over several
+     * connections would split it. */
+    if (status == RDAPSYNC_OK && conflicts && cfg->connections > 1) {
+        snprintf(err, err_size, "conflicts needs connections: 1 (a key's heads and its row are written in one "
+                                "transaction)");
+        status = RDAPSYNC_ERROR;
+    }
+    rdapsync_sinktk_conflicts_free(conflicts);
     return status;
 }
 
@@ -158,6 +178,9 @@ static rdapsync_status lane_connect(pgs_state *lane, bool ensure, char *err, siz
         goto fail;
     if (ensure && cfg->create_table && lane->names.history &&
         (status = pgs_history_ensure(lane->conn, &lane->names, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
+    if (ensure && cfg->create_table && lane->names.heads &&
+        (status = pgs_mvr_ensure(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if ((status = pgs_schema_prepare(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
@@ -272,6 +295,20 @@ static rdapsync_status store_save_positions(void *store, const char *pipeline, i
     return RDAPSYNC_OK;
 }
 
+static rdapsync_status store_heads_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                        size_t err_size)
+{
+    pgs_state *st = store;
+    return pgs_mvr_load(&st->lanes[0], keys, count, err, err_size); /* conflicts: one lane (pgs_check) */
+}
+
+static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                         size_t err_size)
+{
+    pgs_state *st = store;
+    return pgs_mvr_write(&st->lanes[0], keys, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
@@ -281,6 +318,8 @@ static const rdapsync_sinktk_store_ops store_ops = {
     .apply = store_apply,
     .load_positions = store_load_positions,
     .save_positions = store_save_positions,
+    .heads_load = store_heads_load,
+    .heads_write = store_heads_write,
 };
 
 /* ---- the plugin's callbacks ---- */
@@ -293,6 +332,7 @@ static void state_free(pgs_state *st)
     pgs_buffer_free(&st->buffer);
     pgs_names_free(&st->names);
     free(st->history_table);
+    rdapsync_sinktk_conflicts_free(st->conflicts);
     free(st);
 }
 
@@ -309,7 +349,13 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         state_free(st);
         return status;
     }
-    if (!st || pgs_names_build(cfg, st->history_table, &st->names) != 0) {
+    if (st && (status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table, NULL, strcmp,
+                                                         &st->conflicts, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
+    if (!st || pgs_names_build(cfg, st->history_table, st->conflicts ? st->conflicts->table : NULL, &st->names) !=
+                   0) {
         state_free(st);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_ERROR;
@@ -329,6 +375,7 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         .label = "postgres sink",
         .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
+        .conflicts = st->conflicts,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);

@@ -10,6 +10,7 @@
  *                 error replies into RETRY and ERROR
  *   rds_apply.c   the pipelined, version-guarded writes
  *   rds_subject.c subject find/erase and retention purge (ABI 1.5)
+ *   rds_mvr.c     the heads and the conflict log (conflicts: {...})
  *
  * Each live key's document is a plain string at <prefix><key> (the JSON,
  * what GET answers), its version a string at <prefix>\0v:<key> (the hex of
@@ -45,6 +46,7 @@ typedef struct rds_config {
     int64_t wait_replicas;
     int64_t wait_timeout_ms;
     int64_t timeout; /* ms */
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
     rdapsync_options_set set;
 } rds_config;
 
@@ -71,6 +73,7 @@ typedef struct rds_state {
     char token[40];      /* this connection's part of the staging keys */
     rds_buffer arena;    /* one chunk's keys, version keys, staging keys, versions */
     rds_buffer doc;      /* one row's document */
+    rdapsync_sinktk_conflicts *conflicts; /* the conflicts option read, or NULL */
 } rds_state;
 
 /* Rows per EVALSHA of the guard script. */
@@ -135,5 +138,11 @@ rdapsync_status rds_subject_erase(void *state, const rdapsync_subject *s, rdapsy
                                   uint64_t *changed, char *err, size_t err_size);
 rdapsync_status rds_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
                                     uint64_t *purged, char *err, size_t err_size);
+/* ---- rds_mvr.c ---- */
+
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status rds_mvr_load(rds_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status rds_mvr_write(rds_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

@@ -39,6 +39,7 @@ static const rdapsync_option options[] = {
     { RDAPSYNC_OPTION_DURATION(rds_config, wait_timeout_ms, "1s", 1, 3600000,
                                "how long flush WAITs for the replicas before answering retry") },
     { RDAPSYNC_OPTION_DURATION(rds_config, timeout, "5s", 1, 600000, "connect and command timeout") },
+    RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(rds_config),
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -60,6 +61,15 @@ static rdapsync_status resolve(const rds_config *cfg, rds_endpoint *endpoint, ch
     endpoint->port = (int)cfg->port;
     endpoint->database = (int)cfg->database;
     return RDAPSYNC_OK;
+}
+
+/* The conflicts option: the log is the hash <prefix>\0c:<table>, by
+ * default "records_conflicts" (Redis has no data table to name it after). */
+static rdapsync_status conflicts_option(const rds_config *cfg, rdapsync_sinktk_conflicts **out, char *err,
+                                        size_t err_size)
+{
+    return rdapsync_sinktk_conflicts_option(H, cfg->conflicts, RDAPSYNC_SINKTK_UPSERT, "records", NULL, strcmp, out,
+                                            err, err_size);
 }
 
 static rdapsync_status rds_check(const void *config, char *err, size_t err_size)
@@ -91,7 +101,10 @@ static rdapsync_status rds_check(const void *config, char *err, size_t err_size)
                                 "be ignored");
         return RDAPSYNC_ERROR;
     }
-    return RDAPSYNC_OK;
+    rdapsync_sinktk_conflicts *conflicts = NULL;
+    rdapsync_status status = conflicts_option(cfg, &conflicts, err, err_size);
+    rdapsync_sinktk_conflicts_free(conflicts);
+    return status;
 }
 
 /* ---- the store's operations (rdapsync/sinktk.h) ---- */
@@ -120,11 +133,26 @@ static rdapsync_status store_apply(void *store, rdapsync_sinktk_plan *plan, rdap
     return rds_apply(store, plan, tally, err, err_size);
 }
 
+static rdapsync_status store_heads_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                        size_t err_size)
+{
+    return rds_mvr_load(store, keys, count, err, err_size);
+}
+
+static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                         size_t err_size)
+{
+    return rds_mvr_write(store, keys, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
     .apply = store_apply,
+    .heads_load = store_heads_load,
+    .heads_write = store_heads_write,
 };
+
 
 /* ---- the plugin's callbacks ---- */
 
@@ -134,6 +162,7 @@ static void state_free(rds_state *st)
         return;
     free(st->arena.data);
     free(st->doc.data);
+    rdapsync_sinktk_conflicts_free(st->conflicts);
     free(st);
 }
 
@@ -151,6 +180,10 @@ static rdapsync_status rds_open(rdapsync_ctx *ctx, const void *config, void **st
     st->ctx = ctx;
     st->cfg = cfg;
     resolve(cfg, &st->endpoint, err, err_size);
+    if ((status = conflicts_option(cfg, &st->conflicts, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
     rdapsync_sinktk_writer_config writer = {
         .host = H,
         .ctx = ctx,
@@ -158,6 +191,7 @@ static rdapsync_status rds_open(rdapsync_ctx *ctx, const void *config, void **st
         .store = st,
         .label = "redis sink",
         .mode = RDAPSYNC_SINKTK_UPSERT,
+        .conflicts = st->conflicts,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);

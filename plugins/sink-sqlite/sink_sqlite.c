@@ -32,6 +32,7 @@ static const rdapsync_option options[] = {
                                "how long to wait for another writer's lock before answering retry") },
     RDAPSYNC_SINKTK_OPTIONS_EXACTLY_ONCE(sqs_config),
     RDAPSYNC_SINKTK_OPTIONS_HISTORY(sqs_config),
+    RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(sqs_config),
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -71,6 +72,14 @@ static rdapsync_status sqs_check(const void *config, char *err, size_t err_size)
     if (status == RDAPSYNC_OK && history)
         status = check_name("history table", history, err, err_size);
     free(history);
+    rdapsync_sinktk_conflicts *conflicts = NULL;
+    if (status == RDAPSYNC_OK)
+        status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table,
+                                                  cfg->exactly_once ? cfg->positions_table : NULL, strcasecmp,
+                                                  &conflicts, err, err_size);
+    if (status == RDAPSYNC_OK && conflicts)
+        status = check_name("conflicts table", conflicts->table, err, err_size);
+    rdapsync_sinktk_conflicts_free(conflicts);
     return status;
 }
 
@@ -87,6 +96,7 @@ static void store_disconnect(void *store)
     st->position_stmt = NULL;
     st->history_insert = NULL;
     st->history_close = NULL;
+    sqs_mvr_finalize(st);
     /* Closing with a transaction open rolls it back. */
     sqlite3_close_v2(st->db);
     st->db = NULL;
@@ -112,6 +122,8 @@ static rdapsync_status store_connect(void *store, bool first, char *err, size_t 
     if ((status = sqs_schema_prepare(st->db, cfg, &st->names, &st->write_stmt, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (st->names.history && (status = sqs_history_prepare(st, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
+    if (st->conflicts && (status = sqs_mvr_prepare(st, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (!first) {
         H->log(st->ctx, RDAPSYNC_LOG_INFO, "reopened %s", cfg->path);
@@ -169,6 +181,18 @@ static rdapsync_status store_save_positions(void *store, const char *pipeline, i
     return sqs_positions_store(st->db, st->position_stmt, pipeline, task, positions, err, err_size);
 }
 
+static rdapsync_status store_heads_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                        size_t err_size)
+{
+    return sqs_mvr_load(store, keys, count, err, err_size);
+}
+
+static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                         size_t err_size)
+{
+    return sqs_mvr_write(store, keys, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
@@ -178,6 +202,8 @@ static const rdapsync_sinktk_store_ops store_ops = {
     .apply = store_apply,
     .load_positions = store_load_positions,
     .save_positions = store_save_positions,
+    .heads_load = store_heads_load,
+    .heads_write = store_heads_write,
 };
 
 /* ---- the plugin's callbacks ---- */
@@ -188,6 +214,7 @@ static void state_free(sqs_state *st)
         return;
     sqs_names_free(&st->names);
     free(st->history_table);
+    rdapsync_sinktk_conflicts_free(st->conflicts);
     free(st->doc.data);
     free(st);
 }
@@ -205,7 +232,12 @@ static rdapsync_status sqs_open(rdapsync_ctx *ctx, const void *config, void **st
         state_free(st);
         return status;
     }
-    if (!st || sqs_names_build(cfg, st->history_table, &st->names) != 0) {
+    if (st && (status = rdapsync_sinktk_conflicts_option(H, cfg->conflicts, cfg->mode, cfg->table, NULL, strcasecmp,
+                                                         &st->conflicts, err, err_size)) != RDAPSYNC_OK) {
+        state_free(st);
+        return status;
+    }
+    if (!st || sqs_names_build(cfg, st->history_table, st->conflicts ? st->conflicts->table : NULL, &st->names) != 0) {
         state_free(st);
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_ERROR;
@@ -220,6 +252,7 @@ static rdapsync_status sqs_open(rdapsync_ctx *ctx, const void *config, void **st
         .label = "sqlite sink",
         .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
+        .conflicts = st->conflicts,
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);

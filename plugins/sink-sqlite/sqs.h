@@ -12,6 +12,7 @@
  *   sqs_positions.c  exactly-once: the positions table
  *   sqs_history.c    the history table (history: { table: NAME })
  *   sqs_subject.c    subject find/erase and retention purge (ABI 1.5)
+ *   sqs_mvr.c        the heads and conflict log tables (conflicts: {...})
  *
  * The table has the shape of the PostgreSQL sink's (docs/plugins/
  * sink-postgres.md), so that the same records give the same rows.
@@ -44,6 +45,7 @@ typedef struct sqs_config {
     bool exactly_once;
     char *positions_table;
     char *history; /* JSON { "table": NAME } or NULL */
+    char *conflicts; /* JSON { strategy, regions, table } or NULL */
     rdapsync_options_set set; /* which of them the file wrote */
 } sqs_config;
 
@@ -54,6 +56,8 @@ typedef struct sqs_names {
     char *positions; /* "rdapsync_positions" */
     char *live_view; /* "table_live" */
     char *history;   /* "history table", or NULL without history */
+    char *heads;     /* "table_heads", or NULL without conflicts */
+    char *conflicts; /* the conflict log, or NULL without conflicts */
 } sqs_names;
 
 /* A growable byte buffer (documents are serialized into one, reused). */
@@ -73,6 +77,8 @@ typedef struct sqs_state {
     sqlite3_stmt *history_insert; /* history only */
     sqlite3_stmt *history_close;  /* history only */
     char *history_table;          /* the unquoted name from the option, or NULL */
+    rdapsync_sinktk_conflicts *conflicts; /* the conflicts option read, or NULL */
+    sqlite3_stmt *mvr[5];                 /* conflicts only, by enum sqs_mvr_statement (SQS_MVR_COUNT) */
     sqs_buffer doc;
 } sqs_state;
 
@@ -104,8 +110,9 @@ char *sqs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
 
 /* ---- sqs_schema.c ---- */
 
-/* `history` is the unquoted history table name, or NULL. */
-int sqs_names_build(const sqs_config *cfg, const char *history, sqs_names *names);
+/* `history` is the unquoted history table name, `conflicts` the conflict
+ * log's, or NULL. */
+int sqs_names_build(const sqs_config *cfg, const char *history, const char *conflicts, sqs_names *names);
 void sqs_names_free(sqs_names *names);
 /* Creates the table (and in upsert mode the live view) if asked, in one
  * immediate transaction so that tasks starting together do not race. */
@@ -114,6 +121,9 @@ rdapsync_status sqs_schema_ensure(sqlite3 *db, const sqs_config *cfg, const sqs_
 /* Prepares the write statement of the mode. Caller finalizes. */
 rdapsync_status sqs_schema_prepare(sqlite3 *db, const sqs_config *cfg, const sqs_names *names, sqlite3_stmt **out,
                                    char *err, size_t err_size);
+/* The upsert into the data table, with the version guard or (the
+ * register's visible row) without. Caller frees; NULL (memory). */
+char *sqs_upsert_sql(const sqs_names *names, bool guarded);
 /* Parameters of the write statement, in order (1-based in SQLite). */
 enum {
     SQS_P_KEY = 1, SQS_P_DOC, SQS_P_DELETED, SQS_P_TS, SQS_P_ORIGIN, SQS_P_SEQ, SQS_P_STREAM, SQS_P_PARTITION,
@@ -160,5 +170,16 @@ rdapsync_status sqs_subject_erase(void *state, const rdapsync_subject *s, rdapsy
                                   uint64_t *changed, char *err, size_t err_size);
 rdapsync_status sqs_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
                                     uint64_t *purged, char *err, size_t err_size);
+/* ---- sqs_mvr.c ---- */
+
+enum sqs_mvr_statement { SQS_MVR_SELECT, SQS_MVR_HEADS, SQS_MVR_LIVE, SQS_MVR_OPEN, SQS_MVR_RESOLVE, SQS_MVR_COUNT };
+/* Creates the heads and conflict log tables (if create_table) and
+ * prepares their statements into st->mvr. */
+rdapsync_status sqs_mvr_prepare(sqs_state *st, char *err, size_t err_size);
+void sqs_mvr_finalize(sqs_state *st);
+/* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+rdapsync_status sqs_mvr_load(sqs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
+rdapsync_status sqs_mvr_write(sqs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size);
 
 #endif

@@ -21,11 +21,21 @@
  * printf formats (hence the doubled %). */
 #define SQS_NOW "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now')"
 
-int sqs_names_build(const sqs_config *cfg, const char *history, sqs_names *names)
+int sqs_names_build(const sqs_config *cfg, const char *history, const char *conflicts, sqs_names *names)
 {
     memset(names, 0, sizeof(*names));
     if (history && !(names->history = sqs_quote_ident(history)))
         return -1;
+    if (conflicts) {
+        char *heads = sqs_printf("%s_heads", cfg->table);
+        names->heads = heads ? sqs_quote_ident(heads) : NULL;
+        names->conflicts = sqs_quote_ident(conflicts);
+        free(heads);
+        if (!names->heads || !names->conflicts) {
+            sqs_names_free(names);
+            return -1;
+        }
+    }
     char *live = sqs_printf("%s_live", cfg->table);
     names->table = sqs_quote_ident(cfg->table);
     names->key = sqs_quote_ident(cfg->key_column);
@@ -46,6 +56,8 @@ void sqs_names_free(sqs_names *names)
     free(names->positions);
     free(names->live_view);
     free(names->history);
+    free(names->heads);
+    free(names->conflicts);
     memset(names, 0, sizeof(*names));
 }
 
@@ -105,18 +117,25 @@ done:
 
 /* The version guard: a row changes only for a strictly greater
  * (event time, origin, sequence). Row values compare left to right; the
- * explicit BINARY keeps origins bytewise whatever a user-made table says. */
-static char *upsert_sql(const sqs_names *names)
+ * explicit BINARY keeps origins bytewise whatever a user-made table says.
+ * The register's row goes without it: its version is the visible head's,
+ * which may be older than the row's (region-priority, a resolution). */
+char *sqs_upsert_sql(const sqs_names *names, bool guarded)
 {
-    return sqs_printf("INSERT INTO %1$s (%2$s, doc, deleted, event_time_ms, origin, seq, src_stream, src_partition, "
-                      "src_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                      "ON CONFLICT (%2$s) DO UPDATE SET doc = excluded.doc, deleted = excluded.deleted, "
-                      "event_time_ms = excluded.event_time_ms, origin = excluded.origin, seq = excluded.seq, "
-                      "src_stream = excluded.src_stream, src_partition = excluded.src_partition, "
-                      "src_offset = excluded.src_offset, updated_at = " SQS_NOW " "
-                      "WHERE (excluded.event_time_ms, excluded.origin COLLATE BINARY, excluded.seq) > "
-                      "(%1$s.event_time_ms, %1$s.origin COLLATE BINARY, %1$s.seq)",
-                      names->table, names->key);
+    char *guard = guarded ? sqs_printf(" WHERE (excluded.event_time_ms, excluded.origin COLLATE BINARY, excluded.seq) > "
+                                       "(%1$s.event_time_ms, %1$s.origin COLLATE BINARY, %1$s.seq)",
+                                       names->table)
+                          : strdup("");
+    char *sql = guard ? sqs_printf("INSERT INTO %1$s (%2$s, doc, deleted, event_time_ms, origin, seq, src_stream, "
+                                   "src_partition, src_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                                   "ON CONFLICT (%2$s) DO UPDATE SET doc = excluded.doc, deleted = excluded.deleted, "
+                                   "event_time_ms = excluded.event_time_ms, origin = excluded.origin, seq = excluded.seq, "
+                                   "src_stream = excluded.src_stream, src_partition = excluded.src_partition, "
+                                   "src_offset = excluded.src_offset, updated_at = " SQS_NOW "%3$s",
+                                   names->table, names->key, guard)
+                      : NULL;
+    free(guard);
+    return sql;
 }
 
 static char *append_sql(const sqs_names *names)
@@ -129,7 +148,7 @@ static char *append_sql(const sqs_names *names)
 rdapsync_status sqs_schema_prepare(sqlite3 *db, const sqs_config *cfg, const sqs_names *names, sqlite3_stmt **out,
                                    char *err, size_t err_size)
 {
-    char *sql = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? upsert_sql(names) : append_sql(names);
+    char *sql = cfg->mode == RDAPSYNC_SINKTK_UPSERT ? sqs_upsert_sql(names, true) : append_sql(names);
     if (!sql) {
         snprintf(err, err_size, "out of memory");
         return RDAPSYNC_ERROR;

@@ -52,7 +52,7 @@ static rdapsync_sinktk_row row_at(const rdapsync_sinktk_plan *plan, size_t at, r
     const rdapsync_record *record = plan->sorted_[at];
     bool has_older = mode == RDAPSYNC_SINKTK_UPSERT && at + 1 < plan->sorted_count_ &&
                      same_key(record, plan->sorted_[at + 1]);
-    return (rdapsync_sinktk_row){ .record = record, .older_ = has_older ? at + 1 : SIZE_MAX };
+    return (rdapsync_sinktk_row){ .record = record, .older_ = has_older ? at + 1 : SIZE_MAX, .at_ = at };
 }
 
 int rdapsync_sinktk_plan_build(rdapsync_sinktk_plan *plan, const rdapsync_host *host, const rdapsync_batch *batch,

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rdapsync/sinktk.h>
+#include "internal.h"
 
 static bool transactional(const rdapsync_sinktk_writer *w)
 {
@@ -75,7 +75,8 @@ rdapsync_status rdapsync_sinktk_writer_open(rdapsync_sinktk_writer *writer, cons
     bool with_transactions = ops->begin && ops->commit && ops->rollback;
     bool some_transactions = ops->begin || ops->commit || ops->rollback;
     if (!ops->connect || !ops->disconnect || !ops->apply || with_transactions != some_transactions ||
-        (config->exactly_once && (!with_transactions || !ops->load_positions || !ops->save_positions))) {
+        (config->exactly_once && (!with_transactions || !ops->load_positions || !ops->save_positions)) ||
+        (config->conflicts && (!ops->heads_load || !ops->heads_write))) {
         snprintf(err, err_size, "%s: the store lacks operations its configuration needs", config->label);
         return RDAPSYNC_ERROR;
     }
@@ -152,6 +153,7 @@ rdapsync_status rdapsync_sinktk_writer_write(rdapsync_sinktk_writer *writer, con
     rdapsync_sinktk_rejects rejects = { 0 };
     rdapsync_sinktk_positions seen = { 0 };
     rdapsync_sinktk_tally tally = { 0 };
+    sinktk_mvr_batch registered = { 0 };
     rdapsync_status status;
 
     if (host->batch_count(batch) == 0)
@@ -170,8 +172,12 @@ rdapsync_status rdapsync_sinktk_writer_write(rdapsync_sinktk_writer *writer, con
         goto oom;
     if (writer->config.exactly_once && rdapsync_sinktk_positions_note_batch(&seen, host, batch) != 0)
         goto oom;
+    if (writer->config.conflicts && sinktk_mvr_split(&plan, &registered) != 0)
+        goto oom;
     tally.already_stored = plan.already_stored;
     status = writer->config.ops->apply(writer->config.store, &plan, &rejects, &tally, err, err_size);
+    if (status == RDAPSYNC_OK)
+        status = sinktk_mvr_apply(writer, &plan, &registered, &tally, err, err_size);
     if (status != RDAPSYNC_OK) {
         status = abort_writes(writer, status, acknowledged, err, err_size);
         goto done;
@@ -186,6 +192,7 @@ rdapsync_status rdapsync_sinktk_writer_write(rdapsync_sinktk_writer *writer, con
 oom:
     status = abort_writes(writer, out_of_memory(err, err_size), acknowledged, err, err_size);
 done:
+    sinktk_mvr_batch_free(&registered);
     rdapsync_sinktk_plan_free(&plan);
     rdapsync_sinktk_rejects_free(&rejects);
     rdapsync_sinktk_positions_free(&seen);

@@ -244,6 +244,7 @@ typedef struct rdapsync_sinktk_row {
     int state;
     void *data;
     size_t older_; /* the planner's: next older record of the key, SIZE_MAX none */
+    size_t at_;    /* the planner's: where the record sits among the sorted ones */
 } rdapsync_sinktk_row;
 
 /* A batch as rows. Built by rdapsync_sinktk_plan_build(), freed by
@@ -387,6 +388,9 @@ rdapsync_status rdapsync_sinktk_check_exactly_once(const rdapsync_option *table,
  * commit at flush. A store without them (all three NULL) makes each write
  * durable before apply returns; flush then does nothing.
  */
+struct rdapsync_sinktk_mvr_key;
+struct rdapsync_sinktk_conflicts;
+
 typedef struct rdapsync_sinktk_store_ops {
     /* Makes a session ready to write (connect, session settings, prepared
      * statements). `first` is true at open only: create what is missing
@@ -417,6 +421,19 @@ typedef struct rdapsync_sinktk_store_ops {
                                       char *err, size_t err_size);
     rdapsync_status (*save_positions)(void *store, const char *pipeline, int task,
                                       const rdapsync_sinktk_positions *positions, char *err, size_t err_size);
+    /* The multi-value register (conflicts: {...}; NULL without it, see
+     * "Multi-value register" below). heads_load: for each of `keys`, set
+     * `stored` (malloc'd, the writer frees) to the text last written by
+     * heads_write for its key, or leave it NULL when the key has none.
+     * heads_write: inside the open transaction, for each of `keys` (only
+     * changed ones are given): store `heads` for the key, write the
+     * visible document (`doc`, NULL = a tombstone) with `version` into the
+     * key's row unconditionally, and apply `log` to the conflict log. Any
+     * failure fails the write (nothing is rejected). */
+    rdapsync_status (*heads_load)(void *store, struct rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                  size_t err_size);
+    rdapsync_status (*heads_write)(void *store, const struct rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                   size_t err_size);
 } rdapsync_sinktk_store_ops;
 
 typedef struct rdapsync_sinktk_writer_config {
@@ -430,6 +447,11 @@ typedef struct rdapsync_sinktk_writer_config {
      * a transactional store with load_positions and save_positions. */
     bool exactly_once;
     void (*release)(void *data); /* rows' data, as in rdapsync_sinktk_plan_config */
+    /* The conflicts option read (rdapsync_sinktk_conflicts_option), or
+     * NULL: then vectors are ignored and every record takes the plain,
+     * version-guarded path. Needs heads_load and heads_write. Borrowed
+     * until close. */
+    const struct rdapsync_sinktk_conflicts *conflicts;
 } rdapsync_sinktk_writer_config;
 
 /* One sink instance's writer. Its fields are the writer's; a store may
@@ -690,5 +712,132 @@ void rdapsync_sinktk_scrub_list_free(rdapsync_sinktk_scrub_list *list, const rda
 /* Escapes `needle` for a SQL LIKE pattern with escape character '\'
  * and wraps it in '%': "%a\_b%". malloc'd, caller frees; NULL (memory). */
 char *rdapsync_sinktk_like_pattern(const char *needle);
+
+/* ======================================================================
+ * Multi-value register (conflicts: { strategy, regions, table })
+ * ====================================================================== */
+
+/*
+ * Records that carry a version vector (record.h, rdapsync_vv) are not
+ * ordered by their version alone. Per key the store keeps the *heads*: the
+ * versions that no other version seen for the key dominates, each with its
+ * document. An incoming version that a head dominates is stale (skipped,
+ * counted in rows_stale). One whose vector equals a head's replaces that
+ * head only when its version (event time, origin, sequence) is greater,
+ * else it is stale too: so the heads are the maximal versions of the SET
+ * seen, whatever the order and however many duplicates. Otherwise the
+ * incoming version removes the heads it dominates and joins them.
+ *
+ * A delete is a version like any other: as a head it is a tombstone (no
+ * document). It takes part in dominance and in the strategies: when a
+ * strategy picks it, the key's row is a tombstone (not in <table>_live);
+ * `merge` takes no member from a tombstone, and shows a tombstone only
+ * when the lww-greatest head is one.
+ *
+ * The visible document written to the key's row is a function of the
+ * heads, by strategy:
+ *   lww              the head with the greatest (event time, origin, seq);
+ *   region-priority  the head whose region (its version's origin) comes
+ *                    first in `regions` (unlisted regions after all
+ *                    listed ones), then lww;
+ *   merge            each top-level member from the lww-greatest head that
+ *                    has it (objects only; otherwise lww);
+ *   manual           lww, while the conflict stays open for review.
+ * The row carries the lww-greatest head's version (for region-priority
+ * the chosen head's).
+ *
+ * The conflict log (`table`) has one row per key that ever had more than
+ * one head: key, heads (vectors and versions as JSON, no documents),
+ * strategy, detected_at, resolved_at (NULL while open; set when a version
+ * dominating all heads arrives; a new conflict reopens the row).
+ *
+ * Records without a vector take the plain path (version-guarded upsert),
+ * also for a key that has heads; a key's records of one batch follow the
+ * path of its greatest version (a vectorless record there is stale).
+ */
+
+typedef enum rdapsync_sinktk_strategy {
+    RDAPSYNC_SINKTK_LWW = 0,
+    RDAPSYNC_SINKTK_REGION_PRIORITY = 1,
+    RDAPSYNC_SINKTK_MERGE = 2,
+    RDAPSYNC_SINKTK_MANUAL = 3
+} rdapsync_sinktk_strategy;
+
+/* "lww", "region-priority", "merge", "manual", NULL: in enum order. */
+extern const char *const rdapsync_sinktk_strategy_names[];
+
+/* The conflicts option read. Zeroed = lww, no regions, no table. */
+typedef struct rdapsync_sinktk_conflicts {
+    rdapsync_sinktk_strategy strategy;
+    char **regions; /* owned, region_count of them */
+    size_t region_count;
+    char *table; /* the conflict log's name, unquoted, owned */
+} rdapsync_sinktk_conflicts;
+
+/*
+ * The conflicts option (an RDAPSYNC_OPT_JSON option) read and checked:
+ * a mapping with `strategy` (default lww), `regions` (a list of distinct
+ * non-empty strings; required by, and only allowed with, region-priority)
+ * and `table` (default "<data_table>_conflicts"); only in upsert mode; the
+ * log must not be the data, heads ("<data_table>_heads") or positions
+ * table (compared with `compare`). NULL `json` (not written): OK with
+ * *out NULL. OK with *out malloc'd (free with rdapsync_sinktk_conflicts_free),
+ * or ERROR with err starting "@conflicts" so that the host names the place.
+ */
+rdapsync_status rdapsync_sinktk_conflicts_option(const rdapsync_host *host, const char *json, int mode,
+                                                 const char *data_table, const char *positions_table,
+                                                 int (*compare)(const char *, const char *),
+                                                 rdapsync_sinktk_conflicts **out, char *err, size_t err_size);
+/* Frees what rdapsync_sinktk_conflicts_option() gave; NULL-safe. */
+void rdapsync_sinktk_conflicts_free(rdapsync_sinktk_conflicts *conflicts);
+
+/* The option row, the same in every table sink: `config_` has a member
+ * `char *conflicts` (the JSON text). */
+#define RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(config_)                                                              \
+    { RDAPSYNC_OPTION_JSON(config_, conflicts, NULL,                                                          \
+                           "{ strategy: lww|region-priority|merge|manual, regions: [..], table: NAME }: keep " \
+                           "the heads of records with version vectors (upsert mode)") }
+
+/* What heads_write does to the conflict log for one key. */
+typedef enum rdapsync_sinktk_log_change {
+    RDAPSYNC_SINKTK_LOG_NONE = 0,
+    /* The key has several heads: insert its row, or update `heads` (and
+     * when the row was resolved: detected_at = now, resolved_at = NULL).
+     * An open row keeps its detected_at. */
+    RDAPSYNC_SINKTK_LOG_OPEN = 1,
+    /* One head dominates all: set `heads` and resolved_at = now on the
+     * open row. */
+    RDAPSYNC_SINKTK_LOG_RESOLVE = 2
+} rdapsync_sinktk_log_change;
+
+/* One key of a batch in the register. The writer fills the record, the
+ * store `stored`, the toolkit the rest; the writer frees everything. */
+typedef struct rdapsync_sinktk_mvr_key {
+    const rdapsync_record *record; /* the key's greatest record of the batch: key, position; borrowed */
+    char *stored;                  /* heads_load: the key's heads text, malloc'd, or NULL */
+    size_t stored_len;
+    /* computed */
+    bool changed;      /* the heads changed: the key is given to heads_write */
+    char *heads;       /* the heads to store (JSON text with documents), malloc'd */
+    char *doc;         /* the visible document's JSON text (host->json->dump), or NULL: a tombstone */
+    rdapsync_version version; /* the visible row's version; origin points into origin_ */
+    rdapsync_sinktk_log_change log;
+    char *log_heads;   /* the heads for the conflict log (no documents), malloc'd */
+    size_t head_count, head_count_before;
+    uint64_t stale;    /* versions of the batch skipped */
+    char *origin_;
+} rdapsync_sinktk_mvr_key;
+
+/*
+ * The register step of one key: parses key->stored (NULL: no heads yet),
+ * offers the `count` records (any order; records without a vector are
+ * counted stale) and fills the computed fields of `key`. 0, or -1 with
+ * err (stored text that is not a register: a corrupt store; or memory).
+ */
+int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_conflicts *conflicts,
+                             rdapsync_sinktk_mvr_key *key, const rdapsync_record *const *records, size_t count,
+                             char *err, size_t err_size);
+/* Frees what a key holds (stored and computed); leaves the record. */
+void rdapsync_sinktk_mvr_key_clear(rdapsync_sinktk_mvr_key *key);
 
 #endif

@@ -10,6 +10,10 @@
  *
  * mongo-export --drop URI DATABASE COLLECTION drops the collection instead
  * (a missing one is fine), for the tests' clean-up.
+ *
+ * mongo-export --raw URI DATABASE COLLECTION prints every document as it
+ * is, in relaxed extended JSON, one a line (tombstones, heads and conflict
+ * log collections included).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,12 +61,13 @@ static int write_line(FILE *out, const bson_t *doc, char *err, size_t err_size)
 int main(int argc, char **argv)
 {
     bool drop = argc == 5 && strcmp(argv[1], "--drop") == 0;
-    if (drop) {
+    bool raw = argc == 5 && strcmp(argv[1], "--raw") == 0;
+    if (drop || raw) {
         argv++;
         argc--;
     }
     if (argc != 4) {
-        fprintf(stderr, "usage: mongo-export [--drop] URI DATABASE COLLECTION\n");
+        fprintf(stderr, "usage: mongo-export [--drop | --raw] URI DATABASE COLLECTION\n");
         return 2;
     }
     mongoc_init();
@@ -89,8 +94,15 @@ int main(int argc, char **argv)
     mongoc_cursor_t *cursor = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
     const bson_t *doc;
     rc = 0;
-    while (rc == 0 && mongoc_cursor_next(cursor, &doc))
+    while (rc == 0 && mongoc_cursor_next(cursor, &doc)) {
+        if (raw) {
+            char *json = bson_as_relaxed_extended_json(doc, NULL);
+            rc = json && puts(json) >= 0 ? 0 : 1;
+            bson_free(json);
+            continue;
+        }
         rc = write_line(stdout, doc, err, sizeof(err)) == 0 ? 0 : 1;
+    }
     if (rc == 0 && mongoc_cursor_error(cursor, &error)) {
         snprintf(err, sizeof(err), "find: %s", error.message);
         rc = 1;

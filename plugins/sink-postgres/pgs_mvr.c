@@ -1,0 +1,336 @@
+/*
+ * The multi-value register's tables (conflicts: {...}; rdapsync/sinktk.h,
+ * "Multi-value register"): <table>_heads keeps each key's heads as the
+ * toolkit's JSON text, the key's row in the data table shows the visible
+ * document, the conflict log keeps one row per key that had several heads.
+ *
+ * A write costs a fixed number of statements whatever its size: one
+ * SELECT for the heads of all its keys, then one statement each for the
+ * heads, the rows and the two kinds of log change, every one taking its
+ * rows as arrays (unnest). All inside the flush's transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgs.h"
+
+/* The heads carry the documents: the same TOAST compression as the data
+ * table's doc column (pglz costs about half of the server's time). */
+static char *create_heads_sql(const pgs_names *n, const char *compression)
+{
+    return pgs_printf("CREATE TABLE IF NOT EXISTS %s (%s text PRIMARY KEY, heads text%s NOT NULL)", n->heads, n->key,
+                      compression);
+}
+
+static char *create_log_sql(const pgs_names *n)
+{
+    return pgs_printf("CREATE TABLE IF NOT EXISTS %s (%s text PRIMARY KEY, heads jsonb NOT NULL, strategy text NOT "
+                      "NULL, detected_at timestamptz NOT NULL DEFAULT now(), resolved_at timestamptz)",
+                      n->conflicts, n->key);
+}
+
+static rdapsync_status run(PGconn *conn, char *sql, char *err, size_t err_size)
+{
+    if (!sql) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    rdapsync_status status = pgs_exec(conn, sql, err, err_size);
+    free(sql);
+    return status;
+}
+
+rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_config *cfg, const pgs_names *names, char *err,
+                               size_t err_size)
+{
+    rdapsync_status status =
+        run(conn, create_heads_sql(names, pgs_schema_compression(conn, cfg->compression)), err, err_size);
+    return status == RDAPSYNC_OK ? run(conn, create_log_sql(names), err, err_size) : status;
+}
+
+/* ---- text[] literals ---- */
+
+static int put(pgs_buffer *b, const char *bytes, size_t len)
+{
+    return pgs_buffer_append(b, bytes, len);
+}
+
+/* Appends one element of an array literal: quoted, with " and \ escaped;
+ * NULL as the bare word NULL. */
+static int element(pgs_buffer *b, const char *text, size_t len)
+{
+    if (b->len > 1 && put(b, ",", 1) != 0)
+        return -1;
+    if (!text)
+        return put(b, "NULL", 4);
+    if (pgs_buffer_reserve(b, 2 * len + 3) != 0)
+        return -1;
+    b->data[b->len++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '"' || text[i] == '\\')
+            b->data[b->len++] = '\\';
+        b->data[b->len++] = text[i];
+    }
+    b->data[b->len++] = '"';
+    return 0;
+}
+
+static int number(pgs_buffer *b, long long value)
+{
+    char text[24];
+    int n = snprintf(text, sizeof text, "%lld", value);
+    return element(b, text, (size_t)n);
+}
+
+/* The arrays of one statement: each column's literal in its buffer. */
+#define PGS_MVR_COLUMNS 9
+typedef struct arrays {
+    pgs_buffer col[PGS_MVR_COLUMNS];
+    int count;
+} arrays;
+
+static int arrays_open(arrays *a, int count)
+{
+    memset(a, 0, sizeof(*a));
+    a->count = count;
+    for (int i = 0; i < count; i++)
+        if (put(&a->col[i], "{", 1) != 0)
+            return -1;
+    return 0;
+}
+
+static int arrays_close(arrays *a)
+{
+    for (int i = 0; i < a->count; i++)
+        if (put(&a->col[i], "}", 2) != 0) /* with the NUL libpq reads up to */
+            return -1;
+    return 0;
+}
+
+static void arrays_free(arrays *a)
+{
+    for (int i = 0; i < PGS_MVR_COLUMNS; i++)
+        pgs_buffer_free(&a->col[i]);
+}
+
+/* Runs `sql` with the arrays (and `extra`, a last text parameter, if
+ * non-NULL) as parameters. `tuples`: the result has rows to hand back in
+ * *out (the caller PQclear()s it). */
+static rdapsync_status exec_arrays(PGconn *conn, const char *sql, const arrays *a, const char *extra, bool tuples,
+                                   PGresult **out, char *err, size_t err_size)
+{
+    const char *values[PGS_MVR_COLUMNS + 1];
+    int n = 0;
+    for (; n < a->count; n++)
+        values[n] = a->col[n].data;
+    if (extra)
+        values[n++] = extra;
+    PGresult *res = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+    if (res && PQresultStatus(res) == (tuples ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
+        if (out)
+            *out = res;
+        else
+            PQclear(res);
+        return RDAPSYNC_OK;
+    }
+    char reason[768];
+    pgs_error_text(conn, res, reason, sizeof reason);
+    snprintf(err, err_size, "conflicts tables: %s", reason);
+    pgs_failure failure = pgs_classify(conn, res);
+    PQclear(res);
+    /* Not one record's fault: the write fails as a whole. */
+    return pgs_failure_status(failure == PGS_FAIL_DATA ? PGS_FAIL_FATAL : failure);
+}
+
+static rdapsync_status out_of_memory(arrays *a, char *err, size_t err_size)
+{
+    arrays_free(a);
+    snprintf(err, err_size, "out of memory");
+    return RDAPSYNC_ERROR;
+}
+
+/* ---- heads_load ---- */
+
+/* Finds the key of a result row among `keys` (the rows come back in any
+ * order; a batch's keys are sorted, so a binary search does). */
+static rdapsync_sinktk_mvr_key *find_key(rdapsync_sinktk_mvr_key *keys, size_t count, const char *key, size_t len)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const rdapsync_record *r = keys[mid].record;
+        size_t n = r->key_len < len ? r->key_len : len;
+        int c = memcmp(r->key, key, n);
+        if (c == 0)
+            c = r->key_len < len ? -1 : r->key_len > len ? 1 : 0;
+        if (c == 0)
+            return &keys[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
+{
+    arrays a;
+    if (arrays_open(&a, 1) != 0)
+        return out_of_memory(&a, err, err_size);
+    for (size_t i = 0; i < count; i++)
+        if (element(&a.col[0], keys[i].record->key, keys[i].record->key_len) != 0)
+            return out_of_memory(&a, err, err_size);
+    if (arrays_close(&a) != 0)
+        return out_of_memory(&a, err, err_size);
+    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[])", st->names.key, st->names.heads,
+                           st->names.key);
+    if (!sql)
+        return out_of_memory(&a, err, err_size);
+    PGresult *res = NULL;
+    rdapsync_status status = exec_arrays(st->conn, sql, &a, NULL, true, &res, err, err_size);
+    free(sql);
+    arrays_free(&a);
+    for (int r = 0; status == RDAPSYNC_OK && r < PQntuples(res); r++) {
+        rdapsync_sinktk_mvr_key *key =
+            find_key(keys, count, PQgetvalue(res, r, 0), (size_t)PQgetlength(res, r, 0));
+        size_t len = (size_t)PQgetlength(res, r, 1);
+        if (!key)
+            continue;
+        if (!(key->stored = malloc(len + 1))) {
+            snprintf(err, err_size, "out of memory");
+            status = RDAPSYNC_ERROR;
+            break;
+        }
+        memcpy(key->stored, PQgetvalue(res, r, 1), len + 1);
+        key->stored_len = len;
+    }
+    PQclear(res);
+    return status;
+}
+
+/* ---- heads_write ---- */
+
+/* Columns of the rows' arrays. */
+enum { C_KEY, C_HEADS, C_DOC, C_TS, C_ORIGIN, C_SEQ, C_STREAM, C_PARTITION, C_OFFSET, C_COUNT };
+
+static int add_row(arrays *rows, const rdapsync_sinktk_mvr_key *k)
+{
+    const rdapsync_record *r = k->record;
+    const char *stream = r->position.stream;
+    int rc = element(&rows->col[C_KEY], r->key, r->key_len);
+    rc |= element(&rows->col[C_HEADS], k->heads, strlen(k->heads));
+    rc |= element(&rows->col[C_DOC], k->doc, k->doc ? strlen(k->doc) : 0);
+    rc |= number(&rows->col[C_TS], k->version.event_time_ms);
+    rc |= element(&rows->col[C_ORIGIN], k->version.origin, strlen(k->version.origin));
+    rc |= number(&rows->col[C_SEQ], k->version.sequence);
+    rc |= element(&rows->col[C_STREAM], stream, stream ? strlen(stream) : 0);
+    rc |= number(&rows->col[C_PARTITION], r->position.partition);
+    rc |= number(&rows->col[C_OFFSET], r->position.offset);
+    return rc;
+}
+
+/* The log's arrays: key and heads of the keys with that change. */
+static int add_log(arrays *log, const rdapsync_sinktk_mvr_key *k)
+{
+    return element(&log->col[0], k->record->key, k->record->key_len) |
+           element(&log->col[1], k->log_heads, strlen(k->log_heads));
+}
+
+static char *heads_sql(const pgs_names *n)
+{
+    return pgs_printf("INSERT INTO %1$s (%2$s, heads) SELECT * FROM unnest($1::text[], $2::text[]) "
+                      "ON CONFLICT (%2$s) DO UPDATE SET heads = EXCLUDED.heads",
+                      n->heads, n->key);
+}
+
+/* The visible row, without the version guard: its version is the shown
+ * head's, which may be older than the row's (region-priority, a
+ * resolution). */
+static char *live_sql(const pgs_names *n)
+{
+    return pgs_printf("INSERT INTO %1$s AS cur (%2$s, %3$s) SELECT k, d::jsonb, d IS NULL, t, o, s, st, p, f FROM "
+                      "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], "
+                      "$7::integer[], $8::bigint[]) AS u(k, d, t, o, s, st, p, f) "
+                      "ON CONFLICT (%2$s) DO UPDATE SET doc = EXCLUDED.doc, deleted = EXCLUDED.deleted, "
+                      "event_time_ms = EXCLUDED.event_time_ms, origin = EXCLUDED.origin, seq = EXCLUDED.seq, "
+                      "src_stream = EXCLUDED.src_stream, src_partition = EXCLUDED.src_partition, "
+                      "src_offset = EXCLUDED.src_offset, updated_at = now()",
+                      n->table, n->key, pgs_schema_columns(RDAPSYNC_SINKTK_UPSERT));
+}
+
+/* A resolved row that conflicts again starts a new detection. */
+static char *open_sql(const pgs_names *n)
+{
+    return pgs_printf("INSERT INTO %1$s AS cur (%2$s, heads, strategy) SELECT k, h::jsonb, $3 FROM "
+                      "unnest($1::text[], $2::text[]) AS u(k, h) ON CONFLICT (%2$s) DO UPDATE SET "
+                      "heads = EXCLUDED.heads, strategy = EXCLUDED.strategy, detected_at = CASE WHEN "
+                      "cur.resolved_at IS NULL THEN cur.detected_at ELSE now() END, resolved_at = NULL",
+                      n->conflicts, n->key);
+}
+
+static char *resolve_sql(const pgs_names *n)
+{
+    return pgs_printf("UPDATE %1$s AS cur SET heads = u.h::jsonb, resolved_at = now() FROM "
+                      "unnest($1::text[], $2::text[]) AS u(k, h) WHERE cur.%2$s = u.k AND cur.resolved_at IS NULL",
+                      n->conflicts, n->key);
+}
+
+static rdapsync_status run_arrays(PGconn *conn, char *sql, arrays *a, const char *extra, char *err, size_t err_size)
+{
+    if (!sql) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    rdapsync_status status = exec_arrays(conn, sql, a, extra, false, NULL, err, err_size);
+    free(sql);
+    return status;
+}
+
+rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                              size_t err_size)
+{
+    arrays rows, opened, resolved;
+    size_t n_open = 0, n_resolved = 0;
+    int rc = arrays_open(&rows, C_COUNT) | arrays_open(&opened, 2) | arrays_open(&resolved, 2);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        rc |= add_row(&rows, &keys[i]);
+        if (keys[i].log == RDAPSYNC_SINKTK_LOG_OPEN) {
+            n_open++;
+            rc |= add_log(&opened, &keys[i]);
+        } else if (keys[i].log == RDAPSYNC_SINKTK_LOG_RESOLVE) {
+            n_resolved++;
+            rc |= add_log(&resolved, &keys[i]);
+        }
+    }
+    rc |= arrays_close(&rows) | arrays_close(&opened) | arrays_close(&resolved);
+    rdapsync_status status = RDAPSYNC_OK;
+    if (rc != 0) {
+        snprintf(err, err_size, "out of memory");
+        status = RDAPSYNC_ERROR;
+        goto done;
+    }
+    /* Views of the rows' columns (borrowed buffers, never freed through
+     * them): key and heads; key and the row's columns. */
+    arrays heads = { .count = 2 }, live = { .count = C_COUNT - 1 };
+    heads.col[0] = rows.col[C_KEY];
+    heads.col[1] = rows.col[C_HEADS];
+    live.col[0] = rows.col[C_KEY];
+    for (int c = C_DOC; c < C_COUNT; c++)
+        live.col[c - 1] = rows.col[c];
+    if ((status = run_arrays(st->conn, heads_sql(&st->names), &heads, NULL, err, err_size)) != RDAPSYNC_OK ||
+        (status = run_arrays(st->conn, live_sql(&st->names), &live, NULL, err, err_size)) != RDAPSYNC_OK)
+        goto done;
+    if (n_open && (status = run_arrays(st->conn, open_sql(&st->names), &opened,
+                                       rdapsync_sinktk_strategy_names[st->conflicts->strategy], err, err_size)) !=
+                      RDAPSYNC_OK)
+        goto done;
+    if (n_resolved)
+        status = run_arrays(st->conn, resolve_sql(&st->names), &resolved, NULL, err, err_size);
+done:
+    arrays_free(&rows);
+    arrays_free(&opened);
+    arrays_free(&resolved);
+    return status;
+}

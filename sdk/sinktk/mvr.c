@@ -1,0 +1,359 @@
+/*
+ * The multi-value register of one key (sinktk.h, "Multi-value register"):
+ * the heads as a set of maximal versions, and the visible document the
+ * strategy makes of them.
+ *
+ * Stored form: a JSON array of heads, greatest version (lww order) first,
+ * each {"vv":{...},"t":time,"o":origin,"s":seq,"deleted":bool,"doc":...}.
+ * Sorting makes the text a function of the set alone, so replicas that saw
+ * the same versions store the same bytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rdapsync/sinktk.h>
+
+/* One head while the step runs. Everything is borrowed: from the parsed
+ * stored text or from the batch's records; `entries` alone is owned. */
+typedef struct head {
+    rdapsync_vv vv;
+    rdapsync_vv_entry *entries;
+    rdapsync_version version;
+    bool deleted;
+    const rdapsync_value *doc;
+} head;
+
+typedef struct heads {
+    head *items;
+    size_t count, capacity;
+} heads;
+
+static void heads_free(heads *h)
+{
+    for (size_t i = 0; i < h->count; i++)
+        free(h->items[i].entries);
+    free(h->items);
+    memset(h, 0, sizeof(*h));
+}
+
+static int heads_push(heads *h, head item)
+{
+    if (h->count == h->capacity) {
+        size_t capacity = h->capacity ? h->capacity * 2 : 4;
+        head *items = realloc(h->items, capacity * sizeof(*items));
+        if (!items)
+            return -1;
+        h->items = items;
+        h->capacity = capacity;
+    }
+    h->items[h->count++] = item;
+    return 0;
+}
+
+static void heads_remove(heads *h, size_t index)
+{
+    free(h->items[index].entries);
+    h->items[index] = h->items[--h->count];
+}
+
+/* A copy of a vector's entry array; the regions stay borrowed. */
+static head head_of(const rdapsync_vv *vv, rdapsync_version version, bool deleted, const rdapsync_value *doc,
+                    bool *oom)
+{
+    head out = { .version = version, .deleted = deleted, .doc = doc };
+    if (vv->count) {
+        out.entries = malloc(vv->count * sizeof(*out.entries));
+        if (!out.entries) {
+            *oom = true;
+            return out;
+        }
+        memcpy(out.entries, vv->entries, vv->count * sizeof(*out.entries));
+    }
+    out.vv = (rdapsync_vv){ .entries = out.entries, .count = vv->count };
+    return out;
+}
+
+/* ---- the stored form ---- */
+
+static int parse_head(const rdapsync_json_api *j, const rdapsync_value *node, heads *out, char *err,
+                      size_t err_size)
+{
+    const rdapsync_value *vv = j->object_get(node, "vv"), *t = j->object_get(node, "t");
+    const rdapsync_value *o = j->object_get(node, "o"), *s = j->object_get(node, "s");
+    const rdapsync_value *deleted = j->object_get(node, "deleted");
+    if (!vv || j->type(t) != RDAPSYNC_JSON_INTEGER || j->type(o) != RDAPSYNC_JSON_STRING ||
+        j->type(s) != RDAPSYNC_JSON_INTEGER || j->type(deleted) != RDAPSYNC_JSON_BOOL ||
+        j->type(vv) != RDAPSYNC_JSON_OBJECT) {
+        snprintf(err, err_size, "a head lacks vv, t, o, s or deleted");
+        return -1;
+    }
+    size_t capacity = j->object_size(vv), count = 0;
+    rdapsync_vv_entry *entries = malloc((capacity ? capacity : 1) * sizeof(*entries));
+    if (!entries) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    char reason[256];
+    if (rdapsync_vv_from_json(j, vv, entries, capacity, &count, reason, sizeof reason) != 0) {
+        snprintf(err, err_size, "a head's vv: %s", reason);
+        free(entries);
+        return -1;
+    }
+    head h = {
+        .entries = entries,
+        .vv = { .entries = entries, .count = count },
+        .version = { .event_time_ms = j->integer_value(t), .origin = j->string_value(o),
+                     .sequence = j->integer_value(s) },
+        .deleted = j->bool_value(deleted),
+        .doc = j->bool_value(deleted) ? NULL : j->object_get(node, "doc"),
+    };
+    if (!h.deleted && !h.doc) {
+        snprintf(err, err_size, "a head that is not deleted has no doc");
+        free(entries);
+        return -1;
+    }
+    if (heads_push(out, h) != 0) {
+        free(entries);
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses the stored text into *tree (owned: the heads borrow from it). */
+static int parse_stored(const rdapsync_json_api *j, const char *text, size_t len, rdapsync_value **tree,
+                        heads *out, char *err, size_t err_size)
+{
+    char reason[256];
+    *tree = j->parse(text, len, reason, sizeof reason);
+    if (!*tree) {
+        snprintf(err, err_size, "stored heads are not JSON: %s", reason);
+        return -1;
+    }
+    if (j->type(*tree) != RDAPSYNC_JSON_ARRAY) {
+        snprintf(err, err_size, "stored heads are not an array");
+        return -1;
+    }
+    for (size_t i = 0; i < j->array_size(*tree); i++) {
+        const rdapsync_value *node = j->array_get(*tree, i);
+        if (j->type(node) != RDAPSYNC_JSON_OBJECT || parse_head(j, node, out, err, err_size) != 0) {
+            if (j->type(node) != RDAPSYNC_JSON_OBJECT)
+                snprintf(err, err_size, "a stored head is not an object");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int set_member(const rdapsync_json_api *j, rdapsync_value *object, const char *name, rdapsync_value *member)
+{
+    return member ? j->object_set(object, name, member) : -1;
+}
+
+/* A head as JSON (a new value), with its document or without. */
+static rdapsync_value *head_json(const rdapsync_json_api *j, const head *h, bool with_doc)
+{
+    rdapsync_value *node = j->object_new(), *vv = j->object_new();
+    if (!node || !vv)
+        goto fail;
+    for (size_t i = 0; i < h->vv.count; i++)
+        if (set_member(j, vv, h->vv.entries[i].region, j->integer_new((int64_t)h->vv.entries[i].counter)) != 0)
+            goto fail;
+    int rc = j->object_set(node, "vv", vv);
+    vv = NULL;
+    rc |= set_member(j, node, "t", j->integer_new(h->version.event_time_ms));
+    const char *origin = h->version.origin ? h->version.origin : "";
+    rc |= set_member(j, node, "o", j->string_new(origin, strlen(origin)));
+    rc |= set_member(j, node, "s", j->integer_new(h->version.sequence));
+    rc |= set_member(j, node, "deleted", j->bool_new(h->deleted));
+    if (with_doc && !h->deleted)
+        rc |= set_member(j, node, "doc", j->incref((rdapsync_value *)h->doc));
+    if (rc == 0)
+        return node;
+fail:
+    j->decref(vv);
+    j->decref(node);
+    return NULL;
+}
+
+/* The heads as malloc'd JSON text (copied out of the host's buffer). */
+static char *heads_text(const rdapsync_host *host, const heads *h, bool with_doc)
+{
+    const rdapsync_json_api *j = host->json;
+    rdapsync_value *array = j->array_new();
+    for (size_t i = 0; array && i < h->count; i++) {
+        rdapsync_value *node = head_json(j, &h->items[i], with_doc);
+        if (!node || j->array_append(array, node) != 0) {
+            j->decref(array);
+            return NULL;
+        }
+    }
+    char *text = array ? j->dump(array, 0, NULL) : NULL;
+    char *copy = text ? strdup(text) : NULL;
+    host->free(text);
+    j->decref(array);
+    return copy;
+}
+
+/* ---- the register ---- */
+
+/* Offers one version: true when it joined the heads. */
+static bool offer(heads *h, const rdapsync_record *record, bool *oom)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        rdapsync_vv_order order = rdapsync_vv_compare(&record->vv, &h->items[i].vv);
+        if (order == RDAPSYNC_VV_BEFORE)
+            return false;
+        /* Equal vectors: the greater version stays, so that the outcome
+         * does not depend on which of the two came first. */
+        if (order == RDAPSYNC_VV_EQUAL && rdapsync_version_compare(&record->version, &h->items[i].version) <= 0)
+            return false;
+    }
+    for (size_t i = h->count; i-- > 0;) {
+        rdapsync_vv_order order = rdapsync_vv_compare(&record->vv, &h->items[i].vv);
+        if (order == RDAPSYNC_VV_AFTER || order == RDAPSYNC_VV_EQUAL)
+            heads_remove(h, i);
+    }
+    head item = head_of(&record->vv, record->version, record->op == RDAPSYNC_OP_DELETE, record->value, oom);
+    if (*oom || heads_push(h, item) != 0) {
+        free(item.entries);
+        *oom = true;
+    }
+    return true;
+}
+
+static int lww_descending(const void *pa, const void *pb)
+{
+    const head *a = pa, *b = pb;
+    return -rdapsync_version_compare(&a->version, &b->version);
+}
+
+static size_t region_rank(const rdapsync_sinktk_conflicts *c, const char *origin)
+{
+    for (size_t i = 0; i < c->region_count; i++)
+        if (strcmp(c->regions[i], origin ? origin : "") == 0)
+            return i;
+    return c->region_count;
+}
+
+/* The head the strategy shows; heads sorted lww-first. */
+static const head *chosen(const rdapsync_sinktk_conflicts *c, const heads *h)
+{
+    const head *best = &h->items[0];
+    if (c->strategy != RDAPSYNC_SINKTK_REGION_PRIORITY)
+        return best;
+    for (size_t i = 1; i < h->count; i++)
+        if (region_rank(c, h->items[i].version.origin) < region_rank(c, best->version.origin))
+            best = &h->items[i];
+    return best;
+}
+
+/* merge: each top-level member from the lww-greatest head that has it. */
+static rdapsync_value *merged(const rdapsync_json_api *j, const heads *h)
+{
+    rdapsync_value *out = j->object_new();
+    for (size_t i = 0; out && i < h->count; i++) {
+        rdapsync_value *doc = (rdapsync_value *)h->items[i].doc;
+        if (h->items[i].deleted || j->type(doc) != RDAPSYNC_JSON_OBJECT)
+            continue;
+        for (rdapsync_value_iter *it = j->object_iter(doc); it; it = j->object_iter_next(doc, it)) {
+            const char *name = j->object_iter_key(it);
+            if (j->object_get(out, name))
+                continue;
+            if (j->object_set(out, name, j->incref(j->object_iter_value(it))) != 0) {
+                j->decref(out);
+                return NULL;
+            }
+        }
+    }
+    return out;
+}
+
+static char *dump_copy(const rdapsync_host *host, const rdapsync_value *value)
+{
+    char *text = host->json->dump(value, 0, NULL);
+    char *copy = text ? strdup(text) : NULL;
+    host->free(text);
+    return copy;
+}
+
+/* Fills the key's visible document and version from the sorted heads. */
+static int visible(const rdapsync_host *host, const rdapsync_sinktk_conflicts *c, const heads *h,
+                   rdapsync_sinktk_mvr_key *key)
+{
+    const rdapsync_json_api *j = host->json;
+    const head *show = chosen(c, h);
+    bool merge = c->strategy == RDAPSYNC_SINKTK_MERGE && !show->deleted &&
+                 j->type(show->doc) == RDAPSYNC_JSON_OBJECT && h->count > 1;
+    const char *origin = show->version.origin ? show->version.origin : "";
+    if (!(key->origin_ = strdup(origin)))
+        return -1;
+    key->version = show->version;
+    key->version.origin = key->origin_;
+    if (show->deleted)
+        return 0;
+    if (!merge)
+        return (key->doc = dump_copy(host, show->doc)) ? 0 : -1;
+    rdapsync_value *doc = merged(j, h);
+    key->doc = doc ? dump_copy(host, doc) : NULL;
+    j->decref(doc);
+    return key->doc ? 0 : -1;
+}
+
+int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_conflicts *conflicts,
+                             rdapsync_sinktk_mvr_key *key, const rdapsync_record *const *records, size_t count,
+                             char *err, size_t err_size)
+{
+    const rdapsync_json_api *j = host->json;
+    rdapsync_value *tree = NULL;
+    heads h = { 0 };
+    bool oom = false, joined = false;
+    int rc = -1;
+
+    if (key->stored && parse_stored(j, key->stored, key->stored_len, &tree, &h, err, err_size) != 0)
+        goto done;
+    size_t before = key->head_count_before = h.count;
+    for (size_t i = 0; i < count && !oom; i++) {
+        if (records[i]->vv.count == 0 || !offer(&h, records[i], &oom))
+            key->stale++;
+        else
+            joined = true;
+    }
+    if (oom)
+        goto oom;
+    key->head_count = h.count;
+    key->changed = joined;
+    if (!joined) {
+        rc = 0;
+        goto done;
+    }
+    qsort(h.items, h.count, sizeof(*h.items), lww_descending);
+    key->log = h.count > 1 ? RDAPSYNC_SINKTK_LOG_OPEN
+               : before > 1 ? RDAPSYNC_SINKTK_LOG_RESOLVE
+                            : RDAPSYNC_SINKTK_LOG_NONE;
+    if (!(key->heads = heads_text(host, &h, true)) ||
+        (key->log != RDAPSYNC_SINKTK_LOG_NONE && !(key->log_heads = heads_text(host, &h, false))) ||
+        visible(host, conflicts, &h, key) != 0)
+        goto oom;
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err, err_size, "out of memory");
+done:
+    heads_free(&h);
+    j->decref(tree);
+    return rc;
+}
+
+void rdapsync_sinktk_mvr_key_clear(rdapsync_sinktk_mvr_key *key)
+{
+    free(key->stored);
+    free(key->heads);
+    free(key->doc);
+    free(key->log_heads);
+    free(key->origin_);
+    const rdapsync_record *record = key->record;
+    memset(key, 0, sizeof(*key));
+    key->record = record;
+}
