@@ -12,6 +12,7 @@
 #include "config/options.h"
 #include "config/options_json.h"
 #include "config/otel_config.h"
+#include "config/policy_fingerprint.h"
 #include "config/validate_checks.h"
 
 #define TASKS_MAX 64
@@ -23,7 +24,8 @@ typedef struct config_loader {
     diag_list *diags;
 } config_loader;
 
-static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins", "http", "log", "otel", "pipelines", NULL };
+static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins",    "http",      "log",
+                                         "otel",      "audit",       "compliance", "pipelines", NULL };
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
                                              "batch", "retry", "restart", "errors",     NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
@@ -609,6 +611,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
             pipeline->flawed |= sections[i].part;
     }
     pipeline->fingerprint = fingerprint(pipeline);
+    pipeline->policy_fingerprint = config_policy_fingerprint(pipeline);
     validate_checks_pipeline(cl->file, pipeline, pipe, cl->diags);
 }
 
@@ -748,6 +751,7 @@ rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry
     load_http(&cl, root, config);
     load_log(&cl, root, config);
     otel_config_load(ynode_get(root, "otel"), path, diags, &config->otel);
+    compliance_config_load(root, path, diags, &config->compliance);
     load_pipelines(&cl, root, config);
     if (diag_error_count(diags) > errors_before)
         goto fail;
@@ -779,6 +783,7 @@ void config_free(rdapsync_config *config)
     free(config->http_listen);
     http_settings_free(&config->http);
     otel_settings_free(&config->otel);
+    compliance_settings_free(&config->compliance);
     free(config->state_dir);
     free(config->path);
     ynode_free(config->root);

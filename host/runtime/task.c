@@ -93,6 +93,12 @@ static void owner_checkpoint_override(void *self, rdapsync_ctx *ctx, const char 
                   (int)partition, (long long)offset);
 }
 
+static void owner_counted(void *self, const char *name, uint64_t delta)
+{
+    struct task *t = self;
+    redaction_tally_add(&t->redactions, name, delta);
+}
+
 static void owner_reject(void *self, rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason)
 {
     task_reject(self, ctx, record, reason);
@@ -149,7 +155,9 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
                                .stopping = owner_stopping,
                                .checkpoint_get = owner_checkpoint_get,
                                .checkpoint_override = owner_checkpoint_override,
-                               .reject = owner_reject};
+                               .reject = owner_reject,
+                               .counted = owner_counted};
+    redaction_tally_init(&t->redactions);
     pthread_mutex_init(&t->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -216,6 +224,7 @@ void task_free(struct task *t)
     pthread_mutex_destroy(&t->transformer.lock);
     pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
+    redaction_tally_destroy(&t->redactions);
     free(t);
 }
 
@@ -401,6 +410,7 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
             c->survivors++;
     }
     task_trace_fill_end(t, c);
+    redaction_tally_take(&t->redactions, &c->redactions);
     batch_keep(c->batch, t->keep);
     return CALL_DONE;
 }
@@ -519,6 +529,7 @@ static call_end cycle_settle(struct task *t, task_cycle *c)
         c->counts.records_out = c->survivors - c->rejects;
         c->counts.dead_lettered = batch_count(c->dead);
         task_stats_count_batch(t->stats, c->latency_us);
+        redaction_counts_audit(&c->redactions, t->pipeline->name, t->index, c->polled);
     }
     cycle_count(t, c, end != CALL_FAILED);
     cycle_release(c);

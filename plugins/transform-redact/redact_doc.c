@@ -51,6 +51,19 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+const char *redact_field_counter(int f)
+{
+    /* In rfield order; metric names, so no dots. */
+    static const char *const names[RF_COUNT + 1] = {
+        "redacted_name",     "redacted_organization", "redacted_email",  "redacted_phone",
+        "redacted_fax",      "redacted_contact_uri",  "redacted_url",    "redacted_po_box",
+        "redacted_street",   "redacted_locality",     "redacted_region", "redacted_postal_code",
+        "redacted_country",  "redacted_label",        "redacted_handle", "redacted_entity",
+        "redacted_property",
+    };
+    return f >= 0 && f <= RF_COUNT ? names[f] : names[RF_COUNT];
+}
+
 bool redact_retention_until(const policy *pol, rclass c, int64_t base_ms, char *buf, size_t size)
 {
     int64_t days = pol->retention_days[c], seconds, day, rem, year;
