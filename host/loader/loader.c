@@ -21,7 +21,15 @@ static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [1] = END_OF(rdapsync_plugin, flags),
     [2] = END_OF(rdapsync_plugin, options_set_end),
     [3] = END_OF(rdapsync_plugin, transform_commit),
+    /* 4 is reserved for another change; this tree appends nothing there. */
+    [4] = END_OF(rdapsync_plugin, transform_commit),
+    [5] = END_OF(rdapsync_plugin, retention_purge),
 };
+
+bool loader_has_subject_ops(const rdapsync_plugin *desc)
+{
+    return desc->kind == RDAPSYNC_KIND_SINK && desc->struct_size >= END_OF(rdapsync_plugin, retention_purge);
+}
 
 uint32_t loader_plugin_flags(const rdapsync_plugin *desc)
 {
@@ -103,8 +111,17 @@ static int check_callbacks(const char *path, const rdapsync_plugin *desc, char *
         missing = "write";
     else if (desc->kind == RDAPSYNC_KIND_SINK && !desc->flush)
         missing = "flush";
-    if (!missing)
+    if (!missing) {
+        /* Subject and retention calls are opened on a sink instance only
+         * (host/runtime/sink_access.c); on another kind they would never run. */
+        if (desc->kind != RDAPSYNC_KIND_SINK && desc->struct_size >= END_OF(rdapsync_plugin, retention_purge) &&
+            (desc->subject_find || desc->subject_erase || desc->retention_purge)) {
+            snprintf(err, err_size, "%s: %s plugin '%s' sets subject_find/subject_erase/retention_purge, which are "
+                     "for sinks only", path, rdapsync_kind_str(desc->kind), desc->name);
+            return -1;
+        }
         return 0;
+    }
     snprintf(err, err_size, "%s: %s plugin '%s' has no %s callback", path, rdapsync_kind_str(desc->kind), desc->name,
              missing);
     return -1;

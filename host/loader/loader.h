@@ -13,6 +13,7 @@
 #ifndef RDAPSYNC_HOST_LOADER_H
 #define RDAPSYNC_HOST_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <rdapsync/rdapsync.h>
@@ -82,6 +83,10 @@ void registry_each(plugin_registry *registry, void (*fn)(const loaded_plugin *pl
 /* The descriptor's flags (RDAPSYNC_TRANSFORM_*), 0 for a plugin built
  * against ABI 1.0, whose descriptor ends before them. */
 uint32_t loader_plugin_flags(const rdapsync_plugin *desc);
+
+/* Whether the descriptor is a sink's with room for the ABI 1.5 subject
+ * and retention calls (each may still be NULL). */
+bool loader_has_subject_ops(const rdapsync_plugin *desc);
 
 /* The host services table given to every plugin (host_api.c). */
 const rdapsync_host *host_api_table(void);

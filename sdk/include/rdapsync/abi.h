@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define RDAPSYNC_ABI_MAJOR 1
-#define RDAPSYNC_ABI_MINOR 3
+#define RDAPSYNC_ABI_MINOR 5
 
 /* Whether `table`, a `type` that starts with its own struct_size, has the
  * field `field`: a plugin built against a newer minor than the host it runs

@@ -38,6 +38,64 @@
 #include "options.h"
 #include "record.h"
 
+/* ---- ABI 1.5: what a sink holds about a person (subject access, erasure,
+ * retention; docs/plugin-guide.md, "Subjects and retention") ---- */
+
+/*
+ * A data subject: a person named by one identifier. `kind` is one of
+ * "email", "handle", "name", "phone"; `value` is UTF-8 as the requester
+ * wrote it. Both are borrowed for the call they are passed to.
+ * What a kind matches is the toolkit's, so that every sink answers alike
+ * (rdapsync_sinktk_subject_match in sinktk.h): in the unified shape the
+ * contacts' handle / emails / contact_uris mailto: / name / alt_names /
+ * phones and faxes (email and handle compared without ASCII case, names
+ * also with runs of white space as one space, phones by their digits),
+ * the same properties of a raw RDAP entity (handle, vCard email, fn,
+ * tel), an entity document's own handle, and the same inside a
+ * document's `raw` member.
+ */
+typedef struct rdapsync_subject {
+    const char *kind;
+    const char *value;
+} rdapsync_subject;
+
+/*
+ * One stored document about a subject, handed to a find callback. Every
+ * pointer is borrowed for the callback only.
+ *   where     the part of the store: "live" (the current rows), "history"
+ *             (history: { table }), "heads" (conflict heads kept for
+ *             resolution), or, for a file sink, the file's path
+ *   key       the record key (key_len bytes, not NUL-terminated), or
+ *             NULL when the row has none (append mode, a keyless line)
+ *   document  the stored JSON text (document_len bytes, not
+ *             NUL-terminated); for a delete or tombstone row the sink does
+ *             not report it (it holds nothing about anyone)
+ */
+typedef struct rdapsync_subject_hit {
+    const char *where;
+    const char *key;
+    size_t key_len;
+    const char *document;
+    size_t document_len;
+} rdapsync_subject_hit;
+
+/* Receives each hit; returns 0 to go on, non-zero to stop the walk (the
+ * call then answers ERROR with "stopped by the caller"). */
+typedef int (*rdapsync_subject_found_fn)(void *arg, const rdapsync_subject_hit *hit);
+
+/*
+ * What becomes of one stored document (erasure, retention): `document` is
+ * its JSON text (`len` bytes, borrowed for the call). Returns 0 with *out
+ * the replacement JSON text (*out_len bytes, allocated with host->alloc;
+ * the sink frees it with host->free), or 0 with *out NULL: delete the
+ * document. Returns -1 when it cannot decide (the reason is the caller's
+ * to keep): the sink stops, undoes what its store can undo, and answers
+ * ERROR. A NULL rewrite function means "delete".
+ */
+typedef int (*rdapsync_subject_rewrite_fn)(void *arg, const char *document, size_t len, char **out,
+                                           size_t *out_len);
+
+
 typedef struct rdapsync_plugin {
     /* Set with RDAPSYNC_DESCRIPTOR_HEADER: sizeof(rdapsync_plugin) and the
      * ABI version the plugin was compiled against. */
@@ -138,6 +196,57 @@ typedef struct rdapsync_plugin {
      * RDAPSYNC_HAS(rdapsync_plugin, desc, transform_commit). */
     rdapsync_status (*transform_commit)(void *state, const rdapsync_position *positions, size_t count, char *err,
                                         size_t err_size);
+
+    /* ---- ABI 1.5 ----
+     * Sinks only, each optional (NULL: the sink cannot; the host reports
+     * the sink as not covered). They run on an instance opened for them
+     * alone (the host opens the sink with the pipeline's config, calls one
+     * of these, and closes it; no write or flush happens on it), on the
+     * caller's thread. Test with RDAPSYNC_HAS(rdapsync_plugin, desc,
+     * subject_find) before reading them. A pipeline of several tasks is
+     * opened once per task index: a sink whose store is shared by the
+     * tasks answers the later calls from the same store (nothing left to
+     * change), a sink with a store per task (file {task}) reaches its own.
+     *
+     * What every one of them reaches: the live rows, the history table
+     * when one is configured, and the conflict heads when the sink keeps
+     * them; dead-letter stores are sinks too and the host calls the same
+     * capability on the pipeline's dead-letter sink. Deletes and
+     * tombstones hold no document and are left alone.
+     *
+     * subject_find: calls fn once per stored document that concerns `s`
+     * (see rdapsync_subject), in no promised order. Changes nothing.
+     * OK, RETRY (the store is unreachable: the host may call again), or
+     * ERROR (+ err; also when fn stopped the walk, or `s->kind` is not one
+     * of the four).
+     *
+     * subject_erase: every document that concerns `s` is passed to `fn`
+     * (NULL: deleted) and replaced by what it returns, or deleted. A
+     * replacement that still concerns `s` is deleted instead: erasure never
+     * leaves a match behind. *changed gets the number of documents
+     * replaced or deleted; a replacement byte-identical to the document
+     * does not count. Idempotent: a second call with the same subject and
+     * policy changes nothing and sets *changed to 0, so a crashed erasure
+     * is resumed by calling again. Where the store has transactions the
+     * whole call is one; otherwise each document is replaced atomically
+     * (a file is rewritten to a temporary file, synced, and renamed).
+     * Stores that keep deleted bytes around (SQLite free pages and WAL)
+     * are made to overwrite them before OK. Answers as subject_find.
+     *
+     * retention_purge: every document whose retention deadline (the
+     * string rdapsync.retention_until, RFC 3339, that the redact transform
+     * writes; rdapsync_sinktk_retention_due) is before `now_ms` (ms since
+     * the epoch) is passed to `anonymise` (NULL: deleted) and replaced or
+     * deleted as in subject_erase; a replacement that is still past its
+     * deadline is kept (anonymised data may stay). Documents without a
+     * deadline are never touched. *purged gets the count. Idempotent as
+     * subject_erase once the replacements carry no deadline in the past. */
+    rdapsync_status (*subject_find)(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
+                                    char *err, size_t err_size);
+    rdapsync_status (*subject_erase)(void *state, const rdapsync_subject *s, rdapsync_subject_rewrite_fn fn,
+                                     void *arg, uint64_t *changed, char *err, size_t err_size);
+    rdapsync_status (*retention_purge)(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
+                                       uint64_t *purged, char *err, size_t err_size);
 
     /* New fields are appended here (ABI minor + 1). */
 } rdapsync_plugin;
