@@ -392,6 +392,33 @@ static void load_protect_encrypt(config_loader *cl, const ynode *keyring, const 
         report(cl, keyring, prefix, "errors.dead_letter.keyring: %s", reason);
 }
 
+/* compliance.suppression: the redact transform with the `suppress` policy,
+ * which the task applies to any record about a suppressed subject
+ * (runtime/task_suppress.c), whether or not the pipeline redacts. */
+static void load_suppress(config_loader *cl, const ynode *at, const char *prefix, pipeline_config *pipeline)
+{
+    plugin_block *block = &pipeline->suppress_block;
+    char err[4096], context[512];
+    ynode key = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "policy" };
+    ynode value = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "suppress" };
+    ynode *keys[1] = { &key };
+    ynode *values[1] = { &value };
+    ynode map = { .kind = YNODE_MAPPING, .line = at->line, .column = at->column, .items = values, .keys = keys,
+                  .count = 1 };
+    bool failed = false;
+
+    block->line = at->line;
+    block->column = at->column;
+    block->name = strdup("redact");
+    block->plugin = registry_get(cl->registry, RDAPSYNC_KIND_TRANSFORM, "redact", err, sizeof(err));
+    if (!block->plugin) {
+        report(cl, at, prefix, "compliance.suppression needs the redact transform: %s", err);
+        return;
+    }
+    snprintf(context, sizeof(context), "%s: compliance.suppression", prefix);
+    block->settings = options_fill(block->plugin->desc, &map, &map, cl->file, context, cl->diags, &failed);
+}
+
 /*
  * errors.dead_letter.protect and .keyring. The default keeps personal data
  * out of dead letters whenever the pipeline redacts: encrypt with the
@@ -546,6 +573,8 @@ static uint64_t fingerprint(const pipeline_config *pipeline)
     hash = options_hash_bytes(hash, &pipeline->protect, sizeof(pipeline->protect));
     if (pipeline->protect_block.name)
         fingerprint_block(&hash, &pipeline->protect_block, "protect");
+    if (pipeline->suppress_block.name)
+        fingerprint_block(&hash, &pipeline->suppress_block, "suppress");
     return hash;
 }
 
@@ -592,6 +621,8 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
     }
     before = diag_error_count(cl->diags);
     load_transforms(cl, ynode_get(pipe, "transforms"), prefix, pipeline);
+    if (config->compliance.suppression.path)
+        load_suppress(cl, pipe, prefix, pipeline);
     if (errors_since(cl, before))
         pipeline->flawed |= PART_TRANSFORMS;
     if (sink) {
@@ -774,6 +805,7 @@ void config_free(rdapsync_config *config)
         free_block(&pipeline->sink);
         free_block(&pipeline->dead_letter);
         free_block(&pipeline->protect_block);
+        free_block(&pipeline->suppress_block);
         free(pipeline->name);
     }
     free(config->pipelines);

@@ -104,6 +104,7 @@ typedef struct pipeline_config {
     bool protect_explicit;     /* written in the file (protect: none is then a choice, not a default) */
     int protect_line, protect_column; /* of protect:, else of the dead_letter block */
     plugin_block protect_block; /* PROTECT_ENCRYPT: the encrypt transform with the dead letter's keyring */
+    plugin_block suppress_block; /* compliance.suppression: the redact transform with the suppress policy */
     int64_t batch_max_records;
     int64_t batch_max_wait_ms;
     int64_t batch_max_bytes;

@@ -53,5 +53,9 @@ uint64_t config_policy_fingerprint(const pipeline_config *pipeline)
         hash = hash_policy_file(hash, block->config_node);
     }
     hash = options_hash_bytes(hash, &pipeline->protect, sizeof(pipeline->protect));
+    if (pipeline->suppress_block.plugin) {
+        hash = options_hash(pipeline->suppress_block.plugin->desc, pipeline->suppress_block.settings, hash);
+        hash = options_hash_bytes(hash, "suppress", 8);
+    }
     return hash;
 }

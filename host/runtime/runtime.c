@@ -41,6 +41,7 @@
 #include "runtime/notify.h"
 #include "runtime/progress.h"
 #include "runtime/supervisor.h"
+#include "runtime/task_suppress.h"
 #include "trace/otel.h"
 
 #define EXIT_SECOND_SIGNAL 130
@@ -318,6 +319,16 @@ static void audit_policy_changes(const rdapsync_config *before, const rdapsync_c
     }
 }
 
+static int start_suppression(const keyed_path *settings)
+{
+    char err[512];
+    if (task_suppress_start(settings, err, sizeof(err)) != 0) {
+        log_error("compliance: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* Opens the trail and says which policies the run starts with. */
 static int start_audit(const rdapsync_config *config)
 {
@@ -366,6 +377,8 @@ static void reload(runtime *rt)
         start_http(NULL, &fresh->http); /* certificate files read again; on failure the old ones stay */
     if (!same_text(fresh->compliance.audit.path, rt->current->config->compliance.audit.path))
         log_warn("audit.path changed: it takes effect at the next start");
+    if (!same_text(fresh->compliance.suppression.path, rt->current->config->compliance.suppression.path))
+        log_warn("compliance.suppression changed: it takes effect at the next start");
     if (!same_text(fresh->otel.endpoint, rt->current->config->otel.endpoint))
         log_warn("otel.endpoint changed: otel settings take effect at the next start");
 
@@ -491,6 +504,10 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
         rc = EXIT_RUNTIME;
         goto restore;
     }
+    if (config->compliance.suppression.path && start_suppression(&config->compliance.suppression) != 0) {
+        rc = EXIT_RUNTIME;
+        goto restore;
+    }
     if (config->compliance.audit.path && start_audit(config) != 0) {
         rc = EXIT_RUNTIME;
         goto restore;
@@ -544,6 +561,7 @@ done:
     /* After every task ended: their last spans are sent, their last batches audited. */
     otel_stop();
     audit_stop();
+    task_suppress_stop();
     /* The endpoint reads the ended supervisors' statistics: stop it first. */
     http_stop();
     for (size_t i = 0; i < rt.ended_count; i++) {

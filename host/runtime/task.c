@@ -8,6 +8,7 @@
  * it. See docs/architecture.md.
  */
 #include "runtime/task_shared.h"
+#include "runtime/task_suppress.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -185,6 +186,8 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
         goto fail;
     if (pipeline->protect_block.plugin && instance_init(t, &t->protect, &pipeline->protect_block) != 0)
         goto fail;
+    if (pipeline->suppress_block.plugin && instance_init(t, &t->suppress, &pipeline->suppress_block) != 0)
+        goto fail;
     if (pipeline->transform_count) {
         t->transforms = calloc(pipeline->transform_count, sizeof(*t->transforms));
         if (!t->transforms)
@@ -211,6 +214,7 @@ void task_free(struct task *t)
     context_free(t->sink.ctx);
     context_free(t->dead_letter.ctx);
     context_free(t->protect.ctx);
+    context_free(t->suppress.ctx);
     task_trace_free(t);
     for (size_t i = 0; i < 2; i++)
         cycle_free(&t->cycles[i]);
@@ -281,6 +285,8 @@ static call_end open_all(struct task *t)
 
     if (t->dead_letter.ctx && (end = open_instance(t, &t->dead_letter)) != CALL_DONE)
         return end;
+    if (t->suppress.ctx && (end = open_instance(t, &t->suppress)) != CALL_DONE)
+        return end;
     if (t->protect.ctx && (end = open_instance(t, &t->protect)) != CALL_DONE)
         return end;
     if ((end = open_instance(t, &t->sink)) != CALL_DONE)
@@ -300,6 +306,7 @@ static void close_all(struct task *t)
         close_instance(&t->transforms[i - 1]);
     close_instance(&t->sink);
     close_instance(&t->protect);
+    close_instance(&t->suppress);
     close_instance(&t->dead_letter);
 }
 
@@ -410,6 +417,7 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
             c->survivors++;
     }
     task_trace_fill_end(t, c);
+    task_suppress_cycle(t, c);
     redaction_tally_take(&t->redactions, &c->redactions);
     batch_keep(c->batch, t->keep);
     return CALL_DONE;

@@ -173,6 +173,7 @@ struct task {
     context_owner owner; /* what the plugins' contexts forward to (task.c) */
     instance source, sink, dead_letter;
     instance protect; /* errors.dead_letter.protect encrypt: the encrypt transform (ctx NULL otherwise) */
+    instance suppress; /* compliance.suppression: redact with the suppress policy (ctx NULL otherwise) */
     instance *transforms;
     size_t transform_count;
 
