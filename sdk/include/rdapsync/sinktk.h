@@ -508,4 +508,106 @@ rdapsync_status rdapsync_sinktk_history_option(const rdapsync_host *host, const 
                            "{ table: NAME }: keep every applied version there, with valid_from/valid_to "     \
                            "(upsert mode)") }
 
+/* ======================================================================
+ * Subjects and retention (ABI 1.5: subject_find, subject_erase,
+ * retention_purge)
+ * ====================================================================== */
+
+/*
+ * What a subject matches, the same in every sink (plugin.h,
+ * rdapsync_subject), decided on the stored document:
+ *   unified shape (docs/unified-shape.md): the contacts `registrar`,
+ *     `registrar.abuse[]`, `contacts.<role>[]` and `entity`, and an
+ *     entity document's own `handle`;
+ *   raw RDAP (RFC 9083; dead letters, `raw: true`): every object at any
+ *     depth that has a `vcardArray` or objectClassName "entity", and
+ *     the same inside a unified document's `raw` member.
+ * Per kind:
+ *   email   a contact's `emails[]`, `contact_uris[]` "mailto:" (up to
+ *           "?"), a vCard `email`; equal without ASCII case, outer
+ *           white space ignored
+ *   handle  a contact's or entity's `handle`; equal without ASCII case
+ *   name    a contact's `name` or `alt_names[].value`, a vCard `fn`;
+ *           equal without ASCII case, runs of white space as one space
+ *   phone   a contact's `phones[].number` / `faxes[].number`, a vCard
+ *           `tel` ("tel:" and ";ext=..." dropped); equal digits (at
+ *           least 4 in the subject; punctuation and spaces ignored)
+ * Organisation names, addresses and registrar names are not matched: they
+ * are not how a requester names themself, and matching them would erase
+ * other people's records.
+ */
+typedef enum rdapsync_sinktk_subject_kind {
+    RDAPSYNC_SINKTK_SUBJECT_EMAIL = 0,
+    RDAPSYNC_SINKTK_SUBJECT_HANDLE = 1,
+    RDAPSYNC_SINKTK_SUBJECT_NAME = 2,
+    RDAPSYNC_SINKTK_SUBJECT_PHONE = 3
+} rdapsync_sinktk_subject_kind;
+
+/* A subject made ready for matching. Zeroed = empty (matches nothing). */
+typedef struct rdapsync_sinktk_subject {
+    rdapsync_sinktk_subject_kind kind;
+    char *normal; /* owned: the value in compare form (lower case, collapsed, or digits) */
+    /* owned, or NULL: lower-case ASCII/UTF-8 bytes that the JSON text of
+     * every matching document contains, compared without ASCII case: the
+     * store may use it as a server-side prefilter (LIKE '%needle%',
+     * ILIKE, a regex). NULL (phones, values JSON would escape): no
+     * prefilter, scan everything. A prefilter only narrows; the match is
+     * always decided by rdapsync_sinktk_subject_match*. */
+    char *needle;
+} rdapsync_sinktk_subject;
+
+/* Prepares `s`. OK, or ERROR with err ("unknown subject kind", "a phone
+ * subject needs at least 4 digits", an empty value, memory). */
+rdapsync_status rdapsync_sinktk_subject_prepare(rdapsync_sinktk_subject *out, const rdapsync_subject *s, char *err,
+                                                size_t err_size);
+void rdapsync_sinktk_subject_free(rdapsync_sinktk_subject *subject);
+
+/* Whether the document `doc` (NULL: false) concerns `subject`. Pure. */
+bool rdapsync_sinktk_subject_match(const rdapsync_host *host, const rdapsync_sinktk_subject *subject,
+                                   const rdapsync_value *doc);
+/* The same on JSON text: 1 yes, 0 no, -1 the text is not JSON (a sink
+ * that stores only what the host serialised never sees -1; it answers
+ * ERROR naming the key). */
+int rdapsync_sinktk_subject_match_text(const rdapsync_host *host, const rdapsync_sinktk_subject *subject,
+                                       const char *json, size_t len);
+
+/* Whether `doc` has a retention deadline (rdapsync_sinktk_retention_until)
+ * before `now_ms`: 1 due, 0 not due or no deadline, -1 a deadline that is
+ * not RFC 3339 (a sink leaves that document alone and counts it). */
+int rdapsync_sinktk_retention_due(const rdapsync_host *host, const rdapsync_value *doc, int64_t now_ms);
+
+/* What to do with one stored document (rdapsync_sinktk_scrub_text). */
+typedef enum rdapsync_sinktk_verdict {
+    RDAPSYNC_SINKTK_KEEP = 0,    /* not concerned, or the replacement is the same bytes */
+    RDAPSYNC_SINKTK_DELETE = 1,  /* delete it */
+    RDAPSYNC_SINKTK_REPLACE = 2  /* store the replacement instead */
+} rdapsync_sinktk_verdict;
+
+/* One erasure or retention pass: `subject` set for an erasure, NULL for
+ * retention (documents due at `now_ms`); `fn` and `arg` as given to
+ * subject_erase / retention_purge (fn NULL: delete). Borrowed. */
+typedef struct rdapsync_sinktk_scrub {
+    const rdapsync_host *host;
+    const rdapsync_sinktk_subject *subject;
+    int64_t now_ms;
+    rdapsync_subject_rewrite_fn fn;
+    void *arg;
+} rdapsync_sinktk_scrub;
+
+/*
+ * Decides one stored document (JSON text): KEEP when it is not concerned
+ * (or fn returned the same bytes), DELETE when fn is NULL, asked for it,
+ * or returned a replacement that still concerns the subject (erasure
+ * never leaves a match behind), REPLACE with *out (host->alloc'd, the
+ * caller frees with host->free) and *out_len otherwise. Returns the
+ * verdict, or -1 with err: the text is not JSON, fn failed, or its
+ * replacement is not JSON. *out is NULL unless REPLACE.
+ */
+int rdapsync_sinktk_scrub_text(const rdapsync_sinktk_scrub *scrub, const char *json, size_t len, char **out,
+                               size_t *out_len, char *err, size_t err_size);
+
+/* Escapes `needle` for a SQL LIKE pattern with escape character '\'
+ * and wraps it in '%': "%a\_b%". malloc'd, caller frees; NULL (memory). */
+char *rdapsync_sinktk_like_pattern(const char *needle);
+
 #endif

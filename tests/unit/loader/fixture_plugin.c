@@ -95,10 +95,21 @@ __attribute__((unused)) static rdapsync_status fixture_transform(void *state, rd
 #define FIXTURE_KIND RDAPSYNC_KIND_SOURCE
 #elif defined(VARIANT_NO_TRANSFORM)
 #define FIXTURE_KIND RDAPSYNC_KIND_TRANSFORM
+#elif defined(VARIANT_TRANSFORM_SUBJECT)
+#define FIXTURE_KIND RDAPSYNC_KIND_TRANSFORM
 #elif defined(VARIANT_WRONG_KIND)
 #define FIXTURE_KIND RDAPSYNC_KIND_SOURCE /* the file says sink */
 #else
 #define FIXTURE_KIND RDAPSYNC_KIND_SINK
+#endif
+
+#if defined(VARIANT_TRANSFORM_SUBJECT)
+static rdapsync_status fixture_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn,
+                                           void *arg, char *err, size_t err_size)
+{
+    (void)state, (void)s, (void)fn, (void)arg, (void)err, (void)err_size;
+    return RDAPSYNC_OK;
+}
 #endif
 
 static rdapsync_plugin descriptor = {
@@ -193,6 +204,11 @@ RDAPSYNC_PLUGIN_ENTRY(host)
     descriptor.abi_minor = 0;
     descriptor.struct_size = (uint32_t)(offsetof(rdapsync_plugin, flush) + sizeof(descriptor.flush));
     descriptor.flags = 0xffffffffu;
+#endif
+#if defined(VARIANT_TRANSFORM_SUBJECT)
+    /* Subject calls run on sink instances only: on a transform they are a
+     * mistake the loader names. */
+    descriptor.subject_find = fixture_subject_find;
 #endif
 #if defined(VARIANT_TINY_STRUCT)
     descriptor.struct_size = 4;

@@ -121,9 +121,15 @@ Test(loader, refuses_a_descriptor_shorter_than_its_abi_minor_requires)
     char expected[128];
     snprintf(expected, sizeof(expected), "struct_size %zu is smaller than the %zu bytes of ABI %d.%d",
              offsetof(rdapsync_plugin, flush),
-             offsetof(rdapsync_plugin, transform_commit) + sizeof(((rdapsync_plugin *)0)->transform_commit),
+             offsetof(rdapsync_plugin, retention_purge) + sizeof(((rdapsync_plugin *)0)->retention_purge),
              RDAPSYNC_ABI_MAJOR, RDAPSYNC_ABI_MINOR);
     expect_refusal(FIXTURE("sink-short"), RDAPSYNC_KIND_SINK, "short", expected);
+}
+
+Test(loader, refuses_subject_calls_on_a_plugin_that_is_not_a_sink)
+{
+    expect_refusal(FIXTURE("transform-subject"), RDAPSYNC_KIND_TRANSFORM, "subject",
+                   "sets subject_find/subject_erase/retention_purge, which are for sinks only");
 }
 
 Test(loader, loads_a_plugin_built_against_abi_1_0_and_reads_no_flags_from_it)
@@ -385,7 +391,7 @@ Test(loader, registry_each_lists_every_plugin_once_and_reports_broken_files)
     cr_assert_eq(s.good, 1, "sink 'good' listed %d times", s.good);
     cr_assert_eq(s.good_from_first, 1, "the first directory did not win");
     cr_assert_eq(s.abimajor_errors, 1);
-    cr_assert_eq(s.errors, 19, "%d broken fixtures reported, 19 exist", s.errors);
+    cr_assert_eq(s.errors, 20, "%d broken fixtures reported, 20 exist", s.errors);
     registry_free(registry);
     remove_plugin_dir(first_dir, "sink-good");
 }
