@@ -13,7 +13,7 @@
 #include "config/options.h"
 
 static const char *const audit_keys[] = { "path", "key", "sign_key", NULL };
-static const char *const compliance_keys[] = { "suppression", "key", NULL };
+static const char *const compliance_keys[] = { "suppression", "key", "policy_dir", NULL };
 
 static void report(diag_list *diags, const char *file, const ynode *at, const char *block, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -101,7 +101,11 @@ void compliance_config_load(const ynode *root, const char *file, diag_list *diag
     const ynode *sign = audit ? ynode_get(audit, "sign_key") : NULL;
     if (sign && !options_is_null(sign))
         out->audit_sign_key = expand(diags, file, sign, "audit", "sign_key", false, NULL);
-    load_keyed(root, "compliance", compliance_keys, "suppression", file, diags, &out->suppression);
+    const ynode *compliance =
+        load_keyed(root, "compliance", compliance_keys, "suppression", file, diags, &out->suppression);
+    const ynode *dir = compliance ? ynode_get(compliance, "policy_dir") : NULL;
+    if (dir && !options_is_null(dir))
+        out->policy_dir = expand(diags, file, dir, "compliance", "policy_dir", false, NULL);
 }
 
 static void keyed_free(keyed_path *k)
@@ -119,5 +123,6 @@ void compliance_settings_free(compliance_settings *s)
     keyed_free(&s->audit);
     keyed_free(&s->suppression);
     free(s->audit_sign_key);
+    free(s->policy_dir);
     memset(s, 0, sizeof(*s));
 }

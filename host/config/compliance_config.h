@@ -9,6 +9,8 @@
  *   compliance:
  *     suppression: var/suppressed.db       # the suppression list (SQLite, keyed hashes only)
  *     key: "${file:/run/secrets/subjects}" # HMAC-SHA-256 key of the list; 16 bytes or more
+ *     policy_dir: config/policies          # where the `suppress` redaction policy is looked up
+ *                                          # (default: the redact transform's, then the installed one)
  *
  * Keys must come from a reference (${file:} or ${env:}): a key written in
  * the file would sit in every copy of the configuration.
@@ -33,6 +35,7 @@ typedef struct compliance_settings {
     keyed_path audit;       /* audit.path and audit.key */
     char *audit_sign_key;   /* owned; NULL: lines are not signed */
     keyed_path suppression; /* compliance.suppression and compliance.key */
+    char *policy_dir;       /* owned; NULL: the redact transform's default */
 } compliance_settings;
 
 /* Fills *out from the root mapping's `audit` and `compliance` blocks

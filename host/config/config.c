@@ -395,16 +395,20 @@ static void load_protect_encrypt(config_loader *cl, const ynode *keyring, const 
 /* compliance.suppression: the redact transform with the `suppress` policy,
  * which the task applies to any record about a suppressed subject
  * (runtime/task_suppress.c), whether or not the pipeline redacts. */
-static void load_suppress(config_loader *cl, const ynode *at, const char *prefix, pipeline_config *pipeline)
+static void load_suppress(config_loader *cl, const ynode *at, const char *prefix, const char *policy_dir,
+                          pipeline_config *pipeline)
 {
     plugin_block *block = &pipeline->suppress_block;
     char err[4096], context[512];
     ynode key = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "policy" };
     ynode value = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "suppress" };
-    ynode *keys[1] = { &key };
-    ynode *values[1] = { &value };
+    ynode dir_key = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "policy_dir" };
+    ynode dir = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = (char *)policy_dir,
+                  .quoted = 1 };
+    ynode *keys[2] = { &key, &dir_key };
+    ynode *values[2] = { &value, &dir };
     ynode map = { .kind = YNODE_MAPPING, .line = at->line, .column = at->column, .items = values, .keys = keys,
-                  .count = 1 };
+                  .count = policy_dir ? 2 : 1 };
     bool failed = false;
 
     block->line = at->line;
@@ -622,7 +626,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
     before = diag_error_count(cl->diags);
     load_transforms(cl, ynode_get(pipe, "transforms"), prefix, pipeline);
     if (config->compliance.suppression.path)
-        load_suppress(cl, pipe, prefix, pipeline);
+        load_suppress(cl, pipe, prefix, config->compliance.policy_dir, pipeline);
     if (errors_since(cl, before))
         pipeline->flawed |= PART_TRANSFORMS;
     if (sink) {

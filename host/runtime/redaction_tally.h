@@ -1,7 +1,7 @@
 /*
  * A task's count of redactions per field class, for the audit trail's
  * per-batch summary: the redact transform adds a counter
- * "redacted_<field>" per redaction (counts, never values); the task takes
+ * "redactions_<field>" per redaction (counts, never values); the task takes
  * the sum when a batch's fill is over and writes it to the trail once the
  * batch is delivered and checkpointed.
  */
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define REDACTION_TALLY_SLOTS 24
-#define REDACTION_COUNTER_PREFIX "redacted_"
+#define REDACTION_COUNTER_PREFIX "redactions_"
 
 typedef struct redaction_counts {
     const char *names[REDACTION_TALLY_SLOTS]; /* the plugin's static counter names */

@@ -2,6 +2,7 @@
 #include "runtime/task_suppress.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 

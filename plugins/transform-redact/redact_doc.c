@@ -53,13 +53,14 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 const char *redact_field_counter(int f)
 {
-    /* In rfield order; metric names, so no dots. */
+    /* In rfield order; metric names, so no dots. Not "redacted_...": the
+     * plugin's own redacted_records must not count as a field. */
     static const char *const names[RF_COUNT + 1] = {
-        "redacted_name",     "redacted_organization", "redacted_email",  "redacted_phone",
-        "redacted_fax",      "redacted_contact_uri",  "redacted_url",    "redacted_po_box",
-        "redacted_street",   "redacted_locality",     "redacted_region", "redacted_postal_code",
-        "redacted_country",  "redacted_label",        "redacted_handle", "redacted_entity",
-        "redacted_property",
+        "redactions_name",    "redactions_organization", "redactions_email",  "redactions_phone",
+        "redactions_fax",      "redactions_contact_uri",  "redactions_url",    "redactions_po_box",
+        "redactions_street",   "redactions_locality",     "redactions_region", "redactions_postal_code",
+        "redactions_country",  "redactions_label",        "redactions_handle", "redactions_entity",
+        "redactions_property",
     };
     return f >= 0 && f <= RF_COUNT ? names[f] : names[RF_COUNT];
 }

@@ -36,7 +36,7 @@ int redact_document(const rdapsync_json_api *json, const policy *policy, rdapsyn
  * ("2026-03-16T09:30:45Z"). False when the policy sets no deadline.
  */
 /* The counter a redaction of field `f` (RF_COUNT: another jCard property)
- * is counted under: "redacted_<field>", a static string. The host sums
+ * is counted under: "redactions_<field>", a static string. The host sums
  * these per batch into the audit trail (counts only, never values). */
 const char *redact_field_counter(int f);
 
