@@ -377,6 +377,9 @@ static const rdapsync_plugin sink_descriptor = {
     .close = sink_close,
     .write = sink_write,
     .flush = sink_flush,
+    .subject_find = file_subject_find,
+    .subject_erase = file_subject_erase,
+    .retention_purge = file_retention_purge,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

@@ -78,4 +78,12 @@ int flushed_load(sink_state *s, int64_t *length, position_map *positions, char *
 /* Replaces the sidecar atomically with (file_len, written). 0 or -1 + err. */
 int flushed_store(sink_state *s, char *err, size_t err_size);
 
+/* file_subject.c: the ABI 1.5 calls, as in plugin.h. */
+rdapsync_status file_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
+                                  char *err, size_t err_size);
+rdapsync_status file_subject_erase(void *state, const rdapsync_subject *s, rdapsync_subject_rewrite_fn fn,
+                                   void *arg, uint64_t *changed, char *err, size_t err_size);
+rdapsync_status file_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
+                                     uint64_t *purged, char *err, size_t err_size);
+
 #endif

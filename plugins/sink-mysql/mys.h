@@ -14,6 +14,7 @@
  *   mys_load.c       the direct path: LOAD DATA LOCAL INFILE streamed from
  *                    memory, falling back to mys_apply.c's statements
  *   mys_positions.c  exactly-once: the positions table
+ *   mys_subject.c    subject find/erase and retention purge (ABI 1.5)
  *
  * The table has the shape of the PostgreSQL sink's (docs/plugins/
  * sink-postgres.md), so that the same records give the same rows.
@@ -228,5 +229,13 @@ rdapsync_status mys_history_ensure(MYSQL *conn, const mys_names *names, char *er
  * transaction. Any failure fails the write. */
 rdapsync_status mys_history_apply(mys_state *st, const rdapsync_sinktk_plan *plan,
                                   const rdapsync_sinktk_rejects *rejects, char *err, size_t err_size);
+
+/* ---- mys_subject.c: the ABI 1.5 calls, as in plugin.h ---- */
+rdapsync_status mys_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
+                                 char *err, size_t err_size);
+rdapsync_status mys_subject_erase(void *state, const rdapsync_subject *s, rdapsync_subject_rewrite_fn fn, void *arg,
+                                  uint64_t *changed, char *err, size_t err_size);
+rdapsync_status mys_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
+                                    uint64_t *purged, char *err, size_t err_size);
 
 #endif

@@ -345,6 +345,9 @@ static const rdapsync_plugin descriptor = {
     .close = mys_close,
     .write = mys_write,
     .flush = mys_flush,
+    .subject_find = mys_subject_find,
+    .subject_erase = mys_subject_erase,
+    .retention_purge = mys_retention_purge,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

@@ -13,6 +13,7 @@
  *   pgs_copy.c        the write path: COPY, straight in or through a stage
  *   pgs_pipeline.c    the other write path: pipelined prepared statements
  *   pgs_positions.c   exactly-once: the positions table
+ *   pgs_subject.c     subject find/erase and retention purge (ABI 1.5)
  */
 #ifndef RDAPSYNC_SINK_POSTGRES_PGS_H
 #define RDAPSYNC_SINK_POSTGRES_PGS_H
@@ -200,5 +201,13 @@ rdapsync_status pgs_history_prepare(PGconn *conn, const pgs_names *names, char *
  * the open transaction (pipelined). Any failure fails the write. */
 rdapsync_status pgs_history_apply(pgs_state *st, const rdapsync_sinktk_plan *plan,
                                   const rdapsync_sinktk_rejects *rejects, char *err, size_t err_size);
+
+/* ---- pgs_subject.c: the ABI 1.5 calls, as in plugin.h ---- */
+rdapsync_status pgs_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
+                                 char *err, size_t err_size);
+rdapsync_status pgs_subject_erase(void *state, const rdapsync_subject *s, rdapsync_subject_rewrite_fn fn, void *arg,
+                                  uint64_t *changed, char *err, size_t err_size);
+rdapsync_status pgs_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
+                                    uint64_t *purged, char *err, size_t err_size);
 
 #endif

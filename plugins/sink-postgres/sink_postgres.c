@@ -312,6 +312,9 @@ static const rdapsync_plugin descriptor = {
     .close = pgs_close,
     .write = pgs_write,
     .flush = pgs_flush,
+    .subject_find = pgs_subject_find,
+    .subject_erase = pgs_subject_erase,
+    .retention_purge = pgs_retention_purge,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

@@ -267,6 +267,9 @@ static const rdapsync_plugin descriptor = {
     .close = sqs_close,
     .write = sqs_write,
     .flush = sqs_flush,
+    .subject_find = sqs_subject_find,
+    .subject_erase = sqs_subject_erase,
+    .retention_purge = sqs_retention_purge,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

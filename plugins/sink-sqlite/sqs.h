@@ -11,6 +11,7 @@
  *   sqs_apply.c      stepping the prepared statement, rejects and fallbacks
  *   sqs_positions.c  exactly-once: the positions table
  *   sqs_history.c    the history table (history: { table: NAME })
+ *   sqs_subject.c    subject find/erase and retention purge (ABI 1.5)
  *
  * The table has the shape of the PostgreSQL sink's (docs/plugins/
  * sink-postgres.md), so that the same records give the same rows.
@@ -151,5 +152,13 @@ rdapsync_status sqs_history_prepare(sqs_state *st, char *err, size_t err_size);
  * (a version the table refuses would leave a hole in the history). */
 rdapsync_status sqs_history_apply(sqs_state *st, const rdapsync_sinktk_plan *plan,
                                   const rdapsync_sinktk_rejects *rejects, char *err, size_t err_size);
+
+/* ---- sqs_subject.c: the ABI 1.5 calls, as in plugin.h ---- */
+rdapsync_status sqs_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
+                                 char *err, size_t err_size);
+rdapsync_status sqs_subject_erase(void *state, const rdapsync_subject *s, rdapsync_subject_rewrite_fn fn, void *arg,
+                                  uint64_t *changed, char *err, size_t err_size);
+rdapsync_status sqs_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
+                                    uint64_t *purged, char *err, size_t err_size);
 
 #endif

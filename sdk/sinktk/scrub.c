@@ -1,6 +1,7 @@
 /* Retention deadlines and the decision about one stored document, shared
  * by every sink's subject_erase and retention_purge (sinktk.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rdapsync/sinktk.h"
@@ -71,4 +72,45 @@ int rdapsync_sinktk_scrub_text(const rdapsync_sinktk_scrub *scrub, const char *j
     *out = next;
     *out_len = next_len;
     return RDAPSYNC_SINKTK_REPLACE;
+}
+
+int rdapsync_sinktk_scrub_list_add(rdapsync_sinktk_scrub_list *list, const rdapsync_sinktk_scrub *scrub,
+                                   const char *id, size_t id_len, const char *json, size_t len, char *err,
+                                   size_t err_size)
+{
+    char *doc = NULL;
+    size_t doc_len = 0;
+    int verdict = rdapsync_sinktk_scrub_text(scrub, json, len, &doc, &doc_len, err, err_size);
+    if (verdict < 0 || verdict == RDAPSYNC_SINKTK_KEEP)
+        return verdict < 0 ? -1 : 0;
+    if (list->count == list->capacity) {
+        size_t cap = list->capacity ? list->capacity * 2 : 16;
+        rdapsync_sinktk_scrub_item *items = realloc(list->items, cap * sizeof(*items));
+        if (!items)
+            goto oom;
+        list->items = items;
+        list->capacity = cap;
+    }
+    char *copy = malloc(id_len + 1);
+    if (!copy)
+        goto oom;
+    memcpy(copy, id, id_len);
+    copy[id_len] = '\0';
+    list->items[list->count++] = (rdapsync_sinktk_scrub_item){copy, id_len, (rdapsync_sinktk_verdict)verdict, doc,
+                                                              doc_len};
+    return 0;
+oom:
+    scrub->host->free(doc);
+    snprintf(err, err_size, "out of memory");
+    return -1;
+}
+
+void rdapsync_sinktk_scrub_list_free(rdapsync_sinktk_scrub_list *list, const rdapsync_host *host)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->items[i].id);
+        host->free(list->items[i].doc);
+    }
+    free(list->items);
+    memset(list, 0, sizeof(*list));
 }

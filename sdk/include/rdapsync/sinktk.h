@@ -606,6 +606,32 @@ typedef struct rdapsync_sinktk_scrub {
 int rdapsync_sinktk_scrub_text(const rdapsync_sinktk_scrub *scrub, const char *json, size_t len, char **out,
                                size_t *out_len, char *err, size_t err_size);
 
+/* A stored row to delete or replace, by the store's own id for it (a
+ * PostgreSQL ctid, an SQLite rowid, a key): what a sink collects while it
+ * reads, to change after the read. */
+typedef struct rdapsync_sinktk_scrub_item {
+    char *id;      /* owned copy, NUL-terminated after id_len */
+    size_t id_len;
+    rdapsync_sinktk_verdict verdict; /* DELETE or REPLACE */
+    char *doc;     /* REPLACE: the replacement (host->alloc'd), else NULL */
+    size_t doc_len;
+} rdapsync_sinktk_scrub_item;
+
+/* Zeroed = empty. */
+typedef struct rdapsync_sinktk_scrub_list {
+    rdapsync_sinktk_scrub_item *items;
+    size_t count, capacity;
+} rdapsync_sinktk_scrub_list;
+
+/* Decides the stored document `json` of row `id` (rdapsync_sinktk_scrub_text)
+ * and appends it when it is to be deleted or replaced. 0, or -1 with err
+ * (as scrub_text, or memory). */
+int rdapsync_sinktk_scrub_list_add(rdapsync_sinktk_scrub_list *list, const rdapsync_sinktk_scrub *scrub,
+                                   const char *id, size_t id_len, const char *json, size_t len, char *err,
+                                   size_t err_size);
+/* Frees the items (replacements with scrub->host->free); leaves it zeroed. */
+void rdapsync_sinktk_scrub_list_free(rdapsync_sinktk_scrub_list *list, const rdapsync_host *host);
+
 /* Escapes `needle` for a SQL LIKE pattern with escape character '\'
  * and wraps it in '%': "%a\_b%". malloc'd, caller frees; NULL (memory). */
 char *rdapsync_sinktk_like_pattern(const char *needle);
