@@ -15,6 +15,7 @@
 #include "base/audit.h"
 #include "base/log.h"
 #include "base/suppression.h"
+#include "runtime/doc_redactor.h"
 #include "runtime/erase_journal.h"
 #include "runtime/runtime.h"
 #include "runtime/sink_access.h"
@@ -94,6 +95,17 @@ static int collect_hit(void *arg, const rdapsync_subject_hit *hit)
     return 0;
 }
 
+/* The erasure rule (docs/compliance.md): a pipeline that redacts keeps
+ * its records, redacted with the `suppress` policy; one that does not
+ * loses them. */
+static bool pipeline_redacts(const pipeline_config *p)
+{
+    for (size_t i = 0; i < p->transform_count; i++)
+        if (p->transforms[i].name && strcmp(p->transforms[i].name, "redact") == 0)
+            return p->suppress_block.plugin != NULL;
+    return false;
+}
+
 /* One sink (or dead-letter sink) of one pipeline, as task `task`. */
 static void visit(walk *w, const pipeline_config *p, sink_access_target target, int task)
 {
@@ -134,16 +146,24 @@ static void visit(walk *w, const pipeline_config *p, sink_access_target target, 
         w->total += changed;
         goto record;
     }
-    status = sink_access_open(&access, w->config, p, target, task, err, sizeof(err));
+    doc_redactor redactor = { 0 };
+    bool redacts = op == SINK_ACCESS_ERASE && pipeline_redacts(p);
+    if (redacts && doc_redactor_open(&redactor, w->config, p, &p->suppress_block, err, sizeof(err)) != 0)
+        status = RDAPSYNC_ERROR;
+    else
+        status = sink_access_open(&access, w->config, p, target, task, err, sizeof(err));
     if (status == RDAPSYNC_OK) {
         if (op == SINK_ACCESS_ERASE)
-            status = sink_access_erase(&access, &w->subject, NULL, NULL, &changed, err, sizeof(err));
+            status = sink_access_erase(&access, &w->subject, redacts ? doc_redactor_rewrite : NULL,
+                                       redacts ? &redactor : NULL, &changed, err, sizeof(err));
         else if (op == SINK_ACCESS_PURGE)
             status = sink_access_purge(&access, w->now_ms, NULL, NULL, &changed, err, sizeof(err));
         else
             status = sink_access_find(&access, &w->subject, dry ? count_hit : collect_hit, w, err, sizeof(err));
         sink_access_close(&access);
     }
+    if (redacts)
+        doc_redactor_close(&redactor);
     if (status != RDAPSYNC_OK) {
         fprintf(w->out, "%s: %s: %s\n", label, status == RDAPSYNC_RETRY ? "unreachable" : "failed", err);
         outcome = "failed";
@@ -159,7 +179,8 @@ static void visit(walk *w, const pipeline_config *p, sink_access_target target, 
                 (unsigned long long)w->by_where[1], (unsigned long long)w->by_where[2],
                 (unsigned long long)w->by_where[3]);
     } else if (op == SINK_ACCESS_ERASE) {
-        fprintf(w->out, "%s: erased %llu document%s\n", label, (unsigned long long)changed, changed == 1 ? "" : "s");
+        fprintf(w->out, "%s: erased %llu document%s%s\n", label, (unsigned long long)changed, changed == 1 ? "" : "s",
+                redacts ? " (redacted, or deleted where the subject was still named)" : " (deleted)");
     } else if (op == SINK_ACCESS_PURGE) {
         fprintf(w->out, "%s: purged %llu document%s\n", label, (unsigned long long)changed, changed == 1 ? "" : "s");
     } else {

@@ -3,7 +3,10 @@
 #  - a run with two pipelines (one redacting, one not) writes a signed trail
 #    that `audit verify` accepts, with per-batch redaction counts and no
 #    subject in clear;
-#  - `erase` puts the subject on the suppression list (keyed hashes only);
+#  - `access` exports what the sinks hold about the subject, `erase
+#    --dry-run` counts it, `erase` puts the subject on the suppression list
+#    (keyed hashes only), then redacts the records of the pipeline that
+#    redacts and deletes those of the one that does not;
 #  - a newer record about the subject then arrives redacted in both
 #    pipelines, the one without a redact transform included;
 #  - `audit verify` names the first bad line after each kind of tampering.
@@ -40,7 +43,7 @@ pipelines:
     source: { plugin: file, config: { path: "$2" } }
     transforms:
       - { plugin: normalize, config: { error_value: clear } }
-      - { plugin: redact, config: { policy: gdpr-standard, policy_dir: "$policies" } }
+      - { plugin: redact, config: { policy: "$work/fax-only.yaml" } }
     sink: { plugin: file, config: { path: "$work/out-$1/redacting.jsonl" } }
     errors: { tolerance: all, dead_letter: { plugin: file, config: { path: "$work/out-$1/redacting.dead" }, protect: redact } }
   - name: plain
@@ -50,6 +53,15 @@ pipelines:
     sink: { plugin: file, config: { path: "$work/out-$1/plain.jsonl" } }
 YAML
 }
+
+# A policy that keeps e-mail addresses, so the redacting pipeline's store
+# holds the subject until the erasure redacts it.
+cat >fax-only.yaml <<'YAML'
+name: fax-only
+rules:
+  - fields: [fax]
+    method: removal
+YAML
 
 mkdir in1 in2
 cp "$fixtures"/domain-*.json in1/
@@ -61,19 +73,53 @@ note "the trail of a run verifies, signed, and names nobody"
 "$RDAPSYNC_BIN" audit verify audit.log --public-key sign.pub || fail "audit verify refused the trail of a real run"
 grep -q '"event":"start"' audit.log || fail "no start line"
 grep -q '"event":"redaction","pipeline":"redacting"' audit.log || fail "no per-batch redaction summary"
-grep '"event":"redaction"' audit.log | grep -q '"email":' || fail "the redaction summary has no email count"
+grep '"event":"redaction"' audit.log | grep -q '"fax":' || fail "the redaction summary has no fax count"
 grep -qi "maren" audit.log && fail "the trail names a subject in clear"
 
-note "erase puts the subject on the suppression list"
+key=D918273645-EXAMPLE
+for out in out-first/plain.jsonl out-first/redacting.jsonl; do
+  grep -q "$email" "$out" || fail "control: $out should hold $email before the erasure"
+done
+
+note "access exports every stored document about the subject"
+"$RDAPSYNC_BIN" access --subject "email:$email" first.yaml --out access.json || fail "access failed"
+[ "$(stat -c %a access.json)" = 600 ] || fail "the access export is not private (mode $(stat -c %a access.json))"
+python3 - access.json "$key" <<'PY' || fail "the access export is not what the sinks hold"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["complete"] is True, doc
+stores = {(h["pipeline"], h["store"]) for h in doc["holdings"]}
+assert ("plain", "sink") in stores and ("redacting", "sink") in stores, stores
+assert all(h["key"] == sys.argv[2] for h in doc["holdings"] if h["store"] == "sink"), doc["holdings"]
+PY
+grep -q '"event":"access"' audit.log || fail "no access line in the trail"
+
+note "erase --dry-run counts and changes nothing"
+"$RDAPSYNC_BIN" erase --dry-run --subject "email:$email" first.yaml >dry.out || fail "erase --dry-run failed"
+cat dry.out
+grep -q "pipeline plain, sink file: would erase 1 document" dry.out || fail "the dry run did not count the plain store"
+[ -s suppressed.list ] && fail "a dry run added to the suppression list"
+grep -q "$email" out-first/plain.jsonl || fail "a dry run changed a store"
+
+note "erase puts the subject on the suppression list, redacts or deletes"
 status=0
 "$RDAPSYNC_BIN" erase --subject "email:Maren@Larkspur-Bindery.example" first.yaml >erase.out 2>&1 || status=$?
 cat erase.out
-[ "$status" -le 1 ] || fail "erase exited $status"
+[ "$status" -eq 0 ] || fail "erase exited $status"
+for out in out-first/plain.jsonl out-first/redacting.jsonl out-first/redacting.dead; do
+  [ -e "$out" ] || continue
+  grep -qi "maren" "$out" && fail "$out still holds the erased subject"
+done
+grep -q "\"$key\"" out-first/plain.jsonl && fail "the plain pipeline (no redact transform) kept the record"
+grep -q "\"$key\"" out-first/redacting.jsonl || fail "the redacting pipeline lost the record instead of redacting it"
+grep -q '"policy":"suppress"' out-first/redacting.jsonl || fail "the kept record was not redacted with the suppress policy"
+ls state-first/compliance/*.journal >/dev/null 2>&1 && fail "a finished erasure left its journal"
 [ "$(wc -l <suppressed.list)" -eq 1 ] || fail "the suppression list should hold one subject"
 grep -Eq '^[0-9a-f]{64}$' suppressed.list || fail "the suppression list holds something other than a keyed hash"
 grep -qi "maren" suppressed.list && fail "the suppression list names the subject in clear"
 grep -q '"event":"erase"' audit.log || fail "no erase line in the trail"
-"$RDAPSYNC_BIN" erase --subject "email:$email" first.yaml >/dev/null 2>&1 || true
+"$RDAPSYNC_BIN" erase --subject "email:$email" first.yaml >again.out 2>&1 || { cat again.out; fail "a second erase failed"; }
+grep -q "erased [1-9]" again.out && { cat again.out; fail "a second erase changed something: not idempotent"; }
 [ "$(wc -l <suppressed.list)" -eq 1 ] || fail "erasing the same subject again added a second entry"
 
 note "a newer record about the subject arrives redacted, in both pipelines"
