@@ -17,6 +17,7 @@
 #include "base/suppression.h"
 #include "runtime/doc_redactor.h"
 #include "runtime/erase_journal.h"
+#include "runtime/retention.h"
 #include "runtime/runtime.h"
 #include "runtime/sink_access.h"
 
@@ -106,15 +107,14 @@ static bool pipeline_redacts(const pipeline_config *p)
     return false;
 }
 
-/* One sink (or dead-letter sink) of one pipeline, as task `task`. */
+/* One sink (or dead-letter sink) of one pipeline, as task `task`: find
+ * (access, erase --dry-run) or erase. Retention is runtime/retention.c. */
 static void visit(walk *w, const pipeline_config *p, sink_access_target target, int task)
 {
     const plugin_block *block = sink_access_block(p, target);
     const compliance_request *req = w->req;
     bool dry = req->op == COMPLIANCE_ERASE && req->dry_run;
-    sink_access_op op = req->op == COMPLIANCE_RETENTION ? SINK_ACCESS_PURGE
-                        : req->op == COMPLIANCE_ACCESS || dry ? SINK_ACCESS_FIND
-                                                              : SINK_ACCESS_ERASE;
+    sink_access_op op = req->op == COMPLIANCE_ACCESS || dry ? SINK_ACCESS_FIND : SINK_ACCESS_ERASE;
     char label[512], id[512], err[1024] = "";
     uint64_t changed = 0;
     rdapsync_status status = RDAPSYNC_OK;
@@ -135,7 +135,7 @@ static void visit(walk *w, const pipeline_config *p, sink_access_target target, 
 
     if (!sink_access_supports(block, op)) {
         fprintf(w->out, "%s: not covered (the %s plugin cannot %s)\n", label, block->name,
-                op == SINK_ACCESS_PURGE ? "purge" : op == SINK_ACCESS_FIND ? "find subjects" : "erase");
+                op == SINK_ACCESS_FIND ? "find subjects" : "erase");
         outcome = "not covered";
         w->incomplete = true;
         goto record;
@@ -156,8 +156,6 @@ static void visit(walk *w, const pipeline_config *p, sink_access_target target, 
         if (op == SINK_ACCESS_ERASE)
             status = sink_access_erase(&access, &w->subject, redacts ? doc_redactor_rewrite : NULL,
                                        redacts ? &redactor : NULL, &changed, err, sizeof(err));
-        else if (op == SINK_ACCESS_PURGE)
-            status = sink_access_purge(&access, w->now_ms, NULL, NULL, &changed, err, sizeof(err));
         else
             status = sink_access_find(&access, &w->subject, dry ? count_hit : collect_hit, w, err, sizeof(err));
         sink_access_close(&access);
@@ -181,8 +179,6 @@ static void visit(walk *w, const pipeline_config *p, sink_access_target target, 
     } else if (op == SINK_ACCESS_ERASE) {
         fprintf(w->out, "%s: erased %llu document%s%s\n", label, (unsigned long long)changed, changed == 1 ? "" : "s",
                 redacts ? " (redacted, or deleted where the subject was still named)" : " (deleted)");
-    } else if (op == SINK_ACCESS_PURGE) {
-        fprintf(w->out, "%s: purged %llu document%s\n", label, (unsigned long long)changed, changed == 1 ? "" : "s");
     } else {
         fprintf(w->out, "%s: searched\n", label);
     }
@@ -358,10 +354,7 @@ int compliance_cmd_run(const rdapsync_config *config, plugin_registry *registry,
     w.holdings = json_array();
     w.seen = json_object();
     if (req->op == COMPLIANCE_RETENTION) {
-        visit_all(&w);
-        rc = audit_event("retention", json_pack("{s:s, s:I, s:b, s:O}", "trigger", "command", "purged",
-                                                (json_int_t)w.total, "complete", !w.incomplete, "sinks", w.sinks));
-        rc = rc != 0 ? EXIT_RUNTIME : w.incomplete ? EXIT_TASK_FAILED : EXIT_OK;
+        rc = retention_purge_all(config, "command", w.now_ms, out) ? EXIT_TASK_FAILED : EXIT_OK;
     } else {
         char *subject = strdup(req->subject);
         rc = subject ? run_subject(&w, subject) : EXIT_RUNTIME;

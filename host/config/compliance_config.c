@@ -51,7 +51,7 @@ static char *expand(diag_list *diags, const char *file, const ynode *node, const
 
 /* One block: its path member `path_key` and its `key`. */
 static const ynode *load_keyed(const ynode *root, const char *block, const char *const *keys, const char *path_key,
-                               const char *file, diag_list *diags, keyed_path *out)
+                               bool path_required, const char *file, diag_list *diags, keyed_path *out)
 {
     const ynode *node = ynode_get(root, block);
     if (!node || options_is_null(node))
@@ -68,6 +68,8 @@ static const ynode *load_keyed(const ynode *root, const char *block, const char 
             report(diags, file, node->keys[i], block, "unknown key '%s' in %s", node->keys[i]->scalar, block);
     }
     const ynode *path = ynode_get(node, path_key), *key = ynode_get(node, "key");
+    if (!path && !path_required && !key)
+        return node; /* the block's other settings only */
     if (!path)
         report(diags, file, node, block, "missing required key '%s'", path_key);
     else
@@ -97,12 +99,12 @@ static const ynode *load_keyed(const ynode *root, const char *block, const char 
 void compliance_config_load(const ynode *root, const char *file, diag_list *diags, compliance_settings *out)
 {
     memset(out, 0, sizeof(*out));
-    const ynode *audit = load_keyed(root, "audit", audit_keys, "path", file, diags, &out->audit);
+    const ynode *audit = load_keyed(root, "audit", audit_keys, "path", true, file, diags, &out->audit);
     const ynode *sign = audit ? ynode_get(audit, "sign_key") : NULL;
     if (sign && !options_is_null(sign))
         out->audit_sign_key = expand(diags, file, sign, "audit", "sign_key", false, NULL);
     const ynode *compliance =
-        load_keyed(root, "compliance", compliance_keys, "suppression", file, diags, &out->suppression);
+        load_keyed(root, "compliance", compliance_keys, "suppression", false, file, diags, &out->suppression);
     const ynode *dir = compliance ? ynode_get(compliance, "policy_dir") : NULL;
     if (dir && !options_is_null(dir))
         out->policy_dir = expand(diags, file, dir, "compliance", "policy_dir", false, NULL);

@@ -27,7 +27,9 @@ typedef struct config_loader {
 static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins",    "http",      "log",
                                          "otel",      "audit",       "compliance", "pipelines", NULL };
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
-                                             "batch", "retry", "restart", "errors",     NULL };
+                                             "batch", "retry", "restart", "errors",     "retention", NULL };
+static const char *const retention_keys[] = { "interval", "action", NULL };
+static const char *const retention_actions[] = { "delete", "anonymise", NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
 static const char *const dead_letter_keys[] = { "plugin", "config", "protect", "keyring", NULL };
 static const char *const protections[] = { "none", "encrypt", "redact", NULL };
@@ -486,6 +488,22 @@ static void load_errors(config_loader *cl, const ynode *pipe, const char *prefix
     }
 }
 
+/* retention: { interval, action } (docs/compliance.md). */
+static void load_retention(config_loader *cl, const ynode *pipe, const char *prefix, pipeline_config *pipeline)
+{
+    const ynode *retention = as_mapping(cl, ynode_get(pipe, "retention"), prefix, "retention");
+    if (!retention)
+        return;
+    check_keys(cl, retention, retention_keys, prefix, "in retention");
+    pipeline->has_retention = true;
+    read_amount(cl, retention, "interval", RDAPSYNC_OPT_DURATION, prefix, &pipeline->retention_interval_ms);
+    const ynode *action = ynode_get(retention, "action");
+    if (action) {
+        int choice = read_choice(cl, action, "action", retention_actions, prefix);
+        pipeline->retention_anonymise = choice == 1;
+    }
+}
+
 static bool valid_pipeline_name(const char *name)
 {
     return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(name);
@@ -495,6 +513,7 @@ static void set_pipeline_defaults(pipeline_config *pipeline)
 {
     pipeline->tasks = 1;
     pipeline->tolerance = TOLERANCE_NONE;
+    pipeline->retention_interval_ms = 3600000;
     pipeline->batch_max_records = 1000;
     pipeline->batch_max_wait_ms = 200;
     pipeline->batch_max_bytes = INT64_C(16) << 20;
@@ -553,6 +572,9 @@ static uint64_t fingerprint(const pipeline_config *pipeline)
     if (pipeline->name)
         hash = options_hash_bytes(hash, pipeline->name, strlen(pipeline->name) + 1);
     const int64_t numbers[] = { pipeline->tasks,
+                                pipeline->has_retention,
+                                pipeline->retention_interval_ms,
+                                pipeline->retention_anonymise,
                                 pipeline->tolerance,
                                 pipeline->has_dead_letter,
                                 (int64_t)pipeline->transform_count,
@@ -625,7 +647,9 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
     }
     before = diag_error_count(cl->diags);
     load_transforms(cl, ynode_get(pipe, "transforms"), prefix, pipeline);
-    if (config->compliance.suppression.path)
+    load_retention(cl, pipe, prefix, pipeline);
+    /* Anonymising is redacting every contact: the same instance. */
+    if (config->compliance.suppression.path || pipeline->retention_anonymise)
         load_suppress(cl, pipe, prefix, config->compliance.policy_dir, pipeline);
     if (errors_since(cl, before))
         pipeline->flawed |= PART_TRANSFORMS;

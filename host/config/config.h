@@ -24,6 +24,7 @@
  *       restart:    { max_failures: 5, window: 5m, backoff_initial: 1s, backoff_max: 60s }
  *       errors:     { tolerance: none|all, dead_letter: { plugin: NAME, config: {...},
  *                     protect: encrypt|redact|none, keyring: "${file:...}" } }
+ *       retention:  { interval: 1h, action: delete|anonymise }   # the in-process purge (docs/compliance.md)
  */
 #ifndef RDAPSYNC_HOST_CONFIG_H
 #define RDAPSYNC_HOST_CONFIG_H
@@ -104,7 +105,10 @@ typedef struct pipeline_config {
     bool protect_explicit;     /* written in the file (protect: none is then a choice, not a default) */
     int protect_line, protect_column; /* of protect:, else of the dead_letter block */
     plugin_block protect_block; /* PROTECT_ENCRYPT: the encrypt transform with the dead letter's keyring */
-    plugin_block suppress_block; /* compliance.suppression: the redact transform with the suppress policy */
+    plugin_block suppress_block; /* compliance.suppression or retention anonymise: redact with the suppress policy */
+    bool has_retention;            /* a retention: block: the daemon purges every retention_interval_ms */
+    int64_t retention_interval_ms; /* default 1h */
+    bool retention_anonymise;      /* action: anonymise (redact every contact) instead of delete */
     int64_t batch_max_records;
     int64_t batch_max_wait_ms;
     int64_t batch_max_bytes;
