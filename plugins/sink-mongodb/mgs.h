@@ -11,6 +11,7 @@
  *   mgs_apply.c      the write path: insert new keys, then a guarded replace
  *                    (or delete + insert) of existing ones; rejects and
  *                    fallbacks
+ *   mgs_subject.c    subject find/erase and retention purge (ABI 1.5)
  *
  * The stored document has the fields of the PostgreSQL sink's row
  * (docs/plugins/sink-postgres.md), so that the same records give the same
@@ -136,5 +137,13 @@ rdapsync_status mgs_apply(mgs_state *st, rdapsync_sinktk_plan *rows, rdapsync_si
                           mgs_tally *tally, char *err, size_t err_size);
 /* Frees a row's stored document (rdapsync_sinktk_plan_config.release). */
 void mgs_doc_release(void *doc);
+
+/* ---- mgs_subject.c: the ABI 1.5 calls, as in plugin.h ---- */
+rdapsync_status mgs_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
+                                 char *err, size_t err_size);
+rdapsync_status mgs_subject_erase(void *state, const rdapsync_subject *s, rdapsync_subject_rewrite_fn fn, void *arg,
+                                  uint64_t *changed, char *err, size_t err_size);
+rdapsync_status mgs_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
+                                    uint64_t *purged, char *err, size_t err_size);
 
 #endif

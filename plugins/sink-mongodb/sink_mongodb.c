@@ -159,6 +159,9 @@ static const rdapsync_plugin descriptor = {
     .close = mgs_close,
     .write = mgs_write,
     .flush = mgs_flush,
+    .subject_find = mgs_subject_find,
+    .subject_erase = mgs_subject_erase,
+    .retention_purge = mgs_retention_purge,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

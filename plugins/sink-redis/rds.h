@@ -9,6 +9,7 @@
  *   rds_conn.c    connecting (AUTH, SELECT, SCRIPT LOAD), classifying
  *                 error replies into RETRY and ERROR
  *   rds_apply.c   the pipelined, version-guarded writes
+ *   rds_subject.c subject find/erase and retention purge (ABI 1.5)
  *
  * Each live key's document is a plain string at <prefix><key> (the JSON,
  * what GET answers), its version a string at <prefix>\0v:<key> (the hex of
@@ -126,5 +127,13 @@ rdapsync_status rds_wait(rds_state *st, char *err, size_t err_size);
 int rds_version_hex(const rdapsync_version *version, rds_buffer *out);
 /* Appends bytes; 0 or -1 when out of memory. Matches rdapsync_dump_fn. */
 int rds_buffer_append(const char *bytes, size_t len, void *opaque);
+
+/* ---- rds_subject.c: the ABI 1.5 calls, as in plugin.h ---- */
+rdapsync_status rds_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
+                                 char *err, size_t err_size);
+rdapsync_status rds_subject_erase(void *state, const rdapsync_subject *s, rdapsync_subject_rewrite_fn fn, void *arg,
+                                  uint64_t *changed, char *err, size_t err_size);
+rdapsync_status rds_retention_purge(void *state, int64_t now_ms, rdapsync_subject_rewrite_fn anonymise, void *arg,
+                                    uint64_t *purged, char *err, size_t err_size);
 
 #endif

@@ -206,6 +206,9 @@ static const rdapsync_plugin descriptor = {
     .close = rds_close,
     .write = rds_write,
     .flush = rds_flush,
+    .subject_find = rds_subject_find,
+    .subject_erase = rds_subject_erase,
+    .retention_purge = rds_retention_purge,
 };
 
 RDAPSYNC_PLUGIN_ENTRY(host)

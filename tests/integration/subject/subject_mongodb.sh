@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Subject find/erase and retention purge in the MongoDB sink on FerretDB
+# (run_subject.sh says what is proved); the raw scan is a find of the whole
+# collection (mongo-export).
+source "$(dirname "$0")/../mongodb/lib.sh"
+COLL="s_$RUN_ID"
+drop_collections "$COLL"
+trap 'rc=$?; if [[ $rc -eq 0 ]]; then drop_collections "$COLL"; fi; (exit $rc); cleanup_work' EXIT
+sink_block() { printf '{ plugin: mongodb, config: { uri: "${env:RDAPSYNC_MONGO_URI}", database: %s, collection: %s } }' \
+  "$DB" "$COLL"; }
+raw_scan() { "$MONGO_EXPORT" "$RDAPSYNC_MONGO_URI" "$DB" "$COLL"; }
+source "$(dirname "$0")/run_subject.sh"
+log "PASS"
