@@ -104,6 +104,7 @@ static int command_audit(int argc, char **argv, cli_globals *globals);
 static int command_erase(int argc, char **argv, cli_globals *globals);
 static int command_access(int argc, char **argv, cli_globals *globals);
 static int command_retention(int argc, char **argv, cli_globals *globals);
+static int command_restrict(int argc, char **argv, cli_globals *globals);
 
 static const command commands[] = {
     { "run", "run FILE",
@@ -154,6 +155,11 @@ static const command commands[] = {
       "line. Exits 1 when a sink could not be searched.\n"
       "  --out FILE  write the document to FILE (mode 0600) instead of standard output",
       command_access },
+    { "restrict", "restrict --subject KIND:VALUE CONFIG",
+      "Restricts processing of a data subject (GDPR Art. 18): the subject goes on the suppression list, so\n"
+      "every pipeline redacts records about it on the way in, but nothing stored is changed. An audit\n"
+      "line records it. 'erase' does the same and erases what is stored.",
+      command_restrict },
     { "retention", "retention --now CONFIG",
       "Runs the retention purge once: in every sink and dead-letter sink of every pipeline of CONFIG,\n"
       "documents past their rdapsync.retention_until deadline are deleted (or anonymised, with the\n"
@@ -485,6 +491,12 @@ static int command_access(int argc, char **argv, cli_globals *globals)
     static const struct option extra[] = { { "subject", required_argument, NULL, OPT_SUBJECT },
                                            { "out", required_argument, NULL, OPT_OUT }, { 0 } };
     return compliance_command(argc, argv, globals, "access", extra, COMPLIANCE_ACCESS);
+}
+
+static int command_restrict(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "subject", required_argument, NULL, OPT_SUBJECT }, { 0 } };
+    return compliance_command(argc, argv, globals, "restrict", extra, COMPLIANCE_RESTRICT);
 }
 
 static int command_retention(int argc, char **argv, cli_globals *globals)

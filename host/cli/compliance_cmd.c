@@ -287,6 +287,15 @@ static int run_subject(walk *w, char *subject_text)
     }
     json_t *fields = json_object();
     subject_fields(w, fields);
+    if (req->op == COMPLIANCE_RESTRICT) {
+        /* Art. 18: kept where it is, but no new data about the subject comes in. */
+        rc = suppress(w) != 0 ? EXIT_RUNTIME : audit_event("restrict", json_incref(fields)) != 0 ? EXIT_RUNTIME
+                                                                                                   : EXIT_OK;
+        if (rc == EXIT_OK)
+            fprintf(w->out, "suppressed: records about the subject are redacted on the way in; stored data is "
+                            "unchanged\n");
+        goto done;
+    }
     if (req->op == COMPLIANCE_ERASE) {
         /* The journal is named by the subject's hash on the suppression
          * list: the state directory never names the subject. */
@@ -342,8 +351,8 @@ int compliance_cmd_run(const rdapsync_config *config, plugin_registry *registry,
     (void)registry;
 
     log_configure(config->log_json, config->log_level);
-    if (req->op == COMPLIANCE_ERASE && !config->compliance.suppression.path) {
-        fprintf(err, "rdapsync erase: %s has no compliance: { suppression: FILE, key: ... } block: an erased subject "
+    if ((req->op == COMPLIANCE_ERASE || req->op == COMPLIANCE_RESTRICT) && !config->compliance.suppression.path) {
+        fprintf(err, "rdapsync: %s has no compliance: { suppression: FILE, key: ... } block: an erased subject "
                      "must go on the suppression list, or the next sync brings its data back; nothing done\n",
                 config->path);
         return EXIT_CONFIG;

@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "loader/loader.h"
 
-typedef enum compliance_op { COMPLIANCE_ERASE = 0, COMPLIANCE_ACCESS, COMPLIANCE_RETENTION } compliance_op;
+typedef enum compliance_op { COMPLIANCE_ERASE = 0, COMPLIANCE_ACCESS, COMPLIANCE_RETENTION, COMPLIANCE_RESTRICT } compliance_op;
 
 typedef struct compliance_request {
     compliance_op op;

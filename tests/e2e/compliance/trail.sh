@@ -122,18 +122,29 @@ grep -q '"event":"erase"' audit.log || fail "no erase line in the trail"
 grep -q "erased [1-9]" again.out && { cat again.out; fail "a second erase changed something: not idempotent"; }
 [ "$(wc -l <suppressed.list)" -eq 1 ] || fail "erasing the same subject again added a second entry"
 
+note "restrict suppresses a second subject without touching what is stored"
+other=rosa.al@kelpmail.example
+grep -q "$other" out-first/plain.jsonl || fail "control: the plain store should hold $other"
+"$RDAPSYNC_BIN" restrict --subject "email:$other" first.yaml || fail "restrict failed"
+[ "$(wc -l <suppressed.list)" -eq 2 ] || fail "restrict did not add to the suppression list"
+grep -q "$other" out-first/plain.jsonl || fail "restrict changed a store"
+grep -q '"event":"restrict"' audit.log || fail "no restrict line in the trail"
+
 note "a newer record about the subject arrives redacted, in both pipelines"
-python3 - "$fixtures/domain-full.json" in2/domain-full-newer.json <<'PY'
+for f in domain-full domain-ccpa-california; do
+  python3 - "$fixtures/$f.json" "in2/$f-newer.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 doc.setdefault("events", []).append({"eventAction": "last changed", "eventDate": "2031-01-01T00:00:00Z"})
 json.dump(doc, open(sys.argv[2], "w"))
 PY
+done
 config second "$work/in2"
 "$RDAPSYNC_BIN" run second.yaml >second.log 2>&1 || { tail -20 second.log; fail "the second run failed"; }
 for out in out-second/plain.jsonl out-second/redacting.jsonl; do
   [ -s "$out" ] || fail "$out is empty: the newer record did not arrive"
   grep -qi "maren" "$out" && fail "$out still holds the erased subject"
+  grep -q "$other" "$out" && fail "$out holds the restricted subject"
   grep -q '"redacted"' "$out" || fail "$out carries no RFC 9537 redaction entries"
 done
 grep -qi "maren" second.log && fail "the log names the erased subject"
