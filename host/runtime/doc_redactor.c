@@ -43,6 +43,20 @@ void doc_redactor_close(doc_redactor *r)
     memset(r, 0, sizeof(*r));
 }
 
+int doc_redactor_attach(doc_redactor *r, const rdapsync_plugin *desc, void *state)
+{
+    memset(r, 0, sizeof(*r));
+    r->desc = desc;
+    r->state = state;
+    return (r->batch = batch_new(1)) ? 0 : -1;
+}
+
+void doc_redactor_detach(doc_redactor *r)
+{
+    batch_free(r->batch);
+    memset(r, 0, sizeof(*r));
+}
+
 int doc_redactor_rewrite(void *arg, const char *document, size_t len, char **out, size_t *out_len)
 {
     doc_redactor *r = arg;

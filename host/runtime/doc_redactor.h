@@ -26,6 +26,10 @@ typedef struct doc_redactor {
 int doc_redactor_open(doc_redactor *r, const rdapsync_config *config, const pipeline_config *p,
                       const plugin_block *block, char *err, size_t err_size);
 void doc_redactor_close(doc_redactor *r);
+/* The same over an instance already open (a task's suppress instance):
+ * r borrows desc and state; doc_redactor_detach() frees only its batch. */
+int doc_redactor_attach(doc_redactor *r, const rdapsync_plugin *desc, void *state);
+void doc_redactor_detach(doc_redactor *r);
 
 /* An rdapsync_subject_rewrite_fn (plugin.h) with arg a doc_redactor: the
  * document redacted, its text allocated like the host's alloc(). */

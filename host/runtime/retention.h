@@ -3,8 +3,9 @@
  * rdapsync.retention_until deadline deleted, or anonymised (every contact
  * redacted with the `suppress` policy) under retention.action anonymise,
  * in a pipeline's sink and dead-letter sink, through their ABI 1.5
- * retention_purge. Run once by `rdapsync retention --now`, and by the
- * daemon every retention.interval (retention_job_*).
+ * retention_purge, on instances opened for it: `rdapsync retention --now`.
+ * The daemon's purge runs in each task on its own instances
+ * (task_retention.c).
  */
 #ifndef RDAPSYNC_HOST_RETENTION_H
 #define RDAPSYNC_HOST_RETENTION_H
@@ -27,12 +28,5 @@ int retention_purge_pipeline(const rdapsync_config *config, const pipeline_confi
 /* Every pipeline of config, then one "retention" line in the audit trail
  * (trigger: "command" or "interval"). 0, or 1 when a store was missed. */
 int retention_purge_all(const rdapsync_config *config, const char *trigger, int64_t now_ms, FILE *report);
-
-/* The daemon's job: a thread that purges each pipeline with a retention:
- * block every retention.interval (the first run one interval after the
- * start). `config` is borrowed until retention_job_stop(); a reload stops
- * the job and starts it with the new configuration. 0 or -1. */
-int retention_job_start(const rdapsync_config *config);
-void retention_job_stop(void);
 
 #endif

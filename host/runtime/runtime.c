@@ -40,7 +40,6 @@
 #include "http/http.h"
 #include "runtime/notify.h"
 #include "runtime/progress.h"
-#include "runtime/retention.h"
 #include "runtime/supervisor.h"
 #include "runtime/task_suppress.h"
 #include "trace/otel.h"
@@ -414,9 +413,6 @@ static void reload(runtime *rt)
         if (add_running(rt, &fresh->pipelines[i], ref) != 0)
             rt->any_failed = true;
     }
-    /* The job reads the configuration it was started with. */
-    retention_job_stop();
-    retention_job_start(fresh);
     ref_release(rt->current);
     rt->current = ref;
     forget_ended(rt, NULL);
@@ -516,10 +512,6 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
         rc = EXIT_RUNTIME;
         goto restore;
     }
-    if (retention_job_start(config) != 0) {
-        rc = EXIT_RUNTIME;
-        goto restore;
-    }
     progress_start();
     for (size_t i = 0; i < config->pipeline_count; i++) {
         if (add_running(&rt, &config->pipelines[i], rt.current) != 0) {
@@ -551,7 +543,6 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
     progress_stop();
 
 restore:
-    retention_job_stop();
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGHUP, &old_hup, NULL);

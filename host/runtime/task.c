@@ -8,6 +8,7 @@
  * it. See docs/architecture.md.
  */
 #include "runtime/task_shared.h"
+#include "runtime/task_retention.h"
 #include "runtime/task_suppress.h"
 
 #include <errno.h>
@@ -585,6 +586,8 @@ static call_end task_loop(struct task *t, bool *ended)
             if (mode == BATCH_OVERLAP_AUTO)
                 overlap = overlap_pays(inflight);
             inflight = NULL;
+            if (end == CALL_DONE)
+                task_retention_tick(t); /* the flusher is idle until c is handed over */
             if (end != CALL_DONE) {
                 /* The batch filled meanwhile is abandoned. */
                 if (filled == CALL_DONE)
@@ -609,9 +612,12 @@ static call_end task_loop(struct task *t, bool *ended)
                 inflight = NULL;
                 if (end != CALL_DONE)
                     return end;
+                task_retention_tick(t);
             }
         } else {
             cycle_count(t, c, false);
+            if (!inflight)
+                task_retention_tick(t);
         }
         if (c->record_failed || *ended || task_stopping(t))
             break;
@@ -662,6 +668,7 @@ task_result task_run(struct task *t)
         task_fail(t, "tracing: out of memory");
         goto done;
     }
+    task_retention_start(t);
     if (task_flusher_start(t) != 0) {
         task_fail(t, "cannot start the flusher thread");
         goto done;

@@ -187,6 +187,7 @@ struct task {
     char error[TASK_ERR_SIZE]; /* why the task failed (under lock) */
 
     redaction_tally redactions; /* counted by the transforms since the last fill ended */
+    int64_t retention_due_ms;   /* monotonic: the next retention purge (task_retention.c) */
     bool tracing;                      /* otel was on when the task started */
     task_trace_window *trace_windows; /* owned; one per transform, while tracing */
 };
