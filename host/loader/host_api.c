@@ -63,6 +63,7 @@ static const rdapsync_host host_table = {
     .checkpoint_get = context_checkpoint_get,
     .checkpoint_override = context_checkpoint_override,
     .reject = context_reject,
+    .record_set_vv = batch_record_set_vv,
 };
 
 const rdapsync_host *host_api_table(void) { return &host_table; }

@@ -21,8 +21,7 @@ static const size_t descriptor_size_for_minor[RDAPSYNC_ABI_MINOR + 1] = {
     [1] = END_OF(rdapsync_plugin, flags),
     [2] = END_OF(rdapsync_plugin, options_set_end),
     [3] = END_OF(rdapsync_plugin, transform_commit),
-    /* 4 is reserved for another change; this tree appends nothing there. */
-    [4] = END_OF(rdapsync_plugin, transform_commit),
+    [4] = END_OF(rdapsync_plugin, transform_commit), /* 1.4 appended to records and the host table only */
     [5] = END_OF(rdapsync_plugin, retention_purge),
 };
 

@@ -6,6 +6,7 @@
  */
 #include "model/batch.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,6 +453,72 @@ int batch_record_set_bad(rdapsync_batch *batch, rdapsync_record *record, const c
     return 0;
 }
 
+static int vv_entry_order(const void *a, const void *b)
+{
+    return strcmp(((const rdapsync_vv_entry *)a)->region, ((const rdapsync_vv_entry *)b)->region);
+}
+
+/* A region string of the previous record's vector equal to `region`, or
+ * NULL: records of one batch usually name the same regions, so their
+ * copies are shared like the version's origin. */
+static const char *shared_region(const rdapsync_batch *batch, size_t index, const char *region)
+{
+    if (index == 0)
+        return NULL;
+    const rdapsync_vv *prev = &batch->records[index - 1].vv;
+    for (size_t i = 0; i < prev->count; i++)
+        if (strcmp(prev->entries[i].region, region) == 0)
+            return prev->entries[i].region;
+    return NULL;
+}
+
+int batch_record_set_vv(rdapsync_batch *batch, rdapsync_record *record, const rdapsync_vv_entry *entries,
+                        size_t count)
+{
+    size_t index = batch_index_of(batch, record);
+    rdapsync_vv_entry *copy;
+
+    if (index == (size_t)-1 || (count && !entries))
+        return -1;
+    if (count == 0) {
+        record->vv.entries = NULL;
+        record->vv.count = 0;
+        return 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *region = entries[i].region;
+        if (!region || !*region || entries[i].counter == 0 || !batch_utf8_valid(region, strlen(region)))
+            return -1;
+    }
+    if (count > SIZE_MAX / sizeof(*copy))
+        return -1;
+    /* Refusals leave the array behind in the arena until the reset, like
+     * every other abandoned copy. */
+    copy = arena_alloc(batch, count * sizeof(*copy));
+    if (!copy)
+        return -1;
+    memcpy(copy, entries, count * sizeof(*copy));
+    qsort(copy, count, sizeof(*copy), vv_entry_order);
+    for (size_t i = 1; i < count; i++)
+        if (strcmp(copy[i - 1].region, copy[i].region) == 0)
+            return -1;
+    for (size_t i = 0; i < count; i++) {
+        const char *region = shared_region(batch, index, copy[i].region);
+        if (!region) {
+            size_t len = strlen(copy[i].region);
+            region = arena_strndup(batch, copy[i].region, len);
+            if (!region)
+                return -1;
+            batch->bytes += len;
+        }
+        copy[i].region = region;
+    }
+    batch->bytes += count * sizeof(copy[0].counter);
+    record->vv.entries = copy;
+    record->vv.count = count;
+    return 0;
+}
+
 static rdapsync_record *copy_record(rdapsync_batch *batch, const rdapsync_record *record, bool past_bytes)
 {
     rdapsync_record *copy;
@@ -477,6 +544,8 @@ static rdapsync_record *copy_record(rdapsync_batch *batch, const rdapsync_record
         goto fail;
     if (batch_record_set_position(batch, copy, record->position.stream, record->position.partition,
                                   record->position.offset) != 0)
+        goto fail;
+    if (batch_record_set_vv(batch, copy, record->vv.entries, record->vv.count) != 0)
         goto fail;
     for (size_t i = 0; i < record->header_count; i++) {
         const rdapsync_header *h = &record->headers[i];

@@ -30,6 +30,8 @@ int batch_record_set_bad(rdapsync_batch *batch, rdapsync_record *record, const c
 /* Sets (or clears with NULL) the record's error text without touching its
  * value or raw bytes: the dead-letter copy of a good record keeps both. */
 int batch_record_set_error(rdapsync_batch *batch, rdapsync_record *record, const char *reason);
+int batch_record_set_vv(rdapsync_batch *batch, rdapsync_record *record, const rdapsync_vv_entry *entries,
+                        size_t count);
 const rdapsync_header *batch_record_header(const rdapsync_record *record, const char *name);
 /* Host only: replaces the value of the first header called `name`, or
  * appends one (the task's traceparent, written before the sink's write). */

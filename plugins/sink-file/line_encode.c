@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rdapsync/sinktk.h>
+
 #define J (sink_file_host->json)
 
 int out_reserve(out_buffer *out, size_t more)
@@ -224,13 +226,29 @@ static int out_key(out_buffer *out, const rdapsync_record *r)
     return r->key ? out_json_string(out, r->key, r->key_len) : LIT(out, "null");
 }
 
+/* `,"vv":{...}` when the record has a version vector, nothing otherwise:
+ * the text rdapsync_vv_format() writes, which the file source reads back. */
+static int out_vv(out_buffer *out, const rdapsync_record *r)
+{
+    rdapsync_vv vv = rdapsync_record_vv(sink_file_host, r);
+    if (vv.count == 0)
+        return 0;
+    char *text = rdapsync_vv_format(&vv);
+    if (!text)
+        return -1;
+    int rc = LIT(out, ",\"vv\":") || out_append(out, text, strlen(text)) ? -1 : 0;
+    free(text);
+    return rc;
+}
+
 static int encode_envelope(out_buffer *out, const rdapsync_record *r)
 {
     if (LIT(out, "{\"key\":") || out_key(out, r) ||
         (r->op == RDAPSYNC_OP_DELETE ? LIT(out, ",\"op\":\"delete\"") : LIT(out, ",\"op\":\"upsert\"")) ||
         LIT(out, ",\"version\":{\"ts_ms\":") || out_int64(out, r->version.event_time_ms) ||
         LIT(out, ",\"origin\":") || out_cstring_or_null(out, r->version.origin) || LIT(out, ",\"seq\":") ||
-        out_int64(out, r->version.sequence) || LIT(out, "},\"position\":{\"stream\":") ||
+        out_int64(out, r->version.sequence) || LIT(out, "}") || out_vv(out, r) ||
+        LIT(out, ",\"position\":{\"stream\":") ||
         out_cstring_or_null(out, r->position.stream) || LIT(out, ",\"partition\":") ||
         out_int64(out, r->position.partition) || LIT(out, ",\"offset\":") || out_int64(out, r->position.offset) ||
         LIT(out, "},\"headers\":") || out_headers(out, r) || LIT(out, ",\"value\":") || out_value(out, r->value))

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rdapsync/sinktk.h>
+
 const rdapsync_host *kk_host;
 #define H kk_host
 #define J (kk_host->json)
@@ -30,7 +32,8 @@ static const rdapsync_option options[] = {
      "bootstrap servers, host:port[,host:port...]"},
     {"topic", RDAPSYNC_OPT_STRING, RDAPSYNC_OPT_REQUIRED, NULL, 0, 0, NULL, OPT(topic), "the topic written to"},
     {"version_headers", RDAPSYNC_OPT_BOOL, 0, "true", 0, 0, NULL, OPT(version_headers),
-     "add rdapsync.ts_ms, rdapsync.origin and rdapsync.seq headers (the record's version)"},
+     "add rdapsync.ts_ms, rdapsync.origin, rdapsync.seq (and rdapsync.vv with a version vector) headers "
+     "(the record's version)"},
     {"delivery_timeout", RDAPSYNC_OPT_DURATION, 0, "30s", 100, 3600000, NULL, OPT(delivery_timeout_ms),
      "how long a write waits for the broker's acknowledgements before answering RETRY"},
     {"properties", RDAPSYNC_OPT_MAP, 0, NULL, 0, 0, NULL, OPT(properties),
@@ -99,12 +102,22 @@ static int add_version_headers(rd_kafka_headers_t *hdrs, const rdapsync_record *
     if (r->version.origin && rd_kafka_header_add(hdrs, "rdapsync.origin", -1, r->version.origin, -1))
         return -1;
     n = snprintf(number, sizeof(number), "%" PRId64, r->version.sequence);
-    return rd_kafka_header_add(hdrs, "rdapsync.seq", -1, number, n) ? -1 : 0;
+    if (rd_kafka_header_add(hdrs, "rdapsync.seq", -1, number, n))
+        return -1;
+    rdapsync_vv vv = rdapsync_record_vv(kk_host, r);
+    if (vv.count == 0)
+        return 0;
+    /* Last of its name, like the others: it wins over an rdapsync.vv the
+     * record carried in from a Kafka source (the source reads the last). */
+    char *text = rdapsync_vv_format(&vv);
+    int rc = text && !rd_kafka_header_add(hdrs, "rdapsync.vv", -1, text, -1) ? 0 : -1;
+    free(text);
+    return rc;
 }
 
 static rd_kafka_headers_t *headers_of(const kk_state *s, const rdapsync_record *r)
 {
-    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(r->header_count + 3);
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(r->header_count + 4);
 
     for (size_t i = 0; i < r->header_count; i++)
         if (rd_kafka_header_add(hdrs, r->headers[i].name, -1, r->headers[i].value,

@@ -10,25 +10,37 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rdapsync/sinktk.h>
+
 #define H source_file_host
 #define J (source_file_host->json)
 
-/* Makes `rec` (position already set) the bad record of FILE:LINE. */
-static int mark_bad(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, const input_file *file,
-                    const char *bytes, size_t len, int64_t line, const char *why)
+/* Makes `rec` (position already set) the bad record of FILE:LINE, or of
+ * FILE:LINE:COLUMN when the column is known (not 0). */
+static int mark_bad_at(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, const input_file *file,
+                       const char *bytes, size_t len, int64_t line, int64_t column, const char *why)
 {
     char reason[1024], key[512];
     int n = snprintf(key, sizeof(key), "%s:%" PRId64, file->stream, line);
 
     if (n < 0 || (size_t)n >= sizeof(key))
         n = (int)strlen(key);
-    snprintf(reason, sizeof(reason), "%s:%" PRId64 ": %s", file->stream, line, why);
+    if (column > 0)
+        snprintf(reason, sizeof(reason), "%s:%" PRId64 ":%" PRId64 ": %s", file->stream, line, column, why);
+    else
+        snprintf(reason, sizeof(reason), "%s:%" PRId64 ": %s", file->stream, line, why);
     s->bad_records++;
     if (H->record_set_bad(batch, rec, bytes, len, reason) != 0)
         return -1;
     (void)H->record_set_key(batch, rec, key, (size_t)n); /* a non-UTF-8 file name leaves it keyless */
     (void)H->record_set_version(batch, rec, 0, NULL, line);
     return 0;
+}
+
+static int mark_bad(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, const input_file *file,
+                    const char *bytes, size_t len, int64_t line, const char *why)
+{
+    return mark_bad_at(s, batch, rec, file, bytes, len, line, 0, why);
 }
 
 int decode_bad(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
@@ -38,6 +50,7 @@ int decode_bad(source_state *s, rdapsync_batch *batch, const input_file *file, c
 
     if (!rec || H->record_set_position(batch, rec, file->stream, -1, next_offset) != 0)
         return -1;
+    s->last_added = rec;
     return mark_bad(s, batch, rec, file, bytes, len, line, why);
 }
 
@@ -90,11 +103,62 @@ static int add_headers(rdapsync_batch *batch, rdapsync_record *rec, rdapsync_val
     return 0;
 }
 
-/* An envelope: {"key","op","ts_ms","origin","seq","value"} as rdapgen writes
- * it, or the sink-file shape with a "version" object. *why is set when the
- * envelope is unusable (the record is then bad). */
+/* Where the envelope's "vv" member starts: *line_delta newlines into
+ * `bytes` (0 for a JSONL line), at *column (1-based, in bytes; 0 when not
+ * found). The first `"vv"` followed by a colon: a document member of that
+ * name inside "value" comes later in what rdapgen and the file sink write. */
+static void vv_place(const char *bytes, size_t len, int64_t *line_delta, int64_t *column)
+{
+    size_t line_start = 0;
+
+    *line_delta = 0;
+    *column = 0;
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (bytes[i] == '\n') {
+            (*line_delta)++;
+            line_start = i + 1;
+        }
+        if (memcmp(bytes + i, "\"vv\"", 4) != 0)
+            continue;
+        size_t j = i + 4;
+        while (j < len && (bytes[j] == ' ' || bytes[j] == '\t' || bytes[j] == '\r' || bytes[j] == '\n'))
+            j++;
+        if (j < len && bytes[j] == ':') {
+            *column = (int64_t)(i - line_start) + 1;
+            return;
+        }
+    }
+    *line_delta = 0;
+}
+
+/* The envelope's optional "vv" member onto the record; `why` gets the
+ * reason when it is not a valid version vector. */
+static int decode_vv(rdapsync_batch *batch, rdapsync_record *rec, const rdapsync_value *vv, char *why,
+                     size_t why_size)
+{
+    rdapsync_vv_entry entries[SOURCE_FILE_MAX_REGIONS];
+    size_t count = 0;
+    char err[256];
+
+    if (!vv)
+        return 0;
+    if (!RDAPSYNC_HAS(rdapsync_host, H, record_set_vv)) {
+        snprintf(why, why_size, "envelope \"vv\": this host predates version vectors (ABI 1.4)");
+        return 0;
+    }
+    if (rdapsync_vv_from_json(J, vv, entries, SOURCE_FILE_MAX_REGIONS, &count, err, sizeof(err)) != 0) {
+        snprintf(why, why_size, "envelope \"vv\": %s", err);
+        return 0;
+    }
+    return H->record_set_vv(batch, rec, entries, count);
+}
+
+/* An envelope: {"key","op","ts_ms","origin","seq","vv","value"} as rdapgen
+ * writes it, or the sink-file shape with a "version" object. *why is set
+ * when the envelope is unusable (the record is then bad); `vv_why` (empty
+ * on entry) gets the reason when only its version vector is. */
 static int decode_envelope(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, rdapsync_value *doc,
-                           int64_t line, const char **why)
+                           int64_t line, const char **why, char *vv_why, size_t vv_why_size)
 {
     char keybuf[32];
     size_t key_len = 0;
@@ -132,8 +196,11 @@ static int decode_envelope(source_state *s, rdapsync_batch *batch, rdapsync_reco
         H->record_set_version(batch, rec, J->integer_value(J->object_get(vsrc, "ts_ms")),
                               J->string_value(J->object_get(vsrc, "origin")),
                               J->type(seq) == RDAPSYNC_JSON_INTEGER ? J->integer_value(seq) : line) != 0 ||
-        add_headers(batch, rec, J->object_get(doc, "headers")) != 0)
+        add_headers(batch, rec, J->object_get(doc, "headers")) != 0 ||
+        decode_vv(batch, rec, J->object_get(doc, "vv"), vv_why, vv_why_size) != 0)
         return -1;
+    if (*vv_why)
+        return 0;
     if (!is_delete && H->record_set_value(batch, rec, J->incref(value)) != 0)
         return -1;
     return 0;
@@ -186,10 +253,31 @@ static const char *type_name(rdapsync_value_type t)
     return "unknown";
 }
 
+/* The envelope's version origin (either shape), or NULL. */
+static const char *envelope_origin(const rdapsync_value *doc)
+{
+    const rdapsync_value *version = J->object_get(doc, "version");
+    return J->string_value(J->object_get(J->type(version) == RDAPSYNC_JSON_OBJECT ? version : doc, "origin"));
+}
+
+/* A record of a skipped origin: not emitted, counted. Its position moves
+ * onto the last record this poll added from the same file, so that the
+ * checkpoint covers it; without one, the line is read (and skipped) again
+ * after a restart. 1, or -1 when the host refused the position. */
+static int skip_record(source_state *s, rdapsync_batch *batch, const input_file *file, int64_t next_offset)
+{
+    s->skipped++;
+    H->counter_add(s->ctx, ORIGIN_SKIP_COUNTER, 1);
+    if (s->last_added && s->last_added->position.stream && strcmp(s->last_added->position.stream, file->stream) == 0 &&
+        H->record_set_position(batch, s->last_added, file->stream, -1, next_offset) != 0)
+        return -1;
+    return 1;
+}
+
 int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
                   int64_t line, int64_t next_offset)
 {
-    char err[512], why[160];
+    char err[512], why[160], vv_why[320] = "";
     rdapsync_value *doc = J->parse(bytes, len, err, sizeof(err));
     rdapsync_record *rec;
     const char *bad = NULL;
@@ -203,16 +291,28 @@ int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file
         J->decref(doc);
         return decode_bad(s, batch, file, bytes, len, line, next_offset, why);
     }
+    bool envelope = J->object_get(doc, "op") && J->object_get(doc, "key");
+    if (envelope && s->cfg->skip_origins.count && origin_skipped(&s->cfg->skip_origins, envelope_origin(doc))) {
+        rc = skip_record(s, batch, file, next_offset);
+        goto out;
+    }
     if (!(rec = H->record_add(batch)))
         goto out;
+    s->last_added = rec;
     if (H->record_set_position(batch, rec, file->stream, -1, next_offset) != 0)
         goto out;
-    if (J->object_get(doc, "op") && J->object_get(doc, "key"))
-        rc = decode_envelope(s, batch, rec, doc, line, &bad);
+    if (envelope)
+        rc = decode_envelope(s, batch, rec, doc, line, &bad, vv_why, sizeof(vv_why));
     else
         rc = decode_document(s, batch, rec, doc, file, line);
     if (rc == 0 && bad)
         rc = mark_bad(s, batch, rec, file, bytes, len, line, bad); /* nothing else was set on rec */
+    else if (rc == 0 && *vv_why) {
+        /* record_set_bad drops the value; key and version are set again. */
+        int64_t line_delta, column;
+        vv_place(bytes, len, &line_delta, &column);
+        rc = mark_bad_at(s, batch, rec, file, bytes, len, line + line_delta, column, vv_why);
+    }
 out:
     J->decref(doc);
     return rc;

@@ -35,6 +35,7 @@ static const rdapsync_option source_options[] = {
      "member of the document that holds the key (default: envelope key, else handle, else ldhName)"},
     {"max_record_size", RDAPSYNC_OPT_SIZE, 0, "16M", 1024, INT64_C(1) << 30, NULL,
      offsetof(source_config, max_record_size), "longer lines or documents become bad records"},
+    ORIGIN_SKIP_OPTION(source_config, skip_origins),
     {NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -208,6 +209,8 @@ static int read_document(source_state *s, rdapsync_batch *batch, input_file *f, 
     switch (reader_whole(&s->reader, (size_t)s->cfg->max_record_size, &bytes, &len, &next, &full)) {
     case LINE_OK:
         rc = decode_record(s, batch, f, bytes, len, 1, next);
+        if (rc == 1)
+            rc = 0; /* skipped by origin: the file is consumed all the same */
         break;
     case LINE_OVERSIZE: {
         char why[200];
@@ -269,6 +272,8 @@ static int read_one(source_state *s, rdapsync_batch *batch, char *err, size_t er
             if (is_blank(line, len))
                 continue;
             rc = decode_record(s, batch, f, line, len, f->line, next);
+            if (rc == 1)
+                continue; /* skipped by origin: read on */
             break;
         default:
             return 0;
@@ -409,6 +414,7 @@ static rdapsync_status source_poll(void *state, rdapsync_batch *batch, int timeo
         if (found == 0)
             return RDAPSYNC_OK;
     }
+    s->last_added = NULL;
     long added = fill_batch(s, batch, err, err_size);
 
     if (added == 0 && s->cfg->follow && !H->stopping(s->ctx)) {

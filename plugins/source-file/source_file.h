@@ -12,10 +12,15 @@
 #include <rdapsync/rdapsync.h>
 
 #include "line_reader.h"
-#include "rfc3339.h" /* rfc3339_to_ms(), shared with the rdap source */
+#include "origin_skip.h" /* skip_origins, shared with the kafka source */
+#include "rfc3339.h"     /* rfc3339_to_ms(), shared with the rdap source */
 
 /* The services table, saved by the entry function. */
 extern const rdapsync_host *source_file_host;
+
+/* Regions a version vector may name: far above any deployment, and a
+ * bound on the stack array an envelope's "vv" is read into. */
+#define SOURCE_FILE_MAX_REGIONS 64
 
 enum source_format { FORMAT_AUTO = 0, FORMAT_JSONL = 1, FORMAT_JSON = 2 };
 
@@ -26,6 +31,7 @@ typedef struct source_config {
     bool follow;
     char *key_field;
     int64_t max_record_size;
+    rdapsync_string_list skip_origins;
 } source_config;
 
 typedef struct input_file {
@@ -95,6 +101,10 @@ typedef struct source_state {
     uint64_t last_progress_records;
     bool end_logged;
     char last_error[512];
+    /* The last record this poll added (NULL before the first): a skipped
+     * record's position moves onto it (origin_skip.h). */
+    rdapsync_record *last_added;
+    uint64_t skipped;
 } source_state;
 
 /* input_set.c: which files to read, in which order. */
@@ -107,8 +117,10 @@ int inputs_open(source_state *s, size_t index, char *err, size_t err_size);
 int64_t inputs_total_bytes(const source_state *s, int64_t *done);
 void inputs_free(source_state *s);
 
-/* record_decode.c: bytes -> one record appended to batch. -1 only when the
- * host could not take the record (allocation). */
+/* record_decode.c: bytes -> one record appended to batch: 0; 1 when the
+ * record's origin is in skip_origins (nothing appended, counted; the last
+ * record this poll added takes its position); -1 only when the host could
+ * not take the record (allocation). */
 int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
                   int64_t line, int64_t next_offset);
 /* A record whose bytes could not be read as one: raw bytes and reason. */

@@ -29,12 +29,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rdapsync/sinktk.h>
+
 #define H ks_host
 #define J (ks_host->json)
 
 #define HEADER_TS "rdapsync.ts_ms"
 #define HEADER_ORIGIN "rdapsync.origin"
 #define HEADER_SEQ "rdapsync.seq"
+#define HEADER_VV "rdapsync.vv"
 
 /* What a message decodes to, before it is written into the batch. */
 typedef struct decoded {
@@ -52,6 +55,10 @@ typedef struct decoded {
     int64_t sequence;
     rdapsync_value *row;      /* owned: the row image whose other columns become headers */
     const char *skip_counter; /* set: not a row change, no record; the counter it adds to */
+    const rdapsync_value *vv_field; /* borrowed: the envelope's vv_field member, when configured */
+    rdapsync_vv_entry vv[KS_MAX_REGIONS];
+    size_t vv_count;
+    rdapsync_value *vv_holder; /* owned: the parsed text the vv regions point into */
     char reason[768];         /* set: the record is bad */
 } decoded;
 
@@ -358,6 +365,8 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
         bad(d, "unsupported Debezium op '%.16s' (expected c, u, d, r, or t and m which are skipped)", op);
         return;
     }
+    if (s->cfg->vv_field)
+        d->vv_field = jpath_find(&s->vv_path, env);
     const char *image = upsert ? "after" : "before";
     rdapsync_value *row = J->object_get(env, image);
     if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
@@ -480,6 +489,41 @@ static int column_headers(ks_state *s, rdapsync_batch *batch, rdapsync_record *r
     return 0;
 }
 
+/* The version vector: the envelope's vv_field (an object, or its JSON
+ * text: a json/jsonb column read without schemas) when configured and
+ * present, else the rdapsync.vv header the kafka sink writes. A bad one
+ * makes the record bad. */
+static void decode_vv(decoded *d)
+{
+    char err[320];
+    const char *what;
+    int rc;
+
+    if (J->type(d->vv_field) == RDAPSYNC_JSON_OBJECT) {
+        what = "vv_field";
+        rc = rdapsync_vv_from_json(J, d->vv_field, d->vv, KS_MAX_REGIONS, &d->vv_count, err, sizeof(err));
+    } else if (J->type(d->vv_field) == RDAPSYNC_JSON_STRING) {
+        what = "vv_field";
+        rc = rdapsync_vv_parse(J, J->string_value(d->vv_field), J->string_length(d->vv_field), d->vv,
+                               KS_MAX_REGIONS, &d->vv_count, &d->vv_holder, err, sizeof(err));
+    } else if (d->vv_field && J->type(d->vv_field) != RDAPSYNC_JSON_NULL) {
+        bad(d, "vv_field is a JSON %s, not a version vector", json_type_name(d->vv_field));
+        return;
+    } else {
+        const rd_kafka_headers_t *hdrs = headers_of(d->msg);
+        const void *value;
+        size_t len;
+        if (!hdrs || rd_kafka_header_get_last(hdrs, HEADER_VV, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            !value)
+            return;
+        what = "header " HEADER_VV;
+        rc = rdapsync_vv_parse(J, value, len, d->vv, KS_MAX_REGIONS, &d->vv_count, &d->vv_holder, err,
+                               sizeof(err));
+    }
+    if (rc != 0)
+        bad(d, "%s: %s", what, err);
+}
+
 int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t *msg, ks_partition *part)
 {
     char err[256];
@@ -503,6 +547,11 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
         decode_json(s, &d, doc);
     }
 
+    if (!d.reason[0] && !d.skip_counter && s->cfg->skip_origins.count &&
+        origin_skipped(&s->cfg->skip_origins, d.origin))
+        d.skip_counter = ORIGIN_SKIP_COUNTER;
+    if (!d.reason[0] && !d.skip_counter)
+        decode_vv(&d);
     if (d.skip_counter && !d.reason[0]) {
         /* No record: committed with the next record of the partition, or
          * after the last one (partitions_commit); one read again after a
@@ -535,9 +584,13 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
     if (H->record_set_op(batch, rec, d.op) != 0 ||
         H->record_set_version(batch, rec, d.event_time_ms, d.origin, d.sequence) != 0)
         goto done;
+    if (d.vv_count && RDAPSYNC_HAS(rdapsync_host, H, record_set_vv) &&
+        H->record_set_vv(batch, rec, d.vv, d.vv_count) != 0)
+        goto done;
     rc = H->record_set_value(batch, rec, d.value) == 0 ? 1 : -1; /* steals */
     d.value = NULL;
 done:
+    J->decref(d.vv_holder);
     J->decref(d.value);
     J->decref(d.row);
     J->decref(d.key_doc);

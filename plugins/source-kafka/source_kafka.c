@@ -71,6 +71,10 @@ static const rdapsync_option options[] = {
     {"tombstones", RDAPSYNC_OPT_ENUM, 0, "delete", 0, 0, tombstone_values, OPT(tombstones),
      "debezium: a null-valued message deletes its key (the same version as the delete it follows), "
      "or is skipped and counted"},
+    {"vv_field", RDAPSYNC_OPT_STRING, 0, NULL, 0, 0, NULL, OPT(vv_field),
+     "debezium: JSON path in the envelope (after.vv) of the version vector, an object or its JSON text; "
+     "the rdapsync.vv header is read in any format"},
+    ORIGIN_SKIP_OPTION(ks_config, skip_origins),
     {NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -107,9 +111,14 @@ static rdapsync_status check(const void *config, char *err, size_t err_size)
         snprintf(err, err_size, "other_columns: headers needs document (the column that is the document)");
         return RDAPSYNC_ERROR;
     }
-    if (cfg->key_path) {
+    if (cfg->vv_field && cfg->format != KS_FORMAT_DEBEZIUM) {
+        snprintf(err, err_size, "vv_field needs format: debezium (format: json reads the rdapsync.vv header)");
+        return RDAPSYNC_ERROR;
+    }
+    const char *paths[] = {cfg->key_path, cfg->vv_field};
+    for (size_t i = 0; i < 2; i++) {
         ks_path path = {0};
-        if (jpath_compile(&path, cfg->key_path, err, err_size) != 0)
+        if (paths[i] && jpath_compile(&path, paths[i], err, err_size) != 0)
             return RDAPSYNC_ERROR;
         jpath_free(&path);
     }
@@ -133,6 +142,7 @@ static void source_close(void *state)
         latency_report(s, true);
     partitions_free(s);
     jpath_free(&s->key_path);
+    jpath_free(&s->vv_path);
     free(s->latency);
     free(s);
 }
@@ -151,6 +161,8 @@ static rdapsync_status source_open(rdapsync_ctx *ctx, const void *config, void *
     s->ctx = ctx;
     s->cfg = cfg;
     if (cfg->key_path && jpath_compile(&s->key_path, cfg->key_path, err, err_size) != 0)
+        goto fail;
+    if (cfg->vv_field && jpath_compile(&s->vv_path, cfg->vv_field, err, err_size) != 0)
         goto fail;
     if (client_open(s, err, err_size) != 0)
         goto fail;

@@ -27,6 +27,11 @@
 #include <librdkafka/rdkafka.h>
 #include <rdapsync/rdapsync.h>
 
+#include "origin_skip.h"
+
+/* Regions a version vector may name (stack arrays). */
+#define KS_MAX_REGIONS 64
+
 extern const rdapsync_host *ks_host;
 
 enum ks_format { KS_FORMAT_JSON = 0, KS_FORMAT_DEBEZIUM = 1 };
@@ -63,6 +68,8 @@ typedef struct ks_config {
     int time_format;                  /* io.debezium.time.* as RFC 3339 text or epoch ms */
     int truncate;                     /* op t: skipped (counted) or dead-lettered */
     int tombstones;                   /* deletes of the message key, or skipped (counted) */
+    char *vv_field;                   /* path in the envelope of the version vector (after.vv); NULL: none */
+    rdapsync_string_list skip_origins; /* origin_skip.h */
 } ks_config;
 
 /* A parsed "a.b[2].c" path; segments point into `text`. */
@@ -143,6 +150,7 @@ typedef struct ks_state {
     bool wake_fetcher;       /* librdkafka < 2.1: see wake_fetcher() in source_kafka.c */
     uint64_t since_wake;     /* records taken since the fetcher was last woken */
     ks_path key_path;
+    ks_path vv_path; /* vv_field, compiled */
     ks_partition *parts; /* owned array */
     size_t part_count, part_capacity;
     size_t last_part; /* lookup cache */
@@ -189,7 +197,7 @@ void last_delete_clear(ks_last_delete *d);
 
 /* decode.c: appends the record of `msg` to `batch`: 1; 0 when the message
  * is skipped on purpose (a Debezium message that is not a row change, see
- * decode.c) and adds no record; -1 only when the host could not take it
+ * decode.c, or a record of an origin in skip_origins) and adds no record; -1 only when the host could not take it
  * (allocation). */
 int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t *msg, ks_partition *part);
 

@@ -30,6 +30,10 @@ START_TIMEOUT="${RDAPSYNC_RDAP_START_TIMEOUT:-30}"
 RDAP_CACHE="$RDAPSYNC_CACHE_DIR/icann-rdap-$RDAP_VERSION"
 RDAP_BIN_DIR="$RDAP_CACHE/bin"
 CLI_CACHE="$RDAPSYNC_CACHE_DIR/icann-rdap-cli-$RDAP_VERSION"
+# The server and the client come from one workspace and share most of their
+# ~250 dependencies: one build tree for both compiles those once, not twice
+# (cargo locks the tree itself, so two first runs cannot corrupt it).
+TARGET_DIR="$RDAPSYNC_CACHE_DIR/icann-rdap-$RDAP_VERSION-target"
 # Debian's toolchain first: a rustup toolchain elsewhere on PATH is not what
 # a bare Debian 12 has.
 CARGO="${RDAPSYNC_CARGO:-/usr/bin/cargo}"
@@ -75,7 +79,8 @@ cargo_build() {
   local tmp="$cache.tmp" blog="$cache/build.log"
   rm -rf "$tmp"
   PATH="/usr/bin:/bin:$PATH" CARGO_HOME="${RDAPSYNC_CARGO_HOME:-$RDAPSYNC_CACHE_DIR/cargo-home}" \
-    nice -n 19 "$CARGO" install --locked "$crate" --version "$RDAP_VERSION" --root "$tmp" >"$blog" 2>&1 &
+    nice -n 19 "$CARGO" install --locked "$crate" --version "$RDAP_VERSION" --root "$tmp" \
+    --target-dir "$TARGET_DIR" >"$blog" 2>&1 &
   local pid=$!
   progress_while "$pid" "$t0" "$blog" &
   local progress=$!
@@ -92,6 +97,10 @@ cargo_build() {
   rm -rf "$tmp"
   unlock_cache
   log "built $cache/bin in $(elapsed_s "$t0")s"
+  # Once both crates are built the shared build tree (GBs) has served.
+  if have_bins "$RDAP_CACHE" rdap-srv rdap-srv-store && have_bins "$CLI_CACHE" rdap-test rdap; then
+    rm -rf "$TARGET_DIR"
+  fi
 }
 
 ensure_binary() { cargo_build icann-rdap-srv "$RDAP_CACHE" 12 rdap-srv rdap-srv-store; }

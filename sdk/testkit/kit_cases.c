@@ -659,6 +659,70 @@ static kit_verdict case_keyless_records(kit_sink *sink, const kit_hook *hook, co
     return finish(&r, KIT_PASS);
 }
 
+/* ---- subjects (ABI 1.5, optional) ---- */
+
+static int count_hit(void *arg, const rdapsync_subject_hit *hit)
+{
+    (void)hit;
+    ++*(uint64_t *)arg;
+    return 0;
+}
+
+static kit_verdict case_subject_erase(kit_sink *sink, const kit_hook *hook, const kit_options *o, char *why,
+                                      size_t why_size)
+{
+    const rdapsync_plugin *d = sink->desc;
+    if (!RDAPSYNC_HAS(rdapsync_plugin, d, retention_purge) || !d->subject_find || !d->subject_erase) {
+        snprintf(why, why_size, "the sink has no subject_find/subject_erase");
+        return KIT_SKIP;
+    }
+    run r;
+    uint64_t rng = o->seed + 11;
+    char key[64], doc[512], err[1024];
+    kit_set others = {0};
+    if (!start(&r, sink, hook, why, why_size))
+        return finish(&r, KIT_FAIL);
+    for (size_t i = 0; i < 20; i++) {
+        key_name(key, sizeof(key), "subject", i);
+        if (i % 4 == 0) {
+            snprintf(doc, sizeof(doc), "{\"object_class\":\"domain\",\"ldh_name\":\"%s\",\"contacts\":"
+                     "{\"registrant\":[{\"name\":\"Kit Subject\",\"emails\":[\"Kit.Subject@example.net\"]}]}}", key);
+            kit_set_add(&r.set, key, strlen(key), RDAPSYNC_OP_UPSERT, doc, 1000, "k", (int64_t)i);
+        } else {
+            const kit_record *rec = add_doc(&r, &rng, key, strlen(key), 1, 400, 1000, "k", (int64_t)i);
+            kit_set_add(&others, rec->key, rec->key_len, rec->op, rec->value, rec->ts, rec->origin, rec->seq);
+        }
+    }
+    rdapsync_subject subject = {"email", "kit.subject@EXAMPLE.net"};
+    uint64_t found = 0, again = 0, changed = 0, twice = 1;
+    kit_verdict verdict = KIT_FAIL;
+    rdapsync_status st;
+    if (!deliver_set(&r, 20) || !state_matches(&r, "before the erasure"))
+        goto out;
+    if ((st = d->subject_find(sink->state, &subject, count_hit, &found, err, sizeof(err))) != RDAPSYNC_OK) {
+        fail(&r, "subject_find answered %s: %s", rdapsync_status_str(st), err);
+    } else if (found < 5) {
+        fail(&r, "subject_find saw %llu documents about the subject, 5 were written", (unsigned long long)found);
+    } else if ((st = d->subject_erase(sink->state, &subject, NULL, NULL, &changed, err, sizeof(err))) != RDAPSYNC_OK) {
+        fail(&r, "subject_erase answered %s: %s", rdapsync_status_str(st), err);
+    } else if (changed != found) {
+        fail(&r, "subject_erase changed %llu documents, subject_find saw %llu", (unsigned long long)changed,
+             (unsigned long long)found);
+    } else if (d->subject_find(sink->state, &subject, count_hit, &again, err, sizeof(err)) != RDAPSYNC_OK || again) {
+        fail(&r, "after the erasure subject_find still sees %llu documents (%s)", (unsigned long long)again, err);
+    } else if (d->subject_erase(sink->state, &subject, NULL, NULL, &twice, err, sizeof(err)) != RDAPSYNC_OK || twice) {
+        fail(&r, "a second subject_erase changed %llu documents (%s)", (unsigned long long)twice, err);
+    } else {
+        kit_set_free(&r.set);
+        r.set = others;
+        others = (kit_set){0};
+        verdict = state_matches(&r, "after the erasure (the other documents untouched)") ? KIT_PASS : KIT_FAIL;
+    }
+out:
+    kit_set_free(&others);
+    return finish(&r, verdict);
+}
+
 const kit_case kit_cases[] = {
     { "open_close", "opens with the given config, closes, opens again; an empty flush is fine", case_open_close },
     { "bad_config_refused", "each --bad-config is refused by validation or open, with a reason", case_bad_config },
@@ -680,5 +744,7 @@ const kit_case kit_cases[] = {
       case_retry_after_failure },
     { "keyless_records_do_not_block", "records without a key are rejected with a reason or stored, the rest lands",
       case_keyless_records },
+    { "subject_erase", "subject_find sees the documents about a person, subject_erase removes exactly them, "
+      "a second erase changes nothing (sinks with the ABI 1.5 calls)", case_subject_erase },
     { NULL, NULL, NULL },
 };

@@ -18,6 +18,9 @@ typedef struct {
     unsigned origins;
     long long keys;
     const char *expected, *out;
+    unsigned regions; /* 0: one stream */
+    double conflict_rate;
+    const char *priority;
 } cli_t;
 
 enum { OP_NONE, OP_UPSERT, OP_DELETE };
@@ -385,6 +388,11 @@ static void usage(FILE *f)
           "      --keys N            distinct keys at most (default: count)\n"
           "      --expected FILE     write the final state a version-guarded sink must hold\n"
           "      --stats             print line counts by kind to stderr\n"
+          "  multi-region (envelope; -o names a directory):\n"
+          "      --regions N         one stream per region, region-1..region-N, with version vectors\n"
+          "      --conflict-rate P   chance that a write misses the other regions' latest changes (default 0)\n"
+          "      --priority LIST     region order for the expected region-priority documents\n"
+          "                          (comma-separated; default region-1,...,region-N)\n"
           "  -o, --output FILE       output file (default stdout)\n"
           "  -h, --help\n",
           f);
@@ -410,7 +418,10 @@ static double parse_fraction(const char *s, const char *opt)
     return v;
 }
 
-enum { O_SIZE = 256, O_FORMAT, O_CLASSES, O_UPD, O_DEL, O_DUP, O_OOO, O_ORIGINS, O_KEYS, O_EXPECTED, O_STATS };
+enum {
+    O_SIZE = 256, O_FORMAT, O_CLASSES, O_UPD, O_DEL, O_DUP, O_OOO, O_ORIGINS, O_KEYS, O_EXPECTED, O_STATS,
+    O_REGIONS, O_CONFLICT, O_PRIORITY
+};
 
 static void parse_cli(int argc, char **argv, cli_t *c)
 {
@@ -422,14 +433,16 @@ static void parse_cli(int argc, char **argv, cli_t *c)
         {"out-of-order", required_argument, NULL, O_OOO}, {"origins", required_argument, NULL, O_ORIGINS},
         {"keys", required_argument, NULL, O_KEYS},    {"expected", required_argument, NULL, O_EXPECTED},
         {"stats", no_argument, NULL, O_STATS},        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},             {"regions", required_argument, NULL, O_REGIONS},
+        {"conflict-rate", required_argument, NULL, O_CONFLICT}, {"priority", required_argument, NULL, O_PRIORITY},
+        {NULL, 0, NULL, 0}};
     memset(c, 0, sizeof *c);
     c->count = 1000;
     c->seed = 1;
     c->size = 4096;
     c->origins = 1;
     c->keys = -1;
-    int envelope_only = 0, opt;
+    int envelope_only = 0, single_only = 0, regions_only = 0, opt;
     while ((opt = getopt_long(argc, argv, "n:s:o:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'n': c->count = parse_int(optarg, "--count", 0, 4000000000LL); break;
@@ -452,13 +465,20 @@ static void parse_cli(int argc, char **argv, cli_t *c)
                 die("--classes must be domain or mixed", optarg);
             c->mixed = strcmp(optarg, "mixed") == 0;
             break;
-        case O_UPD: c->f_upd = parse_fraction(optarg, "--updates"), envelope_only = 1; break;
-        case O_DEL: c->f_del = parse_fraction(optarg, "--deletes"), envelope_only = 1; break;
-        case O_DUP: c->f_dup = parse_fraction(optarg, "--duplicates"), envelope_only = 1; break;
-        case O_OOO: c->f_ooo = parse_fraction(optarg, "--out-of-order"), envelope_only = 1; break;
-        case O_ORIGINS: c->origins = (unsigned)parse_int(optarg, "--origins", 1, 65535), envelope_only = 1; break;
+        case O_UPD: c->f_upd = parse_fraction(optarg, "--updates"), envelope_only = single_only = 1; break;
+        case O_DEL: c->f_del = parse_fraction(optarg, "--deletes"), envelope_only = single_only = 1; break;
+        case O_DUP: c->f_dup = parse_fraction(optarg, "--duplicates"), envelope_only = single_only = 1; break;
+        case O_OOO: c->f_ooo = parse_fraction(optarg, "--out-of-order"), envelope_only = single_only = 1; break;
+        case O_ORIGINS:
+            c->origins = (unsigned)parse_int(optarg, "--origins", 1, 65535), envelope_only = single_only = 1;
+            break;
         case O_KEYS: c->keys = parse_int(optarg, "--keys", 1, 4000000000LL), envelope_only = 1; break;
-        case O_EXPECTED: c->expected = optarg, envelope_only = 1; break;
+        case O_EXPECTED: c->expected = optarg, envelope_only = single_only = 1; break;
+        case O_REGIONS:
+            c->regions = (unsigned)parse_int(optarg, "--regions", 1, RG_MAX_REGIONS), envelope_only = 1;
+            break;
+        case O_CONFLICT: c->conflict_rate = parse_fraction(optarg, "--conflict-rate"), regions_only = 1; break;
+        case O_PRIORITY: c->priority = optarg, regions_only = 1; break;
         case O_STATS: c->stats = 1; break;
         case 'o': c->out = optarg; break;
         case 'h': usage(stdout); exit(0);
@@ -470,6 +490,13 @@ static void parse_cli(int argc, char **argv, cli_t *c)
     if (envelope_only && !c->envelope)
         die("--updates, --deletes, --duplicates, --out-of-order, --origins, --keys and --expected "
             "need --format envelope", NULL);
+    if (regions_only && !c->regions)
+        die("--conflict-rate and --priority need --regions", NULL);
+    if (c->regions && single_only)
+        die("--regions writes its own streams: --updates, --deletes, --duplicates, --out-of-order, --origins "
+            "and --expected do not apply", NULL);
+    if (c->regions && (!c->out || strcmp(c->out, "-") == 0))
+        die("--regions needs -o DIRECTORY", NULL);
     if (c->f_upd + c->f_del + c->f_dup + c->f_ooo > 1.0 + 1e-9)
         die("the fractions add up to more than 1", NULL);
     if (c->keys < 0)
@@ -483,6 +510,11 @@ int main(int argc, char **argv)
     cli_t c;
     parse_cli(argc, argv, &c);
     genopts_t o = {c.seed, c.mixed, c.size};
+    if (c.regions) {
+        regions_opts_t ro = {c.regions, c.conflict_rate, c.count, c.keys, c.out, c.priority, c.stats};
+        run_regions(&ro, &o);
+        return 0;
+    }
     origin_names = xcalloc(c.origins, sizeof *origin_names);
     for (unsigned i = 0; i < c.origins; i++)
         sfmt(origin_names[i], sizeof origin_names[i], "region-%u", i + 1);

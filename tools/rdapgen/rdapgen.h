@@ -8,6 +8,7 @@
  *   objects.c  entity, nameserver, ip network and autnum objects; shared pieces
  *   domain.c   domain objects, padded to --size
  *   rdapgen.c  command line, envelope schedule, expected final state
+ *   regions.c  --regions: per-region streams with version vectors, heads
  */
 #ifndef RDAPGEN_H
 #define RDAPGEN_H
@@ -197,6 +198,19 @@ typedef struct {
 
 /* 2026-01-01T00:00:00Z: versions are stamped around this time. */
 #define RG_BASE_MS 1767225600000LL
+
+/* regions.c: --regions N writes DIR/region-1.jsonl .. region-N.jsonl and
+ * DIR/expected.jsonl (docs/generator.md). */
+#define RG_MAX_REGIONS 64
+typedef struct {
+    unsigned regions;
+    double conflict_rate;
+    long long count, keys;
+    const char *dir;
+    const char *priority; /* comma-separated region names, NULL: region-1..N */
+    int stats;
+} regions_opts_t;
+void run_regions(const regions_opts_t *ro, const genopts_t *o);
 
 /* ident.c */
 void ident_make(const genopts_t *o, uint32_t key, ident_t *id);

@@ -118,6 +118,30 @@ typedef struct rdapsync_host {
      * dead-letter sink, or fails the task under errors.tolerance none. The
      * sink still returns OK for the rest of the batch. */
     void (*reject)(rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason);
+
+    /* ---- ABI 1.4: test RDAPSYNC_HAS(rdapsync_host, host, record_set_vv) first ---- */
+
+    /* Sets the record's version vector (record.h, rdapsync_vv): copies the
+     * `count` entries and their region strings into the batch, sorted by
+     * region bytewise; the caller keeps what it passed and may give the
+     * entries in any order. count 0 clears the vector (entries may then be
+     * NULL). Returns 0, or -1 (the record's vector unchanged) on a
+     * duplicate region, a NULL or empty region, invalid UTF-8 in a region,
+     * a counter of 0, a record not of this batch, or allocation failure. */
+    int (*record_set_vv)(rdapsync_batch *batch, rdapsync_record *record, const rdapsync_vv_entry *entries,
+                         size_t count);
 } rdapsync_host;
+
+/*
+ * The record's version vector as a plugin may read it: the record's own
+ * when the host is ABI 1.4 or newer, the empty vector when it is older
+ * (its records end before `vv`, so reading the field would read the next
+ * record). Every plugin that reads `record->vv` goes through this.
+ */
+static inline rdapsync_vv rdapsync_record_vv(const rdapsync_host *host, const rdapsync_record *record)
+{
+    rdapsync_vv none = { NULL, 0 };
+    return RDAPSYNC_HAS(rdapsync_host, host, record_set_vv) ? record->vv : none;
+}
 
 #endif

@@ -43,6 +43,30 @@ typedef struct rdapsync_version {
     int64_t sequence;
 } rdapsync_version;
 
+/*
+ * ABI 1.4: a version vector, the causal history of a change in a
+ * multi-region deployment: for each region, how many of that region's
+ * writes the change has seen (its own included). One entry per region:
+ * `region` is non-empty UTF-8 without NUL, `counter` >= 1; entries are
+ * sorted by region bytewise (strcmp as unsigned bytes) and regions are
+ * unique. A region not listed counts as 0.
+ */
+typedef struct rdapsync_vv_entry {
+    const char *region;
+    uint64_t counter;
+} rdapsync_vv_entry;
+
+/*
+ * `count` 0 (entries NULL) means "no vector": the record is ordered by its
+ * version alone, as before ABI 1.4. Records set their vector only through
+ * host->record_set_vv(), which checks the rules above and copies into the
+ * batch's memory.
+ */
+typedef struct rdapsync_vv {
+    const rdapsync_vv_entry *entries;
+    size_t count;
+} rdapsync_vv;
+
 typedef struct rdapsync_header {
     const char *name;  /* NUL-terminated */
     const char *value; /* value_len bytes, NUL-terminated as a convenience */
@@ -65,6 +89,11 @@ typedef struct rdapsync_record {
     /* Why the record is bad (source parse errors, dead-letter reason);
      * NULL for good records. */
     const char *error;
+    /* ---- ABI 1.4 ----
+     * The record's version vector (see rdapsync_vv); count 0 = none. A
+     * plugin built for ABI 1.3 never reads it, and the host only appends
+     * fields here, so records stay compatible. */
+    rdapsync_vv vv;
 } rdapsync_record;
 
 /* A bounded, host-owned sequence of records; opaque (see host.h). */

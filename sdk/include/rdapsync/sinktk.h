@@ -79,6 +79,61 @@ size_t rdapsync_version_key(const rdapsync_version *version, unsigned char *out,
 int rdapsync_version_from_key(const unsigned char *key, size_t len, rdapsync_version *out);
 
 /* ======================================================================
+ * Version vectors (ABI 1.4; record.h, rdapsync_vv)
+ * ====================================================================== */
+
+/* How two version vectors relate; missing regions count as 0. */
+typedef enum {
+    RDAPSYNC_VV_EQUAL,     /* same counter for every region */
+    RDAPSYNC_VV_BEFORE,    /* a is dominated by b: a <= b everywhere, < somewhere */
+    RDAPSYNC_VV_AFTER,     /* a dominates b */
+    RDAPSYNC_VV_CONCURRENT /* each has a region where it is ahead */
+} rdapsync_vv_order;
+
+/*
+ * The causal order of `a` and `b`, both valid vectors (entries sorted and
+ * unique, as record_set_vv() leaves them; count 0 is the empty vector,
+ * which every non-empty one dominates). A linear merge of the two entry
+ * lists. Pure.
+ */
+rdapsync_vv_order rdapsync_vv_compare(const rdapsync_vv *a, const rdapsync_vv *b);
+
+/* A static string for an order ("equal", "before", "after", "concurrent"). */
+const char *rdapsync_vv_order_str(rdapsync_vv_order order);
+
+/*
+ * The vector's JSON text, members in entry order (so sorted keys for a
+ * valid vector), no spaces: {"eu-central":5,"us-east":3}; "{}" for count
+ * 0. Regions are escaped as JSON strings. Returns a malloc'd NUL-terminated
+ * string the CALLER frees with free(), or NULL when out of memory.
+ */
+char *rdapsync_vv_format(const rdapsync_vv *vv);
+
+/*
+ * Reads a vector from a parsed JSON value: an object whose members are
+ * regions (non-empty) with integer counters >= 1. Fills entries[0..count)
+ * sorted by region, *count set. The region strings are BORROWED from
+ * `object` (valid while it is). Returns 0, or -1 with a reason written to
+ * `error` (error_size bytes, may be 0): not an object, an empty region, a
+ * counter that is not an integer >= 1, or more than `capacity` regions.
+ * Duplicate regions cannot occur: the host's parser refuses duplicate keys.
+ */
+int rdapsync_vv_from_json(const rdapsync_json_api *json, const rdapsync_value *object, rdapsync_vv_entry *entries,
+                          size_t capacity, size_t *count, char *error, size_t error_size);
+
+/*
+ * Parses the vector's JSON text (`len` bytes, e.g. a Kafka header) with the
+ * host's parser, then reads it as rdapsync_vv_from_json() does. On success
+ * *holder gets the parsed value that owns the region strings the entries
+ * point to: the CALLER releases it with json->decref() once done with the
+ * entries (after record_set_vv(), which copies them). On failure *holder
+ * is NULL and `error` says why; for bad JSON text it names the place
+ * ("line L column C (byte B): reason").
+ */
+int rdapsync_vv_parse(const rdapsync_json_api *json, const char *text, size_t len, rdapsync_vv_entry *entries,
+                      size_t capacity, size_t *count, rdapsync_value **holder, char *error, size_t error_size);
+
+/* ======================================================================
  * JSON text of a key
  * ====================================================================== */
 

@@ -196,3 +196,99 @@ Test(batch, value_bytes_follow_parsed_input_length)
     cr_assert_eq(batch_value_bytes(b), 0);
     batch_free(b);
 }
+
+Test(batch, set_vv_copies_and_sorts_the_entries)
+{
+    rdapsync_batch *b = batch_new(4);
+    char region[] = "us-east";
+    rdapsync_vv_entry in[] = { { region, 3 }, { "eu-central", 5 }, { "ap", 1 } };
+    rdapsync_record *r = H->record_add(b);
+
+    cr_assert(RDAPSYNC_HAS(rdapsync_host, H, record_set_vv));
+    cr_assert_eq(H->record_set_vv(b, r, in, 3), 0);
+    region[0] = 'X'; /* the caller's string is not kept */
+    cr_assert_eq(r->vv.count, 3);
+    cr_assert_str_eq(r->vv.entries[0].region, "ap");
+    cr_assert_str_eq(r->vv.entries[1].region, "eu-central");
+    cr_assert_eq(r->vv.entries[1].counter, 5);
+    cr_assert_str_eq(r->vv.entries[2].region, "us-east");
+    cr_assert_eq(r->vv.entries[2].counter, 3);
+    cr_assert_eq(in[0].region, region, "the caller's array is left in its order");
+
+    rdapsync_record *r2 = H->record_add(b);
+    cr_assert_eq(H->record_set_vv(b, r2, r->vv.entries, r->vv.count), 0);
+    cr_assert_eq(r2->vv.entries[0].region, r->vv.entries[0].region, "regions of the previous record are shared");
+    cr_assert_neq(r2->vv.entries, r->vv.entries);
+
+    cr_assert_eq(H->record_set_vv(b, r, NULL, 0), 0);
+    cr_assert_eq(r->vv.count, 0, "count 0 clears");
+    cr_assert_null(r->vv.entries);
+    batch_free(b);
+}
+
+Test(batch, set_vv_refuses_duplicates_empty_regions_and_zero_counters)
+{
+    rdapsync_batch *b = batch_new(2);
+    rdapsync_record *r = H->record_add(b);
+    rdapsync_vv_entry good[] = { { "eu", 1 } };
+    rdapsync_vv_entry dup[] = { { "us", 1 }, { "eu", 2 }, { "us", 3 } };
+    rdapsync_vv_entry empty[] = { { "", 1 } };
+    rdapsync_vv_entry null_region[] = { { NULL, 1 } };
+    rdapsync_vv_entry zero[] = { { "eu", 0 } };
+    rdapsync_vv_entry bad_utf8[] = { { "\xc3(", 1 } };
+
+    cr_assert_eq(H->record_set_vv(b, r, good, 1), 0);
+    cr_assert_eq(H->record_set_vv(b, r, dup, 3), -1, "duplicate region");
+    cr_assert_eq(H->record_set_vv(b, r, empty, 1), -1, "empty region");
+    cr_assert_eq(H->record_set_vv(b, r, null_region, 1), -1, "NULL region");
+    cr_assert_eq(H->record_set_vv(b, r, zero, 1), -1, "counter 0");
+    cr_assert_eq(H->record_set_vv(b, r, bad_utf8, 1), -1, "invalid UTF-8");
+    cr_assert_eq(H->record_set_vv(b, r, NULL, 2), -1, "entries missing");
+    cr_assert_eq(r->vv.count, 1, "a refusal leaves the vector as it was");
+    cr_assert_str_eq(r->vv.entries[0].region, "eu");
+
+    rdapsync_record stray = { 0 };
+    cr_assert_eq(H->record_set_vv(b, &stray, good, 1), -1, "a record of another batch");
+    batch_free(b);
+}
+
+Test(batch, copied_and_moved_records_keep_their_vector)
+{
+    rdapsync_batch *a = batch_new(2), *b = batch_new(2), *c = batch_new(2);
+    rdapsync_vv_entry in[] = { { "us", 7 }, { "eu", 2 } };
+    rdapsync_record *r = H->record_add(a);
+    cr_assert_eq(H->record_set_vv(a, r, in, 2), 0);
+
+    rdapsync_record *copy = batch_copy_record(b, r);
+    cr_assert_not_null(copy);
+    cr_assert_eq(copy->vv.count, 2);
+    cr_assert_str_eq(copy->vv.entries[0].region, "eu");
+    cr_assert_eq(copy->vv.entries[1].counter, 7);
+    cr_assert_neq(copy->vv.entries[0].region, r->vv.entries[0].region, "the copy lives in its own batch");
+
+    rdapsync_record *moved = batch_move_record(c, a, 0);
+    cr_assert_not_null(moved);
+    cr_assert_eq(moved->vv.count, 2);
+    cr_assert_str_eq(moved->vv.entries[1].region, "us");
+    batch_free(a);
+    batch_free(b);
+    batch_free(c);
+}
+
+Test(batch, a_plugin_under_a_host_older_than_abi_1_4_reads_no_vector)
+{
+    rdapsync_batch *b = batch_new(2);
+    rdapsync_vv_entry in[] = { { "eu", 1 } };
+    rdapsync_record *r = H->record_add(b);
+    cr_assert_eq(H->record_set_vv(b, r, in, 1), 0);
+    cr_assert_eq(rdapsync_record_vv(H, r).count, 1, "this host has vectors");
+
+    /* A 1.3 host's table ends before record_set_vv, and its records before
+     * vv: the helper must not read the field. */
+    rdapsync_host old = *H;
+    old.struct_size = (uint32_t)offsetof(rdapsync_host, record_set_vv);
+    rdapsync_vv none = rdapsync_record_vv(&old, r);
+    cr_assert_eq(none.count, 0);
+    cr_assert_null(none.entries);
+    batch_free(b);
+}

@@ -356,6 +356,46 @@ Test(sink_file, envelope_output_read_back_by_the_file_source_gives_the_same_reco
     free(out);
 }
 
+Test(sink_file, version_vectors_are_written_in_the_envelope_and_read_back_by_the_file_source)
+{
+    const rdapsync_host *h = host();
+    char *out = path_join(dir, "vv.jsonl");
+    instance sink = open_sink(out, NULL);
+    rdapsync_batch *b = batch_new(8);
+    rdapsync_vv_entry vv[] = { { "us-east", 3 }, { "eu-central", 5 } };
+    rdapsync_record *r = record_upsert(b, "a", "{\"handle\":\"a\"}", "s", 1);
+    h->record_set_version(b, r, 99, "us-east", 3);
+    cr_assert_eq(h->record_set_vv(b, r, vv, 2), 0);
+    r = record_upsert(b, "b", "{\"handle\":\"b\"}", "s", 2); /* no vector: no member */
+    write_flush(&sink, b);
+    instance_close(&sink);
+
+    char *text = file_read(out, NULL);
+    cr_assert(strstr(text, "\"seq\":3},\"vv\":{\"eu-central\":5,\"us-east\":3},\"position\""),
+              "vv after the version, keys sorted: %s", text);
+    cr_assert_eq(strstr(strchr(text, '\n') + 1, "\"vv\""), NULL, "a record without a vector has no \"vv\"");
+    free(text);
+
+    instance src;
+    char yaml[1024];
+    snprintf(yaml, sizeof(yaml), "{path: \"%s\"}", out);
+    instance_load(&src, RDAPSYNC_KIND_SOURCE, "file", yaml, NULL, 0, 1);
+    cr_assert_eq(instance_open(&src), RDAPSYNC_OK, "%s", src.err);
+    rdapsync_batch *back = poll_all(&src, 8, 10);
+    cr_assert_eq(batch_count(back), 2);
+    const rdapsync_record *y = batch_get(back, 0);
+    cr_assert_eq(y->vv.count, 2);
+    cr_assert_str_eq(y->vv.entries[0].region, "eu-central");
+    cr_assert_eq(y->vv.entries[0].counter, 5);
+    cr_assert_str_eq(y->vv.entries[1].region, "us-east");
+    cr_assert_eq(y->vv.entries[1].counter, 3);
+    cr_assert_eq(batch_get(back, 1)->vv.count, 0);
+    batch_free(back);
+    batch_free(b);
+    instance_close(&src);
+    free(out);
+}
+
 Test(sink_file, discard_sink_takes_every_batch_and_keeps_nothing)
 {
     instance sink;

@@ -124,6 +124,35 @@ Test(source_file, envelope_lines_carry_op_key_version_and_headers)
     free(input);
 }
 
+Test(source_file, skip_origins_leaves_out_the_listed_origins_and_their_positions_go_to_the_previous_record)
+{
+    char *input = path_join(dir, "two-regions.jsonl");
+    const char *lines[] = {
+        "{\"key\":\"a\",\"op\":\"upsert\",\"ts_ms\":1,\"origin\":\"eu\",\"seq\":1,\"value\":{}}\n",
+        "{\"key\":\"b\",\"op\":\"upsert\",\"ts_ms\":2,\"origin\":\"us\",\"seq\":1,\"value\":{}}\n",
+        "{\"key\":\"c\",\"op\":\"upsert\",\"version\":{\"ts_ms\":3,\"origin\":\"us\",\"seq\":2},\"value\":{}}\n",
+        "{\"key\":\"d\",\"op\":\"delete\",\"ts_ms\":4,\"origin\":\"ap\",\"seq\":1}\n",
+        "{\"handle\":\"plain-document\"}\n",
+        "{\"key\":\"e\",\"op\":\"upsert\",\"ts_ms\":5,\"origin\":\"us\",\"seq\":3,\"value\":{}}\n",
+    };
+    char text[2048] = "";
+    for (size_t i = 0; i < 6; i++)
+        strcat(text, lines[i]);
+    file_write_str(input, text);
+    instance src = open_source(input, "skip_origins: [us, ap]", NULL);
+    rdapsync_batch *b = poll_all(&src, 16, 10);
+
+    cr_assert_eq(batch_count(b), 2, "us and ap are left out; an origin-less document is kept");
+    cr_assert_str_eq(rec(b, 0)->key, "a");
+    cr_assert_str_eq(rec(b, 1)->key, "plain-document");
+    cr_assert_eq(rec(b, 1)->position.offset, (int64_t)strlen(text),
+                 "the skipped last line's position moved onto the last record emitted");
+    cr_assert_eq(metric_value("file", "origins_skipped"), 4.0, "every skipped record is counted");
+    batch_free(b);
+    instance_close(&src);
+    free(input);
+}
+
 Test(source_file, key_field_option_chooses_the_key)
 {
     char *input = path_join(dir, "in.jsonl");
@@ -229,6 +258,68 @@ static void expect_bad(rdapsync_batch *b, size_t i, const char *input, int line,
         cr_assert_eq(r->raw_len, raw_len, "raw length of record %zu", i);
         cr_assert_eq(memcmp(r->raw, raw, raw_len), 0, "raw bytes of record %zu", i);
     }
+}
+
+Test(source_file, an_envelope_vv_member_becomes_the_records_sorted_version_vector)
+{
+    char *input = path_join(dir, "vv.jsonl");
+    file_write_str(input, "{\"key\":\"k1\",\"op\":\"upsert\",\"ts_ms\":1,\"origin\":\"us-east\",\"seq\":3,"
+                          "\"vv\":{\"us-east\":3,\"eu-central\":5},\"value\":{\"handle\":\"k1\"}}\n"
+                          "{\"key\":\"k2\",\"op\":\"delete\",\"ts_ms\":2,\"vv\":{\"eu-central\":6}}\n"
+                          "{\"key\":\"k3\",\"op\":\"upsert\",\"ts_ms\":3,\"value\":{}}\n");
+    instance src = open_source(input, NULL, NULL);
+    rdapsync_batch *b = poll_all(&src, 16, 10);
+
+    cr_assert_eq(batch_count(b), 3);
+    cr_assert_eq(rec(b, 0)->vv.count, 2);
+    cr_assert_str_eq(rec(b, 0)->vv.entries[0].region, "eu-central");
+    cr_assert_eq(rec(b, 0)->vv.entries[0].counter, 5);
+    cr_assert_str_eq(rec(b, 0)->vv.entries[1].region, "us-east");
+    cr_assert_eq(rec(b, 0)->vv.entries[1].counter, 3);
+    cr_assert_eq(rec(b, 1)->op, RDAPSYNC_OP_DELETE, "a delete carries its vector too");
+    cr_assert_eq(rec(b, 1)->vv.count, 1);
+    cr_assert_eq(rec(b, 2)->vv.count, 0, "no \"vv\": no vector, as before");
+    batch_free(b);
+    instance_close(&src);
+    free(input);
+}
+
+Test(source_file, a_bad_vv_member_is_a_bad_record_naming_file_line_and_column)
+{
+    char *input = path_join(dir, "badvv.jsonl");
+    const char *l2 = "{\"key\":\"k2\",\"op\":\"upsert\", \"vv\":{\"us\":0},\"value\":{}}";
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "{\"key\":\"k1\",\"op\":\"upsert\",\"vv\":{\"us\":1},\"value\":{}}\n%s\n"
+             "{\"key\":\"k3\",\"op\":\"upsert\",\"vv\":[1],\"value\":{}}\n"
+             "{\"key\":\"k4\",\"op\":\"upsert\",\"vv\":{\"\":2},\"value\":{}}\n"
+             "{\"key\":\"k5\",\"op\":\"upsert\",\"vv\":{\"a\":1.5},\"value\":{}}\n",
+             l2);
+    file_write_str(input, text);
+    instance src = open_source(input, NULL, NULL);
+    rdapsync_batch *b = poll_all(&src, 16, 10);
+
+    cr_assert_eq(batch_count(b), 5, "every line is a record, good or bad");
+    cr_assert_null(rec(b, 0)->error);
+    char place[1024];
+    snprintf(place, sizeof(place), "%s:2:28: envelope \"vv\": ", input);
+    cr_assert_not_null(rec(b, 1)->error);
+    cr_assert_eq(strncmp(rec(b, 1)->error, place, strlen(place)), 0, "reason '%s' starts with '%s'",
+                 rec(b, 1)->error, place);
+    cr_assert(strstr(rec(b, 1)->error, "\"us\" is not an integer >= 1"), "%s", rec(b, 1)->error);
+    cr_assert_null(rec(b, 1)->value, "a bad record has no document");
+    cr_assert_eq(rec(b, 1)->raw_len, strlen(l2), "the raw line goes to the dead letter");
+    cr_assert_eq(rec(b, 1)->vv.count, 0);
+    const char *whys[] = { "JSON object", "empty", "integer >= 1" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(place, sizeof(place), "%s:%d:27: envelope \"vv\": ", input, i + 3);
+        cr_assert_eq(strncmp(rec(b, i + 2)->error, place, strlen(place)), 0, "'%s' starts with '%s'",
+                     rec(b, i + 2)->error, place);
+        cr_assert(strstr(rec(b, i + 2)->error, whys[i]), "%s", rec(b, i + 2)->error);
+    }
+    batch_free(b);
+    instance_close(&src);
+    free(input);
 }
 
 Test(source_file, malformed_lines_become_bad_records_with_file_line_reasons_and_raw_bytes)
