@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #define HASH_LEN 64
 
@@ -23,7 +25,21 @@ struct suppression_list {
     char (*hashes)[AUDIT_HASH_HEX]; /* sorted */
     size_t count;
     off_t loaded_size; /* -1: never loaded */
+    unsigned generation; /* bumped by every load */
+    /* HMAC keyed once: each lookup copies it rather than hashing the key
+     * again (the step hashes every string of every record). Read-only. */
+    EVP_MAC *mac;
+    EVP_MAC_CTX *keyed;
 };
+
+static int key_mac(suppression_list *list)
+{
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END };
+    list->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    list->keyed = list->mac ? EVP_MAC_CTX_new(list->mac) : NULL;
+    return list->keyed && EVP_MAC_init(list->keyed, list->key, list->key_len, params) == 1 ? 0 : -1;
+}
 
 static int compare(const void *a, const void *b) { return strcmp(a, b); }
 
@@ -74,6 +90,7 @@ static int refresh(suppression_list *list)
     list->hashes = hashes;
     list->count = count;
     list->loaded_size = st.st_size;
+    list->generation++;
     return 0;
 }
 
@@ -89,6 +106,11 @@ suppression_list *suppression_open(const char *path, const unsigned char *key, s
     list->key_len = key_len;
     list->loaded_size = -1;
     pthread_mutex_init(&list->lock, NULL);
+    if (key_mac(list) != 0) {
+        snprintf(err, err_size, "HMAC-SHA-256 is not available");
+        suppression_close(list);
+        return NULL;
+    }
     int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, err_size, "suppression list %s: %s", path, strerror(errno));
@@ -116,6 +138,8 @@ void suppression_close(suppression_list *list)
     if (!list)
         return;
     OPENSSL_cleanse(list->key, list->key_len);
+    EVP_MAC_CTX_free(list->keyed);
+    EVP_MAC_free(list->mac);
     free(list->key);
     free(list->hashes);
     free(list->path);
@@ -125,15 +149,23 @@ void suppression_close(suppression_list *list)
 
 int suppression_hash(const suppression_list *list, const char *kind, const char *normal, char out[AUDIT_HASH_HEX])
 {
-    size_t len = strlen(kind) + strlen(normal) + 2;
-    char *text = malloc(len);
-    if (!text)
+    static const char digits[] = "0123456789abcdef";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    size_t mac_len = 0;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(list->keyed);
+    int ok = ctx && EVP_MAC_update(ctx, (const unsigned char *)kind, strlen(kind)) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)":", 1) == 1 &&
+             EVP_MAC_update(ctx, (const unsigned char *)normal, strlen(normal)) == 1 &&
+             EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) == 1 && mac_len == 32;
+    EVP_MAC_CTX_free(ctx);
+    if (!ok)
         return -1;
-    snprintf(text, len, "%s:%s", kind, normal);
-    int rc = audit_keyed_hash(list->key, list->key_len, text, out);
-    OPENSSL_cleanse(text, len);
-    free(text);
-    return rc;
+    for (size_t i = 0; i < 32; i++) {
+        out[2 * i] = digits[mac[i] >> 4];
+        out[2 * i + 1] = digits[mac[i] & 15];
+    }
+    out[64] = '\0';
+    return 0;
 }
 
 static bool contains_locked(suppression_list *list, const char *hash)
@@ -157,6 +189,14 @@ void suppression_refresh(suppression_list *list)
     pthread_mutex_lock(&list->lock);
     refresh(list);
     pthread_mutex_unlock(&list->lock);
+}
+
+unsigned suppression_generation(suppression_list *list)
+{
+    pthread_mutex_lock(&list->lock);
+    unsigned generation = list->generation;
+    pthread_mutex_unlock(&list->lock);
+    return generation;
 }
 
 size_t suppression_count(suppression_list *list)

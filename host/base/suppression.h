@@ -39,6 +39,9 @@ bool suppression_contains(suppression_list *list, const char *kind, const char *
  * On failure the list as last read stays. */
 void suppression_refresh(suppression_list *list);
 
+/* Changes whenever the list as read changes (a cache of lookups keys on it). */
+unsigned suppression_generation(suppression_list *list);
+
 /* How many subjects are on the list. */
 size_t suppression_count(suppression_list *list);
 

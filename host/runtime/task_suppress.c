@@ -2,6 +2,8 @@
 #include "runtime/task_suppress.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +59,77 @@ static bool listed(suppression_list *list, const char *kind, const char *text, s
     return found;
 }
 
-static bool string_listed(suppression_list *list, const char *text, size_t len)
+/* Strings already found not listed, per thread: RDAP documents repeat most
+ * of their strings (roles, statuses, event actions, vCard types, country
+ * codes), and each costs a few keyed hashes. Exact bytes are compared, so
+ * the cache never hides a listed string; a change of the list (its
+ * generation) empties it. */
+#define CLEAN_SLOTS 4096
+#define CLEAN_TEXT 40
+typedef struct clean_slot {
+    unsigned generation; /* 0: empty */
+    unsigned char len;
+    char text[CLEAN_TEXT];
+} clean_slot;
+typedef struct clean_cache {
+    unsigned generation;
+    clean_slot slots[CLEAN_SLOTS];
+} clean_cache;
+
+/* A thread's cache is freed when the thread ends (a task's threads come and go). */
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static void cache_key_make(void) { pthread_key_create(&cache_key, free); }
+
+static clean_cache *thread_cache(unsigned generation)
+{
+    pthread_once(&cache_once, cache_key_make);
+    clean_cache *cache = pthread_getspecific(cache_key);
+    if (!cache) {
+        if (!(cache = calloc(1, sizeof(*cache))) || pthread_setspecific(cache_key, cache) != 0) {
+            free(cache);
+            return NULL;
+        }
+    }
+    if (cache->generation != generation) {
+        memset(cache->slots, 0, sizeof(cache->slots));
+        cache->generation = generation;
+    }
+    return cache;
+}
+
+static clean_slot *clean_lookup(clean_cache *cache, const char *text, size_t len, bool *hit)
+{
+    uint64_t h = 14695981039346656037ULL;
+    *hit = false;
+    if (len >= CLEAN_TEXT || !cache)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    clean_slot *slot = &cache->slots[h % CLEAN_SLOTS];
+    *hit = slot->generation == cache->generation && slot->len == len && memcmp(slot->text, text, len) == 0;
+    return slot;
+}
+
+static bool string_listed_uncached(suppression_list *list, const char *text, size_t len);
+
+static bool string_listed(suppression_list *list, clean_cache *cache, const char *text, size_t len)
+{
+    bool hit;
+    clean_slot *slot = clean_lookup(cache, text, len, &hit);
+    if (hit)
+        return false;
+    if (string_listed_uncached(list, text, len))
+        return true;
+    if (slot) {
+        slot->generation = cache->generation;
+        slot->len = (unsigned char)len;
+        memcpy(slot->text, text, len);
+    }
+    return false;
+}
+
+static bool string_listed_uncached(suppression_list *list, const char *text, size_t len)
 {
     size_t digits = 0;
     if (len == 0 || len > CANDIDATE_MAX)
@@ -75,21 +147,22 @@ static bool string_listed(suppression_list *list, const char *text, size_t len)
     return listed(list, "handle", text, len) || listed(list, "name", text, len);
 }
 
-static bool walk(suppression_list *list, const rdapsync_json_api *j, rdapsync_value *v, int depth)
+static bool walk(suppression_list *list, clean_cache *cache, const rdapsync_json_api *j, rdapsync_value *v,
+                 int depth)
 {
     if (depth > WALK_DEPTH)
         return true; /* deeper than any RDAP document: treat as about the subject */
     switch (j->type(v)) {
     case RDAPSYNC_JSON_STRING:
-        return string_listed(list, j->string_value(v), j->string_length(v));
+        return string_listed(list, cache, j->string_value(v), j->string_length(v));
     case RDAPSYNC_JSON_ARRAY:
         for (size_t i = 0, n = j->array_size(v); i < n; i++)
-            if (walk(list, j, j->array_get(v, i), depth + 1))
+            if (walk(list, cache, j, j->array_get(v, i), depth + 1))
                 return true;
         return false;
     case RDAPSYNC_JSON_OBJECT:
         for (rdapsync_value_iter *it = j->object_iter(v); it; it = j->object_iter_next(v, it))
-            if (walk(list, j, j->object_iter_value(it), depth + 1))
+            if (walk(list, cache, j, j->object_iter_value(it), depth + 1))
                 return true;
         return false;
     default:
@@ -99,7 +172,10 @@ static bool walk(suppression_list *list, const rdapsync_json_api *j, rdapsync_va
 
 bool task_suppress_matches(suppression_list *list, const rdapsync_json_api *j, const rdapsync_value *doc)
 {
-    return list && doc && walk(list, j, (rdapsync_value *)doc, 0);
+    if (!list || !doc)
+        return false;
+    /* Generation 0 marks an empty slot: the list's generations start at 1. */
+    return walk(list, thread_cache(suppression_generation(list)), j, (rdapsync_value *)doc, 0);
 }
 
 /* 0: not about a suppressed subject; 1: redacted in place; -1: still
