@@ -10,7 +10,9 @@
 
 #include "base/diag.h"
 #include "base/spelling.h"
+#include "cli/audit_cmd.h"
 #include "cli/cli_plugins.h"
+#include "cli/compliance_cmd.h"
 #include "cli/dlq_replay.h"
 #include "config/config.h"
 #include "loader/loader.h"
@@ -30,9 +32,24 @@ typedef struct cli_globals {
     int log_json;  /* -1 = from the file */
     int log_level; /* -1 = from the file */
     const char *pipeline; /* dlq replay --pipeline */
+    const char *public_key; /* audit verify --public-key */
+    compliance_request request; /* erase, access, retention */
 } cli_globals;
 
-enum { OPT_PLUGIN_PATH = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_INSECURE_PLUGIN_PATH, OPT_STRICT, OPT_JSON, OPT_PIPELINE };
+enum {
+    OPT_PLUGIN_PATH = 256,
+    OPT_LOG_FORMAT,
+    OPT_LOG_LEVEL,
+    OPT_INSECURE_PLUGIN_PATH,
+    OPT_STRICT,
+    OPT_JSON,
+    OPT_PIPELINE,
+    OPT_PUBLIC_KEY,
+    OPT_SUBJECT,
+    OPT_DRY_RUN,
+    OPT_OUT,
+    OPT_NOW
+};
 
 #define GLOBAL_LONG_OPTIONS                                                                                    \
     { "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },                                               \
@@ -83,6 +100,11 @@ static int command_plugins(int argc, char **argv, cli_globals *globals);
 static int command_version(int argc, char **argv, cli_globals *globals);
 static int command_dlq(int argc, char **argv, cli_globals *globals);
 static int command_help(int argc, char **argv, cli_globals *globals);
+static int command_audit(int argc, char **argv, cli_globals *globals);
+static int command_erase(int argc, char **argv, cli_globals *globals);
+static int command_access(int argc, char **argv, cli_globals *globals);
+static int command_retention(int argc, char **argv, cli_globals *globals);
+static int command_restrict(int argc, char **argv, cli_globals *globals);
 
 static const command commands[] = {
     { "run", "run FILE",
@@ -117,6 +139,39 @@ static const command commands[] = {
       "again are dead letters again. Exit codes as for run.\n"
       "  --pipeline NAME   the pipeline to replay through",
       command_dlq },
+    { "erase", "erase --subject KIND:VALUE CONFIG [--dry-run]",
+      "Erases everything about a data subject (KIND is email, handle, name or phone) in every sink and\n"
+      "dead-letter sink of every pipeline of CONFIG, after adding it to the suppression list\n"
+      "(compliance.suppression) so that no later sync brings it back. Where a pipeline has a redact\n"
+      "transform, a document is redacted instead (every contact's personal data removed) and kept if the\n"
+      "subject is then gone from it; otherwise it is deleted. Prints a report per sink and writes an\n"
+      "audit line. Idempotent; a run stopped halfway resumes from its journal in the state directory.\n"
+      "Exits 0 when every sink was covered, 1 when a sink could not be reached or cannot erase.\n"
+      "  --dry-run   only count what would change; nothing is written or suppressed",
+      command_erase },
+    { "access", "access --subject KIND:VALUE CONFIG [--out FILE]",
+      "Writes one JSON document with every stored document about the subject, sink by sink, in every\n"
+      "pipeline of CONFIG (GDPR Art. 15 access, Art. 20 portability; CCPA right to know), and an audit\n"
+      "line. Exits 1 when a sink could not be searched.\n"
+      "  --out FILE  write the document to FILE (mode 0600) instead of standard output",
+      command_access },
+    { "restrict", "restrict --subject KIND:VALUE CONFIG",
+      "Restricts processing of a data subject (GDPR Art. 18): the subject goes on the suppression list, so\n"
+      "every pipeline redacts records about it on the way in, but nothing stored is changed. An audit\n"
+      "line records it. 'erase' does the same and erases what is stored.",
+      command_restrict },
+    { "retention", "retention --now CONFIG",
+      "Runs the retention purge once: in every sink and dead-letter sink of every pipeline of CONFIG,\n"
+      "documents past their rdapsync.retention_until deadline are deleted (or anonymised, with the\n"
+      "pipeline's retention.action). Prints a count per sink and writes an audit line.",
+      command_retention },
+    { "audit", "audit verify FILE [--public-key PEM]",
+      "Checks an audit trail: every line whole, in sequence, chained to the one before and matching its\n"
+      "hash; with --public-key (Ed25519, PEM), every line's signature too. Prints 'FILE: ok (...)' with\n"
+      "the chain head, or names the first bad line (edited, deleted, inserted, reordered, unsigned)\n"
+      "and exits 1. Exits 4 when FILE or the key cannot be read.\n"
+      "  --public-key PEM   the public half of audit.sign_key",
+      command_audit },
     { "version", "version", "Prints the rdapsync version and the plugin ABI it supports.", command_version },
     { "help", "help [COMMAND]", "Prints the usage, or the help of one command.", command_help },
 };
@@ -234,6 +289,21 @@ static int parse_command_options(int argc, char **argv, const command *cmd, cons
         case OPT_PIPELINE:
             globals->pipeline = optarg;
             break;
+        case OPT_PUBLIC_KEY:
+            globals->public_key = optarg;
+            break;
+        case OPT_SUBJECT:
+            globals->request.subject = optarg;
+            break;
+        case OPT_DRY_RUN:
+            globals->request.dry_run = true;
+            break;
+        case OPT_OUT:
+            globals->request.out = optarg;
+            break;
+        case OPT_NOW:
+            globals->request.now = true;
+            break;
         case '?':
             fprintf(stderr, "Try 'rdapsync help %s'.\n", cmd->name);
             return EXIT_USAGE;
@@ -349,6 +419,90 @@ static int command_dlq(int argc, char **argv, cli_globals *globals)
     else
         ynode_free(tree);
     return run_loaded(config, &diags, registry, globals, "cannot replay %s through %s", dead_letters, file);
+}
+
+static int command_audit(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "public-key", required_argument, NULL, OPT_PUBLIC_KEY }, { 0 } };
+    const command *cmd = find_command("audit");
+    unsigned flags = 0;
+    int first = 0;
+    int rc = parse_command_options(argc, argv, cmd, extra, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if (argc - first != 2 || strcmp(argv[first], "verify") != 0) {
+        fprintf(stderr, "rdapsync audit: expected verify FILE\nusage: rdapsync %s\n", cmd->synopsis);
+        return EXIT_USAGE;
+    }
+    return audit_cmd_verify(argv[first + 1], globals->public_key, stdout, stderr);
+}
+
+/* erase, access and retention: options, one CONFIG, then compliance_cmd.c. */
+static int compliance_command(int argc, char **argv, cli_globals *globals, const char *name,
+                              const struct option *extra, compliance_op op)
+{
+    const command *cmd = find_command(name);
+    unsigned flags = 0;
+    int first = 0;
+    const char *file = NULL;
+    int rc = parse_command_options(argc, argv, cmd, extra, globals, &flags, &first);
+    if (rc)
+        return rc < 0 ? EXIT_OK : rc;
+    if ((rc = one_file(argc, argv, first, cmd, &file)))
+        return rc;
+    if (op != COMPLIANCE_RETENTION && !globals->request.subject)
+        return usage_error("%s needs --subject KIND:VALUE (email, handle, name or phone)", name);
+    if (op == COMPLIANCE_RETENTION && !globals->request.now)
+        return usage_error("%s runs only with --now (the daemon runs it on its retention.interval)", "retention");
+    plugin_registry *registry = new_registry(globals);
+    if (!registry)
+        return EXIT_RUNTIME;
+    diag_list diags;
+    diag_list_init(&diags);
+    rdapsync_config *config = config_load(file, registry, &diags);
+    diag_sort(&diags);
+    diag_print(&diags, stderr);
+    diag_list_free(&diags);
+    if (!config) {
+        fprintf(stderr, "rdapsync: %s is invalid; nothing done\n", file);
+        registry_free(registry);
+        return EXIT_CONFIG;
+    }
+    if (globals->log_json >= 0)
+        config->log_json = globals->log_json;
+    if (globals->log_level >= 0)
+        config->log_level = globals->log_level;
+    globals->request.op = op;
+    rc = compliance_cmd_run(config, registry, &globals->request, stdout, stderr);
+    config_free(config);
+    registry_free(registry);
+    return rc;
+}
+
+static int command_erase(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "subject", required_argument, NULL, OPT_SUBJECT },
+                                           { "dry-run", no_argument, NULL, OPT_DRY_RUN }, { 0 } };
+    return compliance_command(argc, argv, globals, "erase", extra, COMPLIANCE_ERASE);
+}
+
+static int command_access(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "subject", required_argument, NULL, OPT_SUBJECT },
+                                           { "out", required_argument, NULL, OPT_OUT }, { 0 } };
+    return compliance_command(argc, argv, globals, "access", extra, COMPLIANCE_ACCESS);
+}
+
+static int command_restrict(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "subject", required_argument, NULL, OPT_SUBJECT }, { 0 } };
+    return compliance_command(argc, argv, globals, "restrict", extra, COMPLIANCE_RESTRICT);
+}
+
+static int command_retention(int argc, char **argv, cli_globals *globals)
+{
+    static const struct option extra[] = { { "now", no_argument, NULL, OPT_NOW }, { 0 } };
+    return compliance_command(argc, argv, globals, "retention", extra, COMPLIANCE_RETENTION);
 }
 
 static int command_plugins(int argc, char **argv, cli_globals *globals)

@@ -12,6 +12,7 @@
 #include "config/options.h"
 #include "config/options_json.h"
 #include "config/otel_config.h"
+#include "config/policy_fingerprint.h"
 #include "config/validate_checks.h"
 
 #define TASKS_MAX 64
@@ -23,9 +24,12 @@ typedef struct config_loader {
     diag_list *diags;
 } config_loader;
 
-static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins", "http", "log", "otel", "pipelines", NULL };
+static const char *const top_keys[] = { "state_dir", "plugin_path", "plugins",    "http",      "log",
+                                         "otel",      "audit",       "compliance", "pipelines", NULL };
 static const char *const pipeline_keys[] = { "name",  "tasks", "source",  "transforms", "sink",
-                                             "batch", "retry", "restart", "errors",     NULL };
+                                             "batch", "retry", "restart", "errors",     "retention", NULL };
+static const char *const retention_keys[] = { "interval", "action", NULL };
+static const char *const retention_actions[] = { "delete", "anonymise", NULL };
 static const char *const block_keys[] = { "plugin", "config", NULL };
 static const char *const dead_letter_keys[] = { "plugin", "config", "protect", "keyring", NULL };
 static const char *const protections[] = { "none", "encrypt", "redact", NULL };
@@ -390,6 +394,37 @@ static void load_protect_encrypt(config_loader *cl, const ynode *keyring, const 
         report(cl, keyring, prefix, "errors.dead_letter.keyring: %s", reason);
 }
 
+/* compliance.suppression: the redact transform with the `suppress` policy,
+ * which the task applies to any record about a suppressed subject
+ * (runtime/task_suppress.c), whether or not the pipeline redacts. */
+static void load_suppress(config_loader *cl, const ynode *at, const char *prefix, const char *policy_dir,
+                          pipeline_config *pipeline)
+{
+    plugin_block *block = &pipeline->suppress_block;
+    char err[4096], context[512];
+    ynode key = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "policy" };
+    ynode value = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "suppress" };
+    ynode dir_key = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = "policy_dir" };
+    ynode dir = { .kind = YNODE_SCALAR, .line = at->line, .column = at->column, .scalar = (char *)policy_dir,
+                  .quoted = 1 };
+    ynode *keys[2] = { &key, &dir_key };
+    ynode *values[2] = { &value, &dir };
+    ynode map = { .kind = YNODE_MAPPING, .line = at->line, .column = at->column, .items = values, .keys = keys,
+                  .count = policy_dir ? 2 : 1 };
+    bool failed = false;
+
+    block->line = at->line;
+    block->column = at->column;
+    block->name = strdup("redact");
+    block->plugin = registry_get(cl->registry, RDAPSYNC_KIND_TRANSFORM, "redact", err, sizeof(err));
+    if (!block->plugin) {
+        report(cl, at, prefix, "compliance.suppression needs the redact transform: %s", err);
+        return;
+    }
+    snprintf(context, sizeof(context), "%s: compliance.suppression", prefix);
+    block->settings = options_fill(block->plugin->desc, &map, &map, cl->file, context, cl->diags, &failed);
+}
+
 /*
  * errors.dead_letter.protect and .keyring. The default keeps personal data
  * out of dead letters whenever the pipeline redacts: encrypt with the
@@ -453,6 +488,22 @@ static void load_errors(config_loader *cl, const ynode *pipe, const char *prefix
     }
 }
 
+/* retention: { interval, action } (docs/compliance.md). */
+static void load_retention(config_loader *cl, const ynode *pipe, const char *prefix, pipeline_config *pipeline)
+{
+    const ynode *retention = as_mapping(cl, ynode_get(pipe, "retention"), prefix, "retention");
+    if (!retention)
+        return;
+    check_keys(cl, retention, retention_keys, prefix, "in retention");
+    pipeline->has_retention = true;
+    read_amount(cl, retention, "interval", RDAPSYNC_OPT_DURATION, prefix, &pipeline->retention_interval_ms);
+    const ynode *action = ynode_get(retention, "action");
+    if (action) {
+        int choice = read_choice(cl, action, "action", retention_actions, prefix);
+        pipeline->retention_anonymise = choice == 1;
+    }
+}
+
 static bool valid_pipeline_name(const char *name)
 {
     return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(name);
@@ -462,6 +513,7 @@ static void set_pipeline_defaults(pipeline_config *pipeline)
 {
     pipeline->tasks = 1;
     pipeline->tolerance = TOLERANCE_NONE;
+    pipeline->retention_interval_ms = 3600000;
     pipeline->batch_max_records = 1000;
     pipeline->batch_max_wait_ms = 200;
     pipeline->batch_max_bytes = INT64_C(16) << 20;
@@ -520,6 +572,9 @@ static uint64_t fingerprint(const pipeline_config *pipeline)
     if (pipeline->name)
         hash = options_hash_bytes(hash, pipeline->name, strlen(pipeline->name) + 1);
     const int64_t numbers[] = { pipeline->tasks,
+                                pipeline->has_retention,
+                                pipeline->retention_interval_ms,
+                                pipeline->retention_anonymise,
                                 pipeline->tolerance,
                                 pipeline->has_dead_letter,
                                 (int64_t)pipeline->transform_count,
@@ -544,6 +599,8 @@ static uint64_t fingerprint(const pipeline_config *pipeline)
     hash = options_hash_bytes(hash, &pipeline->protect, sizeof(pipeline->protect));
     if (pipeline->protect_block.name)
         fingerprint_block(&hash, &pipeline->protect_block, "protect");
+    if (pipeline->suppress_block.name)
+        fingerprint_block(&hash, &pipeline->suppress_block, "suppress");
     return hash;
 }
 
@@ -590,6 +647,10 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
     }
     before = diag_error_count(cl->diags);
     load_transforms(cl, ynode_get(pipe, "transforms"), prefix, pipeline);
+    load_retention(cl, pipe, prefix, pipeline);
+    /* Anonymising is redacting every contact: the same instance. */
+    if (config->compliance.suppression.path || pipeline->retention_anonymise)
+        load_suppress(cl, pipe, prefix, config->compliance.policy_dir, pipeline);
     if (errors_since(cl, before))
         pipeline->flawed |= PART_TRANSFORMS;
     if (sink) {
@@ -609,6 +670,7 @@ static void load_pipeline(config_loader *cl, const ynode *pipe, rdapsync_config 
             pipeline->flawed |= sections[i].part;
     }
     pipeline->fingerprint = fingerprint(pipeline);
+    pipeline->policy_fingerprint = config_policy_fingerprint(pipeline);
     validate_checks_pipeline(cl->file, pipeline, pipe, cl->diags);
 }
 
@@ -748,6 +810,7 @@ rdapsync_config *config_load_tree(const char *path, ynode *tree, plugin_registry
     load_http(&cl, root, config);
     load_log(&cl, root, config);
     otel_config_load(ynode_get(root, "otel"), path, diags, &config->otel);
+    compliance_config_load(root, path, diags, &config->compliance);
     load_pipelines(&cl, root, config);
     if (diag_error_count(diags) > errors_before)
         goto fail;
@@ -770,6 +833,7 @@ void config_free(rdapsync_config *config)
         free_block(&pipeline->sink);
         free_block(&pipeline->dead_letter);
         free_block(&pipeline->protect_block);
+        free_block(&pipeline->suppress_block);
         free(pipeline->name);
     }
     free(config->pipelines);
@@ -779,6 +843,7 @@ void config_free(rdapsync_config *config)
     free(config->http_listen);
     http_settings_free(&config->http);
     otel_settings_free(&config->otel);
+    compliance_settings_free(&config->compliance);
     free(config->state_dir);
     free(config->path);
     ynode_free(config->root);

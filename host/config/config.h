@@ -11,6 +11,8 @@
  *   plugins: { sink-redis: { sha256: HEX } }    # pins checked before loading (plugin_pins.h)
  *   log: { format: text|json, level: error|warn|info|debug }
  *   otel: { endpoint: URL, service_name: NAME, sample_ratio: 0.01, headers: {...} }  # optional (otel_config.c)
+ *   audit: { path: FILE, key: "${file:...}", sign_key: PEM }   # optional (compliance_config.h)
+ *   compliance: { suppression: FILE, key: "${file:...}" }      # optional (compliance_config.h)
  *   pipelines:
  *     - name: NAME                  # [A-Za-z0-9_.-]+, unique
  *       tasks: 1                    # 1..64
@@ -22,6 +24,7 @@
  *       restart:    { max_failures: 5, window: 5m, backoff_initial: 1s, backoff_max: 60s }
  *       errors:     { tolerance: none|all, dead_letter: { plugin: NAME, config: {...},
  *                     protect: encrypt|redact|none, keyring: "${file:...}" } }
+ *       retention:  { interval: 1h, action: delete|anonymise }   # the in-process purge (docs/compliance.md)
  */
 #ifndef RDAPSYNC_HOST_CONFIG_H
 #define RDAPSYNC_HOST_CONFIG_H
@@ -34,6 +37,7 @@
 #include "config/yaml_tree.h"
 #include "config/http_settings.h"
 #include "config/otel_config.h"
+#include "config/compliance_config.h"
 #include "loader/loader.h"
 
 typedef enum error_tolerance { TOLERANCE_NONE = 0, TOLERANCE_ALL = 1 } error_tolerance;
@@ -101,6 +105,10 @@ typedef struct pipeline_config {
     bool protect_explicit;     /* written in the file (protect: none is then a choice, not a default) */
     int protect_line, protect_column; /* of protect:, else of the dead_letter block */
     plugin_block protect_block; /* PROTECT_ENCRYPT: the encrypt transform with the dead letter's keyring */
+    plugin_block suppress_block; /* compliance.suppression or retention anonymise: redact with the suppress policy */
+    bool has_retention;            /* a retention: block: the daemon purges every retention_interval_ms */
+    int64_t retention_interval_ms; /* default 1h */
+    bool retention_anonymise;      /* action: anonymise (redact every contact) instead of delete */
     int64_t batch_max_records;
     int64_t batch_max_wait_ms;
     int64_t batch_max_bytes;
@@ -113,6 +121,7 @@ typedef struct pipeline_config {
     int64_t restart_backoff_initial_ms;
     int64_t restart_backoff_max_ms;
     uint64_t fingerprint; /* hash of the pipeline's resolved text: reload restarts it only if changed */
+    uint64_t policy_fingerprint; /* hash of what decides its redaction: a change is an audit event */
     unsigned flawed;      /* pipeline_part bits */
 } pipeline_config;
 
@@ -126,6 +135,7 @@ typedef struct rdapsync_config {
     int log_json;       /* 0 text (key=value), 1 JSON lines */
     int log_level;      /* rdapsync_log_level */
     otel_settings otel; /* owned; endpoint NULL = no traces */
+    compliance_settings compliance; /* owned: the audit trail and the suppression list, both optional */
     pipeline_config *pipelines; /* owned array */
     size_t pipeline_count;
     ynode *root; /* owned; plugin blocks point into it */

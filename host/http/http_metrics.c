@@ -5,6 +5,7 @@
  * because the format wants a family's samples together. The list of names
  * and what each means is in docs/operations.md.
  */
+#include "base/retention_metrics.h"
 #include "http/http.h"
 
 #include <inttypes.h>
@@ -248,6 +249,7 @@ char *http_render_metrics(int64_t now_ms)
     task_checkpoints(out, &snap, now_ms);
     plugin_metrics(out, &snap);
     otel_metrics(out);
+    retention_metrics_render(out);
     http_snapshot_free(&snap);
     if (fclose(out) != 0) {
         free(text);

@@ -160,8 +160,11 @@ done:
 
 void context_counter_add(rdapsync_ctx *ctx, const char *name, uint64_t delta)
 {
-    if (ctx && name)
-        metrics_plugin_add(metric_for(ctx, name, true), delta);
+    if (!ctx || !name)
+        return;
+    metrics_plugin_add(metric_for(ctx, name, true), delta);
+    if (ctx->owner && ctx->owner->counted)
+        ctx->owner->counted(ctx->owner->self, name, delta);
 }
 
 void context_gauge_set(rdapsync_ctx *ctx, const char *name, double value)

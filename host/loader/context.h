@@ -23,6 +23,9 @@ typedef struct context_owner {
     void (*checkpoint_override)(void *self, rdapsync_ctx *ctx, const char *stream, int32_t partition,
                                 int64_t offset);
     void (*reject)(void *self, rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason);
+    /* May be NULL. Every counter a plugin adds, after the metric: the task
+     * sums the redactions per batch for the audit trail. */
+    void (*counted)(void *self, const char *name, uint64_t delta);
 } context_owner;
 
 /* Caller frees with context_free(). Strings are copied. `owner` is

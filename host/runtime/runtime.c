@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/audit.h"
 #include "base/checkpoint.h"
 #include "base/diag.h"
 #include "base/log.h"
@@ -40,6 +41,7 @@
 #include "runtime/notify.h"
 #include "runtime/progress.h"
 #include "runtime/supervisor.h"
+#include "runtime/task_suppress.h"
 #include "trace/otel.h"
 
 #define EXIT_SECOND_SIGNAL 130
@@ -292,6 +294,58 @@ static int start_otel(const otel_settings *settings)
     return 0;
 }
 
+/* One audit line per pipeline whose redaction policy a reload changes,
+ * adds or removes. */
+static void audit_policy_changes(const rdapsync_config *before, const rdapsync_config *after)
+{
+    char was[20], now[20];
+    for (size_t i = 0; i < after->pipeline_count; i++) {
+        const pipeline_config *p = &after->pipelines[i];
+        const pipeline_config *old = find_pipeline(before, p->name);
+        if (old && old->policy_fingerprint == p->policy_fingerprint)
+            continue;
+        snprintf(now, sizeof(now), "%016llx", (unsigned long long)p->policy_fingerprint);
+        if (old)
+            snprintf(was, sizeof(was), "%016llx", (unsigned long long)old->policy_fingerprint);
+        audit_event("policy_change", json_pack("{s:s, s:s?, s:s}", "pipeline", p->name, "before", old ? was : NULL,
+                                               "after", now));
+    }
+    for (size_t i = 0; i < before->pipeline_count; i++) {
+        const pipeline_config *old = &before->pipelines[i];
+        if (find_pipeline(after, old->name))
+            continue;
+        snprintf(was, sizeof(was), "%016llx", (unsigned long long)old->policy_fingerprint);
+        audit_event("policy_change", json_pack("{s:s, s:s, s:n}", "pipeline", old->name, "before", was, "after"));
+    }
+}
+
+static int start_suppression(const keyed_path *settings)
+{
+    char err[512];
+    if (task_suppress_start(settings, err, sizeof(err)) != 0) {
+        log_error("compliance: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens the trail and says which policies the run starts with. */
+static int start_audit(const rdapsync_config *config)
+{
+    const compliance_settings *c = &config->compliance;
+    char err[512], fp[20];
+    if (audit_start(c->audit.path, c->audit.key, c->audit.key_len, c->audit_sign_key, err, sizeof(err)) != 0) {
+        log_error("audit: %s", err);
+        return -1;
+    }
+    json_t *policies = json_object();
+    for (size_t i = 0; i < config->pipeline_count; i++) {
+        snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)config->pipelines[i].policy_fingerprint);
+        json_object_set_new(policies, config->pipelines[i].name, json_string(fp));
+    }
+    return audit_event("start", json_pack("{s:s, s:o}", "config", config->path, "policies", policies));
+}
+
 static void reload(runtime *rt)
 {
     diag_list diags;
@@ -321,8 +375,14 @@ static void reload(runtime *rt)
         log_warn("http.listen changed: it takes effect at the next start");
     else if (fresh->http_listen)
         start_http(NULL, &fresh->http); /* certificate files read again; on failure the old ones stay */
+    if (!same_text(fresh->compliance.audit.path, rt->current->config->compliance.audit.path))
+        log_warn("audit.path changed: it takes effect at the next start");
+    if (!same_text(fresh->compliance.suppression.path, rt->current->config->compliance.suppression.path))
+        log_warn("compliance.suppression changed: it takes effect at the next start");
     if (!same_text(fresh->otel.endpoint, rt->current->config->otel.endpoint))
         log_warn("otel.endpoint changed: otel settings take effect at the next start");
+
+    audit_policy_changes(rt->current->config, fresh);
 
     /* Running pipelines: keep, restart (changed) or stop (removed). */
     for (size_t i = 0; i < rt->count; i++) {
@@ -444,6 +504,14 @@ int runtime_run(rdapsync_config *config, plugin_registry *registry)
         rc = EXIT_RUNTIME;
         goto restore;
     }
+    if (config->compliance.suppression.path && start_suppression(&config->compliance.suppression) != 0) {
+        rc = EXIT_RUNTIME;
+        goto restore;
+    }
+    if (config->compliance.audit.path && start_audit(config) != 0) {
+        rc = EXIT_RUNTIME;
+        goto restore;
+    }
     progress_start();
     for (size_t i = 0; i < config->pipeline_count; i++) {
         if (add_running(&rt, &config->pipelines[i], rt.current) != 0) {
@@ -490,8 +558,10 @@ done:
         ref_release(rt.items[i].next_ref);
     }
     free(rt.items);
-    /* After every task ended: their last spans are sent. */
+    /* After every task ended: their last spans are sent, their last batches audited. */
     otel_stop();
+    audit_stop();
+    task_suppress_stop();
     /* The endpoint reads the ended supervisors' statistics: stop it first. */
     http_stop();
     for (size_t i = 0; i < rt.ended_count; i++) {

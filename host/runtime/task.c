@@ -8,6 +8,8 @@
  * it. See docs/architecture.md.
  */
 #include "runtime/task_shared.h"
+#include "runtime/task_retention.h"
+#include "runtime/task_suppress.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -93,6 +95,12 @@ static void owner_checkpoint_override(void *self, rdapsync_ctx *ctx, const char 
                   (int)partition, (long long)offset);
 }
 
+static void owner_counted(void *self, const char *name, uint64_t delta)
+{
+    struct task *t = self;
+    redaction_tally_add(&t->redactions, name, delta);
+}
+
 static void owner_reject(void *self, rdapsync_ctx *ctx, const rdapsync_record *record, const char *reason)
 {
     task_reject(self, ctx, record, reason);
@@ -149,7 +157,9 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
                                .stopping = owner_stopping,
                                .checkpoint_get = owner_checkpoint_get,
                                .checkpoint_override = owner_checkpoint_override,
-                               .reject = owner_reject};
+                               .reject = owner_reject,
+                               .counted = owner_counted};
+    redaction_tally_init(&t->redactions);
     pthread_mutex_init(&t->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -177,6 +187,8 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
         goto fail;
     if (pipeline->protect_block.plugin && instance_init(t, &t->protect, &pipeline->protect_block) != 0)
         goto fail;
+    if (pipeline->suppress_block.plugin && instance_init(t, &t->suppress, &pipeline->suppress_block) != 0)
+        goto fail;
     if (pipeline->transform_count) {
         t->transforms = calloc(pipeline->transform_count, sizeof(*t->transforms));
         if (!t->transforms)
@@ -203,6 +215,7 @@ void task_free(struct task *t)
     context_free(t->sink.ctx);
     context_free(t->dead_letter.ctx);
     context_free(t->protect.ctx);
+    context_free(t->suppress.ctx);
     task_trace_free(t);
     for (size_t i = 0; i < 2; i++)
         cycle_free(&t->cycles[i]);
@@ -216,6 +229,7 @@ void task_free(struct task *t)
     pthread_mutex_destroy(&t->transformer.lock);
     pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
+    redaction_tally_destroy(&t->redactions);
     free(t);
 }
 
@@ -272,6 +286,8 @@ static call_end open_all(struct task *t)
 
     if (t->dead_letter.ctx && (end = open_instance(t, &t->dead_letter)) != CALL_DONE)
         return end;
+    if (t->suppress.ctx && (end = open_instance(t, &t->suppress)) != CALL_DONE)
+        return end;
     if (t->protect.ctx && (end = open_instance(t, &t->protect)) != CALL_DONE)
         return end;
     if ((end = open_instance(t, &t->sink)) != CALL_DONE)
@@ -291,6 +307,7 @@ static void close_all(struct task *t)
         close_instance(&t->transforms[i - 1]);
     close_instance(&t->sink);
     close_instance(&t->protect);
+    close_instance(&t->suppress);
     close_instance(&t->dead_letter);
 }
 
@@ -420,6 +437,8 @@ static call_end cycle_fill(struct task *t, task_cycle *c, bool *ended)
             c->survivors++;
     }
     task_trace_fill_end(t, c);
+    task_suppress_cycle(t, c);
+    redaction_tally_take(&t->redactions, &c->redactions);
     batch_keep(c->batch, t->keep);
     return end_batch_transforms(t);
 }
@@ -538,6 +557,7 @@ static call_end cycle_settle(struct task *t, task_cycle *c)
         c->counts.records_out = c->survivors - c->rejects;
         c->counts.dead_lettered = batch_count(c->dead);
         task_stats_count_batch(t->stats, c->latency_us);
+        redaction_counts_audit(&c->redactions, t->pipeline->name, t->index, c->polled);
     }
     cycle_count(t, c, end != CALL_FAILED);
     cycle_release(c);
@@ -585,6 +605,8 @@ static call_end task_loop(struct task *t, bool *ended)
             if (mode == BATCH_OVERLAP_AUTO)
                 overlap = overlap_pays(inflight);
             inflight = NULL;
+            if (end == CALL_DONE)
+                task_retention_tick(t); /* the flusher is idle until c is handed over */
             if (end != CALL_DONE) {
                 /* The batch filled meanwhile is abandoned. */
                 if (filled == CALL_DONE)
@@ -609,9 +631,12 @@ static call_end task_loop(struct task *t, bool *ended)
                 inflight = NULL;
                 if (end != CALL_DONE)
                     return end;
+                task_retention_tick(t);
             }
         } else {
             cycle_count(t, c, false);
+            if (!inflight)
+                task_retention_tick(t);
         }
         if (c->record_failed || *ended || task_stopping(t))
             break;
@@ -662,6 +687,7 @@ task_result task_run(struct task *t)
         task_fail(t, "tracing: out of memory");
         goto done;
     }
+    task_retention_start(t);
     if (task_flusher_start(t) != 0) {
         task_fail(t, "cannot start the flusher thread");
         goto done;

@@ -28,6 +28,7 @@
 #include "base/metrics.h"
 #include "config/config.h"
 #include "loader/context.h"
+#include "runtime/redaction_tally.h"
 #include "runtime/task_trace.h"
 #include "trace/otel.h"
 
@@ -67,6 +68,7 @@ typedef struct task_cycle {
     call_end delivered;
     char err[TASK_ERR_SIZE]; /* plugins' err buffer on the flusher thread */
     task_cycle_trace trace;  /* spans (task_trace.c); the thread holding the cycle */
+    redaction_counts redactions; /* counted while the cycle was filled; audited once it is settled */
 } task_cycle;
 
 /* A one-slot handoff to the flusher thread. */
@@ -173,6 +175,7 @@ struct task {
     context_owner owner; /* what the plugins' contexts forward to (task.c) */
     instance source, sink, dead_letter;
     instance protect; /* errors.dead_letter.protect encrypt: the encrypt transform (ctx NULL otherwise) */
+    instance suppress; /* compliance.suppression: redact with the suppress policy (ctx NULL otherwise) */
     instance *transforms;
     size_t transform_count;
 
@@ -185,6 +188,8 @@ struct task {
     char err[TASK_ERR_SIZE];   /* plugins' err buffer on the task thread */
     char error[TASK_ERR_SIZE]; /* why the task failed (under lock) */
 
+    redaction_tally redactions; /* counted by the transforms since the last fill ended */
+    int64_t retention_due_ms;   /* monotonic: the next retention purge (task_retention.c) */
     bool tracing;                      /* otel was on when the task started */
     task_trace_window *trace_windows; /* owned; one per transform, while tracing */
 };

@@ -132,6 +132,9 @@ static rdapsync_status redact_transform(void *state, rdapsync_batch *batch, rdap
     H->counter_add(s->ctx, "redacted_records", 1);
     if (result.redactions)
         H->counter_add(s->ctx, "redactions", result.redactions);
+    for (int f = 0; f <= RF_COUNT; f++)
+        if (result.by_field[f])
+            H->counter_add(s->ctx, redact_field_counter(f), result.by_field[f]);
     return RDAPSYNC_OK;
 }
 

@@ -51,6 +51,20 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+const char *redact_field_counter(int f)
+{
+    /* In rfield order; metric names, so no dots. Not "redacted_...": the
+     * plugin's own redacted_records must not count as a field. */
+    static const char *const names[RF_COUNT + 1] = {
+        "redactions_name",     "redactions_organization", "redactions_email",       "redactions_phone",
+        "redactions_fax",      "redactions_contact_uri",  "redactions_url",         "redactions_po_box",
+        "redactions_street",   "redactions_locality",     "redactions_region",      "redactions_postal_code",
+        "redactions_country",  "redactions_label",        "redactions_handle",      "redactions_entity",
+        "redactions_property",
+    };
+    return f >= 0 && f <= RF_COUNT ? names[f] : names[RF_COUNT];
+}
+
 bool redact_retention_until(const policy *pol, rclass c, int64_t base_ms, char *buf, size_t size)
 {
     int64_t days = pol->retention_days[c], seconds, day, rem, year;

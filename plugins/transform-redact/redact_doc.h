@@ -17,6 +17,7 @@
 typedef struct redact_result {
     rclass classification; /* from what the document held before redaction */
     size_t redactions;     /* RFC 9537 entries written */
+    size_t by_field[RF_COUNT + 1]; /* the same per field; [RF_COUNT]: other jCard properties */
     bool unified;          /* the document was a unified one */
 } redact_result;
 
@@ -34,6 +35,11 @@ int redact_document(const rdapsync_json_api *json, const policy *policy, rdapsyn
  * RFC 3339 UTC of base_ms plus the policy's retention days for `c`, into buf
  * ("2026-03-16T09:30:45Z"). False when the policy sets no deadline.
  */
+/* The counter a redaction of field `f` (RF_COUNT: another jCard property)
+ * is counted under: "redactions_<field>", a static string. The host sums
+ * these per batch into the audit trail (counts only, never values). */
+const char *redact_field_counter(int f);
+
 bool redact_retention_until(const policy *policy, rclass c, int64_t base_ms, char *buf, size_t size);
 
 /*

@@ -235,6 +235,7 @@ int rx_entry(rx *x, const subject *s, rfield field, const char *property, const 
     if (j->array_append(x->entries, entry) != 0)
         return rx_oom(x);
     x->result.redactions++;
+    x->result.by_field[property && property[0] ? RF_COUNT : field]++;
     return 0;
 oom:
     j->decref(entry);
