@@ -154,7 +154,7 @@ say "ceiling (librdkafka + the host's JSON parse)"
 # The source's own fetch defaults, then SOURCE_PROPERTIES: both fetch alike.
 # shellcheck disable=SC2086 # a list of name=value words
 ceiling_out=$( { /usr/bin/time -f '%M' "$ceiling" "$brokers" "$topic" fetch.wait.max.ms=100 \
-  queued.max.messages.kbytes=8192 fetch.max.bytes=4194304 $source_props; } 2>&1 | tail -2 | paste -sd' ')
+  queued.max.messages.kbytes=8192 fetch.max.bytes=1048576 $source_props; } 2>&1 | tail -2 | paste -sd' ')
 ceiling_s=$(awk '{print $2}' <<<"$ceiling_out")
 ceiling_rss=$(awk '{print $3}' <<<"$ceiling_out")
 

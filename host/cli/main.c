@@ -14,6 +14,15 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TOP_PAD, 4 * 1024 * 1024);
 #endif
+#ifdef M_MMAP_THRESHOLD
+    /* Setting the trim threshold turns off glibc's sliding mmap threshold,
+     * which leaves it at 128 KB: every librdkafka fetch response buffer (up
+     * to the kafka source's fetch.max.bytes, 1 MB) was then mmapped, faulted
+     * in page by page and unmapped again, about one page fault per 4 KB
+     * record (a sixth of kafka -> discard's CPU). Above that size they are
+     * reused from the heap. */
+    mallopt(M_MMAP_THRESHOLD, 2 * 1024 * 1024);
+#endif
 #ifdef M_ARENA_MAX
     /* Documents cross threads: parsed on a task thread, freed on its
      * transform thread after compaction, their output freed on the task

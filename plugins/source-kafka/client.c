@@ -54,12 +54,15 @@ rd_kafka_conf_t *client_conf_new(const ks_config *cfg, char *err, size_t err_siz
         conf_set(conf, "fetch.wait.max.ms", "100", err, err_size) != 0 ||
         /* librdkafka's default prefetch (64 MB per consumer, fetch responses
          * of up to 50 MB) dwarfs a batch of 1,000 ~4 KB records. Two
-         * batches queued and fetch responses of one batch keep a task fed
-         * while bounding memory; the poll wakes the fetcher when it has
-         * drained a backlog (source_kafka.c), so a small queue does not
-         * throttle. */
+         * batches queued keep a task fed while bounding memory; the poll
+         * wakes the fetcher when it has drained a backlog (source_kafka.c),
+         * so a small queue does not throttle. Fetch responses of 1 MB (a
+         * quarter batch) rather than a whole one: each is a buffer of its
+         * own until its last message is gone, and smaller ones stay under
+         * the daemon's mmap threshold (cli/main.c), so they are reused
+         * instead of faulted in afresh. */
         conf_set(conf, "queued.max.messages.kbytes", "8192", err, err_size) != 0 ||
-        conf_set(conf, "fetch.max.bytes", "4194304", err, err_size) != 0 ||
+        conf_set(conf, "fetch.max.bytes", "1048576", err, err_size) != 0 ||
         (rd_kafka_version() >= CLIENT_QUEUE_BACKOFF_VERSION &&
          conf_set(conf, "fetch.queue.backoff.ms", "10", err, err_size) != 0) ||
         conf_set(conf, "socket.nagle.disable", "true", err, err_size) != 0 ||
