@@ -334,3 +334,18 @@ done:
     arrays_free(&resolved);
     return status;
 }
+
+rdapsync_status pgs_mvr_open_count(pgs_state *st, uint64_t *count, char *err, size_t err_size)
+{
+    char *sql = pgs_printf("SELECT count(*) FROM %s WHERE resolved_at IS NULL", st->names.conflicts);
+    arrays none = { .count = 0 };
+    PGresult *res = NULL;
+    if (!sql)
+        return out_of_memory(&none, err, err_size);
+    rdapsync_status status = exec_arrays(st->conn, sql, &none, NULL, true, &res, err, err_size);
+    free(sql);
+    if (status == RDAPSYNC_OK)
+        *count = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return status;
+}
