@@ -154,5 +154,7 @@ rdapsync_status mgs_retention_purge(void *state, int64_t now_ms, rdapsync_subjec
 rdapsync_status mgs_mvr_load(mgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status mgs_mvr_write(mgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
                               size_t err_size);
+/* The conflict log's open documents (store op conflicts_open). */
+rdapsync_status mgs_mvr_open_count(mgs_state *st, uint64_t *count, char *err, size_t err_size);
 
 #endif

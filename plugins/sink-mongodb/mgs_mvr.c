@@ -187,3 +187,18 @@ rdapsync_status mgs_mvr_write(mgs_state *st, const rdapsync_sinktk_mvr_key *keys
     mongoc_collection_destroy(log);
     return status;
 }
+
+rdapsync_status mgs_mvr_open_count(mgs_state *st, uint64_t *count, char *err, size_t err_size)
+{
+    mongoc_collection_t *log = collection(st, st->conflicts->table, false);
+    bson_t filter = BSON_INITIALIZER;
+    bson_append_null(&filter, "resolved_at", 11);
+    bson_error_t error;
+    int64_t n = mongoc_collection_count_documents(log, &filter, NULL, NULL, NULL, &error);
+    bson_destroy(&filter);
+    mongoc_collection_destroy(log);
+    if (n < 0)
+        return mgs_fail(st, "conflicts", &error, NULL, err, err_size);
+    *count = (uint64_t)n;
+    return RDAPSYNC_OK;
+}

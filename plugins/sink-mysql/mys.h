@@ -252,5 +252,7 @@ rdapsync_status mys_mvr_ensure(MYSQL *conn, const mys_names *names, char *err, s
 rdapsync_status mys_mvr_load(mys_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status mys_mvr_write(mys_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
                               size_t err_size);
+/* The conflict log's open rows (store op conflicts_open). */
+rdapsync_status mys_mvr_open_count(mys_state *st, uint64_t *count, char *err, size_t err_size);
 
 #endif

@@ -285,3 +285,16 @@ done:
     free(open_head);
     return status;
 }
+
+rdapsync_status mys_mvr_open_count(mys_state *st, uint64_t *count, char *err, size_t err_size)
+{
+    char *sql = mys_printf("SELECT count(*) FROM %s WHERE resolved_at IS NULL", st->names.conflicts);
+    if (!sql)
+        return out_of_memory(err, err_size);
+    char value[32];
+    rdapsync_status status = mys_query_value(st->conn, sql, value, sizeof value, err, err_size);
+    free(sql);
+    if (status == RDAPSYNC_OK)
+        *count = strtoull(value, NULL, 10);
+    return status;
+}

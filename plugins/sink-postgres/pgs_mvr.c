@@ -5,9 +5,10 @@
  * document, the conflict log keeps one row per key that had several heads.
  *
  * A write costs a fixed number of statements whatever its size: one
- * SELECT for the heads of all its keys, then one statement each for the
- * heads, the rows and the two kinds of log change, every one taking its
- * rows as arrays (unnest). All inside the flush's transaction.
+ * SELECT for the heads of all its keys, one for the heads and the rows
+ * together, and one for each kind of log change the batch has (none
+ * without one), every one taking its rows as arrays (unnest). All inside
+ * the flush's transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,26 +239,22 @@ static int add_log(arrays *log, const rdapsync_sinktk_mvr_key *k)
            element(&log->col[1], k->log_heads, strlen(k->log_heads));
 }
 
-static char *heads_sql(const pgs_names *n)
+/* The heads and the visible row in one statement (a data-modifying WITH):
+ * one round trip, and the keys' array parsed once. The row goes in
+ * without the version guard: its version is the shown head's, which may
+ * be older than the row's (region-priority, a resolution). */
+static char *heads_and_live_sql(const pgs_names *n)
 {
-    return pgs_printf("INSERT INTO %1$s (%2$s, heads) SELECT * FROM unnest($1::text[], $2::text[]) "
-                      "ON CONFLICT (%2$s) DO UPDATE SET heads = EXCLUDED.heads",
-                      n->heads, n->key);
-}
-
-/* The visible row, without the version guard: its version is the shown
- * head's, which may be older than the row's (region-priority, a
- * resolution). */
-static char *live_sql(const pgs_names *n)
-{
-    return pgs_printf("INSERT INTO %1$s AS cur (%2$s, %3$s) SELECT k, d::jsonb, d IS NULL, t, o, s, st, p, f FROM "
-                      "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], "
-                      "$7::integer[], $8::bigint[]) AS u(k, d, t, o, s, st, p, f) "
+    return pgs_printf("WITH h AS (INSERT INTO %4$s (%2$s, heads) SELECT * FROM unnest($1::text[], $2::text[]) "
+                      "ON CONFLICT (%2$s) DO UPDATE SET heads = EXCLUDED.heads) "
+                      "INSERT INTO %1$s AS cur (%2$s, %3$s) SELECT k, d::jsonb, d IS NULL, t, o, s, st, p, f FROM "
+                      "unnest($1::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], "
+                      "$8::integer[], $9::bigint[]) AS u(k, d, t, o, s, st, p, f) "
                       "ON CONFLICT (%2$s) DO UPDATE SET doc = EXCLUDED.doc, deleted = EXCLUDED.deleted, "
                       "event_time_ms = EXCLUDED.event_time_ms, origin = EXCLUDED.origin, seq = EXCLUDED.seq, "
                       "src_stream = EXCLUDED.src_stream, src_partition = EXCLUDED.src_partition, "
                       "src_offset = EXCLUDED.src_offset, updated_at = now()",
-                      n->table, n->key, pgs_schema_columns(RDAPSYNC_SINKTK_UPSERT));
+                      n->table, n->key, pgs_schema_columns(RDAPSYNC_SINKTK_UPSERT), n->heads);
 }
 
 /* A resolved row that conflicts again starts a new detection. */
@@ -311,16 +308,7 @@ rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys
         status = RDAPSYNC_ERROR;
         goto done;
     }
-    /* Views of the rows' columns (borrowed buffers, never freed through
-     * them): key and heads; key and the row's columns. */
-    arrays heads = { .count = 2 }, live = { .count = C_COUNT - 1 };
-    heads.col[0] = rows.col[C_KEY];
-    heads.col[1] = rows.col[C_HEADS];
-    live.col[0] = rows.col[C_KEY];
-    for (int c = C_DOC; c < C_COUNT; c++)
-        live.col[c - 1] = rows.col[c];
-    if ((status = run_arrays(st->conn, heads_sql(&st->names), &heads, NULL, err, err_size)) != RDAPSYNC_OK ||
-        (status = run_arrays(st->conn, live_sql(&st->names), &live, NULL, err, err_size)) != RDAPSYNC_OK)
+    if ((status = run_arrays(st->conn, heads_and_live_sql(&st->names), &rows, NULL, err, err_size)) != RDAPSYNC_OK)
         goto done;
     if (n_open && (status = run_arrays(st->conn, open_sql(&st->names), &opened,
                                        rdapsync_sinktk_strategy_names[st->conflicts->strategy], err, err_size)) !=
@@ -332,5 +320,20 @@ done:
     arrays_free(&rows);
     arrays_free(&opened);
     arrays_free(&resolved);
+    return status;
+}
+
+rdapsync_status pgs_mvr_open_count(pgs_state *st, uint64_t *count, char *err, size_t err_size)
+{
+    char *sql = pgs_printf("SELECT count(*) FROM %s WHERE resolved_at IS NULL", st->names.conflicts);
+    arrays none = { .count = 0 };
+    PGresult *res = NULL;
+    if (!sql)
+        return out_of_memory(&none, err, err_size);
+    rdapsync_status status = exec_arrays(st->conn, sql, &none, NULL, true, &res, err, err_size);
+    free(sql);
+    if (status == RDAPSYNC_OK)
+        *count = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
     return status;
 }

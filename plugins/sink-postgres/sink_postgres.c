@@ -309,6 +309,12 @@ static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_
     return pgs_mvr_write(&st->lanes[0], keys, count, err, err_size);
 }
 
+static rdapsync_status store_conflicts_open(void *store, uint64_t *count, char *err, size_t err_size)
+{
+    pgs_state *st = store;
+    return pgs_mvr_open_count(&st->lanes[0], count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
@@ -320,6 +326,7 @@ static const rdapsync_sinktk_store_ops store_ops = {
     .save_positions = store_save_positions,
     .heads_load = store_heads_load,
     .heads_write = store_heads_write,
+    .conflicts_open = store_conflicts_open,
 };
 
 /* ---- the plugin's callbacks ---- */

@@ -144,5 +144,7 @@ rdapsync_status rds_retention_purge(void *state, int64_t now_ms, rdapsync_subjec
 rdapsync_status rds_mvr_load(rds_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status rds_mvr_write(rds_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
                               size_t err_size);
+/* The conflict log's open entries (store op conflicts_open). */
+rdapsync_status rds_mvr_open_count(rds_state *st, uint64_t *count, char *err, size_t err_size);
 
 #endif

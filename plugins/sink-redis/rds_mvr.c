@@ -225,3 +225,29 @@ done:
     free(hex.data);
     return status;
 }
+
+/* One HVALS of the log: a scan, but only at connect. */
+rdapsync_status rds_mvr_open_count(rds_state *st, uint64_t *count, char *err, size_t err_size)
+{
+    const rdapsync_json_api *j = H->json;
+    const char *table = st->conflicts->table;
+    rds_buffer n = { 0 };
+    if (name(&n, st->cfg->prefix, "\0c:", 3, table, strlen(table)) != 0) {
+        free(n.data);
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    redisReply *reply = redisCommand(st->redis, "HVALS %b", n.data, n.len);
+    free(n.data);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY)
+        return reply_error(st, reply, "conflicts: counting the open ones", err, err_size);
+    *count = 0;
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        rdapsync_value *entry = e->type == REDIS_REPLY_STRING ? j->parse(e->str, e->len, NULL, 0) : NULL;
+        *count += entry && j->type(j->object_get(entry, "resolved_at")) == RDAPSYNC_JSON_NULL;
+        j->decref(entry);
+    }
+    freeReplyObject(reply);
+    return RDAPSYNC_OK;
+}

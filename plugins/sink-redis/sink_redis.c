@@ -145,12 +145,18 @@ static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_
     return rds_mvr_write(store, keys, count, err, err_size);
 }
 
+static rdapsync_status store_conflicts_open(void *store, uint64_t *count, char *err, size_t err_size)
+{
+    return rds_mvr_open_count(store, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
     .apply = store_apply,
     .heads_load = store_heads_load,
     .heads_write = store_heads_write,
+    .conflicts_open = store_conflicts_open,
 };
 
 

@@ -193,6 +193,11 @@ static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_
     return sqs_mvr_write(store, keys, count, err, err_size);
 }
 
+static rdapsync_status store_conflicts_open(void *store, uint64_t *count, char *err, size_t err_size)
+{
+    return sqs_mvr_open_count(store, count, err, err_size);
+}
+
 static const rdapsync_sinktk_store_ops store_ops = {
     .connect = store_connect,
     .disconnect = store_disconnect,
@@ -204,6 +209,7 @@ static const rdapsync_sinktk_store_ops store_ops = {
     .save_positions = store_save_positions,
     .heads_load = store_heads_load,
     .heads_write = store_heads_write,
+    .conflicts_open = store_conflicts_open,
 };
 
 /* ---- the plugin's callbacks ---- */

@@ -181,5 +181,7 @@ void sqs_mvr_finalize(sqs_state *st);
 rdapsync_status sqs_mvr_load(sqs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status sqs_mvr_write(sqs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
                               size_t err_size);
+/* The conflict log's open rows (store op conflicts_open). */
+rdapsync_status sqs_mvr_open_count(sqs_state *st, uint64_t *count, char *err, size_t err_size);
 
 #endif

@@ -199,3 +199,21 @@ rdapsync_status sqs_mvr_write(sqs_state *st, const rdapsync_sinktk_mvr_key *keys
     }
     return RDAPSYNC_OK;
 }
+
+rdapsync_status sqs_mvr_open_count(sqs_state *st, uint64_t *count, char *err, size_t err_size)
+{
+    char *sql = sqs_printf("SELECT count(*) FROM %s WHERE resolved_at IS NULL", st->names.conflicts);
+    if (!sql) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    free(sql);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *count = (uint64_t)sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? RDAPSYNC_OK : failed(st, rc, err, err_size);
+}

@@ -12,6 +12,7 @@ typedef struct sinktk_mvr_batch {
     rdapsync_sinktk_mvr_key *keys;
     size_t *groups; /* per key: where its records start in the plan's sorted records */
     size_t count;
+    size_t opened, resolved; /* conflicts this batch opened / resolved (after sinktk_mvr_apply) */
 } sinktk_mvr_batch;
 
 /*
@@ -28,6 +29,9 @@ int sinktk_mvr_split(rdapsync_sinktk_plan *plan, sinktk_mvr_batch *out);
  */
 rdapsync_status sinktk_mvr_apply(const rdapsync_sinktk_writer *writer, const rdapsync_sinktk_plan *plan,
                                  sinktk_mvr_batch *batch, rdapsync_sinktk_tally *tally, char *err, size_t err_size);
+
+/* The open-conflicts gauge's name per strategy (static strings). */
+extern const char *const sinktk_mvr_open_gauges[];
 
 /* Frees what `batch` holds; leaves it zeroed. */
 void sinktk_mvr_batch_free(sinktk_mvr_batch *batch);

@@ -45,6 +45,9 @@ int sinktk_mvr_split(rdapsync_sinktk_plan *plan, sinktk_mvr_batch *out)
     return 0;
 }
 
+const char *const sinktk_mvr_open_gauges[] = { "conflicts_open_lww", "conflicts_open_region_priority",
+                                                 "conflicts_open_merge", "conflicts_open_manual" };
+
 void sinktk_mvr_batch_free(sinktk_mvr_batch *batch)
 {
     for (size_t i = 0; batch->keys && i < batch->count; i++)
@@ -81,10 +84,14 @@ static size_t step_all(const rdapsync_sinktk_writer *w, const rdapsync_sinktk_pl
         if (!key->changed)
             continue;
         tally->applied++;
-        if (key->log == RDAPSYNC_SINKTK_LOG_OPEN && key->head_count_before <= 1)
+        if (key->log == RDAPSYNC_SINKTK_LOG_OPEN && key->head_count_before <= 1) {
             rdapsync_sinktk_tally_add(tally, detected_names[c->strategy], 1);
-        if (key->log == RDAPSYNC_SINKTK_LOG_RESOLVE)
+            batch->opened++;
+        }
+        if (key->log == RDAPSYNC_SINKTK_LOG_RESOLVE) {
             rdapsync_sinktk_tally_add(tally, resolved_names[c->strategy], 1);
+            batch->resolved++;
+        }
         if (k != changed) {
             rdapsync_sinktk_mvr_key swap = batch->keys[changed];
             batch->keys[changed] = *key;

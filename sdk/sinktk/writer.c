@@ -36,6 +36,30 @@ static void session_drop(rdapsync_sinktk_writer *w)
     rdapsync_sinktk_positions_clear(&w->pending);
 }
 
+static void report_conflicts_open(const rdapsync_sinktk_writer *w)
+{
+    if (w->config.conflicts)
+        w->config.host->gauge_set(w->config.ctx, sinktk_mvr_open_gauges[w->config.conflicts->strategy],
+                                  (double)w->conflicts_open);
+}
+
+/* The gauge starts again from the log at every connect: a restart, or a
+ * rollback of writes this writer had already counted. */
+static rdapsync_status read_conflicts_open(rdapsync_sinktk_writer *w, char *err, size_t err_size)
+{
+    uint64_t count = 0;
+    if (!w->config.conflicts)
+        return RDAPSYNC_OK;
+    if (w->config.ops->conflicts_open) {
+        rdapsync_status status = w->config.ops->conflicts_open(w->config.store, &count, err, err_size);
+        if (status != RDAPSYNC_OK)
+            return status;
+    }
+    w->conflicts_open = (int64_t)count;
+    report_conflicts_open(w);
+    return RDAPSYNC_OK;
+}
+
 /* A session, and exactly-once what the store holds: also after a
  * reconnect, since a COMMIT whose answer was lost may have stored
  * positions the writer does not know of yet. */
@@ -46,6 +70,10 @@ static rdapsync_status session_connect(rdapsync_sinktk_writer *w, bool first, ch
     if (status != RDAPSYNC_OK)
         return status;
     w->connected = true;
+    if ((status = read_conflicts_open(w, err, err_size)) != RDAPSYNC_OK) {
+        session_drop(w);
+        return status;
+    }
     if (!w->config.exactly_once)
         return RDAPSYNC_OK;
     rdapsync_sinktk_positions_clear(&w->committed);
@@ -187,6 +215,10 @@ rdapsync_status rdapsync_sinktk_writer_write(rdapsync_sinktk_writer *writer, con
     if (transactional(writer))
         writer->writes_in_transaction++;
     rdapsync_sinktk_report(host, writer->config.ctx, &tally, &rejects);
+    if (registered.opened || registered.resolved) {
+        writer->conflicts_open += (int64_t)registered.opened - (int64_t)registered.resolved;
+        report_conflicts_open(writer);
+    }
     goto done;
 
 oom:

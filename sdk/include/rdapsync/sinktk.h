@@ -434,6 +434,11 @@ typedef struct rdapsync_sinktk_store_ops {
                                   size_t err_size);
     rdapsync_status (*heads_write)(void *store, const struct rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
                                    size_t err_size);
+    /* The number of open conflicts (rows of the conflict log whose
+     * resolved_at is unset) into *count, read after every connect so that
+     * the conflicts_open_<strategy> gauge survives restarts. Optional with
+     * conflicts: without it the gauge counts from 0 at each connect. */
+    rdapsync_status (*conflicts_open)(void *store, uint64_t *count, char *err, size_t err_size);
 } rdapsync_sinktk_store_ops;
 
 typedef struct rdapsync_sinktk_writer_config {
@@ -465,6 +470,10 @@ typedef struct rdapsync_sinktk_writer {
     size_t writes_in_transaction; /* write() calls answered OK since the last commit */
     rdapsync_sinktk_positions committed; /* exactly-once: stored in the store */
     rdapsync_sinktk_positions pending;   /* exactly-once: written since the last commit */
+    /* With conflicts: the open conflicts as of the last connect
+     * (ops->conflicts_open) plus those this writer opened less those it
+     * resolved since; the gauge conflicts_open_<strategy>. */
+    int64_t conflicts_open;
 } rdapsync_sinktk_writer;
 
 /*
