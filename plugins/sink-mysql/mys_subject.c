@@ -1,7 +1,8 @@
 /*
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
  * the data table, the history table, and with conflicts: {...} the heads
- * and the conflict log (each head scrubbed, every version kept). Candidates come from a LIKE
+ * and the conflict log (each head scrubbed, every version kept).
+ * Candidates come from a LIKE
  * prefilter on the lower-cased document text (the columns have a binary
  * collation, so LIKE alone would compare case), and the toolkit's matcher
  * decides. Each row is named by the server as the WHERE clause that finds

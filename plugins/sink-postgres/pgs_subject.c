@@ -1,7 +1,8 @@
 /*
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
  * the data table, the history table, and with conflicts: {...} the heads
- * and the conflict log (each head scrubbed, every version kept). Candidates come from a server-side
+ * and the conflict log (each head scrubbed, every version kept).
+ * Candidates come from a server-side
  * prefilter (the subject's needle with ILIKE over the document text, or
  * "has a retention deadline"); the toolkit's matcher decides each one, so
  * the answer is the same as every other sink's. Rows are streamed in

@@ -1,7 +1,8 @@
 /*
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
  * the data table, the history table, and with conflicts: {...} the heads
- * and the conflict log (each head scrubbed, every version kept). Candidates come from a LIKE
+ * and the conflict log (each head scrubbed, every version kept).
+ * Candidates come from a LIKE
  * prefilter on the document text (ASCII case-insensitive, as the needle
  * is), and the toolkit's matcher decides. An erasure is one transaction
  * (BEGIN IMMEDIATE) that deletes or rewrites rows by rowid with
