@@ -182,7 +182,8 @@ static int change_sql(mys_buffer *sql, const part *p, const rdapsync_sinktk_scru
     sql->len = 0;
     if (it->verdict != RDAPSYNC_SINKTK_REPLACE)
         return mys_buffer_printf(sql, "DELETE FROM %s WHERE %s", p->table, it->id) || mys_buffer_append(sql, "", 1);
-    if (mys_buffer_printf(sql, "UPDATE %s SET %s = ", p->table, p->column) || mys_text_literal(sql, it->doc, it->doc_len))
+    if (mys_buffer_printf(sql, "UPDATE %s SET %s = ", p->table, p->column) ||
+        mys_text_literal(sql, it->doc, it->doc_len))
         return -1;
     if (p->history) {
         char why[128];
