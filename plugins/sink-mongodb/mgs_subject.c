@@ -167,25 +167,47 @@ static rdapsync_status scan_heads(mgs_state *st, mongoc_collection_t *coll, doc_
     return status;
 }
 
-static rdapsync_status change_heads(mgs_state *st, mongoc_collection_t *coll, const rdapsync_sinktk_scrub_item *it,
-                                    uint64_t *changed, char *err, size_t err_size)
+typedef struct heads_ctx {
+    mgs_state *st;
+    mongoc_collection_t *coll;
+    const rdapsync_sinktk_scrub *scrub;
+    uint64_t changed;
+    rdapsync_status status;
+} heads_ctx;
+
+/* Decides one key's heads and rewrites them at once, only if they still
+ * hold the text that was judged: without transactions, a pipeline that
+ * wrote the key meanwhile is not overwritten with older heads (losing a
+ * version); a call again picks up what it wrote. */
+static int scrub_heads_doc(void *opaque, const char *key, size_t key_len, const char *heads, size_t heads_len,
+                           char *err, size_t err_size)
 {
+    heads_ctx *c = opaque;
+    char *next = NULL;
+    size_t next_len = 0;
+    int verdict = rdapsync_sinktk_scrub_heads(c->scrub, heads, heads_len, &next, &next_len, err, err_size);
+    if (verdict <= RDAPSYNC_SINKTK_KEEP)
+        return verdict < 0 ? -1 : 0;
     bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, set, reply;
     bson_error_t error;
-    bson_append_utf8(&filter, "_id", 3, it->id, (int)it->id_len);
+    bson_append_utf8(&filter, "_id", 3, key, (int)key_len);
+    bson_append_utf8(&filter, "heads", 5, heads, (int)heads_len);
     bson_append_document_begin(&update, "$set", 4, &set);
-    bson_append_utf8(&set, "heads", 5, it->doc, (int)it->doc_len);
+    bson_append_utf8(&set, "heads", 5, next, (int)next_len);
     bson_append_document_end(&update, &set);
-    rdapsync_status status = RDAPSYNC_OK;
     bson_iter_t count;
-    if (!mongoc_collection_update_one(coll, &filter, &update, NULL, &reply, &error))
-        status = mgs_fail(st, "update", &error, &reply, err, err_size);
-    else if (bson_iter_init_find(&count, &reply, "modifiedCount"))
-        *changed += (uint64_t)bson_iter_as_int64(&count);
+    int rc = 0;
+    if (!mongoc_collection_update_one(c->coll, &filter, &update, NULL, &reply, &error)) {
+        c->status = mgs_fail(c->st, "update", &error, &reply, err, err_size);
+        rc = -1;
+    } else if (bson_iter_init_find(&count, &reply, "modifiedCount")) {
+        c->changed += (uint64_t)bson_iter_as_int64(&count);
+    }
     bson_destroy(&reply);
     bson_destroy(&filter);
     bson_destroy(&update);
-    return status;
+    mgs_host->free(next);
+    return rc;
 }
 
 /* ---- find ---- */
@@ -242,15 +264,12 @@ rdapsync_status mgs_subject_find(void *state, const rdapsync_subject *s, rdapsyn
 typedef struct collect_ctx {
     rdapsync_sinktk_scrub_list list;
     const rdapsync_sinktk_scrub *scrub;
-    bool heads;
 } collect_ctx;
 
 static int collect_doc(void *opaque, const char *key, size_t key_len, const char *doc, size_t doc_len, char *err,
                        size_t err_size)
 {
     collect_ctx *c = opaque;
-    if (c->heads)
-        return rdapsync_sinktk_scrub_list_add_heads(&c->list, c->scrub, key, key_len, doc, doc_len, err, err_size);
     return rdapsync_sinktk_scrub_list_add(&c->list, c->scrub, key, key_len, doc, doc_len, err, err_size);
 }
 
@@ -308,12 +327,13 @@ static rdapsync_status scrub_all(mgs_state *st, const rdapsync_sinktk_scrub *scr
     const char *where[2];
     size_t n = status == RDAPSYNC_OK ? heads_collections(st, colls, where) : 0;
     for (size_t i = 0; i < n; i++) {
-        collect_ctx h = {.scrub = scrub, .heads = true};
-        if (status == RDAPSYNC_OK)
-            status = scan_heads(st, colls[i], collect_doc, &h, err, err_size);
-        for (size_t k = 0; status == RDAPSYNC_OK && k < h.list.count; k++)
-            status = change_heads(st, colls[i], &h.list.items[k], changed, err, err_size);
-        rdapsync_sinktk_scrub_list_free(&h.list, mgs_host);
+        heads_ctx h = {st, colls[i], scrub, 0, RDAPSYNC_OK};
+        if (status == RDAPSYNC_OK) {
+            status = scan_heads(st, colls[i], scrub_heads_doc, &h, err, err_size);
+            if (h.status != RDAPSYNC_OK)
+                status = h.status;
+        }
+        *changed += h.changed;
         mongoc_collection_destroy(colls[i]);
     }
     return status;
