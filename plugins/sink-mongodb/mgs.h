@@ -151,6 +151,9 @@ rdapsync_status mgs_retention_purge(void *state, int64_t now_ms, rdapsync_subjec
 /* ---- mgs_mvr.c ---- */
 
 /* The store's heads_load / heads_write (rdapsync/sinktk.h). */
+/* The collection `suffix_or_name` of the instance's database: the
+ * collection's name followed by it when `suffix`. Caller destroys it. */
+mongoc_collection_t *mgs_mvr_collection(mgs_state *st, const char *suffix_or_name, bool suffix);
 rdapsync_status mgs_mvr_load(mgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status mgs_mvr_write(mgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
                               size_t err_size);

@@ -19,7 +19,7 @@
 
 #define H mgs_host
 
-static mongoc_collection_t *collection(mgs_state *st, const char *suffix_or_name, bool suffix)
+mongoc_collection_t *mgs_mvr_collection(mgs_state *st, const char *suffix_or_name, bool suffix)
 {
     char name[512];
     if (suffix)
@@ -31,7 +31,7 @@ static mongoc_collection_t *collection(mgs_state *st, const char *suffix_or_name
 
 rdapsync_status mgs_mvr_load(mgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
 {
-    mongoc_collection_t *heads = collection(st, "_heads", true);
+    mongoc_collection_t *heads = mgs_mvr_collection(st, "_heads", true);
     bson_t filter = BSON_INITIALIZER, id, in;
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &id);
     BSON_APPEND_ARRAY_BEGIN(&id, "$in", &in);
@@ -159,7 +159,8 @@ rdapsync_status mgs_mvr_write(mgs_state *st, const rdapsync_sinktk_mvr_key *keys
                               size_t err_size)
 {
     const char *strategy = rdapsync_sinktk_strategy_names[st->conflicts->strategy];
-    mongoc_collection_t *heads = collection(st, "_heads", true), *log = collection(st, st->conflicts->table, false);
+    mongoc_collection_t *heads = mgs_mvr_collection(st, "_heads", true);
+    mongoc_collection_t *log = mgs_mvr_collection(st, st->conflicts->table, false);
     bson_t wc = BSON_INITIALIZER, upsert = BSON_INITIALIZER;
     mgs_append_write_concern(st->cfg, &wc);
     mgs_append_write_concern(st->cfg, &upsert);

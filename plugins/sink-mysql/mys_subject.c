@@ -1,6 +1,8 @@
 /*
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
- * the data table and the history table. Candidates come from a LIKE
+ * the data table, the history table, and with conflicts: {...} the heads
+ * and the conflict log (each head scrubbed, every version kept).
+ * Candidates come from a LIKE
  * prefilter on the lower-cased document text (the columns have a binary
  * collation, so LIKE alone would compare case), and the toolkit's matcher
  * decides. Each row is named by the server as the WHERE clause that finds
@@ -18,17 +20,25 @@
 typedef struct part {
     const char *where;
     const char *table;
+    const char *column; /* the document's column */
     bool history;
+    bool heads; /* the column holds a register's heads (rdapsync_sinktk_scrub_heads) */
 } part;
 
-/* The stores an erasure reaches. Conflict heads (where == "heads") join
- * here once the sink keeps them. */
-static size_t parts_of(const mys_state *st, part out[2])
+#define MAX_PARTS 4
+
+/* The stores an erasure reaches: the data, its history, the register's
+ * heads and the conflict log's heads (conflicts: {...}). */
+static size_t parts_of(const mys_state *st, part out[MAX_PARTS])
 {
     size_t n = 0;
-    out[n++] = (part){"live", st->names.table, false};
+    out[n++] = (part){"live", st->names.table, "doc", false, false};
     if (st->names.history)
-        out[n++] = (part){"history", st->names.history, true};
+        out[n++] = (part){"history", st->names.history, "doc", true, false};
+    if (st->names.heads)
+        out[n++] = (part){"heads", st->names.heads, "heads", false, true};
+    if (st->names.conflicts)
+        out[n++] = (part){"conflicts", st->names.conflicts, "heads", false, true};
     return n;
 }
 
@@ -55,12 +65,14 @@ static char *select_sql(const mys_state *st, const part *p, const char *id_expr,
                         bool lock)
 {
     mys_buffer sql = {0};
-    int rc = mys_buffer_printf(&sql, "SELECT %s, doc FROM %s WHERE doc IS NOT NULL", id_expr, p->table);
+    const char *c = p->column;
+    int rc = mys_buffer_printf(&sql, "SELECT %s, %s FROM %s WHERE %s IS NOT NULL", id_expr, c, p->table, c);
     if (rc == 0 && subject && pattern)
-        rc = mys_buffer_printf(&sql, " AND LOWER(doc) LIKE ") || mys_text_literal(&sql, pattern, strlen(pattern));
+        rc = mys_buffer_printf(&sql, " AND LOWER(%s) LIKE ", c) || mys_text_literal(&sql, pattern, strlen(pattern));
+    else if (rc == 0 && !subject && p->history)
+        rc = mys_buffer_printf(&sql, " AND retention_until IS NOT NULL");
     else if (rc == 0 && !subject)
-        rc = mys_buffer_printf(&sql, p->history ? " AND retention_until IS NOT NULL"
-                                                : " AND doc LIKE '%%\"retention\\_until\"%%'");
+        rc = mys_buffer_printf(&sql, " AND %s LIKE '%%\"retention\\_until\"%%'", c);
     if (rc == 0 && lock)
         rc = mys_buffer_printf(&sql, " FOR UPDATE");
     if (rc == 0 && mys_buffer_append(&sql, "", 1) == 0)
@@ -104,6 +116,7 @@ typedef struct find_ctx {
     mys_state *st;
     const rdapsync_sinktk_subject *subject;
     const char *where;
+    bool heads;
     rdapsync_subject_found_fn fn;
     void *arg;
 } find_ctx;
@@ -112,7 +125,8 @@ static int found_row(void *opaque, const char *key, size_t key_len, const char *
                      size_t err_size)
 {
     find_ctx *f = opaque;
-    int yes = rdapsync_sinktk_subject_match_text(mys_host, f->subject, doc, doc_len);
+    int yes = f->heads ? rdapsync_sinktk_subject_match_heads_text(mys_host, f->subject, doc, doc_len)
+                    : rdapsync_sinktk_subject_match_text(mys_host, f->subject, doc, doc_len);
     if (yes < 0) {
         snprintf(err, err_size, "mysql sink: a %s row of key \"%.200s\" is not JSON", f->where, key);
         return -1;
@@ -131,10 +145,10 @@ rdapsync_status mys_subject_find(void *state, const rdapsync_subject *s, rdapsyn
     rdapsync_sinktk_subject subject;
     rdapsync_status status = rdapsync_sinktk_subject_prepare(&subject, s, err, err_size);
     char *pattern = status == RDAPSYNC_OK && subject.needle ? rdapsync_sinktk_like_pattern(subject.needle) : NULL;
-    part parts[2];
+    part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        find_ctx f = {st, &subject, parts[i].where, fn, arg};
+        find_ctx f = {st, &subject, parts[i].where, parts[i].heads, fn, arg};
         char *key = mys_printf("CONVERT(%s USING utf8mb4)", st->names.key);
         char *sql = key ? select_sql(st, &parts[i], key, pattern, true, false) : NULL;
         status = sql ? scan(st, sql, found_row, &f, err, err_size) : RDAPSYNC_ERROR;
@@ -151,12 +165,15 @@ rdapsync_status mys_subject_find(void *state, const rdapsync_subject *s, rdapsyn
 typedef struct collect_ctx {
     rdapsync_sinktk_scrub_list list;
     const rdapsync_sinktk_scrub *scrub;
+    bool heads;
 } collect_ctx;
 
 static int collect_row(void *opaque, const char *id, size_t id_len, const char *doc, size_t doc_len, char *err,
                        size_t err_size)
 {
     collect_ctx *c = opaque;
+    if (c->heads)
+        return rdapsync_sinktk_scrub_list_add_heads(&c->list, c->scrub, id, id_len, doc, doc_len, err, err_size);
     return rdapsync_sinktk_scrub_list_add(&c->list, c->scrub, id, id_len, doc, doc_len, err, err_size);
 }
 
@@ -165,7 +182,8 @@ static int change_sql(mys_buffer *sql, const part *p, const rdapsync_sinktk_scru
     sql->len = 0;
     if (it->verdict != RDAPSYNC_SINKTK_REPLACE)
         return mys_buffer_printf(sql, "DELETE FROM %s WHERE %s", p->table, it->id) || mys_buffer_append(sql, "", 1);
-    if (mys_buffer_printf(sql, "UPDATE %s SET doc = ", p->table) || mys_text_literal(sql, it->doc, it->doc_len))
+    if (mys_buffer_printf(sql, "UPDATE %s SET %s = ", p->table, p->column) ||
+        mys_text_literal(sql, it->doc, it->doc_len))
         return -1;
     if (p->history) {
         char why[128];
@@ -208,10 +226,10 @@ static rdapsync_status scrub_all(mys_state *st, const rdapsync_sinktk_scrub *scr
     char *pattern = scrub->subject && scrub->subject->needle ? rdapsync_sinktk_like_pattern(scrub->subject->needle)
                                                               : NULL;
     rdapsync_status status = mys_exec(st->conn, "START TRANSACTION", err, err_size);
-    part parts[2];
+    part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        collect_ctx c = {.scrub = scrub};
+        collect_ctx c = {.scrub = scrub, .heads = parts[i].heads};
         char *id = row_id_sql(st, &parts[i]);
         char *sql = id ? select_sql(st, &parts[i], id, pattern, scrub->subject != NULL, true) : NULL;
         status = sql ? scan(st, sql, collect_row, &c, err, err_size) : RDAPSYNC_ERROR;

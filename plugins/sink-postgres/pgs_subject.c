@@ -1,6 +1,8 @@
 /*
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
- * the data table and the history table. Candidates come from a server-side
+ * the data table, the history table, and with conflicts: {...} the heads
+ * and the conflict log (each head scrubbed, every version kept).
+ * Candidates come from a server-side
  * prefilter (the subject's needle with ILIKE over the document text, or
  * "has a retention deadline"); the toolkit's matcher decides each one, so
  * the answer is the same as every other sink's. Rows are streamed in
@@ -17,17 +19,25 @@
 typedef struct part {
     const char *where;
     const char *table;
+    const char *column; /* the document's column */
     bool history;
+    bool heads; /* the column holds a register's heads (rdapsync_sinktk_scrub_heads) */
 } part;
 
-/* The stores an erasure reaches. Conflict heads (where == "heads") join
- * here once the sink keeps them. */
-static size_t parts_of(const pgs_state *st, part out[2])
+#define MAX_PARTS 4
+
+/* The stores an erasure reaches: the data, its history, the register's
+ * heads and the conflict log's heads (conflicts: {...}). */
+static size_t parts_of(const pgs_state *st, part out[MAX_PARTS])
 {
     size_t n = 0;
-    out[n++] = (part){"live", st->names.table, false};
+    out[n++] = (part){"live", st->names.table, "doc", false, false};
     if (st->names.history)
-        out[n++] = (part){"history", st->names.history, true};
+        out[n++] = (part){"history", st->names.history, "doc", true, false};
+    if (st->names.heads)
+        out[n++] = (part){"heads", st->names.heads, "heads", false, true};
+    if (st->names.conflicts)
+        out[n++] = (part){"conflicts", st->names.conflicts, "heads", false, true};
     return n;
 }
 
@@ -40,11 +50,13 @@ static char *select_sql(const pgs_state *st, const part *p, const char *id_expr,
 {
     const char *filter = "";
     if (subject && with_pattern)
-        filter = " AND doc::text ILIKE $1";
+        filter = p->heads ? " AND heads::text ILIKE $1" : " AND doc::text ILIKE $1";
+    else if (!subject && p->heads)
+        filter = " AND heads::text LIKE '%\"retention\\_until\"%'";
     else if (!subject)
         filter = p->history ? " AND retention_until IS NOT NULL" : " AND doc->'rdapsync' ? 'retention_until'";
-    return pgs_printf("SELECT %s, doc::text FROM %s WHERE doc IS NOT NULL%s%s", id_expr, p->table, filter,
-                      lock ? " FOR UPDATE" : "");
+    return pgs_printf("SELECT %s, %s::text FROM %s WHERE %s IS NOT NULL%s%s", id_expr, p->column, p->table,
+                      p->column, filter, lock ? " FOR UPDATE" : "");
 }
 
 static rdapsync_status scan(pgs_state *st, const char *sql, const char *param, row_fn fn, void *opaque, char *err,
@@ -81,6 +93,7 @@ static rdapsync_status scan(pgs_state *st, const char *sql, const char *param, r
 typedef struct find_ctx {
     const rdapsync_sinktk_subject *subject;
     const char *where;
+    bool heads;
     rdapsync_subject_found_fn fn;
     void *arg;
 } find_ctx;
@@ -89,7 +102,8 @@ static int found_row(void *opaque, const char *key, size_t key_len, const char *
                      size_t err_size)
 {
     find_ctx *f = opaque;
-    int yes = rdapsync_sinktk_subject_match_text(pgs_host, f->subject, doc, doc_len);
+    int yes = f->heads ? rdapsync_sinktk_subject_match_heads_text(pgs_host, f->subject, doc, doc_len)
+                    : rdapsync_sinktk_subject_match_text(pgs_host, f->subject, doc, doc_len);
     if (yes < 0) {
         snprintf(err, err_size, "postgres sink: %s row of key \"%.200s\" is not JSON", f->where, key);
         return -1;
@@ -116,10 +130,10 @@ rdapsync_status pgs_subject_find(void *state, const rdapsync_subject *s, rdapsyn
     rdapsync_sinktk_subject subject;
     rdapsync_status status = rdapsync_sinktk_subject_prepare(&subject, s, err, err_size);
     char *pattern = status == RDAPSYNC_OK && subject.needle ? rdapsync_sinktk_like_pattern(subject.needle) : NULL;
-    part parts[2];
+    part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        find_ctx f = {&subject, parts[i].where, fn, arg};
+        find_ctx f = {&subject, parts[i].where, parts[i].heads, fn, arg};
         char *sql = select_sql(st, &parts[i], st->names.key, true, pattern != NULL, false);
         status = sql ? scan(st, sql, pattern, found_row, &f, err, err_size) : RDAPSYNC_ERROR;
         free(sql);
@@ -134,12 +148,15 @@ rdapsync_status pgs_subject_find(void *state, const rdapsync_subject *s, rdapsyn
 typedef struct collect_ctx {
     rdapsync_sinktk_scrub_list list;
     const rdapsync_sinktk_scrub *scrub;
+    bool heads;
 } collect_ctx;
 
 static int collect_row(void *opaque, const char *ctid, size_t ctid_len, const char *doc, size_t doc_len, char *err,
                        size_t err_size)
 {
     collect_ctx *c = opaque;
+    if (c->heads)
+        return rdapsync_sinktk_scrub_list_add_heads(&c->list, c->scrub, ctid, ctid_len, doc, doc_len, err, err_size);
     return rdapsync_sinktk_scrub_list_add(&c->list, c->scrub, ctid, ctid_len, doc, doc_len, err, err_size);
 }
 
@@ -147,7 +164,8 @@ static rdapsync_status apply(pgs_state *st, const part *p, const rdapsync_sinktk
                              char *err, size_t err_size)
 {
     char *del = pgs_printf("DELETE FROM %s WHERE ctid = $1::tid", p->table);
-    char *upd = pgs_printf("UPDATE %s SET doc = $2::jsonb%s WHERE ctid = $1::tid", p->table,
+    char *upd = pgs_printf("UPDATE %s SET %s%s WHERE ctid = $1::tid", p->table,
+                           p->heads ? "heads = $2" : "doc = $2::jsonb",
                            p->history ? ", retention_until = $2::jsonb->'rdapsync'->>'retention_until'" : "");
     rdapsync_status status = del && upd ? RDAPSYNC_OK : RDAPSYNC_ERROR;
     for (size_t i = 0; status == RDAPSYNC_OK && i < list->count; i++) {
@@ -180,10 +198,10 @@ static rdapsync_status scrub_all(pgs_state *st, const rdapsync_sinktk_scrub *scr
     rdapsync_status status = st->conn ? pgs_exec(st->conn, "BEGIN", err, err_size) : RDAPSYNC_RETRY;
     if (!st->conn)
         snprintf(err, err_size, "postgres sink: not connected");
-    part parts[2];
+    part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        collect_ctx c = {.scrub = scrub};
+        collect_ctx c = {.scrub = scrub, .heads = parts[i].heads};
         char *sql = select_sql(st, &parts[i], "ctid::text", scrub->subject != NULL, pattern != NULL, true);
         status = sql ? scan(st, sql, pattern, collect_row, &c, err, err_size) : RDAPSYNC_ERROR;
         if (status == RDAPSYNC_OK)

@@ -10,6 +10,10 @@
  * again picks up what changed). The version key goes with the document:
  * its name holds the record key, which may itself be personal (an entity
  * handle).
+ * With conflicts: {...} the register's heads keys (<prefix>\0h:<key>) are
+ * walked the same way and scrubbed head by head (versions stay). The
+ * conflict log's entries carry no documents (only vectors and versions)
+ * and are left as they are.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,35 +52,46 @@ static redisReply *call(rds_state *st, const char *what, int argc, const char **
 typedef int (*doc_fn)(void *opaque, const char *key, size_t key_len, const char *doc, size_t doc_len, char *err,
                       size_t err_size);
 
-/* The prefix as a SCAN pattern: glob characters escaped, then "*". */
-static char *scan_pattern(const char *prefix)
+/* The prefix as a SCAN pattern: glob characters escaped, then `infix`
+ * (`infix_len` bytes, may hold NUL), then "*"; *len gets its length. */
+static char *scan_pattern(const char *prefix, const char *infix, size_t infix_len, size_t *len)
 {
-    size_t n = 0, len = strlen(prefix);
-    char *out = malloc(2 * len + 2);
+    size_t n = 0, plen = strlen(prefix);
+    char *out = malloc(2 * plen + infix_len + 2);
     if (!out)
         return NULL;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < plen; i++) {
         if (strchr("*?[]\\", prefix[i]))
             out[n++] = '\\';
         out[n++] = prefix[i];
     }
+    memcpy(out + n, infix, infix_len);
+    n += infix_len;
     out[n++] = '*';
     out[n] = '\0';
+    *len = n;
     return out;
 }
 
-static rdapsync_status each_doc(rds_state *st, doc_fn fn, void *opaque, char *err, size_t err_size)
+/* Register heads keys: <prefix>\0h:<key> (rds_mvr.c). */
+static const char heads_infix[] = "\0h:";
+#define HEADS_INFIX_LEN 3
+
+/* Every string key under the prefix: the documents (heads false; version
+ * and staging keys skipped), or the register's heads keys (heads true). */
+static rdapsync_status each_key(rds_state *st, bool heads, doc_fn fn, void *opaque, char *err, size_t err_size)
 {
     const char *prefix = st->cfg->prefix ? st->cfg->prefix : "";
-    size_t plen = strlen(prefix);
-    char *pattern = scan_pattern(prefix);
+    size_t plen = strlen(prefix), pattern_len = 0;
+    char *pattern = scan_pattern(prefix, heads_infix, heads ? HEADS_INFIX_LEN : 0, &pattern_len);
     char cursor[32] = "0";
     rdapsync_status status = pattern ? RDAPSYNC_OK : RDAPSYNC_ERROR;
     if (!pattern)
         snprintf(err, err_size, "out of memory");
     do {
         const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "500", "TYPE", "string"};
-        redisReply *page = status == RDAPSYNC_OK ? call(st, "SCAN", 8, argv, NULL, &status, err, err_size) : NULL;
+        size_t lens[] = {4, strlen(cursor), 5, pattern_len, 5, 3, 4, 6};
+        redisReply *page = status == RDAPSYNC_OK ? call(st, "SCAN", 8, argv, lens, &status, err, err_size) : NULL;
         if (!page)
             break;
         if (page->type != REDIS_REPLY_ARRAY || page->elements != 2) {
@@ -87,11 +102,11 @@ static rdapsync_status each_doc(rds_state *st, doc_fn fn, void *opaque, char *er
             redisReply *keys = page->element[1];
             for (size_t i = 0; status == RDAPSYNC_OK && i < keys->elements; i++) {
                 const redisReply *k = keys->element[i];
-                if (k->len <= plen || k->str[plen] == '\0')
+                if (!heads && (k->len <= plen || k->str[plen] == '\0'))
                     continue; /* a version or staging key */
                 const char *get[] = {"GET", k->str};
-                size_t lens[] = {3, k->len};
-                redisReply *doc = call(st, "GET", 2, get, lens, &status, err, err_size);
+                size_t get_lens[] = {3, k->len};
+                redisReply *doc = call(st, "GET", 2, get, get_lens, &status, err, err_size);
                 if (doc && doc->type == REDIS_REPLY_STRING &&
                     fn(opaque, k->str, k->len, doc->str, doc->len, err, err_size) != 0)
                     status = RDAPSYNC_ERROR;
@@ -108,7 +123,8 @@ static rdapsync_status each_doc(rds_state *st, doc_fn fn, void *opaque, char *er
 /* ---- find ---- */
 
 typedef struct find_ctx {
-    size_t prefix_len;
+    size_t prefix_len; /* of the keys scanned: the prefix, and the heads infix for heads */
+    bool heads;
     const rdapsync_sinktk_subject *subject;
     rdapsync_subject_found_fn fn;
     void *arg;
@@ -118,8 +134,10 @@ static int found_doc(void *opaque, const char *key, size_t key_len, const char *
                      size_t err_size)
 {
     find_ctx *f = opaque;
-    int yes = rdapsync_sinktk_subject_match_text(rds_host, f->subject, doc, doc_len);
-    rdapsync_subject_hit hit = {"live", key + f->prefix_len, key_len - f->prefix_len, doc, doc_len};
+    int yes = f->heads ? rdapsync_sinktk_subject_match_heads_text(rds_host, f->subject, doc, doc_len)
+                       : rdapsync_sinktk_subject_match_text(rds_host, f->subject, doc, doc_len);
+    rdapsync_subject_hit hit = {f->heads ? "heads" : "live", key + f->prefix_len, key_len - f->prefix_len, doc,
+                                doc_len};
     if (yes == 1 && f->fn(f->arg, &hit) != 0) {
         snprintf(err, err_size, "stopped by the caller");
         return -1;
@@ -135,8 +153,13 @@ rdapsync_status rds_subject_find(void *state, const rdapsync_subject *s, rdapsyn
     rdapsync_status status = rdapsync_sinktk_subject_prepare(&subject, s, err, err_size);
     if (status != RDAPSYNC_OK)
         return status;
-    find_ctx f = {st->cfg->prefix ? strlen(st->cfg->prefix) : 0, &subject, fn, arg};
-    status = each_doc(st, found_doc, &f, err, err_size);
+    size_t plen = st->cfg->prefix ? strlen(st->cfg->prefix) : 0;
+    find_ctx f = {plen, false, &subject, fn, arg};
+    status = each_key(st, false, found_doc, &f, err, err_size);
+    if (status == RDAPSYNC_OK && st->conflicts) {
+        f = (find_ctx){plen + HEADS_INFIX_LEN, true, &subject, fn, arg};
+        status = each_key(st, true, found_doc, &f, err, err_size);
+    }
     rdapsync_sinktk_subject_free(&subject);
     return status;
 }
@@ -148,6 +171,29 @@ typedef struct scrub_ctx {
     const rdapsync_sinktk_scrub *scrub;
     uint64_t changed;
 } scrub_ctx;
+
+/* Rewrites one heads key with the compare-and-set script (its second key
+ * unused: a heads key has no version key beside it). */
+static int scrub_heads_key(void *opaque, const char *key, size_t key_len, const char *heads, size_t heads_len,
+                           char *err, size_t err_size)
+{
+    scrub_ctx *c = opaque;
+    char *next = NULL;
+    size_t next_len = 0;
+    int verdict = rdapsync_sinktk_scrub_heads(c->scrub, heads, heads_len, &next, &next_len, err, err_size);
+    if (verdict <= RDAPSYNC_SINKTK_KEEP)
+        return verdict < 0 ? -1 : 0;
+    const char *argv[] = {"EVAL", cas_script, "2", key, key, heads, "u", next};
+    size_t lens[] = {4, strlen(cas_script), 1, key_len, key_len, heads_len, 1, next_len};
+    rdapsync_status status;
+    redisReply *reply = call(c->st, "EVAL", 8, argv, lens, &status, err, err_size);
+    if (reply) {
+        c->changed += reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+        freeReplyObject(reply);
+    }
+    rds_host->free(next);
+    return reply ? 0 : -1;
+}
 
 /* Decides and changes one document at once: the compare-and-set needs the
  * bytes that were judged, which the scrub list does not keep. */
@@ -192,7 +238,9 @@ static rdapsync_status scrub_all(rds_state *st, const rdapsync_sinktk_scrub *scr
                                  size_t err_size)
 {
     scrub_ctx c = {st, scrub, 0};
-    rdapsync_status status = each_doc(st, scrub_doc, &c, err, err_size);
+    rdapsync_status status = each_key(st, false, scrub_doc, &c, err, err_size);
+    if (status == RDAPSYNC_OK && st->conflicts)
+        status = each_key(st, true, scrub_heads_key, &c, err, err_size);
     /* What was changed stays changed: a failure part way still counts. */
     *changed = c.changed;
     return status;

@@ -1,6 +1,8 @@
 /*
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
- * the data table and the history table. Candidates come from a LIKE
+ * the data table, the history table, and with conflicts: {...} the heads
+ * and the conflict log (each head scrubbed, every version kept).
+ * Candidates come from a LIKE
  * prefilter on the document text (ASCII case-insensitive, as the needle
  * is), and the toolkit's matcher decides. An erasure is one transaction
  * (BEGIN IMMEDIATE) that deletes or rewrites rows by rowid with
@@ -20,17 +22,25 @@
 typedef struct part {
     const char *where;
     const char *table;
+    const char *column; /* the document's column */
     bool history;
+    bool heads; /* the column holds a register's heads (rdapsync_sinktk_scrub_heads) */
 } part;
 
-/* The stores an erasure reaches. Conflict heads (where == "heads") join
- * here once the sink keeps them. */
-static size_t parts_of(const sqs_state *st, part out[2])
+#define MAX_PARTS 4
+
+/* The stores an erasure reaches: the data, its history, the register's
+ * heads and the conflict log's heads (conflicts: {...}). */
+static size_t parts_of(const sqs_state *st, part out[MAX_PARTS])
 {
     size_t n = 0;
-    out[n++] = (part){"live", st->names.table, false};
+    out[n++] = (part){"live", st->names.table, "doc", false, false};
     if (st->names.history)
-        out[n++] = (part){"history", st->names.history, true};
+        out[n++] = (part){"history", st->names.history, "doc", true, false};
+    if (st->names.heads)
+        out[n++] = (part){"heads", st->names.heads, "heads", false, true};
+    if (st->names.conflicts)
+        out[n++] = (part){"conflicts", st->names.conflicts, "heads", false, true};
     return n;
 }
 
@@ -38,10 +48,14 @@ static char *select_sql(const sqs_state *st, const part *p, const char *id_expr,
 {
     const char *filter = "";
     if (subject && with_pattern)
-        filter = " AND doc LIKE ?1 ESCAPE '\\'";
+        filter = " LIKE ?1 ESCAPE '\\'";
     else if (!subject)
-        filter = p->history ? " AND retention_until IS NOT NULL" : " AND doc LIKE '%\"retention\\_until\"%' ESCAPE '\\'";
-    return sqs_printf("SELECT %s, doc FROM %s WHERE doc IS NOT NULL%s", id_expr, p->table, filter);
+        filter = p->history ? NULL : " LIKE '%\"retention\\_until\"%' ESCAPE '\\'";
+    if (!filter)
+        return sqs_printf("SELECT %s, doc FROM %s WHERE doc IS NOT NULL AND retention_until IS NOT NULL", id_expr,
+                          p->table);
+    return sqs_printf("SELECT %s, %s FROM %s WHERE %s IS NOT NULL%s%s%s", id_expr, p->column, p->table, p->column,
+                      *filter ? " AND " : "", *filter ? p->column : "", filter);
 }
 
 typedef int (*row_fn)(void *opaque, const char *id, size_t id_len, const char *doc, size_t doc_len, char *err,
@@ -82,6 +96,7 @@ static rdapsync_status scan(sqs_state *st, const char *sql, const char *pattern,
 typedef struct find_ctx {
     const rdapsync_sinktk_subject *subject;
     const char *where;
+    bool heads;
     rdapsync_subject_found_fn fn;
     void *arg;
 } find_ctx;
@@ -90,7 +105,8 @@ static int found_row(void *opaque, const char *key, size_t key_len, const char *
                      size_t err_size)
 {
     find_ctx *f = opaque;
-    int yes = rdapsync_sinktk_subject_match_text(sqs_host, f->subject, doc, doc_len);
+    int yes = f->heads ? rdapsync_sinktk_subject_match_heads_text(sqs_host, f->subject, doc, doc_len)
+                    : rdapsync_sinktk_subject_match_text(sqs_host, f->subject, doc, doc_len);
     if (yes < 0) {
         snprintf(err, err_size, "sqlite sink: %s row of key \"%.200s\" is not JSON", f->where, key);
         return -1;
@@ -113,10 +129,10 @@ rdapsync_status sqs_subject_find(void *state, const rdapsync_subject *s, rdapsyn
         snprintf(err, err_size, "sqlite sink: the database is not open");
         status = RDAPSYNC_RETRY;
     }
-    part parts[2];
+    part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        find_ctx f = {&subject, parts[i].where, fn, arg};
+        find_ctx f = {&subject, parts[i].where, parts[i].heads, fn, arg};
         char *sql = select_sql(st, &parts[i], st->names.key, true, pattern != NULL);
         status = sql ? scan(st, sql, pattern, found_row, &f, err, err_size) : RDAPSYNC_ERROR;
         free(sql);
@@ -131,12 +147,15 @@ rdapsync_status sqs_subject_find(void *state, const rdapsync_subject *s, rdapsyn
 typedef struct collect_ctx {
     rdapsync_sinktk_scrub_list list;
     const rdapsync_sinktk_scrub *scrub;
+    bool heads;
 } collect_ctx;
 
 static int collect_row(void *opaque, const char *rowid, size_t rowid_len, const char *doc, size_t doc_len, char *err,
                        size_t err_size)
 {
     collect_ctx *c = opaque;
+    if (c->heads)
+        return rdapsync_sinktk_scrub_list_add_heads(&c->list, c->scrub, rowid, rowid_len, doc, doc_len, err, err_size);
     return rdapsync_sinktk_scrub_list_add(&c->list, c->scrub, rowid, rowid_len, doc, doc_len, err, err_size);
 }
 
@@ -144,7 +163,7 @@ static rdapsync_status apply(sqs_state *st, const part *p, const rdapsync_sinktk
                              char *err, size_t err_size)
 {
     char *del = sqs_printf("DELETE FROM %s WHERE rowid = ?1", p->table);
-    char *upd = sqs_printf("UPDATE %s SET doc = ?2%s WHERE rowid = ?1", p->table,
+    char *upd = sqs_printf("UPDATE %s SET %s = ?2%s WHERE rowid = ?1", p->table, p->column,
                            p->history ? ", retention_until = json_extract(?2, '$.rdapsync.retention_until')" : "");
     sqlite3_stmt *stmts[2] = {NULL, NULL};
     int rc = del && upd ? sqlite3_prepare_v2(st->db, del, -1, &stmts[0], NULL) : SQLITE_NOMEM;
@@ -196,10 +215,10 @@ static rdapsync_status scrub_all(sqs_state *st, const rdapsync_sinktk_scrub *scr
     char *pattern = scrub->subject && scrub->subject->needle ? rdapsync_sinktk_like_pattern(scrub->subject->needle)
                                                               : NULL;
     rdapsync_status status = sqs_exec(st->db, "PRAGMA secure_delete=ON; BEGIN IMMEDIATE", err, err_size);
-    part parts[2];
+    part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        collect_ctx c = {.scrub = scrub};
+        collect_ctx c = {.scrub = scrub, .heads = parts[i].heads};
         char *sql = select_sql(st, &parts[i], "rowid", scrub->subject != NULL, pattern != NULL);
         status = sql ? scan(st, sql, pattern, collect_row, &c, err, err_size) : RDAPSYNC_ERROR;
         if (status == RDAPSYNC_OK)

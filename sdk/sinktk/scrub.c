@@ -74,13 +74,15 @@ int rdapsync_sinktk_scrub_text(const rdapsync_sinktk_scrub *scrub, const char *j
     return RDAPSYNC_SINKTK_REPLACE;
 }
 
-int rdapsync_sinktk_scrub_list_add(rdapsync_sinktk_scrub_list *list, const rdapsync_sinktk_scrub *scrub,
-                                   const char *id, size_t id_len, const char *json, size_t len, char *err,
-                                   size_t err_size)
+typedef int (*decide_fn)(const rdapsync_sinktk_scrub *scrub, const char *json, size_t len, char **out,
+                         size_t *out_len, char *err, size_t err_size);
+
+static int list_add(rdapsync_sinktk_scrub_list *list, const rdapsync_sinktk_scrub *scrub, decide_fn decide,
+                    const char *id, size_t id_len, const char *json, size_t len, char *err, size_t err_size)
 {
     char *doc = NULL;
     size_t doc_len = 0;
-    int verdict = rdapsync_sinktk_scrub_text(scrub, json, len, &doc, &doc_len, err, err_size);
+    int verdict = decide(scrub, json, len, &doc, &doc_len, err, err_size);
     if (verdict < 0 || verdict == RDAPSYNC_SINKTK_KEEP)
         return verdict < 0 ? -1 : 0;
     if (list->count == list->capacity) {
@@ -103,6 +105,20 @@ oom:
     scrub->host->free(doc);
     snprintf(err, err_size, "out of memory");
     return -1;
+}
+
+int rdapsync_sinktk_scrub_list_add(rdapsync_sinktk_scrub_list *list, const rdapsync_sinktk_scrub *scrub,
+                                   const char *id, size_t id_len, const char *json, size_t len, char *err,
+                                   size_t err_size)
+{
+    return list_add(list, scrub, rdapsync_sinktk_scrub_text, id, id_len, json, len, err, err_size);
+}
+
+int rdapsync_sinktk_scrub_list_add_heads(rdapsync_sinktk_scrub_list *list, const rdapsync_sinktk_scrub *scrub,
+                                         const char *id, size_t id_len, const char *json, size_t len, char *err,
+                                         size_t err_size)
+{
+    return list_add(list, scrub, rdapsync_sinktk_scrub_heads, id, id_len, json, len, err, err_size);
 }
 
 void rdapsync_sinktk_scrub_list_free(rdapsync_sinktk_scrub_list *list, const rdapsync_host *host)

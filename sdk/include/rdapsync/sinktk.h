@@ -718,6 +718,39 @@ int rdapsync_sinktk_scrub_list_add(rdapsync_sinktk_scrub_list *list, const rdaps
 /* Frees the items (replacements with scrub->host->free); leaves it zeroed. */
 void rdapsync_sinktk_scrub_list_free(rdapsync_sinktk_scrub_list *list, const rdapsync_host *host);
 
+/*
+ * Erasure inside the heads (a multi-value register's stored heads, or the
+ * conflict log's `heads`; "Multi-value register" below). A head is a
+ * version first: dominance, staleness and convergence need only its
+ * vector and version, so an erasure or retention pass keeps every head
+ * and changes only documents. A head whose document concerns the subject
+ * (or is past its retention deadline) gets the replacement `fn` returns;
+ * when there is none (fn NULL, fn asked for deletion, or the replacement
+ * still concerns the subject) the head becomes a tombstone marked
+ * "erased": true, with no document. A later version the erased head does
+ * not dominate still meets it as a concurrent head; one it dominates is
+ * still stale, so the erased data cannot come back by replay. When the
+ * strategy picks an erased head, the key's row is a tombstone. The
+ * "erased" marker is informational: the register keeps it until the key's
+ * heads are next rewritten.
+ */
+
+/* Whether any head's document in the heads text `json` concerns `subject`:
+ * 1 yes, 0 no, -1 the text is not a JSON array. */
+int rdapsync_sinktk_subject_match_heads_text(const rdapsync_host *host, const rdapsync_sinktk_subject *subject,
+                                             const char *json, size_t len);
+/* Scrubs the heads text `json`: KEEP (no head concerned, *out NULL) or
+ * REPLACE with *out (host->alloc'd, caller frees with host->free) and
+ * *out_len; never DELETE (the versions stay). -1 with err: the text is not
+ * a JSON array, fn failed, or memory. */
+int rdapsync_sinktk_scrub_heads(const rdapsync_sinktk_scrub *scrub, const char *json, size_t len, char **out,
+                                size_t *out_len, char *err, size_t err_size);
+/* As rdapsync_sinktk_scrub_list_add for a row holding a heads text: appends
+ * a REPLACE item when a head changed. 0, or -1 with err. */
+int rdapsync_sinktk_scrub_list_add_heads(rdapsync_sinktk_scrub_list *list, const rdapsync_sinktk_scrub *scrub,
+                                         const char *id, size_t id_len, const char *json, size_t len, char *err,
+                                         size_t err_size);
+
 /* Escapes `needle` for a SQL LIKE pattern with escape character '\'
  * and wraps it in '%': "%a\_b%". malloc'd, caller frees; NULL (memory). */
 char *rdapsync_sinktk_like_pattern(const char *needle);

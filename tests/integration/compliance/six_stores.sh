@@ -6,7 +6,11 @@
 # trace of her, the other people are still there; a newer record about her
 # then arrives redacted in every store; `audit verify` passes on the trail
 # the runs and the erasure wrote, and fails once a line is deleted.
-# Conflict heads (sinks that keep them) are not in this configuration.
+# The five table sinks keep conflict heads (conflicts: { strategy: lww }):
+# two concurrent versions about her (version vectors of two regions) leave
+# two heads; the erasure leaves them as versions without her documents
+# (marked "erased", or redacted where the pipeline redacts), and a newer
+# concurrent version arrives redacted into the heads too.
 set -euo pipefail
 : "${RDAPSYNC_BINARY_DIR:?run through ctest}" "${RDAPSYNC_BIN:?run through ctest}"
 : "${RDAPSYNC_PLUGIN_PATH:?run through ctest}"
@@ -30,7 +34,11 @@ rcli() { REDISCLI_AUTH="${RDAPSYNC_REDIS_PASSWORD:-}" redis-cli --no-auth-warnin
            -p "$RDAPSYNC_REDIS_PORT" ${RDAPSYNC_REDIS_USER:+--user "$RDAPSYNC_REDIS_USER"} "$@"; }
 cleanup() {
   local rc=$?
-  pgq "DROP TABLE IF EXISTS six_$RUN, six_${RUN}_history" >/dev/null 2>&1 || true
+  pgq "DROP TABLE IF EXISTS six_$RUN, six_${RUN}_history, six_${RUN}_heads, six_${RUN}_conflicts" >/dev/null 2>&1 || true
+  local c
+  for c in "six_$RUN" "six_${RUN}_heads" "six_${RUN}_conflicts"; do
+    "$MONGO_EXPORT" --drop "$RDAPSYNC_MONGO_URI" rdapsync_test "$c" >/dev/null 2>&1 || true
+  done
   myq "DROP DATABASE IF EXISTS \`$SINK_DB\`" >/dev/null 2>&1 || true
   rcli --raw EVAL "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end" 0 "$PREFIX*" \
     >/dev/null 2>&1 || true
@@ -47,6 +55,9 @@ domain() { # ldh contact
   printf '{"rdapsync":{"schema":"rdapsync.unified/1"},"object_class":"domain","ldh_name":"%s","contacts":{"registrant":[%s]}}' "$1" "$2"
 }
 line() { printf '{"key":"%s","op":"upsert","ts_ms":%s,"origin":"t","seq":%s,"value":%s}\n' "$@"; }
+vline() { # key ts origin seq vv value: a version with a version vector
+  printf '{"key":"%s","op":"upsert","ts_ms":%s,"origin":"%s","seq":%s,"vv":%s,"value":%s}\n' "$@"
+}
 maren="$(contact C20117001-EXAMPLE "Maren Oakhurst" maren@larkspur-bindery.example +1.5555550234)"
 yusuf="$(contact C20117003-EXAMPLE "Yusuf Brannigan" yusuf@tallgrass-hosting.example +1.5555550246)"
 {
@@ -54,9 +65,14 @@ yusuf="$(contact C20117003-EXAMPLE "Yusuf Brannigan" yusuf@tallgrass-hosting.exa
   line domain/larkspur-bindery.example 2000 2 "$(domain larkspur-bindery.example "$maren")"
   line entity/C20117001-EXAMPLE 1000 3 "{\"object_class\":\"entity\",\"handle\":\"C20117001-EXAMPLE\",\"entity\":$maren}"
   line domain/tallgrass.example 1000 4 "$(domain tallgrass.example "$yusuf")"
+  vline domain/regions.example 1000 eu 6 '{"eu":1}' "$(domain regions.example "$maren")"
+  vline domain/regions.example 2000 us 7 '{"us":1}' "$(domain regions.example "$maren")"
   printf '%s\n' '{"key":"domain/broken.example","value":{"emails":["maren@larkspur-bindery.example"]'
 } >docs.jsonl
-line domain/larkspur-bindery.example 3000 5 "$(domain larkspur-bindery.example "$maren")" >newer.jsonl
+{
+  line domain/larkspur-bindery.example 3000 5 "$(domain larkspur-bindery.example "$maren")"
+  vline domain/regions.example 3000 ap 8 '{"ap":1}' "$(domain regions.example "$maren")"
+} >newer.jsonl
 head -c 32 /dev/urandom | base64 >audit.key
 head -c 32 /dev/urandom | base64 >subjects.key
 cat >fax-only.yaml <<'YAML'
@@ -68,7 +84,7 @@ YAML
 
 # config NAME INPUT: one pipeline per store over INPUT, each with a dead-letter file.
 config() {
-  local name=$1 input=$2
+  local name=$1 input=$2 heads="conflicts: { strategy: lww }"
   pipeline() { # name sink [transforms]
     cat <<YAML
   - name: $1
@@ -85,23 +101,27 @@ audit: { path: $WORK/audit.log, key: "\${file:$WORK/audit.key}" }
 compliance: { suppression: $WORK/suppressed.list, key: "\${file:$WORK/subjects.key}", policy_dir: "$RDAPSYNC_SOURCE_DIR/config/policies" }
 pipelines:
 YAML
-    pipeline pg "{ plugin: postgres, config: { dsn: \"\${env:RDAPSYNC_PG_DSN}\", table: six_$RUN, history: { table: six_${RUN}_history } } }" \
+    pipeline pg "{ plugin: postgres, config: { dsn: \"\${env:RDAPSYNC_PG_DSN}\", table: six_$RUN, history: { table: six_${RUN}_history }, $heads } }" \
       "    transforms: [ { plugin: redact, config: { policy: \"$WORK/fax-only.yaml\" } } ]
 "
-    pipeline my "{ plugin: mysql, config: { host: \"\${env:RDAPSYNC_MYSQL_HOST}\", port: \"\${env:RDAPSYNC_MYSQL_PORT}\", user: \"\${env:RDAPSYNC_MYSQL_USER}\", password: \"\${env:RDAPSYNC_MYSQL_PASSWORD}\", database: \"\${env:SINK_DB}\", table: docs, history: { table: docs_history } } }"
-    pipeline mongo "{ plugin: mongodb, config: { uri: \"\${env:RDAPSYNC_MONGO_URI}\", database: rdapsync_test, collection: six_$RUN } }"
-    pipeline lite "{ plugin: sqlite, config: { path: \"$WORK/six.db\", history: { table: docs_history } } }"
-    pipeline red "{ plugin: redis, config: { url: \"\${env:RDAPSYNC_REDIS_URL}\", username: \"\${env:RDAPSYNC_REDIS_USER}\", password: \"\${env:RDAPSYNC_REDIS_PASSWORD}\", prefix: \"$PREFIX\" } }"
+    pipeline my "{ plugin: mysql, config: { host: \"\${env:RDAPSYNC_MYSQL_HOST}\", port: \"\${env:RDAPSYNC_MYSQL_PORT}\", user: \"\${env:RDAPSYNC_MYSQL_USER}\", password: \"\${env:RDAPSYNC_MYSQL_PASSWORD}\", database: \"\${env:SINK_DB}\", table: docs, history: { table: docs_history }, $heads } }"
+    pipeline mongo "{ plugin: mongodb, config: { uri: \"\${env:RDAPSYNC_MONGO_URI}\", database: rdapsync_test, collection: six_$RUN, $heads } }"
+    pipeline lite "{ plugin: sqlite, config: { path: \"$WORK/six.db\", history: { table: docs_history }, $heads } }"
+    pipeline red "{ plugin: redis, config: { url: \"\${env:RDAPSYNC_REDIS_URL}\", username: \"\${env:RDAPSYNC_REDIS_USER}\", password: \"\${env:RDAPSYNC_REDIS_PASSWORD}\", prefix: \"$PREFIX\", $heads } }"
     pipeline file "{ plugin: file, config: { path: \"$WORK/out-file.jsonl\" } }"
   } >"$name.yaml"
 }
 
 scan() { # every store, as raw as it allows
-  pg_dump --data-only -t "six_$RUN" -t "six_${RUN}_history" "$RDAPSYNC_PG_DSN" | sed 's/^/pg: /'
+  pg_dump --data-only -t "six_$RUN" -t "six_${RUN}_history" -t "six_${RUN}_heads" -t "six_${RUN}_conflicts" \
+    "$RDAPSYNC_PG_DSN" | sed 's/^/pg: /'
   "$(command -v mariadb-dump || command -v mysqldump)" --no-defaults --protocol=tcp -h "$RDAPSYNC_MYSQL_HOST" \
     -P "$RDAPSYNC_MYSQL_PORT" -u "$RDAPSYNC_MYSQL_USER" -p"$RDAPSYNC_MYSQL_PASSWORD" --skip-extended-insert "$SINK_DB" \
     | sed 's/^/mysql: /'
-  "$MONGO_EXPORT" "$RDAPSYNC_MONGO_URI" rdapsync_test "six_$RUN" | sed 's/^/mongo: /'
+  local c
+  for c in "six_$RUN" "six_${RUN}_heads" "six_${RUN}_conflicts"; do
+    "$MONGO_EXPORT" --raw "$RDAPSYNC_MONGO_URI" rdapsync_test "$c" | sed 's/^/mongo: /'
+  done
   for f in six.db six.db-wal; do [[ ! -e $f ]] || strings -a "$f" | sed "s/^/$f: /"; done
   rcli --raw EVAL "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do out[#out + 1] = k
     if redis.call('TYPE', k).ok == 'string' then out[#out + 1] = redis.call('GET', k) end end return out" 0 "$PREFIX*" \
@@ -124,6 +144,11 @@ done
 got="$({ grep -a -i -F maren@larkspur-bindery.example before.txt || true; } | stores)"
 [[ "$got" == "$all_stores" ]] || fail "before the erasure the subject should be in every store and dead-letter file: $got"
 grep -a -q "^pg: COPY public.six_${RUN}_history" before.txt || fail "the PostgreSQL history table is not in the scan"
+grep -a -q "^pg: COPY public.six_${RUN}_heads" before.txt || fail "the PostgreSQL heads table is not in the scan"
+got="$({ grep -a -F regions.example before.txt | grep -a -i -F maren@larkspur-bindery.example || true; } | stores)"
+for s in mongo mysql pg redis six.db; do
+  [[ "$got" == *"$s "* ]] || fail "before the erasure her concurrent heads should be in $s (found in: $got)"
+done
 log "the subject is in all six stores and every pipeline's dead letters"
 
 "$RDAPSYNC_BIN" erase --subject email:Maren@Larkspur-Bindery.example first.yaml >erase.out 2>erase.err ||
@@ -137,7 +162,12 @@ done
 got="$({ grep -a -F yusuf@tallgrass-hosting.example after.txt || true; } | stores)"
 [[ "$got" == *"pg "*"redis "* ]] || fail "the erasure took other people's records too: yusuf is only in $got"
 grep -a -q 'pg: .*larkspur-bindery.example' after.txt || fail "the redacting pipeline (pg) lost the record instead of redacting it"
-log "erased: a raw scan of every store finds no trace"
+got="$({ grep -a -F erased after.txt || true; } | stores)"
+for s in mongo mysql redis six.db; do
+  [[ "$got" == *"$s "* ]] || fail "her heads should stay as erased versions in $s (erased heads in: $got)"
+done
+grep -a -q 'pg: .*regions.example' after.txt || fail "the redacting pipeline (pg) lost her heads instead of redacting them"
+log "erased: a raw scan of every store (heads and conflict logs included) finds no trace"
 "$RDAPSYNC_BIN" erase --subject email:maren@larkspur-bindery.example first.yaml >again.out 2>&1 ||
   { cat again.out >&2; fail "a second erase failed"; }
 grep -q "erased [1-9]" again.out && { cat again.out >&2; fail "a second erase changed something"; }

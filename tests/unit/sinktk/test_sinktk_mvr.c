@@ -297,3 +297,106 @@ Test(sinktk_mvr, the_conflicts_option_reads_defaults_and_names_each_mistake)
         cr_assert(strncmp(err, bad[i].place, strlen(bad[i].place)) == 0, "%s: %s", bad[i].json, err);
     }
 }
+
+/* ---- erasure inside the heads (sinktk.h, "Erasure inside the heads") ---- */
+
+static const char about_maren[] = "{\"contacts\":{\"registrant\":[{\"name\":\"Maren Oakhurst\","
+                                  "\"emails\":[\"maren@larkspur.example\"]}]}}";
+
+/* Two concurrent heads, the greater one about the subject. */
+static char *two_heads(rdapsync_record r[2])
+{
+    rdapsync_sinktk_conflicts lww = { 0 };
+    char *state = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        rdapsync_sinktk_mvr_key k = feed(&lww, &state, &r[i]);
+        rdapsync_sinktk_mvr_key_clear(&k);
+    }
+    return state;
+}
+
+static int scrub_heads(const char *heads, rdapsync_subject_rewrite_fn fn, char **out)
+{
+    rdapsync_sinktk_subject s;
+    char err[256];
+    cr_assert_eq(rdapsync_sinktk_subject_prepare(&s, &(rdapsync_subject){ "email", "maren@larkspur.example" }, err,
+                                                 sizeof err), RDAPSYNC_OK);
+    rdapsync_sinktk_scrub scrub = { .host = H, .subject = &s, .fn = fn };
+    size_t len;
+    int verdict = rdapsync_sinktk_scrub_heads(&scrub, heads, strlen(heads), out, &len, err, sizeof err);
+    rdapsync_sinktk_subject_free(&s);
+    return verdict;
+}
+
+Test(sinktk_mvr, erasure_turns_the_subjects_heads_into_erased_tombstones_and_keeps_every_version, .init = init)
+{
+    rdapsync_record r[] = { version(VV({ "eu", 1 }), 100, "eu", "{\"a\":1}"),
+                            version(VV({ "us", 1 }), 200, "us", about_maren) };
+    char *state = two_heads(r), *out = NULL;
+    rdapsync_sinktk_subject s;
+    char err[256];
+    cr_assert_eq(rdapsync_sinktk_subject_prepare(&s, &(rdapsync_subject){ "email", "maren@larkspur.example" }, err,
+                                                 sizeof err), RDAPSYNC_OK);
+    cr_assert_eq(rdapsync_sinktk_subject_match_heads_text(H, &s, state, strlen(state)), 1);
+
+    cr_assert_eq(scrub_heads(state, NULL, &out), RDAPSYNC_SINKTK_REPLACE);
+    cr_assert_null(strstr(out, "maren"), "no trace of the subject: %s", out);
+    cr_assert(strstr(out, "\"erased\":true"), "%s", out);
+    cr_assert(strstr(out, "{\"a\":1}"), "the other head keeps its document: %s", out);
+    cr_assert_eq(rdapsync_sinktk_subject_match_heads_text(H, &s, out, strlen(out)), 0);
+    char *again = NULL;
+    cr_assert_eq(scrub_heads(out, NULL, &again), RDAPSYNC_SINKTK_KEEP, "idempotent");
+    cr_assert_null(again);
+
+    /* The register reads the erased heads: a replay of the erased version
+     * is stale, and the visible row is the greatest head's: a tombstone. */
+    free(state);
+    state = strdup(out);
+    H->free(out);
+    rdapsync_sinktk_conflicts lww = { 0 };
+    rdapsync_record replay = version(VV({ "us", 1 }), 200, "us", about_maren);
+    rdapsync_sinktk_mvr_key k = feed(&lww, &state, &replay);
+    cr_assert_eq(k.stale, 1, "the erased data cannot come back by replay");
+    cr_assert_not(k.changed);
+    rdapsync_sinktk_mvr_key_clear(&k);
+
+    /* A version that dominates both resolves the conflict as usual. */
+    rdapsync_record next = version(VV({ "eu", 1 }, { "us", 2 }), 300, "us", "{\"a\":3}");
+    k = feed(&lww, &state, &next);
+    cr_assert(k.changed);
+    cr_assert_eq(k.head_count, 1);
+    cr_assert_eq(k.log, RDAPSYNC_SINKTK_LOG_RESOLVE);
+    cr_assert_str_eq(k.doc, "{\"a\":3}");
+    rdapsync_sinktk_mvr_key_clear(&k);
+    rdapsync_sinktk_subject_free(&s);
+    release(r, 2);
+    release(&replay, 1);
+    release(&next, 1);
+    free(state);
+}
+
+static int redact_all(void *arg, const char *document, size_t len, char **out, size_t *out_len)
+{
+    (void)arg, (void)document, (void)len;
+    static const char text[] = "{\"contacts\":{\"registrant\":[{\"name\":\"REDACTED FOR PRIVACY\"}]}}";
+    *out_len = sizeof(text) - 1;
+    *out = H->alloc(*out_len);
+    memcpy(*out, text, *out_len);
+    return 0;
+}
+
+Test(sinktk_mvr, erasure_with_a_redaction_policy_rewrites_the_heads_document_in_place, .init = init)
+{
+    rdapsync_record r[] = { version(VV({ "eu", 1 }), 100, "eu", "{\"a\":1}"),
+                            version(VV({ "us", 1 }), 200, "us", about_maren) };
+    char *state = two_heads(r), *out = NULL;
+    cr_assert_eq(scrub_heads(state, redact_all, &out), RDAPSYNC_SINKTK_REPLACE);
+    cr_assert(strstr(out, "REDACTED FOR PRIVACY"), "%s", out);
+    cr_assert_null(strstr(out, "erased"), "a redacted head keeps its document: %s", out);
+    cr_assert_null(strstr(out, "maren"));
+    H->free(out);
+    cr_assert_eq(scrub_heads("[{\"vv\":{}", NULL, &out), -1, "not JSON");
+    cr_assert_eq(scrub_heads("{}", NULL, &out), -1, "not an array");
+    release(r, 2);
+    free(state);
+}
