@@ -191,7 +191,7 @@ rdapsync_status mgs_mvr_write(mgs_state *st, const rdapsync_sinktk_mvr_key *keys
 
 rdapsync_status mgs_mvr_open_count(mgs_state *st, uint64_t *count, char *err, size_t err_size)
 {
-    mongoc_collection_t *log = collection(st, st->conflicts->table, false);
+    mongoc_collection_t *log = mgs_mvr_collection(st, st->conflicts->table, false);
     bson_t filter = BSON_INITIALIZER;
     bson_append_null(&filter, "resolved_at", 11);
     bson_error_t error;
