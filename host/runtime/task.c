@@ -649,7 +649,7 @@ static call_end task_loop(struct task *t, bool *ended)
  * the pipeline's tasks leave one idle; with as many tasks as CPUs, the
  * tasks already use them all and handoffs would only add work. Nor when
  * every transform is light (RDAPSYNC_TRANSFORM_LIGHT): the handoffs would
- * cost more than the transforms (delta alone: 0.3-0.4 s of CPU per 100,000
+ * cost more than the transforms (delta alone: 0.3-0.5 s of CPU per 100,000
  * records more with the thread than without, docs/benchmarks.md). */
 static bool transform_thread_wanted(const struct task *t)
 {

@@ -291,7 +291,7 @@ typedef struct rdapsync_plugin {
 
 /*
  * The transform's work per record is small against the host's parse of the
- * record's document (a hash and a lookup, say, not a walk that rebuilds the
+ * record's document (a hash and a lookup, say, not a rewrite of the
  * document). With batch.transform_thread: auto, a pipeline whose transforms
  * all set it runs them on the task's thread: handing every chunk of records
  * to a second thread and back would cost more CPU than that thread saves.
