@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "loader/context.h"
 #include "loader/context_internal.h"
+#include "loader/loader.h"
 #include "model/batch.h"
 #include "model/batch_api.h"
 #include "model/json_api.h"
@@ -646,13 +647,21 @@ static call_end task_loop(struct task *t, bool *ended)
 
 /* batch.transform_thread: auto takes a second CPU for the transforms when
  * the pipeline's tasks leave one idle; with as many tasks as CPUs, the
- * tasks already use them all and handoffs would only add work. */
+ * tasks already use them all and handoffs would only add work. Nor when
+ * every transform is light (RDAPSYNC_TRANSFORM_LIGHT): the handoffs would
+ * cost more than the transforms (delta alone: 0.3-0.5 s of CPU per 100,000
+ * records more with the thread than without, docs/benchmarks.md). */
 static bool transform_thread_wanted(const struct task *t)
 {
     if (t->transform_count == 0 || t->pipeline->transform_thread == TRANSFORM_THREAD_OFF)
         return false;
     if (t->pipeline->transform_thread == TRANSFORM_THREAD_ON)
         return true;
+    size_t light = 0;
+    for (size_t k = 0; k < t->transform_count; k++)
+        light += (loader_plugin_flags(t->transforms[k].desc) & RDAPSYNC_TRANSFORM_LIGHT) != 0;
+    if (light == t->transform_count)
+        return false;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return cpus > t->pipeline->tasks;
 }

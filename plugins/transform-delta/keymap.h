@@ -4,7 +4,7 @@
  * or delivered), or that it has none (unknown or deleted). A repeat of a
  * key's last document is then judged without an SQLite call; SQLite stays
  * the durable copy (dstate.h) and is read once per key, on its first sight.
- * Memory: about 80 bytes plus the key's length per distinct key.
+ * Memory: about 90 bytes plus the key's length per distinct key.
  */
 #ifndef RDAPSYNC_KEYMAP_H
 #define RDAPSYNC_KEYMAP_H

@@ -289,6 +289,18 @@ typedef struct rdapsync_plugin {
  */
 #define RDAPSYNC_TRANSFORM_CONCURRENT 0x1u
 
+/*
+ * The transform's work per record is small against the host's parse of the
+ * record's document (a hash and a lookup, say, not a rewrite of the
+ * document). With batch.transform_thread: auto, a pipeline whose transforms
+ * all set it runs them on the task's thread: handing every chunk of records
+ * to a second thread and back would cost more CPU than that thread saves.
+ * `true` still starts the thread. A host that does not know this bit
+ * ignores it (the thread is chosen as before); a plugin loses nothing by
+ * setting it on an older host.
+ */
+#define RDAPSYNC_TRANSFORM_LIGHT 0x2u
+
 #define RDAPSYNC_DESCRIPTOR_HEADER \
     .struct_size = sizeof(rdapsync_plugin), .abi_major = RDAPSYNC_ABI_MAJOR, .abi_minor = RDAPSYNC_ABI_MINOR
 

@@ -299,6 +299,26 @@ const rdapsync_plugin fake_concurrent_transform_desc = {
     .flags = RDAPSYNC_TRANSFORM_CONCURRENT,
 };
 
+const rdapsync_plugin fake_light_transform_desc = {
+    RDAPSYNC_DESCRIPTOR_HEADER,
+    .name = "faketx",
+    .kind = RDAPSYNC_KIND_TRANSFORM,
+    .version = "0",
+    .description = "scripted test transform that declares itself light",
+    .config_size = sizeof(fake_transform_cfg),
+    .open = transform_open,
+    .close = transform_close,
+    .transform = transform_record,
+    .flags = RDAPSYNC_TRANSFORM_LIGHT,
+};
+
+static const rdapsync_plugin *transform_desc(const fake_transform_cfg *cfg)
+{
+    return cfg->concurrent ? &fake_concurrent_transform_desc
+           : cfg->light    ? &fake_light_transform_desc
+                           : &fake_transform_desc;
+}
+
 /* ---- sinks ---- */
 
 typedef struct sink_state {
@@ -541,8 +561,7 @@ pipeline_config *fake_pipeline(const char *name, fake_source_cfg *source, fake_t
     if (transform) {
         p->transforms = calloc(1, sizeof(*p->transforms));
         p->transform_count = 1;
-        block(&p->transforms[0], transform->concurrent ? &fake_concurrent_transform_desc : &fake_transform_desc,
-              transform);
+        block(&p->transforms[0], transform_desc(transform), transform);
     }
     block(&p->sink, &fake_sink_desc, sink);
     p->tolerance = TOLERANCE_ALL;
@@ -567,8 +586,7 @@ void fake_pipeline_add_transform(pipeline_config *p, fake_transform_cfg *transfo
 {
     p->transforms = realloc(p->transforms, (p->transform_count + 1) * sizeof(*p->transforms));
     memset(&p->transforms[p->transform_count], 0, sizeof(*p->transforms));
-    block(&p->transforms[p->transform_count++],
-          transform->concurrent ? &fake_concurrent_transform_desc : &fake_transform_desc, transform);
+    block(&p->transforms[p->transform_count++], transform_desc(transform), transform);
 }
 
 void fake_pipeline_free(pipeline_config *p)

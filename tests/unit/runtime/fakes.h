@@ -34,6 +34,7 @@ typedef struct fake_transform_cfg {
     const char *drop_key;  /* DROP for this key */
     int retries;           /* first N calls answer RETRY */
     bool concurrent;       /* the descriptor sets RDAPSYNC_TRANSFORM_CONCURRENT */
+    bool light;            /* the descriptor sets RDAPSYNC_TRANSFORM_LIGHT (not with concurrent) */
 } fake_transform_cfg;
 
 /* What a fake sink stored; one store per sink role. */
@@ -97,6 +98,7 @@ bool fake_wait_poll_from(int64_t offset, int seconds);
 extern const rdapsync_plugin fake_source_desc;
 extern const rdapsync_plugin fake_transform_desc;
 extern const rdapsync_plugin fake_concurrent_transform_desc; /* the same, with RDAPSYNC_TRANSFORM_CONCURRENT */
+extern const rdapsync_plugin fake_light_transform_desc;      /* the same, with RDAPSYNC_TRANSFORM_LIGHT */
 extern const rdapsync_plugin fake_sink_desc;
 extern const rdapsync_plugin fake_dlq_desc;
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "checkpoint.h"
@@ -794,6 +795,60 @@ ParameterizedTest(stage_mode *mode, task, transform_stage)
     cr_assert_eq(atomic_load(&fake.source_thread_changes), 0, "the source stays on the task thread");
     task_stats_snapshot_free(&r.snap);
     fake_pipeline_free(p);
+}
+
+/* Whether the task said it started its transform thread. */
+static bool started_transform_thread(void)
+{
+    char line[4096];
+    bool started = false, threaded = false;
+
+    rewind(log_sink);
+    while (fgets(line, sizeof(line), log_sink))
+        if (strstr(line, "task started")) {
+            started = true;
+            threaded = strstr(line, "(transform thread)") != NULL;
+        }
+    cr_assert(started, "the task logged its start");
+    return threaded;
+}
+
+/* Runs 20 records through two fake transforms (light or not) with the
+ * given batch.transform_thread; all of them reach the sink. */
+static bool ran_threaded(transform_thread thread, bool first_light, bool second_light)
+{
+    fake_source_cfg src = {.total = 20, .per_poll = 4};
+    fake_transform_cfg first = {.light = first_light}, second = {.light = second_light};
+    fake_sink_cfg snk = {.store = &sink_store};
+    pipeline_config *p = fake_pipeline("light", &src, &first, &snk, NULL);
+    fake_pipeline_add_transform(p, &second);
+    p->transform_thread = thread;
+
+    run_result r = run_pipeline(p);
+    cr_assert_eq(r.result, TASK_RESULT_FINISHED, "%s", r.error);
+    cr_assert_eq(sink_store.durable, 20);
+    task_stats_snapshot_free(&r.snap);
+    fake_pipeline_free(p);
+    return started_transform_thread();
+}
+
+Test(task, transform_thread_auto_keeps_light_transforms_on_the_task_thread)
+{
+    cr_assert_not(ran_threaded(TRANSFORM_THREAD_AUTO, true, true), "only light transforms: no transform thread");
+}
+
+Test(task, transform_thread_auto_starts_the_thread_when_one_transform_is_not_light)
+{
+    bool threaded = ran_threaded(TRANSFORM_THREAD_AUTO, true, false);
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+        cr_assert(threaded, "a transform that is not light, a CPU to spare: the thread starts");
+    else
+        cr_assert_not(threaded, "one CPU: no transform thread");
+}
+
+Test(task, transform_thread_true_starts_the_thread_for_light_transforms_too)
+{
+    cr_assert(ran_threaded(TRANSFORM_THREAD_ON, true, true), "transform_thread: true is obeyed");
 }
 
 ParameterizedTestParameters(task, transform_stage_tolerance_none)
