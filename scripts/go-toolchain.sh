@@ -98,10 +98,16 @@ tmp="$(mktemp -d "$CACHE/$TOOLCHAIN.tmp.XXXXXX")"
 trap 'chmod -R u+w "$tmp" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 # Outside any module (an empty folder), so that no go.mod is in the way.
 mkdir "$tmp/empty"
-if ! json="$(cd "$tmp/empty" && GOTOOLCHAIN=local GO111MODULE=on GOFLAGS='' "$boot" mod download -json "$module")"; then
+# Three tries, 10 s apart: the proxy times out now and then.
+for try in 1 2 3; do
+  if json="$(cd "$tmp/empty" && GOTOOLCHAIN=local GO111MODULE=on GOFLAGS='' "$boot" mod download -json "$module")"; then
+    break
+  fi
   printf '%s\n' "$json" >&2
-  die "go mod download $module failed"
-fi
+  [[ $try -lt 3 ]] || die "go mod download $module failed"
+  log "go mod download $module failed (attempt $try of 3); trying again in 10 s"
+  sleep 10
+done
 src="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
 if [[ -z "$src" || ! -f "$src/bin/go" ]]; then
   printf '%s\n' "$json" >&2

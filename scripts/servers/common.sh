@@ -341,6 +341,24 @@ run_logged() {
   return "$rc"
 }
 
+# with_retries WHAT CMD...: runs CMD up to RDAPSYNC_FETCH_TRIES times (3),
+# 10 s apart, for the steps that download from a public registry (Maven
+# Central, the Go module proxy): one TLS handshake timeout there must not
+# fail a whole test run. A failure that is ours costs the retries only.
+with_retries() {
+  # Names the command cannot shadow: bash's locals are dynamically scoped.
+  local wr_what="$1"; shift
+  local wr_tries="${RDAPSYNC_FETCH_TRIES:-3}" wr_n=1
+  until "$@"; do
+    if (( wr_n >= wr_tries )); then
+      return 1
+    fi
+    log "$wr_what failed (attempt $wr_n of $wr_tries); trying again in 10 s"
+    sleep 10
+    wr_n=$((wr_n + 1))
+  done
+}
+
 # lock_cache DIR: takes an exclusive lock on DIR/.lock (fd 9), so that two
 # first runs do not download/build at once; unlock_cache releases it.
 lock_cache() {

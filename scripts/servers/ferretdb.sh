@@ -68,7 +68,7 @@ ensure_binary() {
   log "building FerretDB $FERRETDB_VERSION with $gov ($GO), first run only: 1-2 minutes"
   mkdir -p "$FERRETDB_CACHE"
   local src
-  src="$(cd "$FERRETDB_CACHE" && "$GO" mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" \
+  src="$(cd "$FERRETDB_CACHE" && with_retries "go mod download" "$GO" mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" \
           | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
   [[ -n "$src" && -f "$src/go.mod" ]] || die "go mod download $FERRETDB_MODULE@$FERRETDB_VERSION gave no source folder"
   local work; work="$(mktemp -d "$FERRETDB_CACHE/src.XXXXXX")"
@@ -76,7 +76,7 @@ ensure_binary() {
   chmod -R u+w "$work"
   printf '%s\n' "$FERRETDB_VERSION" >"$work/build/version/version.txt"
   : >"$FERRETDB_CACHE/build.log"
-  if ! run_logged "$FERRETDB_CACHE/build.log" "building FerretDB" go_build_ferretdb "$work"; then
+  if ! with_retries "building FerretDB" run_logged "$FERRETDB_CACHE/build.log" "building FerretDB" go_build_ferretdb "$work"; then
     tail_log "$FERRETDB_CACHE/build.log"
     rm -rf "$work"
     die "go build of FerretDB failed"

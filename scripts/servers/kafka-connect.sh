@@ -105,7 +105,7 @@ ensure_libs() {
   local work; work="$(mktemp -d "$KC_CACHE/pom.XXXXXX")"
   write_poms "$work"
   rm -rf "$KC_LIBS.tmp" "$KC_PLUGINS.tmp"
-  if ! run_logged "$work/mvn.log" "downloading the Kafka Connect jars" \
+  if ! with_retries "downloading the Kafka Connect jars" run_logged "$work/mvn.log" "downloading the Kafka Connect jars" \
        mvn_run "$work/runtime" dependency:copy-dependencies \
        -DoutputDirectory="$KC_LIBS.tmp" -DincludeScope=runtime; then
     tail_log "$work/mvn.log"
@@ -115,7 +115,7 @@ ensure_libs() {
   # Kafka, slf4j and Jackson jars that the worker already has: with its own
   # Jackson, the plugin's classes and the worker's JsonConverter would see
   # two JsonNode classes (Debezium's CloudEventsConverter then fails to load).
-  if ! run_logged "$work/mvn.log" "downloading the Debezium connector jars" \
+  if ! with_retries "downloading the Debezium connector jars" run_logged "$work/mvn.log" "downloading the Debezium connector jars" \
        mvn_run "$work/plugin" dependency:copy-dependencies \
        -DoutputDirectory="$KC_PLUGINS.tmp/debezium-connector-postgres" \
        -DincludeScope=runtime -DexcludeGroupIds=org.apache.kafka,org.slf4j \

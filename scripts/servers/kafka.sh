@@ -95,7 +95,7 @@ ensure_libs() {
 </project>
 POM
   rm -rf "$KAFKA_LIBS.tmp"
-  if ! run_logged "$work/mvn.log" "downloading the Kafka jars" mvn_copy_libs "$work"; then
+  if ! with_retries "downloading the Kafka jars" run_logged "$work/mvn.log" "downloading the Kafka jars" mvn_copy_libs "$work"; then
     tail_log "$work/mvn.log"
     die "mvn dependency:copy-dependencies failed (pom kept in $work)"
   fi

@@ -80,13 +80,13 @@ ensure_binary() {
   # The builder itself, then the collector it generates; GOTOOLCHAIN=local
   # keeps the chosen go from switching toolchains.
   export GOTOOLCHAIN=local GOFLAGS=-mod=mod
-  if ! run_logged "$blog" "building the collector builder" \
+  if ! with_retries "building the collector builder" run_logged "$blog" "building the collector builder" \
       env GOBIN="$tmp/gobin" nice -n 19 "$go" install "go.opentelemetry.io/collector/cmd/builder@v$OTELCOL_VERSION"; then
     tail_log "$blog"
     die "go install of the collector builder v$OTELCOL_VERSION failed"
   fi
   write_manifest "$tmp/manifest.yaml" "$tmp/dist"
-  if ! run_logged "$blog" "building the collector" \
+  if ! with_retries "building the collector" run_logged "$blog" "building the collector" \
       env PATH="$(dirname "$go"):$PATH" nice -n 19 "$tmp/gobin/builder" --config "$tmp/manifest.yaml"; then
     tail_log "$blog"
     die "the collector builder failed"
