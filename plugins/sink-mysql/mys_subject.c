@@ -112,32 +112,6 @@ static rdapsync_status scan(mys_state *st, const char *sql, row_fn fn, void *opa
 
 /* ---- find ---- */
 
-typedef struct find_ctx {
-    mys_state *st;
-    const rdapsync_sinktk_subject *subject;
-    const char *where;
-    bool heads;
-    rdapsync_subject_found_fn fn;
-    void *arg;
-} find_ctx;
-
-static int found_row(void *opaque, const char *key, size_t key_len, const char *doc, size_t doc_len, char *err,
-                     size_t err_size)
-{
-    find_ctx *f = opaque;
-    int yes = f->heads ? rdapsync_sinktk_subject_match_heads_text(mys_host, f->subject, doc, doc_len)
-                    : rdapsync_sinktk_subject_match_text(mys_host, f->subject, doc, doc_len);
-    if (yes < 0) {
-        snprintf(err, err_size, "mysql sink: a %s row of key \"%.200s\" is not JSON", f->where, key);
-        return -1;
-    }
-    if (yes && f->fn(f->arg, &(rdapsync_subject_hit){f->where, key, key_len, doc, doc_len}) != 0) {
-        snprintf(err, err_size, "stopped by the caller");
-        return -1;
-    }
-    return 0;
-}
-
 rdapsync_status mys_subject_find(void *state, const rdapsync_subject *s, rdapsync_subject_found_fn fn, void *arg,
                                  char *err, size_t err_size)
 {
@@ -148,10 +122,10 @@ rdapsync_status mys_subject_find(void *state, const rdapsync_subject *s, rdapsyn
     part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        find_ctx f = {st, &subject, parts[i].where, parts[i].heads, fn, arg};
+        rdapsync_sinktk_subject_scan f = {mys_host, "mysql", &subject, parts[i].where, parts[i].heads, fn, arg};
         char *key = mys_printf("CONVERT(%s USING utf8mb4)", st->names.key);
         char *sql = key ? select_sql(st, &parts[i], key, pattern, true, false) : NULL;
-        status = sql ? scan(st, sql, found_row, &f, err, err_size) : RDAPSYNC_ERROR;
+        status = sql ? scan(st, sql, rdapsync_sinktk_subject_found, &f, err, err_size) : RDAPSYNC_ERROR;
         free(sql);
         free(key);
     }

@@ -90,31 +90,6 @@ static rdapsync_status scan(pgs_state *st, const char *sql, const char *param, r
 
 /* ---- find ---- */
 
-typedef struct find_ctx {
-    const rdapsync_sinktk_subject *subject;
-    const char *where;
-    bool heads;
-    rdapsync_subject_found_fn fn;
-    void *arg;
-} find_ctx;
-
-static int found_row(void *opaque, const char *key, size_t key_len, const char *doc, size_t doc_len, char *err,
-                     size_t err_size)
-{
-    find_ctx *f = opaque;
-    int yes = f->heads ? rdapsync_sinktk_subject_match_heads_text(pgs_host, f->subject, doc, doc_len)
-                    : rdapsync_sinktk_subject_match_text(pgs_host, f->subject, doc, doc_len);
-    if (yes < 0) {
-        snprintf(err, err_size, "postgres sink: %s row of key \"%.200s\" is not JSON", f->where, key);
-        return -1;
-    }
-    if (yes && f->fn(f->arg, &(rdapsync_subject_hit){f->where, key, key_len, doc, doc_len}) != 0) {
-        snprintf(err, err_size, "stopped by the caller");
-        return -1;
-    }
-    return 0;
-}
-
 /* Subject calls run on the instance's first connection: the instance
  * itself holds none once its lanes exist (connections: N). */
 static pgs_state *subject_lane(void *state)
@@ -133,9 +108,9 @@ rdapsync_status pgs_subject_find(void *state, const rdapsync_subject *s, rdapsyn
     part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {
-        find_ctx f = {&subject, parts[i].where, parts[i].heads, fn, arg};
+        rdapsync_sinktk_subject_scan f = {pgs_host, "postgres", &subject, parts[i].where, parts[i].heads, fn, arg};
         char *sql = select_sql(st, &parts[i], st->names.key, true, pattern != NULL, false);
-        status = sql ? scan(st, sql, pattern, found_row, &f, err, err_size) : RDAPSYNC_ERROR;
+        status = sql ? scan(st, sql, pattern, rdapsync_sinktk_subject_found, &f, err, err_size) : RDAPSYNC_ERROR;
         free(sql);
     }
     free(pattern);

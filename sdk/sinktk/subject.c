@@ -316,6 +316,23 @@ int rdapsync_sinktk_subject_match_text(const rdapsync_host *host, const rdapsync
     return yes;
 }
 
+int rdapsync_sinktk_subject_found(void *scan, const char *key, size_t key_len, const char *json, size_t len,
+                                  char *err, size_t err_size)
+{
+    const rdapsync_sinktk_subject_scan *f = scan;
+    int yes = f->heads ? rdapsync_sinktk_subject_match_heads_text(f->host, f->subject, json, len)
+                       : rdapsync_sinktk_subject_match_text(f->host, f->subject, json, len);
+    if (yes < 0) {
+        snprintf(err, err_size, "%s sink: %s row of key \"%.200s\" is not JSON", f->sink, f->where, key);
+        return -1;
+    }
+    if (yes && f->fn(f->arg, &(rdapsync_subject_hit){f->where, key, key_len, json, len}) != 0) {
+        snprintf(err, err_size, "stopped by the caller");
+        return -1;
+    }
+    return 0;
+}
+
 char *rdapsync_sinktk_like_pattern(const char *needle)
 {
     size_t len = strlen(needle), n = 0;

@@ -657,6 +657,32 @@ bool rdapsync_sinktk_subject_match(const rdapsync_host *host, const rdapsync_sin
 int rdapsync_sinktk_subject_match_text(const rdapsync_host *host, const rdapsync_sinktk_subject *subject,
                                        const char *json, size_t len);
 
+/* What rdapsync_sinktk_subject_found needs to know about one scan: the
+ * sink's name for its errors ("postgres"), the prepared subject, the part
+ * of the store the rows come from (its name goes into the hits and the
+ * errors), whether those rows hold heads texts (rdapsync_sinktk_subject_
+ * match_heads_text) rather than documents, and the caller's fn and arg.
+ * Everything is borrowed for the scan. */
+typedef struct rdapsync_sinktk_subject_scan {
+    const rdapsync_host *host;
+    const char *sink;
+    const rdapsync_sinktk_subject *subject;
+    const char *where;
+    bool heads;
+    rdapsync_subject_found_fn fn;
+    void *arg;
+} rdapsync_sinktk_subject_scan;
+
+/* The row callback of a store that scans (key, JSON text) rows for a
+ * subject: hands the row to scan->fn as a hit {where, key, text} when it
+ * concerns the subject. `scan` is a rdapsync_sinktk_subject_scan. 0, or -1
+ * with err: the row is not JSON ("<sink> sink: <where> row of key "..." is
+ * not JSON": a store only holds what the host serialised, so that is
+ * damage to report, not to skip), or fn asked to stop ("stopped by the
+ * caller"). */
+int rdapsync_sinktk_subject_found(void *scan, const char *key, size_t key_len, const char *json, size_t len,
+                                  char *err, size_t err_size);
+
 /* Whether `doc` has a retention deadline (rdapsync_sinktk_retention_until)
  * before `now_ms`: 1 due, 0 not due or no deadline, -1 a deadline that is
  * not RFC 3339 (a sink leaves that document alone and counts it). */

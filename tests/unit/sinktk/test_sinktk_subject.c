@@ -117,6 +117,58 @@ Test(sinktk_subject, the_needle_is_a_substring_of_every_matching_text_or_absent)
     free(like);
 }
 
+/* The hits a scan handed over; `stop` makes the callback refuse. */
+typedef struct hits {
+    int count;
+    char where[32], key[64];
+    bool stop;
+} hits;
+
+static int take_hit(void *arg, const rdapsync_subject_hit *hit)
+{
+    hits *h = arg;
+    h->count++;
+    snprintf(h->where, sizeof h->where, "%s", hit->where);
+    snprintf(h->key, sizeof h->key, "%.*s", (int)hit->key_len, hit->key);
+    return h->stop ? 1 : 0;
+}
+
+Test(sinktk_subject, a_scanned_row_is_a_hit_when_it_names_the_subject_and_damage_names_sink_part_and_key)
+{
+    rdapsync_subject s = {"email", "maren@larkspur-bindery.example"};
+    rdapsync_sinktk_subject prepared;
+    char err[256] = "";
+    cr_assert_eq(rdapsync_sinktk_subject_prepare(&prepared, &s, err, sizeof err), RDAPSYNC_OK, "%s", err);
+    hits h = {0};
+    rdapsync_sinktk_subject_scan scan = {host, "postgres", &prepared, "history", false, take_hit, &h};
+
+    cr_assert_eq(rdapsync_sinktk_subject_found(&scan, "k1", 2, unified, strlen(unified), err, sizeof err), 0);
+    cr_assert_eq(h.count, 1);
+    cr_assert_str_eq(h.where, "history");
+    cr_assert_str_eq(h.key, "k1");
+    const char other[] = "{\"handle\":\"D2\",\"contacts\":{}}";
+    cr_assert_eq(rdapsync_sinktk_subject_found(&scan, "k2", 2, other, strlen(other), err, sizeof err), 0);
+    cr_assert_eq(h.count, 1, "a document about someone else is no hit");
+
+    cr_assert_eq(rdapsync_sinktk_subject_found(&scan, "k3", 2, "{not json", 9, err, sizeof err), -1);
+    cr_assert_str_eq(err, "postgres sink: history row of key \"k3\" is not JSON");
+
+    h.stop = true;
+    cr_assert_eq(rdapsync_sinktk_subject_found(&scan, "k1", 2, unified, strlen(unified), err, sizeof err), -1);
+    cr_assert_str_eq(err, "stopped by the caller");
+
+    const char heads[] = "[{\"vv\":{\"eu\":1},\"t\":1,\"o\":\"eu\",\"s\":0,\"deleted\":false,\"doc\":{\"contacts\":"
+                         "{\"registrant\":[{\"emails\":[\"Maren@Larkspur-Bindery.example\"]}]}}}]";
+    hits hh = {0};
+    rdapsync_sinktk_subject_scan heads_scan = {host, "sqlite", &prepared, "heads", true, take_hit, &hh};
+    cr_assert_eq(rdapsync_sinktk_subject_found(&heads_scan, "k4", 2, heads, strlen(heads), err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_eq(hh.count, 1, "a head's document names the subject");
+    cr_assert_eq(rdapsync_sinktk_subject_found(&heads_scan, "k5", 2, "{}", 2, err, sizeof err), -1,
+                 "a heads text is an array");
+    rdapsync_sinktk_subject_free(&prepared);
+}
+
 static rdapsync_value *parsed(const char *text)
 {
     char err[256];
