@@ -85,6 +85,9 @@ static void print_plugin_text(const listing *list, const loaded_plugin *plugin)
         fprintf(list->out, "  %s\n", desc->description);
     if (desc->kind == RDAPSYNC_KIND_TRANSFORM && (loader_plugin_flags(desc) & RDAPSYNC_TRANSFORM_CONCURRENT))
         fprintf(list->out, "  concurrent: its calls may overlap (shared between a task's two threads)\n");
+    if (desc->kind == RDAPSYNC_KIND_TRANSFORM && (loader_plugin_flags(desc) & RDAPSYNC_TRANSFORM_LIGHT))
+        fprintf(list->out, "  light: little work per record (under transform_thread: auto, a pipeline of light "
+                           "transforms runs them on the task's thread)\n");
     if (!desc->options || !desc->options[0].name) {
         fprintf(list->out, "  no options\n\n");
         return;
@@ -216,9 +219,11 @@ static void add_plugin_json(listing *list, const loaded_plugin *plugin)
                               "name", desc->name, "version", or_empty(desc->version), "description",
                               or_empty(desc->description), "path", plugin->path, "abi", "major", desc->abi_major,
                               "minor", desc->abi_minor, "config", config_schema(desc));
-    if (entry && desc->kind == RDAPSYNC_KIND_TRANSFORM)
+    if (entry && desc->kind == RDAPSYNC_KIND_TRANSFORM) {
         json_object_set_new(entry, "concurrent",
                             json_boolean(loader_plugin_flags(desc) & RDAPSYNC_TRANSFORM_CONCURRENT));
+        json_object_set_new(entry, "light", json_boolean(loader_plugin_flags(desc) & RDAPSYNC_TRANSFORM_LIGHT));
+    }
     json_array_append_new(list->plugins, entry);
 }
 

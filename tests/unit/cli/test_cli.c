@@ -326,6 +326,34 @@ Test(cli, plugins_say_which_transforms_may_run_concurrently)
     cr_assert(strstr(r.out, "concurrent: its calls may overlap"), "%s", r.out);
 }
 
+Test(cli, plugins_say_which_transforms_are_light)
+{
+    cli_result r;
+    run_cli(&r, "--plugin-path", CLI_FIXTURE_DIR, "plugins", "--json", NULL);
+    cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert_not_null(doc);
+    int seen = 0;
+    size_t i;
+    json_t *entry;
+    json_array_foreach(json_object_get(doc, "plugins"), i, entry)
+    {
+        const char *name = json_string_value(json_object_get(entry, "name"));
+        if (strcmp(name, "tlight") == 0 && ++seen)
+            cr_assert(json_is_true(json_object_get(entry, "light")));
+        if (strcmp(name, "redact") == 0 && ++seen)
+            cr_assert(json_is_false(json_object_get(entry, "light")));
+    }
+    cr_assert_eq(seen, 2);
+    json_decref(doc);
+
+    run_cli(&r, "--plugin-path", CLI_FIXTURE_DIR, "plugins", "tlight", NULL);
+    cr_assert_eq(r.code, EXIT_OK, "%s", r.err);
+    cr_assert(strstr(r.out, "light: little work per record"), "%s", r.out);
+    run_cli(&r, "--plugin-path", CLI_FIXTURE_DIR, "plugins", "redact", NULL);
+    cr_assert(!strstr(r.out, "light:"), "%s", r.out);
+}
+
 Test(cli, plugins_reports_a_broken_file_and_goes_on)
 {
     char dir[] = "/tmp/rdapsync-cli-dir-XXXXXX";

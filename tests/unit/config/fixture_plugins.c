@@ -102,6 +102,8 @@ static const rdapsync_plugin descriptor = {
     .transform = fixture_transform,
 #if defined(FIXTURE_CONCURRENT)
     .flags = RDAPSYNC_TRANSFORM_CONCURRENT,
+#elif defined(FIXTURE_LIGHT)
+    .flags = RDAPSYNC_TRANSFORM_LIGHT,
 #endif
 };
 
