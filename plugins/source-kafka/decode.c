@@ -59,6 +59,8 @@ typedef struct decoded {
     rdapsync_vv_entry vv[KS_MAX_REGIONS];
     size_t vv_count;
     rdapsync_value *vv_holder; /* owned: the parsed text the vv regions point into */
+    rdapsync_value *env_doc;   /* owned: the schema wrapper's payload parsed on its own */
+    rdapsync_value *row_doc;   /* owned: `after` parsed on its own */
     char reason[768];         /* set: the record is bad */
 } decoded;
 
@@ -267,9 +269,9 @@ static void remember_delete(ks_partition *part, const decoded *d)
 
 /* The counter of a Debezium message that is not a row change, or NULL.
  * By schema name when the converter wrote one, else by shape. */
-static const char *non_row_kind(rdapsync_value *doc, rdapsync_value *env)
+static const char *non_row_kind(const rdapsync_value *wrapper_schema, rdapsync_value *env)
 {
-    const char *schema = env != doc ? J->string_value(J->object_get(J->object_get(doc, "schema"), "name")) : NULL;
+    const char *schema = J->string_value(J->object_get(wrapper_schema, "name"));
 
     if (schema) {
         if (strcmp(schema, "io.debezium.connector.common.Heartbeat") == 0)
@@ -336,16 +338,76 @@ static void decode_truncate(ks_state *s, decoded *d, rdapsync_value *env)
     d->skip_counter = "debezium_truncates";
 }
 
+/* Member `key` of the object text[0..len) parsed on its own (caller owns it),
+ * with its byte range in *sub; NULL when the scan does not find it or it is
+ * no object (the caller then reads the envelope's tree, which says why). */
+static rdapsync_value *member_doc(const char *text, size_t len, const char *key, const char **sub, size_t *sub_len)
+{
+    const char *p;
+    size_t n;
+    char err[256];
+    rdapsync_value *v;
+
+    if (!text || jscan_member(text, len, key, &p, &n) != 0)
+        return NULL;
+    v = J->parse(p, n, err, sizeof(err));
+    if (v && J->type(v) != RDAPSYNC_JSON_OBJECT) {
+        J->decref(v);
+        return NULL;
+    }
+    if (v && sub) {
+        *sub = p;
+        *sub_len = n;
+    }
+    return v;
+}
+
+/*
+ * The envelope: `doc` itself, or the schema wrapper's payload. *text is
+ * set to the envelope's bytes when `after` can be handed over as a text of
+ * its own (the row needs no conversion), else NULL.
+ *
+ * A member of a lazy document is built as a tree, and `after` is most of
+ * the envelope: with a schema wrapper the payload is parsed on its own
+ * instead, so that only the members read (op, source, ts_ms) are built.
+ * Every member of `doc` is read before that parse: the thread's parser
+ * then holds the payload, and reading `doc` again would parse it again.
+ */
+static rdapsync_value *envelope(ks_state *s, decoded *d, rdapsync_value *doc, const rdapsync_value *schema,
+                                const char **text, size_t *len)
+{
+    bool plain = dbz_row_plain(s->cfg, dbz_field_schema(schema, "after"));
+    size_t n;
+
+    *text = plain ? d->msg->payload : NULL;
+    *len = d->msg->len;
+    if (J->type(doc) != RDAPSYNC_JSON_OBJECT || (!schema && J->object_get(doc, "op")))
+        return doc; /* unwrap() would keep it too */
+    if (plain && (d->env_doc = member_doc(*text, *len, "payload", text, &n))) {
+        *len = n;
+        return d->env_doc;
+    }
+    rdapsync_value *env = unwrap(doc);
+    if (env != doc)
+        *text = NULL;
+    return env;
+}
+
 static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_partition *part)
 {
-    rdapsync_value *env = unwrap(doc);
+    const rdapsync_value *schema = J->type(doc) == RDAPSYNC_JSON_OBJECT ? J->object_get(doc, "schema") : NULL;
+    const char *text, *row_text = NULL;
+    size_t len, row_len = 0;
+    rdapsync_value *env = envelope(s, d, doc, schema, &text, &len);
     char why[512];
 
+    if (env == doc)
+        schema = NULL; /* no wrapper: a member named schema is a column of nothing */
     if (J->type(env) != RDAPSYNC_JSON_OBJECT) {
         bad(d, "not a Debezium envelope (not a JSON object)");
         return;
     }
-    if ((d->skip_counter = non_row_kind(doc, env)))
+    if ((d->skip_counter = non_row_kind(schema, env)))
         return;
     const char *op = J->string_value(J->object_get(env, "op"));
     if (!op) {
@@ -367,17 +429,21 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     }
     if (s->cfg->vv_field)
         d->vv_field = jpath_find(&s->vv_path, env);
+    /* Before `after` is parsed on its own: see envelope(). */
+    debezium_version(s, d, env);
     const char *image = upsert ? "after" : "before";
-    rdapsync_value *row = J->object_get(env, image);
-    if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
-        bad(d, "Debezium op '%s' without an after object", op);
-        return;
-    }
-    const rdapsync_value *row_schema =
-        env != doc ? dbz_field_schema(J->object_get(doc, "schema"), image) : NULL;
-    if (dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
-        bad(d, "%s: %s", image, why);
-        return;
+    rdapsync_value *row = upsert ? (d->row_doc = member_doc(text, len, image, &row_text, &row_len)) : NULL;
+    if (!row) {
+        row = J->object_get(env, image);
+        if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
+            bad(d, "Debezium op '%s' without an after object", op);
+            return;
+        }
+        const rdapsync_value *row_schema = schema ? dbz_field_schema(schema, image) : NULL;
+        if (dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
+            bad(d, "%s: %s", image, why);
+            return;
+        }
     }
     if (s->cfg->key_from == KS_KEY_VALUE) {
         if (J->type(row) != RDAPSYNC_JSON_OBJECT) {
@@ -389,12 +455,16 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     } else if (message_key(s, d) != 0) {
         return;
     }
-    debezium_version(s, d, env);
     d->op = upsert ? RDAPSYNC_OP_UPSERT : RDAPSYNC_OP_DELETE;
-    if (upsert && s->cfg->document)
+    if (upsert && s->cfg->document && row_text &&
+        (d->value = member_doc(row_text, row_len, s->cfg->document, NULL, NULL))) {
+        if (s->cfg->other_columns == KS_COLUMNS_HEADERS)
+            d->row = J->incref(row);
+    } else if (upsert && s->cfg->document) {
         pick_document(s, d, row);
-    else if (upsert)
+    } else if (upsert) {
         d->value = J->incref(row);
+    }
     if (!upsert)
         remember_delete(part, d);
 }
@@ -594,6 +664,8 @@ done:
     J->decref(d.value);
     J->decref(d.row);
     J->decref(d.key_doc);
+    J->decref(d.row_doc);
+    J->decref(d.env_doc);
     J->decref(doc);
     return rc;
 }

@@ -210,6 +210,17 @@ int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdap
 /* The schema of field `name` of a JsonConverter struct schema (borrowed), or NULL. */
 const rdapsync_value *dbz_field_schema(const rdapsync_value *struct_schema, const char *name);
 
+/* dbz_types.c: true when dbz_convert_row() would change nothing in any row
+ * described by `row_schema` (NULL: schemaless): no json_fields and no
+ * field of a named (semantic) type. */
+bool dbz_row_plain(const ks_config *cfg, const rdapsync_value *row_schema);
+
+/* jscan.c: the value of member `key` of the JSON object text[0..len) (a
+ * text the host has validated) as a byte range inside it: 0, or -1 when the
+ * member is absent, the text is no object, or a key has escapes (the caller
+ * then reads the tree instead). */
+int jscan_member(const char *text, size_t len, const char *key, const char **value, size_t *value_len);
+
 /* jpath.c: "a.b[0].c" (an optional leading "$." is allowed); 0 or -1 with err. */
 int jpath_compile(ks_path *path, const char *text, char *err, size_t err_size);
 void jpath_free(ks_path *path);
