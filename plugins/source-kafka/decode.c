@@ -59,8 +59,10 @@ typedef struct decoded {
     rdapsync_vv_entry vv[KS_MAX_REGIONS];
     size_t vv_count;
     rdapsync_value *vv_holder; /* owned: the parsed text the vv regions point into */
-    rdapsync_value *env_doc;   /* owned: the schema wrapper's payload parsed on its own */
-    rdapsync_value *row_doc;   /* owned: `after` parsed on its own */
+    rdapsync_value *row_doc;   /* owned: `after` parsed on its own (split_message) */
+    const char *row_text;      /* its bytes, in the message */
+    size_t row_len;
+    bool row_in_payload;       /* it was the schema wrapper's payload.after */
     char reason[768];         /* set: the record is bad */
 } decoded;
 
@@ -338,75 +340,99 @@ static void decode_truncate(ks_state *s, decoded *d, rdapsync_value *env)
     d->skip_counter = "debezium_truncates";
 }
 
-/* Member `key` of the object text[0..len) parsed on its own (caller owns it),
- * with its byte range in *sub; NULL when the scan does not find it or it is
- * no object (the caller then reads the envelope's tree, which says why). */
-static rdapsync_value *member_doc(const char *text, size_t len, const char *key, const char **sub, size_t *sub_len)
+/* Member `key` of the object text[0..len) (validated) parsed on its own
+ * (caller owns it); NULL when the scan does not find it or it is no object
+ * (the caller then reads the row's tree, which says why). */
+static rdapsync_value *member_doc(const char *text, size_t len, const char *key)
 {
     const char *p;
     size_t n;
     char err[256];
     rdapsync_value *v;
 
-    if (!text || jscan_member(text, len, key, &p, &n) != 0)
+    if (jscan_member(text, len, key, &p, &n, NULL) != 0)
         return NULL;
     v = J->parse(p, n, err, sizeof(err));
     if (v && J->type(v) != RDAPSYNC_JSON_OBJECT) {
         J->decref(v);
         return NULL;
     }
-    if (v && sub) {
-        *sub = p;
-        *sub_len = n;
-    }
     return v;
 }
 
-/*
- * The envelope: `doc` itself, or the schema wrapper's payload. *text is
- * set to the envelope's bytes when `after` can be handed over as a text of
- * its own (the row needs no conversion), else NULL.
- *
- * A member of a lazy document is built as a tree, and `after` is most of
- * the envelope: with a schema wrapper the payload is parsed on its own
- * instead, so that only the members read (op, source, ts_ms) are built.
- * Every member of `doc` is read before that parse: the thread's parser
- * then holds the payload, and reading `doc` again would parse it again.
- */
-static rdapsync_value *envelope(ks_state *s, decoded *d, rdapsync_value *doc, const rdapsync_value *schema,
-                                const char **text, size_t *len)
-{
-    bool plain = dbz_row_plain(s->cfg, dbz_field_schema(schema, "after"));
-    size_t n;
+/* How deep a message may nest (value.h, parse): `after` parsed alone must
+ * stay within it together with the levels around it. */
+#define JSON_MAX_DEPTH 512
 
-    *text = plain ? d->msg->payload : NULL;
-    *len = d->msg->len;
-    if (J->type(doc) != RDAPSYNC_JSON_OBJECT || (!schema && J->object_get(doc, "op")))
-        return doc; /* unwrap() would keep it too */
-    if (plain && (d->env_doc = member_doc(*text, *len, "payload", text, &n))) {
-        *len = n;
-        return d->env_doc;
+/*
+ * A Debezium message in two texts: `after` (an object) parsed on its own,
+ * and the rest, the "shell", with `after` written as {}. The shell's
+ * `after` is never read (decode_debezium reads d->row_doc instead), and
+ * `after` becomes a lazy document of its own: a sink gets its bytes, no
+ * tree is built for it, and the message's bytes are validated once (a
+ * member of one lazy document read as a tree, or parsed again on its own,
+ * costs about twice as much).
+ *
+ * The two texts are valid exactly when the message is: replacing one JSON
+ * value ({}) by another in a valid text gives a valid text, the keys of
+ * `after` are checked in `after`, and `after` is scanned only where its
+ * depth plus the levels around it is within the limit. The scan's idea of where strings are agrees with any
+ * parser's wherever the shell is valid, since they share the shell's bytes.
+ * When either text is refused, or the scan gives up, the caller parses the
+ * whole message: its verdict and its `line L column C` are the answer.
+ * The shell is parsed first and `after` last: the thread's parser then
+ * holds `after`'s tape for a key read from it, and the small shell is what
+ * gets parsed again when the envelope's members are read.
+ * NULL (nothing owned) when it does not apply; else the shell (caller owns),
+ * with d->row_doc and its place set.
+ */
+static rdapsync_value *split_message(ks_state *s, decoded *d)
+{
+    const char *text = d->msg->payload, *payload, *after;
+    size_t len = d->msg->len, payload_len, after_len;
+    int depth;
+    char err[256];
+    rdapsync_value *shell;
+
+    if (s->cfg->vv_field)
+        return NULL; /* vv_field may point into after: read the whole envelope */
+    d->row_in_payload = jscan_member(text, len, "payload", &payload, &payload_len, NULL) == 0 && *payload == '{';
+    if ((d->row_in_payload ? jscan_member(payload, payload_len, "after", &after, &after_len, &depth)
+                           : jscan_member(text, len, "after", &after, &after_len, &depth)) != 0 ||
+        *after != '{' || depth > JSON_MAX_DEPTH - (d->row_in_payload ? 2 : 1))
+        return NULL;
+    size_t head = (size_t)(after - text), tail = len - head - after_len;
+    if (head + 2 + tail > s->shell_cap) {
+        char *grown = realloc(s->shell, head + 2 + tail);
+        if (!grown)
+            return NULL;
+        s->shell = grown;
+        s->shell_cap = head + 2 + tail;
     }
-    rdapsync_value *env = unwrap(doc);
-    if (env != doc)
-        *text = NULL;
-    return env;
+    memcpy(s->shell, text, head);
+    memcpy(s->shell + head, "{}", 2);
+    memcpy(s->shell + head + 2, after + after_len, tail);
+    if (!(shell = J->parse(s->shell, head + 2 + tail, err, sizeof(err))))
+        return NULL;
+    if (!(d->row_doc = J->parse(after, after_len, err, sizeof(err)))) {
+        J->decref(shell);
+        return NULL;
+    }
+    d->row_text = after;
+    d->row_len = after_len;
+    return shell;
 }
 
 static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_partition *part)
 {
-    const rdapsync_value *schema = J->type(doc) == RDAPSYNC_JSON_OBJECT ? J->object_get(doc, "schema") : NULL;
-    const char *text, *row_text = NULL;
-    size_t len, row_len = 0;
-    rdapsync_value *env = envelope(s, d, doc, schema, &text, &len);
+    rdapsync_value *env = unwrap(doc);
     char why[512];
 
-    if (env == doc)
-        schema = NULL; /* no wrapper: a member named schema is a column of nothing */
     if (J->type(env) != RDAPSYNC_JSON_OBJECT) {
         bad(d, "not a Debezium envelope (not a JSON object)");
         return;
     }
+    const rdapsync_value *schema = env != doc ? J->object_get(doc, "schema") : NULL;
     if ((d->skip_counter = non_row_kind(schema, env)))
         return;
     const char *op = J->string_value(J->object_get(env, "op"));
@@ -429,21 +455,21 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     }
     if (s->cfg->vv_field)
         d->vv_field = jpath_find(&s->vv_path, env);
-    /* Before `after` is parsed on its own: see envelope(). */
     debezium_version(s, d, env);
     const char *image = upsert ? "after" : "before";
-    rdapsync_value *row = upsert ? (d->row_doc = member_doc(text, len, image, &row_text, &row_len)) : NULL;
-    if (!row) {
-        row = J->object_get(env, image);
-        if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
-            bad(d, "Debezium op '%s' without an after object", op);
-            return;
-        }
-        const rdapsync_value *row_schema = schema ? dbz_field_schema(schema, image) : NULL;
-        if (dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
-            bad(d, "%s: %s", image, why);
-            return;
-        }
+    const rdapsync_value *row_schema = schema ? dbz_field_schema(schema, image) : NULL;
+    /* The split's `after` is the envelope's when the shell unwraps the way
+     * the scan did; otherwise the envelope's own after (the tree) is. */
+    bool split = upsert && d->row_doc && d->row_in_payload == (env != doc);
+    bool plain = split && dbz_row_plain(s->cfg, row_schema);
+    rdapsync_value *row = split ? d->row_doc : J->object_get(env, image);
+    if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
+        bad(d, "Debezium op '%s' without an after object", op);
+        return;
+    }
+    if (!plain && dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
+        bad(d, "%s: %s", image, why);
+        return;
     }
     if (s->cfg->key_from == KS_KEY_VALUE) {
         if (J->type(row) != RDAPSYNC_JSON_OBJECT) {
@@ -456,8 +482,9 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
         return;
     }
     d->op = upsert ? RDAPSYNC_OP_UPSERT : RDAPSYNC_OP_DELETE;
-    if (upsert && s->cfg->document && row_text &&
-        (d->value = member_doc(row_text, row_len, s->cfg->document, NULL, NULL))) {
+    /* A column of an unconverted row is a text of its own too. */
+    if (upsert && s->cfg->document && plain &&
+        (d->value = member_doc(d->row_text, d->row_len, s->cfg->document))) {
         if (s->cfg->other_columns == KS_COLUMNS_HEADERS)
             d->row = J->incref(row);
     } else if (upsert && s->cfg->document) {
@@ -609,6 +636,8 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
 
     if (!msg->payload) {
         decode_tombstone(s, &d, part);
+    } else if (s->cfg->format == KS_FORMAT_DEBEZIUM && (doc = split_message(s, &d))) {
+        decode_debezium(s, &d, doc, part);
     } else if (!(doc = J->parse(msg->payload, msg->len, err, sizeof(err)))) {
         bad(&d, "not valid JSON: %s", err);
     } else if (s->cfg->format == KS_FORMAT_DEBEZIUM) {
@@ -665,7 +694,6 @@ done:
     J->decref(d.row);
     J->decref(d.key_doc);
     J->decref(d.row_doc);
-    J->decref(d.env_doc);
     J->decref(doc);
     return rc;
 }

@@ -4,11 +4,12 @@
  * a text of its own, parsed lazily, instead of a member of the envelope's
  * tree that every sink then dumps (decode.c).
  *
- * The texts scanned were validated by the host's parser already, so the
- * scan only has to find where things are, not whether they are right; it
- * still never reads past `len`, and gives up (-1) on anything it does not
- * expect. A key written with escapes is not compared (it gives up too):
- * the caller then takes the tree path, which decodes keys.
+ * The scan finds where things are, not whether they are right: the host's
+ * parser judges the pieces (decode.c says why that is the whole verdict).
+ * Strings end at a quote after an even number of backslashes, which is
+ * JSON's own rule. It never reads past `len` and gives up (-1) on anything
+ * it does not expect. A key written with escapes is not compared (it gives
+ * up too): the caller then parses the whole text, which decodes keys.
  */
 #include "source_kafka.h"
 
@@ -42,12 +43,14 @@ static size_t skip_string(const char *t, size_t i, size_t len, bool *escaped)
     return len;
 }
 
-/* t[i] starts a value: the index right after it, or len. */
-static size_t skip_value(const char *t, size_t i, size_t len)
+/* t[i] starts a value: the index right after it, or len; *max_depth gets
+ * how deep it nests. */
+static size_t skip_value(const char *t, size_t i, size_t len, int *max_depth)
 {
     bool escaped;
     int depth = 0;
 
+    *max_depth = 0;
     if (i >= len)
         return len;
     if (t[i] == '"')
@@ -62,7 +65,10 @@ static size_t skip_value(const char *t, size_t i, size_t len)
         switch (t[i]) {
         case '"': i = skip_string(t, i, len, &escaped); continue;
         case '{':
-        case '[': depth++; break;
+        case '[':
+            if (++depth > *max_depth)
+                *max_depth = depth;
+            break;
         case '}':
         case ']':
             if (--depth == 0)
@@ -75,7 +81,8 @@ static size_t skip_value(const char *t, size_t i, size_t len)
     return len;
 }
 
-int jscan_member(const char *text, size_t len, const char *key, const char **value, size_t *value_len)
+int jscan_member(const char *text, size_t len, const char *key, const char **value, size_t *value_len,
+                 int *depth)
 {
     size_t key_len = strlen(key), i = skip_space(text, 0, len);
 
@@ -91,12 +98,15 @@ int jscan_member(const char *text, size_t len, const char *key, const char **val
         i = skip_space(text, key_end, len);
         if (i >= len || text[i] != ':')
             return -1;
-        size_t start = skip_space(text, i + 1, len), end = skip_value(text, start, len);
+        int nesting;
+        size_t start = skip_space(text, i + 1, len), end = skip_value(text, start, len, &nesting);
         if (end >= len || end == start)
             return -1; /* the object's closing brace is still to come */
         if (match) {
             *value = text + start;
             *value_len = end - start;
+            if (depth)
+                *depth = nesting;
             return 0;
         }
         i = skip_space(text, end, len);

@@ -144,6 +144,7 @@ static void source_close(void *state)
     jpath_free(&s->key_path);
     jpath_free(&s->vv_path);
     free(s->latency);
+    free(s->shell);
     free(s);
 }
 

@@ -169,6 +169,59 @@ Test(kafka_source, a_debezium_after_nothing_reads_reaches_the_sink_as_the_bytes_
     instance_close(&src);
 }
 
+/* `depth` nested objects {"a":{"a":...{}}}, in a new string. */
+static char *nested(int depth)
+{
+    char *t = malloc((size_t)depth * 6 + 1), *p = t;
+    for (int i = 0; i < depth; i++)
+        p += sprintf(p, i + 1 < depth ? "{\"a\":" : "{}");
+    for (int i = 1; i < depth; i++)
+        *p++ = '}';
+    *p = '\0';
+    return t;
+}
+
+Test(kafka_source, a_debezium_message_read_in_two_pieces_is_refused_exactly_when_the_whole_message_is)
+{
+    instance src;
+    char *deep = nested(512), *deeper = nested(511), texts[3][8192];
+    const char *bad_ones[] = {
+        "{\"op\":\"c\",\"after\":{\"a\":1}} x",           /* the rest is not JSON */
+        "{\"op\":\"c\",\"after\":{\"a\":01}}",            /* after is not */
+        "{\"op\":\"c\",\"after\":{\"a\":1,\"a\":2}}",      /* duplicate key inside after */
+        "{\"op\":\"c\",\"after\":{\"a\":\"\\u0000\"}}",    /* NUL inside after */
+        "{\"op\":\"c\",\"op\":\"u\",\"after\":{\"a\":1}}", /* duplicate key outside it */
+        texts[0],                                         /* after alone is deep enough, the message too deep */
+    };
+    snprintf(texts[0], sizeof(texts[0]), "{\"op\":\"c\",\"after\":%s}", deep);
+    snprintf(texts[1], sizeof(texts[1]), "{\"op\":\"c\",\"after\":%s}", deeper);
+    mock_topic(&cluster, "t", 1);
+    for (size_t i = 0; i < 6; i++)
+        mock_produce(&cluster, "t", 0, "K", bad_ones[i], NULL);
+    mock_produce(&cluster, "t", 0, "K", texts[1], NULL);
+    open_source(&src, "g1", "format: debezium,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 7, 30000), 7);
+    for (size_t i = 0; i < 6; i++) {
+        const rdapsync_record *r = batch_get(batch, i);
+        char err[256], where[64];
+        rdapsync_value *whole = host()->json->parse(bad_ones[i], strlen(bad_ones[i]), err, sizeof(err));
+        cr_assert_null(whole, "message %zu is not valid JSON", i);
+        snprintf(where, sizeof(where), "topic t partition 0 offset %zu: not valid JSON: ", i);
+        cr_assert_not_null(r->error, "message %zu should be bad", i);
+        cr_assert(strstr(r->error, where), "reason '%s' names %s", r->error, where);
+        cr_assert(strstr(r->error, err), "reason '%s' is the whole message's: %s", r->error, err);
+    }
+    const rdapsync_record *ok = batch_get(batch, 6);
+    cr_assert_null(ok->error, "512 levels in all are allowed: %s", ok->error);
+    expect_stored(ok->value, deeper, true);
+    batch_free(batch);
+    instance_close(&src);
+    free(deep);
+    free(deeper);
+}
+
 Test(kafka_source, a_debezium_document_column_reaches_the_sink_as_its_bytes_and_a_missing_one_is_named)
 {
     instance src;
