@@ -23,6 +23,7 @@
  */
 #include "source_kafka.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -364,40 +365,92 @@ static rdapsync_value *member_doc(const char *text, size_t len, const char *key)
  * stay within it together with the levels around it. */
 #define JSON_MAX_DEPTH 512
 
+/* Whether the object text[0..len) starts with member `key` (as the
+ * JsonConverter writes "schema" and "payload"); a guess that only decides
+ * where to look first: decode_debezium checks what the envelope is. */
+static bool first_key_is(const char *text, size_t len, const char *key)
+{
+    size_t n = strlen(key), i = 0;
+    bool brace = false;
+
+    for (; i < len && (isspace((unsigned char)text[i]) || (!brace && text[i] == '{')); i++)
+        brace = brace || text[i] == '{';
+    return brace && len - i > n + 1 && text[i] == '"' && memcmp(text + i + 1, key, n) == 0 && text[i + 1 + n] == '"';
+}
+
+/* Whether the message's row needs no conversion, from its schema wrapper's
+ * schema alone. A guess, which saves splitting a message whose row is
+ * converted (and so built) anyway: decode_debezium converts a split row all
+ * the same when it must. The messages of a topic carry the same schema, so
+ * the verdict on the last one is kept and its bytes compared. */
+static bool row_plain(ks_state *s, const char *text, size_t len)
+{
+    const char *schema_text;
+    size_t schema_len;
+    char err[256];
+    rdapsync_value *schema;
+    bool plain;
+
+    if (s->cfg->json_fields.count)
+        return false;
+    if (!first_key_is(text, len, "schema") || jscan_member(text, len, "schema", &schema_text, &schema_len, NULL) != 0)
+        return true;
+    if (schema_len == s->last_schema_len && memcmp(schema_text, s->last_schema, schema_len) == 0)
+        return s->last_schema_plain;
+    if (!(schema = J->parse(schema_text, schema_len, err, sizeof(err))))
+        return false;
+    plain = dbz_row_plain(s->cfg, dbz_field_schema(schema, "after"));
+    J->decref(schema);
+    char *copy = malloc(schema_len ? schema_len : 1);
+    if (copy) { /* no memory: judged again next time */
+        memcpy(copy, schema_text, schema_len);
+        free(s->last_schema);
+        s->last_schema = copy;
+        s->last_schema_len = schema_len;
+        s->last_schema_plain = plain;
+    }
+    return plain;
+}
+
 /*
- * A Debezium message in two texts: `after` (an object) parsed on its own,
- * and the rest, the "shell", with `after` written as {}. The shell's
- * `after` is never read (decode_debezium reads d->row_doc instead), and
- * `after` becomes a lazy document of its own: a sink gets its bytes, no
- * tree is built for it, and the message's bytes are validated once (a
- * member of one lazy document read as a tree, or parsed again on its own,
- * costs about twice as much).
+ * A Debezium message whose row needs no conversion, in two texts: `after`
+ * (an object) parsed on its own, and the rest, the "shell", with `after`
+ * written as {}. The shell's `after` is never read (decode_debezium reads
+ * d->row_doc instead), and `after` becomes a lazy document of its own: a
+ * sink gets its bytes, no tree is built for it, and the message's bytes
+ * are validated once (a member of a lazy document read as a tree, or
+ * parsed again on its own, costs about twice as much). A row to convert
+ * is read from the whole message's tree, as before: converting builds its
+ * tree anyway.
  *
  * The two texts are valid exactly when the message is: replacing one JSON
  * value ({}) by another in a valid text gives a valid text, the keys of
- * `after` are checked in `after`, and `after` is scanned only where its
- * depth plus the levels around it is within the limit. The scan's idea of where strings are agrees with any
- * parser's wherever the shell is valid, since they share the shell's bytes.
- * When either text is refused, or the scan gives up, the caller parses the
- * whole message: its verdict and its `line L column C` are the answer.
- * The shell is parsed first and `after` last: the thread's parser then
- * holds `after`'s tape for a key read from it, and the small shell is what
- * gets parsed again when the envelope's members are read.
+ * `after` are checked in `after`, and `after` is split off only where its
+ * depth plus the levels around it is within the limit. The scan's idea of
+ * where strings are agrees with any parser's wherever the shell is valid,
+ * since they share the shell's bytes. When either text is refused, or the
+ * scan gives up, the caller parses the whole message: its verdict and its
+ * `line L column C` are the answer. `after` is parsed first and the shell
+ * last, so that the thread's parser holds the shell's tape when the
+ * envelope's members are read.
  * NULL (nothing owned) when it does not apply; else the shell (caller owns),
  * with d->row_doc and its place set.
  */
 static rdapsync_value *split_message(ks_state *s, decoded *d)
 {
     const char *text = d->msg->payload, *payload, *after;
-    size_t len = d->msg->len, payload_len, after_len;
+    size_t len = d->msg->len, after_len;
     int depth;
     char err[256];
     rdapsync_value *shell;
 
-    if (s->cfg->vv_field)
+    if (s->cfg->vv_field || !row_plain(s, text, len))
         return NULL; /* vv_field may point into after: read the whole envelope */
-    d->row_in_payload = jscan_member(text, len, "payload", &payload, &payload_len, NULL) == 0 && *payload == '{';
-    if ((d->row_in_payload ? jscan_member(payload, payload_len, "after", &after, &after_len, &depth)
+    /* Only where the payload starts matters: the scan of its members stops
+     * at its closing brace. */
+    d->row_in_payload = (first_key_is(text, len, "schema") || first_key_is(text, len, "payload")) &&
+                        jscan_member(text, len, "payload", &payload, NULL, NULL) == 0 && *payload == '{';
+    if ((d->row_in_payload ? jscan_member(payload, len - (size_t)(payload - text), "after", &after, &after_len, &depth)
                            : jscan_member(text, len, "after", &after, &after_len, &depth)) != 0 ||
         *after != '{' || depth > JSON_MAX_DEPTH - (d->row_in_payload ? 2 : 1))
         return NULL;
@@ -412,10 +465,11 @@ static rdapsync_value *split_message(ks_state *s, decoded *d)
     memcpy(s->shell, text, head);
     memcpy(s->shell + head, "{}", 2);
     memcpy(s->shell + head + 2, after + after_len, tail);
-    if (!(shell = J->parse(s->shell, head + 2 + tail, err, sizeof(err))))
+    if (!(d->row_doc = J->parse(after, after_len, err, sizeof(err))))
         return NULL;
-    if (!(d->row_doc = J->parse(after, after_len, err, sizeof(err)))) {
-        J->decref(shell);
+    if (!(shell = J->parse(s->shell, head + 2 + tail, err, sizeof(err)))) {
+        J->decref(d->row_doc);
+        d->row_doc = NULL;
         return NULL;
     }
     d->row_text = after;

@@ -99,7 +99,12 @@ int jscan_member(const char *text, size_t len, const char *key, const char **val
         if (i >= len || text[i] != ':')
             return -1;
         int nesting;
-        size_t start = skip_space(text, i + 1, len), end = skip_value(text, start, len, &nesting);
+        size_t start = skip_space(text, i + 1, len), end;
+        if (match && !value_len) {
+            *value = text + start; /* where it starts is enough: not skipped */
+            return start < len ? 0 : -1;
+        }
+        end = skip_value(text, start, len, &nesting);
         if (end >= len || end == start)
             return -1; /* the object's closing brace is still to come */
         if (match) {
