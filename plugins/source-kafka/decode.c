@@ -10,7 +10,9 @@
  *           `after` (or its `document` column), op d deletes (key from
  *           `before` when key: value); the tombstone that follows a delete
  *           becomes a delete with the same version (or is skipped). Columns
- *           of Debezium semantic types are decoded (dbz_types.c). Version:
+ *           of Debezium semantic types are decoded (dbz_types.c); a row
+ *           with none is split off the message as a text of its own
+ *           (split_message), so that no tree is built for it. Version:
  *           ts_ms (or source.ts_ms), origin option or source.name,
  *           source.lsn (or the offset). Debezium's messages that are not row
  *           changes (heartbeats, transaction metadata, schema changes, op m,
