@@ -16,6 +16,7 @@
 #   json->discard                kafka source (format json) -> discard
 #   debezium->discard            kafka source (format debezium) -> discard
 #   json->postgres               kafka source (json) -> postgres sink
+#   debezium->postgres           kafka source (debezium) -> postgres sink
 #   json->normalize->redact->kafka
 # Time runs from the partition assignment to the checkpoints covering every
 # message; CPU is the rdapsync process's user + system time (/proc) over the
@@ -125,7 +126,7 @@ declare -A secs cpu rss count
 table=lazy_$run_id
 drop_table() { psql -X -q -At "$RDAPSYNC_PG_DSN" -c "DROP TABLE IF EXISTS $table" >/dev/null 2>&1 || true; }
 rows=("json->discard" "debezium->discard" "json->normalize->redact->kafka")
-[ -n "${RDAPSYNC_PG_DSN:-}" ] && rows+=("json->postgres")
+[ -n "${RDAPSYNC_PG_DSN:-}" ] && rows+=("json->postgres" "debezium->postgres")
 for row in "${rows[@]}"; do
   fmt=json n=$json_messages
   case $row in debezium*) fmt=debezium n=$dbz_messages ;; esac
@@ -139,7 +140,7 @@ for row in "${rows[@]}"; do
   esac
   for parser in tree lazy; do
     say "$row ($parser)"
-    if [ "$row" = "json->postgres" ]; then drop_table; fi
+    case $row in *postgres) drop_table ;; esac
     read -r s c r < <(run "${row//[^a-z]/_}" "$parser" "$fmt" "$n" "$body")
     secs[$row/$parser]=$s cpu[$row/$parser]=$c rss[$row/$parser]=$r count[$row]=$n
   done

@@ -374,3 +374,16 @@ int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdap
     }
     return 0;
 }
+
+bool dbz_row_plain(const ks_config *cfg, const rdapsync_value *row_schema)
+{
+    const rdapsync_value *fields = J->object_get(row_schema, "fields");
+    size_t n = J->type(fields) == RDAPSYNC_JSON_ARRAY ? J->array_size(fields) : 0;
+
+    if (cfg->json_fields.count)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (J->object_get(J->array_get(fields, i), "name"))
+            return false;
+    return true;
+}

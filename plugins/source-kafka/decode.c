@@ -10,7 +10,9 @@
  *           `after` (or its `document` column), op d deletes (key from
  *           `before` when key: value); the tombstone that follows a delete
  *           becomes a delete with the same version (or is skipped). Columns
- *           of Debezium semantic types are decoded (dbz_types.c). Version:
+ *           of Debezium semantic types are decoded (dbz_types.c); a row
+ *           with none is split off the message as a text of its own
+ *           (split_message), so that no tree is built for it. Version:
  *           ts_ms (or source.ts_ms), origin option or source.name,
  *           source.lsn (or the offset). Debezium's messages that are not row
  *           changes (heartbeats, transaction metadata, schema changes, op m,
@@ -23,6 +25,7 @@
  */
 #include "source_kafka.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,6 +62,10 @@ typedef struct decoded {
     rdapsync_vv_entry vv[KS_MAX_REGIONS];
     size_t vv_count;
     rdapsync_value *vv_holder; /* owned: the parsed text the vv regions point into */
+    rdapsync_value *row_doc;   /* owned: `after` parsed on its own (split_message) */
+    const char *row_text;      /* its bytes, in the message */
+    size_t row_len;
+    bool row_in_payload;       /* it was the schema wrapper's payload.after */
     char reason[768];         /* set: the record is bad */
 } decoded;
 
@@ -267,9 +274,9 @@ static void remember_delete(ks_partition *part, const decoded *d)
 
 /* The counter of a Debezium message that is not a row change, or NULL.
  * By schema name when the converter wrote one, else by shape. */
-static const char *non_row_kind(rdapsync_value *doc, rdapsync_value *env)
+static const char *non_row_kind(const rdapsync_value *wrapper_schema, rdapsync_value *env)
 {
-    const char *schema = env != doc ? J->string_value(J->object_get(J->object_get(doc, "schema"), "name")) : NULL;
+    const char *schema = J->string_value(J->object_get(wrapper_schema, "name"));
 
     if (schema) {
         if (strcmp(schema, "io.debezium.connector.common.Heartbeat") == 0)
@@ -336,6 +343,142 @@ static void decode_truncate(ks_state *s, decoded *d, rdapsync_value *env)
     d->skip_counter = "debezium_truncates";
 }
 
+/* Member `key` of the object text[0..len) (validated) parsed on its own
+ * (caller owns it); NULL when the scan does not find it or it is no object
+ * (the caller then reads the row's tree, which says why). */
+static rdapsync_value *member_doc(const char *text, size_t len, const char *key)
+{
+    const char *p;
+    size_t n;
+    char err[256];
+    rdapsync_value *v;
+
+    if (jscan_member(text, len, key, &p, &n, NULL) != 0)
+        return NULL;
+    v = J->parse(p, n, err, sizeof(err));
+    if (v && J->type(v) != RDAPSYNC_JSON_OBJECT) {
+        J->decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* How deep a message may nest (value.h, parse): `after` parsed alone must
+ * stay within it together with the levels around it. */
+#define JSON_MAX_DEPTH 512
+
+/* Whether the object text[0..len) starts with member `key` (as the
+ * JsonConverter writes "schema" and "payload"); a guess that only decides
+ * where to look first: decode_debezium checks what the envelope is. */
+static bool first_key_is(const char *text, size_t len, const char *key)
+{
+    size_t n = strlen(key), i = 0;
+    bool brace = false;
+
+    for (; i < len && (isspace((unsigned char)text[i]) || (!brace && text[i] == '{')); i++)
+        brace = brace || text[i] == '{';
+    return brace && len - i > n + 1 && text[i] == '"' && memcmp(text + i + 1, key, n) == 0 && text[i + 1 + n] == '"';
+}
+
+/* Whether the message's row needs no conversion, from its schema wrapper's
+ * schema alone. A guess, which saves splitting a message whose row is
+ * converted (and so built) anyway: decode_debezium converts a split row all
+ * the same when it must. The messages of a topic carry the same schema, so
+ * the verdict on the last one is kept and its bytes compared. */
+static bool row_plain(ks_state *s, const char *text, size_t len)
+{
+    const char *schema_text;
+    size_t schema_len;
+    char err[256];
+    rdapsync_value *schema;
+    bool plain;
+
+    if (s->cfg->json_fields.count)
+        return false;
+    if (!first_key_is(text, len, "schema") || jscan_member(text, len, "schema", &schema_text, &schema_len, NULL) != 0)
+        return true;
+    if (schema_len == s->last_schema_len && memcmp(schema_text, s->last_schema, schema_len) == 0)
+        return s->last_schema_plain;
+    if (!(schema = J->parse(schema_text, schema_len, err, sizeof(err))))
+        return false;
+    plain = dbz_row_plain(s->cfg, dbz_field_schema(schema, "after"));
+    J->decref(schema);
+    char *copy = malloc(schema_len ? schema_len : 1);
+    if (copy) { /* no memory: judged again next time */
+        memcpy(copy, schema_text, schema_len);
+        free(s->last_schema);
+        s->last_schema = copy;
+        s->last_schema_len = schema_len;
+        s->last_schema_plain = plain;
+    }
+    return plain;
+}
+
+/*
+ * A Debezium message whose row needs no conversion, in two texts: `after`
+ * (an object) parsed on its own, and the rest, the "shell", with `after`
+ * written as {}. The shell's `after` is never read (decode_debezium reads
+ * d->row_doc instead), and `after` becomes a lazy document of its own: a
+ * sink gets its bytes, no tree is built for it, and the message's bytes
+ * are validated once (a member of a lazy document read as a tree, or
+ * parsed again on its own, costs about twice as much). A row to convert
+ * is read from the whole message's tree, as before: converting builds its
+ * tree anyway.
+ *
+ * The two texts are valid exactly when the message is: replacing one JSON
+ * value ({}) by another in a valid text gives a valid text, the keys of
+ * `after` are checked in `after`, and `after` is split off only where its
+ * depth plus the levels around it is within the limit. The scan's idea of
+ * where strings are agrees with any parser's wherever the shell is valid,
+ * since they share the shell's bytes. When either text is refused, or the
+ * scan gives up, the caller parses the whole message: its verdict and its
+ * `line L column C` are the answer. `after` is parsed first and the shell
+ * last, so that the thread's parser holds the shell's tape when the
+ * envelope's members are read.
+ * NULL (nothing owned) when it does not apply; else the shell (caller owns),
+ * with d->row_doc and its place set.
+ */
+static rdapsync_value *split_message(ks_state *s, decoded *d)
+{
+    const char *text = d->msg->payload, *payload, *after;
+    size_t len = d->msg->len, after_len;
+    int depth;
+    char err[256];
+    rdapsync_value *shell;
+
+    if (s->cfg->vv_field || !row_plain(s, text, len))
+        return NULL; /* vv_field may point into after: read the whole envelope */
+    /* Only where the payload starts matters: the scan of its members stops
+     * at its closing brace. */
+    d->row_in_payload = (first_key_is(text, len, "schema") || first_key_is(text, len, "payload")) &&
+                        jscan_member(text, len, "payload", &payload, NULL, NULL) == 0 && *payload == '{';
+    if ((d->row_in_payload ? jscan_member(payload, len - (size_t)(payload - text), "after", &after, &after_len, &depth)
+                           : jscan_member(text, len, "after", &after, &after_len, &depth)) != 0 ||
+        *after != '{' || depth > JSON_MAX_DEPTH - (d->row_in_payload ? 2 : 1))
+        return NULL;
+    size_t head = (size_t)(after - text), tail = len - head - after_len;
+    if (head + 2 + tail > s->shell_cap) {
+        char *grown = realloc(s->shell, head + 2 + tail);
+        if (!grown)
+            return NULL;
+        s->shell = grown;
+        s->shell_cap = head + 2 + tail;
+    }
+    memcpy(s->shell, text, head);
+    memcpy(s->shell + head, "{}", 2);
+    memcpy(s->shell + head + 2, after + after_len, tail);
+    if (!(d->row_doc = J->parse(after, after_len, err, sizeof(err))))
+        return NULL;
+    if (!(shell = J->parse(s->shell, head + 2 + tail, err, sizeof(err)))) {
+        J->decref(d->row_doc);
+        d->row_doc = NULL;
+        return NULL;
+    }
+    d->row_text = after;
+    d->row_len = after_len;
+    return shell;
+}
+
 static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_partition *part)
 {
     rdapsync_value *env = unwrap(doc);
@@ -345,7 +488,8 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
         bad(d, "not a Debezium envelope (not a JSON object)");
         return;
     }
-    if ((d->skip_counter = non_row_kind(doc, env)))
+    const rdapsync_value *schema = env != doc ? J->object_get(doc, "schema") : NULL;
+    if ((d->skip_counter = non_row_kind(schema, env)))
         return;
     const char *op = J->string_value(J->object_get(env, "op"));
     if (!op) {
@@ -367,15 +511,19 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     }
     if (s->cfg->vv_field)
         d->vv_field = jpath_find(&s->vv_path, env);
+    debezium_version(s, d, env);
     const char *image = upsert ? "after" : "before";
-    rdapsync_value *row = J->object_get(env, image);
+    const rdapsync_value *row_schema = schema ? dbz_field_schema(schema, image) : NULL;
+    /* The split's `after` is the envelope's when the shell unwraps the way
+     * the scan did; otherwise the envelope's own after (the tree) is. */
+    bool split = upsert && d->row_doc && d->row_in_payload == (env != doc);
+    bool plain = split && dbz_row_plain(s->cfg, row_schema);
+    rdapsync_value *row = split ? d->row_doc : J->object_get(env, image);
     if (upsert && J->type(row) != RDAPSYNC_JSON_OBJECT) {
         bad(d, "Debezium op '%s' without an after object", op);
         return;
     }
-    const rdapsync_value *row_schema =
-        env != doc ? dbz_field_schema(J->object_get(doc, "schema"), image) : NULL;
-    if (dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
+    if (!plain && dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
         bad(d, "%s: %s", image, why);
         return;
     }
@@ -389,12 +537,17 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     } else if (message_key(s, d) != 0) {
         return;
     }
-    debezium_version(s, d, env);
     d->op = upsert ? RDAPSYNC_OP_UPSERT : RDAPSYNC_OP_DELETE;
-    if (upsert && s->cfg->document)
+    /* A column of an unconverted row is a text of its own too. */
+    if (upsert && s->cfg->document && plain &&
+        (d->value = member_doc(d->row_text, d->row_len, s->cfg->document))) {
+        if (s->cfg->other_columns == KS_COLUMNS_HEADERS)
+            d->row = J->incref(row);
+    } else if (upsert && s->cfg->document) {
         pick_document(s, d, row);
-    else if (upsert)
+    } else if (upsert) {
         d->value = J->incref(row);
+    }
     if (!upsert)
         remember_delete(part, d);
 }
@@ -539,6 +692,8 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
 
     if (!msg->payload) {
         decode_tombstone(s, &d, part);
+    } else if (s->cfg->format == KS_FORMAT_DEBEZIUM && (doc = split_message(s, &d))) {
+        decode_debezium(s, &d, doc, part);
     } else if (!(doc = J->parse(msg->payload, msg->len, err, sizeof(err)))) {
         bad(&d, "not valid JSON: %s", err);
     } else if (s->cfg->format == KS_FORMAT_DEBEZIUM) {
@@ -594,6 +749,7 @@ done:
     J->decref(d.value);
     J->decref(d.row);
     J->decref(d.key_doc);
+    J->decref(d.row_doc);
     J->decref(doc);
     return rc;
 }

@@ -144,6 +144,8 @@ static void source_close(void *state)
     jpath_free(&s->key_path);
     jpath_free(&s->vv_path);
     free(s->latency);
+    free(s->shell);
+    free(s->last_schema);
     free(s);
 }
 

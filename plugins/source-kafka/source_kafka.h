@@ -162,6 +162,11 @@ typedef struct ks_state {
     uint64_t records, bad_records;
     ks_latency *latency; /* owned */
     int64_t lag_gauge_ms; /* monotonic ms of the last consumer_lag gauge */
+    char *shell;          /* owned: decode.c's copy of an envelope without its after */
+    size_t shell_cap;
+    char *last_schema;    /* owned: the last wrapper schema decode.c judged, and its verdict */
+    size_t last_schema_len;
+    bool last_schema_plain;
 } ks_state;
 
 /* client.c: creates s->rk subscribed to the configured topics, or returns
@@ -209,6 +214,20 @@ int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdap
                     size_t err_size);
 /* The schema of field `name` of a JsonConverter struct schema (borrowed), or NULL. */
 const rdapsync_value *dbz_field_schema(const rdapsync_value *struct_schema, const char *name);
+
+/* dbz_types.c: true when dbz_convert_row() would change nothing in any row
+ * described by `row_schema` (NULL: schemaless): no json_fields and no
+ * field of a named (semantic) type. */
+bool dbz_row_plain(const ks_config *cfg, const rdapsync_value *row_schema);
+
+/* jscan.c: the value of member `key` of the JSON object text[0..len) as a
+ * byte range inside it (value_len NULL: only where it starts, without
+ * looking at it), and in *depth (may be NULL) how deep the value nests (0
+ * for a scalar). 0, or -1 when the member is absent, the text is
+ * no object, a key has escapes, or the text is not what JSON looks like
+ * (the caller then parses the whole text). Reads nothing beyond len. */
+int jscan_member(const char *text, size_t len, const char *key, const char **value, size_t *value_len,
+                 int *depth);
 
 /* jpath.c: "a.b[0].c" (an optional leading "$." is allowed); 0 or -1 with err. */
 int jpath_compile(ks_path *path, const char *text, char *err, size_t err_size);

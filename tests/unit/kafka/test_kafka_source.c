@@ -106,6 +106,175 @@ Test(kafka_source, the_schema_wrapper_of_the_json_converter_is_unwrapped)
     instance_close(&src);
 }
 
+/* `value` reaches a sink as `text` byte for byte: the validated text the host
+ * hands sinks (no tree built, nothing dumped) when `as_bytes`, and the dump
+ * any sink would write otherwise. */
+static void expect_stored(const rdapsync_value *value, const char *text, bool as_bytes)
+{
+    const rdapsync_json_api *json = host()->json;
+    size_t len = 0;
+    const char *bytes = json->validated_text(value, &len);
+
+    if (as_bytes) {
+        cr_assert_not_null(bytes, "%s reaches the sink as its bytes, with no tree built", text);
+        cr_assert_eq(len, strlen(text));
+        cr_assert_eq(memcmp(bytes, text, len), 0, "stored %.*s, expected %s", (int)len, bytes, text);
+    } else {
+        cr_assert_null(bytes, "%s is not in the dump's form: the sink dumps it", text);
+    }
+    char *dumped = json->dump(value, 0, &len);
+    cr_assert_str_eq(dumped, text, "the dump is the same bytes");
+    host()->free(dumped);
+}
+
+Test(kafka_source, a_debezium_after_nothing_reads_reaches_the_sink_as_the_bytes_of_the_envelope)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "D1", dbz_create, NULL);
+    /* A schema wrapper whose row has no semantic types: the payload is read on its own. */
+    mock_produce(&cluster, "t", 0, "W2",
+                 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"struct\",\"field\":\"after\","
+                 "\"fields\":[{\"type\":\"string\",\"field\":\"handle\"}]}]},\"payload\":{\"before\":null,"
+                 "\"after\":{\"handle\":\"W2\",\"n\":[1,{\"x\":\"a\\\"b}\\\\\"}],\"e\":{}},\"op\":\"u\","
+                 "\"ts_ms\":7,\"source\":{\"name\":\"regB\",\"lsn\":9}}}",
+                 NULL);
+    /* Whitespace around `after`, and inside a second one. */
+    mock_produce(&cluster, "t", 0, "S3", "{ \"op\" : \"c\" ,\n \"after\" : {\"handle\":\"S3\",\"v\":[]} , \"ts_ms\": 3 }",
+                 NULL);
+    mock_produce(&cluster, "t", 0, "S4", "{\"op\":\"c\",\"after\":{ \"handle\": \"S4\" },\"ts_ms\":4}", NULL);
+    /* A key written with an escape: the envelope's tree is read instead. */
+    mock_produce(&cluster, "t", 0, "E5", "{\"op\":\"r\",\"\\u0061fter\":{\"handle\":\"E5\"},\"ts_ms\":5}", NULL);
+    open_source(&src, "g1", "format: debezium,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 5, 30000), 5);
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_null(batch_get(batch, i)->error, "record %zu is bad: %s", i, batch_get(batch, i)->error);
+        cr_assert_eq(batch_get(batch, i)->op, RDAPSYNC_OP_UPSERT);
+    }
+    expect_stored(batch_get(batch, 0)->value, "{\"handle\":\"D1\",\"ldhName\":\"a.example\"}", true);
+    cr_assert_eq(batch_get(batch, 0)->version.event_time_ms, 1000);
+    cr_assert_str_eq(batch_get(batch, 0)->version.origin, "regA");
+    cr_assert_eq(batch_get(batch, 0)->version.sequence, 77);
+    expect_stored(batch_get(batch, 1)->value, "{\"handle\":\"W2\",\"n\":[1,{\"x\":\"a\\\"b}\\\\\"}],\"e\":{}}", true);
+    cr_assert_eq(batch_get(batch, 1)->version.event_time_ms, 7, "the version still comes from the payload");
+    cr_assert_str_eq(batch_get(batch, 1)->version.origin, "regB");
+    cr_assert_eq(batch_get(batch, 1)->version.sequence, 9);
+    expect_stored(batch_get(batch, 2)->value, "{\"handle\":\"S3\",\"v\":[]}", true);
+    cr_assert_eq(batch_get(batch, 2)->version.event_time_ms, 3);
+    expect_stored(batch_get(batch, 3)->value, "{\"handle\":\"S4\"}", false);
+    expect_stored(batch_get(batch, 4)->value, "{\"handle\":\"E5\"}", false);
+    batch_free(batch);
+    instance_close(&src);
+}
+
+/* `depth` nested objects {"a":{"a":...{}}}, in a new string. */
+static char *nested(int depth)
+{
+    char *t = malloc((size_t)depth * 6 + 1), *p = t;
+    for (int i = 0; i < depth; i++)
+        p += sprintf(p, i + 1 < depth ? "{\"a\":" : "{}");
+    for (int i = 1; i < depth; i++)
+        *p++ = '}';
+    *p = '\0';
+    return t;
+}
+
+Test(kafka_source, a_debezium_message_read_in_two_pieces_is_refused_exactly_when_the_whole_message_is)
+{
+    instance src;
+    char *deep = nested(512), *deeper = nested(511), texts[3][8192];
+    const char *bad_ones[] = {
+        "{\"op\":\"c\",\"after\":{\"a\":1}} x",           /* the rest is not JSON */
+        "{\"op\":\"c\",\"after\":{\"a\":01}}",            /* after is not */
+        "{\"op\":\"c\",\"after\":{\"a\":1,\"a\":2}}",      /* duplicate key inside after */
+        "{\"op\":\"c\",\"after\":{\"a\":\"\\u0000\"}}",    /* NUL inside after */
+        "{\"op\":\"c\",\"op\":\"u\",\"after\":{\"a\":1}}", /* duplicate key outside it */
+        texts[0],                                         /* after alone is deep enough, the message too deep */
+    };
+    snprintf(texts[0], sizeof(texts[0]), "{\"op\":\"c\",\"after\":%s}", deep);
+    snprintf(texts[1], sizeof(texts[1]), "{\"op\":\"c\",\"after\":%s}", deeper);
+    mock_topic(&cluster, "t", 1);
+    for (size_t i = 0; i < 6; i++)
+        mock_produce(&cluster, "t", 0, "K", bad_ones[i], NULL);
+    mock_produce(&cluster, "t", 0, "K", texts[1], NULL);
+    open_source(&src, "g1", "format: debezium,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 7, 30000), 7);
+    for (size_t i = 0; i < 6; i++) {
+        const rdapsync_record *r = batch_get(batch, i);
+        char err[256], where[64];
+        rdapsync_value *whole = host()->json->parse(bad_ones[i], strlen(bad_ones[i]), err, sizeof(err));
+        cr_assert_null(whole, "message %zu is not valid JSON", i);
+        snprintf(where, sizeof(where), "topic t partition 0 offset %zu: not valid JSON: ", i);
+        cr_assert_not_null(r->error, "message %zu should be bad", i);
+        cr_assert(strstr(r->error, where), "reason '%s' names %s", r->error, where);
+        cr_assert(strstr(r->error, err), "reason '%s' is the whole message's: %s", r->error, err);
+    }
+    const rdapsync_record *ok = batch_get(batch, 6);
+    cr_assert_null(ok->error, "512 levels in all are allowed: %s", ok->error);
+    expect_stored(ok->value, deeper, true);
+    batch_free(batch);
+    instance_close(&src);
+    free(deep);
+    free(deeper);
+}
+
+Test(kafka_source, a_debezium_row_split_off_its_message_still_has_its_columns_decoded_when_the_schema_says_so)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    /* The schema after the payload: the source splits after off before it
+     * has seen the schema, and must still decode the json column. */
+    mock_produce(&cluster, "t", 0, "P1",
+                 "{\"payload\":{\"op\":\"c\",\"after\":{\"handle\":\"P1\",\"doc\":\"{\\\"a\\\":[1]}\"},\"ts_ms\":1},"
+                 "\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"struct\",\"field\":\"after\",\"fields\":["
+                 "{\"type\":\"string\",\"field\":\"handle\"},"
+                 "{\"type\":\"string\",\"name\":\"io.debezium.data.Json\",\"field\":\"doc\"}]}]}}",
+                 NULL);
+    open_source(&src, "g1", "format: debezium,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 1, 30000), 1);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_null(r->error, "bad: %s", r->error);
+    expect_stored(r->value, "{\"handle\":\"P1\",\"doc\":{\"a\":[1]}}", false);
+    batch_free(batch);
+    instance_close(&src);
+}
+
+Test(kafka_source, a_debezium_document_column_reaches_the_sink_as_its_bytes_and_a_missing_one_is_named)
+{
+    instance src;
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "C1",
+                 "{\"op\":\"c\",\"after\":{\"id\":1,\"doc\":{\"handle\":\"C1\",\"x\":[1,2]},\"note\":\"n\"},\"ts_ms\":1}",
+                 NULL);
+    mock_produce(&cluster, "t", 0, "C2", "{\"op\":\"c\",\"after\":{\"id\":2,\"note\":\"n\"},\"ts_ms\":2}", NULL);
+    mock_produce(&cluster, "t", 0, "C3", "{\"op\":\"c\",\"after\":{\"id\":3,\"doc\":\"{}\"},\"ts_ms\":3}", NULL);
+    open_source(&src, "g1", "format: debezium, document: doc, other_columns: headers,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 3, 30000), 3);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_null(r->error, "bad: %s", r->error);
+    cr_assert_eq(r->header_count, 2, "the row's other columns still become headers");
+    expect_stored(r->value, "{\"handle\":\"C1\",\"x\":[1,2]}", true);
+    const char *expect[] = {"column doc of after is absent", "column doc of after is a JSON string"};
+    for (size_t i = 1; i < 3; i++) {
+        r = batch_get(batch, i);
+        char where[64];
+        snprintf(where, sizeof(where), "topic t partition 0 offset %zu", i);
+        cr_assert_not_null(r->error, "message %zu should be bad", i);
+        cr_assert(strstr(r->error, where), "reason '%s' names %s", r->error, where);
+        cr_assert(strstr(r->error, expect[i - 1]), "reason '%s' says %s", r->error, expect[i - 1]);
+    }
+    batch_free(batch);
+    instance_close(&src);
+}
+
 Test(kafka_source, a_debezium_delete_and_its_tombstone_become_deletes_with_the_same_version)
 {
     instance src;
