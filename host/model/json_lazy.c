@@ -18,6 +18,7 @@
 #include "model/json_simd.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +45,8 @@ enum { V_OK, V_REFUSED, V_REAL, V_NO_MEMORY };
 /* An enclosing container while the tape is read (the open one lives in
  * validate()'s locals). */
 typedef struct vframe {
-    size_t first; /* keys[] index where its keys start (objects) */
+    size_t first;  /* keys[] index where its keys start (objects) */
+    uint64_t seen; /* its keys' bits (add_key) */
     bool is_object;
 } vframe;
 
@@ -146,12 +148,15 @@ static uint64_t key_print(const char *s, uint32_t len)
            (uint64_t)(unsigned char)s[len - 1] << 48;
 }
 
-/* The key of the object whose keys start at keys[first]. */
-static int add_key(validator *v, size_t first, const char *s, uint32_t len)
+/* The key of the object whose keys start at keys[first]. *seen holds a bit
+ * per key of that object, chosen by its print: a key whose bit is clear
+ * has no twin before it, and most keys are spared the scan. */
+static int add_key(validator *v, size_t first, uint64_t *seen, const char *s, uint32_t len)
 {
     uint64_t print = key_print(s, len);
+    uint64_t bit = (uint64_t)1 << ((print * 0x9E3779B97F4A7C15u) >> 58);
 
-    if (v->nkeys - first < DUP_SCAN_LIMIT) {
+    if ((*seen & bit) && v->nkeys - first < DUP_SCAN_LIMIT) {
         for (size_t k = first; k < v->nkeys; k++)
             if (v->keys[k].print == print && memcmp(v->keys[k].s, s, len) == 0)
                 return V_REFUSED;
@@ -166,6 +171,7 @@ static int add_key(validator *v, size_t first, const char *s, uint32_t len)
         v->keys = grown;
         v->keys_cap = cap;
     }
+    *seen |= bit;
     v->keys[v->nkeys].s = s;
     v->keys[v->nkeys].print = print;
     v->nkeys++;
@@ -207,6 +213,7 @@ static int validate(validator *v, const jsimd_tape *t)
     const uint8_t *strings = t->strings;
     const bool scan = v->scan;
     size_t end = JSIMD_END(tape), i = 1, length = v->length, tree = 0, first = 0;
+    uint64_t seen = 0;
     int depth = 0, rc;
     bool in_object = false;
 
@@ -224,6 +231,7 @@ static int validate(validator *v, const jsimd_tape *t)
                 v->nkeys = first;
                 depth--;
                 first = v->frames[depth].first;
+                seen = v->frames[depth].seen;
                 in_object = v->frames[depth].is_object;
                 continue;
             }
@@ -234,7 +242,7 @@ static int validate(validator *v, const jsimd_tape *t)
                 return V_REFUSED; /* \u0000 */
             length += n + 2;
             tree += len32 + 1 + 7; /* the key, and the padding after it at worst */
-            if ((rc = add_key(v, first, s, len32)) != V_OK)
+            if ((rc = add_key(v, first, &seen, s, len32)) != V_OK)
                 return rc;
             w = tape[i++]; /* the member's value */
         }
@@ -257,14 +265,17 @@ static int validate(validator *v, const jsimd_tape *t)
             length += 2 + (count ? count - 1 : 0) + (JSIMD_TYPE(w) == '{' ? count : 0);
             tree += NODE + ALIGN8(count * (JSIMD_TYPE(w) == '{' ? sizeof(jt_member) : sizeof(rdapsync_value *)));
             v->frames[depth].first = first;
+            v->frames[depth].seen = seen;
             v->frames[depth].is_object = in_object;
             depth++;
             in_object = JSIMD_TYPE(w) == '{';
             first = v->nkeys;
+            seen = 0;
             break;
         case ']':
             depth--;
             first = v->frames[depth].first;
+            seen = v->frames[depth].seen;
             in_object = v->frames[depth].is_object;
             break;
         case 'l':
