@@ -18,6 +18,7 @@
 #include "model/json_simd.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,18 +30,24 @@
 #define NODE sizeof(rdapsync_value)
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
+/* A key and its print: the length in the low 32 bits, three of its bytes
+ * above. Keys of different prints differ, so the duplicate scan compares
+ * one word per earlier key and the bytes only when the prints match. */
 typedef struct vkey {
     const char *s;
-    size_t len;
+    uint64_t print;
 } vkey;
+
+#define VKEY_LEN(k) ((size_t)(uint32_t)(k)->print)
 
 enum { V_OK, V_REFUSED, V_REAL, V_NO_MEMORY };
 
-/* One open container while the tape is read. */
+/* An enclosing container while the tape is read (the open one lives in
+ * validate()'s locals). */
 typedef struct vframe {
-    size_t first; /* keys[] index where this object's keys start */
+    size_t first;  /* keys[] index where its keys start (objects) */
+    uint64_t seen; /* its keys' bits (add_key) */
     bool is_object;
-    bool want_key; /* objects: the next string is a key */
 } vframe;
 
 typedef struct validator {
@@ -128,16 +135,30 @@ static size_t int_length(int64_t i)
 static int vkey_cmp(const void *a, const void *b)
 {
     const vkey *x = a, *y = b;
-    size_t n = x->len < y->len ? x->len : y->len;
+    size_t xl = VKEY_LEN(x), yl = VKEY_LEN(y), n = xl < yl ? xl : yl;
     int c = memcmp(x->s, y->s, n);
-    return c ? c : (x->len > y->len) - (x->len < y->len);
+    return c ? c : (xl > yl) - (xl < yl);
 }
 
-static int add_key(validator *v, const vframe *f, const char *s, size_t len)
+static uint64_t key_print(const char *s, uint32_t len)
 {
-    if (v->nkeys - f->first < DUP_SCAN_LIMIT) {
-        for (size_t k = f->first; k < v->nkeys; k++)
-            if (v->keys[k].len == len && memcmp(v->keys[k].s, s, len) == 0)
+    if (!len)
+        return 0;
+    return (uint64_t)len | (uint64_t)(unsigned char)s[0] << 32 | (uint64_t)(unsigned char)s[len / 2] << 40 |
+           (uint64_t)(unsigned char)s[len - 1] << 48;
+}
+
+/* The key of the object whose keys start at keys[first]. *seen holds a bit
+ * per key of that object, chosen by its print: a key whose bit is clear
+ * has no twin before it, and most keys are spared the scan. */
+static int add_key(validator *v, size_t first, uint64_t *seen, const char *s, uint32_t len)
+{
+    uint64_t print = key_print(s, len);
+    uint64_t bit = (uint64_t)1 << ((print * 0x9E3779B97F4A7C15u) >> 58);
+
+    if ((*seen & bit) && v->nkeys - first < DUP_SCAN_LIMIT) {
+        for (size_t k = first; k < v->nkeys; k++)
+            if (v->keys[k].print == print && memcmp(v->keys[k].s, s, len) == 0)
                 return V_REFUSED;
     }
     if (v->nkeys == v->keys_cap) {
@@ -150,8 +171,9 @@ static int add_key(validator *v, const vframe *f, const char *s, size_t len)
         v->keys = grown;
         v->keys_cap = cap;
     }
+    *seen |= bit;
     v->keys[v->nkeys].s = s;
-    v->keys[v->nkeys].len = len;
+    v->keys[v->nkeys].print = print;
     v->nkeys++;
     return V_OK;
 }
@@ -176,14 +198,24 @@ static int large_object_ok(const vkey *keys, size_t n)
 }
 
 /* The checks jt_parse makes beyond simdjson, and the dump's length, in one
- * pass over the tape. V_OK, or why the text goes to jt_parse. The open
+ * pass over the tape. V_OK, or why the text goes to jt_parse.
+ *
+ * simdjson vouches for the structure: inside an object a key (a string)
+ * or the closing brace comes where a member may start, and the member's
+ * value follows its key. So a key is taken where it stands, with no
+ * dispatch on its type and no state saying a key is due: the one switch
+ * is over values, which is where the branch predictor loses (every
+ * misprediction costs more than the rest of a word's work). The open
  * container's state lives in locals; frames keep the enclosing ones. */
 static int validate(validator *v, const jsimd_tape *t)
 {
     const uint64_t *tape = t->tape;
-    size_t end = JSIMD_END(tape), i = 1, length = v->length, tree = 0;
+    const uint8_t *strings = t->strings;
+    const bool scan = v->scan;
+    size_t end = JSIMD_END(tape), i = 1, length = v->length, tree = 0, first = 0;
+    uint64_t seen = 0;
     int depth = 0, rc;
-    bool is_object = false, want_key = false;
+    bool in_object = false;
 
     while (i < end) {
         uint64_t w = tape[i++];
@@ -191,22 +223,37 @@ static int validate(validator *v, const jsimd_tape *t)
         uint32_t len32;
         const char *s;
 
-        switch (JSIMD_TYPE(w)) {
-        case '"':
-            memcpy(&len32, t->strings + JSIMD_PAYLOAD(w), sizeof(len32));
-            s = (const char *)t->strings + JSIMD_PAYLOAD(w) + sizeof(len32);
-            n = v->scan ? dump_length(v, s, len32) : len32;
+        if (in_object) {
+            if (JSIMD_TYPE(w) == '}') {
+                rc = v->nkeys - first < DUP_SCAN_LIMIT ? V_OK : large_object_ok(v->keys + first, v->nkeys - first);
+                if (rc != V_OK)
+                    return rc;
+                v->nkeys = first;
+                depth--;
+                first = v->frames[depth].first;
+                seen = v->frames[depth].seen;
+                in_object = v->frames[depth].is_object;
+                continue;
+            }
+            memcpy(&len32, strings + JSIMD_PAYLOAD(w), sizeof(len32));
+            s = (const char *)strings + JSIMD_PAYLOAD(w) + sizeof(len32);
+            n = scan ? dump_length(v, s, len32) : len32;
             if (n == (size_t)-1)
                 return V_REFUSED; /* \u0000 */
             length += n + 2;
-            if (want_key) {
-                want_key = false;
-                tree += len32 + 1 + 7; /* the key, and the padding after it at worst */
-                rc = add_key(v, &v->frames[depth - 1], s, len32);
-                if (rc != V_OK)
-                    return rc;
-                continue;
-            }
+            tree += len32 + 1 + 7; /* the key, and the padding after it at worst */
+            if ((rc = add_key(v, first, &seen, s, len32)) != V_OK)
+                return rc;
+            w = tape[i++]; /* the member's value */
+        }
+        switch (JSIMD_TYPE(w)) {
+        case '"':
+            memcpy(&len32, strings + JSIMD_PAYLOAD(w), sizeof(len32));
+            s = (const char *)strings + JSIMD_PAYLOAD(w) + sizeof(len32);
+            n = scan ? dump_length(v, s, len32) : len32;
+            if (n == (size_t)-1)
+                return V_REFUSED; /* \u0000 */
+            length += n + 2;
             tree += NODE + ALIGN8(len32 + 1);
             break;
         case '{':
@@ -217,25 +264,20 @@ static int validate(validator *v, const jsimd_tape *t)
             /* Brackets, commas between items, and a colon per member. */
             length += 2 + (count ? count - 1 : 0) + (JSIMD_TYPE(w) == '{' ? count : 0);
             tree += NODE + ALIGN8(count * (JSIMD_TYPE(w) == '{' ? sizeof(jt_member) : sizeof(rdapsync_value *)));
-            if (depth)
-                v->frames[depth - 1].want_key = is_object; /* after this value, a key */
-            is_object = JSIMD_TYPE(w) == '{';
-            want_key = is_object;
-            v->frames[depth].first = v->nkeys;
-            v->frames[depth].is_object = is_object;
+            v->frames[depth].first = first;
+            v->frames[depth].seen = seen;
+            v->frames[depth].is_object = in_object;
             depth++;
-            continue;
-        case '}':
-            rc = large_object_ok(v->keys + v->frames[depth - 1].first, v->nkeys - v->frames[depth - 1].first);
-            if (rc != V_OK)
-                return rc;
-            v->nkeys = v->frames[depth - 1].first;
-            /* fall through */
+            in_object = JSIMD_TYPE(w) == '{';
+            first = v->nkeys;
+            seen = 0;
+            break;
         case ']':
             depth--;
-            is_object = depth && v->frames[depth - 1].is_object;
-            want_key = depth && v->frames[depth - 1].want_key;
-            continue;
+            first = v->frames[depth].first;
+            seen = v->frames[depth].seen;
+            in_object = v->frames[depth].is_object;
+            break;
         case 'l':
             length += int_length((int64_t)tape[i++]);
             tree += NODE;
@@ -247,7 +289,6 @@ static int validate(validator *v, const jsimd_tape *t)
         case 'f': length += 5; break;
         default: return V_REFUSED;
         }
-        want_key = is_object;
     }
     v->length = length;
     v->tree = tree;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/audit.h"
 #include "base/log.h"
 #include "loader/context.h"
 #include "loader/context_internal.h"
@@ -159,7 +160,11 @@ struct task *task_new(const pipeline_config *pipeline, int task_index, const cha
                                .checkpoint_get = owner_checkpoint_get,
                                .checkpoint_override = owner_checkpoint_override,
                                .reject = owner_reject,
-                               .counted = owner_counted};
+                               /* The tally only feeds the audit trail, which
+                                * is opened before any task and kept for the
+                                * whole run: without one, a plugin's counter
+                                * costs no call into the task. */
+                               .counted = audit_active() ? owner_counted : NULL};
     redaction_tally_init(&t->redactions);
     pthread_mutex_init(&t->lock, NULL);
     pthread_condattr_init(&attr);

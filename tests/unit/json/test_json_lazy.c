@@ -160,6 +160,37 @@ Test(json_lazy, large_objects_with_a_duplicate_key_are_refused)
     agree(text);
 }
 
+/* The duplicate scan compares a print of each key (its length and three of
+ * its bytes) before the bytes, and each object's keys are its own: keys
+ * that share a print are not duplicates, a nested object's keys do not
+ * collide with its parent's, and a key spelled with an escape is the same
+ * key as its plain spelling. */
+Test(json_lazy, duplicate_keys_are_told_apart_by_their_bytes_per_object)
+{
+    static const struct {
+        const char *text;
+        int taken;
+    } cases[] = {
+        {"{\"axyb\":1,\"azyb\":2}", 1},
+        {"{\"ab\":1,\"ba\":2,\"aab\":3,\"abb\":4,\"\":5}", 1},
+        {"{\"a\":{\"b\":1},\"b\":2}", 1},
+        {"{\"a\":{\"b\":1},\"c\":{\"b\":2},\"d\":[{\"b\":3},{\"b\":4}]}", 1},
+        {"{\"a\":[{\"a\":1}],\"x\":{\"y\":{}},\"a\":2}", 0},
+        {"{\"a\":{\"b\":1,\"c\":{\"d\":1},\"b\":2}}", 0},
+        {"{\"\":1,\"\":2}", 0},
+        {"{\"ab\":1,\"\\u0061b\":2}", 0},
+        {"[{\"k\":1},{\"k\":1,\"k\":2}]", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        agree(cases[i].text);
+        rdapsync_value *v = J->parse(cases[i].text, strlen(cases[i].text), err, sizeof(err));
+        cr_assert_eq(v != NULL, cases[i].taken, "#%zu %s: %s", i, cases[i].text, err);
+        if (!v)
+            cr_assert(strstr(err, "duplicate object key") != NULL, "#%zu %s", i, err);
+        J->decref(v);
+    }
+}
+
 /* Texts whose spelling differs from jt_dump's in one token: none may be
  * offered as validated text, and all dump as the tree would. */
 Test(json_lazy, only_the_dumps_own_spelling_is_offered_as_validated_text)
