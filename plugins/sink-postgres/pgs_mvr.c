@@ -5,8 +5,9 @@
  * document, the conflict log keeps one row per key that had several heads.
  *
  * A write costs a fixed number of statements whatever its size: one
- * SELECT for the heads of all its keys, one for the heads and the rows
- * together, and one for each kind of log change the batch has (none
+ * SELECT for the heads of all its keys (and one for the rows' documents
+ * when a lone head, stored without its document, meets a concurrent
+ * version), one for the heads and the rows together, and one for each kind of log change the batch has (none
  * without one), every one taking its rows as arrays (unnest). All inside
  * the flush's transaction.
  */
@@ -16,8 +17,9 @@
 
 #include "pgs.h"
 
-/* The heads carry the documents: the same TOAST compression as the data
- * table's doc column (pglz costs about half of the server's time). */
+/* Heads beside others carry their documents: the same TOAST compression
+ * as the data table's doc column (pglz costs about half of the server's
+ * time). A lone head, most keys' case, is a short text without one. */
 static char *create_heads_sql(const pgs_names *n, const char *compression)
 {
     return pgs_printf("CREATE TABLE IF NOT EXISTS %s (%s text PRIMARY KEY, heads text%s NOT NULL)", n->heads, n->key,
@@ -175,20 +177,29 @@ static rdapsync_sinktk_mvr_key *find_key(rdapsync_sinktk_mvr_key *keys, size_t c
     return NULL;
 }
 
-rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
+/* Runs `sql` (a SELECT of key and one text column for the keys in $1)
+ * for the keys of `keys` (with `rows`: only those whose need_row is set)
+ * and keeps each key's text in its `stored` (heads) or `row_doc` (rows). */
+static rdapsync_status load_texts(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, bool rows,
+                                  char *sql, char *err, size_t err_size)
 {
     arrays a;
-    if (arrays_open(&a, 1) != 0)
+    if (!sql || arrays_open(&a, 1) != 0) {
+        free(sql);
         return out_of_memory(&a, err, err_size);
-    for (size_t i = 0; i < count; i++)
-        if (element(&a.col[0], keys[i].record->key, keys[i].record->key_len) != 0)
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (rows && !keys[i].need_row)
+            continue;
+        if (element(&a.col[0], keys[i].record->key, keys[i].record->key_len) != 0) {
+            free(sql);
             return out_of_memory(&a, err, err_size);
-    if (arrays_close(&a) != 0)
+        }
+    }
+    if (arrays_close(&a) != 0) {
+        free(sql);
         return out_of_memory(&a, err, err_size);
-    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[])", st->names.key, st->names.heads,
-                           st->names.key);
-    if (!sql)
-        return out_of_memory(&a, err, err_size);
+    }
     PGresult *res = NULL;
     rdapsync_status status = exec_arrays(st->conn, sql, &a, NULL, true, &res, err, err_size);
     free(sql);
@@ -197,18 +208,43 @@ rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_
         rdapsync_sinktk_mvr_key *key =
             find_key(keys, count, PQgetvalue(res, r, 0), (size_t)PQgetlength(res, r, 0));
         size_t len = (size_t)PQgetlength(res, r, 1);
-        if (!key)
+        if (!key || PQgetisnull(res, r, 1))
             continue;
-        if (!(key->stored = malloc(len + 1))) {
+        char *text = malloc(len + 1);
+        if (!text) {
             snprintf(err, err_size, "out of memory");
             status = RDAPSYNC_ERROR;
             break;
         }
-        memcpy(key->stored, PQgetvalue(res, r, 1), len + 1);
-        key->stored_len = len;
+        memcpy(text, PQgetvalue(res, r, 1), len + 1);
+        if (rows) {
+            key->row_doc = text;
+            key->row_doc_len = len;
+        } else {
+            key->stored = text;
+            key->stored_len = len;
+        }
     }
     PQclear(res);
     return status;
+}
+
+rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
+{
+    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[])", st->names.key, st->names.heads,
+                           st->names.key);
+    return load_texts(st, keys, count, false, sql, err, err_size);
+}
+
+/* jsonb gives the document back with its members in another order and
+ * its numbers respelled: the toolkit sorts members, and the same versions
+ * still make the same heads text (sinktk.h). */
+rdapsync_status pgs_mvr_rows_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                  size_t err_size)
+{
+    char *sql = pgs_printf("SELECT %s, doc::text FROM %s WHERE %s = ANY($1::text[]) AND NOT deleted",
+                           st->names.key, st->names.table, st->names.key);
+    return load_texts(st, keys, count, true, sql, err, err_size);
 }
 
 /* ---- heads_write ---- */
