@@ -775,7 +775,8 @@ char *rdapsync_sinktk_like_pattern(const char *needle);
  * Records that carry a version vector (record.h, rdapsync_vv) are not
  * ordered by their version alone. Per key the store keeps the *heads*: the
  * versions that no other version seen for the key dominates, each with its
- * document. An incoming version that a head dominates is stale (skipped,
+ * document (a store with rows_load: all but a lone head, whose document is
+ * the key's row; rdapsync_sinktk_mvr_step says how). An incoming version that a head dominates is stale (skipped,
  * counted in rows_stale). One whose vector equals a head's replaces that
  * head only when its version (event time, origin, sequence) is greater,
  * else it is stale too: so the heads are the maximal versions of the SET
