@@ -51,7 +51,7 @@ pgq() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1
 
 mkdir -p "$build/bench-data"
 plain=$build/bench-data/mr-$records-$keys-$size.jsonl
-vectors=$build/bench-data/mr-$records-$keys-$size-$conflict_every.vv.jsonl
+vectors=$build/bench-data/mr-$records-$keys-$size-$conflict_every.utf8.vv.jsonl
 if [ ! -s "$plain" ]; then
   say "generating $records changes over $keys keys"
   "$rdapgen" --format envelope --count "$records" --keys "$keys" --updates 0.8 --size "$size" --seed 3 \
@@ -64,7 +64,10 @@ import json, sys
 regions = ["eu", "us", "ap"]
 chains = {}
 every = int(sys.argv[3])
-with open(sys.argv[1]) as src, open(sys.argv[2], "w") as out:
+# The same bytes as the plain lines, "vv" added: UTF-8 left as it is, not
+# escaped (json.dumps' default), or every document of the vectors run would
+# be a text the host must rebuild and re-serialize, and the plain one not.
+with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", encoding="utf-8") as out:
     for line in src:
         v = json.loads(line)
         n, vv = chains.get(v["key"], (0, {}))
@@ -74,7 +77,7 @@ with open(sys.argv[1]) as src, open(sys.argv[2], "w") as out:
         base[region] = vv.get(region, 0) + 1
         chains[v["key"]] = (n + 1, {r: max(vv.get(r, 0), base.get(r, 0)) for r in set(vv) | set(base)})
         v["vv"] = dict(sorted(base.items()))
-        out.write(json.dumps(v, separators=(",", ":")) + "\n")
+        out.write(json.dumps(v, separators=(",", ":"), ensure_ascii=False) + "\n")
 PY
   mv "$vectors.tmp" "$vectors"
 fi

@@ -261,6 +261,9 @@ rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_config *cfg, const pgs_na
 rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
                               size_t err_size);
+/* The store's rows_load: the documents of the keys' rows. */
+rdapsync_status pgs_mvr_rows_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                  size_t err_size);
 /* The conflict log's open rows (store op conflicts_open). */
 rdapsync_status pgs_mvr_open_count(pgs_state *st, uint64_t *count, char *err, size_t err_size);
 

@@ -5,19 +5,22 @@
  * document, the conflict log keeps one row per key that had several heads.
  *
  * A write costs a fixed number of statements whatever its size: one
- * SELECT for the heads of all its keys, one for the heads and the rows
- * together, and one for each kind of log change the batch has (none
+ * SELECT for the heads of all its keys (and one for the rows' documents
+ * when a lone head, stored without its document, meets a concurrent
+ * version), one for the heads and the rows together, and one for each kind of log change the batch has (none
  * without one), every one taking its rows as arrays (unnest). All inside
  * the flush's transaction.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pgs.h"
 
-/* The heads carry the documents: the same TOAST compression as the data
- * table's doc column (pglz costs about half of the server's time). */
+/* Heads beside others carry their documents: the same TOAST compression
+ * as the data table's doc column (pglz costs about half of the server's
+ * time). A lone head, most keys' case, is a short text without one. */
 static char *create_heads_sql(const pgs_names *n, const char *compression)
 {
     return pgs_printf("CREATE TABLE IF NOT EXISTS %s (%s text PRIMARY KEY, heads text%s NOT NULL)", n->heads, n->key,
@@ -50,84 +53,114 @@ rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_config *cfg, const pgs_na
     return status == RDAPSYNC_OK ? run(conn, create_log_sql(names), err, err_size) : status;
 }
 
-/* ---- text[] literals ---- */
+/* ---- arrays in binary form ----
+ * Every parameter is a one-dimensional array in PostgreSQL's binary array
+ * format (array_send): a header, then each element as its length and its
+ * bytes. Documents go in as they are, with nothing to escape here and
+ * nothing to de-escape on the server, which a text[] literal cost on both
+ * sides (every '"' of a document escaped). */
 
-static int put(pgs_buffer *b, const char *bytes, size_t len)
+enum { OID_INT4 = 23, OID_INT8 = 20, OID_TEXT = 25 };
+#define ARRAY_HEADER 20 /* ndim, flags, element type, length, lower bound */
+
+/* One array parameter being built: n elements so far. */
+typedef struct column {
+    pgs_buffer b;
+    uint32_t oid;
+    int32_t n;
+} column;
+
+static int put_be32(pgs_buffer *b, uint32_t v)
 {
-    return pgs_buffer_append(b, bytes, len);
+    char bytes[4] = { (char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v };
+    return pgs_buffer_append(b, bytes, 4);
 }
 
-/* Appends one element of an array literal: quoted, with " and \ escaped;
- * NULL as the bare word NULL. */
-static int element(pgs_buffer *b, const char *text, size_t len)
+/* Appends one text element; NULL as length -1. */
+static int element(column *c, const char *text, size_t len)
 {
-    if (b->len > 1 && put(b, ",", 1) != 0)
+    if (len > INT32_MAX)
         return -1;
+    c->n++;
     if (!text)
-        return put(b, "NULL", 4);
-    if (pgs_buffer_reserve(b, 2 * len + 3) != 0)
-        return -1;
-    b->data[b->len++] = '"';
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '"' || text[i] == '\\')
-            b->data[b->len++] = '\\';
-        b->data[b->len++] = text[i];
-    }
-    b->data[b->len++] = '"';
-    return 0;
+        return put_be32(&c->b, UINT32_MAX);
+    return put_be32(&c->b, (uint32_t)len) || pgs_buffer_append(&c->b, text, len);
 }
 
-static int number(pgs_buffer *b, long long value)
+static int number(column *c, long long value)
 {
-    char text[24];
-    int n = snprintf(text, sizeof text, "%lld", value);
-    return element(b, text, (size_t)n);
+    c->n++;
+    uint64_t v = (uint64_t)value;
+    if (c->oid == OID_INT4)
+        return put_be32(&c->b, 4) || put_be32(&c->b, (uint32_t)v);
+    return put_be32(&c->b, 8) || put_be32(&c->b, (uint32_t)(v >> 32)) || put_be32(&c->b, (uint32_t)v);
 }
 
-/* The arrays of one statement: each column's literal in its buffer. */
+/* The arrays of one statement, each column in its buffer. */
 #define PGS_MVR_COLUMNS 9
 typedef struct arrays {
-    pgs_buffer col[PGS_MVR_COLUMNS];
+    column col[PGS_MVR_COLUMNS];
     int count;
 } arrays;
 
-static int arrays_open(arrays *a, int count)
+/* `oids`: each column's element type; NULL: all text. */
+static int arrays_open(arrays *a, int count, const uint32_t *oids)
 {
     memset(a, 0, sizeof(*a));
     a->count = count;
-    for (int i = 0; i < count; i++)
-        if (put(&a->col[i], "{", 1) != 0)
+    for (int i = 0; i < count; i++) {
+        a->col[i].oid = oids ? oids[i] : OID_TEXT;
+        /* The length is filled in by arrays_close. */
+        if (put_be32(&a->col[i].b, 1) || put_be32(&a->col[i].b, 1) || put_be32(&a->col[i].b, a->col[i].oid) ||
+            put_be32(&a->col[i].b, 0) || put_be32(&a->col[i].b, 1))
             return -1;
+    }
     return 0;
 }
 
 static int arrays_close(arrays *a)
 {
-    for (int i = 0; i < a->count; i++)
-        if (put(&a->col[i], "}", 2) != 0) /* with the NUL libpq reads up to */
+    for (int i = 0; i < a->count; i++) {
+        column *c = &a->col[i];
+        if (c->b.len < ARRAY_HEADER)
             return -1;
+        uint32_t n = (uint32_t)c->n;
+        char bytes[4] = { (char)(n >> 24), (char)(n >> 16), (char)(n >> 8), (char)n };
+        memcpy(c->b.data + 12, bytes, 4);
+        if (n == 0) { /* an empty array has no dimension */
+            memset(c->b.data, 0, 8);
+            c->b.len = 12;
+        }
+    }
     return 0;
 }
 
 static void arrays_free(arrays *a)
 {
     for (int i = 0; i < PGS_MVR_COLUMNS; i++)
-        pgs_buffer_free(&a->col[i]);
+        pgs_buffer_free(&a->col[i].b);
 }
 
-/* Runs `sql` with the arrays (and `extra`, a last text parameter, if
- * non-NULL) as parameters. `tuples`: the result has rows to hand back in
- * *out (the caller PQclear()s it). */
+/* Runs `sql` with the arrays (binary) and `extra` (a last text parameter,
+ * if non-NULL) as parameters. `tuples`: the result has rows to hand back
+ * in *out (the caller PQclear()s it). */
 static rdapsync_status exec_arrays(PGconn *conn, const char *sql, const arrays *a, const char *extra, bool tuples,
                                    PGresult **out, char *err, size_t err_size)
 {
     const char *values[PGS_MVR_COLUMNS + 1];
+    int lengths[PGS_MVR_COLUMNS + 1], formats[PGS_MVR_COLUMNS + 1];
     int n = 0;
-    for (; n < a->count; n++)
-        values[n] = a->col[n].data;
-    if (extra)
-        values[n++] = extra;
-    PGresult *res = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+    for (; n < a->count; n++) {
+        values[n] = a->col[n].b.data;
+        lengths[n] = (int)a->col[n].b.len;
+        formats[n] = 1;
+    }
+    if (extra) {
+        values[n] = extra;
+        lengths[n] = 0;
+        formats[n++] = 0;
+    }
+    PGresult *res = PQexecParams(conn, sql, n, NULL, values, lengths, formats, 0);
     if (res && PQresultStatus(res) == (tuples ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
         if (out)
             *out = res;
@@ -175,20 +208,29 @@ static rdapsync_sinktk_mvr_key *find_key(rdapsync_sinktk_mvr_key *keys, size_t c
     return NULL;
 }
 
-rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
+/* Runs `sql` (a SELECT of key and one text column for the keys in $1)
+ * for the keys of `keys` (with `rows`: only those whose need_row is set)
+ * and keeps each key's text in its `stored` (heads) or `row_doc` (rows). */
+static rdapsync_status load_texts(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, bool rows,
+                                  char *sql, char *err, size_t err_size)
 {
     arrays a;
-    if (arrays_open(&a, 1) != 0)
+    if (!sql || arrays_open(&a, 1, NULL) != 0) {
+        free(sql);
         return out_of_memory(&a, err, err_size);
-    for (size_t i = 0; i < count; i++)
-        if (element(&a.col[0], keys[i].record->key, keys[i].record->key_len) != 0)
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (rows && !keys[i].need_row)
+            continue;
+        if (element(&a.col[0], keys[i].record->key, keys[i].record->key_len) != 0) {
+            free(sql);
             return out_of_memory(&a, err, err_size);
-    if (arrays_close(&a) != 0)
+        }
+    }
+    if (arrays_close(&a) != 0) {
+        free(sql);
         return out_of_memory(&a, err, err_size);
-    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[])", st->names.key, st->names.heads,
-                           st->names.key);
-    if (!sql)
-        return out_of_memory(&a, err, err_size);
+    }
     PGresult *res = NULL;
     rdapsync_status status = exec_arrays(st->conn, sql, &a, NULL, true, &res, err, err_size);
     free(sql);
@@ -197,18 +239,43 @@ rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_
         rdapsync_sinktk_mvr_key *key =
             find_key(keys, count, PQgetvalue(res, r, 0), (size_t)PQgetlength(res, r, 0));
         size_t len = (size_t)PQgetlength(res, r, 1);
-        if (!key)
+        if (!key || PQgetisnull(res, r, 1))
             continue;
-        if (!(key->stored = malloc(len + 1))) {
+        char *text = malloc(len + 1);
+        if (!text) {
             snprintf(err, err_size, "out of memory");
             status = RDAPSYNC_ERROR;
             break;
         }
-        memcpy(key->stored, PQgetvalue(res, r, 1), len + 1);
-        key->stored_len = len;
+        memcpy(text, PQgetvalue(res, r, 1), len + 1);
+        if (rows) {
+            key->row_doc = text;
+            key->row_doc_len = len;
+        } else {
+            key->stored = text;
+            key->stored_len = len;
+        }
     }
     PQclear(res);
     return status;
+}
+
+rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
+{
+    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[])", st->names.key, st->names.heads,
+                           st->names.key);
+    return load_texts(st, keys, count, false, sql, err, err_size);
+}
+
+/* jsonb gives the document back with its members in another order and
+ * its numbers respelled: the toolkit sorts members, and the same versions
+ * still make the same heads text (sinktk.h). */
+rdapsync_status pgs_mvr_rows_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                  size_t err_size)
+{
+    char *sql = pgs_printf("SELECT %s, doc::text FROM %s WHERE %s = ANY($1::text[]) AND NOT deleted",
+                           st->names.key, st->names.table, st->names.key);
+    return load_texts(st, keys, count, true, sql, err, err_size);
 }
 
 /* ---- heads_write ---- */
@@ -290,7 +357,10 @@ rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys
 {
     arrays rows, opened, resolved;
     size_t n_open = 0, n_resolved = 0;
-    int rc = arrays_open(&rows, C_COUNT) | arrays_open(&opened, 2) | arrays_open(&resolved, 2);
+    static const uint32_t row_types[C_COUNT] = { OID_TEXT, OID_TEXT, OID_TEXT, OID_INT8, OID_TEXT,
+                                                OID_INT8, OID_TEXT, OID_INT4, OID_INT8 };
+    int rc = arrays_open(&rows, C_COUNT, row_types) | arrays_open(&opened, 2, NULL) |
+             arrays_open(&resolved, 2, NULL);
     for (size_t i = 0; rc == 0 && i < count; i++) {
         rc |= add_row(&rows, &keys[i]);
         if (keys[i].log == RDAPSYNC_SINKTK_LOG_OPEN) {

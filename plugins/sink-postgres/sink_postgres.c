@@ -309,6 +309,13 @@ static rdapsync_status store_heads_write(void *store, const rdapsync_sinktk_mvr_
     return pgs_mvr_write(&st->lanes[0], keys, count, err, err_size);
 }
 
+static rdapsync_status store_rows_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                       size_t err_size)
+{
+    pgs_state *st = store;
+    return pgs_mvr_rows_load(&st->lanes[0], keys, count, err, err_size);
+}
+
 static rdapsync_status store_conflicts_open(void *store, uint64_t *count, char *err, size_t err_size)
 {
     pgs_state *st = store;
@@ -327,6 +334,7 @@ static const rdapsync_sinktk_store_ops store_ops = {
     .heads_load = store_heads_load,
     .heads_write = store_heads_write,
     .conflicts_open = store_conflicts_open,
+    .rows_load = store_rows_load,
 };
 
 /* ---- the plugin's callbacks ---- */

@@ -24,7 +24,8 @@ int sinktk_mvr_split(rdapsync_sinktk_plan *plan, sinktk_mvr_batch *out);
 
 /*
  * Runs the register for the keys of `batch`: ops->heads_load, the step of
- * each key, ops->heads_write for the changed ones; adds to `tally`
+ * each key (ops->rows_load and the step again for the keys that need a
+ * docless head's document), ops->heads_write for the changed ones; adds to `tally`
  * (applied, stale and the conflict counters). OK, RETRY or ERROR with err.
  */
 rdapsync_status sinktk_mvr_apply(const rdapsync_sinktk_writer *writer, const rdapsync_sinktk_plan *plan,

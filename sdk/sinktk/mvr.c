@@ -4,9 +4,17 @@
  * strategy makes of them.
  *
  * Stored form: a JSON array of heads, greatest version (lww order) first,
- * each {"vv":{...},"t":time,"o":origin,"s":seq,"deleted":bool,"doc":...}.
- * Sorting makes the text a function of the set alone, so replicas that saw
- * the same versions store the same bytes.
+ * each {"deleted":bool,"doc":...,"o":origin,"s":seq,"t":time,"vv":{...}},
+ * members sorted. Sorting the heads makes the text a function of the set
+ * alone, so replicas that saw the same versions store the same bytes;
+ * sorting the members keeps that true of a document read back from the
+ * key's row, which a store (jsonb) may give in another member order.
+ *
+ * A lone head is stored without "doc" when the store can load the row
+ * (key->lone_docless): the row already holds that document, and most keys
+ * never have more than one head, so neither the heads nor the step touch
+ * the document. Only when such a head has to stand beside another one
+ * does the step ask for the row (key->need_row) and run again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +29,7 @@ typedef struct head {
     rdapsync_vv_entry *entries;
     rdapsync_version version;
     bool deleted;
+    bool docless; /* stored without its document: the key's row holds it */
     const rdapsync_value *doc;
 } head;
 
@@ -108,8 +117,9 @@ static int parse_head(const rdapsync_json_api *j, const rdapsync_value *node, he
         .deleted = j->bool_value(deleted),
         .doc = j->bool_value(deleted) ? NULL : j->object_get(node, "doc"),
     };
-    if (!h.deleted && !h.doc) {
-        snprintf(err, err_size, "a head that is not deleted has no doc");
+    h.docless = !h.deleted && !h.doc;
+    if (h.doc && j->type(h.doc) == RDAPSYNC_JSON_NULL) {
+        snprintf(err, err_size, "a head that is not deleted has a null doc");
         free(entries);
         return -1;
     }
@@ -143,6 +153,13 @@ static int parse_stored(const rdapsync_json_api *j, const char *text, size_t len
             return -1;
         }
     }
+    /* The row holds one document: that of a lone head. */
+    for (size_t i = 0; out->count > 1 && i < out->count; i++) {
+        if (out->items[i].docless) {
+            snprintf(err, err_size, "a head that is not deleted has no doc beside other heads");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -167,7 +184,7 @@ static rdapsync_value *head_json(const rdapsync_json_api *j, const head *h, bool
     rc |= set_member(j, node, "o", j->string_new(origin, strlen(origin)));
     rc |= set_member(j, node, "s", j->integer_new(h->version.sequence));
     rc |= set_member(j, node, "deleted", j->bool_new(h->deleted));
-    if (with_doc && !h->deleted)
+    if (with_doc && !h->deleted && h->doc)
         rc |= set_member(j, node, "doc", j->incref((rdapsync_value *)h->doc));
     if (rc == 0)
         return node;
@@ -177,8 +194,9 @@ fail:
     return NULL;
 }
 
-/* The heads as malloc'd JSON text (copied out of the host's buffer). */
-static char *heads_text(const rdapsync_host *host, const heads *h, bool with_doc)
+/* The heads as malloc'd JSON text (copied out of the host's buffer),
+ * members sorted (see the stored form above). */
+static char *heads_text(const rdapsync_host *host, const heads *h, bool with_doc, unsigned flags)
 {
     const rdapsync_json_api *j = host->json;
     rdapsync_value *array = j->array_new();
@@ -189,7 +207,7 @@ static char *heads_text(const rdapsync_host *host, const heads *h, bool with_doc
             return NULL;
         }
     }
-    char *text = array ? j->dump(array, 0, NULL) : NULL;
+    char *text = array ? j->dump(array, flags, NULL) : NULL;
     char *copy = text ? strdup(text) : NULL;
     host->free(text);
     j->decref(array);
@@ -270,15 +288,19 @@ static rdapsync_value *merged(const rdapsync_json_api *j, const heads *h)
     return out;
 }
 
-static char *dump_copy(const rdapsync_host *host, const rdapsync_value *value)
+static char *dump_copy(const rdapsync_host *host, const rdapsync_value *value, unsigned flags)
 {
-    char *text = host->json->dump(value, 0, NULL);
+    char *text = host->json->dump(value, flags, NULL);
     char *copy = text ? strdup(text) : NULL;
     host->free(text);
     return copy;
 }
 
-/* Fills the key's visible document and version from the sorted heads. */
+/* Fills the key's visible document and version from the sorted heads.
+ * Beside other heads the document may have come from a row (another
+ * member order): its members are sorted then, so that every replica shows
+ * the same bytes. A lone head is always a record of the batch, shown as
+ * the record has it. */
 static int visible(const rdapsync_host *host, const rdapsync_sinktk_conflicts *c, const heads *h,
                    rdapsync_sinktk_mvr_key *key)
 {
@@ -293,12 +315,59 @@ static int visible(const rdapsync_host *host, const rdapsync_sinktk_conflicts *c
     key->version.origin = key->origin_;
     if (show->deleted)
         return 0;
+    unsigned flags = h->count > 1 ? RDAPSYNC_DUMP_SORT_KEYS : 0;
     if (!merge)
-        return (key->doc = dump_copy(host, show->doc)) ? 0 : -1;
+        return (key->doc = dump_copy(host, show->doc, flags)) ? 0 : -1;
     rdapsync_value *doc = merged(j, h);
-    key->doc = doc ? dump_copy(host, doc) : NULL;
+    key->doc = doc ? dump_copy(host, doc, flags) : NULL;
     j->decref(doc);
     return key->doc ? 0 : -1;
+}
+
+/* Gives a docless lone head that now stands beside others the document
+ * of the key's row (key->row_doc); no row document: the row was erased or
+ * deleted since, and the head becomes a tombstone. 1 when the row is yet
+ * to be loaded (key->need_row set), 0 done, -1 with err. */
+static int fill_docless(const rdapsync_json_api *j, rdapsync_sinktk_mvr_key *key, heads *h, rdapsync_value **row,
+                        char *err, size_t err_size)
+{
+    head *lone = NULL;
+    for (size_t i = 0; i < h->count; i++)
+        if (h->items[i].docless)
+            lone = &h->items[i];
+    if (!lone || h->count < 2)
+        return 0;
+    if (!key->row_loaded) {
+        key->need_row = true;
+        return 1;
+    }
+    lone->docless = false;
+    if (!key->row_doc) {
+        lone->deleted = true;
+        return 0;
+    }
+    char reason[256];
+    if (!(*row = j->parse(key->row_doc, key->row_doc_len, reason, sizeof reason))) {
+        snprintf(err, err_size, "the row's document is not JSON: %s", reason);
+        return -1;
+    }
+    lone->doc = *row;
+    return 0;
+}
+
+/* Frees what an earlier step computed, so that the step can run again. */
+static void key_reset(rdapsync_sinktk_mvr_key *key)
+{
+    free(key->heads);
+    free(key->doc);
+    free(key->log_heads);
+    free(key->origin_);
+    key->heads = key->doc = key->log_heads = key->origin_ = NULL;
+    key->changed = key->need_row = false;
+    key->log = RDAPSYNC_SINKTK_LOG_NONE;
+    key->head_count = key->head_count_before = 0;
+    key->stale = 0;
+    memset(&key->version, 0, sizeof(key->version));
 }
 
 int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_conflicts *conflicts,
@@ -306,11 +375,12 @@ int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_co
                              char *err, size_t err_size)
 {
     const rdapsync_json_api *j = host->json;
-    rdapsync_value *tree = NULL;
+    rdapsync_value *tree = NULL, *row = NULL;
     heads h = { 0 };
     bool oom = false, joined = false;
     int rc = -1;
 
+    key_reset(key);
     if (key->stored && parse_stored(j, key->stored, key->stored_len, &tree, &h, err, err_size) != 0)
         goto done;
     size_t before = key->head_count_before = h.count;
@@ -323,17 +393,23 @@ int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_co
     if (oom)
         goto oom;
     key->head_count = h.count;
-    key->changed = joined;
     if (!joined) {
         rc = 0;
         goto done;
     }
+    int filled = fill_docless(j, key, &h, &row, err, err_size);
+    if (filled != 0) {
+        rc = filled > 0 ? 0 : -1;
+        goto done;
+    }
+    key->changed = true;
     qsort(h.items, h.count, sizeof(*h.items), lww_descending);
     key->log = h.count > 1 ? RDAPSYNC_SINKTK_LOG_OPEN
                : before > 1 ? RDAPSYNC_SINKTK_LOG_RESOLVE
                             : RDAPSYNC_SINKTK_LOG_NONE;
-    if (!(key->heads = heads_text(host, &h, true)) ||
-        (key->log != RDAPSYNC_SINKTK_LOG_NONE && !(key->log_heads = heads_text(host, &h, false))) ||
+    bool docs = h.count > 1 || !key->lone_docless;
+    if (!(key->heads = heads_text(host, &h, docs, RDAPSYNC_DUMP_SORT_KEYS)) ||
+        (key->log != RDAPSYNC_SINKTK_LOG_NONE && !(key->log_heads = heads_text(host, &h, false, 0))) ||
         visible(host, conflicts, &h, key) != 0)
         goto oom;
     rc = 0;
@@ -343,12 +419,14 @@ oom:
 done:
     heads_free(&h);
     j->decref(tree);
+    j->decref(row);
     return rc;
 }
 
 void rdapsync_sinktk_mvr_key_clear(rdapsync_sinktk_mvr_key *key)
 {
     free(key->stored);
+    free(key->row_doc);
     free(key->heads);
     free(key->doc);
     free(key->log_heads);

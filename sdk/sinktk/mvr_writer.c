@@ -62,24 +62,65 @@ static bool same_key(const rdapsync_record *a, const rdapsync_record *b)
     return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
 }
 
-/* Steps every key; moves the changed ones to the front. Returns how many
- * changed, or (size_t)-1 with err. */
-static size_t step_all(const rdapsync_sinktk_writer *w, const rdapsync_sinktk_plan *plan, sinktk_mvr_batch *batch,
-                       rdapsync_sinktk_tally *tally, char *err, size_t err_size)
+/* The step of key k over its records of the plan. 0, or -1 with err. */
+static int step_one(const rdapsync_sinktk_writer *w, const rdapsync_sinktk_plan *plan, sinktk_mvr_batch *batch,
+                    size_t k, char *err, size_t err_size)
+{
+    rdapsync_sinktk_mvr_key *key = &batch->keys[k];
+    size_t from = batch->groups[k], to = from;
+    while (to < plan->sorted_count_ && same_key(plan->sorted_[to], key->record))
+        to++;
+    char reason[512];
+    if (rdapsync_sinktk_mvr_step(w->config.host, w->config.conflicts, key, plan->sorted_ + from, to - from, reason,
+                                 sizeof reason) != 0) {
+        snprintf(err, err_size, "%s: key \"%.200s\": %s", w->config.label, key->record->key, reason);
+        return -1;
+    }
+    return 0;
+}
+
+/* Steps every key; the keys whose docless head needs its row's document
+ * go through ops->rows_load (one call for the batch) and step again. */
+static rdapsync_status step_all(const rdapsync_sinktk_writer *w, const rdapsync_sinktk_plan *plan,
+                                sinktk_mvr_batch *batch, char *err, size_t err_size)
+{
+    const rdapsync_sinktk_store_ops *ops = w->config.ops;
+    size_t need = 0;
+    for (size_t k = 0; k < batch->count; k++) {
+        batch->keys[k].lone_docless = ops->rows_load != NULL;
+        if (step_one(w, plan, batch, k, err, err_size) != 0)
+            return RDAPSYNC_ERROR;
+        need += batch->keys[k].need_row;
+    }
+    if (need == 0)
+        return RDAPSYNC_OK;
+    if (!ops->rows_load) {
+        /* Only a store with rows_load stores heads without documents. */
+        snprintf(err, err_size, "%s: stored heads without documents, and the store cannot load rows",
+                 w->config.label);
+        return RDAPSYNC_ERROR;
+    }
+    rdapsync_status status = ops->rows_load(w->config.store, batch->keys, batch->count, err, err_size);
+    if (status != RDAPSYNC_OK)
+        return status;
+    for (size_t k = 0; k < batch->count; k++) {
+        if (!batch->keys[k].need_row)
+            continue;
+        batch->keys[k].row_loaded = true;
+        if (step_one(w, plan, batch, k, err, err_size) != 0)
+            return RDAPSYNC_ERROR;
+    }
+    return RDAPSYNC_OK;
+}
+
+/* Counts what the steps did and moves the changed keys to the front.
+ * Returns how many changed. */
+static size_t tally_all(const rdapsync_sinktk_writer *w, sinktk_mvr_batch *batch, rdapsync_sinktk_tally *tally)
 {
     const rdapsync_sinktk_conflicts *c = w->config.conflicts;
     size_t changed = 0;
     for (size_t k = 0; k < batch->count; k++) {
         rdapsync_sinktk_mvr_key *key = &batch->keys[k];
-        size_t from = batch->groups[k], to = from;
-        while (to < plan->sorted_count_ && same_key(plan->sorted_[to], key->record))
-            to++;
-        char reason[512];
-        if (rdapsync_sinktk_mvr_step(w->config.host, c, key, plan->sorted_ + from, to - from, reason,
-                                     sizeof reason) != 0) {
-            snprintf(err, err_size, "%s: key \"%.200s\": %s", w->config.label, key->record->key, reason);
-            return (size_t)-1;
-        }
         tally->stale += key->stale;
         if (!key->changed)
             continue;
@@ -114,9 +155,9 @@ rdapsync_status sinktk_mvr_apply(const rdapsync_sinktk_writer *writer, const rda
     rdapsync_status status = ops->heads_load(writer->config.store, batch->keys, batch->count, err, err_size);
     if (status != RDAPSYNC_OK)
         return status;
-    size_t changed = step_all(writer, plan, batch, tally, err, err_size);
-    if (changed == (size_t)-1)
-        return RDAPSYNC_ERROR;
+    if ((status = step_all(writer, plan, batch, err, err_size)) != RDAPSYNC_OK)
+        return status;
+    size_t changed = tally_all(writer, batch, tally);
     if (changed == 0)
         return RDAPSYNC_OK;
     return ops->heads_write(writer->config.store, batch->keys, changed, err, err_size);

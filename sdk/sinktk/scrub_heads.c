@@ -115,7 +115,7 @@ int rdapsync_sinktk_scrub_heads(const rdapsync_sinktk_scrub *scrub, const char *
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < j->array_size(tree); i++)
         rc = scrub_head(scrub, j->array_get(tree, i), &changed, err, err_size);
-    if (rc == 0 && changed && !(*out = j->dump(tree, 0, out_len))) {
+    if (rc == 0 && changed && !(*out = j->dump(tree, RDAPSYNC_DUMP_SORT_KEYS, out_len))) {
         snprintf(err, err_size, "out of memory");
         rc = -1;
     }

@@ -439,6 +439,16 @@ typedef struct rdapsync_sinktk_store_ops {
      * the conflicts_open_<strategy> gauge survives restarts. Optional with
      * conflicts: without it the gauge counts from 0 at each connect. */
     rdapsync_status (*conflicts_open)(void *store, uint64_t *count, char *err, size_t err_size);
+    /* Optional with conflicts: for each of `keys` whose need_row is set,
+     * set `row_doc` (malloc'd, the writer frees) to the JSON text of the
+     * document in the key's row, or leave it NULL when the row is a
+     * tombstone or absent; any member order and number spelling the store
+     * keeps will do. A store that has it gets a lone head without its
+     * document in `heads` (its row holds it), and is asked for the row
+     * only when that head comes to stand beside another one. Without it
+     * every head keeps its document. */
+    rdapsync_status (*rows_load)(void *store, struct rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                 size_t err_size);
 } rdapsync_sinktk_store_ops;
 
 typedef struct rdapsync_sinktk_writer_config {
@@ -766,9 +776,11 @@ void rdapsync_sinktk_scrub_list_free(rdapsync_sinktk_scrub_list *list, const rda
 int rdapsync_sinktk_subject_match_heads_text(const rdapsync_host *host, const rdapsync_sinktk_subject *subject,
                                              const char *json, size_t len);
 /* Scrubs the heads text `json`: KEEP (no head concerned, *out NULL) or
- * REPLACE with *out (host->alloc'd, caller frees with host->free) and
- * *out_len; never DELETE (the versions stay). -1 with err: the text is not
- * a JSON array, fn failed, or memory. */
+ * REPLACE with *out (host->alloc'd, caller frees with host->free; members
+ * sorted, as the register writes them) and *out_len; never DELETE (the
+ * versions stay). A head stored without its document has nothing here to
+ * scrub: the key's row holds the document, and erasing the row reaches
+ * it. -1 with err: the text is not a JSON array, fn failed, or memory. */
 int rdapsync_sinktk_scrub_heads(const rdapsync_sinktk_scrub *scrub, const char *json, size_t len, char **out,
                                 size_t *out_len, char *err, size_t err_size);
 /* As rdapsync_sinktk_scrub_list_add for a row holding a heads text: appends
@@ -789,7 +801,8 @@ char *rdapsync_sinktk_like_pattern(const char *needle);
  * Records that carry a version vector (record.h, rdapsync_vv) are not
  * ordered by their version alone. Per key the store keeps the *heads*: the
  * versions that no other version seen for the key dominates, each with its
- * document. An incoming version that a head dominates is stale (skipped,
+ * document (a store with rows_load: all but a lone head, whose document is
+ * the key's row; rdapsync_sinktk_mvr_step says how). An incoming version that a head dominates is stale (skipped,
  * counted in rows_stale). One whose vector equals a head's replaces that
  * head only when its version (event time, origin, sequence) is greater,
  * else it is stale too: so the heads are the maximal versions of the SET
@@ -884,9 +897,18 @@ typedef struct rdapsync_sinktk_mvr_key {
     const rdapsync_record *record; /* the key's greatest record of the batch: key, position; borrowed */
     char *stored;                  /* heads_load: the key's heads text, malloc'd, or NULL */
     size_t stored_len;
+    /* The writer's: the store has rows_load, so a lone head goes into
+     * `heads` without its document. */
+    bool lone_docless;
+    /* rows_load: the row's document text, malloc'd, or NULL; row_loaded
+     * set by the writer once rows_load ran for the key. */
+    char *row_doc;
+    size_t row_doc_len;
+    bool row_loaded;
     /* computed */
+    bool need_row;     /* a docless stored head needs its row's document: rows_load, then step again */
     bool changed;      /* the heads changed: the key is given to heads_write */
-    char *heads;       /* the heads to store (JSON text with documents), malloc'd */
+    char *heads;       /* the heads to store (JSON text, documents as the stored form says), malloc'd */
     char *doc;         /* the visible document's JSON text (host->json->dump), or NULL: a tombstone */
     rdapsync_version version; /* the visible row's version; origin points into origin_ */
     rdapsync_sinktk_log_change log;
@@ -899,8 +921,20 @@ typedef struct rdapsync_sinktk_mvr_key {
 /*
  * The register step of one key: parses key->stored (NULL: no heads yet),
  * offers the `count` records (any order; records without a vector are
- * counted stale) and fills the computed fields of `key`. 0, or -1 with
- * err (stored text that is not a register: a corrupt store; or memory).
+ * counted stale) and fills the computed fields of `key` (what an earlier
+ * step computed is freed first). 0, or -1 with err (stored text that is
+ * not a register: a corrupt store; or memory).
+ *
+ * The stored text is a JSON array of heads, greatest version first, each
+ * with members sorted: {"deleted","doc","o","s","t","vv"}. With
+ * key->lone_docless a lone head has no "doc" (the key's row shows it).
+ * When such a head ends up beside others and key->row_loaded is unset,
+ * the step sets need_row, computes nothing else and the caller runs it
+ * again after rows_load; the row's document (re-serialized with sorted
+ * members, so that every replica stores the same bytes) becomes the
+ * head's, or, when the row has none (erased, or a record without a vector
+ * deleted it), the head becomes a tombstone. Heads written with their
+ * documents (without lone_docless, or before it existed) still load.
  */
 int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_conflicts *conflicts,
                              rdapsync_sinktk_mvr_key *key, const rdapsync_record *const *records, size_t count,

@@ -11,6 +11,10 @@ rdapgen --regions output (a directory of region-N.jsonl and expected.jsonl).
       the keys rdapgen left with more than one head, one a line.
   regions.py canon < "key|deleted|doc" lines
       the same canonical dump from a sink's rows.
+  regions.py lone-heads < "key|heads" lines
+      the lines as they are, but a key's lone head without its document
+      (re-serialized): a sink that loads rows stores it so, the others with
+      the document, which is the visible row's, compared by canon.
   regions.py mongo-rows docs|heads|open|resolved < mongo-export --raw lines
       a MongoDB collection's documents as those rows.
   regions.py expected-keys DIR
@@ -73,6 +77,14 @@ def main():
             gone = deleted in ("1", "t", "true")
             rows.append("%s\t%d\t%s" % (key, gone, "" if gone else canon_doc(json.loads(doc))))
         print("\n".join(sorted(rows)))
+    elif cmd == "lone-heads":
+        for line in sys.stdin.read().splitlines():
+            key, heads = line.split("|", 1)
+            parsed = json.loads(heads)
+            if len(parsed) == 1:
+                parsed[0].pop("doc", None)
+                heads = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            print("%s|%s" % (key, heads))
     elif cmd == "mongo-rows":
         docs = [json.loads(line) for line in sys.stdin.read().splitlines()]
         for d in docs:

@@ -69,7 +69,10 @@ for value in maren@larkspur-bindery.example Oakhurst 5555550234 C20117001-EXAMPL
   (( $(scan_has "$value") == 0 )) || fail "the raw scan still holds '$value' after the erasure (heads or log)"
 done
 (( $(scan_has erased) > 0 )) || fail "no head is marked erased: the versions were dropped?"
-(( $(tool find email:yusuf@tallgrass-hosting.example | cut -f3 | grep -cx heads) == 3 )) ||
+# Two keys hold Yusuf beside another head; tallgrass.example has him as its
+# lone head, which a sink that loads rows (LONE_HEAD_DOCLESS=1) stores
+# without its document (the row shows it), so find sees it in the row only.
+(( $(tool find email:yusuf@tallgrass-hosting.example | cut -f3 | grep -cx heads) == 3 - ${LONE_HEAD_DOCLESS:-0} )) ||
   fail "the other subject's heads were touched"
 [[ "$(tool erase email:maren@larkspur-bindery.example)" == "changed 0" ]] || fail "a second erase changed something"
 log "erased: no trace in the raw store, the heads kept as versions, a second erase changes nothing"

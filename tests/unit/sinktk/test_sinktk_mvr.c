@@ -163,9 +163,9 @@ Test(sinktk_mvr, heads_and_document_are_the_same_for_every_order_with_duplicates
                             version(VV({ "eu", 1 }, { "us", 1 }), 120, "us", "{\"a\":1,\"c\":3}"),
                             version(VV({ "ap", 1 }), 110, "ap", "{\"d\":4}") };
     permute(&merge, r, 4, 0,
-            "[{\"vv\":{\"eu\":2},\"t\":150,\"o\":\"eu\",\"s\":1,\"deleted\":false,\"doc\":{\"a\":2,\"b\":1}},"
-            "{\"vv\":{\"eu\":1,\"us\":1},\"t\":120,\"o\":\"us\",\"s\":1,\"deleted\":false,\"doc\":{\"a\":1,\"c\":3}},"
-            "{\"vv\":{\"ap\":1},\"t\":110,\"o\":\"ap\",\"s\":1,\"deleted\":false,\"doc\":{\"d\":4}}]",
+            "[{\"deleted\":false,\"doc\":{\"a\":2,\"b\":1},\"o\":\"eu\",\"s\":1,\"t\":150,\"vv\":{\"eu\":2}},"
+            "{\"deleted\":false,\"doc\":{\"a\":1,\"c\":3},\"o\":\"us\",\"s\":1,\"t\":120,\"vv\":{\"eu\":1,\"us\":1}},"
+            "{\"deleted\":false,\"doc\":{\"d\":4},\"o\":\"ap\",\"s\":1,\"t\":110,\"vv\":{\"ap\":1}}]",
             "{\"a\":2,\"b\":1,\"c\":3,\"d\":4}");
     release(r, 4);
 }

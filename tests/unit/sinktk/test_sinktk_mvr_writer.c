@@ -1,7 +1,9 @@
 /*
  * The register inside the writer: the conflicts_open_<strategy> gauge
  * follows the conflicts opened and resolved, and starts again from the
- * store's conflict log at the next open (a restart), not from zero.
+ * store's conflict log at the next open (a restart), not from zero; a
+ * store with rows_load gets a lone head without its document and is asked
+ * for the row once, when a concurrent version arrives.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -15,6 +17,8 @@
  * its conflict log row is open. */
 typedef struct heads_store {
     char *heads;
+    char *row; /* the key's row document (rows_load), NULL: none */
+    int rows_loaded;
     bool open;
 } heads_store;
 
@@ -57,6 +61,8 @@ static rdapsync_status h_write(void *store, const rdapsync_sinktk_mvr_key *keys,
     cr_assert_eq(count, 1);
     free(s->heads);
     s->heads = strdup(keys[0].heads);
+    free(s->row);
+    s->row = keys[0].doc ? strdup(keys[0].doc) : NULL;
     if (keys[0].log != RDAPSYNC_SINKTK_LOG_NONE)
         s->open = keys[0].log == RDAPSYNC_SINKTK_LOG_OPEN;
     return RDAPSYNC_OK;
@@ -69,6 +75,21 @@ static rdapsync_status h_open_count(void *store, uint64_t *count, char *err, siz
     return RDAPSYNC_OK;
 }
 
+static rdapsync_status h_rows_load(void *store, rdapsync_sinktk_mvr_key *keys, size_t count, char *err,
+                                   size_t err_size)
+{
+    (void)err, (void)err_size;
+    heads_store *s = store;
+    cr_assert_eq(count, 1);
+    cr_assert(keys[0].need_row, "asked only for a key that needs its row");
+    s->rows_loaded++;
+    if (s->row) {
+        keys[0].row_doc = strdup(s->row);
+        keys[0].row_doc_len = strlen(s->row);
+    }
+    return RDAPSYNC_OK;
+}
+
 static const rdapsync_sinktk_store_ops heads_ops = {
     .connect = h_connect,
     .disconnect = h_disconnect,
@@ -76,6 +97,16 @@ static const rdapsync_sinktk_store_ops heads_ops = {
     .heads_load = h_load,
     .heads_write = h_write,
     .conflicts_open = h_open_count,
+};
+
+static const rdapsync_sinktk_store_ops rows_ops = {
+    .connect = h_connect,
+    .disconnect = h_disconnect,
+    .apply = h_apply,
+    .heads_load = h_load,
+    .heads_write = h_write,
+    .conflicts_open = h_open_count,
+    .rows_load = h_rows_load,
 };
 
 static rdapsync_host spy;
@@ -110,24 +141,30 @@ static void teardown(void)
 {
     rdapsync_sinktk_writer_close(&writer);
     free(store.heads);
+    free(store.row);
     context_free(ctx);
     records_teardown();
 }
 
 TestSuite(sinktk_mvr_writer, .init = setup, .fini = teardown);
 
-static void open_writer(void)
+static void open_writer_with(const rdapsync_sinktk_store_ops *ops)
 {
     rdapsync_sinktk_writer_config config = {
         .host = &spy,
         .ctx = ctx,
-        .ops = &heads_ops,
+        .ops = ops,
         .store = &store,
         .label = "memory sink",
         .mode = RDAPSYNC_SINKTK_UPSERT,
         .conflicts = &conflicts,
     };
     cr_assert_eq(rdapsync_sinktk_writer_open(&writer, &config, err, sizeof err), RDAPSYNC_OK, "%s", err);
+}
+
+static void open_writer(void)
+{
+    open_writer_with(&heads_ops);
 }
 
 /* Writes one version of key "k" with the vector `vv` as a batch of its own. */
@@ -157,4 +194,26 @@ Test(sinktk_mvr_writer, open_gauge_follows_the_log_across_a_restart)
     write_version(3, "eu", (rdapsync_vv_entry[]){ { "eu", 2 }, { "us", 1 } }, 2);
     cr_assert_eq(gauge, 0, "a version dominating both heads resolves it");
     cr_assert(!store.open);
+}
+
+Test(sinktk_mvr_writer, a_store_that_loads_rows_is_asked_for_the_row_only_beside_a_concurrent_version)
+{
+    open_writer_with(&rows_ops);
+    write_version(1, "eu", (rdapsync_vv_entry[]){ { "eu", 1 } }, 1);
+    write_version(2, "eu", (rdapsync_vv_entry[]){ { "eu", 2 } }, 1);
+    cr_assert_null(strstr(store.heads, "doc"), "a lone head is stored without its document: %s", store.heads);
+    cr_assert_eq(store.rows_loaded, 0, "a dominating version needs no row");
+
+    write_version(3, "us", (rdapsync_vv_entry[]){ { "us", 1 } }, 1);
+    cr_assert_eq(store.rows_loaded, 1);
+    cr_assert(strstr(store.heads, "\"doc\":{\"ts\":2}"), "the row's document joins the heads: %s", store.heads);
+    cr_assert(strstr(store.heads, "\"doc\":{\"ts\":3}"), "%s", store.heads);
+    cr_assert(store.open);
+}
+
+Test(sinktk_mvr_writer, a_store_without_rows_load_keeps_the_lone_heads_document)
+{
+    open_writer();
+    write_version(1, "eu", (rdapsync_vv_entry[]){ { "eu", 1 } }, 1);
+    cr_assert(strstr(store.heads, "\"doc\":{\"ts\":1}"), "%s", store.heads);
 }
