@@ -41,7 +41,10 @@ for shape in plain transforms; do
     [ "$status" -eq 0 ] || { cat "$shape-$parser.log"; fail "$shape with the $parser parser: exit $status"; }
   done
   [ -s "out/$shape-lazy.jsonl" ] || fail "$shape: nothing written"
-  cmp "out/$shape-tree.jsonl" "out/$shape-lazy.jsonl" || fail "$shape: the sink stored other bytes"
+  # redact's retention date counts from the clock: the two runs may fall
+  # on either side of a second, so it is the one field compared masked.
+  unclock() { sed -E 's/"(rdapsync\.)?retention_until":"[0-9T:-]+Z"/"\1retention_until":"-"/g' "$1"; }
+  cmp <(unclock "out/$shape-tree.jsonl") <(unclock "out/$shape-lazy.jsonl") || fail "$shape: the sink stored other bytes"
   cmp <(sed 's/"ts_ms":[0-9]*//g' "out/dead-$shape-tree.jsonl") <(sed 's/"ts_ms":[0-9]*//g' "out/dead-$shape-lazy.jsonl") ||
     fail "$shape: other dead letters"
   note "$shape: $(wc -l <"out/$shape-lazy.jsonl") records and $(wc -l <"out/dead-$shape-lazy.jsonl") dead letters, the same bytes"
