@@ -340,11 +340,12 @@ const rdapsync_value *dbz_field_schema(const rdapsync_value *struct_schema, cons
     return NULL;
 }
 
-int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdapsync_value *row, char *err,
-                    size_t err_size)
+int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdapsync_value *row,
+                    const char *hand_over, rdapsync_value **handed, char *err, size_t err_size)
 {
     char why[300];
 
+    *handed = NULL;
     if (J->type(row) != RDAPSYNC_JSON_OBJECT)
         return 0;
     for (rdapsync_value_iter *it = J->object_iter(row); it; it = J->object_iter_next(row, it)) {
@@ -357,22 +358,30 @@ int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdap
             continue;
         if (name && convert_typed(cfg, fs, name, col, &out, why, sizeof(why)) != 0) {
             snprintf(err, err_size, "column %s %s", column, why);
-            return -1;
+            goto fail;
         }
         if (!out && listed(&cfg->json_fields, column) && J->type(col) == RDAPSYNC_JSON_STRING) {
             out = J->parse(J->string_value(col), J->string_length(col), why, sizeof(why));
             if (!out) {
                 snprintf(err, err_size, "column %s (json_fields) is not valid JSON: %s", column, why);
-                return -1;
+                goto fail;
             }
+        }
+        if (out && hand_over && !*handed && J->type(out) == RDAPSYNC_JSON_OBJECT && strcmp(column, hand_over) == 0) {
+            *handed = out;
+            continue;
         }
         /* Replacing the value of the member under the iterator keeps it valid. */
         if (out && J->object_set(row, column, out) != 0) {
             snprintf(err, err_size, "out of memory converting column %s", column);
-            return -1;
+            goto fail;
         }
     }
     return 0;
+fail:
+    J->decref(*handed);
+    *handed = NULL;
+    return -1;
 }
 
 bool dbz_row_plain(const ks_config *cfg, const rdapsync_value *row_schema)

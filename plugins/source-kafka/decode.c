@@ -138,6 +138,14 @@ static int message_key(ks_state *s, decoded *d)
     return 0;
 }
 
+/* True when key_path is read from the value and starts at member `column`. */
+static bool key_path_enters(const ks_state *s, const char *column)
+{
+    const ks_path *p = &s->key_path;
+    return s->cfg->key_from == KS_KEY_VALUE && p->count > 0 && p->segments[0].name &&
+           strcmp(p->segments[0].name, column) == 0;
+}
+
 static int value_key(ks_state *s, decoded *d, const rdapsync_value *row)
 {
     if (key_from_json(d, jpath_find(&s->key_path, (rdapsync_value *)row)) != 0) {
@@ -523,10 +531,17 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
         bad(d, "Debezium op '%s' without an after object", op);
         return;
     }
-    if (!plain && dbz_convert_row(s->cfg, row_schema, row, why, sizeof(why)) != 0) {
+    /* The document column, once converted, becomes the record's value as
+     * its own document (its validated text reaches the sink), unless the
+     * key is read through it. */
+    const char *hand_over = upsert && s->cfg->document && !key_path_enters(s, s->cfg->document) ? s->cfg->document
+                                                                                                 : NULL;
+    rdapsync_value *handed = NULL;
+    if (!plain && dbz_convert_row(s->cfg, row_schema, row, hand_over, &handed, why, sizeof(why)) != 0) {
         bad(d, "%s: %s", image, why);
         return;
     }
+    d->value = handed; /* decode_message frees it, whatever happens below */
     if (s->cfg->key_from == KS_KEY_VALUE) {
         if (J->type(row) != RDAPSYNC_JSON_OBJECT) {
             bad(d, "Debezium delete without a before object to take key_path from");
@@ -541,6 +556,9 @@ static void decode_debezium(ks_state *s, decoded *d, rdapsync_value *doc, ks_par
     /* A column of an unconverted row is a text of its own too. */
     if (upsert && s->cfg->document && plain &&
         (d->value = member_doc(d->row_text, d->row_len, s->cfg->document))) {
+        if (s->cfg->other_columns == KS_COLUMNS_HEADERS)
+            d->row = J->incref(row);
+    } else if (d->value) {
         if (s->cfg->other_columns == KS_COLUMNS_HEADERS)
             d->row = J->incref(row);
     } else if (upsert && s->cfg->document) {

@@ -209,9 +209,14 @@ int decode_message(ks_state *s, rdapsync_batch *batch, const rd_kafka_message_t 
 /* dbz_types.c: converts the columns of `row` (an object; anything else is
  * left alone) in place: Debezium semantic types named by `row_schema` (the
  * JsonConverter struct schema of the row; NULL when schemaless) and the
- * json_fields columns. 0, or -1 with err naming the column. */
-int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdapsync_value *row, char *err,
-                    size_t err_size);
+ * json_fields columns. When column `hand_over` (may be NULL) converts to a
+ * JSON object, that object is not set into the row but returned in
+ * *handed (the caller owns it; NULL otherwise): a value set into another
+ * is built into a tree, and the record's document would then be a tree
+ * to dump instead of its validated text. 0, or -1 with err naming the
+ * column (and *handed NULL). */
+int dbz_convert_row(const ks_config *cfg, const rdapsync_value *row_schema, rdapsync_value *row,
+                    const char *hand_over, rdapsync_value **handed, char *err, size_t err_size);
 /* The schema of field `name` of a JsonConverter struct schema (borrowed), or NULL. */
 const rdapsync_value *dbz_field_schema(const rdapsync_value *struct_schema, const char *name);
 

@@ -14,6 +14,7 @@
 #include "context_internal.h"
 #include "kafka_harness.h"
 #include "metrics.h"
+#include "model/json_lazy.h"
 
 static mock cluster;
 static char yaml[2048];
@@ -273,6 +274,60 @@ Test(kafka_source, a_debezium_document_column_reaches_the_sink_as_its_bytes_and_
     }
     batch_free(batch);
     instance_close(&src);
+}
+
+/* A JsonConverter envelope whose `doc` column is an io.debezium.data.Json
+ * string holding `doc_text` (already escaped for a JSON string). */
+static char *json_column_envelope(const char *handle, const char *doc_text)
+{
+    char *m = malloc(1024);
+    cr_assert_not_null(m);
+    cr_assert_lt(snprintf(m, 1024,
+                           "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"struct\",\"field\":\"after\","
+                           "\"fields\":[{\"type\":\"string\",\"field\":\"handle\"},{\"type\":\"string\","
+                           "\"name\":\"io.debezium.data.Json\",\"field\":\"doc\"}]}]},\"payload\":{\"before\":null,"
+                           "\"after\":{\"handle\":\"%s\",\"doc\":\"%s\"},\"op\":\"c\",\"ts_ms\":1}}",
+                           handle, doc_text),
+                  1024);
+    return m;
+}
+
+Test(kafka_source, a_converted_document_column_reaches_the_sink_as_its_own_bytes_not_a_tree_of_the_envelope)
+{
+    instance src;
+    char *j1 = json_column_envelope("J1", "{\\\"handle\\\":\\\"J1\\\",\\\"x\\\":[1,2]}");
+    char *j2 = json_column_envelope("J2", "[1]");
+    mock_topic(&cluster, "t", 1);
+    mock_produce(&cluster, "t", 0, "{\"handle\":\"J1\"}", j1, NULL);
+    mock_produce(&cluster, "t", 0, "{\"handle\":\"J2\"}", j2, NULL);
+    open_source(&src, "g1", "format: debezium, key_path: handle, document: doc, other_columns: headers,");
+    rdapsync_batch *batch = batch_new(10);
+
+    cr_assert_eq(poll_until(&src, batch, 2, 30000), 2);
+    const rdapsync_record *r = batch_get(batch, 0);
+    cr_assert_null(r->error, "bad: %s", r->error);
+    cr_assert_str_eq(r->key, "J1");
+    cr_assert_eq(r->header_count, 1, "the row's other column still becomes a header");
+    cr_assert_eq(r->value->kind, JT_LAZY, "no tree was built for the document");
+    expect_stored(r->value, "{\"handle\":\"J1\",\"x\":[1,2]}", true);
+    r = batch_get(batch, 1);
+    cr_assert_not_null(r->error, "a document that is not an object is refused");
+    cr_assert(strstr(r->error, "column doc of after is a JSON array"), "reason: %s", r->error);
+    batch_free(batch);
+    instance_close(&src);
+
+    /* A key read from the value through the document still finds it converted. */
+    open_source(&src, "g2", "format: debezium, key: value, key_path: doc.handle, document: doc,");
+    batch = batch_new(10);
+    cr_assert_eq(poll_until(&src, batch, 2, 30000), 2);
+    r = batch_get(batch, 0);
+    cr_assert_null(r->error, "bad: %s", r->error);
+    cr_assert_str_eq(r->key, "J1");
+    expect_stored(r->value, "{\"handle\":\"J1\",\"x\":[1,2]}", true);
+    batch_free(batch);
+    instance_close(&src);
+    free(j1);
+    free(j2);
 }
 
 Test(kafka_source, a_debezium_delete_and_its_tombstone_become_deletes_with_the_same_version)
