@@ -204,6 +204,26 @@ rdapsync_status pgs_copy_apply(pgs_state *st, rdapsync_sinktk_plan *rows, rdapsy
  * text (pgs_schema_columns() order). 0, or -1 on allocation failure. */
 int pgs_copy_put_row(pgs_buffer *buffer, const rdapsync_record *record, bool binary);
 
+/* The temporary stage of the COPY path, also the register's (pgs_mvr.c). */
+#define PGS_STAGE "rdapsync_stage"
+/* Appends row i of a COPY's rows to buf; 0, or -1 on allocation failure. */
+typedef int (*pgs_copy_row_fn)(pgs_buffer *buf, size_t i, void *arg);
+/* Inside the open transaction: makes the stage (created if missing,
+ * emptied if an earlier write of the transaction filled it) hold `count`
+ * rows put() appends in binary COPY form with the stage's `columns`
+ * (a column list, each row those fields in that order), streamed with one
+ * COPY. Any failure fails the write (ERROR, or RETRY for the connection). */
+rdapsync_status pgs_copy_stage_rows(pgs_state *st, const char *columns, size_t count, pgs_copy_row_fn put, void *arg,
+                                    char *err, size_t err_size);
+/* Binary COPY fields: a row's field count; bytes (NULL: SQL NULL); an
+ * integer of `bytes` (4 or 8) bytes; a jsonb document serialized from a
+ * value, or given as its JSON text. Each 0, or -1 on allocation failure. */
+int pgs_copy_field_count(pgs_buffer *buf, unsigned fields);
+int pgs_copy_field(pgs_buffer *buf, const char *bytes, size_t len);
+int pgs_copy_int_field(pgs_buffer *buf, int64_t v, size_t bytes);
+int pgs_copy_doc_field(pgs_buffer *buf, const rdapsync_value *doc);
+int pgs_copy_doc_text_field(pgs_buffer *buf, const char *text, size_t len);
+
 /* ---- pgs_positions.c ---- */
 
 /* Creates the positions table if needed. */

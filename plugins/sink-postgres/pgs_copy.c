@@ -23,7 +23,6 @@
 
 #include "pgs.h"
 
-#define PGS_STAGE "rdapsync_stage"
 /* Small enough that the server starts on the first rows while we serialize
  * the next ones, large enough to keep the number of calls down. */
 #define PGS_COPY_CHUNK_BYTES (64u * 1024u)
@@ -40,8 +39,13 @@ static int put_be(pgs_buffer *buf, uint64_t v, size_t bytes)
     return pgs_buffer_append(buf, b, bytes);
 }
 
+int pgs_copy_field_count(pgs_buffer *buf, unsigned fields)
+{
+    return put_be(buf, fields, 2);
+}
+
 /* A binary field: its length, then its bytes; NULL is length -1. */
-static int put_field(pgs_buffer *buf, const char *bytes, size_t len)
+int pgs_copy_field(pgs_buffer *buf, const char *bytes, size_t len)
 {
     if (!bytes)
         return put_be(buf, UINT32_MAX, 4);
@@ -50,17 +54,18 @@ static int put_field(pgs_buffer *buf, const char *bytes, size_t len)
     return put_be(buf, len, 4) || pgs_buffer_append(buf, bytes, len);
 }
 
-static int put_int_field(pgs_buffer *buf, int64_t v, size_t bytes)
+int pgs_copy_int_field(pgs_buffer *buf, int64_t v, size_t bytes)
 {
     return put_be(buf, bytes, 4) || put_be(buf, (uint64_t)v, bytes);
 }
 
 /* The document as jsonb's binary input (a version byte, then JSON text),
  * serialized in place; the field's length is filled in afterwards. */
-static int put_doc_field(pgs_buffer *buf, const rdapsync_value *doc)
+static int put_doc(pgs_buffer *buf, const rdapsync_value *doc, const char *text, size_t text_len)
 {
     size_t at = buf->len;
-    if (put_be(buf, 0, 4) != 0 || pgs_buffer_append(buf, "\1", 1) != 0 || pgs_json_serialize(doc, buf) != 0)
+    if (put_be(buf, 0, 4) != 0 || pgs_buffer_append(buf, "\1", 1) != 0 ||
+        (doc ? pgs_json_serialize(doc, buf) : pgs_buffer_append(buf, text, text_len)) != 0)
         return -1;
     size_t len = buf->len - at - 4;
     if (len > INT32_MAX)
@@ -70,6 +75,16 @@ static int put_doc_field(pgs_buffer *buf, const rdapsync_value *doc)
     return 0;
 }
 
+int pgs_copy_doc_field(pgs_buffer *buf, const rdapsync_value *doc)
+{
+    return put_doc(buf, doc, NULL, 0);
+}
+
+int pgs_copy_doc_text_field(pgs_buffer *buf, const char *text, size_t len)
+{
+    return put_doc(buf, NULL, text, len);
+}
+
 /* One stage row, in the stage's column order. */
 static int put_binary_row(pgs_buffer *buf, const rdapsync_record *r)
 {
@@ -77,14 +92,14 @@ static int put_binary_row(pgs_buffer *buf, const rdapsync_record *r)
     const char *stream = r->position.stream;
     char deleted = r->op == RDAPSYNC_OP_DELETE ? 1 : 0;
 
-    if (put_be(buf, PGS_STAGE_FIELDS, 2) != 0 || put_field(buf, r->key, r->key_len) != 0)
+    if (put_be(buf, PGS_STAGE_FIELDS, 2) != 0 || pgs_copy_field(buf, r->key, r->key_len) != 0)
         return -1;
-    if ((deleted ? put_field(buf, NULL, 0) : put_doc_field(buf, r->value)) != 0)
+    if ((deleted ? pgs_copy_field(buf, NULL, 0) : pgs_copy_doc_field(buf, r->value)) != 0)
         return -1;
-    return put_field(buf, &deleted, 1) || put_int_field(buf, r->version.event_time_ms, 8) ||
-           put_field(buf, origin, strlen(origin)) || put_int_field(buf, r->version.sequence, 8) ||
-           put_field(buf, stream, stream ? strlen(stream) : 0) || put_int_field(buf, r->position.partition, 4) ||
-           put_int_field(buf, r->position.offset, 8);
+    return pgs_copy_field(buf, &deleted, 1) || pgs_copy_int_field(buf, r->version.event_time_ms, 8) ||
+           pgs_copy_field(buf, origin, strlen(origin)) || pgs_copy_int_field(buf, r->version.sequence, 8) ||
+           pgs_copy_field(buf, stream, stream ? strlen(stream) : 0) || pgs_copy_int_field(buf, r->position.partition, 4) ||
+           pgs_copy_int_field(buf, r->position.offset, 8);
 }
 
 /* Text COPY escaping of buf[from, len) in place: one scan, and a move only
@@ -247,13 +262,14 @@ static rdapsync_status ensure_stage(pgs_state *st, char *err, size_t err_size)
         return status;
     /* Created in the write's transaction: a rollback takes it away again,
      * so stage_ready is cleared whenever the transaction is. The column
-     * types are what put_binary_row() writes. STORAGE MAIN keeps a
+     * types are what put_binary_row() writes; heads is the register's
+     * (pgs_mvr.c), NULL in the rows of this file. STORAGE MAIN keeps a
      * compressed document in the stage's row instead of its TOAST table:
      * stored out of line it would be written, read back and written again
      * (a quarter of the server's time on ~4 KB documents). */
     char *sql = pgs_printf("CREATE TEMP TABLE IF NOT EXISTS " PGS_STAGE " (%s text, doc jsonb%s, deleted boolean, "
                            "event_time_ms bigint, origin text, seq bigint, src_stream text, src_partition integer, "
-                           "src_offset bigint) ON COMMIT DELETE ROWS; "
+                           "src_offset bigint, heads text) ON COMMIT DELETE ROWS; "
                            "ALTER TABLE " PGS_STAGE " ALTER doc SET STORAGE MAIN",
                            st->names.key, compression);
     if (!sql) {
@@ -267,19 +283,12 @@ static rdapsync_status ensure_stage(pgs_state *st, char *err, size_t err_size)
     return status;
 }
 
-/* Streams the rows into `target` with one COPY. */
-static rdapsync_status copy_rows(pgs_state *st, const rdapsync_sinktk_plan *rows, const char *target, bool binary,
-                                 copy_failure *failure, char *err, size_t err_size)
+/* Streams `count` rows, each appended by put(), with one COPY (`sql`). */
+static rdapsync_status copy_stream(pgs_state *st, const char *sql, size_t count, pgs_copy_row_fn put, void *arg,
+                                   bool binary, copy_failure *failure, char *err, size_t err_size)
 {
     PGconn *conn = st->conn;
-    char *sql = pgs_printf("COPY %s (%s, %s) FROM STDIN%s", target, st->names.key, pgs_schema_columns(st->cfg->mode),
-                           binary ? " (FORMAT binary)" : "");
-    if (!sql) {
-        snprintf(err, err_size, "out of memory");
-        return RDAPSYNC_ERROR;
-    }
     rdapsync_status status = check_result(conn, PQexec(conn, sql), PGRES_COPY_IN, failure, NULL, err, err_size);
-    free(sql);
     if (status != RDAPSYNC_OK)
         return status;
 
@@ -288,12 +297,12 @@ static rdapsync_status copy_rows(pgs_state *st, const rdapsync_sinktk_plan *rows
     buf->len = 0;
     if (binary && pgs_buffer_append(buf, copy_header, sizeof(copy_header)) != 0)
         abort_reason = "out of memory";
-    for (size_t i = 0; i < rows->count && !abort_reason; i++) {
-        if (pgs_copy_put_row(buf, rows->rows[i].record, binary) != 0)
+    for (size_t i = 0; i < count && !abort_reason; i++) {
+        if (put(buf, i, arg) != 0)
             abort_reason = "out of memory serializing a document";
-        else if (binary && i + 1 == rows->count && put_be(buf, UINT16_MAX, 2) != 0) /* trailer */
+        else if (binary && i + 1 == count && put_be(buf, UINT16_MAX, 2) != 0) /* trailer */
             abort_reason = "out of memory";
-        else if (buf->len >= PGS_COPY_CHUNK_BYTES || i + 1 == rows->count) {
+        else if (buf->len >= PGS_COPY_CHUNK_BYTES || i + 1 == count) {
             if (PQputCopyData(conn, buf->data, (int)buf->len) != 1)
                 abort_reason = "connection lost during COPY";
             buf->len = 0;
@@ -312,6 +321,56 @@ static rdapsync_status copy_rows(pgs_state *st, const rdapsync_sinktk_plan *rows
         status = strncmp(abort_reason, "out of memory", 13) == 0 ? RDAPSYNC_ERROR : RDAPSYNC_RETRY;
     }
     return status;
+}
+
+typedef struct plan_rows {
+    const rdapsync_sinktk_plan *plan;
+    bool binary;
+} plan_rows;
+
+static int put_plan_row(pgs_buffer *buf, size_t i, void *arg)
+{
+    const plan_rows *rows = arg;
+    return pgs_copy_put_row(buf, rows->plan->rows[i].record, rows->binary);
+}
+
+/* Streams the rows into `target` with one COPY. */
+static rdapsync_status copy_rows(pgs_state *st, const rdapsync_sinktk_plan *rows, const char *target, bool binary,
+                                 copy_failure *failure, char *err, size_t err_size)
+{
+    char *sql = pgs_printf("COPY %s (%s, %s) FROM STDIN%s", target, st->names.key, pgs_schema_columns(st->cfg->mode),
+                           binary ? " (FORMAT binary)" : "");
+    if (!sql) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    plan_rows arg = { .plan = rows, .binary = binary };
+    rdapsync_status status = copy_stream(st, sql, rows->count, put_plan_row, &arg, binary, failure, err, err_size);
+    free(sql);
+    return status;
+}
+
+rdapsync_status pgs_copy_stage_rows(pgs_state *st, const char *columns, size_t count, pgs_copy_row_fn put, void *arg,
+                                    char *err, size_t err_size)
+{
+    rdapsync_status status = ensure_stage(st, err, err_size);
+    if (status != RDAPSYNC_OK)
+        return status;
+    /* The stage empties itself at commit; an earlier write of this
+     * transaction may have left rows in it. */
+    if (st->stage_dirty && (status = pgs_exec(st->conn, "TRUNCATE " PGS_STAGE, err, err_size)) != RDAPSYNC_OK)
+        return status;
+    st->stage_dirty = true;
+    char *sql = pgs_printf("COPY " PGS_STAGE " (%s) FROM STDIN (FORMAT binary)", columns);
+    if (!sql) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    copy_failure failure = { 0 };
+    status = copy_stream(st, sql, count, put, arg, true, &failure, err, err_size);
+    free(sql);
+    /* Not one record's fault: the register's write fails as a whole. */
+    return status == RDAPSYNC_ERROR && failure.data_error ? RDAPSYNC_ERROR : status;
 }
 
 /*

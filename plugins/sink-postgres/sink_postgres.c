@@ -391,6 +391,7 @@ static rdapsync_status pgs_open(rdapsync_ctx *ctx, const void *config, void **st
         .mode = (rdapsync_sinktk_mode)cfg->mode,
         .exactly_once = cfg->exactly_once,
         .conflicts = st->conflicts,
+        .mvr_doc_values = true, /* streamed into the stage (pgs_mvr.c) */
     };
     if ((status = rdapsync_sinktk_writer_open(&st->writer, &writer, err, err_size)) != RDAPSYNC_OK) {
         state_free(st);

@@ -16,6 +16,7 @@
  * the document. Only when such a head has to stand beside another one
  * does the step ask for the row (key->need_row) and run again.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,114 @@ static int parse_head(const rdapsync_json_api *j, const rdapsync_value *node, he
     return 0;
 }
 
-/* Parses the stored text into *tree (owned: the heads borrow from it). */
-static int parse_stored(const rdapsync_json_api *j, const char *text, size_t len, rdapsync_value **tree,
-                        heads *out, char *err, size_t err_size)
+/* ---- a lone head without its document, read without a tree ----
+ * Most keys' stored text is one head that lacks "doc", in the exact form
+ * heads_text writes. It is read here straight from the bytes (a copy, its
+ * strings cut out in place); anything else, or anything this reader does
+ * not expect, goes to the JSON parser below, which also words the errors. */
+
+typedef struct cursor {
+    char *p, *end;
+} cursor;
+
+static bool eat(cursor *c, const char *lit)
 {
+    size_t n = strlen(lit);
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+        return false;
+    c->p += n;
+    return true;
+}
+
+/* A string without escapes or control bytes, its closing quote replaced
+ * by NUL: the opening quote was eaten. */
+static const char *plain_string(cursor *c)
+{
+    char *start = c->p;
+    for (; c->p < c->end; c->p++) {
+        unsigned char b = (unsigned char)*c->p;
+        if (b == '"') {
+            *c->p++ = '\0';
+            return start;
+        }
+        if (b < 0x20 || b == '\\')
+            return NULL;
+    }
+    return NULL;
+}
+
+/* An integer of at most 18 digits (no overflow to check), as dump writes it. */
+static bool small_integer(cursor *c, int64_t *out)
+{
+    bool negative = c->p < c->end && *c->p == '-';
+    c->p += negative;
+    int64_t v = 0;
+    int digits = 0;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9' && digits < 19) {
+        v = v * 10 + (*c->p++ - '0');
+        digits++;
+    }
+    if (digits == 0 || digits > 18 || (digits > 1 && c->p[-digits] == '0'))
+        return false;
+    *out = negative ? -v : v;
+    return true;
+}
+
+/* 1: the text was a lone docless head (or lone tombstone) and is in *out,
+ * the strings in *scratch (owned); 0: not that form, nothing kept. */
+static int parse_lone(const char *text, size_t len, char **scratch, heads *out)
+{
+    rdapsync_vv_entry entries[16];
+    size_t count = 0;
+    int64_t s, t;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return 0; /* the parser below says "out of memory" */
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    cursor c = { copy, copy + len };
+    bool deleted = eat(&c, "[{\"deleted\":true");
+    if (!deleted && !eat(&c, "[{\"deleted\":false"))
+        goto no;
+    const char *origin;
+    if (!eat(&c, ",\"o\":\"") || !(origin = plain_string(&c)) || !eat(&c, ",\"s\":") || !small_integer(&c, &s) ||
+        !eat(&c, ",\"t\":") || !small_integer(&c, &t) || !eat(&c, ",\"vv\":{"))
+        goto no;
+    while (!eat(&c, "}")) {
+        int64_t counter;
+        const char *region;
+        if ((count && !eat(&c, ",")) || count == sizeof entries / sizeof *entries || !eat(&c, "\"") ||
+            !(region = plain_string(&c)) || !eat(&c, ":") || !small_integer(&c, &counter) || counter < 1 ||
+            !*region || (count && strcmp(entries[count - 1].region, region) >= 0))
+            goto no;
+        entries[count++] = (rdapsync_vv_entry){ .region = region, .counter = (uint64_t)counter };
+    }
+    if (count == 0 || !eat(&c, "}]") || c.p != c.end)
+        goto no;
+    head h = { .entries = malloc(count * sizeof(*entries)), .deleted = deleted, .docless = !deleted };
+    if (!h.entries)
+        goto no;
+    memcpy(h.entries, entries, count * sizeof(*entries));
+    h.vv = (rdapsync_vv){ .entries = h.entries, .count = count };
+    h.version = (rdapsync_version){ .event_time_ms = t, .origin = origin, .sequence = s };
+    if (heads_push(out, h) != 0) {
+        free(h.entries);
+        goto no;
+    }
+    *scratch = copy;
+    return 1;
+no:
+    free(copy);
+    return 0;
+}
+
+/* Parses the stored text into *tree or *scratch (owned: the heads borrow
+ * from it). */
+static int parse_stored(const rdapsync_json_api *j, const char *text, size_t len, rdapsync_value **tree,
+                        char **scratch, heads *out, char *err, size_t err_size)
+{
+    if (parse_lone(text, len, scratch, out))
+        return 0;
     char reason[256];
     *tree = j->parse(text, len, reason, sizeof reason);
     if (!*tree) {
@@ -194,8 +299,108 @@ fail:
     return NULL;
 }
 
-/* The heads as malloc'd JSON text (copied out of the host's buffer),
- * members sorted (see the stored form above). */
+/* ---- the stored form, written without a tree ---- */
+
+typedef struct text_buf {
+    char *data;
+    size_t len, capacity;
+    bool failed;
+} text_buf;
+
+static int text_put(const char *bytes, size_t len, void *opaque)
+{
+    text_buf *t = opaque;
+    if (t->failed)
+        return -1;
+    if (t->len + len + 1 > t->capacity) {
+        size_t capacity = t->capacity ? t->capacity : 256;
+        while (capacity < t->len + len + 1)
+            capacity *= 2;
+        char *data = realloc(t->data, capacity);
+        if (!data) {
+            t->failed = true;
+            return -1;
+        }
+        t->data = data;
+        t->capacity = capacity;
+    }
+    memcpy(t->data + t->len, bytes, len);
+    t->len += len;
+    t->data[t->len] = '\0';
+    return 0;
+}
+
+static void text_lit(text_buf *t, const char *lit)
+{
+    text_put(lit, strlen(lit), t);
+}
+
+static void text_int(text_buf *t, int64_t v)
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%" PRId64, v);
+    text_put(digits, (size_t)n, t);
+}
+
+/* A JSON string as the host's serializer writes it: a string without
+ * bytes to escape as it is, any other through the serializer itself. */
+static void text_string(const rdapsync_host *host, text_buf *t, const char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x20 || b == '"' || b == '\\') {
+            if (rdapsync_sinktk_json_string(host, s, len, text_put, t) != 0)
+                t->failed = true;
+            return;
+        }
+    }
+    text_put("\"", 1, t);
+    text_put(s, len, t);
+    text_put("\"", 1, t);
+}
+
+/* The heads as the stored form (members sorted), malloc'd: the same bytes
+ * as a tree of head_json()s dumped with RDAPSYNC_DUMP_SORT_KEYS. */
+static char *heads_sorted_text(const rdapsync_host *host, const heads *h, bool with_doc)
+{
+    text_buf t = { 0 };
+    text_lit(&t, "[");
+    for (size_t i = 0; i < h->count; i++) {
+        const head *x = &h->items[i];
+        text_lit(&t, i ? ",{\"deleted\":" : "{\"deleted\":");
+        text_lit(&t, x->deleted ? "true" : "false");
+        if (with_doc && !x->deleted && x->doc) {
+            text_lit(&t, ",\"doc\":");
+            if (host->json->dump_cb(x->doc, RDAPSYNC_DUMP_SORT_KEYS, text_put, &t) != 0)
+                t.failed = true;
+        }
+        text_lit(&t, ",\"o\":");
+        text_string(host, &t, x->version.origin ? x->version.origin : "");
+        text_lit(&t, ",\"s\":");
+        text_int(&t, x->version.sequence);
+        text_lit(&t, ",\"t\":");
+        text_int(&t, x->version.event_time_ms);
+        text_lit(&t, ",\"vv\":{");
+        for (size_t e = 0; e < x->vv.count; e++) {
+            if (e)
+                text_lit(&t, ",");
+            text_string(host, &t, x->vv.entries[e].region);
+            text_lit(&t, ":");
+            text_int(&t, (int64_t)x->vv.entries[e].counter);
+        }
+        text_lit(&t, "}}");
+    }
+    text_lit(&t, "]");
+    if (t.failed) {
+        free(t.data);
+        return NULL;
+    }
+    return t.data;
+}
+
+/* The heads as malloc'd JSON text (copied out of the host's buffer), in
+ * `flags`' member order: the conflict log's. */
 static char *heads_text(const rdapsync_host *host, const heads *h, bool with_doc, unsigned flags)
 {
     const rdapsync_json_api *j = host->json;
@@ -315,6 +520,10 @@ static int visible(const rdapsync_host *host, const rdapsync_sinktk_conflicts *c
     key->version.origin = key->origin_;
     if (show->deleted)
         return 0;
+    if (!merge && h->count == 1 && key->doc_as_value) {
+        key->doc_value = show->doc; /* a record of the batch (see above) */
+        return 0;
+    }
     unsigned flags = h->count > 1 ? RDAPSYNC_DUMP_SORT_KEYS : 0;
     if (!merge)
         return (key->doc = dump_copy(host, show->doc, flags)) ? 0 : -1;
@@ -363,6 +572,7 @@ static void key_reset(rdapsync_sinktk_mvr_key *key)
     free(key->log_heads);
     free(key->origin_);
     key->heads = key->doc = key->log_heads = key->origin_ = NULL;
+    key->doc_value = NULL;
     key->changed = key->need_row = false;
     key->log = RDAPSYNC_SINKTK_LOG_NONE;
     key->head_count = key->head_count_before = 0;
@@ -376,12 +586,13 @@ int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_co
 {
     const rdapsync_json_api *j = host->json;
     rdapsync_value *tree = NULL, *row = NULL;
+    char *scratch = NULL;
     heads h = { 0 };
     bool oom = false, joined = false;
     int rc = -1;
 
     key_reset(key);
-    if (key->stored && parse_stored(j, key->stored, key->stored_len, &tree, &h, err, err_size) != 0)
+    if (key->stored && parse_stored(j, key->stored, key->stored_len, &tree, &scratch, &h, err, err_size) != 0)
         goto done;
     size_t before = key->head_count_before = h.count;
     for (size_t i = 0; i < count && !oom; i++) {
@@ -408,7 +619,7 @@ int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_co
                : before > 1 ? RDAPSYNC_SINKTK_LOG_RESOLVE
                             : RDAPSYNC_SINKTK_LOG_NONE;
     bool docs = h.count > 1 || !key->lone_docless;
-    if (!(key->heads = heads_text(host, &h, docs, RDAPSYNC_DUMP_SORT_KEYS)) ||
+    if (!(key->heads = heads_sorted_text(host, &h, docs)) ||
         (key->log != RDAPSYNC_SINKTK_LOG_NONE && !(key->log_heads = heads_text(host, &h, false, 0))) ||
         visible(host, conflicts, &h, key) != 0)
         goto oom;
@@ -418,6 +629,7 @@ oom:
     snprintf(err, err_size, "out of memory");
 done:
     heads_free(&h);
+    free(scratch);
     j->decref(tree);
     j->decref(row);
     return rc;

@@ -88,6 +88,7 @@ static rdapsync_status step_all(const rdapsync_sinktk_writer *w, const rdapsync_
     size_t need = 0;
     for (size_t k = 0; k < batch->count; k++) {
         batch->keys[k].lone_docless = ops->rows_load != NULL;
+        batch->keys[k].doc_as_value = w->config.mvr_doc_values;
         if (step_one(w, plan, batch, k, err, err_size) != 0)
             return RDAPSYNC_ERROR;
         need += batch->keys[k].need_row;

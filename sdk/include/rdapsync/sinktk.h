@@ -467,6 +467,11 @@ typedef struct rdapsync_sinktk_writer_config {
      * version-guarded path. Needs heads_load and heads_write. Borrowed
      * until close. */
     const struct rdapsync_sinktk_conflicts *conflicts;
+    /* With conflicts: heads_write may be given the visible document as
+     * the record's own value (mvr key doc_value) rather than as text, when
+     * a lone head of the batch shows it: a store that streams documents
+     * (a COPY) then serializes it once, where it writes it. */
+    bool mvr_doc_values;
 } rdapsync_sinktk_writer_config;
 
 /* One sink instance's writer. Its fields are the writer's; a store may
@@ -900,6 +905,9 @@ typedef struct rdapsync_sinktk_mvr_key {
     /* The writer's: the store has rows_load, so a lone head goes into
      * `heads` without its document. */
     bool lone_docless;
+    /* The writer's (writer config mvr_doc_values): a lone head of the
+     * batch gives its document as doc_value instead of as doc text. */
+    bool doc_as_value;
     /* rows_load: the row's document text, malloc'd, or NULL; row_loaded
      * set by the writer once rows_load ran for the key. */
     char *row_doc;
@@ -909,7 +917,11 @@ typedef struct rdapsync_sinktk_mvr_key {
     bool need_row;     /* a docless stored head needs its row's document: rows_load, then step again */
     bool changed;      /* the heads changed: the key is given to heads_write */
     char *heads;       /* the heads to store (JSON text, documents as the stored form says), malloc'd */
-    char *doc;         /* the visible document's JSON text (host->json->dump), or NULL: a tombstone */
+    char *doc;         /* the visible document's JSON text (host->json->dump), or NULL: a tombstone or doc_value */
+    /* With doc_as_value, when a lone head of the batch is shown: its
+     * record's value (borrowed: valid until the write returns), and doc is
+     * NULL. Serialized as host->json->dump(doc_value, 0) gives the text. */
+    const rdapsync_value *doc_value;
     rdapsync_version version; /* the visible row's version; origin points into origin_ */
     rdapsync_sinktk_log_change log;
     char *log_heads;   /* the heads for the conflict log (no documents), malloc'd */

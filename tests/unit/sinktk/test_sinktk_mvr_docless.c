@@ -251,3 +251,113 @@ Test(sinktk_mvr_docless, heads_and_document_are_the_same_for_every_order_with_du
     }
     release(r, 4);
 }
+
+/* The heads text the host's serializer makes of a tree of the heads,
+ * members sorted: what the step wrote before it wrote the text itself. */
+static char *tree_heads(const char *deleted_origin_s_t, const char *vv)
+{
+    char json[512];
+    snprintf(json, sizeof json, "[{%s,\"vv\":%s}]", deleted_origin_s_t, vv);
+    rdapsync_value *tree = H->json->parse(json, strlen(json), NULL, 0);
+    cr_assert_not_null(tree, "%s", json);
+    char *text = H->json->dump(tree, RDAPSYNC_DUMP_SORT_KEYS, NULL);
+    char *copy = strdup(text);
+    H->free(text);
+    H->json->decref(tree);
+    return copy;
+}
+
+Test(sinktk_mvr_docless, heads_written_and_read_without_a_tree_keep_the_serializers_bytes_and_the_register)
+{
+    rdapsync_sinktk_conflicts lww = { 0 };
+    /* An origin and regions with bytes to escape (quote, backslash, a
+     * control byte) and beyond ASCII: the text writer hands those to the
+     * serializer, and the lone-head reader leaves them to the parser. */
+    const char *origins[] = { "eu", "e\"u", "e\\u", "e\tu", "ré" };
+    const char *expect_origin[] = { "\"eu\"", "\"e\\\"u\"", "\"e\\\\u\"", "\"e\\tu\"", "\"ré\"" };
+    for (size_t i = 0; i < sizeof origins / sizeof *origins; i++) {
+        rdapsync_record r[] = {
+            version(VV({ origins[i], 1 }, { "us", 4 }), -5, origins[i], "{\"a\":1}"),
+            version(VV({ origins[i], 2 }, { "us", 4 }), 123456789012345, origins[i], "{\"a\":2}"),
+            version(VV({ origins[i], 1 }, { "us", 4 }), 999, origins[i], "{\"a\":3}"), /* dominated */
+        };
+        store s = { 0 };
+        rdapsync_sinktk_mvr_key k = feed(&lww, &s, &r[0]);
+        rdapsync_sinktk_mvr_key_clear(&k);
+        k = feed(&lww, &s, &r[1]);
+        rdapsync_sinktk_mvr_key_clear(&k);
+        char fields[256], vv[128];
+        snprintf(fields, sizeof fields, "\"o\":%s,\"t\":123456789012345,\"s\":1,\"deleted\":false", expect_origin[i]);
+        snprintf(vv, sizeof vv, "{\"us\":4,%s:2}", expect_origin[i]);
+        char *expected = tree_heads(fields, vv);
+        cr_assert_str_eq(s.heads, expected, "origin %zu", i);
+        free(expected);
+        k = feed(&lww, &s, &r[2]);
+        cr_assert_not(k.changed, "origin %zu: the stored head, read back, dominates", i);
+        cr_assert_eq(k.stale, 1);
+        rdapsync_sinktk_mvr_key_clear(&k);
+        store_free(&s);
+        release(r, 3);
+    }
+}
+
+Test(sinktk_mvr_docless, a_stored_text_the_lone_head_reader_does_not_expect_goes_to_the_parser)
+{
+    rdapsync_sinktk_conflicts lww = { 0 };
+    rdapsync_record r = version(VV({ "eu", 3 }), 300, "eu", "{\"a\":3}");
+    const char *texts[] = {
+        /* members in another order, spaces, a 19-digit number: the parser's */
+        "[{\"o\":\"eu\",\"deleted\":false,\"s\":1,\"t\":200,\"vv\":{\"eu\":2}}]",
+        "[ {\"deleted\": false, \"o\": \"eu\", \"s\": 1, \"t\": 200, \"vv\": {\"eu\": 2}} ]",
+        "[{\"deleted\":false,\"o\":\"eu\",\"s\":1,\"t\":1000000000000000000,\"vv\":{\"eu\":2}}]",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        rdapsync_sinktk_mvr_key k = { .record = &r, .lone_docless = true, .stored = strdup(texts[i]),
+                                      .stored_len = strlen(texts[i]) };
+        char err[256];
+        cr_assert_eq(rdapsync_sinktk_mvr_step(H, &lww, &k, &(const rdapsync_record *){ &r }, 1, err, sizeof err), 0,
+                     "text %zu: %s", i, err);
+        cr_assert(k.changed, "text %zu: the head loaded and {eu:3} dominates it", i);
+        rdapsync_sinktk_mvr_key_clear(&k);
+    }
+    /* Regions out of order, which this toolkit never writes: the parser
+     * sorts them, so the head is {eu:2, us:1}, concurrent with {eu:3}, and
+     * the step asks for the row it needs beside it. */
+    const char *unsorted = "[{\"deleted\":false,\"o\":\"eu\",\"s\":1,\"t\":200,\"vv\":{\"us\":1,\"eu\":2}}]";
+    rdapsync_sinktk_mvr_key k = { .record = &r, .lone_docless = true, .stored = strdup(unsorted),
+                                  .stored_len = strlen(unsorted) };
+    char err[256] = "";
+    cr_assert_eq(rdapsync_sinktk_mvr_step(H, &lww, &k, &(const rdapsync_record *){ &r }, 1, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert(k.need_row, "{eu:3} and {eu:2, us:1} are concurrent");
+    rdapsync_sinktk_mvr_key_clear(&k);
+    release(&r, 1);
+}
+
+Test(sinktk_mvr_docless, a_store_taking_values_gets_a_lone_heads_document_as_its_records_value)
+{
+    rdapsync_sinktk_conflicts lww = { 0 };
+    rdapsync_record r[] = { version(VV({ "eu", 1 }), 100, "eu", "{\"b\":1,\"a\":1}"),
+                            version(VV({ "us", 1 }), 200, "us", "{\"b\":2,\"a\":2}") };
+    const rdapsync_record *one = &r[0];
+    rdapsync_sinktk_mvr_key k = { .record = one, .lone_docless = true, .doc_as_value = true };
+    char err[256];
+    cr_assert_eq(rdapsync_sinktk_mvr_step(H, &lww, &k, &one, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(k.changed);
+    cr_assert_eq(k.doc_value, r[0].value, "the record's own value, not a copy");
+    cr_assert_null(k.doc, "and no text of it");
+    char *heads = strdup(k.heads);
+    rdapsync_sinktk_mvr_key_clear(&k);
+
+    /* Beside another head the shown document has sorted members: text. */
+    const rdapsync_record *two = &r[1];
+    k = (rdapsync_sinktk_mvr_key){ .record = two, .lone_docless = true, .doc_as_value = true, .stored = heads,
+                                   .stored_len = strlen(heads), .row_loaded = true,
+                                   .row_doc = strdup("{\"b\":1,\"a\":1}"), .row_doc_len = 13 };
+    cr_assert_eq(rdapsync_sinktk_mvr_step(H, &lww, &k, &two, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(k.head_count, 2);
+    cr_assert_null(k.doc_value);
+    cr_assert_str_eq(k.doc, "{\"a\":2,\"b\":2}");
+    rdapsync_sinktk_mvr_key_clear(&k);
+    release(r, 2);
+}
