@@ -248,14 +248,43 @@ static void serve_close_queue(ks_state *s, rd_kafka_queue_t *queue, int timeout_
     rd_kafka_event_destroy(ev);
 }
 
+/*
+ * Gives the assignment up before the close. A revocation that reaches the
+ * close queue is answered with rd_kafka_assign(), which waits for the
+ * group's thread; when the group finishes terminating in between, that
+ * answer never comes and the close hangs for good (librdkafka issue 4884,
+ * open; seen here about once in ten closes during a rebalance, under
+ * load). Revoked while still subscribed, through the consumer poll that
+ * serves every other rebalance, the partitions are gone before the close
+ * starts, and the close has nothing to revoke. Bounded like the close:
+ * what is left then is revoked by the close as before.
+ */
+static void unsubscribe_first(ks_state *s)
+{
+    rd_kafka_resp_err_t err = rd_kafka_unsubscribe(s->rk);
+    if (err) {
+        H->log(s->ctx, RDAPSYNC_LOG_WARN, "consumer close: unsubscribe: %s", rd_kafka_err2str(err));
+        return;
+    }
+    int64_t deadline = client_now_ms() + s->cfg->commit_timeout_ms;
+    while (partitions_assigned_count(s) > 0 && client_now_ms() < deadline) {
+        /* Messages fetched before the revocation were never handed to the
+         * host: dropped, not committed, read again by the next owner. */
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(s->rk, 100);
+        if (msg)
+            rd_kafka_message_destroy(msg);
+    }
+}
+
 void client_close(ks_state *s)
 {
     if (!s->rk)
         return;
     s->closing = true;
-    /* Commits what the host acknowledged, then leaves the group: the
-     * revocation this triggers commits again (cheap, idempotent). */
+    /* Commits what the host acknowledged, then gives up the partitions and
+     * leaves the group (the revocations commit nothing more: closing). */
     partitions_commit_all(s);
+    unsubscribe_first(s);
     /* Leaving the group is bounded: a close during a rebalance may wait on
      * the coordinator, and a stopping task must not hang on it. */
     bool closed = false;
