@@ -8,9 +8,12 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rdapsync/sinktk.h>
+
+#include "jscan.h"
 
 #define H source_file_host
 #define J (source_file_host->json)
@@ -158,13 +161,14 @@ static int decode_vv(rdapsync_batch *batch, rdapsync_record *rec, const rdapsync
  * when the envelope is unusable (the record is then bad); `vv_why` (empty
  * on entry) gets the reason when only its version vector is. */
 static int decode_envelope(source_state *s, rdapsync_batch *batch, rdapsync_record *rec, rdapsync_value *doc,
-                           int64_t line, const char **why, char *vv_why, size_t vv_why_size)
+                           rdapsync_value *split_value, int64_t line, const char **why, char *vv_why,
+                           size_t vv_why_size)
 {
     char keybuf[32];
     size_t key_len = 0;
     const char *key = key_text(J->object_get(doc, "key"), keybuf, sizeof(keybuf), &key_len);
     const char *op = J->string_value(J->object_get(doc, "op"));
-    rdapsync_value *value = J->object_get(doc, "value");
+    rdapsync_value *value = split_value ? split_value : J->object_get(doc, "value");
     const rdapsync_value *version = J->object_get(doc, "version");
     const rdapsync_value *vsrc = J->type(version) == RDAPSYNC_JSON_OBJECT ? version : doc;
     const rdapsync_value *seq = J->object_get(vsrc, "seq");
@@ -274,15 +278,81 @@ static int skip_record(source_state *s, rdapsync_batch *batch, const input_file 
     return 1;
 }
 
+/* The SDK's nesting limit: a value split off an envelope may nest one
+ * level less than it. */
+#define JSON_MAX_DEPTH 512
+
+/*
+ * An envelope line as two texts: the envelope with its "value" replaced by
+ * {} (the shell, returned; the caller owns it), and the value on its own
+ * (*value, owned). The value then reaches the sink as its own document,
+ * parsed lazily: a sink writes its bytes, no tree is built for it unless a
+ * transform reads it, and the line's bytes are validated once. (Read as a
+ * member of the line's document it was built into a tree here and dumped
+ * again by the sink: about half of file -> postgres's CPU on envelopes.)
+ *
+ * The two texts are valid exactly when the line is: one JSON value ({})
+ * replaced by another, the value's keys checked in the value, and the value
+ * split off only when its depth plus the envelope's level is within the
+ * limit (the Kafka source splits Debezium's `after` the same way). NULL
+ * (nothing owned) when the line does not start like an envelope, the scan
+ * gives up, or either text is refused: the caller parses the whole line,
+ * whose verdict and `line L column C` are the answer. The value is parsed
+ * first and the shell last, so that the thread's parser holds the shell's
+ * tape when the envelope's members are read.
+ */
+static rdapsync_value *split_envelope(source_state *s, const char *bytes, size_t len, rdapsync_value **value)
+{
+    const char *v;
+    size_t v_len;
+    int depth;
+    char err[256];
+    rdapsync_value *shell;
+
+    *value = NULL;
+    /* rdapgen and the file sink write "key" or "op" first; a raw RDAP
+     * document never has either, and is not scanned for "value". */
+    if ((!jscan_first_key_is(bytes, len, "key") && !jscan_first_key_is(bytes, len, "op")) ||
+        jscan_member(bytes, len, "value", &v, &v_len, &depth) != 0 || *v != '{' || depth > JSON_MAX_DEPTH - 1)
+        return NULL;
+    size_t head = (size_t)(v - bytes), tail = len - head - v_len;
+    if (head + 2 + tail > s->shell_cap) {
+        char *grown = realloc(s->shell, head + 2 + tail);
+        if (!grown)
+            return NULL;
+        s->shell = grown;
+        s->shell_cap = head + 2 + tail;
+    }
+    memcpy(s->shell, bytes, head);
+    memcpy(s->shell + head, "{}", 2);
+    memcpy(s->shell + head + 2, v + v_len, tail);
+    if (!(*value = J->parse(v, v_len, err, sizeof(err))))
+        return NULL;
+    if (!(shell = J->parse(s->shell, head + 2 + tail, err, sizeof(err)))) {
+        J->decref(*value);
+        *value = NULL;
+    }
+    return shell;
+}
+
 int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file, const char *bytes, size_t len,
                   int64_t line, int64_t next_offset)
 {
     char err[512], why[160], vv_why[320] = "";
-    rdapsync_value *doc = J->parse(bytes, len, err, sizeof(err));
+    rdapsync_value *value = NULL;
+    rdapsync_value *doc = split_envelope(s, bytes, len, &value);
     rdapsync_record *rec;
     const char *bad = NULL;
     int rc = -1;
 
+    if (doc && !(J->object_get(doc, "op") && J->object_get(doc, "key"))) {
+        /* Not an envelope after all: the document is the whole line. */
+        J->decref(doc);
+        J->decref(value);
+        doc = value = NULL;
+    }
+    if (!doc)
+        doc = J->parse(bytes, len, err, sizeof(err));
     if (!doc)
         return decode_bad(s, batch, file, bytes, len, file->document ? error_line(err, line) : line, next_offset,
                           err);
@@ -302,7 +372,7 @@ int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file
     if (H->record_set_position(batch, rec, file->stream, -1, next_offset) != 0)
         goto out;
     if (envelope)
-        rc = decode_envelope(s, batch, rec, doc, line, &bad, vv_why, sizeof(vv_why));
+        rc = decode_envelope(s, batch, rec, doc, value, line, &bad, vv_why, sizeof(vv_why));
     else
         rc = decode_document(s, batch, rec, doc, file, line);
     if (rc == 0 && bad)
@@ -315,5 +385,6 @@ int decode_record(source_state *s, rdapsync_batch *batch, const input_file *file
     }
 out:
     J->decref(doc);
+    J->decref(value);
     return rc;
 }

@@ -126,6 +126,7 @@ static void source_close(void *state)
         close(s->inotify_fd);
     free(s->dir);
     free(s->marks_path);
+    free(s->shell);
     free(s);
 }
 

@@ -105,6 +105,10 @@ typedef struct source_state {
      * record's position moves onto it (origin_skip.h). */
     rdapsync_record *last_added;
     uint64_t skipped;
+    /* An envelope line with its "value" replaced by {} (record_decode.c),
+     * reused from line to line. */
+    char *shell;
+    size_t shell_cap;
 } source_state;
 
 /* input_set.c: which files to read, in which order. */

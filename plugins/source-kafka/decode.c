@@ -378,15 +378,6 @@ static rdapsync_value *member_doc(const char *text, size_t len, const char *key)
 /* Whether the object text[0..len) starts with member `key` (as the
  * JsonConverter writes "schema" and "payload"); a guess that only decides
  * where to look first: decode_debezium checks what the envelope is. */
-static bool first_key_is(const char *text, size_t len, const char *key)
-{
-    size_t n = strlen(key), i = 0;
-    bool brace = false;
-
-    for (; i < len && (isspace((unsigned char)text[i]) || (!brace && text[i] == '{')); i++)
-        brace = brace || text[i] == '{';
-    return brace && len - i > n + 1 && text[i] == '"' && memcmp(text + i + 1, key, n) == 0 && text[i + 1 + n] == '"';
-}
 
 /* Whether the message's row needs no conversion, from its schema wrapper's
  * schema alone. A guess, which saves splitting a message whose row is
@@ -403,7 +394,7 @@ static bool row_plain(ks_state *s, const char *text, size_t len)
 
     if (s->cfg->json_fields.count)
         return false;
-    if (!first_key_is(text, len, "schema") || jscan_member(text, len, "schema", &schema_text, &schema_len, NULL) != 0)
+    if (!jscan_first_key_is(text, len, "schema") || jscan_member(text, len, "schema", &schema_text, &schema_len, NULL) != 0)
         return true;
     if (schema_len == s->last_schema_len && memcmp(schema_text, s->last_schema, schema_len) == 0)
         return s->last_schema_plain;
@@ -458,7 +449,7 @@ static rdapsync_value *split_message(ks_state *s, decoded *d)
         return NULL; /* vv_field may point into after: read the whole envelope */
     /* Only where the payload starts matters: the scan of its members stops
      * at its closing brace. */
-    d->row_in_payload = (first_key_is(text, len, "schema") || first_key_is(text, len, "payload")) &&
+    d->row_in_payload = (jscan_first_key_is(text, len, "schema") || jscan_first_key_is(text, len, "payload")) &&
                         jscan_member(text, len, "payload", &payload, NULL, NULL) == 0 && *payload == '{';
     if ((d->row_in_payload ? jscan_member(payload, len - (size_t)(payload - text), "after", &after, &after_len, &depth)
                            : jscan_member(text, len, "after", &after, &after_len, &depth)) != 0 ||

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
+#include "jscan.h"
 #include <rdapsync/rdapsync.h>
 
 #include "origin_skip.h"
@@ -224,15 +225,6 @@ const rdapsync_value *dbz_field_schema(const rdapsync_value *struct_schema, cons
  * described by `row_schema` (NULL: schemaless): no json_fields and no
  * field of a named (semantic) type. */
 bool dbz_row_plain(const ks_config *cfg, const rdapsync_value *row_schema);
-
-/* jscan.c: the value of member `key` of the JSON object text[0..len) as a
- * byte range inside it (value_len NULL: only where it starts, without
- * looking at it), and in *depth (may be NULL) how deep the value nests (0
- * for a scalar). 0, or -1 when the member is absent, the text is
- * no object, a key has escapes, or the text is not what JSON looks like
- * (the caller then parses the whole text). Reads nothing beyond len. */
-int jscan_member(const char *text, size_t len, const char *key, const char **value, size_t *value_len,
-                 int *depth);
 
 /* jpath.c: "a.b[0].c" (an optional leading "$." is allowed); 0 or -1 with err. */
 int jpath_compile(ks_path *path, const char *text, char *err, size_t err_size);

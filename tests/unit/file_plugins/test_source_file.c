@@ -10,6 +10,7 @@
 #include "batch_api.h"
 #include "harness.h"
 #include "log.h"
+#include "model/json_lazy.h"
 
 static char *dir;
 
@@ -119,6 +120,55 @@ Test(source_file, envelope_lines_carry_op_key_version_and_headers)
 
     cr_assert_not_null(rec(b, 3)->error, "an unknown op is bad input");
     cr_assert(strstr(rec(b, 3)->error, ":4: envelope \"op\""), "reason: %s", rec(b, 3)->error);
+    batch_free(b);
+    instance_close(&src);
+    free(input);
+}
+
+Test(source_file, an_envelopes_value_reaches_the_sink_as_its_own_bytes_not_a_member_of_the_envelopes_tree)
+{
+    const char *value = "{\"handle\":\"k1\",\"ldhName\":\"k1.example\",\"nested\":{\"value\":[1,{\"op\":2}]}}";
+    char line[512];
+    snprintf(line, sizeof line, "{\"key\":\"k1\",\"op\":\"upsert\",\"ts_ms\":1000,\"value\":%s,\"seq\":7}\n", value);
+    char *input = path_join(dir, "changes.jsonl");
+    file_write_str(input, line);
+    instance src = open_source(input, NULL, NULL);
+    rdapsync_batch *b = poll_all(&src, 16, 10);
+
+    cr_assert_eq(batch_count(b), 1);
+    const rdapsync_record *r = rec(b, 0);
+    cr_assert_null(r->error);
+    cr_assert_eq(r->version.sequence, 7, "members after the value are read from the envelope");
+    cr_assert_eq(r->value->kind, JT_LAZY, "no tree was built for the value");
+    char *dumped = host()->json->dump(r->value, 0, NULL);
+    cr_assert_str_eq(dumped, value, "the sink writes the value's own bytes");
+    host()->free(dumped);
+    cr_assert_str_eq(member(r, "ldhName"), "k1.example", "and a transform still reads it");
+    batch_free(b);
+    instance_close(&src);
+    free(input);
+}
+
+Test(source_file, an_envelope_whose_value_is_refused_is_bad_with_the_whole_lines_line_and_column)
+{
+    /* A duplicate key inside the value: the value alone is refused, and so
+     * is the whole line, whose message (its column) is the answer. */
+    const char *bad = "{\"key\":\"k1\",\"op\":\"upsert\",\"value\":{\"a\":1,\"a\":2}}";
+    char err[256] = "", text[512];
+    cr_assert_null(host()->json->parse(bad, strlen(bad), err, sizeof err));
+    snprintf(text, sizeof text, "%s\n{\"key\":\"x\",\"value\":{\"b\":1}}\n", bad);
+    char *input = path_join(dir, "changes.jsonl");
+    file_write_str(input, text);
+    instance src = open_source(input, NULL, NULL);
+    rdapsync_batch *b = poll_all(&src, 16, 10);
+
+    cr_assert_eq(batch_count(b), 2);
+    cr_assert_not_null(rec(b, 0)->error);
+    cr_assert(strstr(rec(b, 0)->error, err), "reason %s, the parser says %s", rec(b, 0)->error, err);
+    /* "key" first but no "op": not an envelope, the whole line is the document. */
+    cr_assert_null(rec(b, 1)->error);
+    cr_assert_not_null(host()->json->object_get(rec(b, 1)->value, "value"));
+    cr_assert_str_eq(member(rec(b, 1), "key"), "x");
     batch_free(b);
     instance_close(&src);
     free(input);

@@ -1,8 +1,8 @@
 /*
- * Where a member's value sits in a JSON text, found on the bytes: what lets
- * the debezium format hand `after` (or its document column) to the host as
- * a text of its own, parsed lazily, instead of a member of the envelope's
- * tree that every sink then dumps (decode.c).
+ * Where a member's value sits in a JSON text, found on the bytes (jscan.h):
+ * the Kafka source's debezium format hands `after` (or its document
+ * column) to the host as a text of its own (source-kafka/decode.c), the
+ * file source an envelope's "value" (source-file/record_decode.c).
  *
  * The scan finds where things are, not whether they are right: the host's
  * parser judges the pieces (decode.c says why that is the whole verdict).
@@ -11,8 +11,9 @@
  * it does not expect. A key written with escapes is not compared (it gives
  * up too): the caller then parses the whole text, which decodes keys.
  */
-#include "source_kafka.h"
+#include "jscan.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static size_t skip_space(const char *t, size_t i, size_t len)
@@ -120,4 +121,14 @@ int jscan_member(const char *text, size_t len, const char *key, const char **val
         i = skip_space(text, i + 1, len);
     }
     return -1;
+}
+
+bool jscan_first_key_is(const char *text, size_t len, const char *key)
+{
+    size_t n = strlen(key), i = 0;
+    bool brace = false;
+
+    for (; i < len && (isspace((unsigned char)text[i]) || (!brace && text[i] == '{')); i++)
+        brace = brace || text[i] == '{';
+    return brace && len - i > n + 1 && text[i] == '"' && memcmp(text + i + 1, key, n) == 0 && text[i + 1 + n] == '"';
 }
