@@ -14,6 +14,7 @@
 #include "jscan.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t skip_space(const char *t, size_t i, size_t len)
@@ -131,4 +132,20 @@ bool jscan_first_key_is(const char *text, size_t len, const char *key)
     for (; i < len && (isspace((unsigned char)text[i]) || (!brace && text[i] == '{')); i++)
         brace = brace || text[i] == '{';
     return brace && len - i > n + 1 && text[i] == '"' && memcmp(text + i + 1, key, n) == 0 && text[i + 1 + n] == '"';
+}
+
+size_t jscan_hollow(const char *text, size_t len, const char *value, size_t value_len, char **buf, size_t *cap)
+{
+    size_t head = (size_t)(value - text), tail = len - head - value_len, need = head + 2 + tail;
+    if (need > *cap) {
+        char *grown = realloc(*buf, need);
+        if (!grown)
+            return 0;
+        *buf = grown;
+        *cap = need;
+    }
+    memcpy(*buf, text, head);
+    memcpy(*buf + head, "{}", 2);
+    memcpy(*buf + head + 2, value + value_len, tail);
+    return need;
 }

@@ -24,4 +24,10 @@ int jscan_member(const char *text, size_t len, const char *key, const char **val
  * (written without escapes). */
 bool jscan_first_key_is(const char *text, size_t len, const char *key);
 
+/* text[0..len) with the member value at value[0..value_len) (a range
+ * inside it, as jscan_member gives) written as {}, into *buf: grown with
+ * realloc when smaller than needed (*cap its size; the caller frees it).
+ * The new text's length, or 0 when memory runs out. */
+size_t jscan_hollow(const char *text, size_t len, const char *value, size_t value_len, char **buf, size_t *cap);
+
 #endif

@@ -8,7 +8,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <rdapsync/sinktk.h>
@@ -315,20 +314,10 @@ static rdapsync_value *split_envelope(source_state *s, const char *bytes, size_t
     if ((!jscan_first_key_is(bytes, len, "key") && !jscan_first_key_is(bytes, len, "op")) ||
         jscan_member(bytes, len, "value", &v, &v_len, &depth) != 0 || *v != '{' || depth > JSON_MAX_DEPTH - 1)
         return NULL;
-    size_t head = (size_t)(v - bytes), tail = len - head - v_len;
-    if (head + 2 + tail > s->shell_cap) {
-        char *grown = realloc(s->shell, head + 2 + tail);
-        if (!grown)
-            return NULL;
-        s->shell = grown;
-        s->shell_cap = head + 2 + tail;
-    }
-    memcpy(s->shell, bytes, head);
-    memcpy(s->shell + head, "{}", 2);
-    memcpy(s->shell + head + 2, v + v_len, tail);
-    if (!(*value = J->parse(v, v_len, err, sizeof(err))))
+    size_t shell_len = jscan_hollow(bytes, len, v, v_len, &s->shell, &s->shell_cap);
+    if (!shell_len || !(*value = J->parse(v, v_len, err, sizeof(err))))
         return NULL;
-    if (!(shell = J->parse(s->shell, head + 2 + tail, err, sizeof(err)))) {
+    if (!(shell = J->parse(s->shell, shell_len, err, sizeof(err)))) {
         J->decref(*value);
         *value = NULL;
     }

@@ -455,20 +455,10 @@ static rdapsync_value *split_message(ks_state *s, decoded *d)
                            : jscan_member(text, len, "after", &after, &after_len, &depth)) != 0 ||
         *after != '{' || depth > JSON_MAX_DEPTH - (d->row_in_payload ? 2 : 1))
         return NULL;
-    size_t head = (size_t)(after - text), tail = len - head - after_len;
-    if (head + 2 + tail > s->shell_cap) {
-        char *grown = realloc(s->shell, head + 2 + tail);
-        if (!grown)
-            return NULL;
-        s->shell = grown;
-        s->shell_cap = head + 2 + tail;
-    }
-    memcpy(s->shell, text, head);
-    memcpy(s->shell + head, "{}", 2);
-    memcpy(s->shell + head + 2, after + after_len, tail);
-    if (!(d->row_doc = J->parse(after, after_len, err, sizeof(err))))
+    size_t shell_len = jscan_hollow(text, len, after, after_len, &s->shell, &s->shell_cap);
+    if (!shell_len || !(d->row_doc = J->parse(after, after_len, err, sizeof(err))))
         return NULL;
-    if (!(shell = J->parse(s->shell, head + 2 + tail, err, sizeof(err)))) {
+    if (!(shell = J->parse(s->shell, shell_len, err, sizeof(err)))) {
         J->decref(d->row_doc);
         d->row_doc = NULL;
         return NULL;
