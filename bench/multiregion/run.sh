@@ -12,7 +12,7 @@
 # before it. Runs, one task each, into empty tables:
 #   plain   file -> postgres, upsert mode, the records without vectors
 #   vectors file -> postgres with conflicts: { strategy: lww }, the records
-#           with vectors (heads table, conflict log, visible row)
+#           with vectors (heads column, conflict log, visible row)
 # Wall time per run, best of REPEAT. Target: vectors >= 0.9 x plain.
 # Figures only, nothing fails.
 #
@@ -122,7 +122,7 @@ best() {
 say "measuring (best of $repeat)"
 t_plain=$(best plain "$plain" "")
 t_vv=$(best vv "$vectors" ", conflicts: { strategy: lww }")
-heads=$(pgq -c "SELECT count(*) FROM bench_mr_vv_heads")
+heads=$(pgq -c "SELECT count(*) FROM bench_mr_vv WHERE heads IS NOT NULL")
 open=$(pgq -c "SELECT count(*) FROM bench_mr_vv_conflicts WHERE resolved_at IS NULL")
 printf '%-10s %8s %10s\n' run seconds records/s
 printf '%-10s %8.2f %10.0f\n' plain "$t_plain" "$(echo "$records / $t_plain" | bc -l)"

@@ -62,6 +62,13 @@ typedef struct pgs_config {
     rdapsync_options_set set; /* which of them the file wrote */
 } pgs_config;
 
+/* PostgreSQL truncates identifiers longer than NAMEDATALEN - 1 bytes. */
+#define PGS_MAX_IDENT 63
+
+/* Serializes table creation across tasks and processes starting together:
+ * CREATE TABLE IF NOT EXISTS alone can still fail on a catalog unique index. */
+#define PGS_SCHEMA_LOCK "SELECT pg_advisory_xact_lock(7262617073796863)"
+
 /* Quoted, qualified names, built once at open. */
 typedef struct pgs_names {
     char *table;     /* "schema"."table" or "table" */
@@ -69,7 +76,11 @@ typedef struct pgs_names {
     char *positions; /* "schema"."rdapsync_positions" or "rdapsync_positions" */
     char *live_view; /* "schema"."table_live" */
     char *history;   /* "schema"."history", or NULL without history */
-    char *heads;     /* "schema"."table_heads", or NULL without conflicts */
+    /* "schema"."table_heads": where releases before the heads column kept
+     * the register (pgs_mvr_ensure moves it into the table). NULL without
+     * conflicts, or when that name would not fit PostgreSQL's 63 bytes
+     * (such a table was refused then, so none exists). */
+    char *heads;
     char *conflicts; /* the conflict log, or NULL without conflicts */
 } pgs_names;
 
@@ -272,11 +283,12 @@ size_t pgs_lane_of(const rdapsync_record *record, size_t lanes);
 /* Writes the plan over every lane at once (see pgs_lanes.c). */
 rdapsync_status pgs_lanes_apply(pgs_state *st, rdapsync_sinktk_plan *plan, rdapsync_sinktk_rejects *rejects,
                                 rdapsync_sinktk_tally *tally, char *err, size_t err_size);
-/* ---- pgs_mvr.c: the heads and conflict log tables (conflicts: {...}) ---- */
+/* ---- pgs_mvr.c: the heads column and the conflict log (conflicts: {...}) ---- */
 
-/* Creates both tables if missing (at open, with create_table). */
-rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_config *cfg, const pgs_names *names, char *err,
-                               size_t err_size);
+/* Adds the data table's heads column and creates the conflict log if
+ * missing, moving a <table>_heads table of an earlier release into the
+ * column (at open, with create_table). */
+rdapsync_status pgs_mvr_ensure(pgs_state *st, char *err, size_t err_size);
 /* The store's heads_load / heads_write (rdapsync/sinktk.h). */
 rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,

@@ -266,11 +266,13 @@ static rdapsync_status ensure_stage(pgs_state *st, char *err, size_t err_size)
      * (pgs_mvr.c), NULL in the rows of this file. STORAGE MAIN keeps a
      * compressed document in the stage's row instead of its TOAST table:
      * stored out of line it would be written, read back and written again
-     * (a quarter of the server's time on ~4 KB documents). */
+     * (a quarter of the server's time on ~4 KB documents). The same for
+     * heads: beside a MAIN document, a row over 2 KB would otherwise move
+     * its heads, however short, out of line. */
     char *sql = pgs_printf("CREATE TEMP TABLE IF NOT EXISTS " PGS_STAGE " (%s text, doc jsonb%s, deleted boolean, "
                            "event_time_ms bigint, origin text, seq bigint, src_stream text, src_partition integer, "
                            "src_offset bigint, heads text) ON COMMIT DELETE ROWS; "
-                           "ALTER TABLE " PGS_STAGE " ALTER doc SET STORAGE MAIN",
+                           "ALTER TABLE " PGS_STAGE " ALTER doc SET STORAGE MAIN, ALTER heads SET STORAGE MAIN",
                            st->names.key, compression);
     if (!sql) {
         snprintf(err, err_size, "out of memory");

@@ -1,15 +1,22 @@
 /*
- * The multi-value register's tables (conflicts: {...}; rdapsync/sinktk.h,
- * "Multi-value register"): <table>_heads keeps each key's heads as the
- * toolkit's JSON text, the key's row in the data table shows the visible
- * document, the conflict log keeps one row per key that had several heads.
+ * The multi-value register's storage (conflicts: {...}; rdapsync/sinktk.h,
+ * "Multi-value register"): the data table's `heads` column keeps each
+ * key's heads as the toolkit's JSON text beside the visible document of
+ * the same row, and the conflict log keeps one row per key that had
+ * several heads.
+ *
+ * The heads live in the row, not in a table of their own, so a changed key
+ * costs the server one row written, one index entry and one WAL record
+ * instead of two of each (docs/benchmarks.md). A key whose row an erasure
+ * removes stays as a tombstone holding its (scrubbed) heads, so the
+ * register does not forget what it saw (pgs_subject.c).
  *
  * A write costs a fixed number of statements whatever its size: one
  * SELECT for the heads of all its keys (and one for the rows' documents
  * when a lone head, stored without its document, meets a concurrent
  * version), one COPY of the changed keys into the COPY path's stage
- * (pgs_copy.c) and one statement taking the heads and the rows from it,
- * and one for each kind of log change the batch has (none without one),
+ * (pgs_copy.c) and one upsert of the rows, heads included, from it, and
+ * one for each kind of log change the batch has (none without one),
  * taking its rows as arrays (unnest). All inside the flush's transaction.
  *
  * The COPY streams: the server stores row n while the sink serializes row
@@ -28,11 +35,23 @@
 
 /* Heads beside others carry their documents: the same TOAST compression
  * as the data table's doc column (pglz costs about half of the server's
- * time). A lone head, most keys' case, is a short text without one. */
-static char *create_heads_sql(const pgs_names *n, const char *compression)
+ * time). A lone head, most keys' case, is a short text without one.
+ * Adding a column without a default only changes the catalog. */
+static char *add_heads_sql(const pgs_names *n, const char *compression)
 {
-    return pgs_printf("CREATE TABLE IF NOT EXISTS %s (%s text PRIMARY KEY, heads text%s NOT NULL)", n->heads, n->key,
-                      compression);
+    return pgs_printf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS heads text%s", n->table, compression);
+}
+
+/* An earlier release's <table>_heads, moved into the column. A key whose
+ * row an erasure deleted then had heads and no row: it becomes the
+ * tombstone an erasure leaves now, at version zero (below every version,
+ * as no row was). */
+static char *move_heads_sql(const pgs_names *n)
+{
+    return pgs_printf("INSERT INTO %1$s AS cur (%2$s, doc, deleted, event_time_ms, origin, seq, heads) "
+                      "SELECT %2$s, NULL, true, 0, '', 0, heads FROM %3$s "
+                      "ON CONFLICT (%2$s) DO UPDATE SET heads = EXCLUDED.heads",
+                      n->table, n->key, n->heads);
 }
 
 static char *create_log_sql(const pgs_names *n)
@@ -53,12 +72,50 @@ static rdapsync_status run(PGconn *conn, char *sql, char *err, size_t err_size)
     return status;
 }
 
-rdapsync_status pgs_mvr_ensure(PGconn *conn, const pgs_config *cfg, const pgs_names *names, char *err,
-                               size_t err_size)
+/* Whether the earlier release's heads table exists (names->heads set). */
+static rdapsync_status legacy_heads(PGconn *conn, const pgs_names *n, bool *exists, char *err, size_t err_size)
 {
-    rdapsync_status status =
-        run(conn, create_heads_sql(names, pgs_schema_compression(conn, cfg->compression)), err, err_size);
-    return status == RDAPSYNC_OK ? run(conn, create_log_sql(names), err, err_size) : status;
+    *exists = false;
+    if (!n->heads)
+        return RDAPSYNC_OK;
+    const char *name = n->heads;
+    PGresult *res = PQexecParams(conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, &name, NULL, NULL, 0);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        pgs_error_text(conn, res, err, err_size);
+        rdapsync_status status = pgs_failure_status(pgs_classify(conn, res));
+        PQclear(res);
+        return status;
+    }
+    *exists = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return RDAPSYNC_OK;
+}
+
+rdapsync_status pgs_mvr_ensure(pgs_state *st, char *err, size_t err_size)
+{
+    PGconn *conn = st->conn;
+    const pgs_names *names = &st->names;
+    rdapsync_status status = pgs_exec(conn, "BEGIN", err, err_size);
+    if (status != RDAPSYNC_OK)
+        return status;
+    bool legacy = false;
+    if ((status = pgs_exec(conn, PGS_SCHEMA_LOCK, err, err_size)) == RDAPSYNC_OK &&
+        (status = run(conn, add_heads_sql(names, pgs_schema_compression(conn, st->cfg->compression)), err,
+                      err_size)) == RDAPSYNC_OK &&
+        (status = legacy_heads(conn, names, &legacy, err, err_size)) == RDAPSYNC_OK && legacy &&
+        (status = run(conn, move_heads_sql(names), err, err_size)) == RDAPSYNC_OK) {
+        char *drop = pgs_printf("DROP TABLE %s", names->heads);
+        status = run(conn, drop, err, err_size);
+        if (status == RDAPSYNC_OK)
+            pgs_host->log(st->ctx, RDAPSYNC_LOG_INFO, "moved the heads of %s into its heads column, as %s",
+                          names->heads, names->table);
+    }
+    if (status == RDAPSYNC_OK)
+        status = run(conn, create_log_sql(names), err, err_size);
+    if (status == RDAPSYNC_OK)
+        return pgs_exec(conn, "COMMIT", err, err_size);
+    PQclear(PQexec(conn, "ROLLBACK"));
+    return status;
 }
 
 /* ---- arrays in binary form ----
@@ -258,8 +315,8 @@ static rdapsync_status load_texts(pgs_state *st, rdapsync_sinktk_mvr_key *keys, 
 
 rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
 {
-    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[])", st->names.key, st->names.heads,
-                           st->names.key);
+    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[]) AND heads IS NOT NULL",
+                           st->names.key, st->names.table, st->names.key);
     return load_texts(st, keys, count, false, sql, err, err_size);
 }
 
@@ -309,21 +366,18 @@ static int add_log(arrays *log, const rdapsync_sinktk_mvr_key *k)
            element(&log->col[1], k->log_heads, strlen(k->log_heads));
 }
 
-/* The heads and the visible row from the stage in one statement (a
- * data-modifying WITH): one round trip. The row goes in without the
- * version guard: its version is the shown head's, which may be older
- * than the row's (region-priority, a resolution). */
+/* The rows, heads included, from the stage. Without the version guard:
+ * the row's version is the shown head's, which may be older than the
+ * row's (region-priority, a resolution). */
 static char *heads_and_live_sql(const pgs_names *n)
 {
     const char *columns = pgs_schema_columns(RDAPSYNC_SINKTK_UPSERT);
-    return pgs_printf("WITH h AS (INSERT INTO %4$s (%2$s, heads) SELECT %2$s, heads FROM " PGS_STAGE " "
-                      "ON CONFLICT (%2$s) DO UPDATE SET heads = EXCLUDED.heads) "
-                      "INSERT INTO %1$s AS cur (%2$s, %3$s) SELECT %2$s, %3$s FROM " PGS_STAGE " "
+    return pgs_printf("INSERT INTO %1$s AS cur (%2$s, %3$s, heads) SELECT %2$s, %3$s, heads FROM " PGS_STAGE " "
                       "ON CONFLICT (%2$s) DO UPDATE SET doc = EXCLUDED.doc, deleted = EXCLUDED.deleted, "
                       "event_time_ms = EXCLUDED.event_time_ms, origin = EXCLUDED.origin, seq = EXCLUDED.seq, "
                       "src_stream = EXCLUDED.src_stream, src_partition = EXCLUDED.src_partition, "
-                      "src_offset = EXCLUDED.src_offset, updated_at = now()",
-                      n->table, n->key, columns, n->heads);
+                      "src_offset = EXCLUDED.src_offset, heads = EXCLUDED.heads, updated_at = now()",
+                      n->table, n->key, columns);
 }
 
 /* A resolved row that conflicts again starts a new detection. */

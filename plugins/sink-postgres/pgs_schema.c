@@ -13,10 +13,6 @@
 
 #include "pgs.h"
 
-/* Serializes table creation across tasks and processes starting together:
- * CREATE TABLE IF NOT EXISTS alone can still fail on a catalog unique index. */
-#define PGS_SCHEMA_LOCK "SELECT pg_advisory_xact_lock(7262617073796863)"
-
 static char *qualify(const char *schema, const char *name)
 {
     char *qname = pgs_quote_ident(name);
@@ -35,11 +31,12 @@ int pgs_names_build(const pgs_config *cfg, const char *history, const char *conf
     if (history && !(names->history = qualify(cfg->schema, history)))
         return -1;
     if (conflicts) {
-        char *heads = pgs_printf("%s_heads", cfg->table);
+        char *heads = strlen(cfg->table) + 6 <= PGS_MAX_IDENT ? pgs_printf("%s_heads", cfg->table) : NULL;
         names->heads = heads ? qualify(cfg->schema, heads) : NULL;
         names->conflicts = qualify(cfg->schema, conflicts);
+        bool heads_missing = strlen(cfg->table) + 6 <= PGS_MAX_IDENT && !names->heads;
         free(heads);
-        if (!names->heads || !names->conflicts) {
+        if (heads_missing || !names->conflicts) {
             pgs_names_free(names);
             return -1;
         }

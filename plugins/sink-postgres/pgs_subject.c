@@ -1,7 +1,10 @@
 /*
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
  * the data table, the history table, and with conflicts: {...} the heads
- * and the conflict log (each head scrubbed, every version kept).
+ * column and the conflict log (each head scrubbed, every version kept).
+ * With conflicts a deleted row stays as a tombstone (doc NULL) holding its
+ * scrubbed heads: without them the register would forget the versions it
+ * saw, and a replayed old version would bring the subject back.
  * Candidates come from a server-side
  * prefilter (the subject's needle with ILIKE over the document text, or
  * "has a retention deadline"); the toolkit's matcher decides each one, so
@@ -27,15 +30,16 @@ typedef struct part {
 #define MAX_PARTS 4
 
 /* The stores an erasure reaches: the data, its history, the register's
- * heads and the conflict log's heads (conflicts: {...}). */
+ * heads (a column of the data table) and the conflict log's heads
+ * (conflicts: {...}). */
 static size_t parts_of(const pgs_state *st, part out[MAX_PARTS])
 {
     size_t n = 0;
     out[n++] = (part){"live", st->names.table, "doc", false, false};
     if (st->names.history)
         out[n++] = (part){"history", st->names.history, "doc", true, false};
-    if (st->names.heads)
-        out[n++] = (part){"heads", st->names.heads, "heads", false, true};
+    if (st->names.conflicts)
+        out[n++] = (part){"heads", st->names.table, "heads", false, true};
     if (st->names.conflicts)
         out[n++] = (part){"conflicts", st->names.conflicts, "heads", false, true};
     return n;
@@ -138,7 +142,10 @@ static int collect_row(void *opaque, const char *ctid, size_t ctid_len, const ch
 static rdapsync_status apply(pgs_state *st, const part *p, const rdapsync_sinktk_scrub_list *list, uint64_t *changed,
                              char *err, size_t err_size)
 {
-    char *del = pgs_printf("DELETE FROM %s WHERE ctid = $1::tid", p->table);
+    bool tombstone = st->names.conflicts && !p->history && !p->heads && p->table == st->names.table;
+    char *del = tombstone ? pgs_printf("UPDATE %s SET doc = NULL, deleted = true, updated_at = now() "
+                                       "WHERE ctid = $1::tid", p->table)
+                          : pgs_printf("DELETE FROM %s WHERE ctid = $1::tid", p->table);
     char *upd = pgs_printf("UPDATE %s SET %s%s WHERE ctid = $1::tid", p->table,
                            p->heads ? "heads = $2" : "doc = $2::jsonb",
                            p->history ? ", retention_until = $2::jsonb->'rdapsync'->>'retention_until'" : "");

@@ -52,9 +52,6 @@ static const rdapsync_option options[] = {
     RDAPSYNC_OPTIONS_END,
 };
 
-/* PostgreSQL truncates identifiers longer than NAMEDATALEN - 1 bytes. */
-#define PGS_MAX_IDENT 63
-
 static rdapsync_status check_ident(const char *what, const char *value, size_t max, char *err, size_t err_size)
 {
     if (!value || !*value) {
@@ -111,9 +108,6 @@ static rdapsync_status pgs_check(const void *config, char *err, size_t err_size)
                                                   err, err_size);
     if (status == RDAPSYNC_OK && conflicts)
         status = check_ident("conflicts table", conflicts->table, PGS_MAX_IDENT, err, err_size);
-    /* <table>_heads needs six more bytes than the table. */
-    if (status == RDAPSYNC_OK && conflicts)
-        status = check_ident("table (with conflicts)", cfg->table, PGS_MAX_IDENT - 6, err, err_size);
     /* The register writes a key's heads and its visible row in one
      * transaction, which one connection holds; keys spread over several
      * connections would split it. */
@@ -179,8 +173,8 @@ static rdapsync_status lane_connect(pgs_state *lane, bool ensure, char *err, siz
     if (ensure && cfg->create_table && lane->names.history &&
         (status = pgs_history_ensure(lane->conn, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if (ensure && cfg->create_table && lane->names.heads &&
-        (status = pgs_mvr_ensure(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
+    if (ensure && cfg->create_table && lane->names.conflicts &&
+        (status = pgs_mvr_ensure(lane, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if ((status = pgs_schema_prepare(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;

@@ -54,7 +54,7 @@ YAML
 "$RDAPSYNC_BIN" --plugin-path "$RDAPSYNC_PLUGIN_PATH" run c.yaml >run.log 2>&1 || { tail -20 run.log >&2; fail "the run failed"; }
 scan() {
   strings -a r.db; [[ ! -e r.db-wal ]] || strings -a r.db-wal
-  pg_dump --data-only -t "$TABLE" -t "${TABLE}_heads" -t "${TABLE}_conflicts" "$RDAPSYNC_PG_DSN"
+  pg_dump --data-only -t "$TABLE" -t "${TABLE}_conflicts" "$RDAPSYNC_PG_DSN"
 }
 (( $(scan | grep -a -c -i maren@larkspur-bindery.example) > 0 )) || fail "the subject is not stored (scan broken?)"
 

@@ -133,7 +133,9 @@ rows() {
   local t q; t=$(table_of "$2"); q=$(sql "$3")
   case $1 in
     sqlite) sqlite_rows "out/$2.db" "${q//@/rdap}" ;;
-    postgres) pgq "${q//@/$t}" ;;
+    postgres) # the heads are a column of the data table
+      [[ $3 == heads ]] && q="SELECT key, heads FROM @ WHERE heads IS NOT NULL"
+      pgq "${q//@/$t}" ;;
     mariadb) q=${q//@/$t}; myq "${q//key/\`key\`}" "$SINK_DB" | tr '\t' '|' ;;
     ferretdb)
       local c=${t}_conflicts
@@ -162,7 +164,7 @@ for s in "${strategies[@]}"; do
     cmp -s "${replicas[0]}-$s.tsv" "$r-$s.tsv" || fail "$s: $r differs from ${replicas[0]}"
   done
   log "$s: $(wc -l <"expected-$s.tsv") keys byte-identical on ${replicas[*]}, $(wc -l <open.expected) open conflicts, $resolved resolved"
-  pgq "DROP TABLE $(table_of "$s"), $(table_of "$s")_heads, $(table_of "$s")_conflicts CASCADE" >/dev/null
+  pgq "DROP TABLE $(table_of "$s"), $(table_of "$s")_conflicts CASCADE" >/dev/null
 done
 pgq "DELETE FROM rdapsync_positions WHERE pipeline LIKE 'postgres-%'" >/dev/null || true
 echo "PASS multiregion convergence ($kills kills)"

@@ -9,7 +9,7 @@ trap 'rc=$?; if [[ $rc -eq 0 ]]; then CLEAN; fi; (exit $rc); cleanup_work' EXIT
 CLEAN
 sink_block() { printf '{ plugin: postgres, config: { dsn: "${env:SINK_DSN}", table: %s, history: { table: %s }%s } }' \
   "$TABLE" "$HTABLE" "${SINK_EXTRA:-}"; }
-raw_scan() { pg_dump --data-only -t "$TABLE" -t "$HTABLE" -t "${TABLE}_heads" -t "${TABLE}_conflicts" "$RDAPSYNC_PG_DSN"; }
+raw_scan() { pg_dump --data-only -t "$TABLE" -t "$HTABLE" -t "${TABLE}_conflicts" "$RDAPSYNC_PG_DSN"; }
 EXPECT_HISTORY=1
 LONE_HEAD_DOCLESS=1
 source "$(dirname "$0")/run_${SUBJECT_SCENARIO:-subject}.sh"
