@@ -2,9 +2,10 @@
  * subject_find, subject_erase and retention_purge (plugin.h, ABI 1.5) over
  * the data table, the history table, and with conflicts: {...} the heads
  * column and the conflict log (each head scrubbed, every version kept).
- * With conflicts a deleted row stays as a tombstone (doc NULL) holding its
- * scrubbed heads: without them the register would forget the versions it
- * saw, and a replayed old version would bring the subject back.
+ * With conflicts a deleted row that holds heads stays as a tombstone (doc
+ * NULL) holding them, scrubbed: without them the register would forget
+ * the versions it saw, and a replayed old version would bring the subject
+ * back.
  * Candidates come from a server-side
  * prefilter (the subject's needle with ILIKE over the document text, or
  * "has a retention deadline"); the toolkit's matcher decides each one, so
@@ -142,9 +143,14 @@ static int collect_row(void *opaque, const char *ctid, size_t ctid_len, const ch
 static rdapsync_status apply(pgs_state *st, const part *p, const rdapsync_sinktk_scrub_list *list, uint64_t *changed,
                              char *err, size_t err_size)
 {
+    /* A row holding heads becomes a tombstone that keeps them; one
+     * without (written without a vector) goes, key and all, as anywhere. */
     bool tombstone = st->names.conflicts && !p->history && !p->heads && p->table == st->names.table;
-    char *del = tombstone ? pgs_printf("UPDATE %s SET doc = NULL, deleted = true, updated_at = now() "
-                                       "WHERE ctid = $1::tid", p->table)
+    char *del = tombstone ? pgs_printf("WITH u AS (UPDATE %1$s SET doc = NULL, deleted = true, updated_at = now() "
+                                       "WHERE ctid = $1::tid AND heads IS NOT NULL RETURNING 1), "
+                                       "d AS (DELETE FROM %1$s WHERE ctid = $1::tid AND heads IS NULL RETURNING 1) "
+                                       "SELECT (SELECT count(*) FROM u) + (SELECT count(*) FROM d)",
+                                       p->table)
                           : pgs_printf("DELETE FROM %s WHERE ctid = $1::tid", p->table);
     char *upd = pgs_printf("UPDATE %s SET %s%s WHERE ctid = $1::tid", p->table,
                            p->heads ? "heads = $2" : "doc = $2::jsonb",
@@ -158,11 +164,12 @@ static rdapsync_status apply(pgs_state *st, const part *p, const rdapsync_sinktk
         const char *values[2] = {it->id, it->doc};
         int lengths[2] = {(int)it->id_len, (int)it->doc_len};
         PGresult *res = PQexecParams(st->conn, replace ? upd : del, replace ? 2 : 1, NULL, values, lengths, NULL, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        bool counted = tombstone && !replace; /* the count comes as a row */
+        if (PQresultStatus(res) != (counted ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
             pgs_error_text(st->conn, res, err, err_size);
             status = pgs_failure_status(pgs_classify(st->conn, res));
         } else {
-            *changed += strtoull(PQcmdTuples(res), NULL, 10);
+            *changed += strtoull(counted ? PQgetvalue(res, 0, 0) : PQcmdTuples(res), NULL, 10);
         }
         PQclear(res);
     }
