@@ -289,6 +289,8 @@ rdapsync_status pgs_lanes_apply(pgs_state *st, rdapsync_sinktk_plan *plan, rdaps
  * missing, moving a <table>_heads table of an earlier release into the
  * column (at open, with create_table). */
 rdapsync_status pgs_mvr_ensure(pgs_state *st, char *err, size_t err_size);
+/* Checks at open that the table has the heads column. */
+rdapsync_status pgs_mvr_check(pgs_state *st, char *err, size_t err_size);
 /* The store's heads_load / heads_write (rdapsync/sinktk.h). */
 rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size);
 rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys, size_t count, char *err,

@@ -118,6 +118,24 @@ rdapsync_status pgs_mvr_ensure(pgs_state *st, char *err, size_t err_size)
     return status;
 }
 
+/* A table made by hand (create_table: false) must have the column too:
+ * said at open, not at the first write. */
+rdapsync_status pgs_mvr_check(pgs_state *st, char *err, size_t err_size)
+{
+    char *sql = pgs_printf("SELECT heads FROM %s LIMIT 0", st->names.table);
+    if (!sql) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    char reason[512];
+    rdapsync_status status = pgs_exec(st->conn, sql, reason, sizeof reason);
+    free(sql);
+    if (status != RDAPSYNC_OK)
+        snprintf(err, err_size, "conflicts: the table %s needs a heads text column (created by the sink with "
+                 "create_table: true): %s", st->names.table, reason);
+    return status;
+}
+
 /* ---- arrays in binary form ----
  * Every parameter is a one-dimensional array in PostgreSQL's binary array
  * format (array_send): a header, then each element as its length and its

@@ -31,12 +31,12 @@ int pgs_names_build(const pgs_config *cfg, const char *history, const char *conf
     if (history && !(names->history = qualify(cfg->schema, history)))
         return -1;
     if (conflicts) {
-        char *heads = strlen(cfg->table) + 6 <= PGS_MAX_IDENT ? pgs_printf("%s_heads", cfg->table) : NULL;
+        bool fits = strlen(cfg->table) + strlen("_heads") <= PGS_MAX_IDENT;
+        char *heads = fits ? pgs_printf("%s_heads", cfg->table) : NULL;
         names->heads = heads ? qualify(cfg->schema, heads) : NULL;
         names->conflicts = qualify(cfg->schema, conflicts);
-        bool heads_missing = strlen(cfg->table) + 6 <= PGS_MAX_IDENT && !names->heads;
         free(heads);
-        if (heads_missing || !names->conflicts) {
+        if ((fits && !names->heads) || !names->conflicts) {
             pgs_names_free(names);
             return -1;
         }

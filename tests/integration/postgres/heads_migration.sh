@@ -10,7 +10,7 @@ TEST_NAME=postgres_heads_migration
 . "$(dirname "$0")/lib.sh"
 
 TABLE="hm_$RUN_ID"
-CLEAN() { pgq "DROP VIEW IF EXISTS ${TABLE}_live; DROP TABLE IF EXISTS $TABLE, ${TABLE}_heads, ${TABLE}_conflicts" >/dev/null 2>&1 || true; }
+CLEAN() { pgq "DROP VIEW IF EXISTS ${TABLE}_live, ${TABLE}_h_live; DROP TABLE IF EXISTS $TABLE, ${TABLE}_heads, ${TABLE}_conflicts, ${TABLE}_h, ${TABLE}_h_conflicts" >/dev/null 2>&1 || true; }
 trap 'rc=$?; if [[ $rc -eq 0 ]]; then CLEAN; fi; (exit $rc); cleanup_work' EXIT
 CLEAN
 
@@ -67,4 +67,19 @@ pgq "SELECT heads FROM $TABLE WHERE key = 'k1'" | grep -q '"eu":2' || fail "k1's
 pgq "SELECT heads FROM $TABLE WHERE key = 'k1'" | grep -q '"eu":1' && fail "k1 kept the head its newer version dominates"
 [[ "$(pgq "SELECT string_agg(key, ' ' ORDER BY key) FROM ${TABLE}_conflicts WHERE resolved_at IS NULL")" == k2 ]] ||
   fail "the conflict log should hold k2 open"
+log "the heads moved into the column; the register goes on from them"
+
+# A table made without the column (create_table: false) is refused at
+# open, naming the column, before anything is read.
+pgq "CREATE TABLE ${TABLE}_h (key text PRIMARY KEY, doc jsonb, deleted boolean NOT NULL DEFAULT false, event_time_ms bigint NOT NULL, origin text COLLATE \"C\" NOT NULL DEFAULT '', seq bigint NOT NULL, src_stream text, src_partition integer, src_offset bigint, updated_at timestamptz NOT NULL DEFAULT now()); CREATE TABLE ${TABLE}_h_conflicts (key text PRIMARY KEY, heads jsonb NOT NULL, strategy text NOT NULL, detected_at timestamptz NOT NULL DEFAULT now(), resolved_at timestamptz)"
+cat >hand.yaml <<YAML
+state_dir: state-hand
+pipelines:
+  - name: hand
+    source: { plugin: file, config: { path: "$WORK/second.jsonl" } }
+    sink: { plugin: postgres, config: { dsn: "\${env:SINK_DSN}", table: ${TABLE}_h, create_table: false, conflicts: { strategy: lww } } }
+YAML
+if rdapsync_run hand.yaml hand.log; then fail "a table without the heads column was taken"; fi
+grep -q "needs a heads text column" hand.log || { cat hand.log >&2; fail "the refusal does not name the column"; }
+[[ "$(pgq "SELECT count(*) FROM ${TABLE}_h")" == 0 ]] || fail "rows were written into the table without the column"
 log "PASS"
