@@ -26,6 +26,9 @@ typedef struct part {
     const char *column; /* the document's column */
     bool history;
     bool heads; /* the column holds a register's heads (rdapsync_sinktk_scrub_heads) */
+    /* A deleted row that holds heads stays as a tombstone keeping them;
+     * one without (written without a vector) goes, key and all. */
+    bool keeps_heads;
 } part;
 
 #define MAX_PARTS 4
@@ -36,13 +39,14 @@ typedef struct part {
 static size_t parts_of(const pgs_state *st, part out[MAX_PARTS])
 {
     size_t n = 0;
-    out[n++] = (part){"live", st->names.table, "doc", false, false};
+    bool mvr = st->names.conflicts != NULL;
+    out[n++] = (part){"live", st->names.table, "doc", false, false, mvr};
     if (st->names.history)
-        out[n++] = (part){"history", st->names.history, "doc", true, false};
-    if (st->names.conflicts)
-        out[n++] = (part){"heads", st->names.table, "heads", false, true};
-    if (st->names.conflicts)
-        out[n++] = (part){"conflicts", st->names.conflicts, "heads", false, true};
+        out[n++] = (part){"history", st->names.history, "doc", true, false, false};
+    if (mvr) {
+        out[n++] = (part){"heads", st->names.table, "heads", false, true, false};
+        out[n++] = (part){"conflicts", st->names.conflicts, "heads", false, true, false};
+    }
     return n;
 }
 
@@ -143,10 +147,7 @@ static int collect_row(void *opaque, const char *ctid, size_t ctid_len, const ch
 static rdapsync_status apply(pgs_state *st, const part *p, const rdapsync_sinktk_scrub_list *list, uint64_t *changed,
                              char *err, size_t err_size)
 {
-    /* A row holding heads becomes a tombstone that keeps them; one
-     * without (written without a vector) goes, key and all, as anywhere. */
-    bool tombstone = st->names.conflicts && !p->history && !p->heads && p->table == st->names.table;
-    char *del = tombstone ? pgs_printf("WITH u AS (UPDATE %1$s SET doc = NULL, deleted = true, updated_at = now() "
+    char *del = p->keeps_heads ? pgs_printf("WITH u AS (UPDATE %1$s SET doc = NULL, deleted = true, updated_at = now() "
                                        "WHERE ctid = $1::tid AND heads IS NOT NULL RETURNING 1), "
                                        "d AS (DELETE FROM %1$s WHERE ctid = $1::tid AND heads IS NULL RETURNING 1) "
                                        "SELECT (SELECT count(*) FROM u) + (SELECT count(*) FROM d)",
@@ -164,7 +165,7 @@ static rdapsync_status apply(pgs_state *st, const part *p, const rdapsync_sinktk
         const char *values[2] = {it->id, it->doc};
         int lengths[2] = {(int)it->id_len, (int)it->doc_len};
         PGresult *res = PQexecParams(st->conn, replace ? upd : del, replace ? 2 : 1, NULL, values, lengths, NULL, 0);
-        bool counted = tombstone && !replace; /* the count comes as a row */
+        bool counted = p->keeps_heads && !replace; /* the count comes as a row */
         if (PQresultStatus(res) != (counted ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
             pgs_error_text(st->conn, res, err, err_size);
             status = pgs_failure_status(pgs_classify(st->conn, res));

@@ -176,7 +176,9 @@ static rdapsync_status lane_connect(pgs_state *lane, bool ensure, char *err, siz
     if (ensure && cfg->create_table && lane->names.conflicts &&
         (status = pgs_mvr_ensure(lane, err, err_size)) != RDAPSYNC_OK)
         goto fail;
-    if (ensure && lane->names.conflicts && (status = pgs_mvr_check(lane, err, err_size)) != RDAPSYNC_OK)
+    /* A created table has the column from pgs_mvr_ensure. */
+    if (ensure && !cfg->create_table && lane->names.conflicts &&
+        (status = pgs_mvr_check(lane, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if ((status = pgs_schema_prepare(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
