@@ -16,7 +16,9 @@
  *   pgs_subject.c     subject find/erase and retention purge (ABI 1.5)
  *   pgs_lanes.c       connections: N, the batch split by key hash over N
  *                     connections written at once (one thread per extra one)
- *   pgs_mvr.c         the heads and conflict log tables (conflicts: {...})
+ *   pgs_mvr.c         the heads column, the conflict log and the register
+ *                     epoch (conflicts: {...})
+ *   pgs_heads_cache.c the heads known between flushes, bounded by bytes
  */
 #ifndef RDAPSYNC_SINK_POSTGRES_PGS_H
 #define RDAPSYNC_SINK_POSTGRES_PGS_H
@@ -59,6 +61,7 @@ typedef struct pgs_config {
     char *history; /* JSON { "table": NAME } or NULL */
     int64_t connections;
     char *conflicts; /* JSON { strategy, regions, table } or NULL */
+    int64_t heads_cache; /* bytes; 0: every write reads its keys' heads */
     rdapsync_options_set set; /* which of them the file wrote */
 } pgs_config;
 
@@ -117,6 +120,12 @@ struct pgs_state {
     unsigned direct_skip, direct_backoff; /* COPY method: writes until new keys are copied straight in again */
     char *history_table; /* the unquoted history table name, or NULL */
     rdapsync_sinktk_conflicts *conflicts; /* the instance's conflicts option read, or NULL */
+    /* With conflicts (pgs_mvr.c, "The register epoch"), a lane's: */
+    struct pgs_heads_cache *heads_cache; /* owned; NULL with heads_cache: 0 */
+    char *registers;                     /* the epochs table, quoted and qualified (owned), set at connect */
+    char *table_oid;                     /* the data table's oid as text (owned), set at connect */
+    int64_t epoch_committed;             /* the epoch of this lane's last COMMIT; -1: unknown */
+    int64_t epoch_open;                  /* the epoch the open transaction took; -1: none */
 };
 
 /* How a failed statement should be handled. */
@@ -300,5 +309,44 @@ rdapsync_status pgs_mvr_rows_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, 
                                   size_t err_size);
 /* The conflict log's open rows (store op conflicts_open). */
 rdapsync_status pgs_mvr_open_count(pgs_state *st, uint64_t *count, char *err, size_t err_size);
+/* At every connect, after the tables exist: finds the data table's oid
+ * and the epochs table beside it (created with `ensure`), and forgets
+ * the cached heads. */
+rdapsync_status pgs_mvr_connect(pgs_state *st, bool ensure, char *err, size_t err_size);
+/* Right after BEGIN: takes the next epoch of the table, which holds every
+ * other register writer of the table until this transaction ends, and
+ * drops the cached heads if another writer committed since this lane's
+ * last COMMIT. */
+rdapsync_status pgs_mvr_begin(pgs_state *st, char *err, size_t err_size);
+/* After the lane's COMMIT succeeded / after anything else ended the
+ * transaction (ROLLBACK, a failed COMMIT, a lost connection). */
+void pgs_mvr_committed(pgs_state *st);
+void pgs_mvr_aborted(pgs_state *st);
+
+/* ---- pgs_heads_cache.c: the heads known without asking the server ----
+ * Keys are byte strings; a key is "known" with a heads text, or known to
+ * have none (text NULL). Not thread-safe: one lane's. */
+typedef struct pgs_heads_cache pgs_heads_cache;
+/* An empty cache of at most about `budget` bytes (entries, their keys and
+ * texts); NULL when out of memory. Free with pgs_heads_cache_free. */
+pgs_heads_cache *pgs_heads_cache_new(size_t budget);
+void pgs_heads_cache_free(pgs_heads_cache *c);
+/* Forgets everything, pending updates included. */
+void pgs_heads_cache_clear(pgs_heads_cache *c);
+/* 1 when the key is known: *text (NULL: no heads; borrowed until the next
+ * call on the cache) and *text_len; 0 when not. A pending update counts. */
+int pgs_heads_cache_get(pgs_heads_cache *c, const char *key, size_t key_len, const char **text, size_t *text_len);
+/* What the server holds now (read in the transaction that holds the
+ * epoch), kept at once; text NULL: no heads. Copied. Out of memory: the
+ * key is forgotten instead. */
+void pgs_heads_cache_put(pgs_heads_cache *c, const char *key, size_t key_len, const char *text, size_t text_len);
+/* What the open transaction wrote: kept at pgs_heads_cache_commit, gone
+ * at pgs_heads_cache_abort. Copied. Out of memory: the commit forgets
+ * everything instead. */
+void pgs_heads_cache_pend(pgs_heads_cache *c, const char *key, size_t key_len, const char *text, size_t text_len);
+void pgs_heads_cache_commit(pgs_heads_cache *c);
+void pgs_heads_cache_abort(pgs_heads_cache *c);
+/* Keys known (pending ones aside). */
+size_t pgs_heads_cache_count(const pgs_heads_cache *c);
 
 #endif

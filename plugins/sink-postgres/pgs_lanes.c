@@ -33,6 +33,10 @@ int pgs_lanes_make(pgs_state *st)
         lane->names = st->names;         /* borrowed: the instance frees them */
         lane->conflicts = st->conflicts; /* borrowed too */
         lane->lane_index = k;
+        lane->epoch_committed = lane->epoch_open = -1;
+        if (st->conflicts && st->cfg->heads_cache > 0 &&
+            !(lane->heads_cache = pgs_heads_cache_new((size_t)st->cfg->heads_cache)))
+            return -1;
         lane->lane_pipeline = pgs_positions_lane_pipeline(pipeline ? pipeline : "", k, n);
         if (!lane->lane_pipeline)
             return -1;
@@ -47,6 +51,9 @@ void pgs_lanes_free(pgs_state *st)
         PQfinish(lane->conn);
         pgs_buffer_free(&lane->buffer);
         free(lane->lane_pipeline);
+        pgs_heads_cache_free(lane->heads_cache);
+        free(lane->registers);
+        free(lane->table_oid);
         rdapsync_sinktk_positions_free(&lane->lane_stored);
         rdapsync_sinktk_positions_free(&lane->lane_saving);
     }

@@ -19,6 +19,18 @@
  * one for each kind of log change the batch has (none without one),
  * taking its rows as arrays (unnest). All inside the flush's transaction.
  *
+ * The register epoch: every transaction of a register writer first takes
+ * the next value of its table's row in rdapsync_registers, an upsert that
+ * holds the row until COMMIT. So the register writes of one table (the
+ * pipelines of several processes, an erasure) run one at a time, and
+ * none reads heads that another is about to replace (without it, two
+ * writers of one key could each add their head and the later one drop
+ * the other's). The epoch also says whether anybody else wrote since this
+ * sink's last COMMIT: if not, the heads it wrote or read then are still
+ * the table's, and a key the cache knows is not read again
+ * (pgs_heads_cache.c). Reading the heads cost the server about 5 % of a
+ * vectors run (docs/benchmarks.md).
+ *
  * The COPY streams: the server stores row n while the sink serializes row
  * n+1, and a lone head's document goes from its record's value into the
  * COPY buffer, never held as a text of its own. (Arrays built in full
@@ -40,6 +52,33 @@
 static char *add_heads_sql(const pgs_names *n, const char *compression)
 {
     return pgs_printf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS heads text%s", n->table, compression);
+}
+
+/* Kept in the row like doc (pgs_schema.c): a row of a ~2 KB document and
+ * its heads would otherwise often go over the 2 KB at which the server
+ * moves values out of line. Only for a column added here. */
+static char *heads_storage_sql(const pgs_names *n)
+{
+    return pgs_printf("ALTER TABLE %s ALTER heads SET STORAGE MAIN", n->table);
+}
+
+/* Whether the data table has the heads column yet. */
+static rdapsync_status has_heads(PGconn *conn, const pgs_names *n, bool *has, char *err, size_t err_size)
+{
+    const char *name = n->table;
+    PGresult *res = PQexecParams(conn,
+                                 "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) "
+                                 "AND attname = 'heads' AND NOT attisdropped",
+                                 1, NULL, &name, NULL, NULL, 0);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        pgs_error_text(conn, res, err, err_size);
+        rdapsync_status status = pgs_failure_status(pgs_classify(conn, res));
+        PQclear(res);
+        return status;
+    }
+    *has = PQgetvalue(res, 0, 0)[0] != '0';
+    PQclear(res);
+    return RDAPSYNC_OK;
 }
 
 /* An earlier release's <table>_heads, moved into the column. A key whose
@@ -98,10 +137,13 @@ rdapsync_status pgs_mvr_ensure(pgs_state *st, char *err, size_t err_size)
     rdapsync_status status = pgs_exec(conn, "BEGIN", err, err_size);
     if (status != RDAPSYNC_OK)
         return status;
-    bool legacy = false;
+    bool legacy = false, had = false;
     if ((status = pgs_exec(conn, PGS_SCHEMA_LOCK, err, err_size)) == RDAPSYNC_OK &&
+        (status = has_heads(conn, names, &had, err, err_size)) == RDAPSYNC_OK && !had &&
         (status = run(conn, add_heads_sql(names, pgs_schema_compression(conn, st->cfg->compression)), err,
-                      err_size)) == RDAPSYNC_OK &&
+                      err_size)) == RDAPSYNC_OK)
+        status = run(conn, heads_storage_sql(names), err, err_size);
+    if (status == RDAPSYNC_OK &&
         (status = legacy_heads(conn, names, &legacy, err, err_size)) == RDAPSYNC_OK && legacy &&
         (status = run(conn, move_heads_sql(names), err, err_size)) == RDAPSYNC_OK) {
         char *drop = pgs_printf("DROP TABLE %s", names->heads);
@@ -280,10 +322,11 @@ static rdapsync_sinktk_mvr_key *find_key(rdapsync_sinktk_mvr_key *keys, size_t c
 }
 
 /* Runs `sql` (a SELECT of key and one text column for the keys in $1)
- * for the keys of `keys` (with `rows`: only those whose need_row is set)
- * and keeps each key's text in its `stored` (heads) or `row_doc` (rows). */
+ * for the keys of `keys` (with `rows`: only those whose need_row is set;
+ * with `want`: only those whose entry is set) and keeps each key's text
+ * in its `stored` (heads) or `row_doc` (rows). */
 static rdapsync_status load_texts(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, bool rows,
-                                  char *sql, char *err, size_t err_size)
+                                  const bool *want, char *sql, char *err, size_t err_size)
 {
     arrays a;
     if (!sql || arrays_open(&a, 1) != 0) {
@@ -291,7 +334,7 @@ static rdapsync_status load_texts(pgs_state *st, rdapsync_sinktk_mvr_key *keys, 
         return out_of_memory(&a, err, err_size);
     }
     for (size_t i = 0; i < count; i++) {
-        if (rows && !keys[i].need_row)
+        if ((rows && !keys[i].need_row) || (want && !want[i]))
             continue;
         if (element(&a.col[0], keys[i].record->key, keys[i].record->key_len) != 0) {
             free(sql);
@@ -331,11 +374,50 @@ static rdapsync_status load_texts(pgs_state *st, rdapsync_sinktk_mvr_key *keys, 
     return status;
 }
 
+/* The keys the cache knows take their heads from it (a copy: the writer
+ * frees `stored`); the others are read, and kept in the cache. */
 rdapsync_status pgs_mvr_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, size_t count, char *err, size_t err_size)
 {
-    char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[]) AND heads IS NOT NULL",
-                           st->names.key, st->names.table, st->names.key);
-    return load_texts(st, keys, count, false, sql, err, err_size);
+    pgs_heads_cache *cache = st->epoch_open >= 0 ? st->heads_cache : NULL;
+    bool *want = cache ? calloc(count ? count : 1, sizeof(*want)) : NULL;
+    size_t misses = cache ? 0 : count;
+    if (cache && !want) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    for (size_t i = 0; cache && i < count; i++) {
+        const char *text;
+        size_t len;
+        const rdapsync_record *r = keys[i].record;
+        if (!pgs_heads_cache_get(cache, r->key, r->key_len, &text, &len)) {
+            want[i] = true;
+            misses++;
+        } else if (text) {
+            if (!(keys[i].stored = malloc(len + 1))) {
+                free(want);
+                snprintf(err, err_size, "out of memory");
+                return RDAPSYNC_ERROR;
+            }
+            memcpy(keys[i].stored, text, len + 1);
+            keys[i].stored_len = len;
+        }
+    }
+    if (cache) {
+        pgs_host->counter_add(st->ctx, "heads_cache_hits", (int64_t)(count - misses));
+        pgs_host->counter_add(st->ctx, "heads_cache_misses", (int64_t)misses);
+    }
+    rdapsync_status status = RDAPSYNC_OK;
+    if (misses) {
+        char *sql = pgs_printf("SELECT %s, heads FROM %s WHERE %s = ANY($1::text[]) AND heads IS NOT NULL",
+                               st->names.key, st->names.table, st->names.key);
+        status = load_texts(st, keys, count, false, want, sql, err, err_size);
+    }
+    for (size_t i = 0; status == RDAPSYNC_OK && cache && i < count; i++)
+        if (want[i])
+            pgs_heads_cache_put(cache, keys[i].record->key, keys[i].record->key_len, keys[i].stored,
+                                keys[i].stored_len);
+    free(want);
+    return status;
 }
 
 /* jsonb gives the document back with its members in another order and
@@ -346,7 +428,7 @@ rdapsync_status pgs_mvr_rows_load(pgs_state *st, rdapsync_sinktk_mvr_key *keys, 
 {
     char *sql = pgs_printf("SELECT %s, doc::text FROM %s WHERE %s = ANY($1::text[]) AND NOT deleted",
                            st->names.key, st->names.table, st->names.key);
-    return load_texts(st, keys, count, true, sql, err, err_size);
+    return load_texts(st, keys, count, true, NULL, sql, err, err_size);
 }
 
 /* ---- heads_write ---- */
@@ -464,8 +546,12 @@ rdapsync_status pgs_mvr_write(pgs_state *st, const rdapsync_sinktk_mvr_key *keys
                                        rdapsync_sinktk_strategy_names[st->conflicts->strategy], err, err_size)) !=
                       RDAPSYNC_OK)
         goto done;
-    if (n_resolved)
-        status = run_arrays(st->conn, resolve_sql(&st->names), &resolved, NULL, err, err_size);
+    if (n_resolved && (status = run_arrays(st->conn, resolve_sql(&st->names), &resolved, NULL, err, err_size)) !=
+                          RDAPSYNC_OK)
+        goto done;
+    for (size_t i = 0; st->heads_cache && st->epoch_open >= 0 && i < count; i++)
+        pgs_heads_cache_pend(st->heads_cache, keys[i].record->key, keys[i].record->key_len, keys[i].heads,
+                             strlen(keys[i].heads));
 done:
     arrays_free(&opened);
     arrays_free(&resolved);
@@ -485,4 +571,108 @@ rdapsync_status pgs_mvr_open_count(pgs_state *st, uint64_t *count, char *err, si
         *count = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return status;
+}
+
+/* ---- the register epoch ---- */
+
+static char *create_registers_sql(const char *registers)
+{
+    return pgs_printf("CREATE TABLE IF NOT EXISTS %s (table_oid oid PRIMARY KEY, table_name text NOT NULL, "
+                      "epoch bigint NOT NULL)",
+                      registers);
+}
+
+rdapsync_status pgs_mvr_connect(pgs_state *st, bool ensure, char *err, size_t err_size)
+{
+    /* By oid, and in the table's own schema: processes that name the
+     * table differently (search_path, schema:) still share its epoch. */
+    const char *name = st->names.table;
+    PGresult *res = PQexecParams(st->conn,
+                                 "SELECT c.oid::text, quote_ident(n.nspname) FROM pg_class c JOIN pg_namespace n "
+                                 "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+                                 1, NULL, &name, NULL, NULL, 0);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        char reason[512];
+        pgs_error_text(st->conn, res, reason, sizeof reason);
+        snprintf(err, err_size, "conflicts: the table %s: %s", name, reason);
+        rdapsync_status status = pgs_failure_status(pgs_classify(st->conn, res));
+        PQclear(res);
+        return status;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(err, err_size, "conflicts: the table %s does not exist", name);
+        return RDAPSYNC_ERROR;
+    }
+    free(st->table_oid);
+    free(st->registers);
+    st->table_oid = strdup(PQgetvalue(res, 0, 0));
+    st->registers = pgs_printf("%s.rdapsync_registers", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    st->epoch_committed = st->epoch_open = -1;
+    pgs_heads_cache_clear(st->heads_cache);
+    if (!st->table_oid || !st->registers) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    if (!ensure)
+        return RDAPSYNC_OK;
+    rdapsync_status status = pgs_exec(st->conn, "BEGIN", err, err_size);
+    if (status != RDAPSYNC_OK)
+        return status;
+    if ((status = pgs_exec(st->conn, PGS_SCHEMA_LOCK, err, err_size)) == RDAPSYNC_OK &&
+        (status = run(st->conn, create_registers_sql(st->registers), err, err_size)) == RDAPSYNC_OK)
+        return pgs_exec(st->conn, "COMMIT", err, err_size);
+    PQclear(PQexec(st->conn, "ROLLBACK"));
+    return status;
+}
+
+rdapsync_status pgs_mvr_begin(pgs_state *st, char *err, size_t err_size)
+{
+    char *sql = pgs_printf("INSERT INTO %s AS r (table_oid, table_name, epoch) VALUES ($1::oid, $2, 1) "
+                           "ON CONFLICT (table_oid) DO UPDATE SET epoch = r.epoch + 1 RETURNING epoch",
+                           st->registers);
+    if (!sql) {
+        snprintf(err, err_size, "out of memory");
+        return RDAPSYNC_ERROR;
+    }
+    const char *values[2] = { st->table_oid, st->names.table };
+    PGresult *res = PQexecParams(st->conn, sql, 2, NULL, values, NULL, NULL, 0);
+    free(sql);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        char reason[512];
+        pgs_error_text(st->conn, res, reason, sizeof reason);
+        snprintf(err, err_size, "conflicts: the register epoch of %s: %s", st->names.table, reason);
+        pgs_failure failure = pgs_classify(st->conn, res);
+        PQclear(res);
+        return pgs_failure_status(failure == PGS_FAIL_DATA ? PGS_FAIL_FATAL : failure);
+    }
+    int64_t epoch = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    /* Anything but the next epoch: another writer committed in between
+     * (or this lane's last COMMIT is in doubt). */
+    if (st->heads_cache && (st->epoch_committed < 0 || epoch != st->epoch_committed + 1)) {
+        if (pgs_heads_cache_count(st->heads_cache) > 0)
+            pgs_host->counter_add(st->ctx, "heads_cache_invalidations", 1);
+        pgs_heads_cache_clear(st->heads_cache);
+    }
+    st->epoch_open = epoch;
+    return RDAPSYNC_OK;
+}
+
+void pgs_mvr_committed(pgs_state *st)
+{
+    if (st->epoch_open < 0)
+        return;
+    st->epoch_committed = st->epoch_open;
+    st->epoch_open = -1;
+    if (st->heads_cache)
+        pgs_heads_cache_commit(st->heads_cache);
+}
+
+void pgs_mvr_aborted(pgs_state *st)
+{
+    st->epoch_open = -1;
+    if (st->heads_cache)
+        pgs_heads_cache_abort(st->heads_cache);
 }

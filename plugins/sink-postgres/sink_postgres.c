@@ -49,6 +49,9 @@ static const rdapsync_option options[] = {
                           "connections (server backends) writing at once; rows are spread by a hash of their key, "
                           "so each key keeps its order") },
     RDAPSYNC_SINKTK_OPTIONS_CONFLICTS(pgs_config),
+    { RDAPSYNC_OPTION_SIZE(pgs_config, heads_cache, "8M", 0, INT64_C(1) << 40,
+                           "with conflicts: bytes of heads kept between flushes, so that keys written or read "
+                           "before are not read again while no other writer touched the table; 0: none") },
     RDAPSYNC_OPTIONS_END,
 };
 
@@ -136,6 +139,7 @@ static void lane_disconnect(pgs_state *lane)
 {
     PQfinish(lane->conn);
     lane->conn = NULL;
+    pgs_mvr_aborted(lane);
     lane->stage_ready = false;
     lane->stage_dirty = false;
     rdapsync_sinktk_positions_clear(&lane->lane_saving);
@@ -180,6 +184,8 @@ static rdapsync_status lane_connect(pgs_state *lane, bool ensure, char *err, siz
     if (ensure && !cfg->create_table && lane->names.conflicts &&
         (status = pgs_mvr_check(lane, err, err_size)) != RDAPSYNC_OK)
         goto fail;
+    if (lane->names.conflicts && (status = pgs_mvr_connect(lane, ensure, err, err_size)) != RDAPSYNC_OK)
+        goto fail;
     if ((status = pgs_schema_prepare(lane->conn, cfg, &lane->names, err, err_size)) != RDAPSYNC_OK)
         goto fail;
     if (lane->names.history &&
@@ -215,6 +221,9 @@ static rdapsync_status store_begin(void *store, char *err, size_t err_size)
     pgs_state *st = store;
     for (size_t k = 0; k < st->lane_count; k++) {
         rdapsync_status status = pgs_exec(st->lanes[k].conn, "BEGIN", err, err_size);
+        /* First in the transaction, before any row lock (pgs_mvr.c). */
+        if (status == RDAPSYNC_OK && st->lanes[k].names.conflicts)
+            status = pgs_mvr_begin(&st->lanes[k], err, err_size);
         if (status != RDAPSYNC_OK)
             return status;
     }
@@ -230,8 +239,11 @@ static rdapsync_status store_commit(void *store, char *err, size_t err_size)
     for (size_t k = 0; k < st->lane_count; k++) {
         pgs_state *lane = &st->lanes[k];
         rdapsync_status status = pgs_exec(lane->conn, "COMMIT", err, err_size);
-        if (status != RDAPSYNC_OK)
+        if (status != RDAPSYNC_OK) {
+            pgs_mvr_aborted(lane); /* in doubt: the next epoch tells */
             return status;
+        }
+        pgs_mvr_committed(lane);
         lane->stage_dirty = false;
         if (rdapsync_sinktk_positions_merge(&lane->lane_stored, &lane->lane_saving) != 0) {
             snprintf(err, err_size, "out of memory");
@@ -252,6 +264,7 @@ static rdapsync_status store_rollback(void *store, char *err, size_t err_size)
         lane->stage_ready = false;
         lane->stage_dirty = false;
         rdapsync_sinktk_positions_clear(&lane->lane_saving);
+        pgs_mvr_aborted(lane);
         if (PQstatus(lane->conn) != CONNECTION_OK) {
             snprintf(err, err_size, "connection lost");
             status = RDAPSYNC_RETRY;
