@@ -124,6 +124,7 @@ struct pgs_state {
     struct pgs_heads_cache *heads_cache; /* owned; NULL with heads_cache: 0 */
     char *registers;                     /* the epochs table, quoted and qualified (owned), set at connect */
     char *table_oid;                     /* the data table's oid as text (owned), set at connect */
+    char *epoch_sql;                     /* BEGIN and the epoch's upsert (owned), set at connect */
     int64_t epoch_committed;             /* the epoch of this lane's last COMMIT; -1: unknown */
     int64_t epoch_open;                  /* the epoch the open transaction took; -1: none */
 };
@@ -313,10 +314,10 @@ rdapsync_status pgs_mvr_open_count(pgs_state *st, uint64_t *count, char *err, si
  * and the epochs table beside it (created with `ensure`), and forgets
  * the cached heads. */
 rdapsync_status pgs_mvr_connect(pgs_state *st, bool ensure, char *err, size_t err_size);
-/* Right after BEGIN: takes the next epoch of the table, which holds every
- * other register writer of the table until this transaction ends, and
- * drops the cached heads if another writer committed since this lane's
- * last COMMIT. */
+/* BEGIN, and first in the transaction the next epoch of the table, which
+ * holds every other register writer of the table until this transaction
+ * ends; drops the cached heads if another writer committed since this
+ * lane's last COMMIT. */
 rdapsync_status pgs_mvr_begin(pgs_state *st, char *err, size_t err_size);
 /* After the lane's COMMIT succeeded / after anything else ended the
  * transaction (ROLLBACK, a failed COMMIT, a lost connection). */

@@ -162,11 +162,12 @@ void pgs_heads_cache_free(pgs_heads_cache *c)
     free(c);
 }
 
-/* Forgets the key everywhere but in pending. */
+/* Forgets the key everywhere but in pending (it is in one generation at
+ * most: keep() forgets first, a hit in the old one moves it). */
 static void forget(pgs_heads_cache *c, uint64_t hash, const char *key, size_t key_len)
 {
-    free(table_take(&c->young, hash, key, key_len));
-    free(table_take(&c->old, hash, key, key_len));
+    entry *e = table_take(&c->young, hash, key, key_len);
+    free(e ? e : table_take(&c->old, hash, key, key_len));
 }
 
 /* Into the young generation, the old one dropped when the young one is

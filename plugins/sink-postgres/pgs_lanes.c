@@ -54,6 +54,7 @@ void pgs_lanes_free(pgs_state *st)
         pgs_heads_cache_free(lane->heads_cache);
         free(lane->registers);
         free(lane->table_oid);
+        free(lane->epoch_sql);
         rdapsync_sinktk_positions_free(&lane->lane_stored);
         rdapsync_sinktk_positions_free(&lane->lane_saving);
     }

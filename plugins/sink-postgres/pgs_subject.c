@@ -185,13 +185,13 @@ static rdapsync_status scrub_all(pgs_state *st, const rdapsync_sinktk_scrub *scr
     *changed = 0;
     char *pattern = scrub->subject && scrub->subject->needle ? rdapsync_sinktk_like_pattern(scrub->subject->needle)
                                                               : NULL;
-    rdapsync_status status = st->conn ? pgs_exec(st->conn, "BEGIN", err, err_size) : RDAPSYNC_RETRY;
+    /* With conflicts heads are rewritten too: the epoch tells the running
+     * writers' caches, and holds them meanwhile (pgs_mvr.c). */
+    rdapsync_status status = !st->conn           ? RDAPSYNC_RETRY
+                             : st->names.conflicts ? pgs_mvr_begin(st, err, err_size)
+                                                   : pgs_exec(st->conn, "BEGIN", err, err_size);
     if (!st->conn)
         snprintf(err, err_size, "postgres sink: not connected");
-    /* Heads are rewritten too: the running writers' caches must learn it,
-     * and none may write the table's heads meanwhile (pgs_mvr.c). */
-    if (status == RDAPSYNC_OK && st->names.conflicts)
-        status = pgs_mvr_begin(st, err, err_size);
     part parts[MAX_PARTS];
     size_t n = parts_of(st, parts);
     for (size_t i = 0; status == RDAPSYNC_OK && i < n; i++) {

@@ -220,10 +220,9 @@ static rdapsync_status store_begin(void *store, char *err, size_t err_size)
 {
     pgs_state *st = store;
     for (size_t k = 0; k < st->lane_count; k++) {
-        rdapsync_status status = pgs_exec(st->lanes[k].conn, "BEGIN", err, err_size);
-        /* First in the transaction, before any row lock (pgs_mvr.c). */
-        if (status == RDAPSYNC_OK && st->lanes[k].names.conflicts)
-            status = pgs_mvr_begin(&st->lanes[k], err, err_size);
+        /* With conflicts the epoch comes first, before any row lock (pgs_mvr.c). */
+        rdapsync_status status = st->lanes[k].names.conflicts ? pgs_mvr_begin(&st->lanes[k], err, err_size)
+                                                              : pgs_exec(st->lanes[k].conn, "BEGIN", err, err_size);
         if (status != RDAPSYNC_OK)
             return status;
     }

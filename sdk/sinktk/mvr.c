@@ -369,7 +369,7 @@ static void text_string(const rdapsync_host *host, text_buf *t, const char *s)
 
 /* The heads as the stored form (members sorted), malloc'd: the same bytes
  * as a tree of head_json()s dumped with RDAPSYNC_DUMP_SORT_KEYS. */
-static char *heads_sorted_text(const rdapsync_host *host, const heads *h, bool with_doc)
+static char *heads_sorted_text(const rdapsync_host *host, const heads *h, bool with_doc, size_t *len)
 {
     text_buf t = { 0 };
     text_lit(&t, "[");
@@ -403,6 +403,7 @@ static char *heads_sorted_text(const rdapsync_host *host, const heads *h, bool w
         free(t.data);
         return NULL;
     }
+    *len = t.len;
     return t.data;
 }
 
@@ -579,6 +580,7 @@ static void key_reset(rdapsync_sinktk_mvr_key *key)
     free(key->log_heads);
     free(key->origin_);
     key->heads = key->doc = key->log_heads = key->origin_ = NULL;
+    key->heads_len = 0;
     key->doc_value = NULL;
     key->changed = key->need_row = false;
     key->log = RDAPSYNC_SINKTK_LOG_NONE;
@@ -626,7 +628,7 @@ int rdapsync_sinktk_mvr_step(const rdapsync_host *host, const rdapsync_sinktk_co
                : before > 1 ? RDAPSYNC_SINKTK_LOG_RESOLVE
                             : RDAPSYNC_SINKTK_LOG_NONE;
     bool docs = h.count > 1 || !key->lone_docless;
-    if (!(key->heads = heads_sorted_text(host, &h, docs)) ||
+    if (!(key->heads = heads_sorted_text(host, &h, docs, &key->heads_len)) ||
         (key->log != RDAPSYNC_SINKTK_LOG_NONE && !(key->log_heads = heads_text(host, &h, false, 0))) ||
         visible(host, conflicts, &h, key) != 0)
         goto oom;

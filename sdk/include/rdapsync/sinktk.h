@@ -928,6 +928,7 @@ typedef struct rdapsync_sinktk_mvr_key {
     size_t head_count, head_count_before;
     uint64_t stale;    /* versions of the batch skipped */
     char *origin_;
+    size_t heads_len;  /* strlen(heads) */
 } rdapsync_sinktk_mvr_key;
 
 /*

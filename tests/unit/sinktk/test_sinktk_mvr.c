@@ -46,6 +46,8 @@ static rdapsync_sinktk_mvr_key feed(const rdapsync_sinktk_conflicts *c, char **s
     char err[256];
     cr_assert_eq(rdapsync_sinktk_mvr_step(H, c, &key, &record, 1, err, sizeof err), 0, "%s", err);
     if (key.changed) {
+        /* Stores write heads_len bytes (the PostgreSQL sink's COPY). */
+        cr_assert_eq(key.heads_len, strlen(key.heads));
         free(*state);
         *state = strdup(key.heads);
     }
