@@ -161,8 +161,11 @@ char *pgs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
  * log's, or NULL. */
 int pgs_names_build(const pgs_config *cfg, const char *history, const char *conflicts, pgs_names *names);
 void pgs_names_free(pgs_names *names);
+/* Whether the relation `name` (quoted, maybe qualified) exists: *exists. */
+rdapsync_status pgs_schema_exists(PGconn *conn, const char *name, bool *exists, char *err, size_t err_size);
 /* Creates the table (and the live view) if asked, under an advisory lock
- * so that tasks starting together do not race. */
+ * so that tasks starting together do not race; a table it creates keeps
+ * doc STORAGE MAIN. */
 rdapsync_status pgs_schema_ensure(PGconn *conn, const pgs_config *cfg, const pgs_names *names, char *err,
                                   size_t err_size);
 /* Prepares the write statement(s) of the mode on a new connection. */

@@ -12,12 +12,12 @@
  * register does not forget what it saw (pgs_subject.c).
  *
  * A write costs a fixed number of statements whatever its size: one
- * SELECT for the heads of all its keys (and one for the rows' documents
- * when a lone head, stored without its document, meets a concurrent
- * version), one COPY of the changed keys into the COPY path's stage
- * (pgs_copy.c) and one upsert of the rows, heads included, from it, and
- * one for each kind of log change the batch has (none without one),
- * taking its rows as arrays (unnest). All inside the flush's transaction.
+ * SELECT for the heads of its keys the cache does not know (and one for
+ * the rows' documents when a lone head, stored without its document,
+ * meets a concurrent version), one COPY of the changed keys into the COPY
+ * path's stage (pgs_copy.c) and one upsert of the rows, heads included,
+ * from it, and one for the log's changes when the batch has any, taking
+ * them as arrays (unnest). All inside the flush's transaction.
  *
  * The register epoch: every transaction of a register writer first takes
  * the next value of its table's row in rdapsync_registers, an upsert that
@@ -115,19 +115,7 @@ static rdapsync_status run(PGconn *conn, char *sql, char *err, size_t err_size)
 static rdapsync_status legacy_heads(PGconn *conn, const pgs_names *n, bool *exists, char *err, size_t err_size)
 {
     *exists = false;
-    if (!n->heads)
-        return RDAPSYNC_OK;
-    const char *name = n->heads;
-    PGresult *res = PQexecParams(conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, &name, NULL, NULL, 0);
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        pgs_error_text(conn, res, err, err_size);
-        rdapsync_status status = pgs_failure_status(pgs_classify(conn, res));
-        PQclear(res);
-        return status;
-    }
-    *exists = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    return RDAPSYNC_OK;
+    return n->heads ? pgs_schema_exists(conn, n->heads, exists, err, err_size) : RDAPSYNC_OK;
 }
 
 rdapsync_status pgs_mvr_ensure(pgs_state *st, char *err, size_t err_size)

@@ -113,10 +113,8 @@ static char *create_table_sql(PGconn *conn, const pgs_config *cfg, const pgs_nam
                       names->table, id_def, names->key, key_def, pgs_schema_compression(conn, cfg->compression));
 }
 
-/* Whether the table exists (inside the schema lock). */
-static rdapsync_status table_exists(PGconn *conn, const pgs_names *names, bool *exists, char *err, size_t err_size)
+rdapsync_status pgs_schema_exists(PGconn *conn, const char *name, bool *exists, char *err, size_t err_size)
 {
-    const char *name = names->table;
     PGresult *res = PQexecParams(conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, &name, NULL, NULL, 0);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         pgs_error_text(conn, res, err, err_size);
@@ -164,7 +162,7 @@ rdapsync_status pgs_schema_ensure(PGconn *conn, const pgs_config *cfg, const pgs
     if (schema_sql && (status = pgs_exec(conn, schema_sql, err, err_size)) != RDAPSYNC_OK)
         goto rollback;
     bool created = false;
-    if ((status = table_exists(conn, names, &created, err, err_size)) != RDAPSYNC_OK)
+    if ((status = pgs_schema_exists(conn, names->table, &created, err, err_size)) != RDAPSYNC_OK)
         goto rollback;
     created = !created;
     if ((status = pgs_exec(conn, table_sql, err, err_size)) != RDAPSYNC_OK)
