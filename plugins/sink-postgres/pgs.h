@@ -68,6 +68,9 @@ typedef struct pgs_config {
 /* PostgreSQL truncates identifiers longer than NAMEDATALEN - 1 bytes. */
 #define PGS_MAX_IDENT 63
 
+/* For pgs_ask: whether the relation $1 (quoted, maybe qualified) exists. */
+#define PGS_EXISTS_SQL "SELECT to_regclass($1) IS NOT NULL"
+
 /* Serializes table creation across tasks and processes starting together:
  * CREATE TABLE IF NOT EXISTS alone can still fail on a catalog unique index. */
 #define PGS_SCHEMA_LOCK "SELECT pg_advisory_xact_lock(7262617073796863)"
@@ -148,6 +151,9 @@ void pgs_error_text(PGconn *conn, const PGresult *res, char *out, size_t out_siz
 /* Runs a command with no result rows. Returns RDAPSYNC_OK, or RETRY / ERROR
  * by pgs_classify() (data errors count as ERROR here) with err filled. */
 rdapsync_status pgs_exec(PGconn *conn, const char *sql, char *err, size_t err_size);
+/* Runs `sql`, a query of one boolean row taking `param` as $1, into
+ * *answer. Failures as pgs_exec. */
+rdapsync_status pgs_ask(PGconn *conn, const char *sql, const char *param, bool *answer, char *err, size_t err_size);
 /* Status word for a failure class (data -> ERROR). */
 rdapsync_status pgs_failure_status(pgs_failure failure);
 /* "ident" quoted as an SQL identifier; caller frees. NULL on allocation failure. */
@@ -161,8 +167,6 @@ char *pgs_printf(const char *fmt, ...) RDAPSYNC_PRINTF(1, 2);
  * log's, or NULL. */
 int pgs_names_build(const pgs_config *cfg, const char *history, const char *conflicts, pgs_names *names);
 void pgs_names_free(pgs_names *names);
-/* Whether the relation `name` (quoted, maybe qualified) exists: *exists. */
-rdapsync_status pgs_schema_exists(PGconn *conn, const char *name, bool *exists, char *err, size_t err_size);
 /* Creates the table (and the live view) if asked, under an advisory lock
  * so that tasks starting together do not race; a table it creates keeps
  * doc STORAGE MAIN. */

@@ -171,3 +171,17 @@ char *pgs_quote_ident(const char *ident)
 {
     return quote_with(ident, '"');
 }
+
+rdapsync_status pgs_ask(PGconn *conn, const char *sql, const char *param, bool *answer, char *err, size_t err_size)
+{
+    PGresult *res = PQexecParams(conn, sql, 1, NULL, &param, NULL, NULL, 0);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        pgs_error_text(conn, res, err, err_size);
+        rdapsync_status status = pgs_failure_status(pgs_classify(conn, res));
+        PQclear(res);
+        return status;
+    }
+    *answer = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return RDAPSYNC_OK;
+}

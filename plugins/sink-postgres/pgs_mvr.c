@@ -65,20 +65,10 @@ static char *heads_storage_sql(const pgs_names *n)
 /* Whether the data table has the heads column yet. */
 static rdapsync_status has_heads(PGconn *conn, const pgs_names *n, bool *has, char *err, size_t err_size)
 {
-    const char *name = n->table;
-    PGresult *res = PQexecParams(conn,
-                                 "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) "
-                                 "AND attname = 'heads' AND NOT attisdropped",
-                                 1, NULL, &name, NULL, NULL, 0);
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        pgs_error_text(conn, res, err, err_size);
-        rdapsync_status status = pgs_failure_status(pgs_classify(conn, res));
-        PQclear(res);
-        return status;
-    }
-    *has = PQgetvalue(res, 0, 0)[0] != '0';
-    PQclear(res);
-    return RDAPSYNC_OK;
+    return pgs_ask(conn,
+                   "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) "
+                   "AND attname = 'heads' AND NOT attisdropped)",
+                   n->table, has, err, err_size);
 }
 
 /* An earlier release's <table>_heads, moved into the column. A key whose
@@ -115,7 +105,7 @@ static rdapsync_status run(PGconn *conn, char *sql, char *err, size_t err_size)
 static rdapsync_status legacy_heads(PGconn *conn, const pgs_names *n, bool *exists, char *err, size_t err_size)
 {
     *exists = false;
-    return n->heads ? pgs_schema_exists(conn, n->heads, exists, err, err_size) : RDAPSYNC_OK;
+    return n->heads ? pgs_ask(conn, PGS_EXISTS_SQL, n->heads, exists, err, err_size) : RDAPSYNC_OK;
 }
 
 rdapsync_status pgs_mvr_ensure(pgs_state *st, char *err, size_t err_size)

@@ -113,20 +113,6 @@ static char *create_table_sql(PGconn *conn, const pgs_config *cfg, const pgs_nam
                       names->table, id_def, names->key, key_def, pgs_schema_compression(conn, cfg->compression));
 }
 
-rdapsync_status pgs_schema_exists(PGconn *conn, const char *name, bool *exists, char *err, size_t err_size)
-{
-    PGresult *res = PQexecParams(conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, &name, NULL, NULL, 0);
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        pgs_error_text(conn, res, err, err_size);
-        rdapsync_status status = pgs_failure_status(pgs_classify(conn, res));
-        PQclear(res);
-        return status;
-    }
-    *exists = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    return RDAPSYNC_OK;
-}
-
 static char *create_view_sql(const pgs_names *names)
 {
     return pgs_printf("CREATE OR REPLACE VIEW %s AS SELECT %s, doc, event_time_ms, origin, seq, src_stream, "
@@ -162,7 +148,7 @@ rdapsync_status pgs_schema_ensure(PGconn *conn, const pgs_config *cfg, const pgs
     if (schema_sql && (status = pgs_exec(conn, schema_sql, err, err_size)) != RDAPSYNC_OK)
         goto rollback;
     bool created = false;
-    if ((status = pgs_schema_exists(conn, names->table, &created, err, err_size)) != RDAPSYNC_OK)
+    if ((status = pgs_ask(conn, PGS_EXISTS_SQL, names->table, &created, err, err_size)) != RDAPSYNC_OK)
         goto rollback;
     created = !created;
     if ((status = pgs_exec(conn, table_sql, err, err_size)) != RDAPSYNC_OK)
